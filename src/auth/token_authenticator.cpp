@@ -1,0 +1,34 @@
+#include "auth/token_authenticator.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "auth/token.hpp"
+
+namespace countersign {
+
+Result<Actor> TokenAuthenticator::Authenticate(std::string_view authorization) {
+  if (authorization.empty()) {
+    return Error::Unauthorized("missing Authorization header (use: Bearer <token>)");
+  }
+  constexpr std::string_view kScheme = "Bearer ";
+  if (authorization.size() <= kScheme.size() ||
+      !std::equal(kScheme.begin(), kScheme.end(), authorization.begin(),
+                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+    return Error::Unauthorized("Authorization must use the Bearer scheme");
+  }
+  std::string_view token = authorization.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  // Looking up by hash keeps the comparison off the secret itself: the index compares
+  // digests, and learning a digest prefix reveals nothing about the token.
+  auto found = store_.FindPrincipalByTokenHash(HashToken(token));
+  if (!found.ok()) return std::move(found).error();
+  if (!found.value() || found.value()->revoked_at) {
+    return Error::Unauthorized("invalid or revoked token");
+  }
+  const Principal& p = *found.value();
+  return Actor{p.name, p.role, p.tenant, p.groups};
+}
+
+}  // namespace countersign

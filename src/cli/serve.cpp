@@ -1,0 +1,160 @@
+#include "cli/serve.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "auth/open_authenticator.hpp"
+#include "auth/token_authenticator.hpp"
+#include "auth/token_registry.hpp"
+#include "cli/server_config.hpp"
+#include "core/system_clock.hpp"
+#include "engine/gateway.hpp"
+#include "http/api_handlers.hpp"
+#include "http/http_server.hpp"
+#include "http/system_handlers.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace countersign {
+namespace {
+
+// Writes the first admin token where only the server's user can read it.
+Status WriteTokenFile(const std::filesystem::path& path, const std::string& token) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Error::Unavailable("cannot create " + path.string() + ": " + std::strerror(errno));
+  }
+  const std::string line = token + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return Error::Unavailable("cannot write " + path.string());
+  return Ok();
+}
+
+// Written after listening starts, via rename, so a reader never sees a partial port.
+Status WritePortFile(const std::string& path, uint16_t port) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out) return Error::Unavailable("cannot write " + tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return Error::Unavailable("cannot write " + path + ": " + ec.message());
+  return Ok();
+}
+
+int Fail(const std::string& message) {
+  spdlog::error("{}", message);
+  return 1;
+}
+
+}  // namespace
+
+int Serve(const ServeOptions& options) {
+  auto loaded = LoadServerConfig(options);
+  if (!loaded.ok()) return Fail("configuration error: " + loaded.error().message);
+  const ServerConfig& config = loaded.value();
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) return Fail("cannot create data directory " + config.data_dir + ": " + ec.message());
+  const auto store_dir = std::filesystem::path(config.store_path).parent_path();
+  if (!store_dir.empty()) std::filesystem::create_directories(store_dir, ec);
+  if (ec) return Fail("cannot create " + store_dir.string() + ": " + ec.message());
+
+  SqliteStoreOptions store_options;
+  store_options.path = config.store_path;
+  auto opened = SqliteStore::Open(store_options);
+  if (!opened.ok()) return Fail("cannot open store " + config.store_path + ": " +
+                                opened.error().message);
+  std::unique_ptr<SqliteStore> store = std::move(opened).value();
+  spdlog::info("store: sqlite {}", config.store_path);
+
+  SystemClock clock;
+  GatewayOptions gateway_options;
+  gateway_options.default_timeout = config.default_timeout;
+  Gateway gateway(*store, clock, gateway_options);
+  TokenRegistry tokens(*store, clock, gateway.ids());
+
+  if (config.auth) {
+    auto admin = tokens.BootstrapAdmin();
+    if (!admin.ok()) return Fail("cannot create the first admin token: " + admin.error().message);
+    if (!admin.value().empty()) {
+      const auto path = std::filesystem::path(config.data_dir) / "admin.token";
+      Status written = WriteTokenFile(path, admin.value());
+      if (!written.ok()) return Fail(written.error().message);
+      spdlog::info("first start: admin token written to {} (mode 0600)", path.string());
+    }
+  } else {
+    spdlog::warn("auth is OFF: anyone who can reach {} acts as any name they give; loopback only",
+                 config.listen_host);
+  }
+
+  Status started = gateway.Start();
+  if (!started.ok()) return Fail("cannot load pending deadlines: " + started.error().message);
+
+  TokenAuthenticator token_auth(*store);
+  OpenAuthenticator open_auth;
+  Authenticator& authenticator =
+      config.auth ? static_cast<Authenticator&>(token_auth) : static_cast<Authenticator&>(open_auth);
+  Router router(authenticator);
+  Metrics metrics;
+  ApiOptions api_options;
+  api_options.auth_off = !config.auth;
+  ApiHandlers api(gateway, tokens, metrics, api_options);
+  api.Register(router);
+  SystemHandlers system(gateway, metrics);
+  system.Register(router);
+
+  const int threads = config.threads > 0
+                          ? config.threads
+                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  asio::io_context io(threads);
+  HttpServerOptions server_options;
+  server_options.body_limit = config.body_limit;
+  HttpServer server(io, router, metrics, server_options);
+  boost::system::error_code address_ec;
+  const std::string host = config.listen_host == "localhost" ? "127.0.0.1" : config.listen_host;
+  auto address = asio::ip::make_address(host, address_ec);
+  if (address_ec) return Fail("--listen: '" + config.listen_host + "' is not an IP address");
+  auto bound = server.Listen(tcp::endpoint(address, config.listen_port));
+  if (!bound.ok()) return Fail(bound.error().message);
+  server.Start();
+  spdlog::info("countersign listening on http://{}:{} ({} threads, auth {})",
+               bound->address().to_string(), bound->port(), threads, config.auth ? "on" : "off");
+  if (!config.port_file.empty()) {
+    Status written = WritePortFile(config.port_file, bound->port());
+    if (!written.ok()) return Fail(written.error().message);
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
+    if (error) return;
+    spdlog::info("signal {}: shutting down (finishing in-flight requests)", signal_number);
+    server.Shutdown();
+    // Waiting long-polls answer with the current state; the scheduler stops.
+    gateway.Stop();
+  });
+
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& t : pool) t.join();
+
+  store->Stop();
+  spdlog::info("stopped cleanly");
+  return 0;
+}
+
+}  // namespace countersign

@@ -1,0 +1,37 @@
+// Event: one append-only, hash-chained audit record.
+//
+// hash = SHA-256(prev_hash || CanonicalEvent(event)), both as lower-case hex text; the first
+// event's prev_hash is kGenesisHash. Any edit to a stored row breaks the chain from there on.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "core/clock.hpp"
+
+namespace countersign {
+
+inline constexpr char kGenesisHash[] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+struct Event {
+  int64_t seq = 0;
+  TimePoint at;
+  std::string tenant;
+  std::string request_id;
+  std::string type;   // "request.created", "decision.recorded", ...
+  std::string actor;  // the principal name, or "system"
+  boost::json::object data;
+  std::string prev_hash;
+  std::string hash;
+};
+
+// The canonical JSON of the hashed fields: seq, at, tenant, request_id, type, actor, data.
+std::string CanonicalEvent(const Event& event);
+
+// The hash `event` must carry given its prev_hash.
+std::string ChainHash(const Event& event);
+
+}  // namespace countersign

@@ -1,0 +1,91 @@
+// The request model: what a human is asked to decide, and the votes cast on it.
+//
+// Plain value types with no behaviour beyond naming their enums; the engine is the only code
+// that changes a request. Safe to copy between threads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "core/clock.hpp"
+
+namespace countersign {
+
+enum class Kind { kApproval, kVerification, kQuestion };
+
+enum class RequestStatus { kPending, kApproved, kDenied, kAnswered, kExpired, kCancelled };
+
+// Where choosing a choice leads.
+enum class Outcome { kApproved, kDenied, kEscalate, kAnswered };
+
+enum class OnTimeout { kExpire, kDeny, kEscalate };
+
+const char* KindName(Kind kind);
+const char* StatusName(RequestStatus status);
+const char* OutcomeName(Outcome outcome);
+const char* OnTimeoutName(OnTimeout on_timeout);
+std::optional<Kind> ParseKind(std::string_view text);
+std::optional<RequestStatus> ParseStatus(std::string_view text);
+std::optional<Outcome> ParseOutcome(std::string_view text);
+std::optional<OnTimeout> ParseOnTimeout(std::string_view text);
+
+struct Choice {
+  std::string id;
+  std::string label;
+  std::string style;  // "primary", "danger" or "default"
+  Outcome outcome = Outcome::kApproved;
+};
+
+// The choices a request of `kind` gets when it names none.
+std::vector<Choice> DefaultChoices(Kind kind);
+
+struct Decision {
+  std::string id;
+  std::string request_id;
+  std::string principal;
+  std::string choice;
+  Outcome outcome = Outcome::kApproved;
+  std::string comment;
+  std::string answer;  // the free-text answer of a question
+  std::optional<boost::json::object> arguments;  // edited arguments, when the approver edited
+  TimePoint at;
+};
+
+struct Request {
+  std::string id;
+  std::string tenant = "default";
+  Kind kind = Kind::kApproval;
+  std::string action;
+  std::string title;
+  boost::json::object details;
+  boost::json::object arguments;
+  std::string arguments_sha256;
+  std::string requester;
+  std::string session;
+  RequestStatus status = RequestStatus::kPending;
+  std::vector<Choice> choices;
+  std::vector<std::string> approvers;
+  int quorum = 1;
+  std::string policy = "default";
+  std::string risk = "normal";
+  TimePoint created_at;
+  TimePoint deadline_at;
+  OnTimeout on_timeout = OnTimeout::kExpire;
+  int escalation_level = 0;
+  std::vector<std::string> notify;
+  std::string callback_url;
+  std::string idempotency_key;
+  std::vector<Decision> decisions;
+  std::optional<TimePoint> resolved_at;
+  std::vector<std::string> resolved_by;
+  std::string answer;  // set when a question is answered
+
+  bool pending() const { return status == RequestStatus::kPending; }
+  const Choice* FindChoice(std::string_view choice_id) const;
+};
+
+}  // namespace countersign

@@ -1,0 +1,141 @@
+#include "core/request_json.hpp"
+
+#include "core/time_format.hpp"
+
+namespace countersign {
+
+boost::json::object ChoiceToJson(const Choice& choice) {
+  return {{"id", choice.id},
+          {"label", choice.label},
+          {"style", choice.style},
+          {"outcome", OutcomeName(choice.outcome)}};
+}
+
+boost::json::array ChoicesToJson(const std::vector<Choice>& choices) {
+  boost::json::array out;
+  out.reserve(choices.size());
+  for (const auto& c : choices) out.emplace_back(ChoiceToJson(c));
+  return out;
+}
+
+boost::json::array StringsToJson(const std::vector<std::string>& strings) {
+  boost::json::array out;
+  out.reserve(strings.size());
+  for (const auto& s : strings) out.emplace_back(s);
+  return out;
+}
+
+boost::json::object DecisionToJson(const Decision& d) {
+  boost::json::object o{{"id", d.id},
+                        {"by", d.principal},
+                        {"choice", d.choice},
+                        {"outcome", OutcomeName(d.outcome)},
+                        {"comment", d.comment},
+                        {"at", FormatTime(d.at)}};
+  if (!d.answer.empty()) o["answer"] = d.answer;
+  if (d.arguments) o["arguments"] = *d.arguments;
+  return o;
+}
+
+boost::json::object RequestToJson(const Request& r) {
+  boost::json::array decisions;
+  decisions.reserve(r.decisions.size());
+  for (const auto& d : r.decisions) decisions.emplace_back(DecisionToJson(d));
+  boost::json::object o;
+  o.reserve(32);
+  o["id"] = r.id;
+  o["tenant"] = r.tenant;
+  o["kind"] = KindName(r.kind);
+  o["action"] = r.action;
+  o["title"] = r.title;
+  o["details"] = r.details;
+  o["arguments"] = r.arguments;
+  o["arguments_sha256"] = r.arguments_sha256;
+  o["requester"] = r.requester;
+  o["session"] = r.session;
+  o["status"] = StatusName(r.status);
+  o["choices"] = ChoicesToJson(r.choices);
+  o["approvers"] = StringsToJson(r.approvers);
+  o["quorum"] = r.quorum;
+  o["policy"] = r.policy;
+  o["risk"] = r.risk;
+  o["created_at"] = FormatTime(r.created_at);
+  o["deadline_at"] = FormatTime(r.deadline_at);
+  o["on_timeout"] = OnTimeoutName(r.on_timeout);
+  o["escalation_level"] = r.escalation_level;
+  o["notify"] = StringsToJson(r.notify);
+  if (r.callback_url.empty()) {
+    o["callback_url"] = nullptr;
+  } else {
+    o["callback_url"] = r.callback_url;
+  }
+  o["decisions"] = std::move(decisions);
+  if (r.resolved_at) {
+    o["resolved_at"] = FormatTime(*r.resolved_at);
+  } else {
+    o["resolved_at"] = nullptr;
+  }
+  o["resolved_by"] = StringsToJson(r.resolved_by);
+  if (r.kind == Kind::kQuestion) {
+    if (r.answer.empty()) {
+      o["answer"] = nullptr;
+    } else {
+      o["answer"] = r.answer;
+    }
+  }
+  o["receipt"] = nullptr;
+  return o;
+}
+
+boost::json::object EventToJson(const Event& e) {
+  return {{"seq", e.seq},           {"at", FormatTime(e.at)},
+          {"tenant", e.tenant},     {"request_id", e.request_id},
+          {"type", e.type},         {"actor", e.actor},
+          {"data", e.data},         {"prev_hash", e.prev_hash},
+          {"hash", e.hash}};
+}
+
+Result<std::vector<Choice>> ChoicesFromJson(const boost::json::value& value) {
+  if (!value.is_array()) return Error::Malformed("choices must be an array");
+  std::vector<Choice> out;
+  for (const auto& item : value.get_array()) {
+    if (!item.is_object()) return Error::Malformed("each choice must be an object");
+    const auto& o = item.get_object();
+    Choice c;
+    const auto* id = o.if_contains("id");
+    if (!id || !id->is_string()) return Error::Malformed("each choice needs a string id");
+    c.id = id->get_string();
+    const auto* label = o.if_contains("label");
+    if (label && !label->is_string()) return Error::Malformed("choice label must be a string");
+    c.label = label ? std::string(label->get_string()) : c.id;
+    const auto* style = o.if_contains("style");
+    if (style && !style->is_string()) return Error::Malformed("choice style must be a string");
+    c.style = style ? std::string(style->get_string()) : "default";
+    const auto* outcome = o.if_contains("outcome");
+    if (!outcome || !outcome->is_string()) {
+      return Error::Malformed("each choice needs an outcome");
+    }
+    auto parsed = ParseOutcome(outcome->get_string());
+    if (!parsed) {
+      return Error::Invalid("choice outcome must be approved, denied, escalate or answered");
+    }
+    c.outcome = *parsed;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> StringsFromJson(const boost::json::value& value,
+                                                 const char* field) {
+  if (!value.is_array()) return Error::Malformed(std::string(field) + " must be an array");
+  std::vector<std::string> out;
+  for (const auto& item : value.get_array()) {
+    if (!item.is_string()) {
+      return Error::Malformed(std::string(field) + " must be an array of strings");
+    }
+    out.emplace_back(item.get_string());
+  }
+  return out;
+}
+
+}  // namespace countersign

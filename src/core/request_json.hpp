@@ -1,0 +1,34 @@
+// JSON renderings of the core types, exactly as the v1 API shows them (DESIGN.md), and the
+// parsers the store and CLI use to read them back. Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "core/event.hpp"
+#include "core/request.hpp"
+#include "core/result.hpp"
+
+namespace countersign {
+
+boost::json::object ChoiceToJson(const Choice& choice);
+boost::json::object DecisionToJson(const Decision& decision);
+boost::json::object RequestToJson(const Request& request);
+boost::json::object EventToJson(const Event& event);
+
+boost::json::array ChoicesToJson(const std::vector<Choice>& choices);
+boost::json::array StringsToJson(const std::vector<std::string>& strings);
+
+// Reads a choices array. Every element needs a string id and a known outcome; label and style
+// default to the id and "default".
+Result<std::vector<Choice>> ChoicesFromJson(const boost::json::value& value);
+
+// Reads an array of strings; an error names `field` when it is something else.
+Result<std::vector<std::string>> StringsFromJson(const boost::json::value& value,
+                                                 const char* field);
+
+}  // namespace countersign

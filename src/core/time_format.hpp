@@ -1,0 +1,17 @@
+// RFC 3339 timestamps with millisecond precision in UTC: "2026-11-21T10:00:00.000Z".
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+
+namespace countersign {
+
+std::string FormatTime(TimePoint t);
+
+// Accepts the format FormatTime writes (fraction optional). nullopt when malformed.
+std::optional<TimePoint> ParseTime(std::string_view text);
+
+}  // namespace countersign

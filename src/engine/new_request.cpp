@@ -1,0 +1,107 @@
+#include "engine/new_request.hpp"
+
+#include "core/canonical_json.hpp"
+#include "core/request_json.hpp"
+#include "core/sha256.hpp"
+
+namespace countersign {
+namespace {
+
+// Reads optional typed members, naming the field in every error.
+class FieldReader {
+ public:
+  explicit FieldReader(const boost::json::object& o) : o_(o) {}
+
+  Status String(const char* name, std::string& out) {
+    const auto* v = o_.if_contains(name);
+    if (!v || v->is_null()) return Ok();
+    if (!v->is_string()) return Error::Malformed(std::string(name) + " must be a string");
+    out = v->get_string();
+    return Ok();
+  }
+  Status Object(const char* name, boost::json::object& out) {
+    const auto* v = o_.if_contains(name);
+    if (!v || v->is_null()) return Ok();
+    if (!v->is_object()) return Error::Malformed(std::string(name) + " must be an object");
+    out = v->get_object();
+    return Ok();
+  }
+  Status OptionalObject(const char* name, std::optional<boost::json::object>& out) {
+    const auto* v = o_.if_contains(name);
+    if (!v || v->is_null()) return Ok();
+    if (!v->is_object()) return Error::Malformed(std::string(name) + " must be an object");
+    out = v->get_object();
+    return Ok();
+  }
+  Status Integer(const char* name, std::optional<int64_t>& out) {
+    const auto* v = o_.if_contains(name);
+    if (!v || v->is_null()) return Ok();
+    if (v->is_int64()) {
+      out = v->get_int64();
+    } else if (v->is_uint64()) {
+      out = INT64_MAX;  // far out of every range; the gateway reports it as such
+    } else if (v->is_double() && v->get_double() == static_cast<double>(
+                                                      static_cast<int64_t>(v->get_double()))) {
+      out = static_cast<int64_t>(v->get_double());
+    } else {
+      return Error::Malformed(std::string(name) + " must be an integer");
+    }
+    return Ok();
+  }
+  Status Strings(const char* name, std::vector<std::string>& out) {
+    const auto* v = o_.if_contains(name);
+    if (!v || v->is_null()) return Ok();
+    auto parsed = StringsFromJson(*v, name);
+    if (!parsed.ok()) return std::move(parsed).error();
+    out = std::move(parsed).value();
+    return Ok();
+  }
+
+ private:
+  const boost::json::object& o_;
+};
+
+}  // namespace
+
+Result<NewRequest> ParseNewRequest(const boost::json::value& body) {
+  if (!body.is_object()) return Error::Malformed("the request body must be a JSON object");
+  const auto& o = body.get_object();
+  FieldReader r(o);
+  NewRequest in;
+  CS_RETURN_IF_ERROR(r.String("action", in.action));
+  CS_RETURN_IF_ERROR(r.String("description", in.title));
+  CS_RETURN_IF_ERROR(r.String("title", in.title));
+  CS_RETURN_IF_ERROR(r.Object("details", in.details));
+  CS_RETURN_IF_ERROR(r.Object("arguments", in.arguments));
+  CS_RETURN_IF_ERROR(r.String("kind", in.kind));
+  if (const auto* choices = o.if_contains("choices"); choices && !choices->is_null()) {
+    auto parsed = ChoicesFromJson(*choices);
+    if (!parsed.ok()) return std::move(parsed).error();
+    in.choices = std::move(parsed).value();
+  }
+  CS_RETURN_IF_ERROR(r.Strings("approvers", in.approvers));
+  CS_RETURN_IF_ERROR(r.Integer("quorum", in.quorum));
+  CS_RETURN_IF_ERROR(r.Integer("timeout_seconds", in.timeout_seconds));
+  CS_RETURN_IF_ERROR(r.String("on_timeout", in.on_timeout));
+  CS_RETURN_IF_ERROR(r.Strings("notify", in.notify));
+  CS_RETURN_IF_ERROR(r.String("callback_url", in.callback_url));
+  CS_RETURN_IF_ERROR(r.String("session", in.session));
+  CS_RETURN_IF_ERROR(r.String("idempotency_key", in.idempotency_key));
+  CS_RETURN_IF_ERROR(r.String("requester", in.requester));
+  in.body_sha256 = Sha256Hex(CanonicalJson(body));
+  return in;
+}
+
+Result<NewDecision> ParseNewDecision(const boost::json::value& body) {
+  if (!body.is_object()) return Error::Malformed("the decision body must be a JSON object");
+  FieldReader r(body.get_object());
+  NewDecision in;
+  CS_RETURN_IF_ERROR(r.String("choice", in.choice));
+  CS_RETURN_IF_ERROR(r.String("comment", in.comment));
+  CS_RETURN_IF_ERROR(r.String("answer", in.answer));
+  CS_RETURN_IF_ERROR(r.OptionalObject("arguments", in.arguments));
+  CS_RETURN_IF_ERROR(r.String("by", in.by));
+  return in;
+}
+
+}  // namespace countersign

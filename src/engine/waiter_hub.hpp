@@ -1,0 +1,48 @@
+// WaiterHub: who is waiting on which request, and waking them the moment it resolves.
+//
+// A waiter is a callback registered under a request id. Notify() removes every waiter of
+// that request and calls each once with the resolved request, after releasing the hub's lock
+// (a waker typically posts to its connection's executor and returns). CloseAll() wakes every
+// waiter with nullptr: the server is shutting down, answer with whatever the store says.
+// Thread-safe. The model is the shared_state of Beast's chat-multi example.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/request.hpp"
+
+namespace countersign {
+
+class WaiterHub {
+ public:
+  using Wake = std::function<void(std::shared_ptr<const Request>)>;
+
+  // Registers `wake`; returns a ticket for Remove(). After CloseAll(), wakes at once.
+  uint64_t Add(const std::string& request_id, Wake wake);
+  // Forgets a waiter that stopped waiting (timed out, disconnected). No-op when already woken.
+  void Remove(const std::string& request_id, uint64_t ticket);
+  void Notify(const std::shared_ptr<const Request>& request);
+  void CloseAll();
+
+  size_t size() const;
+
+ private:
+  struct Waiter {
+    uint64_t ticket;
+    Wake wake;
+  };
+
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, std::vector<Waiter>> waiters_;  // guarded by mu_
+  uint64_t next_ticket_ = 1;                                       // guarded by mu_
+  size_t count_ = 0;                                               // guarded by mu_
+  bool closed_ = false;                                            // guarded by mu_
+};
+
+}  // namespace countersign

@@ -1,0 +1,321 @@
+#include "http/api_handlers.hpp"
+
+#include <charconv>
+
+#include "core/id_generator.hpp"
+#include "core/request_json.hpp"
+#include "core/time_format.hpp"
+#include "http/await_callback.hpp"
+#include "http/responses.hpp"
+
+namespace countersign {
+namespace {
+
+using RequestPtr = Gateway::RequestPtr;
+
+Result<int64_t> IntParam(const RequestContext& ctx, std::string_view name, int64_t fallback,
+                         int64_t min, int64_t max) {
+  std::string_view text = ctx.Query(name);
+  if (text.empty()) return fallback;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return Error::Malformed(std::string(name) + " must be an integer");
+  }
+  if (value < min || value > max) {
+    return Error::Invalid(std::string(name) + " must be between " + std::to_string(min) +
+                          " and " + std::to_string(max));
+  }
+  return value;
+}
+
+boost::json::object PrincipalToJson(const Principal& p) {
+  boost::json::object o{{"id", p.id},
+                        {"name", p.name},
+                        {"role", RoleName(p.role)},
+                        {"tenant", p.tenant},
+                        {"groups", StringsToJson(p.groups)},
+                        {"created_at", FormatTime(p.created_at)}};
+  if (p.revoked_at) {
+    o["revoked_at"] = FormatTime(*p.revoked_at);
+  } else {
+    o["revoked_at"] = nullptr;
+  }
+  return o;
+}
+
+HttpResponse RequestResponse(http::status status, const Request& r) {
+  return JsonResponse(status, RequestToJson(r));
+}
+
+std::string BodyString(const boost::json::value& body, const char* key) {
+  if (!body.is_object()) return {};
+  const auto* v = body.get_object().if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+}  // namespace
+
+void ApiHandlers::Register(Router& router) {
+  using A = Router::Access;
+  auto bind = [this](auto method) {
+    return [this, method](RequestContext& ctx) { return (this->*method)(ctx); };
+  };
+  router.Add(http::verb::post, "/v1/requests", A::kAuthenticated, bind(&ApiHandlers::CreateRequest));
+  router.Add(http::verb::get, "/v1/requests", A::kAuthenticated, bind(&ApiHandlers::ListRequests));
+  router.Add(http::verb::get, "/v1/requests/{id}", A::kAuthenticated,
+             bind(&ApiHandlers::GetRequest));
+  router.Add(http::verb::get, "/v1/requests/{id}/wait", A::kAuthenticated,
+             bind(&ApiHandlers::WaitRequest));
+  router.Add(http::verb::post, "/v1/requests/{id}/decisions", A::kAuthenticated,
+             bind(&ApiHandlers::Decide));
+  router.Add(http::verb::post, "/v1/requests/{id}/cancel", A::kAuthenticated,
+             bind(&ApiHandlers::Cancel));
+  router.Add(http::verb::get, "/v1/audit", A::kAuthenticated, bind(&ApiHandlers::ListAudit));
+  router.Add(http::verb::get, "/v1/audit/verify", A::kAuthenticated,
+             bind(&ApiHandlers::VerifyAudit));
+  router.Add(http::verb::post, "/v1/tokens", A::kAuthenticated, bind(&ApiHandlers::CreateToken));
+  router.Add(http::verb::get, "/v1/tokens", A::kAuthenticated, bind(&ApiHandlers::ListTokens));
+  router.Add(http::verb::delete_, "/v1/tokens/{id}", A::kAuthenticated,
+             bind(&ApiHandlers::RevokeToken));
+}
+
+Result<Actor> ApiHandlers::ActorFor(const RequestContext& ctx, const std::string& body_name,
+                                    bool name_required) const {
+  Actor actor = ctx.actor;
+  if (!options_.auth_off) return actor;
+  if (body_name.empty()) {
+    if (name_required) return Error::Invalid("by is required when auth is off");
+    return actor;
+  }
+  if (body_name.size() > 128) return Error::Invalid("the name in the body is too long");
+  actor.name = body_name;
+  return actor;
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::CreateRequest(RequestContext& ctx) {
+  auto body = ParseJsonBody(ctx.request, false);
+  if (!body.ok()) co_return ErrorResponse(body.error());
+  auto input = ParseNewRequest(body.value());
+  if (!input.ok()) co_return ErrorResponse(input.error());
+  std::string_view header_key = ctx.request["Idempotency-Key"];
+  if (!header_key.empty()) {
+    if (!input->idempotency_key.empty() && input->idempotency_key != header_key) {
+      co_return ErrorResponse(
+          Error::Invalid("Idempotency-Key header and idempotency_key field differ"));
+    }
+    input->idempotency_key = header_key;
+  }
+  auto actor = ActorFor(ctx, input->requester.empty() ? "anonymous" : input->requester, false);
+  if (!actor.ok()) co_return ErrorResponse(actor.error());
+  auto created = co_await AwaitCallback<Result<Gateway::Created>>([&](auto done) {
+    gateway_.Create(actor.value(), std::move(input).value(), std::move(done));
+  });
+  if (!created.ok()) co_return ErrorResponse(created.error());
+  if (!created->replayed) metrics_.CountRequestCreated();
+  co_return RequestResponse(created->replayed ? http::status::ok : http::status::created,
+                            *created->request);
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::GetRequest(RequestContext& ctx) {
+  auto found = gateway_.Get(ctx.actor, ctx.path["id"]);
+  if (!found.ok()) co_return ErrorResponse(found.error());
+  co_return RequestResponse(http::status::ok, *found.value());
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::ListRequests(RequestContext& ctx) {
+  RequestFilter filter;
+  if (auto status = ctx.Query("status"); !status.empty()) {
+    filter.status = ParseStatus(status);
+    if (!filter.status) co_return ErrorResponse(Error::Invalid("unknown status"));
+  }
+  filter.action = ctx.Query("action");
+  filter.requester = ctx.Query("requester");
+  filter.session = ctx.Query("session");
+  filter.cursor = ctx.Query("cursor");
+  if (!filter.cursor.empty() && !IsWellFormedId(filter.cursor, "req_")) {
+    co_return ErrorResponse(Error::Malformed("cursor is not one this server issued"));
+  }
+  auto limit = IntParam(ctx, "limit", 50, 1, 500);
+  if (!limit.ok()) co_return ErrorResponse(limit.error());
+  filter.limit = static_cast<int>(limit.value());
+  auto page = gateway_.List(ctx.actor, std::move(filter));
+  if (!page.ok()) co_return ErrorResponse(page.error());
+  boost::json::array requests;
+  requests.reserve(page->requests.size());
+  for (const auto& r : page->requests) requests.emplace_back(RequestToJson(r));
+  boost::json::object out{{"requests", std::move(requests)}};
+  if (page->next_cursor.empty()) {
+    out["next_cursor"] = nullptr;
+  } else {
+    out["next_cursor"] = page->next_cursor;
+  }
+  co_return JsonResponse(http::status::ok, out);
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::WaitRequest(RequestContext& ctx) {
+  auto timeout = IntParam(ctx, "timeout", options_.default_wait.count(), 0, INT32_MAX);
+  if (!timeout.ok()) co_return ErrorResponse(timeout.error());
+  const auto wait_for = std::min<std::chrono::seconds>(std::chrono::seconds(timeout.value()),
+                                                       options_.max_wait);
+  const std::string id = ctx.path["id"];
+  auto current = gateway_.Get(ctx.actor, id);
+  if (!current.ok()) co_return ErrorResponse(current.error());
+  if (!current.value()->pending() || wait_for.count() == 0) {
+    co_return RequestResponse(http::status::ok, *current.value());
+  }
+
+  auto executor = co_await asio::this_coro::executor;
+  auto timer = std::make_shared<asio::steady_timer>(executor, wait_for);
+  auto woken = std::make_shared<RequestPtr>();
+  auto signalled = std::make_shared<bool>(false);
+  const uint64_t ticket =
+      gateway_.waiters().Add(id, [executor, timer, woken, signalled](RequestPtr resolved) {
+        asio::post(executor, [timer, woken, signalled, resolved = std::move(resolved)] {
+          *woken = resolved;
+          *signalled = true;
+          timer->cancel();
+        });
+      });
+  // It may have resolved between the first read and registering: read again, now that any
+  // later resolution is certain to wake us.
+  current = gateway_.Get(ctx.actor, id);
+  if (!current.ok() || !current.value()->pending()) {
+    gateway_.waiters().Remove(id, ticket);
+    if (!current.ok()) co_return ErrorResponse(current.error());
+    co_return RequestResponse(http::status::ok, *current.value());
+  }
+  co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!*signalled) gateway_.waiters().Remove(id, ticket);
+  if (*woken && (*woken)->tenant == ctx.actor.tenant) {
+    co_return RequestResponse(http::status::ok, **woken);
+  }
+  // Timed out, or the server is shutting down: answer with what the store holds now.
+  current = gateway_.Get(ctx.actor, id);
+  if (!current.ok()) co_return ErrorResponse(current.error());
+  co_return RequestResponse(http::status::ok, *current.value());
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::Decide(RequestContext& ctx) {
+  auto body = ParseJsonBody(ctx.request, false);
+  if (!body.ok()) co_return ErrorResponse(body.error());
+  auto input = ParseNewDecision(body.value());
+  if (!input.ok()) co_return ErrorResponse(input.error());
+  auto actor = ActorFor(ctx, input->by, true);
+  if (!actor.ok()) co_return ErrorResponse(actor.error());
+  auto decided = co_await AwaitCallback<Result<RequestPtr>>([&](auto done) {
+    gateway_.Decide(actor.value(), ctx.path["id"], std::move(input).value(), std::move(done));
+  });
+  if (!decided.ok()) co_return ErrorResponse(decided.error());
+  metrics_.CountDecision();
+  co_return RequestResponse(http::status::ok, *decided.value());
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::Cancel(RequestContext& ctx) {
+  auto body = ParseJsonBody(ctx.request, true);
+  if (!body.ok()) co_return ErrorResponse(body.error());
+  if (!body->is_object()) co_return ErrorResponse(Error::Malformed("body must be an object"));
+  const auto* reason = body->get_object().if_contains("reason");
+  if (reason && !reason->is_string() && !reason->is_null()) {
+    co_return ErrorResponse(Error::Malformed("reason must be a string"));
+  }
+  auto actor = ActorFor(ctx, BodyString(body.value(), "by"), false);
+  if (!actor.ok()) co_return ErrorResponse(actor.error());
+  std::string why = reason && reason->is_string() ? std::string(reason->get_string()) : "";
+  auto cancelled = co_await AwaitCallback<Result<RequestPtr>>([&](auto done) {
+    gateway_.Cancel(actor.value(), ctx.path["id"], std::move(why), std::move(done));
+  });
+  if (!cancelled.ok()) co_return ErrorResponse(cancelled.error());
+  co_return RequestResponse(http::status::ok, *cancelled.value());
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::ListAudit(RequestContext& ctx) {
+  if (!ctx.actor.CanReadTenant()) {
+    co_return ErrorResponse(Error::Forbidden("reading the audit log needs an approver or admin"));
+  }
+  EventFilter filter;
+  filter.tenant = ctx.actor.tenant;
+  filter.request_id = ctx.Query("request");
+  auto since = IntParam(ctx, "since", 0, 0, INT64_MAX);
+  if (!since.ok()) co_return ErrorResponse(since.error());
+  auto limit = IntParam(ctx, "limit", 100, 1, 1000);
+  if (!limit.ok()) co_return ErrorResponse(limit.error());
+  filter.since = since.value();
+  filter.limit = static_cast<int>(limit.value());
+  auto events = gateway_.store().ListEvents(filter);
+  if (!events.ok()) co_return ErrorResponse(events.error());
+  boost::json::array out;
+  out.reserve(events->size());
+  int64_t next = filter.since;
+  for (const auto& e : events.value()) {
+    out.emplace_back(EventToJson(e));
+    next = e.seq;
+  }
+  co_return JsonResponse(http::status::ok,
+                         boost::json::object{{"events", std::move(out)}, {"next_since", next}});
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::VerifyAudit(RequestContext& ctx) {
+  if (ctx.actor.role != Role::kAdmin) {
+    co_return ErrorResponse(Error::Forbidden("verifying the audit chain needs an admin"));
+  }
+  auto report = gateway_.store().VerifyAudit();
+  if (!report.ok()) co_return ErrorResponse(report.error());
+  boost::json::object out{{"ok", report->ok}, {"events_checked", report->events_checked}};
+  if (report->ok) {
+    out["first_bad_seq"] = nullptr;
+    out["reason"] = nullptr;
+  } else {
+    out["first_bad_seq"] = report->first_bad_seq;
+    out["reason"] = report->reason;
+  }
+  co_return JsonResponse(http::status::ok, out);
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::CreateToken(RequestContext& ctx) {
+  auto body = ParseJsonBody(ctx.request, false);
+  if (!body.ok()) co_return ErrorResponse(body.error());
+  if (!body->is_object()) co_return ErrorResponse(Error::Malformed("body must be an object"));
+  const auto& o = body->get_object();
+  NewToken input;
+  for (const char* key : {"name", "role", "tenant"}) {
+    const auto* v = o.if_contains(key);
+    if (v && !v->is_string()) {
+      co_return ErrorResponse(Error::Malformed(std::string(key) + " must be a string"));
+    }
+  }
+  input.name = BodyString(body.value(), "name");
+  input.tenant = BodyString(body.value(), "tenant");
+  auto role = ParseRole(BodyString(body.value(), "role"));
+  if (!role) co_return ErrorResponse(Error::Invalid("role must be agent, approver or admin"));
+  input.role = *role;
+  if (const auto* groups = o.if_contains("groups"); groups && !groups->is_null()) {
+    auto parsed = StringsFromJson(*groups, "groups");
+    if (!parsed.ok()) co_return ErrorResponse(parsed.error());
+    input.groups = std::move(parsed).value();
+  }
+  auto issued = co_await AwaitCallback<Result<IssuedToken>>(
+      [&](auto done) { tokens_.Create(ctx.actor, std::move(input), std::move(done)); });
+  if (!issued.ok()) co_return ErrorResponse(issued.error());
+  boost::json::object out = PrincipalToJson(issued->principal);
+  out["token"] = issued->token;
+  co_return JsonResponse(http::status::created, out);
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::ListTokens(RequestContext& ctx) {
+  auto listed = tokens_.List(ctx.actor);
+  if (!listed.ok()) co_return ErrorResponse(listed.error());
+  boost::json::array out;
+  for (const auto& p : listed.value()) out.emplace_back(PrincipalToJson(p));
+  co_return JsonResponse(http::status::ok, boost::json::object{{"tokens", std::move(out)}});
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::RevokeToken(RequestContext& ctx) {
+  const std::string id = ctx.path["id"];
+  auto revoked = co_await AwaitCallback<Status>(
+      [&](auto done) { tokens_.Revoke(ctx.actor, id, std::move(done)); });
+  if (!revoked.ok()) co_return ErrorResponse(revoked.error());
+  co_return JsonResponse(http::status::ok, boost::json::object{{"id", id}, {"revoked", true}});
+}
+
+}  // namespace countersign

@@ -1,0 +1,63 @@
+#include "http/metrics.hpp"
+
+#include <fmt/format.h>
+
+namespace countersign {
+
+void Metrics::CountResponse(unsigned status) {
+  const unsigned klass = status / 100;
+  if (klass >= 1 && klass <= 5) responses_[klass].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string Metrics::Render(const Snapshot& s) const {
+  std::string out;
+  auto line = [&out](const std::string& text) {
+    out += text;
+    out.push_back('\n');
+  };
+  line("# HELP countersign_requests Requests in the store, by status.");
+  line("# TYPE countersign_requests gauge");
+  for (const char* status : {"pending", "approved", "denied", "answered", "expired", "cancelled"}) {
+    auto it = s.requests_by_status.find(status);
+    line(fmt::format("countersign_requests{{status=\"{}\"}} {}", status,
+                     it == s.requests_by_status.end() ? 0 : it->second));
+  }
+  line("# HELP countersign_requests_created_total Requests created since start.");
+  line("# TYPE countersign_requests_created_total counter");
+  line(fmt::format("countersign_requests_created_total {}", created_.load()));
+  line("# HELP countersign_decisions_total Decisions recorded since start.");
+  line("# TYPE countersign_decisions_total counter");
+  line(fmt::format("countersign_decisions_total {}", decisions_.load()));
+  line("# HELP countersign_waiters Long-polls waiting for a request to resolve.");
+  line("# TYPE countersign_waiters gauge");
+  line(fmt::format("countersign_waiters {}", s.waiters));
+  line("# HELP countersign_http_connections Open HTTP connections.");
+  line("# TYPE countersign_http_connections gauge");
+  line(fmt::format("countersign_http_connections {}", connections_.load()));
+  line("# HELP countersign_http_responses_total HTTP responses since start, by status class.");
+  line("# TYPE countersign_http_responses_total counter");
+  for (unsigned k = 1; k <= 5; ++k) {
+    line(fmt::format("countersign_http_responses_total{{code=\"{}xx\"}} {}", k,
+                     responses_[k].load()));
+  }
+  line("# HELP countersign_store_commit_seconds Time to commit (and fsync) one write batch.");
+  line("# TYPE countersign_store_commit_seconds histogram");
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < std::size(StoreStats::kCommitBucketsMs); ++i) {
+    cumulative += s.store.commit_buckets[i];
+    line(fmt::format("countersign_store_commit_seconds_bucket{{le=\"{}\"}} {}",
+                     StoreStats::kCommitBucketsMs[i] / 1000.0, cumulative));
+  }
+  line(fmt::format("countersign_store_commit_seconds_bucket{{le=\"+Inf\"}} {}", s.store.batches));
+  line(fmt::format("countersign_store_commit_seconds_sum {}", s.store.commit_ms_sum / 1000.0));
+  line(fmt::format("countersign_store_commit_seconds_count {}", s.store.batches));
+  line("# HELP countersign_store_operations_total Write operations committed.");
+  line("# TYPE countersign_store_operations_total counter");
+  line(fmt::format("countersign_store_operations_total {}", s.store.operations));
+  line("# HELP countersign_store_queue_depth Write operations waiting for the writer.");
+  line("# TYPE countersign_store_queue_depth gauge");
+  line(fmt::format("countersign_store_queue_depth {}", s.store.queue_depth));
+  return out;
+}
+
+}  // namespace countersign

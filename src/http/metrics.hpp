@@ -1,0 +1,37 @@
+// Metrics: the counters /metrics exposes, in Prometheus text format. Thread-safe (atomics).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace countersign {
+
+class Metrics {
+ public:
+  void CountResponse(unsigned status);
+  void CountDecision() { decisions_.fetch_add(1, std::memory_order_relaxed); }
+  void CountRequestCreated() { created_.fetch_add(1, std::memory_order_relaxed); }
+  void ConnectionOpened() { connections_.fetch_add(1, std::memory_order_relaxed); }
+  void ConnectionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
+
+  struct Snapshot {
+    std::map<std::string, int64_t> requests_by_status;
+    size_t waiters = 0;
+    StoreStats store;
+  };
+  std::string Render(const Snapshot& snapshot) const;
+
+ private:
+  // Responses by status class: 1xx..5xx at index 1..5.
+  std::array<std::atomic<uint64_t>, 6> responses_{};
+  std::atomic<uint64_t> decisions_{0};
+  std::atomic<uint64_t> created_{0};
+  std::atomic<int64_t> connections_{0};
+};
+
+}  // namespace countersign

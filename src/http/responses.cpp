@@ -1,0 +1,86 @@
+#include "http/responses.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "core/request_json.hpp"
+
+namespace countersign {
+
+HttpResponse TextResponse(http::status status, std::string body, std::string_view content_type) {
+  HttpResponse res{status, 11};
+  res.set(http::field::content_type, content_type);
+  res.set(http::field::cache_control, "no-store");
+  res.body() = std::move(body);
+  res.prepare_payload();
+  return res;
+}
+
+HttpResponse JsonResponse(http::status status, const boost::json::value& body) {
+  std::string text = boost::json::serialize(body);
+  text.push_back('\n');
+  return TextResponse(status, std::move(text), "application/json");
+}
+
+http::status HttpStatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kMalformed:
+      return http::status::bad_request;
+    case ErrorCode::kUnauthorized:
+      return http::status::unauthorized;
+    case ErrorCode::kForbidden:
+      return http::status::forbidden;
+    case ErrorCode::kNotFound:
+      return http::status::not_found;
+    case ErrorCode::kConflict:
+      return http::status::conflict;
+    case ErrorCode::kTooLarge:
+      return http::status::payload_too_large;
+    case ErrorCode::kUnsupportedMediaType:
+      return http::status::unsupported_media_type;
+    case ErrorCode::kInvalid:
+      return http::status::unprocessable_entity;
+    case ErrorCode::kRateLimited:
+      return http::status::too_many_requests;
+    case ErrorCode::kUnavailable:
+      return http::status::service_unavailable;
+    case ErrorCode::kInternal:
+      return http::status::internal_server_error;
+  }
+  return http::status::internal_server_error;
+}
+
+HttpResponse ErrorResponse(const Error& error) {
+  boost::json::object body{
+      {"error", {{"code", ErrorCodeName(error.code)}, {"message", error.message}}}};
+  if (error.current) body["request"] = RequestToJson(*error.current);
+  HttpResponse res = JsonResponse(HttpStatusFor(error.code), body);
+  if (error.code == ErrorCode::kUnauthorized) {
+    res.set(http::field::www_authenticate, "Bearer realm=\"countersign\"");
+  }
+  if (error.code == ErrorCode::kRateLimited || error.code == ErrorCode::kUnavailable) {
+    res.set(http::field::retry_after, "1");
+  }
+  return res;
+}
+
+Result<boost::json::value> ParseJsonBody(const HttpRequest& request, bool allow_empty) {
+  if (request.body().empty()) {
+    if (allow_empty) return boost::json::value(boost::json::object());
+    return Error::Malformed("the body must be a JSON object");
+  }
+  std::string_view type = request[http::field::content_type];
+  const auto semicolon = type.find(';');
+  if (semicolon != std::string_view::npos) type = type.substr(0, semicolon);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (!beast::iequals(type, "application/json")) {
+    return Error{ErrorCode::kUnsupportedMediaType,
+                 "Content-Type must be application/json", nullptr};
+  }
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(request.body(), ec);
+  if (ec) return Error::Malformed("malformed JSON: " + ec.message());
+  return value;
+}
+
+}  // namespace countersign

@@ -1,0 +1,87 @@
+#include "http/router.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include "http/responses.hpp"
+
+namespace countersign {
+namespace {
+
+std::vector<std::string> SplitPattern(const std::string& pattern) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start <= pattern.size()) {
+    size_t slash = pattern.find('/', start);
+    if (slash == std::string::npos) slash = pattern.size();
+    out.push_back(pattern.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return out;
+}
+
+bool IsCapture(const std::string& segment) {
+  return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+}  // namespace
+
+void Router::Add(http::verb method, std::string pattern, Access access, Handler handler) {
+  routes_.push_back({method, SplitPattern(pattern), access, std::move(handler)});
+}
+
+asio::awaitable<HttpResponse> Router::Dispatch(const HttpRequest& request) {
+  auto url = boost::urls::parse_origin_form(request.target());
+  if (!url) {
+    co_return ErrorResponse(Error::Malformed("malformed request target"));
+  }
+  std::vector<std::string> segments;
+  for (auto segment : url->segments()) segments.push_back(segment);
+  if (segments.empty()) segments.push_back("");
+
+  const Route* match = nullptr;
+  std::string allow;
+  std::map<std::string, std::string, std::less<>> captures;
+  for (const auto& route : routes_) {
+    if (route.segments.size() != segments.size()) continue;
+    std::map<std::string, std::string, std::less<>> found;
+    bool same = true;
+    for (size_t i = 0; i < segments.size() && same; ++i) {
+      if (IsCapture(route.segments[i])) {
+        if (segments[i].empty()) same = false;
+        found[route.segments[i].substr(1, route.segments[i].size() - 2)] = segments[i];
+      } else {
+        same = route.segments[i] == segments[i];
+      }
+    }
+    if (!same) continue;
+    if (route.method != request.method()) {
+      if (!allow.empty()) allow += ", ";
+      allow += std::string(http::to_string(route.method));
+      continue;
+    }
+    match = &route;
+    captures = std::move(found);
+    break;
+  }
+  if (!match) {
+    if (!allow.empty()) {
+      HttpResponse res = ErrorResponse(
+          Error{ErrorCode::kMalformed, "method not allowed; use " + allow, nullptr});
+      res.result(http::status::method_not_allowed);
+      res.set(http::field::allow, allow);
+      co_return res;
+    }
+    co_return ErrorResponse(Error::NotFound("no such endpoint"));
+  }
+
+  RequestContext ctx{request, std::move(captures), {}, {}};
+  for (auto param : url->params()) ctx.query[param.key] = param.value;
+  if (match->access == Access::kAuthenticated) {
+    auto actor = authenticator_.Authenticate(request[http::field::authorization]);
+    if (!actor.ok()) co_return ErrorResponse(actor.error());
+    ctx.actor = std::move(actor).value();
+  }
+  co_return co_await match->handler(ctx);
+}
+
+}  // namespace countersign

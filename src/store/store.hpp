@@ -1,0 +1,146 @@
+// Store: durable state behind one interface (SQLite today, PostgreSQL later).
+//
+// Writes go through Write(): the operation runs on the store's single writer thread inside a
+// batch transaction (group commit). Each operation runs in its own savepoint, so one that
+// fails rolls back alone; `done` runs, on the writer thread, only after the whole batch is
+// durable (fsync'd), or with the failure. Reads run on the calling thread against a pool of
+// read connections and see only committed data. All methods are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/principal.hpp"
+#include "core/request.hpp"
+#include "core/result.hpp"
+
+namespace countersign {
+
+struct EventDraft {
+  TimePoint at;
+  std::string tenant;
+  std::string request_id;
+  std::string type;
+  std::string actor;
+  boost::json::object data;
+};
+
+struct IdempotencyRecord {
+  std::string tenant;
+  std::string key;
+  std::string body_sha256;
+  std::string request_id;
+};
+
+struct RequestFilter {
+  std::string tenant;                   // required
+  std::optional<RequestStatus> status;  // each filter applies only when set / non-empty
+  std::string action;
+  std::string requester;
+  std::string session;
+  int limit = 50;      // 1..500
+  std::string cursor;  // return only requests with id < cursor (ids sort by creation)
+};
+
+struct RequestPage {
+  std::vector<Request> requests;  // newest first, each with its decisions
+  std::string next_cursor;        // empty when this is the last page
+};
+
+struct EventFilter {
+  std::string tenant;      // empty: every tenant
+  std::string request_id;  // empty: every request
+  int64_t since = 0;       // only events with seq > since
+  int limit = 100;         // 1..1000
+};
+
+struct AuditReport {
+  bool ok = true;
+  int64_t events_checked = 0;
+  int64_t first_bad_seq = 0;  // when !ok
+  std::string reason;         // when !ok: what is wrong at first_bad_seq
+};
+
+struct PendingDeadline {
+  std::string tenant;
+  std::string id;
+  TimePoint deadline;
+};
+
+struct StoreStats {
+  uint64_t batches = 0;
+  uint64_t operations = 0;
+  // Commit latency histogram: count of batches whose COMMIT took <= kCommitBucketsMs[i].
+  static constexpr double kCommitBucketsMs[] = {0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000};
+  uint64_t commit_buckets[std::size(kCommitBucketsMs)] = {};
+  double commit_ms_sum = 0;
+  uint64_t queue_depth = 0;
+};
+
+// The writer-side view of the store, valid only inside a Write() operation.
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+
+  // The request with its decisions (oldest first), or nullopt.
+  virtual Result<std::optional<Request>> FindRequest(std::string_view tenant,
+                                                     std::string_view id) = 0;
+  virtual Status InsertRequest(const Request& request) = 0;
+  virtual Status InsertDecision(const Request& request, const Decision& decision) = 0;
+  // Compare-and-set out of pending: sets status, resolved_at, resolved_by and answer only if
+  // the request is still pending. Returns whether it changed.
+  virtual Result<bool> ResolveIfPending(std::string_view id, RequestStatus status, TimePoint at,
+                                        const std::vector<std::string>& resolved_by,
+                                        std::string_view answer) = 0;
+  // Compare-and-set on a pending request's escalation level and deadline.
+  virtual Result<bool> EscalateIfPending(std::string_view id, int escalation_level,
+                                         TimePoint deadline) = 0;
+  // Appends to the hash chain: assigns seq, prev_hash and hash.
+  virtual Result<Event> AppendEvent(const EventDraft& draft) = 0;
+  virtual Result<std::optional<IdempotencyRecord>> FindIdempotency(std::string_view tenant,
+                                                                   std::string_view key) = 0;
+  virtual Status InsertIdempotency(const IdempotencyRecord& record) = 0;
+  virtual Status InsertPrincipal(const Principal& principal) = 0;
+  // Sets revoked_at on the principal with this id in this tenant (any tenant when empty).
+  // Returns false when there is no such unrevoked principal.
+  virtual Result<bool> RevokePrincipal(std::string_view tenant, std::string_view id,
+                                       TimePoint at) = 0;
+};
+
+class Store {
+ public:
+  using WriteFn = std::function<Status(Transaction&)>;
+  using WriteDone = std::function<void(Status)>;
+
+  virtual ~Store() = default;
+
+  // Queues `fn`. When the queue is full, `done` is called at once (on the calling thread)
+  // with kUnavailable and `fn` never runs.
+  virtual void Write(WriteFn fn, WriteDone done) = 0;
+
+  virtual Result<std::optional<Request>> GetRequest(std::string_view tenant,
+                                                    std::string_view id) = 0;
+  virtual Result<RequestPage> ListRequests(const RequestFilter& filter) = 0;
+  virtual Result<std::vector<Event>> ListEvents(const EventFilter& filter) = 0;
+  // Walks the whole chain in seq order and reports the first event whose seq, prev_hash or
+  // hash is not what the chain requires.
+  virtual Result<AuditReport> VerifyAudit() = 0;
+  virtual Result<std::vector<PendingDeadline>> ListPendingDeadlines() = 0;
+  virtual Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) = 0;
+  // Every principal of `tenant` (every tenant when empty), revoked ones included.
+  virtual Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) = 0;
+  virtual Result<std::map<std::string, int64_t>> CountRequestsByStatus() = 0;
+  // Cheap round trip to check the store answers (readiness).
+  virtual Status Ping() = 0;
+  virtual StoreStats Stats() const = 0;
+  // Stops taking writes, commits what is queued, and joins the writer. Idempotent.
+  virtual void Stop() = 0;
+};
+
+}  // namespace countersign

@@ -1,0 +1,171 @@
+"""Starts the real countersign binary on a loopback port and talks HTTP to it.
+
+Stdlib only. Each Server gets its own temporary data directory; the bound port comes from the
+file the server writes with --port-file once it is listening, so no test ever sleeps.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("COUNTERSIGN_BIN", os.path.join(os.path.dirname(__file__), "..", "..",
+                                                      "build", "countersign"))
+START_TIMEOUT = 30.0
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return f"Response({self.status}, {self.body[:300]!r})"
+
+
+class Server:
+    """One countersign process. Use as a context manager or call start()/stop()."""
+
+    def __init__(self, auth=True, data_dir=None, extra_args=(), env=None):
+        self.auth = auth
+        self.owns_dir = data_dir is None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="countersign-it-")
+        self.extra_args = list(extra_args)
+        self.env = env
+        self.proc = None
+        self.port = None
+        self.admin_token = None
+        self.log_path = os.path.join(self.data_dir, "server.log")
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self):
+        port_file = os.path.join(self.data_dir, "port")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        args = [BIN, "serve", "--listen", "127.0.0.1:0",
+                "--store", "sqlite:" + os.path.join(self.data_dir, "countersign.db"),
+                "--port-file", port_file, "--auth", "on" if self.auth else "off"]
+        args += self.extra_args
+        env = dict(os.environ)
+        env.update(self.env or {})
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not os.path.exists(port_file):
+            if self.proc.poll() is not None:
+                raise RuntimeError("countersign exited during start-up:\n" + self.read_log())
+            if time.monotonic() > deadline:
+                raise RuntimeError("countersign did not start:\n" + self.read_log())
+            time.sleep(0.01)  # polling for the process to come up, not waiting for time
+        with open(port_file) as f:
+            self.port = int(f.read().strip())
+        token_file = os.path.join(self.data_dir, "admin.token")
+        if self.auth and os.path.exists(token_file):
+            with open(token_file) as f:
+                self.admin_token = f.read().strip()
+        return self
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=timeout)
+        if getattr(self, "log", None):
+            self.log.close()
+        return self.proc.returncode if self.proc else None
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def cleanup(self):
+        self.stop()
+        if self.owns_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+    def read_log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    # -- HTTP --------------------------------------------------------------------------------
+    def connection(self, timeout=70):
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+
+    def call(self, method, path, body=None, token="admin", headers=None, raw=None,
+             content_type="application/json", conn=None):
+        """One HTTP exchange. token="admin" uses the admin token, None sends no header."""
+        hdrs = dict(headers or {})
+        if token == "admin":
+            token = self.admin_token
+        if token:
+            hdrs["Authorization"] = "Bearer " + token
+        data = raw
+        if body is not None:
+            data = json.dumps(body).encode()
+        if data is not None and content_type:
+            hdrs.setdefault("Content-Type", content_type)
+        own = conn is None
+        conn = conn or self.connection()
+        try:
+            conn.request(method, path, body=data, headers=hdrs)
+            resp = conn.getresponse()
+            return Response(resp.status, dict(resp.getheaders()), resp.read().decode())
+        finally:
+            if own:
+                conn.close()
+
+    def create_token(self, name, role, tenant=None, groups=()):
+        body = {"name": name, "role": role, "groups": list(groups)}
+        if tenant:
+            body["tenant"] = tenant
+        r = self.call("POST", "/v1/tokens", body)
+        if r.status != 201:
+            raise AssertionError(f"token create failed: {r}")
+        return r.json["token"]
+
+    def create_request(self, token="admin", **fields):
+        body = {"action": "deploy_production", "title": "Deploy v2.0"}
+        body.update(fields)
+        r = self.call("POST", "/v1/requests", body, token=token)
+        if r.status not in (200, 201):
+            raise AssertionError(f"create failed: {r}")
+        return r.json
+
+
+class ServerTestCase(unittest.TestCase):
+    """A test case with one fresh server (auth on) per test."""
+
+    auth = True
+    extra_args = ()
+
+    def setUp(self):
+        self.server = Server(auth=self.auth, extra_args=self.extra_args)
+        self.server.start()
+        self.addCleanup(self._cleanup)
+
+    def _cleanup(self):
+        failed = any(err for _, err in getattr(self._outcome, "errors", []) if err)
+        if failed:
+            print(self.server.read_log()[-4000:])
+        self.server.cleanup()
