@@ -63,7 +63,11 @@ void TokenRegistry::Create(const Actor& actor, NewToken input,
       [issued, actor_name](Transaction& txn) -> Status {
         const Principal& p = issued->principal;
         CS_RETURN_IF_ERROR(txn.InsertPrincipal(p));
-        auto event = txn.AppendEvent({p.created_at, p.tenant, "", "token.created", actor_name,
+        auto event = txn.AppendEvent({p.created_at,
+                                      p.tenant,
+                                      "",
+                                      "token.created",
+                                      actor_name,
                                       {{"token_id", p.id},
                                        {"name", p.name},
                                        {"role", RoleName(p.role)},

@@ -24,8 +24,8 @@ class IdGenerator {
  private:
   const Clock& clock_;
   std::mutex mu_;
-  int64_t last_ms_ = -1;                // guarded by mu_
-  std::array<uint8_t, 10> random_{};    // guarded by mu_
+  int64_t last_ms_ = -1;              // guarded by mu_
+  std::array<uint8_t, 10> random_{};  // guarded by mu_
 };
 
 // True when `id` is `prefix` followed by 26 Crockford base32 characters.

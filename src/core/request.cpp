@@ -13,8 +13,8 @@ std::optional<Enum> ParseName(std::string_view text, const char* const (&names)[
 
 // Indexed by the enumerator's value; the order must match the enum declarations.
 constexpr const char* kKindNames[] = {"approval", "verification", "question"};
-constexpr const char* kStatusNames[] = {"pending", "approved", "denied",
-                                        "answered", "expired", "cancelled"};
+constexpr const char* kStatusNames[] = {"pending",  "approved", "denied",
+                                        "answered", "expired",  "cancelled"};
 constexpr const char* kOutcomeNames[] = {"approved", "denied", "escalate", "answered"};
 constexpr const char* kOnTimeoutNames[] = {"expire", "deny", "escalate"};
 

@@ -50,7 +50,7 @@ struct Decision {
   std::string choice;
   Outcome outcome = Outcome::kApproved;
   std::string comment;
-  std::string answer;  // the free-text answer of a question
+  std::string answer;                            // the free-text answer of a question
   std::optional<boost::json::object> arguments;  // edited arguments, when the approver edited
   TimePoint at;
 };

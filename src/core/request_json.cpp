@@ -26,12 +26,9 @@ boost::json::array StringsToJson(const std::vector<std::string>& strings) {
 }
 
 boost::json::object DecisionToJson(const Decision& d) {
-  boost::json::object o{{"id", d.id},
-                        {"by", d.principal},
-                        {"choice", d.choice},
-                        {"outcome", OutcomeName(d.outcome)},
-                        {"comment", d.comment},
-                        {"at", FormatTime(d.at)}};
+  boost::json::object o{{"id", d.id},           {"by", d.principal},
+                        {"choice", d.choice},   {"outcome", OutcomeName(d.outcome)},
+                        {"comment", d.comment}, {"at", FormatTime(d.at)}};
   if (!d.answer.empty()) o["answer"] = d.answer;
   if (d.arguments) o["arguments"] = *d.arguments;
   return o;
@@ -88,10 +85,10 @@ boost::json::object RequestToJson(const Request& r) {
 }
 
 boost::json::object EventToJson(const Event& e) {
-  return {{"seq", e.seq},           {"at", FormatTime(e.at)},
-          {"tenant", e.tenant},     {"request_id", e.request_id},
-          {"type", e.type},         {"actor", e.actor},
-          {"data", e.data},         {"prev_hash", e.prev_hash},
+  return {{"seq", e.seq},       {"at", FormatTime(e.at)},
+          {"tenant", e.tenant}, {"request_id", e.request_id},
+          {"type", e.type},     {"actor", e.actor},
+          {"data", e.data},     {"prev_hash", e.prev_hash},
           {"hash", e.hash}};
 }
 

@@ -58,7 +58,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
@@ -102,13 +102,11 @@ inline Status Ok() { return {}; }
 
 // Evaluates a Status or Result expression and returns its error from the enclosing function
 // (whose return type is a Status or Result) when it failed.
-#define CS_RETURN_IF_ERROR(expr)                                     \
-  do {                                                               \
-    if (auto cs_status_ = (expr); !cs_status_.ok()) {                \
-      return std::move(cs_status_).error();                          \
-    }                                                                \
+#define CS_RETURN_IF_ERROR(expr)                      \
+  do {                                                \
+    if (auto cs_status_ = (expr); !cs_status_.ok()) { \
+      return std::move(cs_status_).error();           \
+    }                                                 \
   } while (0)
 
-namespace countersign {
-
-}  // namespace countersign
+namespace countersign {}  // namespace countersign

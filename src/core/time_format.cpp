@@ -9,10 +9,10 @@ std::string FormatTime(TimePoint t) {
   const std::chrono::year_month_day ymd(days);
   const std::chrono::hh_mm_ss<Millis> hms(t - days);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()),
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
                 static_cast<int>(hms.subseconds().count()));
   return buf;
 }
@@ -42,8 +42,8 @@ std::optional<TimePoint> ParseTime(std::string_view text) {
   const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(mo),
                                         std::chrono::day(d)};
   if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  return TimePoint(std::chrono::sys_days(ymd)) + std::chrono::hours(h) +
-         std::chrono::minutes(mi) + std::chrono::seconds(s) + Millis(ms);
+  return TimePoint(std::chrono::sys_days(ymd)) + std::chrono::hours(h) + std::chrono::minutes(mi) +
+         std::chrono::seconds(s) + Millis(ms);
 }
 
 }  // namespace countersign

@@ -70,9 +70,7 @@ std::string ChoiceIds(const Request& r) {
   return out;
 }
 
-Error NotFound(std::string_view id) {
-  return Error::NotFound("no request " + std::string(id));
-}
+Error NotFound(std::string_view id) { return Error::NotFound("no request " + std::string(id)); }
 
 Error ConflictWith(const Request& current, const std::string& message) {
   return Error::Conflict(message, std::make_shared<const Request>(current));
@@ -182,7 +180,8 @@ Result<Request> Gateway::BuildRequest(const Actor& actor, NewRequest& in) {
     return Error::Invalid("quorum must be between 1 and " + std::to_string(kMaxQuorum));
   }
   if (!in.approvers.empty() && !has_group && static_cast<size_t>(quorum) > in.approvers.size()) {
-    return Error::Invalid("quorum " + std::to_string(quorum) + " needs at least that many approvers");
+    return Error::Invalid("quorum " + std::to_string(quorum) +
+                          " needs at least that many approvers");
   }
   const int64_t timeout = in.timeout_seconds.value_or(options_.default_timeout.count());
   if (timeout < 1 || timeout > options_.max_timeout.count()) {
@@ -228,8 +227,8 @@ Result<Request> Gateway::BuildRequest(const Actor& actor, NewRequest& in) {
 
 void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> done) {
   if (!actor.CanCreate()) {
-    done(Error::Forbidden("role " + std::string(RoleName(actor.role)) +
-                          " may not create requests"));
+    done(
+        Error::Forbidden("role " + std::string(RoleName(actor.role)) + " may not create requests"));
     return;
   }
   auto built = BuildRequest(actor, input);
@@ -250,28 +249,29 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
         auto earlier = Reload(txn, r.tenant, prior.value()->request_id);
         if (!earlier.ok()) return std::move(earlier).error();
         if (prior.value()->body_sha256 != body_sha256) {
-          return Error::Conflict("idempotency key was used with a different body",
-                                 earlier.value());
+          return Error::Conflict("idempotency key was used with a different body", earlier.value());
         }
         out->request = earlier.value();
         out->replayed = true;
         return Ok();
       }
-      CS_RETURN_IF_ERROR(
-          txn.InsertIdempotency({r.tenant, r.idempotency_key, body_sha256, r.id}));
+      CS_RETURN_IF_ERROR(txn.InsertIdempotency({r.tenant, r.idempotency_key, body_sha256, r.id}));
     }
     CS_RETURN_IF_ERROR(txn.InsertRequest(r));
-    auto event = txn.AppendEvent(
-        {r.created_at, r.tenant, r.id, "request.created", actor.name,
-         {{"action", r.action},
-          {"kind", KindName(r.kind)},
-          {"title", r.title},
-          {"requester", r.requester},
-          {"session", r.session},
-          {"quorum", r.quorum},
-          {"approvers", StringsToJson(r.approvers)},
-          {"deadline_at", FormatTime(r.deadline_at)},
-          {"arguments_sha256", r.arguments_sha256}}});
+    auto event = txn.AppendEvent({r.created_at,
+                                  r.tenant,
+                                  r.id,
+                                  "request.created",
+                                  actor.name,
+                                  {{"action", r.action},
+                                   {"kind", KindName(r.kind)},
+                                   {"title", r.title},
+                                   {"requester", r.requester},
+                                   {"session", r.session},
+                                   {"quorum", r.quorum},
+                                   {"approvers", StringsToJson(r.approvers)},
+                                   {"deadline_at", FormatTime(r.deadline_at)},
+                                   {"arguments_sha256", r.arguments_sha256}}});
     if (!event.ok()) return std::move(event).error();
     out->request = request;
     return Ok();
@@ -335,7 +335,8 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
       if (d.choice.empty()) d.choice = "answer";
       if (d.answer.empty()) return Error::Invalid("a question needs a non-empty answer");
     }
-    if (d.choice.empty()) return Error::Invalid("choice is required (one of: " + ChoiceIds(r) + ")");
+    if (d.choice.empty())
+      return Error::Invalid("choice is required (one of: " + ChoiceIds(r) + ")");
     const Choice* choice = r.FindChoice(d.choice);
     if (!choice) {
       return Error::Invalid("unknown choice '" + d.choice + "' (one of: " + ChoiceIds(r) + ")");
@@ -374,9 +375,13 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
       case Outcome::kEscalate: {
         auto changed = txn.EscalateIfPending(r.id, r.escalation_level + 1, r.deadline_at);
         if (!changed.ok()) return std::move(changed).error();
-        auto escalated = txn.AppendEvent({d.at, r.tenant, r.id, "request.escalated", actor.name,
-                                          {{"escalation_level", r.escalation_level + 1},
-                                           {"reason", "choice"}}});
+        auto escalated =
+            txn.AppendEvent({d.at,
+                             r.tenant,
+                             r.id,
+                             "request.escalated",
+                             actor.name,
+                             {{"escalation_level", r.escalation_level + 1}, {"reason", "choice"}}});
         if (!escalated.ok()) return std::move(escalated).error();
         break;
       }
@@ -385,10 +390,13 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
       auto changed = txn.ResolveIfPending(r.id, *resolution, d.at, resolved_by, d.answer);
       if (!changed.ok()) return std::move(changed).error();
       if (!changed.value()) return ConflictWith(r, "request was resolved concurrently");
-      auto resolved =
-          txn.AppendEvent({d.at, r.tenant, r.id, "request.resolved", actor.name,
-                           {{"status", StatusName(*resolution)},
-                            {"resolved_by", StringsToJson(resolved_by)}}});
+      auto resolved = txn.AppendEvent(
+          {d.at,
+           r.tenant,
+           r.id,
+           "request.resolved",
+           actor.name,
+           {{"status", StatusName(*resolution)}, {"resolved_by", StringsToJson(resolved_by)}}});
       if (!resolved.ok()) return std::move(resolved).error();
     }
     auto reloaded = Reload(txn, r.tenant, r.id);
@@ -424,8 +432,7 @@ void Gateway::Cancel(const Actor& actor, std::string id, std::string reason,
     if (!r.pending()) {
       return ConflictWith(r, "request is already " + std::string(StatusName(r.status)));
     }
-    auto changed =
-        txn.ResolveIfPending(r.id, RequestStatus::kCancelled, now, {actor.name}, "");
+    auto changed = txn.ResolveIfPending(r.id, RequestStatus::kCancelled, now, {actor.name}, "");
     if (!changed.ok()) return std::move(changed).error();
     if (!changed.value()) return ConflictWith(r, "request was resolved concurrently");
     auto event = txn.AppendEvent(
@@ -461,7 +468,11 @@ void Gateway::Expire(std::string tenant, std::string id, Callback<RequestPtr> do
     auto changed = txn.ResolveIfPending(r.id, status, now, {}, "");
     if (!changed.ok()) return std::move(changed).error();
     if (!changed.value()) return Ok();
-    auto event = txn.AppendEvent({now, r.tenant, r.id, "request.expired", "system",
+    auto event = txn.AppendEvent({now,
+                                  r.tenant,
+                                  r.id,
+                                  "request.expired",
+                                  "system",
                                   {{"status", StatusName(status)},
                                    {"on_timeout", OnTimeoutName(r.on_timeout)},
                                    {"deadline_at", FormatTime(r.deadline_at)}}});

@@ -13,11 +13,11 @@
 #include <optional>
 #include <string>
 
+#include "auth/actor.hpp"
 #include "core/clock.hpp"
 #include "core/id_generator.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
-#include "auth/actor.hpp"
 #include "engine/deadline_scheduler.hpp"
 #include "engine/new_request.hpp"
 #include "engine/waiter_hub.hpp"

@@ -40,8 +40,8 @@ class FieldReader {
       out = v->get_int64();
     } else if (v->is_uint64()) {
       out = INT64_MAX;  // far out of every range; the gateway reports it as such
-    } else if (v->is_double() && v->get_double() == static_cast<double>(
-                                                      static_cast<int64_t>(v->get_double()))) {
+    } else if (v->is_double() &&
+               v->get_double() == static_cast<double>(static_cast<int64_t>(v->get_double()))) {
       out = static_cast<int64_t>(v->get_double());
     } else {
       return Error::Malformed(std::string(name) + " must be an integer");

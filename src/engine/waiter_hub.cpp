@@ -24,7 +24,8 @@ void WaiterHub::Remove(const std::string& request_id, uint64_t ticket) {
   auto it = waiters_.find(request_id);
   if (it == waiters_.end()) return;
   auto& list = it->second;
-  auto w = std::find_if(list.begin(), list.end(), [&](const Waiter& x) { return x.ticket == ticket; });
+  auto w =
+      std::find_if(list.begin(), list.end(), [&](const Waiter& x) { return x.ticket == ticket; });
   if (w == list.end()) return;
   list.erase(w);
   --count_;

@@ -40,9 +40,9 @@ class WaiterHub {
 
   mutable std::mutex mu_;
   std::unordered_map<std::string, std::vector<Waiter>> waiters_;  // guarded by mu_
-  uint64_t next_ticket_ = 1;                                       // guarded by mu_
-  size_t count_ = 0;                                               // guarded by mu_
-  bool closed_ = false;                                            // guarded by mu_
+  uint64_t next_ticket_ = 1;                                      // guarded by mu_
+  size_t count_ = 0;                                              // guarded by mu_
+  bool closed_ = false;                                           // guarded by mu_
 };
 
 }  // namespace countersign

@@ -23,8 +23,8 @@ Result<int64_t> IntParam(const RequestContext& ctx, std::string_view name, int64
     return Error::Malformed(std::string(name) + " must be an integer");
   }
   if (value < min || value > max) {
-    return Error::Invalid(std::string(name) + " must be between " + std::to_string(min) +
-                          " and " + std::to_string(max));
+    return Error::Invalid(std::string(name) + " must be between " + std::to_string(min) + " and " +
+                          std::to_string(max));
   }
   return value;
 }
@@ -61,7 +61,8 @@ void ApiHandlers::Register(Router& router) {
   auto bind = [this](auto method) {
     return [this, method](RequestContext& ctx) { return (this->*method)(ctx); };
   };
-  router.Add(http::verb::post, "/v1/requests", A::kAuthenticated, bind(&ApiHandlers::CreateRequest));
+  router.Add(http::verb::post, "/v1/requests", A::kAuthenticated,
+             bind(&ApiHandlers::CreateRequest));
   router.Add(http::verb::get, "/v1/requests", A::kAuthenticated, bind(&ApiHandlers::ListRequests));
   router.Add(http::verb::get, "/v1/requests/{id}", A::kAuthenticated,
              bind(&ApiHandlers::GetRequest));
@@ -156,8 +157,8 @@ asio::awaitable<HttpResponse> ApiHandlers::ListRequests(RequestContext& ctx) {
 asio::awaitable<HttpResponse> ApiHandlers::WaitRequest(RequestContext& ctx) {
   auto timeout = IntParam(ctx, "timeout", options_.default_wait.count(), 0, INT32_MAX);
   if (!timeout.ok()) co_return ErrorResponse(timeout.error());
-  const auto wait_for = std::min<std::chrono::seconds>(std::chrono::seconds(timeout.value()),
-                                                       options_.max_wait);
+  const auto wait_for =
+      std::min<std::chrono::seconds>(std::chrono::seconds(timeout.value()), options_.max_wait);
   const std::string id = ctx.path["id"];
   auto current = gateway_.Get(ctx.actor, id);
   if (!current.ok()) co_return ErrorResponse(current.error());

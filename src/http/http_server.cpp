@@ -123,12 +123,12 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) 
     auto [ec, bytes] = co_await http::async_read(stream, buffer, parser, kAwait);
     connection->busy = true;
     if (ec == http::error::body_limit) {
-      co_await RefuseAndLinger(connection,
-                               Error{ErrorCode::kTooLarge,
-                                     "request body is larger than " +
-                                         std::to_string(options_.body_limit) + " bytes",
-                                     nullptr},
-                               http::status::payload_too_large);
+      co_await RefuseAndLinger(
+          connection,
+          Error{ErrorCode::kTooLarge,
+                "request body is larger than " + std::to_string(options_.body_limit) + " bytes",
+                nullptr},
+          http::status::payload_too_large);
       break;
     }
     if (ec == http::error::header_limit) {

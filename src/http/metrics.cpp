@@ -42,11 +42,10 @@ std::string Metrics::Render(const Snapshot& s) const {
   }
   line("# HELP countersign_store_commit_seconds Time to commit (and fsync) one write batch.");
   line("# TYPE countersign_store_commit_seconds histogram");
-  uint64_t cumulative = 0;
+  // The store's buckets are already cumulative (each counts batches at or under its bound).
   for (size_t i = 0; i < std::size(StoreStats::kCommitBucketsMs); ++i) {
-    cumulative += s.store.commit_buckets[i];
     line(fmt::format("countersign_store_commit_seconds_bucket{{le=\"{}\"}} {}",
-                     StoreStats::kCommitBucketsMs[i] / 1000.0, cumulative));
+                     StoreStats::kCommitBucketsMs[i] / 1000.0, s.store.commit_buckets[i]));
   }
   line(fmt::format("countersign_store_commit_seconds_bucket{{le=\"+Inf\"}} {}", s.store.batches));
   line(fmt::format("countersign_store_commit_seconds_sum {}", s.store.commit_ms_sum / 1000.0));

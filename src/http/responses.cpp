@@ -74,8 +74,8 @@ Result<boost::json::value> ParseJsonBody(const HttpRequest& request, bool allow_
   if (semicolon != std::string_view::npos) type = type.substr(0, semicolon);
   while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
   if (!beast::iequals(type, "application/json")) {
-    return Error{ErrorCode::kUnsupportedMediaType,
-                 "Content-Type must be application/json", nullptr};
+    return Error{ErrorCode::kUnsupportedMediaType, "Content-Type must be application/json",
+                 nullptr};
   }
   boost::system::error_code ec;
   boost::json::value value = boost::json::parse(request.body(), ec);

@@ -65,8 +65,8 @@ asio::awaitable<HttpResponse> Router::Dispatch(const HttpRequest& request) {
   }
   if (!match) {
     if (!allow.empty()) {
-      HttpResponse res = ErrorResponse(
-          Error{ErrorCode::kMalformed, "method not allowed; use " + allow, nullptr});
+      HttpResponse res =
+          ErrorResponse(Error{ErrorCode::kMalformed, "method not allowed; use " + allow, nullptr});
       res.result(http::status::method_not_allowed);
       res.set(http::field::allow, allow);
       co_return res;

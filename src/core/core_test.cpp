@@ -1,0 +1,86 @@
+#include <set>
+
+#include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+
+#include "core/canonical_json.hpp"
+#include "core/event.hpp"
+#include "core/id_generator.hpp"
+#include "core/sha256.hpp"
+#include "core/time_format.hpp"
+#include "testing/fake_clock.hpp"
+
+namespace countersign {
+namespace {
+
+TEST(CanonicalJsonTest, SortsKeysAtEveryDepthAndDropsWhitespace) {
+  auto value = boost::json::parse(R"({"b": 1, "a": {"z": [3, {"y": true, "x": null}], "m": "s"}})");
+  EXPECT_EQ(CanonicalJson(value), R"({"a":{"m":"s","z":[3,{"x":null,"y":true}]},"b":1})");
+}
+
+TEST(CanonicalJsonTest, EqualObjectsInAnyOrderHashTheSame) {
+  auto a = boost::json::parse(R"({"ref": "v2.0", "env": "prod"})");
+  auto b = boost::json::parse(R"({ "env":"prod","ref":"v2.0" })");
+  EXPECT_EQ(Sha256Hex(CanonicalJson(a)), Sha256Hex(CanonicalJson(b)));
+}
+
+TEST(Sha256Test, MatchesTheStandardVector) {
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(Sha256Test, ConstantTimeEqualsComparesContentAndLength) {
+  EXPECT_TRUE(ConstantTimeEquals("secret", "secret"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secreT"));
+  EXPECT_FALSE(ConstantTimeEquals("secret", "secret2"));
+}
+
+TEST(TimeFormatTest, FormatsUtcWithMillisecondsAndParsesBack) {
+  const TimePoint t = FromUnixMillis(1795255200123);
+  EXPECT_EQ(FormatTime(t), "2026-11-21T10:00:00.123Z");
+  EXPECT_EQ(ParseTime("2026-11-21T10:00:00.123Z"), t);
+  EXPECT_EQ(ParseTime("2026-11-21T10:00:00Z"), FromUnixMillis(1795255200000));
+  EXPECT_FALSE(ParseTime("2026-11-21 10:00:00Z"));
+  EXPECT_FALSE(ParseTime("2026-13-21T10:00:00Z"));
+}
+
+TEST(IdGeneratorTest, IdsAreWellFormedAndStrictlyIncreasingWithinOneMillisecond) {
+  testing::FakeClock clock;
+  IdGenerator ids(clock);
+  std::string previous;
+  std::set<std::string> seen;
+  for (int i = 0; i < 1000; ++i) {
+    std::string id = ids.Next("req_");
+    ASSERT_TRUE(IsWellFormedId(id, "req_")) << id;
+    ASSERT_GT(id, previous);
+    seen.insert(id);
+    previous = id;
+  }
+  EXPECT_EQ(seen.size(), 1000u);
+  clock.Advance(Millis(1));
+  EXPECT_GT(ids.Next("req_"), previous);
+  EXPECT_FALSE(IsWellFormedId("req_short", "req_"));
+  EXPECT_FALSE(IsWellFormedId("dec_01JD3Z6Q8W9K4M2N7P5R0S1T2V", "req_"));
+}
+
+TEST(EventTest, ChainHashCoversEveryHashedField) {
+  Event e;
+  e.seq = 1;
+  e.at = FromUnixMillis(1795255200000);
+  e.tenant = "default";
+  e.request_id = "req_1";
+  e.type = "request.created";
+  e.actor = "ci-bot";
+  e.data = {{"action", "deploy"}};
+  e.prev_hash = kGenesisHash;
+  const std::string hash = ChainHash(e);
+  EXPECT_EQ(hash, Sha256Hex(std::string(kGenesisHash) + CanonicalEvent(e)));
+  Event edited = e;
+  edited.data["action"] = "wipe";
+  EXPECT_NE(ChainHash(edited), hash);
+  edited = e;
+  edited.actor = "someone-else";
+  EXPECT_NE(ChainHash(edited), hash);
+}
+
+}  // namespace
+}  // namespace countersign

@@ -1,0 +1,371 @@
+#include "engine/gateway.hpp"
+
+#include <future>
+#include <mutex>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "store/sqlite/sqlite_store.hpp"
+#include "testing/fake_clock.hpp"
+#include "testing/temp_dir.hpp"
+
+namespace countersign {
+namespace {
+
+using RequestPtr = Gateway::RequestPtr;
+using namespace std::chrono_literals;
+
+// Bounds how long a test waits for another thread to report; never a timing assertion.
+constexpr auto kEventually = 30s;
+
+const Actor kAgent{"ci-bot", Role::kAgent, "default", {}};
+const Actor kOtherAgent{"other-bot", Role::kAgent, "default", {}};
+const Actor kAlice{"alice", Role::kApprover, "default", {"sre"}};
+const Actor kBob{"bob", Role::kApprover, "default", {}};
+const Actor kCarol{"carol", Role::kApprover, "default", {"sre"}};
+const Actor kForeignAdmin{"mallory", Role::kAdmin, "tenant-b", {}};
+
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+
+  void Open() {
+    SqliteStoreOptions options;
+    options.path = dir_.File("countersign.db");
+    auto opened = SqliteStore::Open(options);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
+    gateway_ = std::make_unique<Gateway>(*store_, clock_);
+    ASSERT_TRUE(gateway_->Start().ok());
+  }
+
+  void Close() {
+    gateway_.reset();
+    store_->Stop();
+    store_.reset();
+  }
+
+  template <typename T, typename Start>
+  Result<T> Call(Start start) {
+    std::promise<Result<T>> promise;
+    auto future = promise.get_future();
+    start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
+    EXPECT_EQ(future.wait_for(kEventually), std::future_status::ready);
+    return future.get();
+  }
+
+  Result<Gateway::Created> Create(const Actor& actor, NewRequest input) {
+    if (input.action.empty()) input.action = "deploy_production";
+    if (input.title.empty()) input.title = "Deploy v2.0";
+    return Call<Gateway::Created>(
+        [&](auto done) { gateway_->Create(actor, std::move(input), std::move(done)); });
+  }
+
+  RequestPtr MustCreate(const Actor& actor, NewRequest input = {}) {
+    auto created = Create(actor, std::move(input));
+    EXPECT_TRUE(created.ok()) << created.error().message;
+    return created.ok() ? created->request : nullptr;
+  }
+
+  Result<RequestPtr> Decide(const Actor& actor, const std::string& id, std::string choice,
+                            std::string answer = "") {
+    NewDecision d;
+    d.choice = std::move(choice);
+    d.answer = std::move(answer);
+    return Call<RequestPtr>([&](auto done) { gateway_->Decide(actor, id, d, std::move(done)); });
+  }
+
+  // Resolves when the request leaves pending, by whatever path.
+  std::future<RequestPtr> WaitFor(const std::string& id) {
+    auto promise = std::make_shared<std::promise<RequestPtr>>();
+    auto future = promise->get_future();
+    gateway_->waiters().Add(id, [promise](RequestPtr r) { promise->set_value(std::move(r)); });
+    return future;
+  }
+
+  std::vector<std::string> EventTypes(const std::string& request_id) {
+    EventFilter filter;
+    filter.request_id = request_id;
+    auto events = store_->ListEvents(filter);
+    EXPECT_TRUE(events.ok());
+    std::vector<std::string> types;
+    for (const auto& e : events.value()) types.push_back(e.type);
+    return types;
+  }
+
+  testing::TempDir dir_;
+  testing::FakeClock clock_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Gateway> gateway_;
+};
+
+TEST_F(GatewayTest, QuorumOfTwoNeedsTwoDistinctPrincipals) {
+  NewRequest in;
+  in.quorum = 2;
+  auto request = MustCreate(kAgent, in);
+
+  auto first = Decide(kAlice, request->id, "approve");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first.value()->status, RequestStatus::kPending);
+
+  auto again = Decide(kAlice, request->id, "approve");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kConflict);
+
+  auto second = Decide(kBob, request->id, "approve");
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second.value()->status, RequestStatus::kApproved);
+  EXPECT_EQ(second.value()->resolved_by, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(second.value()->decisions.size(), 2u);
+}
+
+TEST_F(GatewayTest, RequesterMayNotDecideItsOwnRequest) {
+  const Actor admin{"root", Role::kAdmin, "default", {}};
+  auto request = MustCreate(admin);
+  auto self = Decide(admin, request->id, "approve");
+  ASSERT_FALSE(self.ok());
+  EXPECT_EQ(self.error().code, ErrorCode::kForbidden);
+  auto stored = gateway_->Get(admin, request->id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_TRUE(stored.value()->decisions.empty());
+}
+
+TEST_F(GatewayTest, AgentMayNotDecide) {
+  auto request = MustCreate(kAgent);
+  const Actor other_agent_who_can_see{"ci-bot-2", Role::kAgent, "default", {}};
+  auto r = Decide(kAgent, request->id, "approve");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kForbidden);
+  // Another agent cannot even see it.
+  auto hidden = Decide(other_agent_who_can_see, request->id, "approve");
+  ASSERT_FALSE(hidden.ok());
+  EXPECT_EQ(hidden.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(GatewayTest, DecisionAfterResolutionGets409WithTheCurrentState) {
+  auto request = MustCreate(kAgent);
+  ASSERT_TRUE(Decide(kAlice, request->id, "deny").ok());
+  auto late = Decide(kBob, request->id, "approve");
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, ErrorCode::kConflict);
+  ASSERT_NE(late.error().current, nullptr);
+  EXPECT_EQ(late.error().current->status, RequestStatus::kDenied);
+  EXPECT_EQ(late.error().current->resolved_by, std::vector<std::string>{"alice"});
+}
+
+TEST_F(GatewayTest, AnyDenyResolvesDeniedEvenWithQuorumPending) {
+  NewRequest in;
+  in.quorum = 2;
+  auto request = MustCreate(kAgent, in);
+  ASSERT_TRUE(Decide(kAlice, request->id, "approve").ok());
+  auto denied = Decide(kBob, request->id, "deny");
+  ASSERT_TRUE(denied.ok());
+  EXPECT_EQ(denied.value()->status, RequestStatus::kDenied);
+}
+
+TEST_F(GatewayTest, UnknownChoiceIsInvalidAndRecordsNothing) {
+  auto request = MustCreate(kAgent);
+  auto r = Decide(kAlice, request->id, "maybe");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalid);
+  EXPECT_NE(r.error().message.find("approve, deny"), std::string::npos);
+  EXPECT_EQ(EventTypes(request->id), std::vector<std::string>{"request.created"});
+}
+
+TEST_F(GatewayTest, OnlyListedApproversOrGroupMembersMayDecide) {
+  NewRequest in;
+  in.approvers = {"group:sre"};
+  auto request = MustCreate(kAgent, in);
+  auto outsider = Decide(kBob, request->id, "approve");
+  ASSERT_FALSE(outsider.ok());
+  EXPECT_EQ(outsider.error().code, ErrorCode::kForbidden);
+  auto member = Decide(kCarol, request->id, "approve");
+  ASSERT_TRUE(member.ok()) << member.error().message;
+  EXPECT_EQ(member.value()->status, RequestStatus::kApproved);
+}
+
+TEST_F(GatewayTest, DeadlineExpiryFiresWithoutAnyRead) {
+  NewRequest in;
+  in.timeout_seconds = 10;
+  auto request = MustCreate(kAgent, in);
+  auto woken = WaitFor(request->id);
+
+  clock_.Advance(9s);
+  EXPECT_EQ(gateway_->Get(kAlice, request->id).value()->status, RequestStatus::kPending);
+  clock_.Advance(2s);
+
+  ASSERT_EQ(woken.wait_for(kEventually), std::future_status::ready);
+  RequestPtr expired = woken.get();
+  ASSERT_NE(expired, nullptr);
+  EXPECT_EQ(expired->status, RequestStatus::kExpired);
+  EXPECT_EQ(EventTypes(request->id),
+            (std::vector<std::string>{"request.created", "request.expired"}));
+}
+
+TEST_F(GatewayTest, OnTimeoutDenyResolvesDeniedAtTheDeadline) {
+  NewRequest in;
+  in.timeout_seconds = 5;
+  in.on_timeout = "deny";
+  auto request = MustCreate(kAgent, in);
+  auto woken = WaitFor(request->id);
+  clock_.Advance(6s);
+  ASSERT_EQ(woken.wait_for(kEventually), std::future_status::ready);
+  EXPECT_EQ(woken.get()->status, RequestStatus::kDenied);
+}
+
+TEST_F(GatewayTest, PendingDeadlinesSurviveARestart) {
+  NewRequest in;
+  in.timeout_seconds = 60;
+  auto request = MustCreate(kAgent, in);
+  Close();
+  Open();
+  auto woken = WaitFor(request->id);
+  clock_.Advance(61s);
+  ASSERT_EQ(woken.wait_for(kEventually), std::future_status::ready);
+  EXPECT_EQ(woken.get()->status, RequestStatus::kExpired);
+}
+
+TEST_F(GatewayTest, IdempotentReplayReturnsTheFirstRequest) {
+  NewRequest in;
+  in.idempotency_key = "deploy-42";
+  in.body_sha256 = "body-a";
+  auto first = Create(kAgent, in);
+  ASSERT_TRUE(first.ok());
+  EXPECT_FALSE(first->replayed);
+  auto replay = Create(kAgent, in);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->replayed);
+  EXPECT_EQ(replay->request->id, first->request->id);
+
+  in.body_sha256 = "body-b";
+  auto conflict = Create(kAgent, in);
+  ASSERT_FALSE(conflict.ok());
+  EXPECT_EQ(conflict.error().code, ErrorCode::kConflict);
+  ASSERT_NE(conflict.error().current, nullptr);
+  EXPECT_EQ(conflict.error().current->id, first->request->id);
+
+  RequestFilter all;
+  all.tenant = "default";
+  EXPECT_EQ(store_->ListRequests(all).value().requests.size(), 1u);
+}
+
+TEST_F(GatewayTest, WaiterIsWokenBeforeTheDecidersAnswer) {
+  auto request = MustCreate(kAgent);
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::promise<void> both;
+  gateway_->waiters().Add(request->id, [&](RequestPtr r) {
+    std::lock_guard lock(mu);
+    order.push_back(std::string("waiter:") + StatusName(r->status));
+  });
+  NewDecision d;
+  d.choice = "approve";
+  gateway_->Decide(kAlice, request->id, d, [&](Result<RequestPtr> r) {
+    {
+      std::lock_guard lock(mu);
+      order.push_back(r.ok() ? "decider:ok" : "decider:error");
+    }
+    both.set_value();
+  });
+  ASSERT_EQ(both.get_future().wait_for(kEventually), std::future_status::ready);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(order, (std::vector<std::string>{"waiter:approved", "decider:ok"}));
+}
+
+TEST_F(GatewayTest, QuestionIsAnsweredWithFreeText) {
+  NewRequest in;
+  in.kind = "question";
+  auto request = MustCreate(kAgent, in);
+  auto empty = Decide(kAlice, request->id, "", "");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().code, ErrorCode::kInvalid);
+  auto answered = Decide(kAlice, request->id, "", "use the blue-green slot");
+  ASSERT_TRUE(answered.ok()) << answered.error().message;
+  EXPECT_EQ(answered.value()->status, RequestStatus::kAnswered);
+  EXPECT_EQ(answered.value()->answer, "use the blue-green slot");
+}
+
+TEST_F(GatewayTest, VerificationEscalateKeepsItPendingAtTheNextLevel) {
+  NewRequest in;
+  in.kind = "verification";
+  auto request = MustCreate(kAgent, in);
+  ASSERT_EQ(request->choices.size(), 3u);
+  EXPECT_EQ(request->choices[0].id, "acknowledge");
+  auto escalated = Decide(kAlice, request->id, "escalate");
+  ASSERT_TRUE(escalated.ok()) << escalated.error().message;
+  EXPECT_EQ(escalated.value()->status, RequestStatus::kPending);
+  EXPECT_EQ(escalated.value()->escalation_level, 1);
+  auto acknowledged = Decide(kBob, request->id, "acknowledge");
+  ASSERT_TRUE(acknowledged.ok());
+  EXPECT_EQ(acknowledged.value()->status, RequestStatus::kApproved);
+}
+
+TEST_F(GatewayTest, OtherTenantsAndOtherAgentsSeeNothing) {
+  auto request = MustCreate(kAgent);
+  auto foreign = gateway_->Get(kForeignAdmin, request->id);
+  ASSERT_FALSE(foreign.ok());
+  EXPECT_EQ(foreign.error().code, ErrorCode::kNotFound);
+  auto other = gateway_->Get(kOtherAgent, request->id);
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, ErrorCode::kNotFound);
+  auto decide = Decide(kForeignAdmin, request->id, "approve");
+  ASSERT_FALSE(decide.ok());
+  EXPECT_EQ(decide.error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(gateway_->Get(kAgent, request->id).ok());
+}
+
+TEST_F(GatewayTest, CancelIsForTheRequesterOrAnAdmin) {
+  auto request = MustCreate(kAgent);
+  auto by_approver = Call<RequestPtr>(
+      [&](auto done) { gateway_->Cancel(kAlice, request->id, "no", std::move(done)); });
+  ASSERT_FALSE(by_approver.ok());
+  EXPECT_EQ(by_approver.error().code, ErrorCode::kForbidden);
+  auto by_requester = Call<RequestPtr>(
+      [&](auto done) { gateway_->Cancel(kAgent, request->id, "not needed", std::move(done)); });
+  ASSERT_TRUE(by_requester.ok());
+  EXPECT_EQ(by_requester.value()->status, RequestStatus::kCancelled);
+}
+
+TEST_F(GatewayTest, InvalidInputIsRejectedWithAReason) {
+  NewRequest bad_action;
+  bad_action.action = "rm -rf /";
+  auto r1 = Create(kAgent, bad_action);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_EQ(r1.error().code, ErrorCode::kInvalid);
+
+  NewRequest long_title;
+  long_title.title = std::string(513, 'x');
+  auto r2 = Create(kAgent, long_title);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_NE(r2.error().message.find("title"), std::string::npos);
+
+  NewRequest bad_timeout;
+  bad_timeout.timeout_seconds = 0;
+  EXPECT_EQ(Create(kAgent, bad_timeout).error().code, ErrorCode::kInvalid);
+
+  NewRequest bad_quorum;
+  bad_quorum.approvers = {"alice"};
+  bad_quorum.quorum = 2;
+  EXPECT_EQ(Create(kAgent, bad_quorum).error().code, ErrorCode::kInvalid);
+
+  EXPECT_EQ(Create(kAlice, NewRequest{}).error().code, ErrorCode::kForbidden);
+}
+
+TEST_F(GatewayTest, EveryTransitionLeavesAVerifiableAuditTrail) {
+  NewRequest in;
+  in.quorum = 2;
+  auto request = MustCreate(kAgent, in);
+  ASSERT_TRUE(Decide(kAlice, request->id, "approve").ok());
+  ASSERT_TRUE(Decide(kBob, request->id, "approve").ok());
+  EXPECT_EQ(EventTypes(request->id),
+            (std::vector<std::string>{"request.created", "decision.recorded", "decision.recorded",
+                                      "request.resolved"}));
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->reason;
+  EXPECT_EQ(report->events_checked, 4);
+}
+
+}  // namespace
+}  // namespace countersign

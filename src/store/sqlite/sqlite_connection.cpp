@@ -1,0 +1,62 @@
+#include "store/sqlite/sqlite_connection.hpp"
+
+#include <sqlite3.h>
+
+namespace countersign {
+
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
+                                                                 int flags) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    Error error = SqliteError(rc, "cannot open database \"" + path + "\"", db);
+    // sqlite3_open_v2 hands back a handle even on failure, and it must be closed.
+    sqlite3_close_v2(db);
+    return error;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  return std::unique_ptr<SqliteConnection>(new SqliteConnection(db));
+}
+
+SqliteConnection::~SqliteConnection() {
+  cache_.clear();
+  sqlite3_close_v2(db_);
+}
+
+Status SqliteConnection::Exec(std::string_view sql) {
+  std::string text(sql);
+  char* message = nullptr;
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    Error error = SqliteError(rc, "\"" + text + "\" failed",
+                              message ? std::string_view(message) : sqlite3_errmsg(db_));
+    sqlite3_free(message);
+    return error;
+  }
+  return Ok();
+}
+
+Result<StatementHandle> SqliteConnection::Prepare(std::string_view sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    auto prepared = SqliteStatement::Prepare(db_, sql);
+    if (!prepared.ok()) return std::move(prepared).error();
+    it = cache_.emplace(std::string(sql), std::move(prepared).value()).first;
+  }
+  if (it->second->TryAcquire()) return StatementHandle(it->second.get(), StatementRelease{});
+  auto fresh = SqliteStatement::Prepare(db_, sql);
+  if (!fresh.ok()) return std::move(fresh).error();
+  return StatementHandle(std::move(fresh).value().release(), StatementRelease{.owned = true});
+}
+
+Status SqliteConnection::Run(std::string_view sql) {
+  auto statement = Prepare(sql);
+  if (!statement.ok()) return std::move(statement).error();
+  return (*statement)->Run();
+}
+
+int64_t SqliteConnection::Changes() const { return sqlite3_changes64(db_); }
+
+bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+}  // namespace countersign

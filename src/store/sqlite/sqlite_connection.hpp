@@ -1,0 +1,57 @@
+// SqliteConnection: an RAII `sqlite3*` with a cache of prepared statements.
+//
+// Statements prepared through Prepare() are compiled once per connection and reused; the
+// handle it returns resets the statement when it goes out of scope. Errors come back as
+// Status/Result (see SqliteError); nothing throws. Not thread-safe: a connection is used by
+// one thread at a time (SqliteStore hands each one to a single thread: the writer, or a reader
+// holding it from the pool).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "store/sqlite/sqlite_statement.hpp"
+
+struct sqlite3;
+
+namespace countersign {
+
+class SqliteConnection {
+ public:
+  // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_*); extended result codes on.
+  static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path, int flags);
+
+  // Finalizes the cached statements, then closes the connection.
+  ~SqliteConnection();
+  SqliteConnection(const SqliteConnection&) = delete;
+  SqliteConnection& operator=(const SqliteConnection&) = delete;
+
+  // Runs one or more statements, discarding any rows (schema scripts, pragmas). Uncached.
+  Status Exec(std::string_view sql);
+
+  // A cached, reset statement for `sql`. When the cached one is already in use (a nested
+  // query with the same text), a fresh uncached statement is returned instead.
+  Result<StatementHandle> Prepare(std::string_view sql);
+
+  // Prepare() and Run() in one: for statements without parameters or rows (BEGIN, COMMIT...).
+  Status Run(std::string_view sql);
+
+  // Rows changed by the most recent INSERT, UPDATE or DELETE.
+  int64_t Changes() const;
+
+  // True while a transaction is open (not in autocommit mode).
+  bool InTransaction() const;
+
+  sqlite3* handle() { return db_; }
+
+ private:
+  explicit SqliteConnection(sqlite3* db) : db_(db) {}
+
+  sqlite3* db_;
+  std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> cache_;
+};
+
+}  // namespace countersign

@@ -1,0 +1,87 @@
+// SqliteStatement: an RAII prepared statement with bind, step and column helpers.
+//
+// Binding never fails loudly on its own: Bind*() calls return the statement for chaining and
+// remember the first bind error, which the next Step() or Run() reports. Nothing throws.
+// Not thread-safe: a statement belongs to its connection, and a connection is used by one
+// thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace countersign {
+
+// Turns a SQLite result code into an Error that names `context` and SQLite's message:
+// kUnavailable for what the environment causes (busy, locked, I/O, full disk, cannot open,
+// out of memory, read-only file), kInternal for everything else.
+Error SqliteError(int rc, std::string_view context, std::string_view message);
+
+// The same, taking the message from the connection's last error.
+Error SqliteError(int rc, std::string_view context, sqlite3* db);
+
+class SqliteStatement {
+ public:
+  // Compiles one SQL statement on `db`; the statement must not outlive the connection.
+  static Result<std::unique_ptr<SqliteStatement>> Prepare(sqlite3* db, std::string_view sql);
+
+  ~SqliteStatement();
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+
+  // Parameter indexes are 1-based, as in SQLite. Text is copied.
+  SqliteStatement& BindText(int index, std::string_view value);
+  SqliteStatement& BindInt64(int index, int64_t value);
+  SqliteStatement& BindNull(int index);
+  SqliteStatement& BindOptionalInt64(int index, std::optional<int64_t> value);
+
+  // Advances: true when a row is available, false when the statement is done.
+  Result<bool> Step();
+  // Steps until done, ignoring rows (for INSERT, UPDATE, DDL, ...).
+  Status Run();
+
+  // Column indexes are 0-based. NULL reads as 0 or as empty text.
+  int64_t ColumnInt64(int column) const;
+  std::string_view ColumnText(int column) const;
+  bool ColumnIsNull(int column) const;
+
+  // Makes the statement ready to run again: resets it, clears bindings and any bind error.
+  void Reset();
+
+  // For a connection's statement cache: marks the statement as handed out, false when it
+  // already is; Release() resets it and makes it available again.
+  bool TryAcquire();
+  void Release();
+
+  const std::string& sql() const { return sql_; }
+
+ private:
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, std::string sql);
+  void NoteBind(int rc, int index);
+
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  std::string sql_;
+  std::optional<Error> bind_error_;
+  bool in_use_ = false;
+};
+
+// Deleter for a statement handed out by a connection: a cached statement is only reset (and
+// stays in the cache for the next caller); an uncached one is destroyed.
+struct StatementRelease {
+  bool owned = false;
+  void operator()(SqliteStatement* statement) const;
+};
+
+// A statement in use. Going out of scope resets it, which also ends any implicit read
+// transaction it holds open.
+using StatementHandle = std::unique_ptr<SqliteStatement, StatementRelease>;
+
+}  // namespace countersign

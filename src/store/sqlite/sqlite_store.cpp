@@ -1,0 +1,566 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <set>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "core/embedded_file.hpp"
+#include "store/sqlite/sqlite_rows.hpp"
+#include "store/sqlite/sqlite_transaction.hpp"
+
+namespace countersign {
+
+// Generated from src/store/migrations/*.sql by countersign_embed (CMakeLists.txt).
+extern const EmbeddedFile kMigrationFiles[];
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+Error Prefixed(std::string_view prefix, Error error) {
+  error.message = std::string(prefix) + ": " + error.message;
+  return error;
+}
+
+struct Migration {
+  int64_t version;
+  std::string name;
+  const char* sql;
+};
+
+// The embedded migrations in version order; the version is the file name's leading number.
+Result<std::vector<Migration>> KnownMigrations() {
+  std::vector<Migration> migrations;
+  for (const EmbeddedFile* file = kMigrationFiles; file->name != nullptr; ++file) {
+    std::string_view name(file->name);
+    size_t digits = 0;
+    while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 9 || digits == name.size() || name[digits] != '_') {
+      return Error::Internal("migration file \"" + std::string(name) +
+                             "\" is not named NNN_description.sql");
+    }
+    migrations.push_back(
+        {std::stoll(std::string(name.substr(0, digits))), std::string(name), file->content});
+  }
+  std::sort(migrations.begin(), migrations.end(),
+            [](const Migration& a, const Migration& b) { return a.version < b.version; });
+  for (size_t i = 1; i < migrations.size(); ++i) {
+    if (migrations[i].version == migrations[i - 1].version) {
+      return Error::Internal("migrations \"" + migrations[i - 1].name + "\" and \"" +
+                             migrations[i].name + "\" have the same version");
+    }
+  }
+  return migrations;
+}
+
+Result<std::set<int64_t>> AppliedVersions(SqliteConnection& db) {
+  std::set<int64_t> applied;
+  {
+    auto exists = db.Prepare(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
+        "'schema_migrations'");
+    if (!exists.ok()) return std::move(exists).error();
+    auto row = (*exists)->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row || (*exists)->ColumnInt64(0) == 0) return applied;
+  }
+  auto versions = db.Prepare("SELECT version FROM schema_migrations");
+  if (!versions.ok()) return std::move(versions).error();
+  for (;;) {
+    auto row = (*versions)->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return applied;
+    applied.insert((*versions)->ColumnInt64(0));
+  }
+}
+
+// Applies `migration` in its own transaction unless another process got there first.
+Status ApplyMigration(SqliteConnection& db, const Migration& migration) {
+  if (auto begun = db.Exec("BEGIN IMMEDIATE"); !begun.ok()) return begun;
+  auto applied = AppliedVersions(db);
+  Status status;
+  if (!applied.ok()) {
+    status = std::move(applied).error();
+  } else if (!applied->contains(migration.version)) {
+    status = db.Exec(migration.sql);
+    if (status.ok()) {
+      auto record = db.Prepare(
+          "INSERT INTO schema_migrations (version, name, applied_at) "
+          "VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000)");
+      if (!record.ok()) {
+        status = std::move(record).error();
+      } else {
+        (*record)->BindInt64(1, migration.version).BindText(2, migration.name);
+        status = (*record)->Run();
+      }
+    }
+  }
+  if (status.ok()) status = db.Exec("COMMIT");
+  if (!status.ok()) {
+    if (db.InTransaction()) (void)db.Exec("ROLLBACK");
+    return Prefixed("migration " + migration.name + " failed", std::move(status).error());
+  }
+  spdlog::info("store: applied schema migration {}", migration.name);
+  return Ok();
+}
+
+Status Migrate(SqliteConnection& db) {
+  auto known = KnownMigrations();
+  if (!known.ok()) return std::move(known).error();
+  auto applied = AppliedVersions(db);
+  if (!applied.ok()) return std::move(applied).error();
+  const int64_t newest_known = known->empty() ? 0 : known->back().version;
+  if (!applied->empty() && *applied->rbegin() > newest_known) {
+    return Error::Internal("database schema version " + std::to_string(*applied->rbegin()) +
+                           " is newer than this binary supports (" + std::to_string(newest_known) +
+                           "); use a newer countersign");
+  }
+  for (const auto& migration : *known) {
+    if (applied->contains(migration.version)) continue;
+    if (auto status = ApplyMigration(db, migration); !status.ok()) return status;
+  }
+  return Ok();
+}
+
+Status ConfigureWriter(SqliteConnection& db) {
+  sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
+  auto mode = db.Prepare("PRAGMA journal_mode = WAL");
+  if (!mode.ok()) return std::move(mode).error();
+  auto row = (*mode)->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row || (*mode)->ColumnText(0) != "wal") {
+    return Error::Unavailable("cannot switch the database to WAL mode (journal_mode is \"" +
+                              std::string(*row ? (*mode)->ColumnText(0) : "") + "\")");
+  }
+  mode->reset();
+  return db.Exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+}
+
+Status ConfigureReader(SqliteConnection& db) {
+  sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
+  return db.Exec("PRAGMA query_only = ON; PRAGMA foreign_keys = ON;");
+}
+
+// Runs `read` inside one read transaction, so its queries see a single snapshot.
+template <typename Fn>
+auto InSnapshot(SqliteConnection& db, Fn&& read) -> decltype(read()) {
+  if (auto begun = db.Run("BEGIN"); !begun.ok()) return std::move(begun).error();
+  auto result = read();
+  if (result.ok()) {
+    if (auto ended = db.Run("COMMIT"); !ended.ok()) {
+      (void)db.Run("ROLLBACK");
+      return std::move(ended).error();
+    }
+  } else {
+    (void)db.Run("ROLLBACK");
+  }
+  return result;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
+  if (options.path.empty()) return Error::Invalid("store path is empty");
+  if (options.read_connections < 1 || options.max_queue < 1 || options.max_batch < 1) {
+    return Error::Invalid("store read_connections, max_queue and max_batch must be positive");
+  }
+  const std::string context = "cannot open database \"" + options.path + "\"";
+  auto writer = SqliteConnection::Open(
+      options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+  if (!writer.ok()) return std::move(writer).error();
+  if (auto status = ConfigureWriter(**writer); !status.ok()) {
+    return Prefixed(context, std::move(status).error());
+  }
+  if (auto status = Migrate(**writer); !status.ok()) {
+    return Prefixed(context, std::move(status).error());
+  }
+  std::vector<std::unique_ptr<SqliteConnection>> readers;
+  for (int i = 0; i < options.read_connections; ++i) {
+    auto reader = SqliteConnection::Open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+    if (!reader.ok()) return std::move(reader).error();
+    if (auto status = ConfigureReader(**reader); !status.ok()) {
+      return Prefixed(context, std::move(status).error());
+    }
+    readers.push_back(std::move(reader).value());
+  }
+  std::unique_ptr<SqliteStore> store(
+      new SqliteStore(options, std::move(writer).value(), std::move(readers)));
+  try {
+    store->writer_thread_ = std::thread(&SqliteStore::WriterLoop, store.get());
+  } catch (const std::system_error& e) {
+    return Error::Unavailable(std::string("cannot start the store writer thread: ") + e.what());
+  }
+  store->writer_id_ = store->writer_thread_.get_id();
+  return store;
+}
+
+SqliteStore::SqliteStore(const SqliteStoreOptions& options,
+                         std::unique_ptr<SqliteConnection> writer,
+                         std::vector<std::unique_ptr<SqliteConnection>> readers)
+    : options_(options), writer_(std::move(writer)), free_readers_(std::move(readers)) {}
+
+SqliteStore::~SqliteStore() { Stop(); }
+
+void SqliteStore::Stop() {
+  // From a `done` callback (the writer thread itself) only ask; the owner's Stop() joins.
+  const bool on_writer = std::this_thread::get_id() == writer_id_;
+  std::unique_lock stop_lock(stop_mu_, std::defer_lock);
+  if (!on_writer) stop_lock.lock();
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  if (!on_writer && writer_thread_.joinable()) writer_thread_.join();
+}
+
+void SqliteStore::Write(WriteFn fn, WriteDone done) {
+  std::optional<Error> refused;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      refused = Error::Unavailable("store is shutting down");
+    } else if (queue_.size() >= options_.max_queue) {
+      refused = Error::Unavailable("store write queue is full");
+    } else {
+      queue_.push_back({std::move(fn), std::move(done)});
+    }
+  }
+  if (refused) {
+    if (done) done(std::move(*refused));
+    return;
+  }
+  work_cv_.notify_one();
+}
+
+void SqliteStore::WriterLoop() {
+  std::vector<PendingWrite> batch;
+  for (;;) {
+    batch.clear();
+    {
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything queued is committed
+      const size_t n = std::min(queue_.size(), options_.max_batch);
+      batch.reserve(n);
+      for (size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    CommitBatch(batch);
+  }
+}
+
+Status SqliteStore::RunOperation(PendingWrite& op) {
+  SqliteTransaction transaction(*writer_);
+  try {
+    return op.fn(transaction);
+  } catch (const std::exception& e) {
+    return Error::Internal(std::string("store operation threw: ") + e.what());
+  } catch (...) {
+    return Error::Internal("store operation threw a non-standard exception");
+  }
+}
+
+void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
+  std::vector<Status> results(batch.size());
+  // Set when the batch as a whole cannot commit; then every operation fails with it.
+  std::optional<Error> batch_error;
+
+  if (auto begun = writer_->Run("BEGIN IMMEDIATE"); !begun.ok()) {
+    batch_error = Error::Unavailable("cannot start a write transaction: " + begun.error().message);
+  }
+  for (size_t i = 0; i < batch.size() && !batch_error; ++i) {
+    // Some SQLite errors (full disk, I/O) roll the whole transaction back on their own; going
+    // on would run the remaining operations in autocommit mode.
+    if (!writer_->InTransaction()) {
+      batch_error = Error::Unavailable("SQLite rolled back the write transaction");
+      break;
+    }
+    if (auto saved = writer_->Run("SAVEPOINT op"); !saved.ok()) {
+      batch_error = Error::Unavailable("cannot create a savepoint: " + saved.error().message);
+      break;
+    }
+    Status status = RunOperation(batch[i]);
+    if (status.ok()) status = writer_->Run("RELEASE op");
+    if (!status.ok()) {
+      Status undone = writer_->Run("ROLLBACK TO op");
+      if (undone.ok()) undone = writer_->Run("RELEASE op");
+      if (!undone.ok()) {
+        batch_error = Error::Unavailable("cannot roll back a failed operation (" +
+                                         status.error().message + "): " + undone.error().message);
+        break;
+      }
+      results[i] = std::move(status);
+    }
+  }
+  if (!batch_error) {
+    const auto started = std::chrono::steady_clock::now();
+    Status committed = writer_->Run("COMMIT");
+    const std::chrono::duration<double, std::milli> took =
+        std::chrono::steady_clock::now() - started;
+    if (committed.ok()) {
+      RecordCommit(batch.size(), took.count());
+    } else {
+      batch_error = Error::Unavailable("cannot commit: " + committed.error().message);
+    }
+  }
+  if (batch_error) {
+    if (writer_->InTransaction()) (void)writer_->Run("ROLLBACK");
+    spdlog::error("store: a batch of {} writes failed: {}", batch.size(), batch_error->message);
+    for (auto& result : results) result = *batch_error;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!batch[i].done) continue;
+    try {
+      batch[i].done(std::move(results[i]));
+    } catch (const std::exception& e) {
+      spdlog::error("store: a write completion threw: {}", e.what());
+    } catch (...) {
+      spdlog::error("store: a write completion threw a non-standard exception");
+    }
+  }
+}
+
+void SqliteStore::RecordCommit(size_t operations, double commit_ms) {
+  std::lock_guard lock(mu_);
+  stats_.batches += 1;
+  stats_.operations += operations;
+  stats_.commit_ms_sum += commit_ms;
+  for (size_t i = 0; i < std::size(StoreStats::kCommitBucketsMs); ++i) {
+    if (commit_ms <= StoreStats::kCommitBucketsMs[i]) stats_.commit_buckets[i] += 1;
+  }
+}
+
+StoreStats SqliteStore::Stats() const {
+  std::lock_guard lock(mu_);
+  StoreStats stats = stats_;
+  stats.queue_depth = queue_.size();
+  return stats;
+}
+
+SqliteStore::Reader::Reader(SqliteStore& store, std::unique_ptr<SqliteConnection> connection)
+    : store_(store), connection_(std::move(connection)) {}
+
+SqliteStore::Reader::~Reader() {
+  {
+    std::lock_guard lock(store_.readers_mu_);
+    store_.free_readers_.push_back(std::move(connection_));
+  }
+  store_.readers_cv_.notify_one();
+}
+
+SqliteStore::Reader SqliteStore::AcquireReader() {
+  std::unique_lock lock(readers_mu_);
+  readers_cv_.wait(lock, [&] { return !free_readers_.empty(); });
+  std::unique_ptr<SqliteConnection> connection = std::move(free_readers_.back());
+  free_readers_.pop_back();
+  return Reader(*this, std::move(connection));
+}
+
+Result<std::optional<Request>> SqliteStore::GetRequest(std::string_view tenant,
+                                                       std::string_view id) {
+  Reader reader = AcquireReader();
+  return InSnapshot(*reader, [&] { return sqlite_rows::LoadRequest(*reader, tenant, id); });
+}
+
+Result<RequestPage> SqliteStore::ListRequests(const RequestFilter& filter) {
+  if (filter.tenant.empty()) return Error::Invalid("listing requests needs a tenant");
+  const int limit = std::clamp(filter.limit, 1, 500);
+  // At most 32 distinct texts, each prepared once per connection.
+  std::string sql =
+      std::string("SELECT ") + sqlite_rows::kRequestColumns + " FROM requests WHERE tenant = ?1";
+  if (filter.status) sql += " AND status = ?2";
+  if (!filter.action.empty()) sql += " AND action = ?3";
+  if (!filter.requester.empty()) sql += " AND requester = ?4";
+  if (!filter.session.empty()) sql += " AND session = ?5";
+  if (!filter.cursor.empty()) sql += " AND id < ?6";
+  sql += " ORDER BY id DESC LIMIT ?7";
+
+  Reader reader = AcquireReader();
+  return InSnapshot(*reader, [&]() -> Result<RequestPage> {
+    RequestPage page;
+    {
+      auto statement = reader->Prepare(sql);
+      if (!statement.ok()) return std::move(statement).error();
+      auto& s = **statement;
+      s.BindText(1, filter.tenant);
+      if (filter.status) s.BindText(2, StatusName(*filter.status));
+      if (!filter.action.empty()) s.BindText(3, filter.action);
+      if (!filter.requester.empty()) s.BindText(4, filter.requester);
+      if (!filter.session.empty()) s.BindText(5, filter.session);
+      if (!filter.cursor.empty()) s.BindText(6, filter.cursor);
+      s.BindInt64(7, limit + 1);
+      for (;;) {
+        auto row = s.Step();
+        if (!row.ok()) return std::move(row).error();
+        if (!*row) break;
+        if (static_cast<int>(page.requests.size()) == limit) {
+          page.next_cursor = page.requests.back().id;
+          break;
+        }
+        auto request = sqlite_rows::RequestFromRow(s);
+        if (!request.ok()) return std::move(request).error();
+        page.requests.push_back(std::move(request).value());
+      }
+    }
+    if (auto loaded = sqlite_rows::LoadDecisions(*reader, page.requests); !loaded.ok()) {
+      return std::move(loaded).error();
+    }
+    return page;
+  });
+}
+
+Result<std::vector<Event>> SqliteStore::ListEvents(const EventFilter& filter) {
+  const int limit = std::clamp(filter.limit, 1, 1000);
+  std::string sql =
+      std::string("SELECT ") + sqlite_rows::kEventColumns + " FROM events WHERE seq > ?1";
+  if (!filter.tenant.empty()) sql += " AND tenant = ?2";
+  if (!filter.request_id.empty()) sql += " AND request_id = ?3";
+  sql += " ORDER BY seq LIMIT ?4";
+
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(sql);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindInt64(1, std::max<int64_t>(filter.since, 0));
+  if (!filter.tenant.empty()) s.BindText(2, filter.tenant);
+  if (!filter.request_id.empty()) s.BindText(3, filter.request_id);
+  s.BindInt64(4, limit);
+  std::vector<Event> events;
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return events;
+    auto event = sqlite_rows::EventFromRow(s);
+    if (!event.ok()) return std::move(event).error();
+    events.push_back(std::move(event).value());
+  }
+}
+
+Result<AuditReport> SqliteStore::VerifyAudit() {
+  static const std::string kSelect =
+      std::string("SELECT ") + sqlite_rows::kEventColumns + " FROM events ORDER BY seq";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(kSelect);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  AuditReport report;
+  const auto fail = [&](int64_t seq, std::string reason) {
+    report.ok = false;
+    report.first_bad_seq = seq;
+    report.reason = std::move(reason);
+    return report;
+  };
+  int64_t expected_seq = 1;
+  std::string prev_hash = kGenesisHash;
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return report;
+    report.events_checked += 1;
+    const int64_t seq = s.ColumnInt64(0);
+    if (seq > expected_seq) {
+      return fail(expected_seq, "sequence gap: seq " + std::to_string(expected_seq) +
+                                    " is missing (next is " + std::to_string(seq) + ")");
+    }
+    if (seq < expected_seq) {
+      return fail(seq, "unexpected seq " + std::to_string(seq) + " (expected " +
+                           std::to_string(expected_seq) + ")");
+    }
+    if (s.ColumnText(7) != prev_hash) {
+      return fail(seq, seq == 1 ? std::string("prev_hash of seq 1 is not the genesis hash")
+                                : "prev_hash does not match seq " + std::to_string(seq - 1));
+    }
+    auto event = sqlite_rows::EventFromRow(s);
+    if (!event.ok()) return fail(seq, "malformed event: " + event.error().message);
+    if (ChainHash(*event) != event->hash) return fail(seq, "hash mismatch");
+    prev_hash = std::move(event->hash);
+    expected_seq += 1;
+  }
+}
+
+Result<std::vector<PendingDeadline>> SqliteStore::ListPendingDeadlines() {
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(
+      "SELECT tenant, id, deadline_at FROM requests WHERE status = 'pending' "
+      "ORDER BY deadline_at, id");
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  std::vector<PendingDeadline> deadlines;
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return deadlines;
+    deadlines.push_back({std::string(s.ColumnText(0)), std::string(s.ColumnText(1)),
+                         FromUnixMillis(s.ColumnInt64(2))});
+  }
+}
+
+Result<std::optional<Principal>> SqliteStore::FindPrincipalByTokenHash(std::string_view sha256) {
+  static const std::string kSelect = std::string("SELECT ") + sqlite_rows::kPrincipalColumns +
+                                     " FROM principals WHERE token_sha256 = ?1";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(kSelect);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, sha256);
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return std::optional<Principal>();
+  auto principal = sqlite_rows::PrincipalFromRow(s);
+  if (!principal.ok()) return std::move(principal).error();
+  return std::optional<Principal>(std::move(principal).value());
+}
+
+Result<std::vector<Principal>> SqliteStore::ListPrincipals(std::string_view tenant) {
+  static const std::string kSelectAll = std::string("SELECT ") + sqlite_rows::kPrincipalColumns +
+                                        " FROM principals ORDER BY tenant, created_at, id";
+  static const std::string kSelectTenant = std::string("SELECT ") + sqlite_rows::kPrincipalColumns +
+                                           " FROM principals WHERE tenant = ?1 "
+                                           "ORDER BY created_at, id";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(tenant.empty() ? kSelectAll : kSelectTenant);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  if (!tenant.empty()) s.BindText(1, tenant);
+  std::vector<Principal> principals;
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return principals;
+    auto principal = sqlite_rows::PrincipalFromRow(s);
+    if (!principal.ok()) return std::move(principal).error();
+    principals.push_back(std::move(principal).value());
+  }
+}
+
+Result<std::map<std::string, int64_t>> SqliteStore::CountRequestsByStatus() {
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare("SELECT status, count(*) FROM requests GROUP BY status");
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  std::map<std::string, int64_t> counts;
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return counts;
+    counts.emplace(s.ColumnText(0), s.ColumnInt64(1));
+  }
+}
+
+Status SqliteStore::Ping() {
+  Reader reader = AcquireReader();
+  return reader->Run("SELECT 1");
+}
+
+}  // namespace countersign

@@ -1,0 +1,116 @@
+// SqliteStore: the embedded Store, one SQLite file in WAL mode.
+//
+// One writer connection owned by one writer thread does every write: Write() queues an
+// operation (bounded; a full queue fails at once with kUnavailable), and the writer takes
+// everything queued, up to max_batch, into one BEGIN IMMEDIATE ... COMMIT (group commit: one
+// fsync per batch, synchronous=FULL). Each operation runs in its own savepoint, so a failing
+// one rolls back alone; every `done` runs on the writer thread after COMMIT returns.
+//
+// Reads run on the calling thread on a bounded pool of read connections (query_only); a read
+// that needs several queries runs them in one read transaction, so it sees one snapshot.
+// Open() applies pending schema migrations (migrations/NNN_name.sql) and refuses a database
+// whose schema is newer than this binary. Stats() counts committed batches and every operation
+// in them (an operation that failed alone included).
+//
+// All public methods are thread-safe. A `done` callback may call Write() and the reads; a
+// Stop() from inside one only stops intake (it cannot join its own thread), and the store must
+// not be destroyed from one.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/sqlite/sqlite_connection.hpp"
+#include "store/store.hpp"
+
+namespace countersign {
+
+struct SqliteStoreOptions {
+  std::string path;          // the database file; its directory must already exist
+  int read_connections = 4;  // size of the read pool, >= 1
+  size_t max_queue = 10000;  // writes waiting for the writer before Write() refuses more
+  size_t max_batch = 512;    // most operations committed in one transaction
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if needed) the database, migrates it and starts the writer thread.
+  // kUnavailable when the file cannot be opened; kInternal when its schema is newer than this
+  // binary knows or a migration fails.
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
+
+  // Stops (committing what is queued) and closes every connection.
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  void Write(WriteFn fn, WriteDone done) override;
+
+  Result<std::optional<Request>> GetRequest(std::string_view tenant, std::string_view id) override;
+  Result<RequestPage> ListRequests(const RequestFilter& filter) override;
+  Result<std::vector<Event>> ListEvents(const EventFilter& filter) override;
+  Result<AuditReport> VerifyAudit() override;
+  Result<std::vector<PendingDeadline>> ListPendingDeadlines() override;
+  Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) override;
+  Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) override;
+  Result<std::map<std::string, int64_t>> CountRequestsByStatus() override;
+  Status Ping() override;
+  StoreStats Stats() const override;
+  void Stop() override;
+
+ private:
+  struct PendingWrite {
+    WriteFn fn;
+    WriteDone done;
+  };
+
+  // A read connection borrowed from the pool; returns it on destruction.
+  class Reader {
+   public:
+    Reader(SqliteStore& store, std::unique_ptr<SqliteConnection> connection);
+    ~Reader();
+    Reader(const Reader&) = delete;
+    Reader& operator=(const Reader&) = delete;
+    SqliteConnection& operator*() { return *connection_; }
+    SqliteConnection* operator->() { return connection_.get(); }
+
+   private:
+    SqliteStore& store_;
+    std::unique_ptr<SqliteConnection> connection_;
+  };
+
+  SqliteStore(const SqliteStoreOptions& options, std::unique_ptr<SqliteConnection> writer,
+              std::vector<std::unique_ptr<SqliteConnection>> readers);
+
+  // Blocks until a read connection is free.
+  Reader AcquireReader();
+  void WriterLoop();
+  void CommitBatch(std::vector<PendingWrite>& batch);
+  Status RunOperation(PendingWrite& op);
+  void RecordCommit(size_t operations, double commit_ms);
+
+  const SqliteStoreOptions options_;
+  std::unique_ptr<SqliteConnection> writer_;  // used only by writer_thread_
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;  // signalled when queue_ grows or stopping_ is set
+  std::deque<PendingWrite> queue_;   // guarded by mu_
+  bool stopping_ = false;            // guarded by mu_
+  StoreStats stats_;                 // guarded by mu_ (queue_depth filled in by Stats())
+
+  std::mutex stop_mu_;         // serialises Stop() callers around the join
+  std::thread writer_thread_;  // started by Open(); joined by Stop() under stop_mu_
+  std::thread::id writer_id_;  // set once by Open(), before any Write()
+
+  std::mutex readers_mu_;
+  std::condition_variable readers_cv_;                           // signalled when one is returned
+  std::vector<std::unique_ptr<SqliteConnection>> free_readers_;  // guarded by readers_mu_
+};
+
+}  // namespace countersign

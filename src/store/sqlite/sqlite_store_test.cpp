@@ -1,0 +1,1197 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <latch>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "core/canonical_json.hpp"
+#include "core/event.hpp"
+
+namespace countersign {
+namespace {
+
+const TimePoint kT0 = FromUnixMillis(1795255200000);  // 2026-11-21T10:00:00Z
+
+::testing::AssertionResult HasText(std::string_view text, std::string_view part) {
+  if (text.find(part) != std::string_view::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "\"" << text << "\" does not contain \"" << part << "\"";
+}
+
+std::string MakeTempDir() {
+  std::string pattern = ::testing::TempDir() + "countersign_store_XXXXXX";
+  char* made = mkdtemp(pattern.data());
+  EXPECT_NE(made, nullptr) << "mkdtemp failed for " << pattern;
+  return pattern;
+}
+
+// Runs `sql` on the database file through a connection of its own, as an attacker or an
+// operator with shell access would.
+void RawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  char* message = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
+  EXPECT_EQ(rc, SQLITE_OK) << (message ? message : "") << " in " << sql;
+  sqlite3_free(message);
+  sqlite3_close(db);
+}
+
+// The first column of the first row of `sql`, as text ("<none>" when there is no row).
+std::string RawQuery(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+      << sqlite3_errmsg(db);
+  std::string value = "<none>";
+  if (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    value = text ? text : "NULL";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+SqliteStoreOptions Options(std::string path, int read_connections = 4, size_t max_queue = 10000) {
+  SqliteStoreOptions options;
+  options.path = std::move(path);
+  options.read_connections = read_connections;
+  options.max_queue = max_queue;
+  return options;
+}
+
+RequestFilter Requests(std::string tenant, int limit = 50, std::string cursor = "") {
+  RequestFilter filter;
+  filter.tenant = std::move(tenant);
+  filter.limit = limit;
+  filter.cursor = std::move(cursor);
+  return filter;
+}
+
+EventFilter Events(std::string tenant = "", std::string request_id = "", int64_t since = 0,
+                   int limit = 100) {
+  EventFilter filter;
+  filter.tenant = std::move(tenant);
+  filter.request_id = std::move(request_id);
+  filter.since = since;
+  filter.limit = limit;
+  return filter;
+}
+
+Request MakeRequest(std::string id, std::string tenant = "default") {
+  Request r;
+  r.id = std::move(id);
+  r.tenant = std::move(tenant);
+  r.kind = Kind::kApproval;
+  r.action = "deploy_production";
+  r.title = "Deploy v2.0";
+  r.details = {{"env", "prod"}, {"nested", {{"a", 1}, {"b", {1, 2, 3}}}}};
+  r.arguments = {{"ref", "v2.0"}, {"force", false}, {"replicas", 3}, {"ratio", 0.25}};
+  r.arguments_sha256 = "ab12";
+  r.requester = "ci-bot";
+  r.session = "sess-1";
+  r.choices = DefaultChoices(Kind::kApproval);
+  r.approvers = {"group:sre", "alice"};
+  r.quorum = 2;
+  r.policy = "prod-deploys";
+  r.risk = "high";
+  r.created_at = kT0;
+  r.deadline_at = kT0 + Millis(900000);
+  r.on_timeout = OnTimeout::kEscalate;
+  r.escalation_level = 0;
+  r.notify = {"slack-ops", "email"};
+  r.callback_url = "https://ci.example.com/hook";
+  r.idempotency_key = "idem-1";
+  return r;
+}
+
+Decision MakeDecision(std::string id, const Request& request, std::string principal, TimePoint at) {
+  Decision d;
+  d.id = std::move(id);
+  d.request_id = request.id;
+  d.principal = std::move(principal);
+  d.choice = "approve";
+  d.outcome = Outcome::kApproved;
+  d.comment = "looks fine";
+  d.at = at;
+  return d;
+}
+
+EventDraft MakeDraft(std::string tenant, std::string request_id, std::string type,
+                     boost::json::object data) {
+  return {kT0, std::move(tenant), std::move(request_id), std::move(type), "alice", std::move(data)};
+}
+
+void ExpectSameDecision(const Decision& a, const Decision& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.request_id, b.request_id);
+  EXPECT_EQ(a.principal, b.principal);
+  EXPECT_EQ(a.choice, b.choice);
+  EXPECT_EQ(a.outcome, b.outcome);
+  EXPECT_EQ(a.comment, b.comment);
+  EXPECT_EQ(a.answer, b.answer);
+  EXPECT_EQ(a.arguments, b.arguments);
+  EXPECT_EQ(a.at, b.at);
+}
+
+void ExpectSameRequest(const Request& a, const Request& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.tenant, b.tenant);
+  EXPECT_EQ(a.kind, b.kind);
+  EXPECT_EQ(a.action, b.action);
+  EXPECT_EQ(a.title, b.title);
+  EXPECT_EQ(a.details, b.details);
+  EXPECT_EQ(a.arguments, b.arguments);
+  EXPECT_EQ(a.arguments_sha256, b.arguments_sha256);
+  EXPECT_EQ(a.requester, b.requester);
+  EXPECT_EQ(a.session, b.session);
+  EXPECT_EQ(a.status, b.status);
+  ASSERT_EQ(a.choices.size(), b.choices.size());
+  for (size_t i = 0; i < a.choices.size(); ++i) {
+    EXPECT_EQ(a.choices[i].id, b.choices[i].id);
+    EXPECT_EQ(a.choices[i].label, b.choices[i].label);
+    EXPECT_EQ(a.choices[i].style, b.choices[i].style);
+    EXPECT_EQ(a.choices[i].outcome, b.choices[i].outcome);
+  }
+  EXPECT_EQ(a.approvers, b.approvers);
+  EXPECT_EQ(a.quorum, b.quorum);
+  EXPECT_EQ(a.policy, b.policy);
+  EXPECT_EQ(a.risk, b.risk);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.deadline_at, b.deadline_at);
+  EXPECT_EQ(a.on_timeout, b.on_timeout);
+  EXPECT_EQ(a.escalation_level, b.escalation_level);
+  EXPECT_EQ(a.notify, b.notify);
+  EXPECT_EQ(a.callback_url, b.callback_url);
+  EXPECT_EQ(a.idempotency_key, b.idempotency_key);
+  EXPECT_EQ(a.resolved_at, b.resolved_at);
+  EXPECT_EQ(a.resolved_by, b.resolved_by);
+  EXPECT_EQ(a.answer, b.answer);
+  ASSERT_EQ(a.decisions.size(), b.decisions.size());
+  for (size_t i = 0; i < a.decisions.size(); ++i)
+    ExpectSameDecision(a.decisions[i], b.decisions[i]);
+}
+
+// Writes and waits for the completion.
+Status WriteAndWait(Store& store, Store::WriteFn fn) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  store.Write(std::move(fn), [&promise](Status status) { promise.set_value(std::move(status)); });
+  return future.get();
+}
+
+// Holds the writer thread inside one operation until Release(), so that every write queued
+// meanwhile is committed together in the next batch.
+class WriterBlocker {
+ public:
+  explicit WriterBlocker(Store& store) {
+    store.Write(
+        [this](Transaction&) {
+          entered_.count_down();
+          release_.wait();
+          return Ok();
+        },
+        [this](Status) { done_.count_down(); });
+    entered_.wait();
+  }
+  ~WriterBlocker() {
+    Release();
+    done_.wait();
+  }
+  void Release() {
+    if (!released_.exchange(true)) release_.count_down();
+  }
+
+ private:
+  std::latch entered_{1};
+  std::latch release_{1};
+  std::latch done_{1};
+  std::atomic<bool> released_{false};
+};
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir();
+    path_ = dir_ + "/countersign.db";
+  }
+  void TearDown() override {
+    store_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // Opens store_ (closing any previous one); false with a test failure when it cannot.
+  bool OpenStore(int read_connections = 4, size_t max_queue = 10000) {
+    store_.reset();
+    auto opened = SqliteStore::Open(Options(path_, read_connections, max_queue));
+    if (!opened.ok()) {
+      ADD_FAILURE() << "Open failed: " << opened.error().message;
+      return false;
+    }
+    store_ = std::move(opened).value();
+    return true;
+  }
+
+  void Insert(const Request& request) {
+    ASSERT_TRUE(
+        WriteAndWait(*store_, [&](Transaction& txn) { return txn.InsertRequest(request); }).ok());
+  }
+
+  Request Get(const Request& request) {
+    auto got = store_->GetRequest(request.tenant, request.id);
+    EXPECT_TRUE(got.ok()) << got.error().message;
+    EXPECT_TRUE(got.ok() && got->has_value()) << request.id << " not found";
+    return got.ok() && got->has_value() ? **got : Request{};
+  }
+
+  std::string dir_;
+  std::string path_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(SqliteStoreTest, MigrationsApplyOnAFreshFileAndRecordTheSchemaVersion) {
+  ASSERT_TRUE(OpenStore());
+  store_.reset();
+  EXPECT_EQ(RawQuery(path_, "SELECT max(version) || ' ' || name FROM schema_migrations"),
+            "1 001_initial.sql");
+  EXPECT_EQ(RawQuery(path_,
+                     "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                     "('requests', 'decisions', 'events', 'principals', 'idempotency')"),
+            "5");
+  EXPECT_EQ(RawQuery(path_, "PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopenWithoutReapplyingMigrations) {
+  ASSERT_TRUE(OpenStore());
+  Request request = MakeRequest("req_001");
+  Insert(request);
+  ASSERT_TRUE(WriteAndWait(*store_, [](Transaction& txn) -> Status {
+                auto event = txn.AppendEvent(
+                    MakeDraft("default", "req_001", "request.created", {{"title", "Deploy v2.0"}}));
+                if (!event.ok()) return std::move(event).error();
+                return Ok();
+              }).ok());
+  store_->Stop();
+  store_.reset();
+
+  ASSERT_TRUE(OpenStore());
+  ExpectSameRequest(Get(request), request);
+  auto audit = store_->VerifyAudit();
+  ASSERT_TRUE(audit.ok());
+  EXPECT_TRUE(audit->ok);
+  EXPECT_EQ(audit->events_checked, 1);
+  store_.reset();
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "1");
+}
+
+TEST_F(SqliteStoreTest, ADatabaseWithANewerSchemaVersionIsRefused) {
+  ASSERT_TRUE(OpenStore());
+  store_.reset();
+  RawExec(path_,
+          "INSERT INTO schema_migrations (version, name, applied_at) "
+          "VALUES (999, '999_future.sql', 0)");
+  auto opened = SqliteStore::Open(Options(path_));
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::kInternal);
+  EXPECT_TRUE(HasText(opened.error().message, "999"));
+  EXPECT_TRUE(HasText(opened.error().message, "newer"));
+}
+
+TEST_F(SqliteStoreTest, AFileThatCannotBeOpenedGivesAnErrorNamingThePath) {
+  const std::string bad_path = dir_ + "/no/such/dir/countersign.db";
+  auto opened = SqliteStore::Open(Options(bad_path));
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(HasText(opened.error().message, bad_path));
+}
+
+TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsRefused) {
+  {
+    std::FILE* f = std::fopen(path_.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("this is not a database, just some text long enough to fill a header page", f);
+    std::fclose(f);
+  }
+  auto opened = SqliteStore::Open(Options(path_));
+  ASSERT_FALSE(opened.ok());
+  EXPECT_TRUE(HasText(opened.error().message, path_));
+}
+
+TEST_F(SqliteStoreTest, InsertThenGetRoundTripsEveryRequestFieldAndDecision) {
+  ASSERT_TRUE(OpenStore());
+  Request request = MakeRequest("req_001");
+  request.status = RequestStatus::kApproved;
+  request.resolved_at = kT0 + Millis(5000);
+  request.resolved_by = {"alice", "bob"};
+  request.escalation_level = 2;
+  request.answer = "yes, go";
+  request.choices.push_back({"later", "Later \u2014 \"maybe\"", "default", Outcome::kEscalate});
+  Decision plain = MakeDecision("dec_1", request, "alice", kT0 + Millis(1000));
+  Decision edited = MakeDecision("dec_2", request, "bob", kT0 + Millis(2000));
+  edited.comment = "";
+  edited.answer = "free text";
+  edited.outcome = Outcome::kAnswered;
+  edited.arguments = boost::json::object{{"ref", "v2.0.1"}, {"unicode", "\u00e9\u4e2d"}};
+  request.decisions = {plain, edited};
+
+  std::optional<Request> found_in_txn;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                if (auto s = txn.InsertRequest(request); !s.ok()) return s;
+                // Inserted out of time order: reads must still list them oldest first.
+                if (auto s = txn.InsertDecision(request, edited); !s.ok()) return s;
+                if (auto s = txn.InsertDecision(request, plain); !s.ok()) return s;
+                auto found = txn.FindRequest(request.tenant, request.id);
+                if (!found.ok()) return std::move(found).error();
+                found_in_txn = *found;
+                return Ok();
+              }).ok());
+
+  ExpectSameRequest(Get(request), request);
+  ASSERT_TRUE(found_in_txn.has_value());
+  ExpectSameRequest(*found_in_txn, request);
+  EXPECT_FALSE(Get(request).decisions[0].arguments.has_value());
+}
+
+TEST_F(SqliteStoreTest, APendingRequestRoundTripsWithNoResolution) {
+  ASSERT_TRUE(OpenStore());
+  Request request = MakeRequest("req_001");
+  request.kind = Kind::kQuestion;
+  request.choices = DefaultChoices(Kind::kQuestion);
+  request.details = {};
+  request.arguments = {};
+  request.callback_url = "";
+  Insert(request);
+  Request got = Get(request);
+  ExpectSameRequest(got, request);
+  EXPECT_FALSE(got.resolved_at.has_value());
+  EXPECT_TRUE(got.pending());
+}
+
+TEST_F(SqliteStoreTest, GetRequestDoesNotSeeAnotherTenantsRequest) {
+  ASSERT_TRUE(OpenStore());
+  Insert(MakeRequest("req_001", "acme"));
+  auto got = store_->GetRequest("default", "req_001");
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+  auto missing = store_->GetRequest("acme", "req_999");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_F(SqliteStoreTest, ResolveIfPendingIsACompareAndSet) {
+  ASSERT_TRUE(OpenStore());
+  Request request = MakeRequest("req_001");
+  Insert(request);
+  Result<bool> first = false;
+  Result<bool> second = false;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
+                first = txn.ResolveIfPending("req_001", RequestStatus::kApproved, kT0 + Millis(10),
+                                             {"alice", "bob"}, "");
+                return Ok();
+              }).ok());
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
+                second = txn.ResolveIfPending("req_001", RequestStatus::kDenied, kT0 + Millis(20),
+                                              {"mallory"}, "late");
+                return Ok();
+              }).ok());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
+  EXPECT_TRUE(*first);
+  EXPECT_FALSE(*second);
+  Request got = Get(request);
+  EXPECT_EQ(got.status, RequestStatus::kApproved);
+  EXPECT_EQ(got.resolved_by, (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(got.resolved_at, kT0 + Millis(10));
+  EXPECT_EQ(got.answer, "");
+
+  Result<bool> unknown = true;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
+                unknown = txn.ResolveIfPending("req_404", RequestStatus::kApproved, kT0, {}, "");
+                return Ok();
+              }).ok());
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(*unknown);
+}
+
+TEST_F(SqliteStoreTest, EscalateIfPendingChangesOnlyAPendingRequest) {
+  ASSERT_TRUE(OpenStore());
+  Request pending = MakeRequest("req_001");
+  Request done = MakeRequest("req_002");
+  done.status = RequestStatus::kExpired;
+  done.resolved_at = kT0;
+  Insert(pending);
+  Insert(done);
+  Result<bool> escalated = false;
+  Result<bool> not_escalated = true;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
+                escalated = txn.EscalateIfPending("req_001", 1, kT0 + Millis(60000));
+                not_escalated = txn.EscalateIfPending("req_002", 1, kT0 + Millis(60000));
+                return Ok();
+              }).ok());
+  ASSERT_TRUE(escalated.ok() && not_escalated.ok());
+  EXPECT_TRUE(*escalated);
+  EXPECT_FALSE(*not_escalated);
+  EXPECT_EQ(Get(pending).escalation_level, 1);
+  EXPECT_EQ(Get(pending).deadline_at, kT0 + Millis(60000));
+  EXPECT_EQ(Get(done).escalation_level, 0);
+  EXPECT_EQ(Get(done).deadline_at, done.deadline_at);
+}
+
+TEST_F(SqliteStoreTest, ADecisionForAnUnknownRequestIsRefused) {
+  ASSERT_TRUE(OpenStore());
+  Request ghost = MakeRequest("req_ghost");
+  Status status = WriteAndWait(*store_, [&](Transaction& txn) {
+    return txn.InsertDecision(ghost, MakeDecision("dec_1", ghost, "alice", kT0));
+  });
+  ASSERT_FALSE(status.ok());
+  EXPECT_TRUE(HasText(status.error().message, "FOREIGN KEY"));
+}
+
+TEST_F(SqliteStoreTest, OneFailingOperationInABatchRollsBackOnlyItsOwnWrites) {
+  ASSERT_TRUE(OpenStore());
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 5;
+  constexpr int kFailing = 17;
+  std::mutex mu;
+  std::map<int, Status> results;
+  std::latch all_done(kThreads * kPerThread);
+  {
+    WriterBlocker blocker(*store_);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int k = 0; k < kPerThread; ++k) {
+          const int n = t * kPerThread + k;
+          store_->Write(
+              [n](Transaction& txn) -> Status {
+                char id[16];
+                std::snprintf(id, sizeof id, "req_%03d", n);
+                if (auto s = txn.InsertRequest(MakeRequest(id)); !s.ok()) return s;
+                auto event = txn.AppendEvent(MakeDraft("default", id, "request.created", {}));
+                if (!event.ok()) return std::move(event).error();
+                if (n == kFailing) return Error::Conflict("operation 17 changed its mind");
+                return Ok();
+              },
+              [&, n](Status status) {
+                {
+                  std::lock_guard lock(mu);
+                  results.emplace(n, std::move(status));
+                }
+                all_done.count_down();
+              });
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(store_->Stats().queue_depth, static_cast<uint64_t>(kThreads * kPerThread));
+  }
+  all_done.wait();
+
+  EXPECT_EQ(store_->Stats().batches, 2u);  // the blocker's, then all 40 together
+  ASSERT_EQ(results.size(), static_cast<size_t>(kThreads * kPerThread));
+  for (const auto& [n, status] : results) {
+    char id[16];
+    std::snprintf(id, sizeof id, "req_%03d", n);
+    auto got = store_->GetRequest("default", id);
+    ASSERT_TRUE(got.ok());
+    if (n == kFailing) {
+      ASSERT_FALSE(status.ok());
+      EXPECT_EQ(status.error().code, ErrorCode::kConflict);
+      EXPECT_FALSE(got->has_value()) << "the failing operation's insert was committed";
+    } else {
+      EXPECT_TRUE(status.ok()) << n << ": " << status.error().message;
+      EXPECT_TRUE(got->has_value()) << id << " is missing";
+    }
+  }
+  // The failing operation's event was rolled back too, and the chain has no hole.
+  auto events = store_->ListEvents(Events("", "", 0, 1000));
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->size(), static_cast<size_t>(kThreads * kPerThread - 1));
+  auto audit = store_->VerifyAudit();
+  ASSERT_TRUE(audit.ok());
+  EXPECT_TRUE(audit->ok) << audit->reason << " at " << audit->first_bad_seq;
+}
+
+TEST_F(SqliteStoreTest, AnOperationThatThrowsFailsAloneWithAnInternalError) {
+  ASSERT_TRUE(OpenStore());
+  std::promise<Status> thrown;
+  std::promise<Status> fine;
+  {
+    WriterBlocker blocker(*store_);
+    store_->Write(
+        [](Transaction& txn) -> Status {
+          (void)txn.InsertRequest(MakeRequest("req_001"));
+          throw std::runtime_error("boom");
+        },
+        [&](Status s) { thrown.set_value(std::move(s)); });
+    store_->Write([](Transaction& txn) { return txn.InsertRequest(MakeRequest("req_002")); },
+                  [&](Status s) { fine.set_value(std::move(s)); });
+  }
+  Status thrown_status = thrown.get_future().get();
+  ASSERT_FALSE(thrown_status.ok());
+  EXPECT_EQ(thrown_status.error().code, ErrorCode::kInternal);
+  EXPECT_TRUE(HasText(thrown_status.error().message, "boom"));
+  EXPECT_TRUE(fine.get_future().get().ok());
+  EXPECT_FALSE(store_->GetRequest("default", "req_001")->has_value());
+  EXPECT_TRUE(store_->GetRequest("default", "req_002")->has_value());
+}
+
+TEST_F(SqliteStoreTest, DoneRunsAfterCommitSoAReadThroughThePoolSeesTheWrite) {
+  ASSERT_TRUE(OpenStore(/*read_connections=*/1));
+  std::promise<Result<std::optional<Request>>> seen;
+  store_->Write([](Transaction& txn) { return txn.InsertRequest(MakeRequest("req_001")); },
+                [&](Status status) {
+                  EXPECT_TRUE(status.ok());
+                  seen.set_value(store_->GetRequest("default", "req_001"));
+                });
+  auto got = seen.get_future().get();
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_TRUE(got->has_value());
+}
+
+TEST_F(SqliteStoreTest, WritesQueuedWhileTheWriterIsBusyAreCommittedInOneBatch) {
+  ASSERT_TRUE(OpenStore());
+  constexpr int kThreads = 8;
+  constexpr int kWrites = 199;  // plus the blocker: 200 operations
+  std::latch all_done(kWrites);
+  std::atomic<int> failures{0};
+  {
+    WriterBlocker blocker(*store_);
+    std::vector<std::thread> threads;
+    std::atomic<int> next{0};
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&] {
+        for (int n = next++; n < kWrites; n = next++) {
+          store_->Write(
+              [n](Transaction& txn) {
+                return txn.InsertRequest(MakeRequest("req_" + std::to_string(1000 + n)));
+              },
+              [&](Status status) {
+                if (!status.ok()) ++failures;
+                all_done.count_down();
+              });
+        }
+      });
+    }
+    for (auto& thread : threads) thread.join();
+    EXPECT_EQ(store_->Stats().queue_depth, static_cast<uint64_t>(kWrites));
+  }
+  all_done.wait();
+  StoreStats stats = store_->Stats();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(stats.operations, 200u);
+  EXPECT_EQ(stats.batches, 2u);
+  EXPECT_EQ(stats.queue_depth, 0u);
+  // The histogram is cumulative: no bucket counts more batches than there were.
+  for (uint64_t count : stats.commit_buckets) EXPECT_LE(count, stats.batches);
+  EXPECT_GE(stats.commit_ms_sum, 0.0);
+  auto counts = store_->CountRequestsByStatus();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)["pending"], kWrites);
+}
+
+TEST_F(SqliteStoreTest, AFullQueueFailsAtOnceAndTheOperationNeverRuns) {
+  ASSERT_TRUE(OpenStore(/*read_connections=*/4, /*max_queue=*/3));
+  std::latch queued_done(3);
+  bool refused_ran = false;
+  std::optional<Status> refused_status;
+  std::thread::id refused_thread;
+  {
+    WriterBlocker blocker(*store_);
+    for (int i = 0; i < 3; ++i) {
+      store_->Write([](Transaction&) { return Ok(); },
+                    [&](Status s) {
+                      EXPECT_TRUE(s.ok());
+                      queued_done.count_down();
+                    });
+    }
+    store_->Write(
+        [&](Transaction&) {
+          refused_ran = true;
+          return Ok();
+        },
+        [&](Status s) {
+          refused_thread = std::this_thread::get_id();
+          refused_status = std::move(s);
+        });
+    // Called synchronously, before Write() returned, on this thread.
+    ASSERT_TRUE(refused_status.has_value());
+    EXPECT_EQ(refused_thread, std::this_thread::get_id());
+    ASSERT_FALSE(refused_status->ok());
+    EXPECT_EQ(refused_status->error().code, ErrorCode::kUnavailable);
+    EXPECT_TRUE(HasText(refused_status->error().message, "full"));
+  }
+  queued_done.wait();
+  store_->Stop();
+  EXPECT_FALSE(refused_ran);
+}
+
+TEST_F(SqliteStoreTest, StopCommitsQueuedWritesAndRefusesLaterOnes) {
+  ASSERT_TRUE(OpenStore());
+  std::mutex mu;
+  std::vector<Status> results;
+  int accepted = 0;
+  auto record = [&](Status s) {
+    std::lock_guard lock(mu);
+    results.push_back(std::move(s));
+  };
+  auto insert = [](int n) {
+    return [n](Transaction& txn) {
+      return txn.InsertRequest(MakeRequest("req_" + std::to_string(100 + n)));
+    };
+  };
+  std::optional<Status> refused;
+  {
+    WriterBlocker blocker(*store_);
+    for (; accepted < 5; ++accepted) store_->Write(insert(accepted), record);
+    std::thread stopper([&] { store_->Stop(); });
+    // Until Stop() has flagged the store, writes are still queued (and must be committed).
+    // A refusal completes at once on this thread; accepted writes complete on the writer.
+    const auto this_thread = std::this_thread::get_id();
+    for (;;) {
+      store_->Write(insert(accepted), [&, this_thread](Status s) {
+        if (std::this_thread::get_id() == this_thread) {
+          refused = std::move(s);
+        } else {
+          record(std::move(s));
+        }
+      });
+      if (refused) break;
+      ++accepted;
+      std::this_thread::yield();
+    }
+    blocker.Release();
+    stopper.join();
+  }
+  ASSERT_TRUE(refused.has_value());
+  ASSERT_FALSE(refused->ok());
+  EXPECT_EQ(refused->error().code, ErrorCode::kUnavailable);
+  EXPECT_TRUE(HasText(refused->error().message, "shutting down"));
+  ASSERT_EQ(results.size(), static_cast<size_t>(accepted));
+  for (const auto& s : results) EXPECT_TRUE(s.ok());
+  auto counts = store_->CountRequestsByStatus();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)["pending"], accepted);
+
+  // Stop() is idempotent, and reads still work after it.
+  store_->Stop();
+  EXPECT_TRUE(store_->Ping().ok());
+}
+
+TEST_F(SqliteStoreTest, ListRequestsAppliesEachFilterWithinTheTenant) {
+  ASSERT_TRUE(OpenStore());
+  std::vector<Request> all;
+  for (int i = 0; i < 12; ++i) {
+    Request r = MakeRequest("req_" + std::to_string(100 + i), i % 4 == 3 ? "other" : "default");
+    r.status = i % 3 == 0 ? RequestStatus::kApproved : RequestStatus::kPending;
+    r.action = i % 2 == 0 ? "deploy" : "wipe";
+    r.requester = i < 6 ? "ci-bot" : "agent-7";
+    r.session = i % 4 == 1 ? "s1" : "";
+    all.push_back(r);
+    Insert(r);
+  }
+  auto ids = [&](const std::function<void(RequestFilter&)>& narrow) {
+    RequestFilter filter = Requests("default", 500);
+    narrow(filter);
+    auto page = store_->ListRequests(filter);
+    EXPECT_TRUE(page.ok());
+    std::vector<std::string> out;
+    if (page.ok()) {
+      for (const auto& r : page->requests) out.push_back(r.id);
+      EXPECT_EQ(page->next_cursor, "");
+    }
+    return out;
+  };
+  auto expected = [&](auto pred) {
+    std::vector<std::string> out;
+    for (auto it = all.rbegin(); it != all.rend(); ++it) {
+      if (it->tenant == "default" && pred(*it)) out.push_back(it->id);
+    }
+    return out;
+  };
+  EXPECT_EQ(ids([](RequestFilter&) {}), expected([](const Request&) { return true; }));
+  EXPECT_EQ(ids([](RequestFilter& f) { f.status = RequestStatus::kApproved; }),
+            expected([](const Request& r) { return r.status == RequestStatus::kApproved; }));
+  EXPECT_EQ(ids([](RequestFilter& f) { f.action = "wipe"; }),
+            expected([](const Request& r) { return r.action == "wipe"; }));
+  EXPECT_EQ(ids([](RequestFilter& f) { f.requester = "agent-7"; }),
+            expected([](const Request& r) { return r.requester == "agent-7"; }));
+  EXPECT_EQ(ids([](RequestFilter& f) { f.session = "s1"; }),
+            expected([](const Request& r) { return r.session == "s1"; }));
+  EXPECT_EQ(ids([](RequestFilter& f) {
+              f.status = RequestStatus::kPending;
+              f.action = "deploy";
+              f.requester = "ci-bot";
+            }),
+            expected([](const Request& r) {
+              return r.pending() && r.action == "deploy" && r.requester == "ci-bot";
+            }));
+  EXPECT_EQ(ids([](RequestFilter& f) { f.tenant = "other"; }),
+            (std::vector<std::string>{"req_111", "req_107", "req_103"}));
+  EXPECT_TRUE(ids([](RequestFilter& f) { f.tenant = "nobody"; }).empty());
+  EXPECT_FALSE(store_->ListRequests({}).ok());  // a tenant is required
+}
+
+TEST_F(SqliteStoreTest, ListRequestsPagesNewestFirstWithoutGapsOrDuplicates) {
+  ASSERT_TRUE(OpenStore());
+  constexpr int kCount = 23;
+  for (int i = 0; i < kCount; ++i) {
+    Request r = MakeRequest("req_" + std::to_string(100 + i));
+    Insert(r);
+    if (i % 5 == 0) {
+      ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                    if (auto s = txn.InsertDecision(
+                            r, MakeDecision("dec_a" + r.id, r, "alice", kT0 + Millis(2)));
+                        !s.ok()) {
+                      return s;
+                    }
+                    return txn.InsertDecision(
+                        r, MakeDecision("dec_b" + r.id, r, "bob", kT0 + Millis(1)));
+                  }).ok());
+    }
+  }
+  std::vector<std::string> seen;
+  std::string cursor;
+  int pages = 0;
+  for (;;) {
+    auto page = store_->ListRequests(Requests("default", 5, cursor));
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    ++pages;
+    ASSERT_LE(page->requests.size(), 5u);
+    for (const auto& r : page->requests) {
+      seen.push_back(r.id);
+      const int i = std::stoi(r.id.substr(4)) - 100;
+      if (i % 5 == 0) {
+        ASSERT_EQ(r.decisions.size(), 2u) << r.id;
+        EXPECT_EQ(r.decisions[0].principal, "bob");  // oldest first
+        EXPECT_EQ(r.decisions[1].principal, "alice");
+      } else {
+        EXPECT_TRUE(r.decisions.empty()) << r.id;
+      }
+    }
+    if (page->next_cursor.empty()) break;
+    EXPECT_EQ(page->next_cursor, page->requests.back().id);
+    cursor = page->next_cursor;
+    ASSERT_LT(pages, 10) << "pagination does not end";
+  }
+  EXPECT_EQ(pages, 5);
+  std::vector<std::string> expected;
+  for (int i = kCount - 1; i >= 0; --i) expected.push_back("req_" + std::to_string(100 + i));
+  EXPECT_EQ(seen, expected);
+}
+
+TEST_F(SqliteStoreTest, AnExactlyFullLastPageHasNoNextCursor) {
+  ASSERT_TRUE(OpenStore());
+  for (int i = 0; i < 4; ++i) Insert(MakeRequest("req_" + std::to_string(100 + i)));
+  auto first = store_->ListRequests(Requests("default", 2));
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->next_cursor, "req_102");
+  auto second = store_->ListRequests(Requests("default", 2, "req_102"));
+  ASSERT_TRUE(second.ok());
+  ASSERT_EQ(second->requests.size(), 2u);
+  EXPECT_EQ(second->requests[1].id, "req_100");
+  EXPECT_EQ(second->next_cursor, "");
+}
+
+class AuditChainTest : public SqliteStoreTest {
+ protected:
+  // Appends five events (seq 1..5) over two writes and returns them as AppendEvent built them.
+  std::vector<Event> AppendFive() {
+    std::vector<Event> events;
+    auto append = [&](Transaction& txn, EventDraft draft) -> Status {
+      auto event = txn.AppendEvent(draft);
+      if (!event.ok()) return std::move(event).error();
+      events.push_back(std::move(event).value());
+      return Ok();
+    };
+    EXPECT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                  if (auto s = append(txn, MakeDraft("default", "req_1", "request.created",
+                                                     {{"title", "x"}, {"n", 1.5}}));
+                      !s.ok()) {
+                    return s;
+                  }
+                  if (auto s = append(txn, MakeDraft("acme", "req_2", "request.created",
+                                                     {{"z", 1}, {"a", {{"k", nullptr}}}}));
+                      !s.ok()) {
+                    return s;
+                  }
+                  return append(txn, MakeDraft("default", "req_1", "decision.recorded",
+                                               {{"choice", "approve"}}));
+                }).ok());
+    EXPECT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                  if (auto s = append(txn, MakeDraft("default", "req_1", "request.approved", {}));
+                      !s.ok()) {
+                    return s;
+                  }
+                  return append(txn, MakeDraft("acme", "", "token.created",
+                                               {{"quote", "she said \"hi\"\n"}}));
+                }).ok());
+    return events;
+  }
+};
+
+TEST_F(AuditChainTest, AppendEventBuildsAChainThatVerifyAuditAccepts) {
+  ASSERT_TRUE(OpenStore());
+  std::vector<Event> events = AppendFive();
+  ASSERT_EQ(events.size(), 5u);
+  std::string prev = kGenesisHash;
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].seq, static_cast<int64_t>(i + 1));
+    EXPECT_EQ(events[i].prev_hash, prev);
+    EXPECT_EQ(events[i].hash, ChainHash(events[i]));
+    prev = events[i].hash;
+  }
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->reason;
+  EXPECT_EQ(report->events_checked, 5);
+
+  auto listed = store_->ListEvents({});
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ((*listed)[i].seq, events[i].seq);
+    EXPECT_EQ((*listed)[i].at, events[i].at);
+    EXPECT_EQ((*listed)[i].tenant, events[i].tenant);
+    EXPECT_EQ((*listed)[i].request_id, events[i].request_id);
+    EXPECT_EQ((*listed)[i].type, events[i].type);
+    EXPECT_EQ((*listed)[i].actor, events[i].actor);
+    EXPECT_EQ((*listed)[i].data, events[i].data);
+    EXPECT_EQ((*listed)[i].prev_hash, events[i].prev_hash);
+    EXPECT_EQ((*listed)[i].hash, events[i].hash);
+  }
+  auto seqs = [&](EventFilter filter) {
+    std::vector<int64_t> out;
+    auto got = store_->ListEvents(filter);
+    EXPECT_TRUE(got.ok());
+    if (got.ok()) {
+      for (const auto& e : *got) out.push_back(e.seq);
+    }
+    return out;
+  };
+  EXPECT_EQ(seqs(Events("default")), (std::vector<int64_t>{1, 3, 4}));
+  EXPECT_EQ(seqs(Events("acme")), (std::vector<int64_t>{2, 5}));
+  EXPECT_EQ(seqs(Events("", "req_1")), (std::vector<int64_t>{1, 3, 4}));
+  EXPECT_EQ(seqs(Events("default", "", 1, 1)), (std::vector<int64_t>{3}));
+  EXPECT_EQ(seqs(Events("", "", 5)), (std::vector<int64_t>{}));
+}
+
+TEST_F(AuditChainTest, VerifyAuditOfAnEmptyLogIsOk) {
+  ASSERT_TRUE(OpenStore());
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok);
+  EXPECT_EQ(report->events_checked, 0);
+}
+
+TEST_F(AuditChainTest, EditingAnEventsDataMakesVerifyAuditNameExactlyThatSeq) {
+  ASSERT_TRUE(OpenStore());
+  AppendFive();
+  RawExec(path_, "UPDATE events SET data = '{\"choice\":\"deny\"}' WHERE seq = 3");
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->first_bad_seq, 3);
+  EXPECT_TRUE(HasText(report->reason, "hash mismatch"));
+  EXPECT_EQ(report->events_checked, 3);
+}
+
+TEST_F(AuditChainTest, AnEditThatRecomputesTheHashBreaksTheNextLink) {
+  ASSERT_TRUE(OpenStore());
+  std::vector<Event> events = AppendFive();
+  Event forged = events[2];
+  forged.data = {{"choice", "deny"}};
+  forged.hash = ChainHash(forged);
+  RawExec(path_, "UPDATE events SET data = '" + CanonicalJson(forged.data) + "', hash = '" +
+                     forged.hash + "' WHERE seq = 3");
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->first_bad_seq, 4);
+  EXPECT_TRUE(HasText(report->reason, "prev_hash does not match seq 3"));
+}
+
+TEST_F(AuditChainTest, DeletingAMiddleEventIsReportedAsAGapAtItsSeq) {
+  ASSERT_TRUE(OpenStore());
+  AppendFive();
+  RawExec(path_, "DELETE FROM events WHERE seq = 3");
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->first_bad_seq, 3);
+  EXPECT_TRUE(HasText(report->reason, "sequence gap"));
+}
+
+TEST_F(AuditChainTest, DeletingTheFirstEventIsReportedAtSeqOne) {
+  ASSERT_TRUE(OpenStore());
+  AppendFive();
+  RawExec(path_, "DELETE FROM events WHERE seq = 1");
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->first_bad_seq, 1);
+  EXPECT_TRUE(HasText(report->reason, "sequence gap"));
+}
+
+TEST_F(AuditChainTest, MalformedStoredDataIsABadEventNotACrash) {
+  ASSERT_TRUE(OpenStore());
+  AppendFive();
+  RawExec(path_, "UPDATE events SET data = 'not json {' WHERE seq = 2");
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->first_bad_seq, 2);
+  EXPECT_TRUE(HasText(report->reason, "not valid JSON"));
+
+  auto listed = store_->ListEvents({});
+  ASSERT_FALSE(listed.ok());
+  EXPECT_EQ(listed.error().code, ErrorCode::kInternal);
+  EXPECT_TRUE(HasText(listed.error().message, "seq 2"));
+}
+
+TEST_F(AuditChainTest, AppendingAfterReopenContinuesTheChain) {
+  ASSERT_TRUE(OpenStore());
+  AppendFive();
+  ASSERT_TRUE(OpenStore());
+  std::vector<Event> more = AppendFive();
+  ASSERT_EQ(more.size(), 5u);
+  EXPECT_EQ(more[0].seq, 6);
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->reason;
+  EXPECT_EQ(report->events_checked, 10);
+}
+
+TEST_F(SqliteStoreTest, CorruptStoredRowsReadAsInternalErrorsNamingTheRow) {
+  ASSERT_TRUE(OpenStore());
+  Insert(MakeRequest("req_001"));
+  Insert(MakeRequest("req_002"));
+  RawExec(path_, "UPDATE requests SET status = 'limbo' WHERE id = 'req_001'");
+  RawExec(path_, "UPDATE requests SET details = '[1,2' WHERE id = 'req_002'");
+
+  auto bad_status = store_->GetRequest("default", "req_001");
+  ASSERT_FALSE(bad_status.ok());
+  EXPECT_EQ(bad_status.error().code, ErrorCode::kInternal);
+  EXPECT_TRUE(HasText(bad_status.error().message, "req_001"));
+  EXPECT_TRUE(HasText(bad_status.error().message, "limbo"));
+
+  auto bad_json = store_->GetRequest("default", "req_002");
+  ASSERT_FALSE(bad_json.ok());
+  EXPECT_EQ(bad_json.error().code, ErrorCode::kInternal);
+  EXPECT_TRUE(HasText(bad_json.error().message, "requests.details of req_002"));
+
+  auto page = store_->ListRequests(Requests("default"));
+  ASSERT_FALSE(page.ok());
+  EXPECT_EQ(page.error().code, ErrorCode::kInternal);
+
+  RawExec(path_,
+          "UPDATE requests SET details = '{}', choices = '[{\"id\":1}]' "
+          "WHERE id = 'req_002'");
+  auto bad_choices = store_->GetRequest("default", "req_002");
+  ASSERT_FALSE(bad_choices.ok());
+  EXPECT_TRUE(HasText(bad_choices.error().message, "requests.choices of req_002"));
+}
+
+TEST_F(SqliteStoreTest, ListPendingDeadlinesReturnsOnlyPendingRequestsSoonestFirst) {
+  ASSERT_TRUE(OpenStore());
+  Request late = MakeRequest("req_001", "acme");
+  late.deadline_at = kT0 + Millis(9000);
+  Request soon = MakeRequest("req_002");
+  soon.deadline_at = kT0 + Millis(1000);
+  Request resolved = MakeRequest("req_003");
+  resolved.deadline_at = kT0 + Millis(500);
+  Insert(late);
+  Insert(soon);
+  Insert(resolved);
+  ASSERT_TRUE(WriteAndWait(*store_, [](Transaction& txn) -> Status {
+                auto changed =
+                    txn.ResolveIfPending("req_003", RequestStatus::kCancelled, kT0, {"ci-bot"}, "");
+                if (!changed.ok()) return std::move(changed).error();
+                return Ok();
+              }).ok());
+  auto deadlines = store_->ListPendingDeadlines();
+  ASSERT_TRUE(deadlines.ok());
+  ASSERT_EQ(deadlines->size(), 2u);
+  EXPECT_EQ((*deadlines)[0].id, "req_002");
+  EXPECT_EQ((*deadlines)[0].tenant, "default");
+  EXPECT_EQ((*deadlines)[0].deadline, kT0 + Millis(1000));
+  EXPECT_EQ((*deadlines)[1].id, "req_001");
+  EXPECT_EQ((*deadlines)[1].tenant, "acme");
+  EXPECT_EQ((*deadlines)[1].deadline, kT0 + Millis(9000));
+}
+
+TEST_F(SqliteStoreTest, IdempotencyRecordsAreFoundByTenantAndKeyAndNotDuplicated) {
+  ASSERT_TRUE(OpenStore());
+  const IdempotencyRecord record{"default", "key-1", "bodyhash", "req_001"};
+  std::optional<IdempotencyRecord> before = record;
+  std::optional<IdempotencyRecord> after;
+  std::optional<IdempotencyRecord> other_tenant = record;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                auto found = txn.FindIdempotency("default", "key-1");
+                if (!found.ok()) return std::move(found).error();
+                before = *found;
+                if (auto s = txn.InsertIdempotency(record); !s.ok()) return s;
+                found = txn.FindIdempotency("default", "key-1");
+                if (!found.ok()) return std::move(found).error();
+                after = *found;
+                found = txn.FindIdempotency("acme", "key-1");
+                if (!found.ok()) return std::move(found).error();
+                other_tenant = *found;
+                return Ok();
+              }).ok());
+  EXPECT_FALSE(before.has_value());
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->tenant, "default");
+  EXPECT_EQ(after->key, "key-1");
+  EXPECT_EQ(after->body_sha256, "bodyhash");
+  EXPECT_EQ(after->request_id, "req_001");
+  EXPECT_FALSE(other_tenant.has_value());
+
+  Status duplicate =
+      WriteAndWait(*store_, [&](Transaction& txn) { return txn.InsertIdempotency(record); });
+  ASSERT_FALSE(duplicate.ok());
+  EXPECT_TRUE(HasText(duplicate.error().message, "UNIQUE"));
+}
+
+TEST_F(SqliteStoreTest, PrincipalsAreFoundByTokenHashRevokedAndListed) {
+  ASSERT_TRUE(OpenStore());
+  Principal alice{"tok_1",  "alice", Role::kApprover, "default", {"sre", "leads"},
+                  "hash-a", kT0,     std::nullopt};
+  Principal bot{"tok_2", "ci-bot", Role::kAgent,    "default",
+                {},      "hash-b", kT0 + Millis(1), std::nullopt};
+  Principal admin{"tok_3", "root", Role::kAdmin, "acme", {}, "hash-c", kT0, std::nullopt};
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                for (const auto* p : {&alice, &bot, &admin}) {
+                  if (auto s = txn.InsertPrincipal(*p); !s.ok()) return s;
+                }
+                return Ok();
+              }).ok());
+
+  auto found = store_->FindPrincipalByTokenHash("hash-a");
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->id, "tok_1");
+  EXPECT_EQ((*found)->name, "alice");
+  EXPECT_EQ((*found)->role, Role::kApprover);
+  EXPECT_EQ((*found)->tenant, "default");
+  EXPECT_EQ((*found)->groups, (std::vector<std::string>{"sre", "leads"}));
+  EXPECT_EQ((*found)->created_at, kT0);
+  EXPECT_FALSE((*found)->revoked_at.has_value());
+  EXPECT_FALSE(store_->FindPrincipalByTokenHash("hash-z")->has_value());
+
+  Result<bool> wrong_tenant = true;
+  Result<bool> revoked = false;
+  Result<bool> again = true;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
+                wrong_tenant = txn.RevokePrincipal("acme", "tok_1", kT0 + Millis(5));
+                revoked = txn.RevokePrincipal("default", "tok_1", kT0 + Millis(6));
+                again = txn.RevokePrincipal("", "tok_1", kT0 + Millis(7));
+                return Ok();
+              }).ok());
+  ASSERT_TRUE(wrong_tenant.ok() && revoked.ok() && again.ok());
+  EXPECT_FALSE(*wrong_tenant);
+  EXPECT_TRUE(*revoked);
+  EXPECT_FALSE(*again);
+
+  // Revoked principals are still found: the caller decides what revoked_at means.
+  found = store_->FindPrincipalByTokenHash("hash-a");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->revoked_at, kT0 + Millis(6));
+
+  Result<bool> any_tenant = false;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
+                any_tenant = txn.RevokePrincipal("", "tok_3", kT0);
+                return Ok();
+              }).ok());
+  ASSERT_TRUE(any_tenant.ok());
+  EXPECT_TRUE(*any_tenant);
+
+  auto names = [&](std::string_view tenant) {
+    std::vector<std::string> out;
+    auto listed = store_->ListPrincipals(tenant);
+    EXPECT_TRUE(listed.ok());
+    if (listed.ok()) {
+      for (const auto& p : *listed) out.push_back(p.name);
+    }
+    return out;
+  };
+  EXPECT_EQ(names("default"), (std::vector<std::string>{"alice", "ci-bot"}));
+  EXPECT_EQ(names("acme"), (std::vector<std::string>{"root"}));
+  EXPECT_EQ(names(""), (std::vector<std::string>{"root", "alice", "ci-bot"}));
+
+  Principal clash = bot;
+  clash.id = "tok_4";
+  Status duplicate_hash =
+      WriteAndWait(*store_, [&](Transaction& txn) { return txn.InsertPrincipal(clash); });
+  EXPECT_FALSE(duplicate_hash.ok());
+}
+
+TEST_F(SqliteStoreTest, CountRequestsByStatusCountsEveryTenantAndPingAnswers) {
+  ASSERT_TRUE(OpenStore());
+  EXPECT_TRUE(store_->CountRequestsByStatus()->empty());
+  Insert(MakeRequest("req_1"));
+  Insert(MakeRequest("req_2", "acme"));
+  Request denied = MakeRequest("req_3");
+  denied.status = RequestStatus::kDenied;
+  Insert(denied);
+  auto counts = store_->CountRequestsByStatus();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(*counts, (std::map<std::string, int64_t>{{"denied", 1}, {"pending", 2}}));
+  EXPECT_TRUE(store_->Ping().ok());
+}
+
+TEST_F(SqliteStoreTest, ManyThreadsReadThroughASmallPoolWhileWritesCommit) {
+  ASSERT_TRUE(OpenStore(/*read_connections=*/2));
+  Insert(MakeRequest("req_000"));
+  std::atomic<int> read_failures{0};
+  std::latch writes_done(100);
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 6; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        auto got = store_->GetRequest("default", "req_000");
+        if (!got.ok() || !got->has_value()) ++read_failures;
+        auto page = store_->ListRequests(Requests("default", 10));
+        if (!page.ok() || page->requests.empty()) ++read_failures;
+      }
+    });
+  }
+  for (int i = 1; i <= 100; ++i) {
+    store_->Write(
+        [i](Transaction& txn) {
+          return txn.InsertRequest(MakeRequest("req_" + std::to_string(100 + i)));
+        },
+        [&](Status s) {
+          EXPECT_TRUE(s.ok());
+          writes_done.count_down();
+        });
+  }
+  for (auto& thread : readers) thread.join();
+  writes_done.wait();
+  EXPECT_EQ(read_failures.load(), 0);
+  auto counts = store_->CountRequestsByStatus();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)["pending"], 101);
+}
+
+}  // namespace
+}  // namespace countersign

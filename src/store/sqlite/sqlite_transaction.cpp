@@ -1,0 +1,225 @@
+#include "store/sqlite/sqlite_transaction.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "core/canonical_json.hpp"
+#include "core/request_json.hpp"
+#include "store/sqlite/sqlite_rows.hpp"
+
+namespace countersign {
+
+Result<std::optional<Request>> SqliteTransaction::FindRequest(std::string_view tenant,
+                                                              std::string_view id) {
+  return sqlite_rows::LoadRequest(connection_, tenant, id);
+}
+
+Status SqliteTransaction::InsertRequest(const Request& r) {
+  static const std::string kInsert =
+      std::string("INSERT INTO requests (") + sqlite_rows::kRequestColumns +
+      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
+      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+  auto statement = connection_.Prepare(kInsert);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, r.id)
+      .BindText(2, r.tenant)
+      .BindText(3, KindName(r.kind))
+      .BindText(4, r.action)
+      .BindText(5, r.title)
+      .BindText(6, boost::json::serialize(r.details))
+      .BindText(7, boost::json::serialize(r.arguments))
+      .BindText(8, r.arguments_sha256)
+      .BindText(9, r.requester)
+      .BindText(10, r.session)
+      .BindText(11, StatusName(r.status))
+      .BindText(12, boost::json::serialize(ChoicesToJson(r.choices)))
+      .BindText(13, boost::json::serialize(StringsToJson(r.approvers)))
+      .BindInt64(14, r.quorum)
+      .BindText(15, r.policy)
+      .BindText(16, r.risk)
+      .BindInt64(17, ToUnixMillis(r.created_at))
+      .BindInt64(18, ToUnixMillis(r.deadline_at))
+      .BindText(19, OnTimeoutName(r.on_timeout))
+      .BindInt64(20, r.escalation_level)
+      .BindText(21, boost::json::serialize(StringsToJson(r.notify)))
+      .BindText(22, r.callback_url)
+      .BindText(23, r.idempotency_key)
+      .BindOptionalInt64(24,
+                         r.resolved_at ? std::optional(ToUnixMillis(*r.resolved_at)) : std::nullopt)
+      .BindText(25, boost::json::serialize(StringsToJson(r.resolved_by)))
+      .BindText(26, r.answer);
+  return s.Run();
+}
+
+Status SqliteTransaction::InsertDecision(const Request& request, const Decision& d) {
+  if (!d.request_id.empty() && d.request_id != request.id) {
+    return Error::Internal("decision " + d.id + " names request " + d.request_id +
+                           " but was recorded for request " + request.id);
+  }
+  static constexpr char kInsert[] =
+      "INSERT INTO decisions (id, request_id, tenant, principal, choice, outcome, comment, "
+      "answer, arguments, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+  auto statement = connection_.Prepare(kInsert);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, d.id)
+      .BindText(2, request.id)
+      .BindText(3, request.tenant)
+      .BindText(4, d.principal)
+      .BindText(5, d.choice)
+      .BindText(6, OutcomeName(d.outcome))
+      .BindText(7, d.comment)
+      .BindText(8, d.answer)
+      .BindInt64(10, ToUnixMillis(d.at));
+  if (d.arguments) {
+    s.BindText(9, boost::json::serialize(*d.arguments));
+  } else {
+    s.BindNull(9);
+  }
+  return s.Run();
+}
+
+Result<bool> SqliteTransaction::ResolveIfPending(std::string_view id, RequestStatus status,
+                                                 TimePoint at,
+                                                 const std::vector<std::string>& resolved_by,
+                                                 std::string_view answer) {
+  static constexpr char kUpdate[] =
+      "UPDATE requests SET status = ?1, resolved_at = ?2, resolved_by = ?3, answer = ?4 "
+      "WHERE id = ?5 AND status = 'pending'";
+  auto statement = connection_.Prepare(kUpdate);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, StatusName(status))
+      .BindInt64(2, ToUnixMillis(at))
+      .BindText(3, boost::json::serialize(StringsToJson(resolved_by)))
+      .BindText(4, answer)
+      .BindText(5, id);
+  auto run = s.Run();
+  if (!run.ok()) return std::move(run).error();
+  return connection_.Changes() == 1;
+}
+
+Result<bool> SqliteTransaction::EscalateIfPending(std::string_view id, int escalation_level,
+                                                  TimePoint deadline) {
+  static constexpr char kUpdate[] =
+      "UPDATE requests SET escalation_level = ?1, deadline_at = ?2 "
+      "WHERE id = ?3 AND status = 'pending'";
+  auto statement = connection_.Prepare(kUpdate);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindInt64(1, escalation_level).BindInt64(2, ToUnixMillis(deadline)).BindText(3, id);
+  auto run = s.Run();
+  if (!run.ok()) return std::move(run).error();
+  return connection_.Changes() == 1;
+}
+
+Result<Event> SqliteTransaction::AppendEvent(const EventDraft& draft) {
+  static constexpr char kLast[] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
+  static constexpr char kInsert[] =
+      "INSERT INTO events (seq, at, tenant, request_id, type, actor, data, prev_hash, hash) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+  Event event;
+  event.seq = 1;
+  event.prev_hash = kGenesisHash;
+  {
+    auto statement = connection_.Prepare(kLast);
+    if (!statement.ok()) return std::move(statement).error();
+    auto& s = **statement;
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (*row) {
+      event.seq = s.ColumnInt64(0) + 1;
+      event.prev_hash = s.ColumnText(1);
+    }
+  }
+  event.at = draft.at;
+  event.tenant = draft.tenant;
+  event.request_id = draft.request_id;
+  event.type = draft.type;
+  event.actor = draft.actor;
+  event.data = draft.data;
+  event.hash = ChainHash(event);
+
+  auto statement = connection_.Prepare(kInsert);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindInt64(1, event.seq)
+      .BindInt64(2, ToUnixMillis(event.at))
+      .BindText(3, event.tenant)
+      .BindText(4, event.request_id)
+      .BindText(5, event.type)
+      .BindText(6, event.actor)
+      .BindText(7, CanonicalJson(event.data))
+      .BindText(8, event.prev_hash)
+      .BindText(9, event.hash);
+  auto run = s.Run();
+  if (!run.ok()) return std::move(run).error();
+  return event;
+}
+
+Result<std::optional<IdempotencyRecord>> SqliteTransaction::FindIdempotency(std::string_view tenant,
+                                                                            std::string_view key) {
+  static constexpr char kSelect[] =
+      "SELECT body_sha256, request_id FROM idempotency WHERE tenant = ?1 AND key = ?2";
+  auto statement = connection_.Prepare(kSelect);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, tenant).BindText(2, key);
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return std::optional<IdempotencyRecord>();
+  return std::optional<IdempotencyRecord>(IdempotencyRecord{std::string(tenant), std::string(key),
+                                                            std::string(s.ColumnText(0)),
+                                                            std::string(s.ColumnText(1))});
+}
+
+Status SqliteTransaction::InsertIdempotency(const IdempotencyRecord& record) {
+  static constexpr char kInsert[] =
+      "INSERT INTO idempotency (tenant, key, body_sha256, request_id) VALUES (?1, ?2, ?3, ?4)";
+  auto statement = connection_.Prepare(kInsert);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, record.tenant)
+      .BindText(2, record.key)
+      .BindText(3, record.body_sha256)
+      .BindText(4, record.request_id);
+  return s.Run();
+}
+
+Status SqliteTransaction::InsertPrincipal(const Principal& p) {
+  static const std::string kInsert = std::string("INSERT INTO principals (") +
+                                     sqlite_rows::kPrincipalColumns +
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+  auto statement = connection_.Prepare(kInsert);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, p.id)
+      .BindText(2, p.name)
+      .BindText(3, RoleName(p.role))
+      .BindText(4, p.tenant)
+      .BindText(5, boost::json::serialize(StringsToJson(p.groups)))
+      .BindText(6, p.token_sha256)
+      .BindInt64(7, ToUnixMillis(p.created_at))
+      .BindOptionalInt64(8,
+                         p.revoked_at ? std::optional(ToUnixMillis(*p.revoked_at)) : std::nullopt);
+  return s.Run();
+}
+
+Result<bool> SqliteTransaction::RevokePrincipal(std::string_view tenant, std::string_view id,
+                                                TimePoint at) {
+  static constexpr char kRevokeAnyTenant[] =
+      "UPDATE principals SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL";
+  static constexpr char kRevokeInTenant[] =
+      "UPDATE principals SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL "
+      "AND tenant = ?3";
+  auto statement = connection_.Prepare(tenant.empty() ? kRevokeAnyTenant : kRevokeInTenant);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindInt64(1, ToUnixMillis(at)).BindText(2, id);
+  if (!tenant.empty()) s.BindText(3, tenant);
+  auto run = s.Run();
+  if (!run.ok()) return std::move(run).error();
+  return connection_.Changes() == 1;
+}
+
+}  // namespace countersign

@@ -1,0 +1,38 @@
+// SqliteTransaction: the Transaction a Write() operation sees, on the store's writer
+// connection.
+//
+// It only issues statements; the enclosing batch transaction and the operation's savepoint
+// belong to SqliteStore's writer thread, which creates this object. Not thread-safe: used only
+// on the writer thread, and only during one batch.
+#pragma once
+
+#include "store/sqlite/sqlite_connection.hpp"
+#include "store/store.hpp"
+
+namespace countersign {
+
+class SqliteTransaction final : public Transaction {
+ public:
+  // `connection` must be inside a transaction for as long as this object is used.
+  explicit SqliteTransaction(SqliteConnection& connection) : connection_(connection) {}
+
+  Result<std::optional<Request>> FindRequest(std::string_view tenant, std::string_view id) override;
+  Status InsertRequest(const Request& request) override;
+  Status InsertDecision(const Request& request, const Decision& decision) override;
+  Result<bool> ResolveIfPending(std::string_view id, RequestStatus status, TimePoint at,
+                                const std::vector<std::string>& resolved_by,
+                                std::string_view answer) override;
+  Result<bool> EscalateIfPending(std::string_view id, int escalation_level,
+                                 TimePoint deadline) override;
+  Result<Event> AppendEvent(const EventDraft& draft) override;
+  Result<std::optional<IdempotencyRecord>> FindIdempotency(std::string_view tenant,
+                                                           std::string_view key) override;
+  Status InsertIdempotency(const IdempotencyRecord& record) override;
+  Status InsertPrincipal(const Principal& principal) override;
+  Result<bool> RevokePrincipal(std::string_view tenant, std::string_view id, TimePoint at) override;
+
+ private:
+  SqliteConnection& connection_;
+};
+
+}  // namespace countersign
