@@ -76,8 +76,8 @@ int Serve(const ServeOptions& options) {
   SqliteStoreOptions store_options;
   store_options.path = config.store_path;
   auto opened = SqliteStore::Open(store_options);
-  if (!opened.ok()) return Fail("cannot open store " + config.store_path + ": " +
-                                opened.error().message);
+  if (!opened.ok())
+    return Fail("cannot open store " + config.store_path + ": " + opened.error().message);
   std::unique_ptr<SqliteStore> store = std::move(opened).value();
   spdlog::info("store: sqlite {}", config.store_path);
 
@@ -106,8 +106,8 @@ int Serve(const ServeOptions& options) {
 
   TokenAuthenticator token_auth(*store);
   OpenAuthenticator open_auth;
-  Authenticator& authenticator =
-      config.auth ? static_cast<Authenticator&>(token_auth) : static_cast<Authenticator&>(open_auth);
+  Authenticator& authenticator = config.auth ? static_cast<Authenticator&>(token_auth)
+                                             : static_cast<Authenticator&>(open_auth);
   Router router(authenticator);
   Metrics metrics;
   ApiOptions api_options;

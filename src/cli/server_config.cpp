@@ -2,8 +2,8 @@
 
 #include <filesystem>
 
-#include <boost/asio/ip/address.hpp>
 #include <toml++/toml.h>
+#include <boost/asio/ip/address.hpp>
 
 namespace countersign {
 namespace {
@@ -26,8 +26,8 @@ Status ParseListen(const std::string& text, const std::string& origin, ServerCon
     port = -1;
   }
   if (port < 0 || port > 65535 || host.empty()) {
-    return Error::Invalid(origin + ": listen must be HOST:PORT with a port 0-65535, got '" +
-                          text + "'");
+    return Error::Invalid(origin + ": listen must be HOST:PORT with a port 0-65535, got '" + text +
+                          "'");
   }
   out.listen_host = host;
   out.listen_port = static_cast<uint16_t>(port);
@@ -176,9 +176,10 @@ Result<ServerConfig> LoadServerConfig(const ServeOptions& options) {
     config.data_dir = parent.empty() ? "." : parent.string();
   }
   if (!config.auth && !IsLoopbackHost(config.listen_host)) {
-    return Error::Invalid("--auth off is allowed only when listening on loopback (127.0.0.1 or "
-                          "::1), not on " +
-                          config.listen_host);
+    return Error::Invalid(
+        "--auth off is allowed only when listening on loopback (127.0.0.1 or "
+        "::1), not on " +
+        config.listen_host);
   }
   return config;
 }

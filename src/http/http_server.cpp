@@ -113,6 +113,10 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
 asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) {
   beast::tcp_stream& stream = connection->stream;
   beast::flat_buffer buffer;
+  // GCC 12 miscompiles temporaries with destructors inside co_await expressions (double
+  // destruction), so the refusal is built here and passed by reference.
+  std::optional<Error> refusal;
+  http::status refusal_status = http::status::bad_request;
   for (;;) {
     connection->busy = false;
     if (stopping_) break;
@@ -120,27 +124,21 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) 
     parser.body_limit(options_.body_limit);
     parser.header_limit(static_cast<uint32_t>(options_.header_limit));
     stream.expires_after(options_.read_timeout);
-    auto [ec, bytes] = co_await http::async_read(stream, buffer, parser, kAwait);
+    auto [ec, unused_bytes] = co_await http::async_read(stream, buffer, parser, kAwait);
     connection->busy = true;
-    if (ec == http::error::body_limit) {
-      co_await RefuseAndLinger(
-          connection,
-          Error{ErrorCode::kTooLarge,
-                "request body is larger than " + std::to_string(options_.body_limit) + " bytes",
-                nullptr},
-          http::status::payload_too_large);
-      break;
-    }
-    if (ec == http::error::header_limit) {
-      co_await RefuseAndLinger(
-          connection, Error{ErrorCode::kTooLarge, "request headers are too large", nullptr},
-          http::status::request_header_fields_too_large);
-      break;
-    }
     if (ec) {
-      if (!IsQuietError(ec) && bytes > 0) {
-        co_await RefuseAndLinger(connection, Error::Malformed("malformed HTTP request"),
-                                 http::status::bad_request);
+      if (ec == http::error::body_limit) {
+        refusal =
+            Error{ErrorCode::kTooLarge,
+                  "request body is larger than " + std::to_string(options_.body_limit) + " bytes",
+                  nullptr};
+        refusal_status = http::status::payload_too_large;
+      } else if (ec == http::error::header_limit) {
+        refusal = Error{ErrorCode::kTooLarge, "request headers are too large", nullptr};
+        refusal_status = http::status::request_header_fields_too_large;
+      } else if (!IsQuietError(ec)) {
+        refusal = Error::Malformed("malformed HTTP request");
+        refusal_status = http::status::bad_request;
       }
       break;
     }
@@ -166,14 +164,15 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) 
     }
     if (!response.keep_alive()) break;
   }
+  if (refusal) co_await RefuseAndLinger(*connection, *refusal, refusal_status);
   boost::system::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.close();
 }
 
-asio::awaitable<void> HttpServer::RefuseAndLinger(std::shared_ptr<Connection> connection,
-                                                  Error error, http::status status) {
-  beast::tcp_stream& stream = connection->stream;
+asio::awaitable<void> HttpServer::RefuseAndLinger(Connection& connection, const Error& error,
+                                                  http::status status) {
+  beast::tcp_stream& stream = connection.stream;
   HttpResponse response = ErrorResponse(error);
   response.result(status);
   response.set(http::field::server, "countersign");

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 
 #include "core/result.hpp"
@@ -42,7 +43,7 @@ class HttpServer {
 
   asio::awaitable<void> AcceptLoop();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> connection);
-  asio::awaitable<void> RefuseAndLinger(std::shared_ptr<Connection> connection, Error error,
+  asio::awaitable<void> RefuseAndLinger(Connection& connection, const Error& error,
                                         http::status status);
 
   asio::io_context& io_;

@@ -165,7 +165,9 @@ class ServerTestCase(unittest.TestCase):
         self.addCleanup(self._cleanup)
 
     def _cleanup(self):
-        failed = any(err for _, err in getattr(self._outcome, "errors", []) if err)
+        result = getattr(self._outcome, "result", None)
+        failed = result is not None and any(
+            test is self for test, _ in result.errors + result.failures)
         if failed:
             print(self.server.read_log()[-4000:])
         self.server.cleanup()

@@ -1,0 +1,99 @@
+#include "cli/app.hpp"
+
+#include <exception>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/client_commands.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/serve.hpp"
+
+namespace countersign {
+namespace {
+
+constexpr const char* kVersion = "countersign 0.1.0";
+
+// Only parses; Serve() reads the config file and applies the defaults.
+CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options) {
+  CLI::App* serve = app.add_subcommand("serve", "Run the countersign server");
+  serve->footer(
+      "Every option but --port-file may also come from the COUNTERSIGN_* environment variable "
+      "shown; the command line wins, then the environment, then the --config file, then the "
+      "defaults. Exit status: 0 "
+      "after a clean shutdown, nonzero when start-up fails.");
+  serve->add_option("--listen", options.listen, "address to listen on (default 127.0.0.1:7400)")
+      ->type_name("HOST:PORT")
+      ->envname("COUNTERSIGN_LISTEN");
+  serve
+      ->add_option("--store", options.store,
+                   "where requests are kept (default sqlite:./data/countersign.db)")
+      ->type_name("sqlite:PATH")
+      ->envname("COUNTERSIGN_STORE");
+  serve
+      ->add_option("--auth", options.auth,
+                   "require API tokens (default on; off is refused unless listening on loopback)")
+      ->type_name("on|off")
+      ->check(CLI::IsMember({"on", "off"}))
+      ->envname("COUNTERSIGN_AUTH");
+  serve->add_option("--config", options.config, "TOML file with policies, groups and channels")
+      ->type_name("FILE")
+      ->envname("COUNTERSIGN_CONFIG");
+  serve
+      ->add_option("--data-dir", options.data_dir,
+                   "where the admin token and keys live (default: the database's directory)")
+      ->type_name("DIR")
+      ->envname("COUNTERSIGN_DATA_DIR");
+  serve->add_option("--port-file", options.port_file, "write the bound port here once listening")
+      ->type_name("FILE");
+  serve->add_option("--log-level", options.log_level, "trace, debug, info, warn or error")
+      ->type_name("LEVEL")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->envname("COUNTERSIGN_LOG_LEVEL");
+  serve->add_option("--threads", options.threads, "network threads (default: one per core)")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber)
+      ->envname("COUNTERSIGN_THREADS");
+  return serve;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app(
+      "countersign: a human-confirmation gateway. Holds risky actions until a person "
+      "approves them.",
+      "countersign");
+  app.set_version_flag("--version", kVersion);
+  // Not require_subcommand(1): CLI11 would then answer an unknown command with "a subcommand
+  // is required" instead of naming the word it did not expect.
+  app.require_subcommand(0, 1);
+  app.footer(
+      "Run `countersign COMMAND --help` for a command's options. Client commands find the "
+      "server with --url or COUNTERSIGN_URL and authenticate with --token, --token-file or "
+      "COUNTERSIGN_TOKEN. Exit status: 0 success, 1 the server refused (4xx), 3 any other "
+      "error; `request --wait` exits with the outcome (see `countersign request --help`).");
+
+  ServeOptions serve_options;
+  CLI::App* serve = AddServeCommand(app, serve_options);
+  ClientCommands client;
+  client.Register(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitError;
+  } catch (const std::exception& e) {
+    std::cerr << "countersign: internal error: " << e.what() << "\n";
+    return kExitError;
+  }
+  if (serve->parsed()) return Serve(serve_options);
+  if (app.get_subcommands().empty()) {
+    std::cerr << app.help() << "\ncountersign: a command is required\n";
+    return kExitError;
+  }
+  return client.exit_code();
+}
+
+}  // namespace countersign

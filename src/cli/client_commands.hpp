@@ -1,0 +1,44 @@
+// ClientCommands: every subcommand that talks to a running server over the v1 API
+// (request, get, ls, approve, deny, decide, cancel, audit, token).
+//
+// Register() adds them to a CLI11 app; the one that parses runs from its CLI11 callback and
+// leaves its exit code in exit_code(). The object must outlive the parse. Not thread-safe.
+#pragma once
+
+#include "cli/audit_command.hpp"
+#include "cli/cancel_command.hpp"
+#include "cli/decide_command.hpp"
+#include "cli/get_command.hpp"
+#include "cli/list_command.hpp"
+#include "cli/request_command.hpp"
+#include "cli/token_command.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace countersign {
+
+class ClientCommands {
+ public:
+  ClientCommands();
+
+  void Register(CLI::App& app);
+
+  // The exit code of the command that ran; kExitOk when none did.
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_ = 0;
+  RequestCommand request_;
+  GetCommand get_;
+  ListCommand list_;
+  DecideCommand approve_;
+  DecideCommand deny_;
+  DecideCommand decide_;
+  CancelCommand cancel_;
+  AuditCommand audit_;
+  TokenCommand token_;
+};
+
+}  // namespace countersign

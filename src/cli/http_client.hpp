@@ -1,0 +1,51 @@
+// HttpClient: a small synchronous HTTP/1.1 client for the command-line tools.
+//
+// One connection per call (the CLI makes few calls, and a fresh connection keeps the failure
+// modes simple). Every call has one overall deadline covering resolve, connect, write and
+// read. Only plain http:// is supported. Failures are values: an unreachable server or a
+// timeout is Error::Unavailable naming the URL; any HTTP status, 4xx and 5xx included, is a
+// successful HttpResponse for the caller to judge. Not thread-safe; cheap to construct.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+
+namespace countersign {
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // names lower-cased
+};
+
+class HttpClient {
+ public:
+  // `base_url` is http://host[:port][/prefix]; an empty `token` sends no Authorization header.
+  // A malformed or unsupported URL is reported by every Call.
+  HttpClient(std::string base_url, std::string token);
+
+  // Sends `method target` (target starts with '/', is appended to the URL's prefix), with
+  // `json_body` as an application/json body when given, and waits up to `timeout` for the
+  // whole answer.
+  Result<HttpResponse> Call(std::string_view method, std::string_view target,
+                            const std::string* json_body = nullptr,
+                            std::chrono::seconds timeout = std::chrono::seconds(75)) const;
+
+  const std::string& base_url() const { return base_url_; }
+
+ private:
+  std::string base_url_;
+  std::string token_;
+  std::optional<Error> url_error_;
+  std::string host_;         // for the resolver: no brackets around an IPv6 address
+  std::string port_;         // always set; "80" when the URL has none
+  std::string host_header_;  // host[:port] as written in the URL
+  std::string prefix_;       // path prefix without a trailing '/', may be empty
+};
+
+}  // namespace countersign

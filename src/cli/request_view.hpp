@@ -1,0 +1,21 @@
+// How the CLI shows a request (the v1 request JSON) to a person. Pure functions writing to
+// the given stream; thread-safe as long as the streams are not shared.
+#pragma once
+
+#include <ostream>
+
+#include <boost/json/object.hpp>
+
+namespace countersign {
+
+// One line: `req_… pending  deploy_production  "Deploy v2.0"`.
+void PrintSummaryLine(std::ostream& out, const boost::json::object& request);
+
+// Every field a person deciding would want, one per line, then the decisions.
+void PrintRequestDetails(std::ostream& out, const boost::json::object& request);
+
+// What happened to it: `req_… approved by alice, bob` (or still pending, with the progress
+// towards the quorum), then one line per decision with its comment or answer.
+void PrintOutcome(std::ostream& out, const boost::json::object& request);
+
+}  // namespace countersign
