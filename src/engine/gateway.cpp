@@ -307,9 +307,7 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
   decision->answer = std::move(input.answer);
   decision->arguments = std::move(input.arguments);
   decision->at = clock_.Now();
-  auto out = std::make_shared<RequestPtr>();
-
-  auto fn = [actor, id, decision, out](Transaction& txn) -> Status {
+  auto fn = [actor, id, decision](Transaction& txn) -> Result<RequestPtr> {
     auto loaded = LoadVisible(txn, actor, id);
     if (!loaded.ok()) return std::move(loaded).error();
     Request& r = loaded.value();
@@ -399,19 +397,9 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
            {{"status", StatusName(*resolution)}, {"resolved_by", StringsToJson(resolved_by)}}});
       if (!resolved.ok()) return std::move(resolved).error();
     }
-    auto reloaded = Reload(txn, r.tenant, r.id);
-    if (!reloaded.ok()) return std::move(reloaded).error();
-    *out = std::move(reloaded).value();
-    return Ok();
+    return Reload(txn, r.tenant, r.id);
   };
-  store_.Write(std::move(fn), [this, out, done = std::move(done)](Status s) {
-    if (!s.ok()) {
-      done(std::move(s).error());
-      return;
-    }
-    if (!(*out)->pending()) Resolved(*out);
-    done(*out);
-  });
+  CommitTransition(std::move(fn), std::move(done));
 }
 
 void Gateway::Cancel(const Actor& actor, std::string id, std::string reason,
@@ -421,8 +409,7 @@ void Gateway::Cancel(const Actor& actor, std::string id, std::string reason,
     return;
   }
   const TimePoint now = clock_.Now();
-  auto out = std::make_shared<RequestPtr>();
-  auto fn = [actor, id, reason, now, out](Transaction& txn) -> Status {
+  auto fn = [actor, id, reason, now](Transaction& txn) -> Result<RequestPtr> {
     auto loaded = LoadVisible(txn, actor, id);
     if (!loaded.ok()) return std::move(loaded).error();
     const Request& r = loaded.value();
@@ -438,36 +425,25 @@ void Gateway::Cancel(const Actor& actor, std::string id, std::string reason,
     auto event = txn.AppendEvent(
         {now, r.tenant, r.id, "request.cancelled", actor.name, {{"reason", reason}}});
     if (!event.ok()) return std::move(event).error();
-    auto reloaded = Reload(txn, r.tenant, r.id);
-    if (!reloaded.ok()) return std::move(reloaded).error();
-    *out = std::move(reloaded).value();
-    return Ok();
+    return Reload(txn, r.tenant, r.id);
   };
-  store_.Write(std::move(fn), [this, out, done = std::move(done)](Status s) {
-    if (!s.ok()) {
-      done(std::move(s).error());
-      return;
-    }
-    Resolved(*out);
-    done(*out);
-  });
+  CommitTransition(std::move(fn), std::move(done));
 }
 
 void Gateway::Expire(std::string tenant, std::string id, Callback<RequestPtr> done) {
   const TimePoint now = clock_.Now();
-  auto out = std::make_shared<RequestPtr>();
-  auto fn = [tenant, id, now, out](Transaction& txn) -> Status {
+  auto fn = [tenant, id, now](Transaction& txn) -> Result<RequestPtr> {
     auto found = txn.FindRequest(tenant, id);
     if (!found.ok()) return std::move(found).error();
-    if (!found.value()) return Ok();
+    if (!found.value()) return RequestPtr();
     const Request& r = *found.value();
     // A stale scheduler entry: resolved meanwhile, or the deadline moved later.
-    if (!r.pending() || r.deadline_at > now) return Ok();
+    if (!r.pending() || r.deadline_at > now) return RequestPtr();
     const RequestStatus status =
         r.on_timeout == OnTimeout::kDeny ? RequestStatus::kDenied : RequestStatus::kExpired;
     auto changed = txn.ResolveIfPending(r.id, status, now, {}, "");
     if (!changed.ok()) return std::move(changed).error();
-    if (!changed.value()) return Ok();
+    if (!changed.value()) return RequestPtr();
     auto event = txn.AppendEvent({now,
                                   r.tenant,
                                   r.id,
@@ -477,19 +453,9 @@ void Gateway::Expire(std::string tenant, std::string id, Callback<RequestPtr> do
                                    {"on_timeout", OnTimeoutName(r.on_timeout)},
                                    {"deadline_at", FormatTime(r.deadline_at)}}});
     if (!event.ok()) return std::move(event).error();
-    auto reloaded = Reload(txn, r.tenant, r.id);
-    if (!reloaded.ok()) return std::move(reloaded).error();
-    *out = std::move(reloaded).value();
-    return Ok();
+    return Reload(txn, r.tenant, r.id);
   };
-  store_.Write(std::move(fn), [this, out, done = std::move(done)](Status s) {
-    if (!s.ok()) {
-      done(std::move(s).error());
-      return;
-    }
-    if (*out) Resolved(*out);
-    done(*out);
-  });
+  CommitTransition(std::move(fn), std::move(done));
 }
 
 Result<Gateway::RequestPtr> Gateway::Get(const Actor& actor, std::string_view id) {
@@ -508,6 +474,25 @@ Result<RequestPage> Gateway::List(const Actor& actor, RequestFilter filter) {
   return store_.ListRequests(filter);
 }
 
-void Gateway::Resolved(const RequestPtr& request) { waiters_.Notify(request); }
+void Gateway::CommitTransition(std::function<Result<RequestPtr>(Transaction&)> change,
+                               Callback<RequestPtr> done) {
+  auto out = std::make_shared<RequestPtr>();
+  store_.Write(
+      [change = std::move(change), out](Transaction& txn) -> Status {
+        auto changed = change(txn);
+        if (!changed.ok()) return std::move(changed).error();
+        *out = std::move(changed).value();
+        return Ok();
+      },
+      [this, out, done = std::move(done)](Status s) {
+        if (!s.ok()) {
+          done(std::move(s).error());
+          return;
+        }
+        // Waiters first, so a long-poll is answered no later than the caller that resolved it.
+        if (*out && !(*out)->pending()) waiters_.Notify(*out);
+        done(*out);
+      });
+}
 
 }  // namespace countersign

@@ -66,8 +66,10 @@ class Gateway {
 
  private:
   Result<Request> BuildRequest(const Actor& actor, NewRequest& input);
-  // Called on the writer thread once a transition is durable.
-  void Resolved(const RequestPtr& request);
+  // Runs `change` as one store write. Once it is durable, wakes the waiters when the request
+  // it returns has left pending, then answers `done`. A null request means nothing changed.
+  void CommitTransition(std::function<Result<RequestPtr>(Transaction&)> change,
+                        Callback<RequestPtr> done);
 
   Store& store_;
   Clock& clock_;
