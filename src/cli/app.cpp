@@ -36,7 +36,7 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options) {
       ->type_name("on|off")
       ->check(CLI::IsMember({"on", "off"}))
       ->envname("COUNTERSIGN_AUTH");
-  serve->add_option("--config", options.config, "TOML file with policies, groups and channels")
+  serve->add_option("--config", options.config, "TOML file with a [server] table (see docs/configuration.md)")
       ->type_name("FILE")
       ->envname("COUNTERSIGN_CONFIG");
   serve
