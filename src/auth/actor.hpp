@@ -9,6 +9,10 @@
 
 namespace countersign {
 
+// Admins of this tenant run the installation: they manage every tenant's tokens and check
+// the installation-wide audit chain. Admins of other tenants manage only their own.
+inline constexpr char kOperatorTenant[] = "default";
+
 struct Actor {
   std::string name;
   Role role = Role::kAgent;
@@ -21,6 +25,7 @@ struct Actor {
   bool CanReadTenant() const { return role != Role::kAgent; }
   bool CanDecide() const { return role != Role::kAgent; }
   bool CanCreate() const { return role != Role::kApprover; }
+  bool IsOperator() const { return role == Role::kAdmin && tenant == kOperatorTenant; }
 };
 
 }  // namespace countersign

@@ -9,8 +9,6 @@
 namespace countersign {
 namespace {
 
-constexpr char kOperatorTenant[] = "default";
-
 bool IsPrintableName(const std::string& s, size_t max) {
   if (s.empty() || s.size() > max) return false;
   for (unsigned char c : s) {
@@ -19,10 +17,8 @@ bool IsPrintableName(const std::string& s, size_t max) {
   return true;
 }
 
-// Admins of the default tenant run the installation and manage every tenant's tokens;
-// admins of any other tenant manage only their own.
 bool MayManage(const Actor& actor, const std::string& tenant) {
-  return actor.role == Role::kAdmin && (actor.tenant == kOperatorTenant || actor.tenant == tenant);
+  return actor.IsOperator() || (actor.role == Role::kAdmin && actor.tenant == tenant);
 }
 
 }  // namespace
@@ -86,7 +82,7 @@ void TokenRegistry::Create(const Actor& actor, NewToken input,
 
 Result<std::vector<Principal>> TokenRegistry::List(const Actor& actor) {
   if (actor.role != Role::kAdmin) return Error::Forbidden("only an admin may list tokens");
-  return store_.ListPrincipals(actor.tenant == kOperatorTenant ? "" : actor.tenant);
+  return store_.ListPrincipals(actor.IsOperator() ? "" : actor.tenant);
 }
 
 void TokenRegistry::Revoke(const Actor& actor, std::string id, std::function<void(Status)> done) {
@@ -94,35 +90,73 @@ void TokenRegistry::Revoke(const Actor& actor, std::string id, std::function<voi
     done(Error::Forbidden("only an admin may revoke tokens"));
     return;
   }
-  const std::string scope = actor.tenant == kOperatorTenant ? "" : actor.tenant;
+  const std::string scope = actor.IsOperator() ? "" : actor.tenant;
+  // The revocation is recorded in the token's own tenant, where its use was audited.
+  auto listed = store_.ListPrincipals(scope);
+  if (!listed.ok()) {
+    done(std::move(listed).error());
+    return;
+  }
+  std::string tenant;
+  for (const auto& p : listed.value()) {
+    if (p.id == id && !p.revoked_at) tenant = p.tenant;
+  }
+  if (tenant.empty()) {
+    done(Error::NotFound("no active token " + id));
+    return;
+  }
   const TimePoint now = clock_.Now();
   const std::string actor_name = actor.name;
-  const std::string actor_tenant = actor.tenant;
   store_.Write(
-      [scope, id, now, actor_name, actor_tenant](Transaction& txn) -> Status {
+      [scope, id, now, actor_name, tenant](Transaction& txn) -> Status {
         auto changed = txn.RevokePrincipal(scope, id, now);
         if (!changed.ok()) return std::move(changed).error();
         if (!changed.value()) return Error::NotFound("no active token " + id);
-        auto event = txn.AppendEvent(
-            {now, actor_tenant, "", "token.revoked", actor_name, {{"token_id", id}}});
+        auto event =
+            txn.AppendEvent({now, tenant, "", "token.revoked", actor_name, {{"token_id", id}}});
         if (!event.ok()) return std::move(event).error();
         return Ok();
       },
       std::move(done));
 }
 
-Result<std::string> TokenRegistry::BootstrapAdmin() {
-  auto existing = store_.ListPrincipals("");
+Result<bool> TokenRegistry::NeedsBootstrapAdmin() {
+  auto existing = store_.ListPrincipals(kOperatorTenant);
   if (!existing.ok()) return std::move(existing).error();
-  if (!existing->empty()) return std::string();
-  auto promise = std::make_shared<std::promise<Result<IssuedToken>>>();
+  for (const auto& p : existing.value()) {
+    if (p.role == Role::kAdmin && !p.revoked_at) return false;
+  }
+  return true;
+}
+
+Status TokenRegistry::BootstrapAdmin(const std::string& token) {
+  auto promise = std::make_shared<std::promise<Status>>();
   auto future = promise->get_future();
-  Create(Actor{"bootstrap", Role::kAdmin, kOperatorTenant, {}},
-         NewToken{"admin", Role::kAdmin, kOperatorTenant, {}},
-         [promise](Result<IssuedToken> r) { promise->set_value(std::move(r)); });
-  auto issued = future.get();
-  if (!issued.ok()) return std::move(issued).error();
-  return issued->token;
+  auto principal = std::make_shared<Principal>();
+  principal->id = ids_.Next("tok_");
+  principal->name = "admin";
+  principal->role = Role::kAdmin;
+  principal->tenant = kOperatorTenant;
+  principal->token_sha256 = HashToken(token);
+  principal->created_at = clock_.Now();
+  store_.Write(
+      [principal](Transaction& txn) -> Status {
+        CS_RETURN_IF_ERROR(txn.InsertPrincipal(*principal));
+        auto event = txn.AppendEvent({principal->created_at,
+                                      principal->tenant,
+                                      "",
+                                      "token.created",
+                                      "system",
+                                      {{"token_id", principal->id},
+                                       {"name", principal->name},
+                                       {"role", "admin"},
+                                       {"groups", boost::json::array()},
+                                       {"reason", "no active admin at start-up"}}});
+        if (!event.ok()) return std::move(event).error();
+        return Ok();
+      },
+      [promise](Status s) { promise->set_value(std::move(s)); });
+  return future.get();
 }
 
 }  // namespace countersign

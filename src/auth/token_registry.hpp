@@ -37,9 +37,12 @@ class TokenRegistry {
   Result<std::vector<Principal>> List(const Actor& actor);
   void Revoke(const Actor& actor, std::string id, std::function<void(Status)> done);
 
-  // On first start (no principals at all), creates an admin token for the default tenant.
-  // Returns the secret, or an empty string when principals already exist. Blocking.
-  Result<std::string> BootstrapAdmin();
+  // True when the default tenant has no active admin: first start, or every admin revoked.
+  Result<bool> NeedsBootstrapAdmin();
+  // Records `token` (made by GenerateToken) as an admin of the default tenant. The caller
+  // saves the secret somewhere durable first, so a crash can never leave an admin nobody
+  // holds the token of. Blocking; call before serving.
+  Status BootstrapAdmin(const std::string& token);
 
  private:
   Store& store_;

@@ -36,7 +36,9 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options) {
       ->type_name("on|off")
       ->check(CLI::IsMember({"on", "off"}))
       ->envname("COUNTERSIGN_AUTH");
-  serve->add_option("--config", options.config, "TOML file with a [server] table (see docs/configuration.md)")
+  serve
+      ->add_option("--config", options.config,
+                   "TOML file with a [server] table (see docs/configuration.md)")
       ->type_name("FILE")
       ->envname("COUNTERSIGN_CONFIG");
   serve
@@ -50,9 +52,9 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options) {
       ->type_name("LEVEL")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->envname("COUNTERSIGN_LOG_LEVEL");
-  serve->add_option("--threads", options.threads, "network threads (default: one per core)")
+  serve->add_option("--threads", options.threads, "network threads (default 0: one per core)")
       ->type_name("N")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::NonNegativeNumber)
       ->envname("COUNTERSIGN_THREADS");
   return serve;
 }

@@ -4,8 +4,30 @@
 
 namespace countersign {
 
+std::string DisplaySafe(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    // C1 controls arrive as UTF-8 0xC2 0x80..0x9F; some terminals act on them too.
+    const bool c1 = c == 0xC2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (c < 0x20 || c == 0x7F || c1) {
+      const auto shown = c1 ? static_cast<unsigned char>(text[++i]) : c;
+      out += "\\x";
+      out.push_back(kHex[shown >> 4]);
+      out.push_back(kHex[shown & 15]);
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
 std::string Text(const boost::json::value& value) {
-  if (const auto* s = value.if_string()) return std::string(*s);
+  if (const auto* s = value.if_string()) return DisplaySafe(*s);
   if (value.is_number() || value.is_bool()) return boost::json::serialize(value);
   return "";
 }

@@ -13,7 +13,11 @@
 
 namespace countersign {
 
-// A string as is; a number or bool as JSON text; anything else "".
+// `text` with control characters (C0, DEL, C1) shown as \xNN, so text from the server can
+// never drive the terminal (escape sequences in a title or comment).
+std::string DisplaySafe(std::string_view text);
+
+// A string made DisplaySafe; a number or bool as JSON text; anything else "".
 std::string Text(const boost::json::value& value);
 std::string TextField(const boost::json::object& object, std::string_view key);
 

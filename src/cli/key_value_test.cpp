@@ -63,3 +63,18 @@ TEST(JsonFieldsTest, ShortTimeDropsTheFraction) {
 
 }  // namespace
 }  // namespace countersign
+
+namespace countersign {
+namespace {
+
+TEST(DisplaySafeTest, ShowsControlCharactersInsteadOfSendingThemToTheTerminal) {
+  EXPECT_EQ(DisplaySafe("Deploy v2.0 \u2014 prod"), "Deploy v2.0 \u2014 prod");
+  EXPECT_EQ(DisplaySafe("evil\x1b]0;pwned\x07 title"), "evil\\x1b]0;pwned\\x07 title");
+  EXPECT_EQ(DisplaySafe("line\nbreak\x7f"), "line\\x0abreak\\x7f");
+  EXPECT_EQ(DisplaySafe("c1 \xc2\x9b"
+                        "31m"),
+            "c1 \\x9b31m");
+}
+
+}  // namespace
+}  // namespace countersign

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/open_authenticator.hpp"
+#include "auth/token.hpp"
 #include "auth/token_authenticator.hpp"
 #include "auth/token_registry.hpp"
 #include "cli/server_config.hpp"
@@ -61,6 +62,9 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int Serve(const ServeOptions& options) {
+  // The database holds request contents and token hashes, the data directory the admin
+  // token: nothing the server creates is for other users to read.
+  ::umask(077);
   auto loaded = LoadServerConfig(options);
   if (!loaded.ok()) return Fail("configuration error: " + loaded.error().message);
   const ServerConfig& config = loaded.value();
@@ -88,13 +92,25 @@ int Serve(const ServeOptions& options) {
   TokenRegistry tokens(*store, clock, gateway.ids());
 
   if (config.auth) {
-    auto admin = tokens.BootstrapAdmin();
-    if (!admin.ok()) return Fail("cannot create the first admin token: " + admin.error().message);
-    if (!admin.value().empty()) {
+    auto needed = tokens.NeedsBootstrapAdmin();
+    if (!needed.ok()) return Fail("cannot read principals: " + needed.error().message);
+    if (needed.value()) {
+      // Secret on disk first, then the principal, then the rename that publishes the file:
+      // a crash at any point leaves either no admin or an admin whose token is saved.
       const auto path = std::filesystem::path(config.data_dir) / "admin.token";
-      Status written = WriteTokenFile(path, admin.value());
+      const auto staged = std::filesystem::path(path.string() + ".new");
+      const std::string token = GenerateToken();
+      std::filesystem::remove(staged, ec);
+      Status written = WriteTokenFile(staged, token);
       if (!written.ok()) return Fail(written.error().message);
-      spdlog::info("first start: admin token written to {} (mode 0600)", path.string());
+      Status recorded = tokens.BootstrapAdmin(token);
+      if (!recorded.ok()) {
+        std::filesystem::remove(staged, ec);
+        return Fail("cannot create the admin token: " + recorded.error().message);
+      }
+      std::filesystem::rename(staged, path, ec);
+      if (ec) return Fail("cannot write " + path.string() + ": " + ec.message());
+      spdlog::info("no active admin: new admin token written to {} (mode 0600)", path.string());
     }
   } else {
     spdlog::warn("auth is OFF: anyone who can reach {} acts as any name they give; loopback only",

@@ -243,7 +243,10 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
   auto fn = [request, out, body_sha256, actor](Transaction& txn) -> Status {
     const Request& r = *request;
     if (!r.idempotency_key.empty()) {
-      auto prior = txn.FindIdempotency(r.tenant, r.idempotency_key);
+      // Keys belong to the requester: another principal reusing the same key gets a request
+      // of its own, never a view of someone else's.
+      const std::string scoped_key = r.requester + '\n' + r.idempotency_key;
+      auto prior = txn.FindIdempotency(r.tenant, scoped_key);
       if (!prior.ok()) return std::move(prior).error();
       if (prior.value()) {
         auto earlier = Reload(txn, r.tenant, prior.value()->request_id);
@@ -255,7 +258,7 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
         out->replayed = true;
         return Ok();
       }
-      CS_RETURN_IF_ERROR(txn.InsertIdempotency({r.tenant, r.idempotency_key, body_sha256, r.id}));
+      CS_RETURN_IF_ERROR(txn.InsertIdempotency({r.tenant, scoped_key, body_sha256, r.id}));
     }
     CS_RETURN_IF_ERROR(txn.InsertRequest(r));
     auto event = txn.AppendEvent({r.created_at,

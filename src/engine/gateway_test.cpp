@@ -250,6 +250,20 @@ TEST_F(GatewayTest, IdempotentReplayReturnsTheFirstRequest) {
   EXPECT_EQ(store_->ListRequests(all).value().requests.size(), 1u);
 }
 
+TEST_F(GatewayTest, IdempotencyKeysBelongToTheirRequester) {
+  NewRequest in;
+  in.idempotency_key = "shared-key";
+  in.body_sha256 = "body-a";
+  auto mine = Create(kAgent, in);
+  ASSERT_TRUE(mine.ok());
+  in.body_sha256 = "body-b";
+  auto theirs = Create(kOtherAgent, in);
+  ASSERT_TRUE(theirs.ok()) << theirs.error().message;
+  EXPECT_FALSE(theirs->replayed);
+  EXPECT_NE(theirs->request->id, mine->request->id);
+  EXPECT_EQ(theirs->request->requester, "other-bot");
+}
+
 TEST_F(GatewayTest, WaiterIsWokenBeforeTheDecidersAnswer) {
   auto request = MustCreate(kAgent);
   std::mutex mu;

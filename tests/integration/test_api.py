@@ -168,6 +168,14 @@ class RequestLifecycleTest(ServerTestCase):
         self.assertEqual(conflict.status, 409)
         self.assertEqual(conflict.json["request"]["id"], first.json["id"])
 
+    def test_idempotency_keys_of_other_agents_do_not_collide(self):
+        other = self.server.create_token("other-bot", "agent")
+        body = {"action": "deploy", "title": "Deploy", "idempotency_key": "same"}
+        mine = self.server.call("POST", "/v1/requests", body, token=self.agent)
+        theirs = self.server.call("POST", "/v1/requests", dict(body, title="Other"), token=other)
+        self.assertEqual((mine.status, theirs.status), (201, 201))
+        self.assertNotEqual(mine.json["id"], theirs.json["id"])
+
     def test_idempotency_key_header(self):
         body = {"action": "deploy", "title": "Deploy"}
         hdr = {"Idempotency-Key": "hdr-1"}
@@ -320,6 +328,9 @@ class TokenAndAuditTest(ServerTestCase):
         self.assertEqual(v.json["ok"], True)
         self.assertGreaterEqual(v.json["events_checked"], 4)
         self.assertEqual(self.server.call("GET", "/v1/audit/verify", token=alice).status, 403)
+        tenant_admin = self.server.create_token("b-admin", "admin", tenant="tenant-b")
+        self.assertEqual(self.server.call("GET", "/v1/audit/verify", token=tenant_admin).status,
+                         403)
         self.assertEqual(self.server.call("GET", "/v1/audit?limit=0").status, 422)
 
 

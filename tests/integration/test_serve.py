@@ -87,5 +87,18 @@ class StartupTest(unittest.TestCase):
             self.assertEqual([t["name"] for t in tokens], ["admin"])
 
 
+    def test_restart_with_no_active_admin_issues_a_new_admin_token(self):
+        with Server() as s:
+            old = s.admin_token
+            me = [t for t in s.call("GET", "/v1/tokens").json["tokens"] if t["name"] == "admin"]
+            self.assertEqual(s.call("DELETE", f"/v1/tokens/{me[0]['id']}").status, 200)
+            self.assertEqual(s.call("GET", "/v1/tokens").status, 401)
+            s.stop()
+            s.start()
+            self.assertNotEqual(s.admin_token, old)
+            self.assertEqual(s.call("GET", "/v1/tokens").status, 200)
+            self.assertFalse(os.path.exists(os.path.join(s.data_dir, "admin.token.new")))
+
+
 if __name__ == "__main__":
     unittest.main()
