@@ -25,7 +25,11 @@ struct HttpServer::Connection {
 
 HttpServer::HttpServer(asio::io_context& io, Router& router, Metrics& metrics,
                        HttpServerOptions options)
-    : io_(io), router_(router), metrics_(metrics), options_(options), acceptor_(io) {}
+    : io_(io),
+      router_(router),
+      metrics_(metrics),
+      options_(options),
+      acceptor_(asio::make_strand(io)) {}
 
 Result<tcp::endpoint> HttpServer::Listen(const tcp::endpoint& endpoint) {
   boost::system::error_code ec;
@@ -37,7 +41,9 @@ Result<tcp::endpoint> HttpServer::Listen(const tcp::endpoint& endpoint) {
     return Error::Unavailable("cannot listen on " + endpoint.address().to_string() + ":" +
                               std::to_string(endpoint.port()) + ": " + ec.message());
   }
-  return acceptor_.local_endpoint();
+  auto bound = acceptor_.local_endpoint(ec);
+  if (ec) return Error::Unavailable("cannot read the bound address: " + ec.message());
+  return bound;
 }
 
 void HttpServer::Start() {
@@ -64,8 +70,10 @@ void HttpServer::Shutdown() {
   }
   for (auto& c : open) {
     asio::post(c->stream.get_executor(), [c] {
-      // Busy connections see stopping_ and close after their response.
-      if (!c->busy) c->stream.socket().cancel();
+      // Busy connections see stopping_ and close after their response. The socket may
+      // already be closed; the error_code overload never throws.
+      boost::system::error_code ignored;
+      if (!c->busy) c->stream.socket().cancel(ignored);
     });
   }
 }

@@ -56,6 +56,8 @@ class CrashTest(unittest.TestCase):
             with lock:
                 if len(decided) >= 200:
                     break
+            if not any(w.is_alive() for w in workers):
+                self.fail("the load stopped before the kill:\n" + s.read_log()[-3000:])
         s.kill()
         stop.set()
         for w in workers:
