@@ -20,15 +20,31 @@ Result<Actor> TokenAuthenticator::Authenticate(std::string_view authorization) {
   std::string_view token = authorization.substr(kScheme.size());
   while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  // Looking up by hash keeps the comparison off the secret itself: the index compares
-  // digests, and learning a digest prefix reveals nothing about the token.
-  auto found = store_.FindPrincipalByTokenHash(HashToken(token));
+  // Looking up by hash keeps the comparison off the secret itself: the index and the cache
+  // compare digests, and learning a digest prefix reveals nothing about the token.
+  std::string hash = HashToken(token);
+  const TimePoint now = clock_.Now();
+  {
+    std::lock_guard lock(mu_);
+    auto it = cache_.find(hash);
+    if (it != cache_.end() && it->second.expires_at > now) return it->second.actor;
+  }
+  auto found = store_.FindPrincipalByTokenHash(hash);
   if (!found.ok()) return std::move(found).error();
   if (!found.value() || found.value()->revoked_at) {
     return Error::Unauthorized("invalid or revoked token");
   }
   const Principal& p = *found.value();
-  return Actor{p.name, p.role, p.tenant, p.groups};
+  Actor actor{p.name, p.role, p.tenant, p.groups};
+  std::lock_guard lock(mu_);
+  if (cache_.size() >= kMaxCached) cache_.clear();  // bounded; refills from the store
+  cache_[std::move(hash)] = Cached{actor, now + ttl_};
+  return actor;
+}
+
+void TokenAuthenticator::Forget() {
+  std::lock_guard lock(mu_);
+  cache_.clear();
 }
 
 }  // namespace countersign

@@ -1,20 +1,42 @@
 // TokenAuthenticator: "Authorization: Bearer <token>" checked against the principals table.
-// Thread-safe (the store is).
+//
+// Successful lookups are cached by token hash for `ttl`, so a busy client costs one SHA-256
+// and a hash-map probe per request instead of a store read. Forget() drops the cache; the
+// server calls it whenever a token is revoked here, so a revocation takes effect at once on
+// this process (and within `ttl` on any other sharing the store). Failed lookups are never
+// cached. Thread-safe.
 #pragma once
 
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
 #include "auth/authenticator.hpp"
+#include "core/clock.hpp"
 #include "store/store.hpp"
 
 namespace countersign {
 
 class TokenAuthenticator final : public Authenticator {
  public:
-  explicit TokenAuthenticator(Store& store) : store_(store) {}
+  TokenAuthenticator(Store& store, Clock& clock, Millis ttl = std::chrono::seconds(5))
+      : store_(store), clock_(clock), ttl_(ttl) {}
 
   Result<Actor> Authenticate(std::string_view authorization) override;
+  void Forget();
 
  private:
+  struct Cached {
+    Actor actor;
+    TimePoint expires_at;
+  };
+  static constexpr size_t kMaxCached = 10000;
+
   Store& store_;
+  Clock& clock_;
+  const Millis ttl_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Cached> cache_;  // guarded by mu_; key: token SHA-256
 };
 
 }  // namespace countersign

@@ -117,7 +117,10 @@ void TokenRegistry::Revoke(const Actor& actor, std::string id, std::function<voi
         if (!event.ok()) return std::move(event).error();
         return Ok();
       },
-      std::move(done));
+      [this, done = std::move(done)](Status s) {
+        if (s.ok() && on_revoked_) on_revoked_();
+        done(std::move(s));
+      });
 }
 
 Result<bool> TokenRegistry::NeedsBootstrapAdmin() {

@@ -36,6 +36,9 @@ class TokenRegistry {
   void Create(const Actor& actor, NewToken input, std::function<void(Result<IssuedToken>)> done);
   Result<std::vector<Principal>> List(const Actor& actor);
   void Revoke(const Actor& actor, std::string id, std::function<void(Status)> done);
+  // Called (on the store's writer thread) after each revocation is durable, before the
+  // revoking caller hears of it; the server uses it to drop cached authentications.
+  void OnRevoked(std::function<void()> hook) { on_revoked_ = std::move(hook); }
 
   // True when the default tenant has no active admin: first start, or every admin revoked.
   Result<bool> NeedsBootstrapAdmin();
@@ -48,6 +51,7 @@ class TokenRegistry {
   Store& store_;
   Clock& clock_;
   IdGenerator& ids_;
+  std::function<void()> on_revoked_;
 };
 
 }  // namespace countersign

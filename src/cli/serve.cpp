@@ -120,7 +120,8 @@ int Serve(const ServeOptions& options) {
   Status started = gateway.Start();
   if (!started.ok()) return Fail("cannot load pending deadlines: " + started.error().message);
 
-  TokenAuthenticator token_auth(*store);
+  TokenAuthenticator token_auth(*store, clock);
+  tokens.OnRevoked([&token_auth] { token_auth.Forget(); });
   OpenAuthenticator open_auth;
   Authenticator& authenticator = config.auth ? static_cast<Authenticator&>(token_auth)
                                              : static_cast<Authenticator&>(open_auth);

@@ -1,8 +1,6 @@
 #include "engine/new_request.hpp"
 
-#include "core/canonical_json.hpp"
 #include "core/request_json.hpp"
-#include "core/sha256.hpp"
 
 namespace countersign {
 namespace {
@@ -88,7 +86,6 @@ Result<NewRequest> ParseNewRequest(const boost::json::value& body) {
   CS_RETURN_IF_ERROR(r.String("session", in.session));
   CS_RETURN_IF_ERROR(r.String("idempotency_key", in.idempotency_key));
   CS_RETURN_IF_ERROR(r.String("requester", in.requester));
-  in.body_sha256 = Sha256Hex(CanonicalJson(body));
   return in;
 }
 

@@ -32,7 +32,7 @@ struct NewRequest {
   std::string session;
   std::string idempotency_key;
   std::string requester;    // from the body: display only unless auth is off
-  std::string body_sha256;  // canonical hash of the whole body, for idempotent replays
+  std::string body_sha256;  // canonical hash of the whole body; set when a key is given
 };
 
 struct NewDecision {

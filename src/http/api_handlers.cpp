@@ -2,8 +2,10 @@
 
 #include <charconv>
 
+#include "core/canonical_json.hpp"
 #include "core/id_generator.hpp"
 #include "core/request_json.hpp"
+#include "core/sha256.hpp"
 #include "core/time_format.hpp"
 #include "http/await_callback.hpp"
 #include "http/responses.hpp"
@@ -107,6 +109,8 @@ asio::awaitable<HttpResponse> ApiHandlers::CreateRequest(RequestContext& ctx) {
     }
     input->idempotency_key = header_key;
   }
+  // Hashing the canonical body is only needed to recognise a replay.
+  if (!input->idempotency_key.empty()) input->body_sha256 = Sha256Hex(CanonicalJson(body.value()));
   auto actor = ActorFor(ctx, input->requester.empty() ? "anonymous" : input->requester, false);
   if (!actor.ok()) co_return ErrorResponse(actor.error());
   auto created = co_await AwaitCallback<Result<Gateway::Created>>([&](auto done) {

@@ -271,8 +271,14 @@ class SqliteStoreTest : public ::testing::Test {
 TEST_F(SqliteStoreTest, MigrationsApplyOnAFreshFileAndRecordTheSchemaVersion) {
   ASSERT_TRUE(OpenStore());
   store_.reset();
-  EXPECT_EQ(RawQuery(path_, "SELECT max(version) || ' ' || name FROM schema_migrations"),
-            "1 001_initial.sql");
+  EXPECT_EQ(RawQuery(path_,
+                     "SELECT group_concat(version || ' ' || name, ', ') FROM "
+                     "(SELECT * FROM schema_migrations ORDER BY version)"),
+            "1 001_initial.sql, 2 002_lean_request_indexes.sql");
+  EXPECT_EQ(RawQuery(path_,
+                     "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
+                     "'requests_pending_deadline'"),
+            "1");
   EXPECT_EQ(RawQuery(path_,
                      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                      "('requests', 'decisions', 'events', 'principals', 'idempotency')"),
@@ -300,7 +306,7 @@ TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopenWithoutReapplyingMigrations) {
   EXPECT_TRUE(audit->ok);
   EXPECT_EQ(audit->events_checked, 1);
   store_.reset();
-  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "1");
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "2");
 }
 
 TEST_F(SqliteStoreTest, ADatabaseWithANewerSchemaVersionIsRefused) {
