@@ -56,6 +56,16 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options) {
       ->type_name("N")
       ->check(CLI::NonNegativeNumber)
       ->envname("COUNTERSIGN_THREADS");
+  serve
+      ->add_option("--tls-cert", options.tls_cert,
+                   "PEM certificate chain: serve HTTPS instead of HTTP (needs --tls-key)")
+      ->type_name("FILE")
+      ->envname("COUNTERSIGN_TLS_CERT");
+  serve
+      ->add_option("--tls-key", options.tls_key,
+                   "unencrypted PEM private key of --tls-cert (needs --tls-cert)")
+      ->type_name("FILE")
+      ->envname("COUNTERSIGN_TLS_KEY");
   return serve;
 }
 

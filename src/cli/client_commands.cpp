@@ -20,6 +20,8 @@ void ClientCommands::Register(CLI::App& app) {
   cancel_.Register(app, exit_code_);
   audit_.Register(app, exit_code_);
   token_.Register(app, exit_code_);
+  policy_.Register(app, exit_code_);
+  receipt_.Register(app, exit_code_);
 }
 
 }  // namespace countersign

@@ -1,5 +1,6 @@
 // ClientCommands: every subcommand that talks to a running server over the v1 API
-// (request, get, ls, approve, deny, decide, cancel, audit, token).
+// (request, get, ls, approve, deny, decide, cancel, audit, token), plus the offline
+// `receipt verify` and `policy test`.
 //
 // Register() adds them to a CLI11 app; the one that parses runs from its CLI11 callback and
 // leaves its exit code in exit_code(). The object must outlive the parse. Not thread-safe.
@@ -10,6 +11,8 @@
 #include "cli/decide_command.hpp"
 #include "cli/get_command.hpp"
 #include "cli/list_command.hpp"
+#include "cli/policy_command.hpp"
+#include "cli/receipt_command.hpp"
 #include "cli/request_command.hpp"
 #include "cli/token_command.hpp"
 
@@ -39,6 +42,8 @@ class ClientCommands {
   CancelCommand cancel_;
   AuditCommand audit_;
   TokenCommand token_;
+  PolicyCommand policy_;
+  ReceiptCommand receipt_;
 };
 
 }  // namespace countersign

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "auth/ed25519_receipt_signer.hpp"
 #include "auth/open_authenticator.hpp"
 #include "auth/token.hpp"
 #include "auth/token_authenticator.hpp"
@@ -20,6 +21,7 @@
 #include "engine/gateway.hpp"
 #include "http/api_handlers.hpp"
 #include "http/http_server.hpp"
+#include "http/key_handlers.hpp"
 #include "http/system_handlers.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
@@ -87,8 +89,17 @@ int Serve(const ServeOptions& options) {
 
   SystemClock clock;
   GatewayOptions gateway_options;
+  gateway_options.rate_per_principal = config.limits.per_principal;
+  gateway_options.principal_window = config.limits.principal_window;
+  gateway_options.rate_per_action = config.limits.per_action;
+  gateway_options.action_window = config.limits.action_window;
   gateway_options.default_timeout = config.default_timeout;
-  Gateway gateway(*store, clock, gateway_options);
+  auto signer = Ed25519ReceiptSigner::LoadOrCreate(config.data_dir);
+  if (!signer.ok()) return Fail(signer.error().message);
+  Gateway gateway(*store, clock, gateway_options, signer->get());
+  gateway.SetPolicies(config.policies);
+  spdlog::info("policies: {} from {}", config.policies->policies().size(),
+               options.config ? *options.config : std::string("(no config file)"));
   TokenRegistry tokens(*store, clock, gateway.ids());
 
   if (config.auth) {
@@ -133,6 +144,8 @@ int Serve(const ServeOptions& options) {
   api.Register(router);
   SystemHandlers system(gateway, metrics);
   system.Register(router);
+  KeyHandlers keys(**signer);
+  keys.Register(router);
 
   const int threads = config.threads > 0
                           ? config.threads
@@ -140,6 +153,8 @@ int Serve(const ServeOptions& options) {
   asio::io_context io(threads);
   HttpServerOptions server_options;
   server_options.body_limit = config.body_limit;
+  server_options.tls_cert_file = config.tls_cert;
+  server_options.tls_key_file = config.tls_key;
   HttpServer server(io, router, metrics, server_options);
   boost::system::error_code address_ec;
   const std::string host = config.listen_host == "localhost" ? "127.0.0.1" : config.listen_host;
@@ -148,18 +163,43 @@ int Serve(const ServeOptions& options) {
   auto bound = server.Listen(tcp::endpoint(address, config.listen_port));
   if (!bound.ok()) return Fail(bound.error().message);
   server.Start();
-  spdlog::info("countersign listening on http://{}:{} ({} threads, auth {})",
-               bound->address().to_string(), bound->port(), threads, config.auth ? "on" : "off");
+  spdlog::info("countersign listening on {}://{}:{} ({} threads, auth {})",
+               server.tls() ? "https" : "http", bound->address().to_string(), bound->port(),
+               threads, config.auth ? "on" : "off");
   if (!config.port_file.empty()) {
     Status written = WritePortFile(config.port_file, bound->port());
     if (!written.ok()) return Fail(written.error().message);
   }
+
+  // SIGHUP re-reads the policies (and checks the whole file first); a bad file keeps the
+  // policies in force and says which key on which line is wrong.
+  asio::signal_set reload(io, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_reload =
+      [&](const boost::system::error_code& error, int) {
+        if (error) return;
+        if (!options.config) {
+          spdlog::warn("SIGHUP: no --config file to reload");
+        } else {
+          auto reloaded = LoadConfigFile(*options.config);
+          if (!reloaded.ok()) {
+            spdlog::error("SIGHUP: keeping the current policies: {}", reloaded.error().message);
+          } else {
+            gateway.SetPolicies(reloaded->policies);
+            spdlog::info("SIGHUP: reloaded {} policies from {}",
+                         reloaded->policies->policies().size(), *options.config);
+          }
+        }
+        reload.async_wait(on_reload);
+      };
+  reload.async_wait(on_reload);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& error, int signal_number) {
     if (error) return;
     spdlog::info("signal {}: shutting down (finishing in-flight requests)", signal_number);
     server.Shutdown();
+    boost::system::error_code ignored;
+    reload.cancel(ignored);
     // Waiting long-polls answer with the current state; the scheduler stops.
     gateway.Stop();
   });

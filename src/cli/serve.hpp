@@ -15,6 +15,8 @@ struct ServeOptions {
   std::optional<std::string>
       log_level;               // --log-level trace|debug|info|warn|error (COUNTERSIGN_LOG_LEVEL)
   std::optional<int> threads;  // --threads N              (COUNTERSIGN_THREADS)
+  std::optional<std::string> tls_cert;  // --tls-cert FILE  (COUNTERSIGN_TLS_CERT)
+  std::optional<std::string> tls_key;   // --tls-key FILE   (COUNTERSIGN_TLS_KEY)
 };
 int Serve(const ServeOptions& options);
 }  // namespace countersign

@@ -5,6 +5,8 @@
 #include <toml++/toml.h>
 #include <boost/asio/ip/address.hpp>
 
+#include "cli/policy_config.hpp"
+
 namespace countersign {
 namespace {
 
@@ -71,23 +73,37 @@ std::string Where(const std::string& file, const toml::node& node, const std::st
   return file + ":" + std::to_string(node.source().begin.line) + ": server." + key;
 }
 
-Status ApplyFile(const std::string& file, ServerConfig& out) {
-  toml::table root;
+// toml++ reports a bad file by throwing; the exception stops here.
+Result<toml::table> ParseFile(const std::string& file) {
   try {
-    root = toml::parse_file(file);
+    return toml::parse_file(file);
   } catch (const toml::parse_error& e) {
     return Error::Invalid(file + ":" + std::to_string(e.source().begin.line) + ": " +
                           std::string(e.description()));
+  } catch (const std::exception& e) {
+    return Error::Invalid(file + ":0: " + e.what());
   }
+}
+
+// Checks the top-level keys and applies the [server] table.
+Status ApplyServerTable(const std::string& file, const toml::table& root, ServerConfig& out) {
   for (const auto& [key, node] : root) {
-    if (key.str() != "server") {
+    const std::string_view name = key.str();
+    if (name != "server" && name != "groups" && name != "policy" && name != "risk" &&
+        name != "limits") {
       return Error::Invalid(file + ":" + std::to_string(node.source().begin.line) +
-                            ": unknown table or key '" + std::string(key.str()) +
-                            "' (this version reads [server])");
+                            ": unknown table or key '" + std::string(name) +
+                            "' (this version reads [server], [groups], [[policy]], [risk] and "
+                            "[limits])");
     }
   }
-  const toml::table* server = root["server"].as_table();
-  if (!server) return Ok();
+  const toml::node* server_node = root.get("server");
+  if (!server_node) return Ok();
+  const toml::table* server = server_node->as_table();
+  if (!server) {
+    return Error::Invalid(file + ":" + std::to_string(server_node->source().begin.line) +
+                          ": server must be a table");
+  }
   for (const auto& [key_node, node] : *server) {
     const std::string key(key_node.str());
     const std::string where = Where(file, node, key);
@@ -119,6 +135,11 @@ Status ApplyFile(const std::string& file, ServerConfig& out) {
       auto v = text();
       if (!v.ok()) return std::move(v).error();
       out.data_dir = v.value();
+    } else if (key == "tls_cert" || key == "tls_key") {
+      auto v = text();
+      if (!v.ok()) return std::move(v).error();
+      if (v.value().empty()) return Error::Invalid(where + " must not be empty");
+      (key == "tls_cert" ? out.tls_cert : out.tls_key) = v.value();
     } else if (key == "public_url") {
       auto v = text();
       if (!v.ok()) return std::move(v).error();
@@ -142,6 +163,17 @@ Status ApplyFile(const std::string& file, ServerConfig& out) {
       return Error::Invalid(where + ": unknown key");
     }
   }
+  return Ok();
+}
+
+Status ApplyFile(const std::string& file, ServerConfig& out) {
+  auto root = ParseFile(file);
+  if (!root.ok()) return std::move(root).error();
+  CS_RETURN_IF_ERROR(ApplyServerTable(file, *root, out));
+  auto loaded = ReadPolicyTables(*root, file, out.default_timeout);
+  if (!loaded.ok()) return std::move(loaded).error();
+  out.policies = std::move(loaded->policies);
+  out.limits = loaded->limits;
   return Ok();
 }
 
@@ -171,6 +203,18 @@ Result<ServerConfig> LoadServerConfig(const ServeOptions& options) {
     }
     config.threads = *options.threads;
   }
+  if (options.tls_cert) config.tls_cert = *options.tls_cert;
+  if (options.tls_key) config.tls_key = *options.tls_key;
+  if (config.tls_cert.empty() && !config.tls_key.empty()) {
+    return Error::Invalid(
+        "tls_key is set but tls_cert is not (--tls-cert, COUNTERSIGN_TLS_CERT or [server] "
+        "tls_cert): HTTPS needs both");
+  }
+  if (!config.tls_cert.empty() && config.tls_key.empty()) {
+    return Error::Invalid(
+        "tls_cert is set but tls_key is not (--tls-key, COUNTERSIGN_TLS_KEY or [server] "
+        "tls_key): HTTPS needs both");
+  }
   if (config.data_dir.empty()) {
     auto parent = std::filesystem::path(config.store_path).parent_path();
     config.data_dir = parent.empty() ? "." : parent.string();
@@ -182,6 +226,20 @@ Result<ServerConfig> LoadServerConfig(const ServeOptions& options) {
         config.listen_host);
   }
   return config;
+}
+
+Result<LoadedConfigFile> LoadConfigFile(const std::string& path) {
+  auto root = ParseFile(path);
+  if (!root.ok()) return std::move(root).error();
+  ServerConfig server;  // checked, not returned: [server] changes need a restart
+  CS_RETURN_IF_ERROR(ApplyServerTable(path, *root, server));
+  return ReadPolicyTables(*root, path, server.default_timeout);
+}
+
+Result<std::shared_ptr<const PolicySet>> LoadPolicyFile(const std::string& path) {
+  auto loaded = LoadConfigFile(path);
+  if (!loaded.ok()) return std::move(loaded).error();
+  return std::move(loaded->policies);
 }
 
 }  // namespace countersign

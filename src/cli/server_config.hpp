@@ -6,12 +6,29 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "cli/serve.hpp"
 #include "core/result.hpp"
+#include "policy/policy_set.hpp"
 
 namespace countersign {
+
+// [limits]: "N/WINDOW" rates. A count of 0 means unlimited (the window is then 0 too).
+struct RateLimitConfig {
+  int per_principal = 0;
+  std::chrono::seconds principal_window{0};
+  int per_action = 0;
+  std::chrono::seconds action_window{0};
+};
+
+// The parts of a config file that a running server can swap on SIGHUP: [groups],
+// [[policy]] and [risk] (as one PolicySet) and [limits]. `policies` is never null.
+struct LoadedConfigFile {
+  std::shared_ptr<const PolicySet> policies = std::make_shared<const PolicySet>();
+  RateLimitConfig limits;
+};
 
 struct ServerConfig {
   std::string listen_host = "127.0.0.1";
@@ -24,9 +41,24 @@ struct ServerConfig {
   int threads = 0;  // 0: one per core
   std::chrono::seconds default_timeout{300};
   size_t body_limit = 1 << 20;
+  // PEM certificate chain and private key: both set serves HTTPS, neither plain HTTP.
+  std::string tls_cert;
+  std::string tls_key;
+  // From the file's [groups], [[policy]] and [risk]; the built-in default when it has none.
+  // Never null.
+  std::shared_ptr<const PolicySet> policies = std::make_shared<const PolicySet>();
+  RateLimitConfig limits;  // from [limits]; unlimited by default
 };
 
 Result<ServerConfig> LoadServerConfig(const ServeOptions& options);
+
+// Reads and validates the whole file at `path` (its [server] table too, though only the
+// reloadable parts are returned), for `policy test` and for a reload on SIGHUP: on an error
+// the caller keeps what it has. The error names the file, the line and the key, e.g.
+// "countersign.toml:12: policy[1].quorum must be 1-100". Never throws.
+Result<LoadedConfigFile> LoadConfigFile(const std::string& path);
+// LoadConfigFile(path), policies only.
+Result<std::shared_ptr<const PolicySet>> LoadPolicyFile(const std::string& path);
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(const std::string& host);

@@ -4,6 +4,7 @@
 // that changes a request. Safe to copy between threads.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +41,13 @@ struct Choice {
   Outcome outcome = Outcome::kApproved;
 };
 
+// One escalation tier: who becomes eligible, for how long, and who is told.
+struct EscalationTier {
+  std::vector<std::string> approvers;  // principals, "group:NAME" or chat identities
+  std::chrono::seconds timeout{0};     // 0: the policy's timeout
+  std::vector<std::string> notify;
+};
+
 // The choices a request of `kind` gets when it names none.
 std::vector<Choice> DefaultChoices(Kind kind);
 
@@ -71,7 +79,11 @@ struct Request {
   std::vector<std::string> approvers;
   int quorum = 1;
   std::string policy = "default";
-  std::string risk = "normal";
+  std::string policy_reason;
+  std::string risk = "normal";  // "normal" or "high"
+  int deny_threshold = 1;
+  std::vector<EscalationTier> escalate_to;  // tiers not yet reached are escalate_to[level..]
+  std::chrono::seconds tier_timeout{300};   // the policy timeout, for tiers that set none
   TimePoint created_at;
   TimePoint deadline_at;
   OnTimeout on_timeout = OnTimeout::kExpire;
@@ -82,7 +94,8 @@ struct Request {
   std::vector<Decision> decisions;
   std::optional<TimePoint> resolved_at;
   std::vector<std::string> resolved_by;
-  std::string answer;  // set when a question is answered
+  std::string answer;   // set when a question is answered
+  std::string receipt;  // compact JWS, once approved
 
   bool pending() const { return status == RequestStatus::kPending; }
   const Choice* FindChoice(std::string_view choice_id) const;

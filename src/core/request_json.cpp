@@ -25,6 +25,41 @@ boost::json::array StringsToJson(const std::vector<std::string>& strings) {
   return out;
 }
 
+boost::json::array TiersToJson(const std::vector<EscalationTier>& tiers) {
+  boost::json::array out;
+  for (const auto& t : tiers) {
+    out.emplace_back(boost::json::object{{"approvers", StringsToJson(t.approvers)},
+                                         {"timeout_seconds", t.timeout.count()},
+                                         {"notify", StringsToJson(t.notify)}});
+  }
+  return out;
+}
+
+Result<std::vector<EscalationTier>> TiersFromJson(const boost::json::value& value) {
+  if (!value.is_array()) return Error::Malformed("escalation tiers must be an array");
+  std::vector<EscalationTier> out;
+  for (const auto& item : value.get_array()) {
+    const auto* o = item.if_object();
+    if (!o) return Error::Malformed("each escalation tier must be an object");
+    EscalationTier tier;
+    if (const auto* a = o->if_contains("approvers")) {
+      auto approvers = StringsFromJson(*a, "approvers");
+      if (!approvers.ok()) return std::move(approvers).error();
+      tier.approvers = std::move(approvers).value();
+    }
+    if (const auto* t = o->if_contains("timeout_seconds"); t && t->is_int64()) {
+      tier.timeout = std::chrono::seconds(t->get_int64());
+    }
+    if (const auto* n = o->if_contains("notify")) {
+      auto notify = StringsFromJson(*n, "notify");
+      if (!notify.ok()) return std::move(notify).error();
+      tier.notify = std::move(notify).value();
+    }
+    out.push_back(std::move(tier));
+  }
+  return out;
+}
+
 boost::json::object DecisionToJson(const Decision& d) {
   boost::json::object o{{"id", d.id},           {"by", d.principal},
                         {"choice", d.choice},   {"outcome", OutcomeName(d.outcome)},
@@ -55,7 +90,9 @@ boost::json::object RequestToJson(const Request& r) {
   o["approvers"] = StringsToJson(r.approvers);
   o["quorum"] = r.quorum;
   o["policy"] = r.policy;
+  o["policy_reason"] = r.policy_reason;
   o["risk"] = r.risk;
+  o["deny_threshold"] = r.deny_threshold;
   o["created_at"] = FormatTime(r.created_at);
   o["deadline_at"] = FormatTime(r.deadline_at);
   o["on_timeout"] = OnTimeoutName(r.on_timeout);
@@ -80,7 +117,11 @@ boost::json::object RequestToJson(const Request& r) {
       o["answer"] = r.answer;
     }
   }
-  o["receipt"] = nullptr;
+  if (r.receipt.empty()) {
+    o["receipt"] = nullptr;
+  } else {
+    o["receipt"] = r.receipt;
+  }
   return o;
 }
 
@@ -90,6 +131,28 @@ boost::json::object EventToJson(const Event& e) {
           {"type", e.type},     {"actor", e.actor},
           {"data", e.data},     {"prev_hash", e.prev_hash},
           {"hash", e.hash}};
+}
+
+boost::json::object GrantToJson(const Grant& g) {
+  boost::json::object o{{"id", g.id},
+                        {"tenant", g.tenant},
+                        {"action", g.action},
+                        {"scope", g.scope},
+                        {"session", g.session},
+                        {"created_by", g.created_by},
+                        {"created_at", FormatTime(g.created_at)},
+                        {"expires_at", FormatTime(g.expires_at)}};
+  if (g.revoked_at) {
+    o["revoked_at"] = FormatTime(*g.revoked_at);
+  } else {
+    o["revoked_at"] = nullptr;
+  }
+  if (g.request_id.empty()) {
+    o["request_id"] = nullptr;
+  } else {
+    o["request_id"] = g.request_id;
+  }
+  return o;
 }
 
 Result<std::vector<Choice>> ChoicesFromJson(const boost::json::value& value) {

@@ -10,6 +10,7 @@
 #include <boost/json/value.hpp>
 
 #include "core/event.hpp"
+#include "core/grant.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
 
@@ -19,9 +20,14 @@ boost::json::object ChoiceToJson(const Choice& choice);
 boost::json::object DecisionToJson(const Decision& decision);
 boost::json::object RequestToJson(const Request& request);
 boost::json::object EventToJson(const Event& event);
+boost::json::object GrantToJson(const Grant& grant);
 
 boost::json::array ChoicesToJson(const std::vector<Choice>& choices);
 boost::json::array StringsToJson(const std::vector<std::string>& strings);
+
+// Escalation tiers: [{"approvers": [...], "timeout_seconds": N, "notify": [...]}].
+boost::json::array TiersToJson(const std::vector<EscalationTier>& tiers);
+Result<std::vector<EscalationTier>> TiersFromJson(const boost::json::value& value);
 
 // Reads a choices array. Every element needs a string id and a known outcome; label and style
 // default to the id and "default".

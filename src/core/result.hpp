@@ -5,6 +5,7 @@
 // mutate concurrently, safe to copy.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,8 @@ struct Error {
   std::string message;
   // For kConflict: the request as it stands now, so the loser of a race sees who won.
   std::shared_ptr<const Request> current;
+  // For kRateLimited: when to try again.
+  int64_t retry_after_seconds = 0;
 
   static Error Malformed(std::string m) { return {ErrorCode::kMalformed, std::move(m), nullptr}; }
   static Error Unauthorized(std::string m) {
@@ -49,6 +52,9 @@ struct Error {
     return {ErrorCode::kConflict, std::move(m), std::move(current)};
   }
   static Error Invalid(std::string m) { return {ErrorCode::kInvalid, std::move(m), nullptr}; }
+  static Error RateLimited(std::string m, int64_t retry_after_seconds) {
+    return {ErrorCode::kRateLimited, std::move(m), nullptr, retry_after_seconds};
+  }
   static Error Unavailable(std::string m) {
     return {ErrorCode::kUnavailable, std::move(m), nullptr};
   }

@@ -1,5 +1,6 @@
 #include "engine/gateway.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -52,14 +53,26 @@ bool CanSee(const Actor& actor, const Request& r) {
   return r.tenant == actor.tenant && (actor.CanReadTenant() || r.requester == actor.name);
 }
 
-bool IsEligibleApprover(const Actor& actor, const Request& r) {
+bool IsEligibleApprover(const Actor& actor, const Request& r, const PolicySet& policies) {
   if (r.approvers.empty()) return true;
   for (const auto& a : r.approvers) {
-    if (a == actor.name) return true;
-    if (a.rfind("group:", 0) == 0 && actor.InGroup(a.substr(6))) return true;
+    if (policies.Satisfies(a, actor.name, actor.groups)) return true;
   }
   return false;
 }
+
+// Distinct principals whose decisions on `r` have `outcome`, oldest first.
+std::vector<std::string> DecidersWith(const Request& r, Outcome outcome) {
+  std::vector<std::string> out;
+  for (const auto& d : r.decisions) {
+    if (d.outcome == outcome && std::find(out.begin(), out.end(), d.principal) == out.end()) {
+      out.push_back(d.principal);
+    }
+  }
+  return out;
+}
+
+bool IsHigh(const Request& r) { return r.risk == "high"; }
 
 std::string ChoiceIds(const Request& r) {
   std::string out;
@@ -95,11 +108,15 @@ Result<Gateway::RequestPtr> Reload(Transaction& txn, const std::string& tenant,
 
 }  // namespace
 
-Gateway::Gateway(Store& store, Clock& clock, GatewayOptions options)
+Gateway::Gateway(Store& store, Clock& clock, GatewayOptions options, const ReceiptSigner* signer)
     : store_(store),
       clock_(clock),
       options_(options),
+      signer_(signer),
       ids_(clock),
+      principal_limiter_(options.rate_per_principal, options.principal_window),
+      action_limiter_(options.rate_per_action, options.action_window),
+      policies_(std::make_shared<const PolicySet>()),
       scheduler_(clock, [this](const std::string& tenant, const std::string& id) {
         Expire(tenant, id, [this, tenant, id](Result<RequestPtr> r) {
           if (r.ok()) return;
@@ -126,7 +143,18 @@ void Gateway::Stop() {
   waiters_.CloseAll();
 }
 
-Result<Request> Gateway::BuildRequest(const Actor& actor, NewRequest& in) {
+void Gateway::SetPolicies(std::shared_ptr<const PolicySet> policies) {
+  std::lock_guard lock(policies_mu_);
+  policies_ = std::move(policies);
+}
+
+std::shared_ptr<const PolicySet> Gateway::Policies() const {
+  std::lock_guard lock(policies_mu_);
+  return policies_;
+}
+
+Result<Gateway::Built> Gateway::BuildRequest(const Actor& actor, NewRequest& in,
+                                             const PolicySet& policies) {
   if (in.action.empty()) return Error::Invalid("action is required");
   if (!IsValidAction(in.action)) {
     return Error::Invalid("action must match [A-Za-z0-9_.:/-]{1,128}");
@@ -137,12 +165,17 @@ Result<Request> Gateway::BuildRequest(const Actor& actor, NewRequest& in) {
   }
   auto kind = ParseKind(in.kind);
   if (!kind) return Error::Invalid("kind must be approval, verification or question");
-  auto on_timeout = ParseOnTimeout(in.on_timeout);
-  if (!on_timeout) return Error::Invalid("on_timeout must be expire, deny or escalate");
+  std::optional<OnTimeout> on_timeout;
+  if (in.on_timeout) {
+    on_timeout = ParseOnTimeout(*in.on_timeout);
+    if (!on_timeout) return Error::Invalid("on_timeout must be expire, deny or escalate");
+  }
+  if (!in.risk.empty() && in.risk != "normal" && in.risk != "high") {
+    return Error::Invalid("risk must be normal or high");
+  }
 
   Request r;
   r.kind = *kind;
-  r.on_timeout = *on_timeout;
   if (in.choices && *kind != Kind::kQuestion) {
     if (in.choices->empty() || in.choices->size() > kMaxChoices) {
       return Error::Invalid("choices must hold 1 to " + std::to_string(kMaxChoices) + " entries");
@@ -168,23 +201,16 @@ Result<Request> Gateway::BuildRequest(const Actor& actor, NewRequest& in) {
   if (in.approvers.size() > kMaxApprovers) {
     return Error::Invalid("at most " + std::to_string(kMaxApprovers) + " approvers");
   }
-  bool has_group = false;
   for (const auto& a : in.approvers) {
     if (a.empty() || a.size() > kMaxShortText || HasControlChars(a)) {
       return Error::Invalid("each approver must be a name of 1 to 128 printable bytes");
     }
-    has_group = has_group || a.rfind("group:", 0) == 0;
   }
-  const int64_t quorum = in.quorum.value_or(1);
-  if (quorum < 1 || quorum > kMaxQuorum) {
+  if (in.quorum && (*in.quorum < 1 || *in.quorum > kMaxQuorum)) {
     return Error::Invalid("quorum must be between 1 and " + std::to_string(kMaxQuorum));
   }
-  if (!in.approvers.empty() && !has_group && static_cast<size_t>(quorum) > in.approvers.size()) {
-    return Error::Invalid("quorum " + std::to_string(quorum) +
-                          " needs at least that many approvers");
-  }
-  const int64_t timeout = in.timeout_seconds.value_or(options_.default_timeout.count());
-  if (timeout < 1 || timeout > options_.max_timeout.count()) {
+  if (in.timeout_seconds &&
+      (*in.timeout_seconds < 1 || *in.timeout_seconds > options_.max_timeout.count())) {
     return Error::Invalid("timeout_seconds must be between 1 and " +
                           std::to_string(options_.max_timeout.count()));
   }
@@ -206,6 +232,43 @@ Result<Request> Gateway::BuildRequest(const Actor& actor, NewRequest& in) {
     }
   }
 
+  // The policy sets the rules; the request may only make them stricter.
+  const PolicyVerdict verdict = policies.Evaluate({in.action, actor.name, actor.tenant, in.risk});
+  const Policy& policy = *verdict.policy;
+  const bool builtin = verdict.policy == &policies.default_policy();
+  const std::chrono::seconds policy_timeout = builtin ? options_.default_timeout : policy.timeout;
+  const int64_t timeout = std::min<int64_t>(in.timeout_seconds.value_or(policy_timeout.count()),
+                                            policy_timeout.count());
+  const int64_t quorum = std::max<int64_t>(in.quorum.value_or(1), policy.quorum);
+  std::vector<std::string> approvers = policy.approvers;
+  if (!in.approvers.empty()) {
+    for (const auto& a : in.approvers) {
+      const bool allowed =
+          policy.approvers.empty() ||
+          std::any_of(policy.approvers.begin(), policy.approvers.end(), [&](const auto& e) {
+            return e == a || (a.rfind("group:", 0) != 0 && policies.Satisfies(e, a, {}));
+          });
+      if (!allowed) {
+        return Error::Invalid("approver " + a + " is not allowed by policy " + policy.name);
+      }
+    }
+    approvers = std::move(in.approvers);
+  }
+  const bool has_group = std::any_of(approvers.begin(), approvers.end(),
+                                     [](const auto& a) { return a.rfind("group:", 0) == 0; });
+  if (!approvers.empty() && !has_group && static_cast<size_t>(quorum) > approvers.size()) {
+    return Error::Invalid("quorum " + std::to_string(quorum) +
+                          " needs at least that many approvers");
+  }
+  r.on_timeout = policy.on_timeout;
+  if (on_timeout && *on_timeout != policy.on_timeout) {
+    if (policy.on_timeout != OnTimeout::kExpire) {
+      return Error::Invalid("policy " + policy.name + " sets on_timeout to " +
+                            OnTimeoutName(policy.on_timeout) + "; a request can not change it");
+    }
+    r.on_timeout = *on_timeout;
+  }
+
   r.id = ids_.Next("req_");
   r.tenant = actor.tenant;
   r.action = std::move(in.action);
@@ -215,14 +278,80 @@ Result<Request> Gateway::BuildRequest(const Actor& actor, NewRequest& in) {
   r.arguments_sha256 = Sha256Hex(CanonicalJson(r.arguments));
   r.requester = actor.name;
   r.session = std::move(in.session);
-  r.approvers = std::move(in.approvers);
+  r.approvers = std::move(approvers);
   r.quorum = static_cast<int>(quorum);
+  r.policy = policy.name;
+  r.policy_reason = verdict.reason;
+  r.risk = verdict.high_risk ? "high" : "normal";
+  r.deny_threshold = policy.deny_threshold;
+  r.escalate_to = policy.escalate_to;
+  r.tier_timeout = policy_timeout;
   r.created_at = clock_.Now();
   r.deadline_at = r.created_at + std::chrono::seconds(timeout);
-  r.notify = std::move(in.notify);
+  r.notify = policy.notify;
+  for (auto& n : in.notify) {
+    if (std::find(r.notify.begin(), r.notify.end(), n) == r.notify.end()) {
+      r.notify.push_back(std::move(n));
+    }
+  }
   r.callback_url = std::move(in.callback_url);
   r.idempotency_key = std::move(in.idempotency_key);
-  return r;
+
+  Built built{std::move(r), AutoDecision::kNone, ""};
+  // A high-risk request is never decided without a human, whatever the policy says.
+  if (policy.decision == AutoDecision::kDeny ||
+      (policy.decision == AutoDecision::kApprove && !verdict.high_risk)) {
+    built.decision = policy.decision;
+    built.decided_by = "policy:" + policy.name;
+  }
+  return built;
+}
+
+Status Gateway::IssueReceipt(Transaction& txn, const Request& approved,
+                             const std::string& arguments_sha256, TimePoint at) const {
+  if (!signer_) return Ok();
+  ReceiptClaims claims{approved.id,
+                       approved.tenant,
+                       approved.action,
+                       arguments_sha256,
+                       "approved",
+                       approved.resolved_by,
+                       at,
+                       at + options_.receipt_ttl};
+  const std::string receipt = signer_->Sign(claims);
+  if (receipt.empty()) return Error::Internal("signing the receipt of " + approved.id + " failed");
+  return txn.SetReceipt(approved.id, receipt);
+}
+
+Result<bool> Gateway::Escalate(Transaction& txn, const Request& r, TimePoint now,
+                               const char* reason, const std::string& actor) const {
+  const auto level = static_cast<size_t>(r.escalation_level);
+  std::vector<std::string> approvers = r.approvers;
+  TimePoint deadline = r.deadline_at;
+  boost::json::object data{{"escalation_level", r.escalation_level + 1}, {"reason", reason}};
+  const bool has_tier = level < r.escalate_to.size();
+  if (has_tier) {
+    const EscalationTier& tier = r.escalate_to[level];
+    // The tier's approvers join those already eligible; the clock restarts for them.
+    for (const auto& a : tier.approvers) {
+      if (std::find(approvers.begin(), approvers.end(), a) == approvers.end()) {
+        approvers.push_back(a);
+      }
+    }
+    const auto timeout = tier.timeout.count() > 0 ? tier.timeout : r.tier_timeout;
+    deadline = std::max(deadline, now + timeout);
+    data["approvers"] = StringsToJson(tier.approvers);
+    data["notify"] = StringsToJson(tier.notify);
+    data["deadline_at"] = FormatTime(deadline);
+  } else {
+    data["tier"] = "none left";
+  }
+  auto changed = txn.EscalateIfPending(r.id, r.escalation_level + 1, deadline, approvers);
+  if (!changed.ok()) return std::move(changed).error();
+  if (!changed.value()) return ConflictWith(r, "request was resolved concurrently");
+  auto event = txn.AppendEvent({now, r.tenant, r.id, "request.escalated", actor, std::move(data)});
+  if (!event.ok()) return std::move(event).error();
+  return has_tier;
 }
 
 void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> done) {
@@ -231,16 +360,41 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
         Error::Forbidden("role " + std::string(RoleName(actor.role)) + " may not create requests"));
     return;
   }
-  auto built = BuildRequest(actor, input);
+  const TimePoint now = clock_.Now();
+  if (int64_t wait = principal_limiter_.Acquire(actor.tenant + '\n' + actor.name, now)) {
+    done(Error::RateLimited(actor.name + " is submitting too fast", wait));
+    return;
+  }
+  if (int64_t wait = action_limiter_.Acquire(actor.tenant + '\n' + input.action, now)) {
+    done(Error::RateLimited("too many requests for action " + input.action, wait));
+    return;
+  }
+  auto policies = Policies();
+  auto built = BuildRequest(actor, input, *policies);
   if (!built.ok()) {
     done(std::move(built).error());
     return;
   }
-  auto request = std::make_shared<Request>(std::move(built).value());
+  Built& b = built.value();
+  if (b.decision == AutoDecision::kNone && !IsHigh(b.request)) {
+    auto grant = store_.FindActiveGrant(b.request.tenant, b.request.action, b.request.session, now);
+    if (!grant.ok()) {
+      done(std::move(grant).error());
+      return;
+    }
+    if (grant.value()) {
+      b.decision = AutoDecision::kApprove;
+      b.decided_by = "grant:" + grant.value()->id;
+    }
+  }
+  auto request = std::make_shared<Request>(std::move(b.request));
+  const AutoDecision decision = b.decision;
+  const std::string decided_by = b.decided_by;
   auto out = std::make_shared<Created>();
   const std::string body_sha256 = input.body_sha256;
 
-  auto fn = [request, out, body_sha256, actor](Transaction& txn) -> Status {
+  auto fn = [this, request, out, body_sha256, actor, decision,
+             decided_by](Transaction& txn) -> Status {
     const Request& r = *request;
     if (!r.idempotency_key.empty()) {
       // Keys belong to the requester: another principal reusing the same key gets a request
@@ -273,10 +427,35 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
                                    {"session", r.session},
                                    {"quorum", r.quorum},
                                    {"approvers", StringsToJson(r.approvers)},
+                                   {"policy", r.policy},
+                                   {"policy_reason", r.policy_reason},
+                                   {"risk", r.risk},
                                    {"deadline_at", FormatTime(r.deadline_at)},
                                    {"arguments_sha256", r.arguments_sha256}}});
     if (!event.ok()) return std::move(event).error();
-    out->request = request;
+    if (decision != AutoDecision::kNone) {
+      const RequestStatus status =
+          decision == AutoDecision::kApprove ? RequestStatus::kApproved : RequestStatus::kDenied;
+      auto changed = txn.ResolveIfPending(r.id, status, r.created_at, {decided_by}, "");
+      if (!changed.ok()) return std::move(changed).error();
+      auto resolved = txn.AppendEvent({r.created_at,
+                                       r.tenant,
+                                       r.id,
+                                       "request.resolved",
+                                       "system",
+                                       {{"status", StatusName(status)},
+                                        {"resolved_by", boost::json::array{decided_by}},
+                                        {"automatic", true}}});
+      if (!resolved.ok()) return std::move(resolved).error();
+      if (status == RequestStatus::kApproved) {
+        Request approved = r;
+        approved.resolved_by = {decided_by};
+        CS_RETURN_IF_ERROR(IssueReceipt(txn, approved, r.arguments_sha256, r.created_at));
+      }
+    }
+    auto stored = Reload(txn, r.tenant, r.id);
+    if (!stored.ok()) return std::move(stored).error();
+    out->request = std::move(stored).value();
     return Ok();
   };
   store_.Write(std::move(fn), [this, out, done = std::move(done)](Status s) {
@@ -284,7 +463,7 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
       done(std::move(s).error());
       return;
     }
-    if (!out->replayed) {
+    if (!out->replayed && out->request->pending()) {
       scheduler_.Schedule(out->request->tenant, out->request->id, out->request->deadline_at);
     }
     done(std::move(*out));
@@ -301,6 +480,17 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
     done(Error::Invalid("answer is longer than " + std::to_string(kMaxAnswerBytes) + " bytes"));
     return;
   }
+  if (input.grant) {
+    if (input.grant->scope != "session" && input.grant->scope != "tenant") {
+      done(Error::Invalid("grant.scope must be session or tenant"));
+      return;
+    }
+    if (input.grant->ttl_seconds < 1 || input.grant->ttl_seconds > options_.max_timeout.count()) {
+      done(Error::Invalid("grant.ttl_seconds is required, between 1 and " +
+                          std::to_string(options_.max_timeout.count())));
+      return;
+    }
+  }
   auto decision = std::make_shared<Decision>();
   decision->id = ids_.Next("dec_");
   decision->request_id = id;
@@ -310,7 +500,13 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
   decision->answer = std::move(input.answer);
   decision->arguments = std::move(input.arguments);
   decision->at = clock_.Now();
-  auto fn = [actor, id, decision](Transaction& txn) -> Result<RequestPtr> {
+  auto policies = Policies();
+  auto grant = input.grant ? std::make_shared<NewGrant>(*input.grant) : nullptr;
+  const std::string grant_id = grant ? ids_.Next("grt_") : "";
+  auto refusal = std::make_shared<std::optional<Error>>();
+
+  auto fn = [this, actor, id, decision, policies, grant, grant_id,
+             refusal](Transaction& txn) -> Result<RequestPtr> {
     auto loaded = LoadVisible(txn, actor, id);
     if (!loaded.ok()) return std::move(loaded).error();
     Request& r = loaded.value();
@@ -323,15 +519,26 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
     if (actor.name == r.requester) {
       return Error::Forbidden("the requester may not decide its own request");
     }
-    if (!IsEligibleApprover(actor, r)) {
-      return Error::Forbidden(actor.name + " is not an approver of this request");
+    Decision& d = *decision;
+    if (!IsEligibleApprover(actor, r, *policies)) {
+      // Refused, but on the record: the attempt is committed as an audit event and the
+      // caller then hears 403.
+      auto rejected =
+          txn.AppendEvent({d.at,
+                           r.tenant,
+                           r.id,
+                           "decision.rejected",
+                           actor.name,
+                           {{"choice", d.choice}, {"reason", "not an approver of this request"}}});
+      if (!rejected.ok()) return std::move(rejected).error();
+      *refusal = Error::Forbidden(actor.name + " is not an approver of this request");
+      return Reload(txn, r.tenant, r.id);
     }
-    for (const auto& d : r.decisions) {
-      if (d.principal == actor.name && d.outcome != Outcome::kEscalate) {
+    for (const auto& prior : r.decisions) {
+      if (prior.principal == actor.name && prior.outcome != Outcome::kEscalate) {
         return ConflictWith(r, actor.name + " has already decided this request");
       }
     }
-    Decision& d = *decision;
     if (r.kind == Kind::kQuestion) {
       if (d.choice.empty()) d.choice = "answer";
       if (d.answer.empty()) return Error::Invalid("a question needs a non-empty answer");
@@ -343,46 +550,46 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
       return Error::Invalid("unknown choice '" + d.choice + "' (one of: " + ChoiceIds(r) + ")");
     }
     d.outcome = choice->outcome;
+    if (grant && d.outcome != Outcome::kApproved) {
+      return Error::Invalid("a grant can only come with an approval");
+    }
+    if (grant && IsHigh(r)) return Error::Invalid("a high-risk action can never be granted");
+    if (grant && grant->scope == "session" && r.session.empty()) {
+      return Error::Invalid("a session grant needs a request made in a session");
+    }
     CS_RETURN_IF_ERROR(txn.InsertDecision(r, d));
     boost::json::object data{{"decision_id", d.id},
                              {"choice", d.choice},
                              {"outcome", OutcomeName(d.outcome)},
                              {"comment", d.comment}};
     if (!d.answer.empty()) data["answer"] = d.answer;
+    // Edited arguments are the call the approver agreed to: their hash goes on the record
+    // and, if this approval completes the quorum, into the receipt.
     if (d.arguments) data["arguments_sha256"] = Sha256Hex(CanonicalJson(*d.arguments));
     auto recorded =
         txn.AppendEvent({d.at, r.tenant, r.id, "decision.recorded", actor.name, std::move(data)});
     if (!recorded.ok()) return std::move(recorded).error();
+    r.decisions.push_back(d);
 
     std::optional<RequestStatus> resolution;
     std::vector<std::string> resolved_by;
     switch (d.outcome) {
       case Outcome::kDenied:
-        resolution = RequestStatus::kDenied;
-        resolved_by = {actor.name};
+        resolved_by = DecidersWith(r, Outcome::kDenied);
+        if (static_cast<int>(resolved_by.size()) >= r.deny_threshold) {
+          resolution = RequestStatus::kDenied;
+        }
         break;
       case Outcome::kAnswered:
         resolution = RequestStatus::kAnswered;
         resolved_by = {actor.name};
         break;
-      case Outcome::kApproved: {
-        for (const auto& prior : r.decisions) {
-          if (prior.outcome == Outcome::kApproved) resolved_by.push_back(prior.principal);
-        }
-        resolved_by.push_back(actor.name);
+      case Outcome::kApproved:
+        resolved_by = DecidersWith(r, Outcome::kApproved);
         if (static_cast<int>(resolved_by.size()) >= r.quorum) resolution = RequestStatus::kApproved;
         break;
-      }
       case Outcome::kEscalate: {
-        auto changed = txn.EscalateIfPending(r.id, r.escalation_level + 1, r.deadline_at);
-        if (!changed.ok()) return std::move(changed).error();
-        auto escalated =
-            txn.AppendEvent({d.at,
-                             r.tenant,
-                             r.id,
-                             "request.escalated",
-                             actor.name,
-                             {{"escalation_level", r.escalation_level + 1}, {"reason", "choice"}}});
+        auto escalated = Escalate(txn, r, d.at, "choice", actor.name);
         if (!escalated.ok()) return std::move(escalated).error();
         break;
       }
@@ -399,10 +606,51 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
            actor.name,
            {{"status", StatusName(*resolution)}, {"resolved_by", StringsToJson(resolved_by)}}});
       if (!resolved.ok()) return std::move(resolved).error();
+      if (*resolution == RequestStatus::kApproved) {
+        // The newest edit among the approvals is what was finally agreed to.
+        std::string arguments_sha256 = r.arguments_sha256;
+        for (const auto& prior : r.decisions) {
+          if (prior.outcome == Outcome::kApproved && prior.arguments) {
+            arguments_sha256 = Sha256Hex(CanonicalJson(*prior.arguments));
+          }
+        }
+        r.resolved_by = resolved_by;
+        CS_RETURN_IF_ERROR(IssueReceipt(txn, r, arguments_sha256, d.at));
+        if (grant) {
+          Grant g{grant_id,
+                  r.tenant,
+                  r.action,
+                  grant->scope,
+                  grant->scope == "session" ? r.session : "",
+                  actor.name,
+                  d.at,
+                  d.at + std::chrono::seconds(grant->ttl_seconds),
+                  std::nullopt,
+                  r.id};
+          CS_RETURN_IF_ERROR(txn.InsertGrant(g));
+          auto granted = txn.AppendEvent({d.at,
+                                          r.tenant,
+                                          r.id,
+                                          "grant.created",
+                                          actor.name,
+                                          {{"grant_id", g.id},
+                                           {"action", g.action},
+                                           {"scope", g.scope},
+                                           {"session", g.session},
+                                           {"expires_at", FormatTime(g.expires_at)}}});
+          if (!granted.ok()) return std::move(granted).error();
+        }
+      }
     }
     return Reload(txn, r.tenant, r.id);
   };
-  CommitTransition(std::move(fn), std::move(done));
+  CommitTransition(std::move(fn), [refusal, done = std::move(done)](Result<RequestPtr> r) {
+    if (r.ok() && *refusal) {
+      done(std::move(**refusal));
+      return;
+    }
+    done(std::move(r));
+  });
 }
 
 void Gateway::Cancel(const Actor& actor, std::string id, std::string reason,
@@ -435,13 +683,20 @@ void Gateway::Cancel(const Actor& actor, std::string id, std::string reason,
 
 void Gateway::Expire(std::string tenant, std::string id, Callback<RequestPtr> done) {
   const TimePoint now = clock_.Now();
-  auto fn = [tenant, id, now](Transaction& txn) -> Result<RequestPtr> {
+  auto fn = [this, tenant, id, now](Transaction& txn) -> Result<RequestPtr> {
     auto found = txn.FindRequest(tenant, id);
     if (!found.ok()) return std::move(found).error();
     if (!found.value()) return RequestPtr();
     const Request& r = *found.value();
     // A stale scheduler entry: resolved meanwhile, or the deadline moved later.
     if (!r.pending() || r.deadline_at > now) return RequestPtr();
+    if (r.on_timeout == OnTimeout::kEscalate &&
+        static_cast<size_t>(r.escalation_level) < r.escalate_to.size()) {
+      auto escalated = Escalate(txn, r, now, "timeout", "system");
+      if (!escalated.ok()) return std::move(escalated).error();
+      return Reload(txn, r.tenant, r.id);
+    }
+    // Past the last tier (or with no tiers), an escalating request expires.
     const RequestStatus status =
         r.on_timeout == OnTimeout::kDeny ? RequestStatus::kDenied : RequestStatus::kExpired;
     auto changed = txn.ResolveIfPending(r.id, status, now, {}, "");
@@ -477,6 +732,98 @@ Result<RequestPage> Gateway::List(const Actor& actor, RequestFilter filter) {
   return store_.ListRequests(filter);
 }
 
+void Gateway::CreateGrant(const Actor& actor, NewGrant input, Callback<Grant> done) {
+  if (!actor.CanDecide()) {
+    done(Error::Forbidden("only an approver or an admin may grant"));
+    return;
+  }
+  if (!IsValidAction(input.action)) {
+    done(Error::Invalid("action must match [A-Za-z0-9_.:/-]{1,128}"));
+    return;
+  }
+  if (input.scope != "session" && input.scope != "tenant") {
+    done(Error::Invalid("scope must be session or tenant"));
+    return;
+  }
+  if (input.scope == "session" && (input.session.empty() || input.session.size() > kMaxShortText)) {
+    done(Error::Invalid("a session grant needs a session of 1 to 128 bytes"));
+    return;
+  }
+  if (input.ttl_seconds < 1 || input.ttl_seconds > options_.max_timeout.count()) {
+    done(Error::Invalid("ttl_seconds is required, between 1 and " +
+                        std::to_string(options_.max_timeout.count())));
+    return;
+  }
+  if (Policies()->Evaluate({input.action, "", actor.tenant, ""}).high_risk) {
+    done(Error::Invalid("a high-risk action can never be granted"));
+    return;
+  }
+  const TimePoint now = clock_.Now();
+  auto grant = std::make_shared<Grant>(
+      Grant{ids_.Next("grt_"), actor.tenant, std::move(input.action), std::move(input.scope),
+            input.scope == "session" ? std::move(input.session) : std::string(), actor.name, now,
+            now + std::chrono::seconds(input.ttl_seconds), std::nullopt, ""});
+  store_.Write(
+      [grant](Transaction& txn) -> Status {
+        const Grant& g = *grant;
+        CS_RETURN_IF_ERROR(txn.InsertGrant(g));
+        auto event = txn.AppendEvent({g.created_at,
+                                      g.tenant,
+                                      "",
+                                      "grant.created",
+                                      g.created_by,
+                                      {{"grant_id", g.id},
+                                       {"action", g.action},
+                                       {"scope", g.scope},
+                                       {"session", g.session},
+                                       {"expires_at", FormatTime(g.expires_at)}}});
+        if (!event.ok()) return std::move(event).error();
+        return Ok();
+      },
+      [grant, done = std::move(done)](Status s) {
+        if (!s.ok()) {
+          done(std::move(s).error());
+          return;
+        }
+        done(*grant);
+      });
+}
+
+Result<std::vector<Grant>> Gateway::ListGrants(const Actor& actor) {
+  if (!actor.CanReadTenant())
+    return Error::Forbidden("only an approver or an admin may list grants");
+  return store_.ListGrants(actor.tenant);
+}
+
+void Gateway::RevokeGrant(const Actor& actor, std::string id, Callback<Grant> done) {
+  if (!actor.CanDecide()) {
+    done(Error::Forbidden("only an approver or an admin may revoke grants"));
+    return;
+  }
+  const TimePoint now = clock_.Now();
+  auto out = std::make_shared<Grant>();
+  store_.Write(
+      [actor, id, now, out](Transaction& txn) -> Status {
+        auto changed = txn.RevokeGrant(actor.tenant, id, now);
+        if (!changed.ok()) return std::move(changed).error();
+        if (!changed.value()) return Error::NotFound("no active grant " + id);
+        auto event = txn.AppendEvent(
+            {now, actor.tenant, "", "grant.revoked", actor.name, {{"grant_id", id}}});
+        if (!event.ok()) return std::move(event).error();
+        out->id = id;
+        out->tenant = actor.tenant;
+        out->revoked_at = now;
+        return Ok();
+      },
+      [out, done = std::move(done)](Status s) {
+        if (!s.ok()) {
+          done(std::move(s).error());
+          return;
+        }
+        done(*out);
+      });
+}
+
 void Gateway::CommitTransition(std::function<Result<RequestPtr>(Transaction&)> change,
                                Callback<RequestPtr> done) {
   auto out = std::make_shared<RequestPtr>();
@@ -494,6 +841,10 @@ void Gateway::CommitTransition(std::function<Result<RequestPtr>(Transaction&)> c
         }
         // Waiters first, so a long-poll is answered no later than the caller that resolved it.
         if (*out && !(*out)->pending()) waiters_.Notify(*out);
+        // Escalation is the only change that moves a deadline; a stale entry costs a no-op.
+        if (*out && (*out)->pending() && (*out)->escalation_level > 0) {
+          scheduler_.Schedule((*out)->tenant, (*out)->id, (*out)->deadline_at);
+        }
         done(*out);
       });
 }

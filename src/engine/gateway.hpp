@@ -10,24 +10,35 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
 #include "auth/actor.hpp"
+#include "auth/receipt_signer.hpp"
 #include "core/clock.hpp"
+#include "core/grant.hpp"
 #include "core/id_generator.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
 #include "engine/deadline_scheduler.hpp"
 #include "engine/new_request.hpp"
+#include "engine/rate_limiter.hpp"
 #include "engine/waiter_hub.hpp"
+#include "policy/policy_set.hpp"
 #include "store/store.hpp"
 
 namespace countersign {
 
 struct GatewayOptions {
-  std::chrono::seconds default_timeout{300};
+  std::chrono::seconds default_timeout{300};  // of the built-in default policy
   std::chrono::seconds max_timeout{30 * 24 * 3600};
+  std::chrono::seconds receipt_ttl{3600};  // a receipt's exp, counted from the approval
+  // Submissions per principal and per action (0: unlimited), over a sliding window.
+  int rate_per_principal = 0;
+  std::chrono::seconds principal_window{60};
+  int rate_per_action = 0;
+  std::chrono::seconds action_window{60};
 };
 
 class Gateway {
@@ -41,7 +52,9 @@ class Gateway {
     bool replayed = false;  // an idempotency key matched an earlier, identical body
   };
 
-  Gateway(Store& store, Clock& clock, GatewayOptions options = {});
+  // `signer` may be null (no receipts). Policies start as the built-in default.
+  Gateway(Store& store, Clock& clock, GatewayOptions options = {},
+          const ReceiptSigner* signer = nullptr);
   ~Gateway();
 
   // Seeds the deadline scheduler from the store's pending requests and starts it.
@@ -59,13 +72,35 @@ class Gateway {
   Result<RequestPtr> Get(const Actor& actor, std::string_view id);
   Result<RequestPage> List(const Actor& actor, RequestFilter filter);
 
+  void CreateGrant(const Actor& actor, NewGrant input, Callback<Grant> done);
+  Result<std::vector<Grant>> ListGrants(const Actor& actor);
+  void RevokeGrant(const Actor& actor, std::string id, Callback<Grant> done);
+
+  // Replaces the policies for requests created from now on; requests already asked keep
+  // the rules they were created with. Thread-safe.
+  void SetPolicies(std::shared_ptr<const PolicySet> policies);
+  std::shared_ptr<const PolicySet> Policies() const;
+
   WaiterHub& waiters() { return waiters_; }
   Store& store() { return store_; }
   Clock& clock() { return clock_; }
   IdGenerator& ids() { return ids_; }
 
  private:
-  Result<Request> BuildRequest(const Actor& actor, NewRequest& input);
+  struct Built {
+    Request request;
+    AutoDecision decision = AutoDecision::kNone;
+    std::string decided_by;  // "policy:NAME" or "grant:ID"
+  };
+  Result<Built> BuildRequest(const Actor& actor, NewRequest& input, const PolicySet& policies);
+  // Signs and stores the receipt of a request that has just been approved (inside the
+  // writer's transaction). No-op without a signer.
+  Status IssueReceipt(Transaction& txn, const Request& approved,
+                      const std::string& arguments_sha256, TimePoint at) const;
+  // Moves a pending request to its next escalation tier, or, with no tier left, only raises
+  // its level. Returns whether a tier was reached.
+  Result<bool> Escalate(Transaction& txn, const Request& r, TimePoint now, const char* reason,
+                        const std::string& actor) const;
   // Runs `change` as one store write. Once it is durable, wakes the waiters when the request
   // it returns has left pending, then answers `done`. A null request means nothing changed.
   void CommitTransition(std::function<Result<RequestPtr>(Transaction&)> change,
@@ -74,7 +109,12 @@ class Gateway {
   Store& store_;
   Clock& clock_;
   GatewayOptions options_;
+  const ReceiptSigner* signer_;
   IdGenerator ids_;
+  RateLimiter principal_limiter_;
+  RateLimiter action_limiter_;
+  mutable std::mutex policies_mu_;
+  std::shared_ptr<const PolicySet> policies_;  // guarded by policies_mu_
   WaiterHub waiters_;
   DeadlineScheduler scheduler_;
 };

@@ -80,7 +80,10 @@ Result<NewRequest> ParseNewRequest(const boost::json::value& body) {
   CS_RETURN_IF_ERROR(r.Strings("approvers", in.approvers));
   CS_RETURN_IF_ERROR(r.Integer("quorum", in.quorum));
   CS_RETURN_IF_ERROR(r.Integer("timeout_seconds", in.timeout_seconds));
-  CS_RETURN_IF_ERROR(r.String("on_timeout", in.on_timeout));
+  std::string on_timeout;
+  CS_RETURN_IF_ERROR(r.String("on_timeout", on_timeout));
+  if (!on_timeout.empty()) in.on_timeout = std::move(on_timeout);
+  CS_RETURN_IF_ERROR(r.String("risk", in.risk));
   CS_RETURN_IF_ERROR(r.Strings("notify", in.notify));
   CS_RETURN_IF_ERROR(r.String("callback_url", in.callback_url));
   CS_RETURN_IF_ERROR(r.String("session", in.session));
@@ -98,6 +101,24 @@ Result<NewDecision> ParseNewDecision(const boost::json::value& body) {
   CS_RETURN_IF_ERROR(r.String("answer", in.answer));
   CS_RETURN_IF_ERROR(r.OptionalObject("arguments", in.arguments));
   CS_RETURN_IF_ERROR(r.String("by", in.by));
+  if (const auto* grant = body.get_object().if_contains("grant"); grant && !grant->is_null()) {
+    auto parsed = ParseNewGrant(*grant);
+    if (!parsed.ok()) return std::move(parsed).error();
+    in.grant = std::move(parsed).value();
+  }
+  return in;
+}
+
+Result<NewGrant> ParseNewGrant(const boost::json::value& body) {
+  if (!body.is_object()) return Error::Malformed("a grant must be a JSON object");
+  FieldReader r(body.get_object());
+  NewGrant in;
+  CS_RETURN_IF_ERROR(r.String("action", in.action));
+  CS_RETURN_IF_ERROR(r.String("scope", in.scope));
+  CS_RETURN_IF_ERROR(r.String("session", in.session));
+  std::optional<int64_t> ttl;
+  CS_RETURN_IF_ERROR(r.Integer("ttl_seconds", ttl));
+  in.ttl_seconds = ttl.value_or(0);
   return in;
 }
 

@@ -26,7 +26,8 @@ struct NewRequest {
   std::vector<std::string> approvers;
   std::optional<int64_t> quorum;
   std::optional<int64_t> timeout_seconds;
-  std::string on_timeout = "expire";
+  std::optional<std::string> on_timeout;  // unset: the policy's
+  std::string risk;                       // "normal" or "high"; may only raise the policy's
   std::vector<std::string> notify;
   std::string callback_url;
   std::string session;
@@ -35,15 +36,26 @@ struct NewRequest {
   std::string body_sha256;  // canonical hash of the whole body; set when a key is given
 };
 
+// A grant given with an approval: "don't ask again" for this action.
+struct NewGrant {
+  std::string action;   // from the request when given with a decision
+  std::string scope;    // "session" or "tenant"
+  std::string session;  // for scope "session" (from the request when given with a decision)
+  int64_t ttl_seconds = 0;
+};
+
 struct NewDecision {
   std::string choice;
   std::string comment;
   std::string answer;
   std::optional<boost::json::object> arguments;
   std::string by;  // from the body: the decider's name when auth is off
+  std::optional<NewGrant> grant;
 };
 
 Result<NewRequest> ParseNewRequest(const boost::json::value& body);
 Result<NewDecision> ParseNewDecision(const boost::json::value& body);
+// {"action", "scope", "session", "ttl_seconds"}; with a decision only scope and ttl_seconds.
+Result<NewGrant> ParseNewGrant(const boost::json::value& body);
 
 }  // namespace countersign

@@ -81,6 +81,10 @@ void ApiHandlers::Register(Router& router) {
   router.Add(http::verb::get, "/v1/tokens", A::kAuthenticated, bind(&ApiHandlers::ListTokens));
   router.Add(http::verb::delete_, "/v1/tokens/{id}", A::kAuthenticated,
              bind(&ApiHandlers::RevokeToken));
+  router.Add(http::verb::post, "/v1/grants", A::kAuthenticated, bind(&ApiHandlers::CreateGrant));
+  router.Add(http::verb::get, "/v1/grants", A::kAuthenticated, bind(&ApiHandlers::ListGrants));
+  router.Add(http::verb::delete_, "/v1/grants/{id}", A::kAuthenticated,
+             bind(&ApiHandlers::RevokeGrant));
 }
 
 Result<Actor> ApiHandlers::ActorFor(const RequestContext& ctx, const std::string& body_name,
@@ -321,6 +325,36 @@ asio::awaitable<HttpResponse> ApiHandlers::RevokeToken(RequestContext& ctx) {
   const std::string id = ctx.path["id"];
   auto revoked = co_await AwaitCallback<Status>(
       [&](auto done) { tokens_.Revoke(ctx.actor, id, std::move(done)); });
+  if (!revoked.ok()) co_return ErrorResponse(revoked.error());
+  co_return JsonResponse(http::status::ok, boost::json::object{{"id", id}, {"revoked", true}});
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::CreateGrant(RequestContext& ctx) {
+  auto body = ParseJsonBody(ctx.request, false);
+  if (!body.ok()) co_return ErrorResponse(body.error());
+  auto input = ParseNewGrant(body.value());
+  if (!input.ok()) co_return ErrorResponse(input.error());
+  auto actor = ActorFor(ctx, BodyString(body.value(), "by"), false);
+  if (!actor.ok()) co_return ErrorResponse(actor.error());
+  auto created = co_await AwaitCallback<Result<Grant>>([&](auto done) {
+    gateway_.CreateGrant(actor.value(), std::move(input).value(), std::move(done));
+  });
+  if (!created.ok()) co_return ErrorResponse(created.error());
+  co_return JsonResponse(http::status::created, GrantToJson(created.value()));
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::ListGrants(RequestContext& ctx) {
+  auto grants = gateway_.ListGrants(ctx.actor);
+  if (!grants.ok()) co_return ErrorResponse(grants.error());
+  boost::json::array out;
+  for (const auto& g : grants.value()) out.emplace_back(GrantToJson(g));
+  co_return JsonResponse(http::status::ok, boost::json::object{{"grants", std::move(out)}});
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::RevokeGrant(RequestContext& ctx) {
+  const std::string id = ctx.path["id"];
+  auto revoked = co_await AwaitCallback<Result<Grant>>(
+      [&](auto done) { gateway_.RevokeGrant(ctx.actor, id, std::move(done)); });
   if (!revoked.ok()) co_return ErrorResponse(revoked.error());
   co_return JsonResponse(http::status::ok, boost::json::object{{"id", id}, {"revoked", true}});
 }

@@ -36,6 +36,9 @@ class ApiHandlers {
   asio::awaitable<HttpResponse> CreateToken(RequestContext& ctx);
   asio::awaitable<HttpResponse> ListTokens(RequestContext& ctx);
   asio::awaitable<HttpResponse> RevokeToken(RequestContext& ctx);
+  asio::awaitable<HttpResponse> CreateGrant(RequestContext& ctx);
+  asio::awaitable<HttpResponse> ListGrants(RequestContext& ctx);
+  asio::awaitable<HttpResponse> RevokeGrant(RequestContext& ctx);
 
  private:
   // With auth off, the body names who acts; returns an error when a decision names nobody.

@@ -1,24 +1,36 @@
 #include "http/http_server.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/beast/ssl.hpp>
 
 #include "http/responses.hpp"
+#include "http/tls_context.hpp"
 
 namespace countersign {
 namespace {
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
+// How long a closing TLS connection waits for the client's close_notify.
+constexpr std::chrono::seconds kTlsShutdownTimeout{1};
 
+using TlsStream = beast::ssl_stream<beast::tcp_stream&>;
+
+// Expected ends of a connection, and failures of the client's TLS (a client that closes
+// without close_notify gets stream_truncated): neither is logged nor answered.
 bool IsQuietError(const boost::system::error_code& ec) {
   return ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
          ec == beast::error::timeout || ec == asio::error::eof ||
-         ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::ssl::error::stream_truncated ||
+         ec.category() == asio::error::get_ssl_category();
 }
 
 }  // namespace
 
 struct HttpServer::Connection {
   explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
+  // The TCP layer, which owns the timeouts and which Shutdown() cancels; under TLS the
+  // session wraps it in a TlsStream.
   beast::tcp_stream stream;
   bool busy = false;  // touched only on the connection's strand
 };
@@ -31,7 +43,17 @@ HttpServer::HttpServer(asio::io_context& io, Router& router, Metrics& metrics,
       options_(options),
       acceptor_(asio::make_strand(io)) {}
 
+HttpServer::~HttpServer() = default;
+
 Result<tcp::endpoint> HttpServer::Listen(const tcp::endpoint& endpoint) {
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+      return Error::Invalid("TLS needs both a certificate chain file and a private key file");
+    }
+    auto context = MakeTlsServerContext(options_.tls_cert_file, options_.tls_key_file);
+    if (!context.ok()) return std::move(context).error();
+    tls_context_ = std::move(context).value();
+  }
   boost::system::error_code ec;
   acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
@@ -119,21 +141,52 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
 }
 
 asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) {
+  if (tls_context_) {
+    co_await ServeTls(*connection);
+  } else {
+    co_await Session(*connection, connection->stream);
+  }
   beast::tcp_stream& stream = connection->stream;
+  boost::system::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.close();
+}
+
+asio::awaitable<void> HttpServer::ServeTls(Connection& connection) {
+  TlsStream stream(connection.stream, *tls_context_);
+  connection.stream.expires_after(options_.read_timeout);
+  auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::server, kAwait);
+  if (handshake_ec) {
+    // Plain HTTP sent to the HTTPS port, a client that distrusts the certificate, a port
+    // scanner: the client's problem, so not a warning.
+    spdlog::debug("TLS handshake failed: {}", handshake_ec.message());
+    co_return;
+  }
+  const bool graceful = co_await Session(connection, stream);
+  if (!graceful) co_return;
+  // Sends close_notify and waits briefly for the client's; most clients just close.
+  connection.stream.expires_after(kTlsShutdownTimeout);
+  [[maybe_unused]] auto [shutdown_ec] = co_await stream.async_shutdown(kAwait);
+}
+
+template <typename Stream>
+asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream) {
+  beast::tcp_stream& tcp_stream = connection.stream;
   beast::flat_buffer buffer;
   // GCC 12 miscompiles temporaries with destructors inside co_await expressions (double
   // destruction), so the refusal is built here and passed by reference.
   std::optional<Error> refusal;
   http::status refusal_status = http::status::bad_request;
+  bool graceful = true;
   for (;;) {
-    connection->busy = false;
+    connection.busy = false;
     if (stopping_) break;
     http::request_parser<http::string_body> parser;
     parser.body_limit(options_.body_limit);
     parser.header_limit(static_cast<uint32_t>(options_.header_limit));
-    stream.expires_after(options_.read_timeout);
+    tcp_stream.expires_after(options_.read_timeout);
     auto [ec, unused_bytes] = co_await http::async_read(stream, buffer, parser, kAwait);
-    connection->busy = true;
+    connection.busy = true;
     if (ec) {
       if (ec == http::error::body_limit) {
         refusal =
@@ -148,11 +201,13 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) 
         refusal = Error::Malformed("malformed HTTP request");
         refusal_status = http::status::bad_request;
       }
+      // The client closed, or Shutdown() cancelled an idle read: both ends are in step.
+      graceful = ec == http::error::end_of_stream || ec == asio::error::operation_aborted;
       break;
     }
     HttpRequest request = parser.release();
     // The handler may long-poll; the read timeout covers reading, not waiting.
-    stream.expires_never();
+    tcp_stream.expires_never();
     HttpResponse response;
     try {
       response = co_await router_.Dispatch(request);
@@ -164,40 +219,44 @@ asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) 
     response.set(http::field::server, "countersign");
     response.keep_alive(request.keep_alive() && !stopping_);
     metrics_.CountResponse(response.result_int());
-    stream.expires_after(options_.read_timeout);
+    tcp_stream.expires_after(options_.read_timeout);
     auto [write_ec, written] = co_await http::async_write(stream, response, kAwait);
     if (write_ec) {
       if (!IsQuietError(write_ec)) spdlog::debug("write failed: {}", write_ec.message());
+      graceful = false;
       break;
     }
     if (!response.keep_alive()) break;
   }
-  if (refusal) co_await RefuseAndLinger(*connection, *refusal, refusal_status);
-  boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.close();
+  if (refusal) {
+    co_await RefuseAndLinger(connection, stream, *refusal, refusal_status);
+    co_return false;
+  }
+  co_return graceful;
 }
 
-asio::awaitable<void> HttpServer::RefuseAndLinger(Connection& connection, const Error& error,
-                                                  http::status status) {
-  beast::tcp_stream& stream = connection.stream;
+template <typename Stream>
+asio::awaitable<void> HttpServer::RefuseAndLinger(Connection& connection, Stream& stream,
+                                                  const Error& error, http::status status) {
+  beast::tcp_stream& tcp_stream = connection.stream;
   HttpResponse response = ErrorResponse(error);
   response.result(status);
   response.set(http::field::server, "countersign");
   response.keep_alive(false);
   metrics_.CountResponse(response.result_int());
-  stream.expires_after(options_.read_timeout);
+  tcp_stream.expires_after(options_.read_timeout);
   auto [write_ec, written] = co_await http::async_write(stream, response, kAwait);
   if (write_ec) co_return;
   // Closing with unread input makes the kernel send RST, which can destroy the response
-  // before the client reads it. Half-close and drain what the client is still sending.
+  // before the client reads it. Half-close and drain what the client is still sending; under
+  // TLS the drained records are discarded undecrypted.
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.expires_after(std::chrono::seconds(5));
+  tcp_stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  tcp_stream.expires_after(std::chrono::seconds(5));
   std::array<char, 16384> sink;
   size_t drained = 0;
   while (drained < 8 * options_.body_limit) {
-    auto [ec, n] = co_await stream.async_read_some(asio::buffer(sink), kAwait);
+    auto [ec, n] = co_await tcp_stream.async_read_some(asio::buffer(sink), kAwait);
     if (ec) break;
     drained += n;
   }

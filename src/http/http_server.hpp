@@ -1,10 +1,12 @@
 // HttpServer: the listener and its HTTP/1.1 sessions (Boost.Beast, C++20 coroutines).
 //
-// Each connection is one coroutine on its own strand. Limits: request body (413), header
-// block (431), an idle/read timeout, and one request in flight per connection (pipelined
-// requests wait in the read buffer; they are read only after the previous answer is
-// written). Shutdown() stops accepting, closes idle keep-alive connections, and lets busy
-// ones finish their current response with "Connection: close". Thread-safe.
+// Speaks plain HTTP, or HTTPS when HttpServerOptions names a certificate and key; both run
+// the same session. Each connection is one coroutine on its own strand. Limits: request body
+// (413), header block (431), an idle/read timeout (which also bounds the TLS handshake), and
+// one request in flight per connection (pipelined requests wait in the read buffer; they are
+// read only after the previous answer is written). Shutdown() stops accepting, closes idle
+// keep-alive connections, and lets busy ones finish their current response with
+// "Connection: close". Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -12,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <unordered_set>
 
 #include "core/result.hpp"
@@ -19,37 +22,59 @@
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 
+// Only http_server.cpp and tls_context.cpp see OpenSSL.
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
+
 namespace countersign {
 
 struct HttpServerOptions {
   size_t body_limit = 1 << 20;
   size_t header_limit = 16 << 10;
   std::chrono::seconds read_timeout{30};
+  // Both set: serve HTTPS with this PEM certificate chain and unencrypted PEM key, read by
+  // Listen(). Both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {
  public:
   HttpServer(asio::io_context& io, Router& router, Metrics& metrics, HttpServerOptions options);
+  ~HttpServer();
 
-  // Binds and listens; returns the bound endpoint (port 0 picks a free port).
+  // Loads the TLS certificate and key when the options name them (an unreadable file or a
+  // key that does not match is an error naming the file), then binds and listens; returns
+  // the bound endpoint (port 0 picks a free port).
   Result<tcp::endpoint> Listen(const tcp::endpoint& endpoint);
   void Start();
   void Shutdown();
 
   size_t connections() const;
+  // True once Listen() has loaded a certificate: connections speak HTTPS.
+  bool tls() const { return tls_context_ != nullptr; }
 
  private:
   struct Connection;
 
   asio::awaitable<void> AcceptLoop();
   asio::awaitable<void> Serve(std::shared_ptr<Connection> connection);
-  asio::awaitable<void> RefuseAndLinger(Connection& connection, const Error& error,
+  asio::awaitable<void> ServeTls(Connection& connection);
+  // The request loop over `stream` (the connection's TCP stream, or a TLS stream over it).
+  // Returns true when the connection may be closed gracefully (the client or the server
+  // chose to close), false after an error, a timeout or a refusal.
+  template <typename Stream>
+  asio::awaitable<bool> Session(Connection& connection, Stream& stream);
+  template <typename Stream>
+  asio::awaitable<void> RefuseAndLinger(Connection& connection, Stream& stream, const Error& error,
                                         http::status status);
 
   asio::io_context& io_;
   Router& router_;
   Metrics& metrics_;
   HttpServerOptions options_;
+  std::unique_ptr<asio::ssl::context> tls_context_;  // set by Listen(), then read-only
   tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;

@@ -1,5 +1,7 @@
 #include "http/responses.hpp"
 
+#include <cmath>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -59,10 +61,36 @@ HttpResponse ErrorResponse(const Error& error) {
     res.set(http::field::www_authenticate, "Bearer realm=\"countersign\"");
   }
   if (error.code == ErrorCode::kRateLimited || error.code == ErrorCode::kUnavailable) {
-    res.set(http::field::retry_after, "1");
+    res.set(http::field::retry_after,
+            std::to_string(error.retry_after_seconds > 0 ? error.retry_after_seconds : 1));
   }
   return res;
 }
+
+namespace {
+
+// Boost.JSON reads 1e400 as infinity, which it would later write as a token no JSON parser
+// accepts; such numbers are refused at the door.
+bool AllNumbersFinite(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::double_:
+      return std::isfinite(v.get_double());
+    case boost::json::kind::array:
+      for (const auto& item : v.get_array()) {
+        if (!AllNumbersFinite(item)) return false;
+      }
+      return true;
+    case boost::json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (!AllNumbersFinite(kv.value())) return false;
+      }
+      return true;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
 
 Result<boost::json::value> ParseJsonBody(const HttpRequest& request, bool allow_empty) {
   if (request.body().empty()) {
@@ -80,6 +108,9 @@ Result<boost::json::value> ParseJsonBody(const HttpRequest& request, bool allow_
   boost::system::error_code ec;
   boost::json::value value = boost::json::parse(request.body(), ec);
   if (ec) return Error::Malformed("malformed JSON: " + ec.message());
+  if (!AllNumbersFinite(value)) {
+    return Error::Malformed("numbers must be finite (1e400 and the like are out of range)");
+  }
   return value;
 }
 

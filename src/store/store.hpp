@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/grant.hpp"
 #include "core/principal.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
@@ -98,9 +99,14 @@ class Transaction {
   virtual Result<bool> ResolveIfPending(std::string_view id, RequestStatus status, TimePoint at,
                                         const std::vector<std::string>& resolved_by,
                                         std::string_view answer) = 0;
-  // Compare-and-set on a pending request's escalation level and deadline.
+  // Compare-and-set on a pending request's escalation level, deadline and approvers.
   virtual Result<bool> EscalateIfPending(std::string_view id, int escalation_level,
-                                         TimePoint deadline) = 0;
+                                         TimePoint deadline,
+                                         const std::vector<std::string>& approvers) = 0;
+  virtual Status SetReceipt(std::string_view id, std::string_view receipt) = 0;
+  virtual Status InsertGrant(const Grant& grant) = 0;
+  // Sets revoked_at on an unrevoked grant of `tenant`; false when there is none.
+  virtual Result<bool> RevokeGrant(std::string_view tenant, std::string_view id, TimePoint at) = 0;
   // Appends to the hash chain: assigns seq, prev_hash and hash.
   virtual Result<Event> AppendEvent(const EventDraft& draft) = 0;
   virtual Result<std::optional<IdempotencyRecord>> FindIdempotency(std::string_view tenant,
@@ -136,6 +142,13 @@ class Store {
   // Every principal of `tenant` (every tenant when empty), revoked ones included.
   virtual Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) = 0;
   virtual Result<std::map<std::string, int64_t>> CountRequestsByStatus() = 0;
+  // The newest grant of `tenant` for `action` active at `now` that covers `session` (a
+  // tenant-wide grant, or a session grant of that session), or nullopt.
+  virtual Result<std::optional<Grant>> FindActiveGrant(std::string_view tenant,
+                                                       std::string_view action,
+                                                       std::string_view session, TimePoint now) = 0;
+  // Grants of `tenant`, newest first, revoked and expired ones included.
+  virtual Result<std::vector<Grant>> ListGrants(std::string_view tenant) = 0;
   // Cheap round trip to check the store answers (readiness).
   virtual Status Ping() = 0;
   virtual StoreStats Stats() const = 0;

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import tempfile
 import time
@@ -34,10 +35,16 @@ class Response:
 
 
 class Server:
-    """One countersign process. Use as a context manager or call start()/stop()."""
+    """One countersign process. Use as a context manager or call start()/stop().
 
-    def __init__(self, auth=True, data_dir=None, extra_args=(), env=None):
+    tls=(cert_file, key_file) serves HTTPS with that pair; calls then trust cert_file. A test
+    that turns TLS on some other way (config file, environment) sets ca_file instead.
+    """
+
+    def __init__(self, auth=True, data_dir=None, extra_args=(), env=None, tls=None):
         self.auth = auth
+        self.tls = tls
+        self.ca_file = tls[0] if tls else None
         self.owns_dir = data_dir is None
         self.data_dir = data_dir or tempfile.mkdtemp(prefix="countersign-it-")
         self.extra_args = list(extra_args)
@@ -55,6 +62,8 @@ class Server:
         args = [BIN, "serve", "--listen", "127.0.0.1:0",
                 "--store", "sqlite:" + os.path.join(self.data_dir, "countersign.db"),
                 "--port-file", port_file, "--auth", "on" if self.auth else "off"]
+        if self.tls:
+            args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         args += self.extra_args
         env = dict(os.environ)
         env.update(self.env or {})
@@ -106,10 +115,15 @@ class Server:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.ca_file else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     # -- HTTP --------------------------------------------------------------------------------
     def connection(self, timeout=70):
+        if self.ca_file:
+            context = ssl.create_default_context(cafile=self.ca_file)
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                               context=context)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def call(self, method, path, body=None, token="admin", headers=None, raw=None,
@@ -158,9 +172,10 @@ class ServerTestCase(unittest.TestCase):
 
     auth = True
     extra_args = ()
+    tls = None  # (cert_file, key_file) to serve HTTPS
 
     def setUp(self):
-        self.server = Server(auth=self.auth, extra_args=self.extra_args)
+        self.server = Server(auth=self.auth, extra_args=self.extra_args, tls=self.tls)
         self.server.start()
         self.addCleanup(self._cleanup)
 

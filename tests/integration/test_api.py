@@ -208,6 +208,11 @@ class ErrorStatusTest(ServerTestCase):
                 self.assertError(self.server.call("POST", "/v1/requests", body,
                                                   token=self.agent), 400, "malformed")
 
+    def test_out_of_range_numbers_are_400(self):
+        r = self.server.call("POST", "/v1/requests", raw=b'{"action": "a", "title": "t", '
+                             b'"arguments": {"n": 1e400}}', token=self.agent)
+        self.assertError(r, 400, "malformed")
+
     def test_semantically_invalid_is_422(self):
         cases = [{"title": "no action"}, {"action": "rm -rf /", "title": "bad action"},
                  {"action": "a" * 129, "title": "too long action"},

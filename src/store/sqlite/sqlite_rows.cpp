@@ -105,7 +105,31 @@ Result<Request> RequestFromRow(const SqliteStatement& row) {
   if (!resolved_by.ok()) return std::move(resolved_by).error();
   r.resolved_by = std::move(resolved_by).value();
   r.answer = row.ColumnText(25);
+  r.policy_reason = row.ColumnText(26);
+  r.deny_threshold = static_cast<int>(row.ColumnInt64(27));
+  auto tiers_json = ParseStoredValue(row.ColumnText(28), at("escalate_to"));
+  if (!tiers_json.ok()) return std::move(tiers_json).error();
+  auto tiers = TiersFromJson(*tiers_json);
+  if (!tiers.ok()) return Corrupt(at("escalate_to"), "are invalid: " + tiers.error().message);
+  r.escalate_to = std::move(tiers).value();
+  r.tier_timeout = std::chrono::seconds(row.ColumnInt64(29) / 1000);
+  r.receipt = row.ColumnText(30);
   return r;
+}
+
+Result<Grant> GrantFromRow(const SqliteStatement& row) {
+  Grant g;
+  g.id = row.ColumnText(0);
+  g.tenant = row.ColumnText(1);
+  g.action = row.ColumnText(2);
+  g.scope = row.ColumnText(3);
+  g.session = row.ColumnText(4);
+  g.created_by = row.ColumnText(5);
+  g.created_at = FromUnixMillis(row.ColumnInt64(6));
+  g.expires_at = FromUnixMillis(row.ColumnInt64(7));
+  if (!row.ColumnIsNull(8)) g.revoked_at = FromUnixMillis(row.ColumnInt64(8));
+  g.request_id = row.ColumnText(9);
+  return g;
 }
 
 Result<Decision> DecisionFromRow(const SqliteStatement& row) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/grant.hpp"
 #include "core/principal.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
@@ -24,9 +25,13 @@ inline constexpr char kRequestColumns[] =
     "id, tenant, kind, action, title, details, arguments, arguments_sha256, requester, "
     "session, status, choices, approvers, quorum, policy, risk, created_at, deadline_at, "
     "on_timeout, escalation_level, notify, callback_url, idempotency_key, resolved_at, "
-    "resolved_by, answer";
+    "resolved_by, answer, policy_reason, deny_threshold, escalate_to, tier_timeout_ms, "
+    "receipt";
 inline constexpr char kDecisionColumns[] =
     "id, request_id, principal, choice, outcome, comment, answer, arguments, at";
+inline constexpr char kGrantColumns[] =
+    "id, tenant, action, scope, session, created_by, created_at, expires_at, revoked_at, "
+    "request_id";
 inline constexpr char kEventColumns[] =
     "seq, at, tenant, request_id, type, actor, data, prev_hash, hash";
 inline constexpr char kPrincipalColumns[] =
@@ -34,6 +39,7 @@ inline constexpr char kPrincipalColumns[] =
 
 // The request in the current row (without its decisions).
 Result<Request> RequestFromRow(const SqliteStatement& row);
+Result<Grant> GrantFromRow(const SqliteStatement& row);
 Result<Decision> DecisionFromRow(const SqliteStatement& row);
 Result<Event> EventFromRow(const SqliteStatement& row);
 Result<Principal> PrincipalFromRow(const SqliteStatement& row);

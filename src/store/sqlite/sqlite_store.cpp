@@ -565,6 +565,47 @@ Result<std::map<std::string, int64_t>> SqliteStore::CountRequestsByStatus() {
   }
 }
 
+Result<std::optional<Grant>> SqliteStore::FindActiveGrant(std::string_view tenant,
+                                                          std::string_view action,
+                                                          std::string_view session, TimePoint now) {
+  static const std::string kSelect =
+      std::string("SELECT ") + sqlite_rows::kGrantColumns +
+      " FROM grants WHERE tenant = ?1 AND action = ?2 AND expires_at > ?3 AND revoked_at IS NULL "
+      "AND (scope = 'tenant' OR (scope = 'session' AND session = ?4 AND session != '')) "
+      "ORDER BY created_at DESC LIMIT 1";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(kSelect);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, tenant).BindText(2, action).BindInt64(3, ToUnixMillis(now)).BindText(4, session);
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return std::optional<Grant>();
+  auto grant = sqlite_rows::GrantFromRow(s);
+  if (!grant.ok()) return std::move(grant).error();
+  return std::optional<Grant>(std::move(grant).value());
+}
+
+Result<std::vector<Grant>> SqliteStore::ListGrants(std::string_view tenant) {
+  static const std::string kSelect = std::string("SELECT ") + sqlite_rows::kGrantColumns +
+                                     " FROM grants WHERE tenant = ?1 ORDER BY created_at DESC, "
+                                     "id DESC LIMIT 1000";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(kSelect);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, tenant);
+  std::vector<Grant> out;
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return out;
+    auto grant = sqlite_rows::GrantFromRow(s);
+    if (!grant.ok()) return std::move(grant).error();
+    out.push_back(std::move(grant).value());
+  }
+}
+
 Status SqliteStore::Ping() {
   Reader reader = AcquireReader();
   return reader->Run("SELECT 1");

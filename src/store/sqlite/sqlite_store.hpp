@@ -60,6 +60,9 @@ class SqliteStore final : public Store {
   Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) override;
   Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) override;
   Result<std::map<std::string, int64_t>> CountRequestsByStatus() override;
+  Result<std::optional<Grant>> FindActiveGrant(std::string_view tenant, std::string_view action,
+                                               std::string_view session, TimePoint now) override;
+  Result<std::vector<Grant>> ListGrants(std::string_view tenant) override;
   Status Ping() override;
   StoreStats Stats() const override;
   void Stop() override;

@@ -274,7 +274,8 @@ TEST_F(SqliteStoreTest, MigrationsApplyOnAFreshFileAndRecordTheSchemaVersion) {
   EXPECT_EQ(RawQuery(path_,
                      "SELECT group_concat(version || ' ' || name, ', ') FROM "
                      "(SELECT * FROM schema_migrations ORDER BY version)"),
-            "1 001_initial.sql, 2 002_lean_request_indexes.sql");
+            "1 001_initial.sql, 2 002_lean_request_indexes.sql, "
+            "3 003_policies_receipts_grants.sql");
   EXPECT_EQ(RawQuery(path_,
                      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                      "'requests_pending_deadline'"),
@@ -306,7 +307,7 @@ TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopenWithoutReapplyingMigrations) {
   EXPECT_TRUE(audit->ok);
   EXPECT_EQ(audit->events_checked, 1);
   store_.reset();
-  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "2");
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "3");
 }
 
 TEST_F(SqliteStoreTest, ADatabaseWithANewerSchemaVersionIsRefused) {
@@ -449,8 +450,10 @@ TEST_F(SqliteStoreTest, EscalateIfPendingChangesOnlyAPendingRequest) {
   Result<bool> escalated = false;
   Result<bool> not_escalated = true;
   ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
-                escalated = txn.EscalateIfPending("req_001", 1, kT0 + Millis(60000));
-                not_escalated = txn.EscalateIfPending("req_002", 1, kT0 + Millis(60000));
+                escalated =
+                    txn.EscalateIfPending("req_001", 1, kT0 + Millis(60000), {"group:leads"});
+                not_escalated =
+                    txn.EscalateIfPending("req_002", 1, kT0 + Millis(60000), {"group:leads"});
                 return Ok();
               }).ok());
   ASSERT_TRUE(escalated.ok() && not_escalated.ok());
@@ -458,6 +461,7 @@ TEST_F(SqliteStoreTest, EscalateIfPendingChangesOnlyAPendingRequest) {
   EXPECT_FALSE(*not_escalated);
   EXPECT_EQ(Get(pending).escalation_level, 1);
   EXPECT_EQ(Get(pending).deadline_at, kT0 + Millis(60000));
+  EXPECT_EQ(Get(pending).approvers, std::vector<std::string>{"group:leads"});
   EXPECT_EQ(Get(done).escalation_level, 0);
   EXPECT_EQ(Get(done).deadline_at, done.deadline_at);
 }

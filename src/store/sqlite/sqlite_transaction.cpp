@@ -17,7 +17,7 @@ Status SqliteTransaction::InsertRequest(const Request& r) {
   static const std::string kInsert =
       std::string("INSERT INTO requests (") + sqlite_rows::kRequestColumns +
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)";
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -47,7 +47,12 @@ Status SqliteTransaction::InsertRequest(const Request& r) {
       .BindOptionalInt64(24,
                          r.resolved_at ? std::optional(ToUnixMillis(*r.resolved_at)) : std::nullopt)
       .BindText(25, boost::json::serialize(StringsToJson(r.resolved_by)))
-      .BindText(26, r.answer);
+      .BindText(26, r.answer)
+      .BindText(27, r.policy_reason)
+      .BindInt64(28, r.deny_threshold)
+      .BindText(29, boost::json::serialize(TiersToJson(r.escalate_to)))
+      .BindInt64(30, std::chrono::duration_cast<Millis>(r.tier_timeout).count())
+      .BindText(31, r.receipt);
   return s.Run();
 }
 
@@ -100,14 +105,18 @@ Result<bool> SqliteTransaction::ResolveIfPending(std::string_view id, RequestSta
 }
 
 Result<bool> SqliteTransaction::EscalateIfPending(std::string_view id, int escalation_level,
-                                                  TimePoint deadline) {
+                                                  TimePoint deadline,
+                                                  const std::vector<std::string>& approvers) {
   static constexpr char kUpdate[] =
-      "UPDATE requests SET escalation_level = ?1, deadline_at = ?2 "
-      "WHERE id = ?3 AND status = 'pending'";
+      "UPDATE requests SET escalation_level = ?1, deadline_at = ?2, approvers = ?3 "
+      "WHERE id = ?4 AND status = 'pending'";
   auto statement = connection_.Prepare(kUpdate);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
-  s.BindInt64(1, escalation_level).BindInt64(2, ToUnixMillis(deadline)).BindText(3, id);
+  s.BindInt64(1, escalation_level)
+      .BindInt64(2, ToUnixMillis(deadline))
+      .BindText(3, boost::json::serialize(StringsToJson(approvers)))
+      .BindText(4, id);
   auto run = s.Run();
   if (!run.ok()) return std::move(run).error();
   return connection_.Changes() == 1;
@@ -217,6 +226,47 @@ Result<bool> SqliteTransaction::RevokePrincipal(std::string_view tenant, std::st
   auto& s = **statement;
   s.BindInt64(1, ToUnixMillis(at)).BindText(2, id);
   if (!tenant.empty()) s.BindText(3, tenant);
+  auto run = s.Run();
+  if (!run.ok()) return std::move(run).error();
+  return connection_.Changes() == 1;
+}
+
+Status SqliteTransaction::SetReceipt(std::string_view id, std::string_view receipt) {
+  auto statement = connection_.Prepare("UPDATE requests SET receipt = ?1 WHERE id = ?2");
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, receipt).BindText(2, id);
+  return s.Run();
+}
+
+Status SqliteTransaction::InsertGrant(const Grant& g) {
+  static const std::string kInsert = std::string("INSERT INTO grants (") +
+                                     sqlite_rows::kGrantColumns +
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+  auto statement = connection_.Prepare(kInsert);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, g.id)
+      .BindText(2, g.tenant)
+      .BindText(3, g.action)
+      .BindText(4, g.scope)
+      .BindText(5, g.session)
+      .BindText(6, g.created_by)
+      .BindInt64(7, ToUnixMillis(g.created_at))
+      .BindInt64(8, ToUnixMillis(g.expires_at))
+      .BindOptionalInt64(9,
+                         g.revoked_at ? std::optional(ToUnixMillis(*g.revoked_at)) : std::nullopt)
+      .BindText(10, g.request_id);
+  return s.Run();
+}
+
+Result<bool> SqliteTransaction::RevokeGrant(std::string_view tenant, std::string_view id,
+                                            TimePoint at) {
+  auto statement = connection_.Prepare(
+      "UPDATE grants SET revoked_at = ?1 WHERE id = ?2 AND tenant = ?3 AND revoked_at IS NULL");
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindInt64(1, ToUnixMillis(at)).BindText(2, id).BindText(3, tenant);
   auto run = s.Run();
   if (!run.ok()) return std::move(run).error();
   return connection_.Changes() == 1;

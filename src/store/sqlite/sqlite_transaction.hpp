@@ -22,8 +22,11 @@ class SqliteTransaction final : public Transaction {
   Result<bool> ResolveIfPending(std::string_view id, RequestStatus status, TimePoint at,
                                 const std::vector<std::string>& resolved_by,
                                 std::string_view answer) override;
-  Result<bool> EscalateIfPending(std::string_view id, int escalation_level,
-                                 TimePoint deadline) override;
+  Result<bool> EscalateIfPending(std::string_view id, int escalation_level, TimePoint deadline,
+                                 const std::vector<std::string>& approvers) override;
+  Status SetReceipt(std::string_view id, std::string_view receipt) override;
+  Status InsertGrant(const Grant& grant) override;
+  Result<bool> RevokeGrant(std::string_view tenant, std::string_view id, TimePoint at) override;
   Result<Event> AppendEvent(const EventDraft& draft) override;
   Result<std::optional<IdempotencyRecord>> FindIdempotency(std::string_view tenant,
                                                            std::string_view key) override;

@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""Prints bench/run's table: the median of every figure's runs, with the DESIGN.md ratios.
+
+    bench/table.py RESULTS META [NOTES]
+
+RESULTS holds "key<TAB>value" lines, one per figure per run (the same key once per run).
+META holds "key<TAB>text" lines describing the machine and the load. NOTES, if given, holds
+lines printed under the table (errors, short runs, anything a reader must know). Stdlib only.
+"""
+
+import statistics
+import sys
+
+# The targets of DESIGN.md "Performance targets".
+SUBMIT_VS_PEER = 25.0      # durable submit >= 25x the Hermes peer
+READ_VS_NGINX = 0.5        # status read >= 50% of nginx's constant
+WAKE_P99_MS = 1.0          # decision -> waiter woken, p99 < 1 ms at 1,000 waiters
+WAITERS_EXTRA_MIB = 64.0   # 10,000 open waiters cost < 64 MiB more RSS
+STARTUP_SECONDS = 2.0      # start-up with 1,000,000 stored requests < 2 s
+
+
+def load(path):
+    values = {}
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            key, _, value = line.partition("\t")
+            values.setdefault(key, []).append(value)
+    return values
+
+
+class Figures:
+    def __init__(self, results):
+        self.results = results
+
+    def median(self, key):
+        values = self.results.get(key)
+        if not values:
+            return None
+        return statistics.median(float(v) for v in values)
+
+
+def num(value, unit="", digits=0):
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}{unit}"
+
+
+def ms(value):
+    if value is None:
+        return "—"
+    return f"{value:,.2f} ms" if value < 100 else f"{value:,.0f} ms"
+
+
+def verdict(met):
+    return "—" if met is None else ("met" if met else "NOT MET")
+
+
+def main():
+    results = Figures(load(sys.argv[1]))
+    meta = {k: v[-1] for k, v in load(sys.argv[2]).items()}
+    notes = []
+    if len(sys.argv) > 3:
+        with open(sys.argv[3]) as f:
+            notes = [line.rstrip("\n") for line in f if line.strip()]
+
+    rows = []  # (figure, countersign, hermes, nginx, ratio, target, verdict)
+
+    def throughput(name):
+        return (results.median(f"{name}.cs.rps"), results.median(f"{name}.hermes.rps"),
+                results.median(f"{name}.cs.p99_ms"), results.median(f"{name}.hermes.p99_ms"))
+
+    cs, peer, cs_p99, peer_p99 = throughput("submit")
+    if cs is not None or peer is not None:
+        ratio = cs / peer if cs and peer else None
+        rows.append(("durable submit, req/s", num(cs), num(peer), "—",
+                     "—" if ratio is None else f"{ratio:.1f}× Hermes",
+                     f"≥ {SUBMIT_VS_PEER:.0f}× Hermes",
+                     verdict(None if ratio is None else ratio >= SUBMIT_VS_PEER)
+                     + ("" if ratio is None else f" ({ratio / SUBMIT_VS_PEER:.0%} of target)")))
+        rows.append(("durable submit, p99", ms(cs_p99), ms(peer_p99), "—", "", "", ""))
+
+    cs, peer, cs_p99, peer_p99 = throughput("decide")
+    if cs is not None or peer is not None:
+        ratio = cs / peer if cs and peer else None
+        rows.append(("decide, req/s", num(cs), num(peer), "—",
+                     "—" if ratio is None else f"{ratio:.1f}× Hermes", "(no target)", ""))
+        rows.append(("decide, p99", ms(cs_p99), ms(peer_p99), "—", "", "", ""))
+
+    cs, peer, nginx = (results.median("read.cs.rps"), results.median("read.hermes.rps"),
+                       results.median("read.nginx.rps"))
+    if cs is not None or nginx is not None:
+        ratio = cs / nginx if cs and nginx else None
+        rows.append(("status read, req/s", num(cs), num(peer), num(nginx),
+                     "—" if ratio is None else f"{ratio:.2f}× nginx",
+                     f"≥ {READ_VS_NGINX:.2f}× nginx",
+                     verdict(None if ratio is None else ratio >= READ_VS_NGINX)
+                     + ("" if ratio is None else f" ({ratio / READ_VS_NGINX:.0%} of target)")))
+        rows.append(("status read, p99", ms(results.median("read.cs.p99_ms")),
+                     ms(results.median("read.hermes.p99_ms")),
+                     ms(results.median("read.nginx.p99_ms")), "", "", ""))
+
+    p99 = results.median("wake.p99_us")
+    if p99 is not None:
+        count = int(results.median("wake.waiters"))
+        p50, peak = results.median("wake.p50_us"), results.median("wake.max_us")
+        p99_ms = p99 / 1000
+        first = results.median("wake.waiter_first")
+        if first:
+            notes.append(f"wake: in a median run {first:.0f} of {count:,} waiters were answered "
+                         "before the decide response arrived; those count as 0")
+        rows.append((f"wake, {count:,} waiters: p50 / p99 / max",
+                     f"{p50 / 1000:.3f} / {p99_ms:.3f} / {peak / 1000:.3f} ms",
+                     "(polls only)", "—", f"p99 {p99_ms / WAKE_P99_MS:.2f}× limit",
+                     f"p99 < {WAKE_P99_MS:.0f} ms", verdict(p99_ms < WAKE_P99_MS)))
+        sent50, sent99 = results.median("wake.sent_p50_us"), results.median("wake.sent_p99_us")
+        if sent99 is not None:
+            rows.append(("  decide sent → waiter answered: p50 / p99",
+                         f"{sent50 / 1000:.3f} / {sent99 / 1000:.3f} ms", "", "", "", "", ""))
+
+    extra = results.median("waiters.extra_mib")
+    if extra is not None:
+        count = int(results.median("waiters.count"))
+        per = results.median("waiters.bytes_per_waiter")
+        rows.append((f"{count:,} open waiters, extra RSS",
+                     f"{extra:.1f} MiB ({per:,.0f} B/waiter)", "—", "—",
+                     f"{extra / WAITERS_EXTRA_MIB:.2f}× limit", f"< {WAITERS_EXTRA_MIB:.0f} MiB",
+                     verdict(extra < WAITERS_EXTRA_MIB)))
+
+    seconds = results.median("startup.seconds")
+    if seconds is not None:
+        rows_count = int(results.median("startup.rows"))
+        pending = int(results.median("startup.pending"))
+        rows.append((f"start-up, {rows_count:,} rows ({pending:,} pending)", f"{seconds:.2f} s",
+                     "—", "—", f"{seconds / STARTUP_SECONDS:.2f}× limit",
+                     f"< {STARTUP_SECONDS:.0f} s", verdict(seconds < STARTUP_SECONDS)))
+        if "startup_db" in meta:
+            rows.append(("  store file", meta["startup_db"], "—", "—", "", "", ""))
+        rss = results.median("startup.rss_mib")
+        if rss is not None:
+            rows.append(("  RSS once ready", f"{rss:.1f} MiB", "—", "—", "", "", ""))
+
+    idle = results.median("idle.cs.rss_mib")
+    if idle is not None:
+        rows.append(("idle RSS after start", f"{idle:.1f} MiB",
+                     num(results.median("idle.hermes.rss_mib"), " MiB", 1), "—", "", "", ""))
+
+    header = ("figure", "countersign", "Hermes (peer)", "nginx const", "ratio", "target", "verdict")
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+
+    def line(cells):
+        return "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    print(f"countersign bench/run — {meta.get('date', '?')}, {meta.get('server', '?')}")
+    print(f"machine: {meta.get('machine', '?')}")
+    print(f"disk:    {meta.get('disk', '?')}")
+    print(f"load:    {meta.get('load', '?')}")
+    print(f"         every figure is the median of {meta.get('runs', '?')} run(s)")
+    print()
+    print(line(header))
+    print(line(["-" * w for w in widths]))
+    for r in rows:
+        print(line(r))
+    if notes:
+        print()
+        print("notes:")
+        for n in notes:
+            print(f"  - {n}")
+
+
+if __name__ == "__main__":
+    main()

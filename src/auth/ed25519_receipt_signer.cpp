@@ -1,0 +1,278 @@
+#include "auth/ed25519_receipt_signer.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <spdlog/spdlog.h>
+#include <boost/json/serialize.hpp>
+
+#include "auth/base64url.hpp"
+
+namespace countersign {
+namespace {
+
+// A PEM key file is a few hundred bytes; anything much larger is not one.
+constexpr size_t kMaxKeyFileBytes = 64 * 1024;
+
+struct BioFree {
+  void operator()(BIO* bio) const { BIO_free(bio); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+
+std::string Errno(const std::string& what, const std::filesystem::path& path) {
+  return what + " " + path.string() + ": " + std::strerror(errno);
+}
+
+int64_t UnixSeconds(TimePoint t) {
+  return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
+}
+
+// Refuses to prompt for a passphrase: the server starts unattended.
+int NoPassphrase(char*, int, int, void*) { return -1; }
+
+// RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace.
+std::string Thumbprint(const std::string& x) {
+  const std::string canonical = R"({"crv":"Ed25519","kty":"OKP","x":")" + x + R"("})";
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(), digest);
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
+// The file's bytes; Error::Unavailable naming the file when it cannot be read.
+Result<std::string> ReadKeyFile(const std::filesystem::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error::Unavailable(Errno("cannot read receipt key", path));
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
+    spdlog::warn("receipt key {} is readable by other users (mode {:o}); chmod 600 it",
+                 path.string(), st.st_mode & 0777);
+  }
+  std::string text;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const std::string message = Errno("cannot read receipt key", path);
+      ::close(fd);
+      OPENSSL_cleanse(buffer, sizeof buffer);
+      return Error::Unavailable(message);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > kMaxKeyFileBytes) break;
+  }
+  ::close(fd);
+  OPENSSL_cleanse(buffer, sizeof buffer);
+  return text;
+}
+
+// Writes `bytes` to a new file (O_EXCL, mode 0600) and fsyncs it.
+Status WriteNewFile(const std::filesystem::path& path, const std::string& bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Error::Unavailable(Errno("cannot create", path));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string message = Errno("cannot write", path);
+      ::close(fd);
+      return Error::Unavailable(message);
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    const std::string message = Errno("cannot fsync", path);
+    ::close(fd);
+    return Error::Unavailable(message);
+  }
+  if (::close(fd) != 0) return Error::Unavailable(Errno("cannot write", path));
+  return Ok();
+}
+
+// So that the new directory entry survives a crash.
+void SyncDirectory(const std::filesystem::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+// A fresh key in PKCS#8 PEM, or an empty string when OpenSSL fails.
+std::string GeneratePem() {
+  EVP_PKEY* raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+  if (raw == nullptr) return "";
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(raw, &EVP_PKEY_free);
+  // Secure memory: the BIO's buffer is wiped when it is freed.
+  std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_secmem()));
+  if (!bio) return "";
+  if (PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return "";
+  }
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio.get(), &data);
+  if (size <= 0 || data == nullptr) return "";
+  return std::string(data, static_cast<size_t>(size));
+}
+
+// Publishes `staged` as `path` unless `path` exists already. True when published, false when
+// another process got there first (then `staged` is removed and `path` is theirs).
+Result<bool> Publish(const std::filesystem::path& staged, const std::filesystem::path& path) {
+  if (::link(staged.c_str(), path.c_str()) == 0) {
+    ::unlink(staged.c_str());
+    return true;
+  }
+  if (errno == EEXIST) {
+    ::unlink(staged.c_str());
+    return false;
+  }
+  // A file system without hard links: rename, which is atomic too but would replace a key
+  // created in the meantime; only one server uses a data directory, so that cannot happen.
+  if (::rename(staged.c_str(), path.c_str()) == 0) return true;
+  const std::string message = Errno("cannot create receipt key", path);
+  ::unlink(staged.c_str());
+  return Error::Unavailable(message);
+}
+
+}  // namespace
+
+void Ed25519ReceiptSigner::KeyFree::operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+
+Ed25519ReceiptSigner::Ed25519ReceiptSigner(std::unique_ptr<EVP_PKEY, KeyFree> key, std::string x,
+                                           std::string kid)
+    : key_(std::move(key)), x_(std::move(x)), kid_(std::move(kid)) {
+  boost::json::object header;
+  header["alg"] = "EdDSA";
+  header["typ"] = "JWT";
+  header["kid"] = kid_;
+  header_b64_ = Base64UrlEncode(boost::json::serialize(header));
+}
+
+Ed25519ReceiptSigner::~Ed25519ReceiptSigner() = default;
+
+Result<std::unique_ptr<Ed25519ReceiptSigner>> Ed25519ReceiptSigner::FromPem(
+    const std::string& pem) {
+  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return Error::Internal("out of memory reading the receipt key");
+  std::unique_ptr<EVP_PKEY, KeyFree> key(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, &NoPassphrase, nullptr));
+  if (!key) {
+    return Error::Invalid(
+        "not an unencrypted private key in PEM (expected -----BEGIN PRIVATE KEY-----)");
+  }
+  if (!EVP_PKEY_is_a(key.get(), "ED25519")) {
+    const char* type = EVP_PKEY_get0_type_name(key.get());
+    return Error::Invalid(std::string("a key of type ") + (type != nullptr ? type : "unknown") +
+                          ", not an Ed25519 key");
+  }
+  unsigned char public_key[32];
+  size_t length = sizeof public_key;
+  if (EVP_PKEY_get_raw_public_key(key.get(), public_key, &length) != 1 ||
+      length != sizeof public_key) {
+    return Error::Invalid("cannot read the Ed25519 public key");
+  }
+  std::string x = Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(public_key), 32));
+  std::string kid = Thumbprint(x);
+  return std::unique_ptr<Ed25519ReceiptSigner>(
+      new Ed25519ReceiptSigner(std::move(key), std::move(x), std::move(kid)));
+}
+
+Result<std::unique_ptr<Ed25519ReceiptSigner>> Ed25519ReceiptSigner::LoadOrCreate(
+    const std::filesystem::path& data_dir) {
+  const std::filesystem::path path = data_dir / kKeyFileName;
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(path, ec);
+  if (ec)
+    return Error::Unavailable("cannot read receipt key " + path.string() + ": " + ec.message());
+  if (!exists) {
+    std::string pem = GeneratePem();
+    if (pem.empty()) return Error::Internal("OpenSSL could not generate an Ed25519 key");
+    // A fixed staging name: a crash while writing leaves it behind, and the next start
+    // removes it instead of accumulating half-written keys.
+    const std::filesystem::path staged = data_dir / (std::string(kKeyFileName) + ".new");
+    ::unlink(staged.c_str());
+    Status written = WriteNewFile(staged, pem);
+    OPENSSL_cleanse(pem.data(), pem.size());
+    if (!written.ok()) {
+      ::unlink(staged.c_str());
+      return std::move(written).error();
+    }
+    auto published = Publish(staged, path);
+    if (!published.ok()) return std::move(published).error();
+    SyncDirectory(data_dir);
+    if (published.value()) spdlog::info("new receipt signing key written to {}", path.string());
+  }
+  auto text = ReadKeyFile(path);
+  if (!text.ok()) return std::move(text).error();
+  auto signer = FromPem(text.value());
+  OPENSSL_cleanse(text->data(), text->size());
+  if (!signer.ok()) {
+    Error error = std::move(signer).error();
+    error.message = "receipt key " + path.string() + ": " + error.message;
+    return error;
+  }
+  return signer;
+}
+
+std::string Ed25519ReceiptSigner::Sign(const ReceiptClaims& claims) const {
+  boost::json::object payload;
+  payload["request_id"] = claims.request_id;
+  payload["tenant"] = claims.tenant;
+  payload["action"] = claims.action;
+  payload["arguments_sha256"] = claims.arguments_sha256;
+  payload["outcome"] = claims.outcome;
+  boost::json::array approvers;
+  approvers.reserve(claims.approvers.size());
+  for (const auto& name : claims.approvers) approvers.emplace_back(name);
+  payload["approvers"] = std::move(approvers);
+  payload["decided_at"] = UnixSeconds(claims.decided_at);
+  payload["exp"] = UnixSeconds(claims.exp);
+  payload["iat"] = UnixSeconds(claims.decided_at);
+
+  std::string token = header_b64_;
+  token.push_back('.');
+  token += Base64UrlEncode(boost::json::serialize(payload));
+
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  if (!ctx) return "";
+  // Ed25519 hashes internally (PureEdDSA): no digest, and the one-shot EVP_DigestSign.
+  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1) return "";
+  unsigned char signature[64];
+  size_t length = sizeof signature;
+  if (EVP_DigestSign(ctx.get(), signature, &length,
+                     reinterpret_cast<const unsigned char*>(token.data()), token.size()) != 1 ||
+      length != sizeof signature) {
+    return "";
+  }
+  token.push_back('.');
+  token += Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(signature), length));
+  return token;
+}
+
+boost::json::object Ed25519ReceiptSigner::Jwks() const {
+  boost::json::object key;
+  key["kty"] = "OKP";
+  key["crv"] = "Ed25519";
+  key["x"] = x_;
+  key["kid"] = kid_;
+  key["alg"] = "EdDSA";
+  key["use"] = "sig";
+  boost::json::array keys;
+  keys.emplace_back(std::move(key));
+  return boost::json::object{{"keys", std::move(keys)}};
+}
+
+}  // namespace countersign

@@ -1,0 +1,68 @@
+// Ed25519ReceiptSigner: the server's ReceiptSigner, an Ed25519 key (RFC 8037 "EdDSA") kept in
+// the data directory.
+//
+// The key lives in `receipt_key.pem` (PKCS#8 PEM, unencrypted, mode 0600). LoadOrCreate()
+// reads it, or on first start generates one and publishes it atomically: written to a
+// temporary name created O_EXCL with mode 0600, fsynced, then linked into place, so a crash
+// never leaves a partial key under the real name. The key id (`kid`) is the RFC 7638 JWK
+// thumbprint of the public key: base64url(SHA-256('{"crv":"Ed25519","kty":"OKP","x":"…"}')).
+//
+// The receipt's JOSE header is {"alg":"EdDSA","typ":"JWT","kid":…}; its payload is
+// {"request_id","tenant","action","arguments_sha256","outcome","approvers","decided_at","exp",
+// "iat"} with the times as integer Unix seconds (JWT NumericDate, rounded down). `iat` is
+// `decided_at`: a receipt is issued for the decision, so signing the same claims twice gives
+// the same token (Ed25519 signatures are deterministic).
+//
+// Thread-safe: after construction Sign() and Jwks() only read the key.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include <openssl/types.h>
+
+#include "auth/receipt_signer.hpp"
+#include "core/result.hpp"
+
+namespace countersign {
+
+class Ed25519ReceiptSigner final : public ReceiptSigner {
+ public:
+  static constexpr const char* kKeyFileName = "receipt_key.pem";
+
+  // Loads `data_dir`/receipt_key.pem, creating it when it does not exist. Errors name the
+  // file: Error::Unavailable when it cannot be read or written, Error::Invalid when it is
+  // not an unencrypted Ed25519 private key in PEM.
+  static Result<std::unique_ptr<Ed25519ReceiptSigner>> LoadOrCreate(
+      const std::filesystem::path& data_dir);
+
+  // Parses a PEM private key (PKCS#8 or OpenSSL's own PEM for Ed25519). Errors as above.
+  static Result<std::unique_ptr<Ed25519ReceiptSigner>> FromPem(const std::string& pem);
+
+  ~Ed25519ReceiptSigner() override;
+  Ed25519ReceiptSigner(const Ed25519ReceiptSigner&) = delete;
+  Ed25519ReceiptSigner& operator=(const Ed25519ReceiptSigner&) = delete;
+
+  // Empty only when OpenSSL itself fails (out of memory); treat that as an internal error.
+  std::string Sign(const ReceiptClaims& claims) const override;
+  boost::json::object Jwks() const override;
+
+  const std::string& kid() const { return kid_; }
+  // The public key's 32 bytes, base64url: the JWK's `x`.
+  const std::string& x() const { return x_; }
+
+ private:
+  struct KeyFree {
+    void operator()(EVP_PKEY* key) const;
+  };
+
+  Ed25519ReceiptSigner(std::unique_ptr<EVP_PKEY, KeyFree> key, std::string x, std::string kid);
+
+  std::unique_ptr<EVP_PKEY, KeyFree> key_;
+  std::string x_;
+  std::string kid_;
+  std::string header_b64_;  // base64url of the fixed JOSE header
+};
+
+}  // namespace countersign

@@ -1,0 +1,38 @@
+// ReceiptSigner: signs the statement an executor checks before it acts.
+//
+// A receipt is a compact JWS (RFC 7515) with alg EdDSA over Ed25519 (RFC 8037), whose
+// payload is the JSON of ReceiptClaims. Anyone holding the public key from GET /v1/keys can
+// verify it; see docs/receipts.md. Thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "core/clock.hpp"
+
+namespace countersign {
+
+struct ReceiptClaims {
+  std::string request_id;
+  std::string tenant;
+  std::string action;
+  std::string arguments_sha256;  // of the arguments approved (the edited ones, if edited)
+  std::string outcome;           // "approved"
+  std::vector<std::string> approvers;
+  TimePoint decided_at;
+  TimePoint exp;
+};
+
+class ReceiptSigner {
+ public:
+  virtual ~ReceiptSigner() = default;
+
+  // The compact serialisation: base64url(header).base64url(payload).base64url(signature).
+  virtual std::string Sign(const ReceiptClaims& claims) const = 0;
+  // {"keys": [ {"kty":"OKP","crv":"Ed25519","x":…,"kid":…,"alg":"EdDSA","use":"sig"} ]}
+  virtual boost::json::object Jwks() const = 0;
+};
+
+}  // namespace countersign

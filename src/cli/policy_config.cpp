@@ -1,0 +1,525 @@
+#include "cli/policy_config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace countersign {
+namespace {
+
+using Groups = std::map<std::string, std::vector<std::string>>;
+
+constexpr int64_t kMaxDurationSeconds = 30 * 24 * 3600;  // as request deadlines
+constexpr int64_t kMaxRateWindowSeconds = 24 * 3600;
+constexpr int64_t kMaxRateCount = 1'000'000;
+constexpr int kMaxQuorum = 100;
+constexpr std::string_view kGroupPrefix = "group:";
+
+bool StartsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
+
+std::string Where(const std::string& file, const toml::node& node, std::string_view key) {
+  return file + ":" + std::to_string(node.source().begin.line) + ": " + std::string(key);
+}
+
+std::string Indexed(std::string_view key, size_t index) {
+  return std::string(key) + "[" + std::to_string(index) + "]";
+}
+
+std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
+}
+
+// The characters of an action name (see the API), plus the two wildcards.
+bool IsActionGlobChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == ':' ||
+         c == '/' || c == '-' || c == '*' || c == '?';
+}
+
+Status ReadString(const toml::node& node, const std::string& where, std::string& out) {
+  const auto* text = node.as_string();
+  if (text == nullptr || text->get().empty()) {
+    return Error::Invalid(where + " must be a non-empty string");
+  }
+  out = text->get();
+  return Ok();
+}
+
+// A string that must be one of `allowed`.
+Status ReadWord(const toml::node& node, const std::string& where,
+                std::initializer_list<std::string_view> allowed, std::string& out) {
+  CS_RETURN_IF_ERROR(ReadString(node, where, out));
+  if (std::find(allowed.begin(), allowed.end(), out) != allowed.end()) return Ok();
+  std::string list;
+  for (auto word : allowed) {
+    if (!list.empty()) list += " or ";
+    list += "\"" + std::string(word) + "\"";
+  }
+  return Error::Invalid(where + " must be " + list + ", got " + Quoted(out));
+}
+
+// An array of non-empty strings, each listed once.
+Status ReadStrings(const std::string& file, const toml::node& node, std::string_view key,
+                   std::vector<std::string>& out) {
+  const auto* array = node.as_array();
+  if (array == nullptr)
+    return Error::Invalid(Where(file, node, key) + " must be an array of strings");
+  out.clear();
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    const std::string where = Where(file, element, Indexed(key, i));
+    std::string value;
+    CS_RETURN_IF_ERROR(ReadString(element, where, value));
+    if (std::find(out.begin(), out.end(), value) != out.end()) {
+      return Error::Invalid(where + ": " + Quoted(value) + " is listed twice");
+    }
+    out.push_back(std::move(value));
+  }
+  return Ok();
+}
+
+Status ReadInt(const toml::node& node, const std::string& where, int lo, int hi, int& out) {
+  const auto* integer = node.as_integer();
+  if (integer == nullptr) return Error::Invalid(where + " must be an integer");
+  if (integer->get() < lo || integer->get() > hi) {
+    return Error::Invalid(where + " must be " + std::to_string(lo) + "-" + std::to_string(hi));
+  }
+  out = static_cast<int>(integer->get());
+  return Ok();
+}
+
+// A duration string ("15m") or an integer number of seconds, between 1 s and `max_seconds`.
+Status ReadDuration(const toml::node& node, const std::string& where, int64_t max_seconds,
+                    std::chrono::seconds& out) {
+  int64_t seconds = 0;
+  if (const auto* integer = node.as_integer()) {
+    seconds = integer->get();
+  } else if (const auto* text = node.as_string()) {
+    const auto parsed = ParseDuration(text->get());
+    if (!parsed) {
+      return Error::Invalid(where +
+                            " must be a duration like \"30s\", \"15m\", \"2h\" or \"1d\", got " +
+                            Quoted(text->get()));
+    }
+    seconds = parsed->count();
+  } else {
+    return Error::Invalid(where +
+                          " must be a duration like \"15m\" or an integer number of seconds");
+  }
+  if (seconds < 1 || seconds > max_seconds) {
+    return Error::Invalid(where + " must be between 1s and " + DurationText(max_seconds));
+  }
+  out = std::chrono::seconds(seconds);
+  return Ok();
+}
+
+// An approvers entry: a principal, "*", a chat identity, or "group:NAME" of a defined group.
+Status CheckApprover(const std::string& entry, const std::string& where, const Groups& groups) {
+  if (!StartsWith(entry, kGroupPrefix)) return Ok();
+  const std::string group = entry.substr(kGroupPrefix.size());
+  if (group.empty()) return Error::Invalid(where + ": \"group:\" needs a group name");
+  if (groups.count(group) == 0) {
+    return Error::Invalid(where + ": group " + Quoted(group) +
+                          " is not defined in [groups] (a group that only API tokens carry "
+                          "must still be declared, e.g. " +
+                          group + " = [])");
+  }
+  return Ok();
+}
+
+Status ReadApprovers(const std::string& file, const toml::node& node, std::string_view key,
+                     const Groups& groups, std::vector<std::string>& out) {
+  CS_RETURN_IF_ERROR(ReadStrings(file, node, key, out));
+  const auto* array = node.as_array();
+  for (size_t i = 0; i < out.size(); ++i) {
+    CS_RETURN_IF_ERROR(CheckApprover(out[i], Where(file, *array->get(i), Indexed(key, i)), groups));
+  }
+  return Ok();
+}
+
+Status ReadGroups(const toml::table& root, const std::string& file, Groups& out) {
+  const toml::node* node = root.get("groups");
+  if (node == nullptr) return Ok();
+  const auto* table = node->as_table();
+  if (table == nullptr) return Error::Invalid(Where(file, *node, "groups") + " must be a table");
+  for (const auto& [key, value] : *table) {
+    const std::string name(key.str());
+    const std::string path = "groups." + name;
+    if (name.empty() || !std::all_of(name.begin(), name.end(), IsNameChar)) {
+      return Error::Invalid(Where(file, value, path) +
+                            ": a group name is letters, digits, '_', '-' and '.'");
+    }
+    std::vector<std::string> members;
+    CS_RETURN_IF_ERROR(ReadStrings(file, value, path, members));
+    out[name] = std::move(members);
+  }
+  // Nested groups, now that every name is known: one level deep, so no cycles.
+  for (const auto& [key, value] : *table) {
+    const std::string name(key.str());
+    const auto& members = out[name];
+    for (size_t i = 0; i < members.size(); ++i) {
+      const std::string where =
+          Where(file, *value.as_array()->get(i), Indexed("groups." + name, i));
+      if (members[i] == "*") {
+        return Error::Invalid(where + ": '*' can not be a group member; list the principals");
+      }
+      if (!StartsWith(members[i], kGroupPrefix)) continue;
+      const std::string nested = members[i].substr(kGroupPrefix.size());
+      if (nested == name)
+        return Error::Invalid(where + ": group " + Quoted(name) + " includes itself");
+      CS_RETURN_IF_ERROR(CheckApprover(members[i], where, out));
+      for (const auto& inner : out[nested]) {
+        if (inner == std::string(kGroupPrefix) + name) {
+          return Error::Invalid(where + ": groups " + Quoted(name) + " and " + Quoted(nested) +
+                                " include each other (a cycle)");
+        }
+        if (StartsWith(inner, kGroupPrefix)) {
+          return Error::Invalid(where + ": group " + Quoted(nested) +
+                                " itself includes a group; groups nest one level deep");
+        }
+      }
+    }
+  }
+  return Ok();
+}
+
+Status ReadMatch(const std::string& file, const toml::node& node, const std::string& path,
+                 PolicyMatch& out) {
+  const auto* table = node.as_table();
+  if (table == nullptr) {
+    return Error::Invalid(Where(file, node, path) +
+                          " must be a table, e.g. { action = \"deploy_*\" }");
+  }
+  for (const auto& [key_node, value] : *table) {
+    const std::string key(key_node.str());
+    const std::string where = Where(file, value, path + "." + key);
+    if (key == "action") {
+      CS_RETURN_IF_ERROR(ReadString(value, where, out.action));
+      if (!std::all_of(out.action.begin(), out.action.end(), IsActionGlobChar)) {
+        return Error::Invalid(where + ": " + Quoted(out.action) +
+                              " can never match an action name (letters, digits, _ . : / - and "
+                              "the wildcards * and ?)");
+      }
+    } else if (key == "requester") {
+      CS_RETURN_IF_ERROR(ReadString(value, where, out.requester));
+    } else if (key == "tenant") {
+      CS_RETURN_IF_ERROR(ReadString(value, where, out.tenant));
+    } else if (key == "risk") {
+      CS_RETURN_IF_ERROR(ReadWord(value, where, {"normal", "high", "*"}, out.risk));
+      if (out.risk == "*") out.risk.clear();
+    } else {
+      return Error::Invalid(where +
+                            ": unknown key (match takes action, requester, tenant and "
+                            "risk)");
+    }
+  }
+  return Ok();
+}
+
+Status ReadTiers(const std::string& file, const toml::node& node, const std::string& path,
+                 const Groups& groups, std::vector<EscalationTier>& out) {
+  const auto* array = node.as_array();
+  if (array == nullptr) {
+    return Error::Invalid(Where(file, node, path) +
+                          " must be an array of approver entries or of tables { approvers = "
+                          "[...], timeout = \"10m\", notify = [...] }");
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    const std::string tier_path = Indexed(path, i);
+    EscalationTier tier;
+    if (element.is_string()) {
+      std::string entry;
+      CS_RETURN_IF_ERROR(ReadString(element, Where(file, element, tier_path), entry));
+      CS_RETURN_IF_ERROR(CheckApprover(entry, Where(file, element, tier_path), groups));
+      tier.approvers.push_back(std::move(entry));
+      out.push_back(std::move(tier));
+      continue;
+    }
+    const auto* table = element.as_table();
+    if (table == nullptr) {
+      return Error::Invalid(Where(file, element, tier_path) +
+                            " must be an approver entry (a string) or a table");
+    }
+    for (const auto& [key_node, value] : *table) {
+      const std::string key(key_node.str());
+      const std::string key_path = tier_path + "." + key;
+      if (key == "approvers") {
+        CS_RETURN_IF_ERROR(ReadApprovers(file, value, key_path, groups, tier.approvers));
+      } else if (key == "timeout") {
+        CS_RETURN_IF_ERROR(
+            ReadDuration(value, Where(file, value, key_path), kMaxDurationSeconds, tier.timeout));
+      } else if (key == "notify") {
+        CS_RETURN_IF_ERROR(ReadStrings(file, value, key_path, tier.notify));
+      } else {
+        return Error::Invalid(Where(file, value, key_path) +
+                              ": unknown key (a tier takes approvers, timeout and notify)");
+      }
+    }
+    if (tier.approvers.empty()) {
+      return Error::Invalid(Where(file, element, tier_path + ".approvers") +
+                            " is required and must not be empty");
+    }
+    out.push_back(std::move(tier));
+  }
+  return Ok();
+}
+
+// Whether `approvers` can be counted: listed names only, no group and no "*".
+bool OnlyNamedApprovers(const std::vector<std::string>& approvers) {
+  return !approvers.empty() && std::none_of(approvers.begin(), approvers.end(), [](const auto& e) {
+    return e == "*" || StartsWith(e, kGroupPrefix);
+  });
+}
+
+Status ReadPolicy(const std::string& file, const toml::table& table, const std::string& path,
+                  const Groups& groups, Policy& policy) {
+  policy.source = file + ":" + std::to_string(table.source().begin.line);
+  // The line of each key given, for checks that involve more than one key.
+  std::map<std::string, std::string> where_of;
+  bool named = false;
+  for (const auto& [key_node, value] : table) {
+    const std::string key(key_node.str());
+    const std::string key_path = path + "." + key;
+    const std::string where = Where(file, value, key_path);
+    where_of[key] = where;
+    if (key == "name") {
+      CS_RETURN_IF_ERROR(ReadString(value, where, policy.name));
+      named = true;
+    } else if (key == "match") {
+      CS_RETURN_IF_ERROR(ReadMatch(file, value, key_path, policy.match));
+    } else if (key == "risk") {
+      CS_RETURN_IF_ERROR(ReadWord(value, where, {"normal", "high"}, policy.risk));
+    } else if (key == "quorum") {
+      CS_RETURN_IF_ERROR(ReadInt(value, where, 1, kMaxQuorum, policy.quorum));
+    } else if (key == "deny_threshold") {
+      CS_RETURN_IF_ERROR(ReadInt(value, where, 1, kMaxQuorum, policy.deny_threshold));
+    } else if (key == "approvers") {
+      CS_RETURN_IF_ERROR(ReadApprovers(file, value, key_path, groups, policy.approvers));
+    } else if (key == "timeout") {
+      CS_RETURN_IF_ERROR(ReadDuration(value, where, kMaxDurationSeconds, policy.timeout));
+    } else if (key == "on_timeout") {
+      std::string word;
+      CS_RETURN_IF_ERROR(ReadWord(value, where, {"expire", "deny", "escalate"}, word));
+      policy.on_timeout = *ParseOnTimeout(word);
+    } else if (key == "escalate_to") {
+      CS_RETURN_IF_ERROR(ReadTiers(file, value, key_path, groups, policy.escalate_to));
+    } else if (key == "notify") {
+      CS_RETURN_IF_ERROR(ReadStrings(file, value, key_path, policy.notify));
+    } else if (key == "decision") {
+      std::string word;
+      CS_RETURN_IF_ERROR(ReadWord(value, where, {"approve", "deny"}, word));
+      policy.decision = word == "approve" ? AutoDecision::kApprove : AutoDecision::kDeny;
+    } else if (key == "remind_every") {
+      std::chrono::seconds every{0};
+      CS_RETURN_IF_ERROR(ReadDuration(value, where, kMaxDurationSeconds, every));
+      policy.remind_every = every;
+    } else {
+      return Error::Invalid(where + ": unknown key");
+    }
+  }
+
+  auto at = [&](const std::string& key) {
+    const auto found = where_of.find(key);
+    return found != where_of.end() ? found->second : Where(file, table, path + "." + key);
+  };
+  if (!named) {
+    return Error::Invalid(Where(file, table, path + ".name") + " is required");
+  }
+  if (policy.name == "default") {
+    return Error::Invalid(at("name") +
+                          ": \"default\" is the name of the built-in policy; pick another");
+  }
+  if (policy.decision == AutoDecision::kApprove && policy.risk == "high") {
+    return Error::Invalid(at("decision") +
+                          ": a high-risk policy can never be auto-approved (risk = \"high\")");
+  }
+  if (policy.on_timeout == OnTimeout::kEscalate && policy.escalate_to.empty()) {
+    return Error::Invalid(at("on_timeout") +
+                          ": on_timeout = \"escalate\" needs escalate_to (the tiers to "
+                          "escalate to)");
+  }
+  if (OnlyNamedApprovers(policy.approvers)) {
+    const int listed = static_cast<int>(policy.approvers.size());
+    if (policy.quorum > listed) {
+      return Error::Invalid(at("quorum") + " " + std::to_string(policy.quorum) +
+                            " is more than the " + std::to_string(listed) +
+                            " listed approvers; it could never be met");
+    }
+    if (policy.deny_threshold > listed) {
+      return Error::Invalid(at("deny_threshold") + " " + std::to_string(policy.deny_threshold) +
+                            " is more than the " + std::to_string(listed) + " listed approvers");
+    }
+  }
+  return Ok();
+}
+
+Status ReadPolicies(const toml::table& root, const std::string& file, const Groups& groups,
+                    std::chrono::seconds default_timeout, std::vector<Policy>& out) {
+  const toml::node* node = root.get("policy");
+  if (node == nullptr) return Ok();
+  const auto* array = node->as_array();
+  if (array != nullptr && array->empty()) return Ok();
+  if (array == nullptr || !array->is_array_of_tables()) {
+    return Error::Invalid(Where(file, *node, "policy") + " must be a list of [[policy]] tables");
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    const auto& table = *array->get(i)->as_table();
+    const std::string path = Indexed("policy", i);
+    Policy policy;
+    policy.timeout = default_timeout;
+    CS_RETURN_IF_ERROR(ReadPolicy(file, table, path, groups, policy));
+    for (size_t j = 0; j < out.size(); ++j) {
+      if (out[j].name == policy.name) {
+        return Error::Invalid(Where(file, *table.get("name"), path + ".name") + ": " +
+                              Quoted(policy.name) + " is already the name of " +
+                              Indexed("policy", j) + " (" + out[j].source + ")");
+      }
+    }
+    out.push_back(std::move(policy));
+  }
+  return Ok();
+}
+
+Status ReadRisk(const toml::table& root, const std::string& file,
+                std::vector<std::string>& high_risk_actions) {
+  const toml::node* node = root.get("risk");
+  if (node == nullptr) return Ok();
+  const auto* table = node->as_table();
+  if (table == nullptr) return Error::Invalid(Where(file, *node, "risk") + " must be a table");
+  for (const auto& [key_node, value] : *table) {
+    const std::string key(key_node.str());
+    const std::string path = "risk." + key;
+    if (key != "high_risk_actions") {
+      return Error::Invalid(Where(file, value, path) +
+                            ": unknown key ([risk] takes high_risk_actions)");
+    }
+    CS_RETURN_IF_ERROR(ReadStrings(file, value, path, high_risk_actions));
+  }
+  return Ok();
+}
+
+Status ReadLimits(const toml::table& root, const std::string& file, RateLimitConfig& out) {
+  const toml::node* node = root.get("limits");
+  if (node == nullptr) return Ok();
+  const auto* table = node->as_table();
+  if (table == nullptr) return Error::Invalid(Where(file, *node, "limits") + " must be a table");
+  for (const auto& [key_node, value] : *table) {
+    const std::string key(key_node.str());
+    const std::string where = Where(file, value, "limits." + key);
+    int* count = nullptr;
+    std::chrono::seconds* window = nullptr;
+    if (key == "rate_per_principal") {
+      count = &out.per_principal;
+      window = &out.principal_window;
+    } else if (key == "rate_per_action") {
+      count = &out.per_action;
+      window = &out.action_window;
+    } else {
+      return Error::Invalid(where +
+                            ": unknown key ([limits] takes rate_per_principal and "
+                            "rate_per_action)");
+    }
+    const auto* text = value.as_string();
+    const auto rate = text != nullptr ? ParseRate(text->get()) : std::nullopt;
+    if (!rate) {
+      return Error::Invalid(where + " must be \"N/WINDOW\" like \"60/1m\" (N up to " +
+                            std::to_string(kMaxRateCount) + ", WINDOW 1s to " +
+                            DurationText(kMaxRateWindowSeconds) + "), or \"0\" for unlimited");
+    }
+    *count = rate->first;
+    *window = rate->second;
+  }
+  return Ok();
+}
+
+}  // namespace
+
+std::string DurationText(int64_t seconds) {
+  if (seconds > 0 && seconds % 86400 == 0) return std::to_string(seconds / 86400) + "d";
+  if (seconds > 0 && seconds % 3600 == 0) return std::to_string(seconds / 3600) + "h";
+  if (seconds > 0 && seconds % 60 == 0) return std::to_string(seconds / 60) + "m";
+  return std::to_string(seconds) + "s";
+}
+
+std::optional<std::chrono::seconds> ParseDuration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    int64_t number = 0;
+    const size_t digits_start = i;
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0) {
+      number = number * 10 + (text[i] - '0');
+      if (number > 1'000'000'000) return std::nullopt;
+      ++i;
+    }
+    if (i == digits_start || i == text.size()) return std::nullopt;
+    int64_t unit = 0;
+    switch (text[i]) {
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      default:
+        return std::nullopt;
+    }
+    ++i;
+    total += number * unit;
+    if (total > 1'000'000'000'000) return std::nullopt;
+  }
+  return std::chrono::seconds(total);
+}
+
+std::optional<std::pair<int, std::chrono::seconds>> ParseRate(std::string_view text) {
+  if (text == "0") return std::make_pair(0, std::chrono::seconds(0));
+  const auto slash = text.find('/');
+  if (slash == std::string_view::npos || slash == 0) return std::nullopt;
+  int64_t count = 0;
+  for (char c : text.substr(0, slash)) {
+    if (std::isdigit(static_cast<unsigned char>(c)) == 0) return std::nullopt;
+    count = count * 10 + (c - '0');
+    if (count > kMaxRateCount) return std::nullopt;
+  }
+  std::string window(text.substr(slash + 1));
+  if (!window.empty() && std::isdigit(static_cast<unsigned char>(window.front())) == 0) {
+    window.insert(0, "1");
+  }
+  const auto seconds = ParseDuration(window);
+  if (!seconds || seconds->count() < 1 || seconds->count() > kMaxRateWindowSeconds) {
+    return std::nullopt;
+  }
+  if (count == 0) return std::make_pair(0, std::chrono::seconds(0));
+  return std::make_pair(static_cast<int>(count), *seconds);
+}
+
+Result<LoadedConfigFile> ReadPolicyTables(const toml::table& root, const std::string& file,
+                                          std::chrono::seconds default_timeout) {
+  Groups groups;
+  CS_RETURN_IF_ERROR(ReadGroups(root, file, groups));
+  std::vector<Policy> policies;
+  CS_RETURN_IF_ERROR(ReadPolicies(root, file, groups, default_timeout, policies));
+  std::vector<std::string> high_risk_actions = PolicySet::DefaultHighRiskActions();
+  CS_RETURN_IF_ERROR(ReadRisk(root, file, high_risk_actions));
+  LoadedConfigFile loaded;
+  CS_RETURN_IF_ERROR(ReadLimits(root, file, loaded.limits));
+  loaded.policies = std::make_shared<const PolicySet>(std::move(policies), std::move(groups),
+                                                      std::move(high_risk_actions));
+  return loaded;
+}
+
+}  // namespace countersign

@@ -1,0 +1,39 @@
+// Reading the policy side of the config file: [groups], [[policy]], [risk] and [limits].
+//
+// ReadPolicyTables() turns a parsed TOML document into a PolicySet and a RateLimitConfig,
+// checking every value; the first problem found is returned as Error::Invalid with the
+// file, line and key, e.g. "countersign.toml:14: policy[1].quorum must be 1-100". Policies
+// are numbered from 0 in file order. Never throws. Pure functions; thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <toml++/toml.h>
+
+#include "cli/server_config.hpp"
+#include "core/result.hpp"
+
+namespace countersign {
+
+// Reads [groups], [[policy]], [risk] and [limits] of `root`, which was parsed from `file`
+// (used only in messages). Other top-level keys are left to the caller. A policy without
+// `timeout` gets `default_timeout` ([server] default_timeout_seconds).
+Result<LoadedConfigFile> ReadPolicyTables(const toml::table& root, const std::string& file,
+                                          std::chrono::seconds default_timeout);
+
+// "30s", "15m", "2h", "1d" or a sequence of them ("1h30m"); nullopt when malformed.
+std::optional<std::chrono::seconds> ParseDuration(std::string_view text);
+
+// `seconds` in the largest unit that divides it: "15m", "2h", "1d", "90s".
+std::string DurationText(int64_t seconds);
+
+// "60/1m": at most 60 in any minute; the window may omit a count of 1 ("60/m"). "0" or
+// "0/<window>" means unlimited and yields {0, 0s}. nullopt when malformed.
+std::optional<std::pair<int, std::chrono::seconds>> ParseRate(std::string_view text);
+
+}  // namespace countersign

@@ -1,0 +1,348 @@
+// Gateway behaviour that comes from policies, grants, rate limits and receipts.
+#include <future>
+
+#include <gtest/gtest.h>
+
+#include "engine/gateway.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "testing/fake_clock.hpp"
+#include "testing/temp_dir.hpp"
+
+namespace countersign {
+namespace {
+
+using RequestPtr = Gateway::RequestPtr;
+using namespace std::chrono_literals;
+
+constexpr auto kEventually = 30s;
+
+const Actor kAgent{"ci-bot", Role::kAgent, "default", {}};
+const Actor kAlice{"alice", Role::kApprover, "default", {}};
+const Actor kBob{"bob", Role::kApprover, "default", {}};
+const Actor kCarol{"carol", Role::kApprover, "default", {}};
+const Actor kLead{"lena", Role::kApprover, "default", {}};
+
+// Signs nothing; remembers what it was asked to sign.
+class RecordingSigner final : public ReceiptSigner {
+ public:
+  std::string Sign(const ReceiptClaims& claims) const override {
+    std::lock_guard lock(mu_);
+    signed_.push_back(claims);
+    return "receipt-for-" + claims.request_id;
+  }
+  boost::json::object Jwks() const override { return {}; }
+  std::vector<ReceiptClaims> Signed() const {
+    std::lock_guard lock(mu_);
+    return signed_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::vector<ReceiptClaims> signed_;
+};
+
+Policy MakePolicy(std::string name, std::string action) {
+  Policy p;
+  p.name = std::move(name);
+  p.match.action = std::move(action);
+  p.source = "test";
+  return p;
+}
+
+class GatewayPolicyTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open({}); }
+
+  void Open(GatewayOptions options) {
+    gateway_.reset();
+    if (store_) store_->Stop();
+    store_.reset();
+    SqliteStoreOptions store_options;
+    store_options.path = dir_.File("countersign.db");
+    auto opened = SqliteStore::Open(store_options);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
+    gateway_ = std::make_unique<Gateway>(*store_, clock_, options, &signer_);
+    ASSERT_TRUE(gateway_->Start().ok());
+  }
+
+  void UsePolicies(std::vector<Policy> policies) {
+    gateway_->SetPolicies(
+        std::make_shared<const PolicySet>(std::move(policies),
+                                          std::map<std::string, std::vector<std::string>>{
+                                              {"sre", {"alice", "carol"}}, {"leads", {"lena"}}},
+                                          std::vector<std::string>{"wipe_*"}));
+  }
+
+  template <typename T, typename Start>
+  Result<T> Call(Start start) {
+    std::promise<Result<T>> promise;
+    auto future = promise.get_future();
+    start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
+    EXPECT_EQ(future.wait_for(kEventually), std::future_status::ready);
+    return future.get();
+  }
+
+  Result<RequestPtr> Create(NewRequest in, const Actor& actor = kAgent) {
+    if (in.action.empty()) in.action = "deploy_production";
+    if (in.title.empty()) in.title = "Deploy v2.0";
+    auto created = Call<Gateway::Created>(
+        [&](auto done) { gateway_->Create(actor, std::move(in), std::move(done)); });
+    if (!created.ok()) return std::move(created).error();
+    return created->request;
+  }
+
+  Result<RequestPtr> Decide(const Actor& actor, const std::string& id, NewDecision d) {
+    return Call<RequestPtr>(
+        [&](auto done) { gateway_->Decide(actor, id, std::move(d), std::move(done)); });
+  }
+  Result<RequestPtr> Decide(const Actor& actor, const std::string& id, std::string choice) {
+    NewDecision d;
+    d.choice = std::move(choice);
+    return Decide(actor, id, std::move(d));
+  }
+
+  std::future<RequestPtr> WaitFor(const std::string& id) {
+    auto promise = std::make_shared<std::promise<RequestPtr>>();
+    auto future = promise->get_future();
+    gateway_->waiters().Add(id, [promise](RequestPtr r) { promise->set_value(std::move(r)); });
+    return future;
+  }
+
+  std::vector<std::string> EventTypes(const std::string& request_id) {
+    EventFilter filter;
+    filter.request_id = request_id;
+    auto events = store_->ListEvents(filter);
+    EXPECT_TRUE(events.ok());
+    std::vector<std::string> types;
+    for (const auto& e : events.value()) types.push_back(e.type);
+    return types;
+  }
+
+  // Advances the fake clock and waits until the scheduler has acted on `id`'s deadline.
+  RequestPtr AdvancePastDeadline(const std::string& id, std::chrono::seconds by) {
+    const size_t events_before = EventTypes(id).size();
+    clock_.Advance(by);
+    // The scheduler writes asynchronously; a store write queued after it commits after it.
+    for (int i = 0; i < 1000 && EventTypes(id).size() == events_before; ++i) {
+      std::promise<void> flushed;
+      store_->Write([](Transaction&) { return Ok(); }, [&](Status) { flushed.set_value(); });
+      flushed.get_future().wait();
+    }
+    return gateway_->Get(kAlice, id).value();
+  }
+
+  testing::TempDir dir_;
+  testing::FakeClock clock_;
+  RecordingSigner signer_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Gateway> gateway_;
+};
+
+TEST_F(GatewayPolicyTest, PolicySetsQuorumAndApproversAndRejectionsAreAudited) {
+  Policy prod = MakePolicy("prod-deploys", "deploy_*");
+  prod.quorum = 2;
+  prod.approvers = {"group:sre"};
+  UsePolicies({prod});
+  auto r = Create({});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value()->policy, "prod-deploys");
+  EXPECT_EQ(r.value()->quorum, 2);
+  EXPECT_EQ(r.value()->approvers, std::vector<std::string>{"group:sre"});
+  EXPECT_NE(r.value()->policy_reason.find("prod-deploys"), std::string::npos);
+
+  auto outsider = Decide(kBob, r.value()->id, "approve");
+  ASSERT_FALSE(outsider.ok());
+  EXPECT_EQ(outsider.error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(EventTypes(r.value()->id),
+            (std::vector<std::string>{"request.created", "decision.rejected"}));
+
+  ASSERT_EQ(Decide(kAlice, r.value()->id, "approve").value()->status, RequestStatus::kPending);
+  auto approved = Decide(kCarol, r.value()->id, "approve");
+  ASSERT_TRUE(approved.ok());
+  EXPECT_EQ(approved.value()->status, RequestStatus::kApproved);
+  EXPECT_EQ(approved.value()->receipt, "receipt-for-" + r.value()->id);
+  ASSERT_EQ(signer_.Signed().size(), 1u);
+  EXPECT_EQ(signer_.Signed()[0].approvers, (std::vector<std::string>{"alice", "carol"}));
+  EXPECT_EQ(signer_.Signed()[0].arguments_sha256, r.value()->arguments_sha256);
+}
+
+TEST_F(GatewayPolicyTest, ARequestMayNarrowThePolicyButNeverLoosenIt) {
+  Policy prod = MakePolicy("prod-deploys", "deploy_*");
+  prod.quorum = 2;
+  prod.timeout = 900s;
+  prod.approvers = {"group:sre", "lena"};
+  UsePolicies({prod});
+
+  NewRequest looser;
+  looser.quorum = 1;
+  looser.timeout_seconds = 86400;
+  auto r = Create(looser);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r.value()->quorum, 2);
+  EXPECT_EQ(r.value()->deadline_at - r.value()->created_at, 900s);
+
+  NewRequest stricter;
+  stricter.quorum = 3;
+  stricter.timeout_seconds = 60;
+  stricter.approvers = {"alice", "carol", "lena"};
+  auto s = Create(stricter);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s.value()->quorum, 3);
+  EXPECT_EQ(s.value()->deadline_at - s.value()->created_at, 60s);
+  EXPECT_EQ(s.value()->approvers.size(), 3u);
+
+  NewRequest outsider;
+  outsider.approvers = {"bob"};
+  auto bad = Create(outsider);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalid);
+}
+
+TEST_F(GatewayPolicyTest, AutoApprovalIssuesAReceiptButNeverForHighRisk) {
+  Policy reads = MakePolicy("reads", "read_*");
+  reads.decision = AutoDecision::kApprove;
+  UsePolicies({reads});
+  NewRequest in;
+  in.action = "read_logs";
+  auto r = Create(in);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value()->status, RequestStatus::kApproved);
+  EXPECT_EQ(r.value()->resolved_by, std::vector<std::string>{"policy:reads"});
+  EXPECT_FALSE(r.value()->receipt.empty());
+
+  in.action = "read_secrets";
+  in.risk = "high";
+  auto high = Create(in);
+  ASSERT_TRUE(high.ok());
+  EXPECT_EQ(high.value()->status, RequestStatus::kPending);
+  EXPECT_EQ(high.value()->risk, "high");
+}
+
+TEST_F(GatewayPolicyTest, DeadlineEscalatesToTheNextTierThenExpires) {
+  Policy prod = MakePolicy("prod-deploys", "deploy_*");
+  prod.approvers = {"group:sre"};
+  prod.timeout = 60s;
+  prod.on_timeout = OnTimeout::kEscalate;
+  prod.escalate_to = {EscalationTier{{"group:leads"}, 120s, {"slack-leads"}}};
+  UsePolicies({prod});
+  auto r = Create({});
+  ASSERT_TRUE(r.ok());
+  const std::string id = r.value()->id;
+  ASSERT_FALSE(Decide(kLead, id, "approve").ok()) << "not eligible before escalation";
+
+  RequestPtr escalated = AdvancePastDeadline(id, 61s);
+  EXPECT_EQ(escalated->status, RequestStatus::kPending);
+  EXPECT_EQ(escalated->escalation_level, 1);
+  EXPECT_EQ(escalated->deadline_at, clock_.Now() + 120s);
+  EXPECT_EQ(escalated->approvers, (std::vector<std::string>{"group:sre", "group:leads"}));
+
+  RequestPtr expired = AdvancePastDeadline(id, 121s);
+  EXPECT_EQ(expired->status, RequestStatus::kExpired);
+  EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"request.created", "decision.rejected",
+                                                      "request.escalated", "request.expired"}));
+}
+
+TEST_F(GatewayPolicyTest, AnEscalateChoiceMakesTheNextTierEligible) {
+  Policy verify = MakePolicy("verify", "verify_*");
+  verify.approvers = {"alice"};
+  verify.escalate_to = {EscalationTier{{"group:leads"}, 0s, {}}};
+  UsePolicies({verify});
+  NewRequest in;
+  in.action = "verify_login";
+  in.kind = "verification";
+  auto r = Create(in);
+  ASSERT_TRUE(r.ok());
+  auto escalated = Decide(kAlice, r.value()->id, "escalate");
+  ASSERT_TRUE(escalated.ok()) << escalated.error().message;
+  EXPECT_EQ(escalated.value()->escalation_level, 1);
+  auto acknowledged = Decide(kLead, r.value()->id, "acknowledge");
+  ASSERT_TRUE(acknowledged.ok()) << acknowledged.error().message;
+  EXPECT_EQ(acknowledged.value()->status, RequestStatus::kApproved);
+}
+
+TEST_F(GatewayPolicyTest, DenyThresholdCountsDistinctDenials) {
+  Policy p = MakePolicy("two-to-deny", "*");
+  p.deny_threshold = 2;
+  UsePolicies({p});
+  auto r = Create({});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Decide(kAlice, r.value()->id, "deny").value()->status, RequestStatus::kPending);
+  auto denied = Decide(kBob, r.value()->id, "deny");
+  EXPECT_EQ(denied.value()->status, RequestStatus::kDenied);
+  EXPECT_EQ(denied.value()->resolved_by, (std::vector<std::string>{"alice", "bob"}));
+}
+
+TEST_F(GatewayPolicyTest, AGrantApprovesMatchingRequestsUntilItExpires) {
+  NewGrant g;
+  g.action = "deploy_staging";
+  g.scope = "tenant";
+  g.ttl_seconds = 3600;
+  auto grant = Call<Grant>([&](auto done) { gateway_->CreateGrant(kAlice, g, std::move(done)); });
+  ASSERT_TRUE(grant.ok()) << grant.error().message;
+
+  NewRequest in;
+  in.action = "deploy_staging";
+  auto r = Create(in);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value()->status, RequestStatus::kApproved);
+  EXPECT_EQ(r.value()->resolved_by, std::vector<std::string>{"grant:" + grant->id});
+
+  clock_.Advance(3601s);
+  auto later = Create(in);
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later.value()->status, RequestStatus::kPending);
+}
+
+TEST_F(GatewayPolicyTest, HighRiskActionsCanNeverBeGranted) {
+  UsePolicies({});
+  NewGrant g;
+  g.action = "wipe_users";
+  g.scope = "tenant";
+  g.ttl_seconds = 60;
+  auto grant = Call<Grant>([&](auto done) { gateway_->CreateGrant(kAlice, g, std::move(done)); });
+  ASSERT_FALSE(grant.ok());
+  EXPECT_EQ(grant.error().code, ErrorCode::kInvalid);
+}
+
+TEST_F(GatewayPolicyTest, AnApprovalMayGrantTheSessionAndBindsEditedArguments) {
+  NewRequest in;
+  in.action = "deploy_staging";
+  in.session = "agent-run-7";
+  in.arguments = {{"ref", "v2.0"}};
+  auto r = Create(in);
+  ASSERT_TRUE(r.ok());
+  NewDecision d;
+  d.choice = "approve";
+  d.arguments = boost::json::object{{"ref", "v2.0.1"}};
+  d.grant = NewGrant{"", "session", "", 600};
+  auto approved = Decide(kAlice, r.value()->id, d);
+  ASSERT_TRUE(approved.ok()) << approved.error().message;
+  EXPECT_EQ(approved.value()->status, RequestStatus::kApproved);
+  ASSERT_EQ(signer_.Signed().size(), 1u);
+  EXPECT_NE(signer_.Signed()[0].arguments_sha256, r.value()->arguments_sha256);
+
+  auto same_session = Create(in);
+  EXPECT_EQ(same_session.value()->status, RequestStatus::kApproved);
+  in.session = "another-run";
+  auto other_session = Create(in);
+  EXPECT_EQ(other_session.value()->status, RequestStatus::kPending);
+}
+
+TEST_F(GatewayPolicyTest, SubmittingTooFastIsRateLimitedWithARetryAfter) {
+  GatewayOptions options;
+  options.rate_per_principal = 2;
+  options.principal_window = 60s;
+  Open(options);
+  ASSERT_TRUE(Create({}).ok());
+  ASSERT_TRUE(Create({}).ok());
+  auto third = Create({});
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, ErrorCode::kRateLimited);
+  EXPECT_GE(third.error().retry_after_seconds, 1);
+  const Actor other{"other-bot", Role::kAgent, "default", {}};
+  EXPECT_TRUE(Create({}, other).ok()) << "other principals are counted apart";
+}
+
+}  // namespace
+}  // namespace countersign

@@ -1,0 +1,45 @@
+// Policy: one [[policy]] rule from the config file, and the built-in default.
+//
+// A policy decides, for the requests it matches, who may approve (approvers, quorum), how
+// long they have (timeout, then on_timeout and the escalation tiers), who is told (notify),
+// or that no human is asked at all (decision). Plain value type; immutable once loaded.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/request.hpp"
+
+namespace countersign {
+
+enum class AutoDecision { kNone, kApprove, kDeny };
+
+// EscalationTier lives in core/request.hpp: a request keeps the tiers it was created with.
+
+// Globs ('*' any run of characters, '?' one character); an empty risk matches any.
+struct PolicyMatch {
+  std::string action = "*";
+  std::string requester = "*";
+  std::string tenant = "*";
+  std::string risk;
+};
+
+struct Policy {
+  std::string name;
+  PolicyMatch match;
+  std::string risk = "normal";  // "normal" or "high"; high can never be auto-approved
+  int quorum = 1;
+  int deny_threshold = 1;              // distinct denials that resolve the request denied
+  std::vector<std::string> approvers;  // empty: any approver of the tenant
+  std::chrono::seconds timeout{300};
+  OnTimeout on_timeout = OnTimeout::kExpire;
+  std::vector<EscalationTier> escalate_to;
+  std::vector<std::string> notify;
+  AutoDecision decision = AutoDecision::kNone;
+  std::optional<std::chrono::seconds> remind_every;
+  std::string source;  // "file:line" where it was defined, or "built-in"
+};
+
+}  // namespace countersign
