@@ -1,0 +1,185 @@
+"""Policies, approver rules, grants, rate limits and SIGHUP reload, over HTTP."""
+
+import os
+import signal
+import tempfile
+import unittest
+
+from harness import Server
+
+CONFIG = """
+[groups]
+sre = ["alice", "carol"]
+leads = ["lena"]
+
+[[policy]]
+name = "prod-deploys"
+match = { action = "deploy_prod*" }
+quorum = 2
+approvers = ["group:sre"]
+timeout = "15m"
+
+[[policy]]
+name = "reads"
+match = { action = "read_*" }
+decision = "approve"
+
+[[policy]]
+name = "verify"
+match = { action = "verify_*" }
+approvers = ["alice"]
+escalate_to = [{ approvers = ["group:leads"], timeout = "10m" }]
+
+[limits]
+rate_per_principal = "{rate}"
+"""
+
+
+def write_config(path, rate="1000/1m", extra=""):
+    with open(path, "w") as f:
+        f.write(CONFIG.replace("{rate}", rate) + extra)
+
+
+class PolicyTest(unittest.TestCase):
+    rate = "1000/1m"
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="countersign-policy-")
+        self.config = os.path.join(self.dir, "countersign.toml")
+        write_config(self.config, self.rate)
+        self.server = Server(data_dir=self.dir, extra_args=["--config", self.config])
+        self.server.start()
+        self.addCleanup(self.server.cleanup)
+        s = self.server
+        self.agent = s.create_token("ci-bot", "agent")
+        self.alice = s.create_token("alice", "approver")
+        self.bob = s.create_token("bob", "approver")
+        self.carol = s.create_token("carol", "approver")
+        self.lena = s.create_token("lena", "approver")
+
+    def decide(self, rid, token, choice="approve", **extra):
+        return self.server.call("POST", f"/v1/requests/{rid}/decisions",
+                                dict(choice=choice, **extra), token=token)
+
+
+class ApproverRulesTest(PolicyTest):
+    def test_policy_quorum_and_approvers_apply_and_rejections_are_audited(self):
+        req = self.server.create_request(token=self.agent, action="deploy_prod_api", quorum=1)
+        self.assertEqual(req["policy"], "prod-deploys")
+        self.assertIn("prod-deploys", req["policy_reason"])
+        self.assertEqual(req["quorum"], 2, "a request may not loosen its policy")
+        self.assertEqual(req["approvers"], ["group:sre"])
+
+        outsider = self.decide(req["id"], self.bob)
+        self.assertEqual(outsider.status, 403, outsider)
+        audit = self.server.call("GET", f"/v1/audit?request={req['id']}").json["events"]
+        rejected = [e for e in audit if e["type"] == "decision.rejected"]
+        self.assertEqual(len(rejected), 1)
+        self.assertEqual(rejected[0]["actor"], "bob")
+
+        self.assertEqual(self.decide(req["id"], self.alice).json["status"], "pending")
+        self.assertEqual(self.decide(req["id"], self.alice).status, 409)
+        done = self.decide(req["id"], self.carol)
+        self.assertEqual(done.json["status"], "approved")
+        self.assertTrue(done.json["receipt"])
+
+    def test_auto_approval_policy_resolves_at_once_unless_high_risk(self):
+        req = self.server.create_request(token=self.agent, action="read_logs")
+        self.assertEqual(req["status"], "approved")
+        self.assertEqual(req["resolved_by"], ["policy:reads"])
+        high = self.server.create_request(token=self.agent, action="read_logs", risk="high")
+        self.assertEqual(high["status"], "pending")
+
+    def test_an_escalate_choice_makes_the_next_tier_eligible(self):
+        req = self.server.create_request(token=self.agent, action="verify_login",
+                                         kind="verification")
+        self.assertEqual(self.decide(req["id"], self.lena, "acknowledge").status, 403)
+        escalated = self.decide(req["id"], self.alice, "escalate")
+        self.assertEqual(escalated.json["escalation_level"], 1)
+        self.assertIn("group:leads", escalated.json["approvers"])
+        self.assertGreater(escalated.json["deadline_at"], req["deadline_at"])
+        done = self.decide(req["id"], self.lena, "acknowledge")
+        self.assertEqual(done.json["status"], "approved", done)
+
+
+class GrantTest(PolicyTest):
+    def test_a_grant_approves_matching_requests_until_revoked(self):
+        g = self.server.call("POST", "/v1/grants", {"action": "restart_worker",
+                                                    "scope": "tenant", "ttl_seconds": 600},
+                             token=self.alice)
+        self.assertEqual(g.status, 201, g)
+        req = self.server.create_request(token=self.agent, action="restart_worker")
+        self.assertEqual(req["status"], "approved")
+        self.assertEqual(req["resolved_by"], [f"grant:{g.json['id']}"])
+        listed = self.server.call("GET", "/v1/grants", token=self.alice).json["grants"]
+        self.assertEqual([x["id"] for x in listed], [g.json["id"]])
+        self.assertEqual(self.server.call("DELETE", f"/v1/grants/{g.json['id']}",
+                                          token=self.alice).status, 200)
+        again = self.server.create_request(token=self.agent, action="restart_worker")
+        self.assertEqual(again["status"], "pending")
+
+    def test_grants_are_refused_for_high_risk_and_need_an_expiry(self):
+        r = self.server.call("POST", "/v1/grants", {"action": "wipe_users", "scope": "tenant",
+                                                    "ttl_seconds": 60}, token=self.alice)
+        self.assertEqual(r.status, 422, r)
+        r = self.server.call("POST", "/v1/grants", {"action": "restart_worker",
+                                                    "scope": "tenant"}, token=self.alice)
+        self.assertEqual(r.status, 422, r)
+        r = self.server.call("POST", "/v1/grants", {"action": "restart_worker",
+                                                    "scope": "tenant", "ttl_seconds": 60},
+                             token=self.agent)
+        self.assertEqual(r.status, 403, r)
+
+    def test_an_approval_can_grant_the_session(self):
+        req = self.server.create_request(token=self.agent, action="restart_worker",
+                                         session="run-7")
+        d = self.decide(req["id"], self.alice,
+                        grant={"scope": "session", "ttl_seconds": 600})
+        self.assertEqual(d.json["status"], "approved", d)
+        same = self.server.create_request(token=self.agent, action="restart_worker",
+                                          session="run-7")
+        self.assertEqual(same["status"], "approved")
+        other = self.server.create_request(token=self.agent, action="restart_worker",
+                                           session="run-8")
+        self.assertEqual(other["status"], "pending")
+
+
+class RateLimitTest(PolicyTest):
+    rate = "3/1m"
+
+    def test_submitting_over_the_limit_is_429_with_retry_after(self):
+        for _ in range(3):
+            self.server.create_request(token=self.agent, action="restart_worker")
+        r = self.server.call("POST", "/v1/requests", {"action": "restart_worker",
+                                                      "title": "one too many"},
+                             token=self.agent)
+        self.assertEqual(r.status, 429, r)
+        self.assertEqual(r.json["error"]["code"], "rate_limited")
+        self.assertGreaterEqual(int(r.headers["Retry-After"]), 1)
+
+
+class ReloadTest(PolicyTest):
+    def reload_and_wait_for(self, text):
+        count = self.server.read_log().count(text)
+        self.server.proc.send_signal(signal.SIGHUP)
+        while self.server.read_log().count(text) <= count:
+            self.assertIsNone(self.server.proc.poll(), "the server died on SIGHUP")
+
+    def test_sighup_with_a_broken_file_keeps_the_old_policies(self):
+        with open(self.config, "a") as f:
+            f.write('\n[[policy]]\nname = "broken"\nquorum = "two"\n')
+        self.reload_and_wait_for("keeping the current policies")
+        self.assertIn("quorum", self.server.read_log().split("keeping the current policies")[-1])
+        req = self.server.create_request(token=self.agent, action="deploy_prod_api")
+        self.assertEqual(req["policy"], "prod-deploys")
+
+        write_config(self.config, extra='\n[[policy]]\nname = "everything-else"\n'
+                                         'match = { action = "*" }\nquorum = 3\n')
+        self.reload_and_wait_for("SIGHUP: reloaded")
+        req = self.server.create_request(token=self.agent, action="restart_worker")
+        self.assertEqual(req["policy"], "everything-else")
+        self.assertEqual(req["quorum"], 3)
+
+
+if __name__ == "__main__":
+    unittest.main()
