@@ -84,6 +84,7 @@ struct Request {
   int deny_threshold = 1;
   std::vector<EscalationTier> escalate_to;  // tiers not yet reached are escalate_to[level..]
   std::chrono::seconds tier_timeout{300};   // the policy timeout, for tiers that set none
+  std::chrono::seconds remind_every{0};     // 0: no reminders
   TimePoint created_at;
   TimePoint deadline_at;
   OnTimeout on_timeout = OnTimeout::kExpire;

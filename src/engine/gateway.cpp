@@ -117,28 +117,39 @@ Gateway::Gateway(Store& store, Clock& clock, GatewayOptions options, const Recei
       principal_limiter_(options.rate_per_principal, options.principal_window),
       action_limiter_(options.rate_per_action, options.action_window),
       policies_(std::make_shared<const PolicySet>()),
-      scheduler_(clock, [this](const std::string& tenant, const std::string& id) {
-        Expire(tenant, id, [this, tenant, id](Result<RequestPtr> r) {
-          if (r.ok()) return;
-          // The store refused the write (full queue, disk trouble): try again shortly rather
-          // than leave the request pending past its deadline.
-          spdlog::warn("expiring {} failed ({}); retrying in 1s", id, r.error().message);
-          scheduler_.Schedule(tenant, id, clock_.Now() + std::chrono::seconds(1));
-        });
-      }) {}
+      scheduler_(clock,
+                 [this](const std::string& tenant, const std::string& id) {
+                   Expire(tenant, id, [this, tenant, id](Result<RequestPtr> r) {
+                     if (r.ok()) return;
+                     // The store refused the write (full queue, disk trouble): try again shortly
+                     // rather than leave the request pending past its deadline.
+                     spdlog::warn("expiring {} failed ({}); retrying in 1s", id, r.error().message);
+                     scheduler_.Schedule(tenant, id, clock_.Now() + std::chrono::seconds(1));
+                   });
+                 }),
+      reminders_(clock,
+                 [this](const std::string& tenant, const std::string& id) { Remind(tenant, id); }) {
+}
 
 Gateway::~Gateway() { Stop(); }
 
 Status Gateway::Start() {
   auto pending = store_.ListPendingDeadlines();
   if (!pending.ok()) return std::move(pending).error();
-  for (auto& p : pending.value()) scheduler_.Schedule(p.tenant, p.id, p.deadline);
+  const TimePoint now = clock_.Now();
+  for (auto& p : pending.value()) {
+    // After a restart the next reminder is one interval away: no burst of missed ones.
+    if (p.remind_every.count() > 0) reminders_.Schedule(p.tenant, p.id, now + p.remind_every);
+    scheduler_.Schedule(std::move(p.tenant), std::move(p.id), p.deadline);
+  }
   spdlog::info("deadline scheduler holds {} pending requests", pending->size());
   scheduler_.Start();
+  reminders_.Start();
   return Ok();
 }
 
 void Gateway::Stop() {
+  reminders_.Stop();
   scheduler_.Stop();
   waiters_.CloseAll();
 }
@@ -288,6 +299,7 @@ Result<Gateway::Built> Gateway::BuildRequest(const Actor& actor, NewRequest& in,
   r.tier_timeout = policy_timeout;
   r.created_at = clock_.Now();
   r.deadline_at = r.created_at + std::chrono::seconds(timeout);
+  r.remind_every = policy.remind_every.value_or(std::chrono::seconds(0));
   r.notify = policy.notify;
   for (auto& n : in.notify) {
     if (std::find(r.notify.begin(), r.notify.end(), n) == r.notify.end()) {
@@ -463,8 +475,12 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
       done(std::move(s).error());
       return;
     }
-    if (!out->replayed && out->request->pending()) {
-      scheduler_.Schedule(out->request->tenant, out->request->id, out->request->deadline_at);
+    const Request& r = *out->request;
+    if (!out->replayed && r.pending()) {
+      scheduler_.Schedule(r.tenant, r.id, r.deadline_at);
+      if (r.remind_every.count() > 0) {
+        reminders_.Schedule(r.tenant, r.id, r.created_at + r.remind_every);
+      }
     }
     done(std::move(*out));
   });
@@ -679,6 +695,38 @@ void Gateway::Cancel(const Actor& actor, std::string id, std::string reason,
     return Reload(txn, r.tenant, r.id);
   };
   CommitTransition(std::move(fn), std::move(done));
+}
+
+void Gateway::Remind(std::string tenant, std::string id) {
+  const TimePoint now = clock_.Now();
+  auto next = std::make_shared<std::optional<TimePoint>>();
+  store_.Write(
+      [tenant, id, now, next](Transaction& txn) -> Status {
+        auto found = txn.FindRequest(tenant, id);
+        if (!found.ok()) return std::move(found).error();
+        if (!found.value() || !found.value()->pending()) return Ok();
+        const Request& r = *found.value();
+        if (r.remind_every.count() <= 0) return Ok();
+        auto event = txn.AppendEvent({now,
+                                      r.tenant,
+                                      r.id,
+                                      "request.reminded",
+                                      "system",
+                                      {{"notify", StringsToJson(r.notify)},
+                                       {"approvers", StringsToJson(r.approvers)},
+                                       {"deadline_at", FormatTime(r.deadline_at)}}});
+        if (!event.ok()) return std::move(event).error();
+        *next = now + r.remind_every;
+        return Ok();
+      },
+      [this, tenant, id, next](Status s) {
+        if (!s.ok()) {
+          spdlog::warn("reminder for {} failed ({}); retrying in 1s", id, s.error().message);
+          reminders_.Schedule(tenant, id, clock_.Now() + std::chrono::seconds(1));
+          return;
+        }
+        if (*next) reminders_.Schedule(tenant, id, **next);
+      });
 }
 
 void Gateway::Expire(std::string tenant, std::string id, Callback<RequestPtr> done) {

@@ -65,6 +65,9 @@ class Gateway {
   void Create(const Actor& actor, NewRequest input, Callback<Created> done);
   void Decide(const Actor& actor, std::string id, NewDecision input, Callback<RequestPtr> done);
   void Cancel(const Actor& actor, std::string id, std::string reason, Callback<RequestPtr> done);
+  // Records a reminder (request.reminded, naming the channels to nudge) for a request still
+  // pending, and schedules the next one. Called by the reminder scheduler.
+  void Remind(std::string tenant, std::string id);
   // Applies the request's on_timeout if it is still pending and its deadline has passed.
   // Called by the scheduler; the result is nullptr when there was nothing to do.
   void Expire(std::string tenant, std::string id, Callback<RequestPtr> done);
@@ -117,6 +120,7 @@ class Gateway {
   std::shared_ptr<const PolicySet> policies_;  // guarded by policies_mu_
   WaiterHub waiters_;
   DeadlineScheduler scheduler_;
+  DeadlineScheduler reminders_;
 };
 
 }  // namespace countersign

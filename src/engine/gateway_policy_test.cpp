@@ -1,4 +1,5 @@
 // Gateway behaviour that comes from policies, grants, rate limits and receipts.
+#include <algorithm>
 #include <future>
 
 #include <gtest/gtest.h>
@@ -259,6 +260,35 @@ TEST_F(GatewayPolicyTest, AnEscalateChoiceMakesTheNextTierEligible) {
   auto acknowledged = Decide(kLead, r.value()->id, "acknowledge");
   ASSERT_TRUE(acknowledged.ok()) << acknowledged.error().message;
   EXPECT_EQ(acknowledged.value()->status, RequestStatus::kApproved);
+}
+
+TEST_F(GatewayPolicyTest, PendingRequestsAreRemindedUntilTheyResolve) {
+  Policy p = MakePolicy("nudge", "*");
+  p.remind_every = 60s;
+  p.notify = {"slack-ops"};
+  UsePolicies({p});
+  NewRequest in;
+  in.action = "restart_worker";
+  auto resolved = Create(in);
+  auto control = Create(in);  // stays pending: proves the scheduler ran
+  ASSERT_TRUE(resolved.ok() && control.ok());
+  const std::string id = resolved.value()->id;
+  AdvancePastDeadline(id, 61s);  // waits for the scheduler's next event: a reminder
+  AdvancePastDeadline(id, 60s);
+  EXPECT_EQ(EventTypes(id),
+            (std::vector<std::string>{"request.created", "request.reminded", "request.reminded"}));
+  ASSERT_TRUE(Decide(kAlice, id, "approve").ok());
+  // Both were due at the same moment; once the control's third reminder is in, the resolved
+  // one's turn has come too, and a write queued now commits after it.
+  AdvancePastDeadline(control.value()->id, 60s);
+  std::promise<void> flushed;
+  store_->Write([](Transaction&) { return Ok(); }, [&](Status) { flushed.set_value(); });
+  flushed.get_future().wait();
+  const auto types = EventTypes(id);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "request.reminded"), 2)
+      << "no reminders once resolved";
+  const auto control_types = EventTypes(control.value()->id);
+  EXPECT_EQ(std::count(control_types.begin(), control_types.end(), "request.reminded"), 3);
 }
 
 TEST_F(GatewayPolicyTest, DenyThresholdCountsDistinctDenials) {

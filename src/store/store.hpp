@@ -72,6 +72,7 @@ struct PendingDeadline {
   std::string tenant;
   std::string id;
   TimePoint deadline;
+  std::chrono::seconds remind_every{0};
 };
 
 struct StoreStats {

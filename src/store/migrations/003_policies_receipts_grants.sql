@@ -7,6 +7,7 @@ ALTER TABLE requests ADD COLUMN deny_threshold INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE requests ADD COLUMN escalate_to TEXT NOT NULL DEFAULT '[]';  -- JSON array of tiers
 ALTER TABLE requests ADD COLUMN tier_timeout_ms INTEGER NOT NULL DEFAULT 300000;
 ALTER TABLE requests ADD COLUMN receipt TEXT NOT NULL DEFAULT '';  -- compact JWS once approved
+ALTER TABLE requests ADD COLUMN remind_every_ms INTEGER NOT NULL DEFAULT 0;  -- 0: no reminders
 
 -- A standing "don't ask again" for one action, in one session or a whole tenant.
 CREATE TABLE grants (

@@ -114,6 +114,7 @@ Result<Request> RequestFromRow(const SqliteStatement& row) {
   r.escalate_to = std::move(tiers).value();
   r.tier_timeout = std::chrono::seconds(row.ColumnInt64(29) / 1000);
   r.receipt = row.ColumnText(30);
+  r.remind_every = std::chrono::seconds(row.ColumnInt64(31) / 1000);
   return r;
 }
 

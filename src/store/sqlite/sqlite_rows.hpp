@@ -26,7 +26,7 @@ inline constexpr char kRequestColumns[] =
     "session, status, choices, approvers, quorum, policy, risk, created_at, deadline_at, "
     "on_timeout, escalation_level, notify, callback_url, idempotency_key, resolved_at, "
     "resolved_by, answer, policy_reason, deny_threshold, escalate_to, tier_timeout_ms, "
-    "receipt";
+    "receipt, remind_every_ms";
 inline constexpr char kDecisionColumns[] =
     "id, request_id, principal, choice, outcome, comment, answer, arguments, at";
 inline constexpr char kGrantColumns[] =

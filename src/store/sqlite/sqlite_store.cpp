@@ -499,7 +499,7 @@ Result<AuditReport> SqliteStore::VerifyAudit() {
 Result<std::vector<PendingDeadline>> SqliteStore::ListPendingDeadlines() {
   Reader reader = AcquireReader();
   auto statement = reader->Prepare(
-      "SELECT tenant, id, deadline_at FROM requests WHERE status = 'pending' "
+      "SELECT tenant, id, deadline_at, remind_every_ms FROM requests WHERE status = 'pending' "
       "ORDER BY deadline_at, id");
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -509,7 +509,8 @@ Result<std::vector<PendingDeadline>> SqliteStore::ListPendingDeadlines() {
     if (!row.ok()) return std::move(row).error();
     if (!*row) return deadlines;
     deadlines.push_back({std::string(s.ColumnText(0)), std::string(s.ColumnText(1)),
-                         FromUnixMillis(s.ColumnInt64(2))});
+                         FromUnixMillis(s.ColumnInt64(2)),
+                         std::chrono::seconds(s.ColumnInt64(3) / 1000)});
   }
 }
 

@@ -17,7 +17,7 @@ Status SqliteTransaction::InsertRequest(const Request& r) {
   static const std::string kInsert =
       std::string("INSERT INTO requests (") + sqlite_rows::kRequestColumns +
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31)";
+      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)";
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -52,7 +52,8 @@ Status SqliteTransaction::InsertRequest(const Request& r) {
       .BindInt64(28, r.deny_threshold)
       .BindText(29, boost::json::serialize(TiersToJson(r.escalate_to)))
       .BindInt64(30, std::chrono::duration_cast<Millis>(r.tier_timeout).count())
-      .BindText(31, r.receipt);
+      .BindText(31, r.receipt)
+      .BindInt64(32, std::chrono::duration_cast<Millis>(r.remind_every).count());
   return s.Run();
 }
 
