@@ -10,6 +10,7 @@
 #include "cli/cancel_command.hpp"
 #include "cli/decide_command.hpp"
 #include "cli/get_command.hpp"
+#include "cli/grant_command.hpp"
 #include "cli/list_command.hpp"
 #include "cli/policy_command.hpp"
 #include "cli/receipt_command.hpp"
@@ -42,6 +43,7 @@ class ClientCommands {
   CancelCommand cancel_;
   AuditCommand audit_;
   TokenCommand token_;
+  GrantCommand grant_;
   PolicyCommand policy_;
   ReceiptCommand receipt_;
 };

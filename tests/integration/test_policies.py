@@ -144,6 +144,35 @@ class GrantTest(PolicyTest):
         self.assertEqual(other["status"], "pending")
 
 
+class GrantCliTest(PolicyTest):
+    def cli(self, *args, token):
+        import subprocess
+        from harness import BIN
+        env = dict(os.environ, COUNTERSIGN_URL=self.server.url, COUNTERSIGN_TOKEN=token)
+        return subprocess.run([BIN, *args], capture_output=True, text=True, env=env, timeout=60)
+
+    def test_grant_create_list_revoke_from_the_cli(self):
+        made = self.cli("grant", "create", "--action", "restart_worker", "--ttl", "600",
+                        "--json", token=self.alice)
+        self.assertEqual(made.returncode, 0, made.stderr)
+        grant_id = __import__("json").loads(made.stdout)["id"]
+        self.assertEqual(self.server.create_request(token=self.agent,
+                                                    action="restart_worker")["status"],
+                         "approved")
+        listed = self.cli("grant", "list", token=self.alice)
+        self.assertIn(grant_id, listed.stdout)
+        self.assertEqual(self.cli("grant", "revoke", grant_id, token=self.alice).returncode, 0)
+        self.assertEqual(self.server.create_request(token=self.agent,
+                                                    action="restart_worker")["status"],
+                         "pending")
+        refused = self.cli("grant", "create", "--action", "wipe_users", "--ttl", "60",
+                           token=self.alice)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("high-risk", refused.stderr)
+        missing_ttl = self.cli("grant", "create", "--action", "x", token=self.alice)
+        self.assertNotEqual(missing_ttl.returncode, 0)
+
+
 class RateLimitTest(PolicyTest):
     rate = "3/1m"
 
