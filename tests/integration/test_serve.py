@@ -62,13 +62,21 @@ class StartupTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             config = os.path.join(d, "countersign.toml")
             with open(config, "w") as f:
-                f.write(f'[server]\nstore = "sqlite:{d}/from-file.db"\nauth = "off"\n')
+                f.write(f'[server]\nstore = "sqlite:{d}/from-file.db"\nauth = "off"\n'
+                        'default_timeout_seconds = 42\n')
             server = Server(auth=False, data_dir=d, extra_args=["--config", config])
             # The harness passes --store, which must win over the file.
             server.start()
             try:
                 self.assertTrue(os.path.exists(os.path.join(d, "countersign.db")))
                 self.assertFalse(os.path.exists(os.path.join(d, "from-file.db")))
+                # No flag sets the default timeout: the file's value applies.
+                req = server.create_request(token=None, requester="bot")
+                created = req["created_at"]
+                deadline = req["deadline_at"]
+                from datetime import datetime
+                parse = lambda t: datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ")
+                self.assertEqual((parse(deadline) - parse(created)).total_seconds(), 42)
             finally:
                 server.stop()
 
