@@ -310,10 +310,9 @@ Result<Gateway::Built> Gateway::BuildRequest(const Actor& actor, NewRequest& in,
   r.idempotency_key = std::move(in.idempotency_key);
 
   Built built{std::move(r), AutoDecision::kNone, ""};
-  // A high-risk request is never decided without a human, whatever the policy says.
-  if (policy.decision == AutoDecision::kDeny ||
-      (policy.decision == AutoDecision::kApprove && !verdict.high_risk)) {
-    built.decision = policy.decision;
+  // The verdict has already applied the high-risk rule: never auto-approved.
+  if (verdict.decision != AutoDecision::kNone) {
+    built.decision = verdict.decision;
     built.decided_by = "policy:" + policy.name;
   }
   return built;
