@@ -7,6 +7,7 @@
 
 #include "cli/client_commands.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/link_command.hpp"
 #include "cli/serve.hpp"
 
 namespace countersign {
@@ -66,6 +67,23 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options) {
                    "unencrypted PEM private key of --tls-cert (needs --tls-cert)")
       ->type_name("FILE")
       ->envname("COUNTERSIGN_TLS_KEY");
+  serve
+      ->add_option("--stream-queue", options.stream_queue,
+                   "events a live stream (/v1/events, /v1/ws) may fall behind before it is "
+                   "closed (default 1000)")
+      ->type_name("N")
+      ->envname("COUNTERSIGN_STREAM_QUEUE");
+  serve
+      ->add_option("--stream-heartbeat", options.stream_heartbeat,
+                   "seconds between keep-alives on an idle live stream (default 15)")
+      ->type_name("SECONDS")
+      ->envname("COUNTERSIGN_STREAM_HEARTBEAT");
+  serve
+      ->add_option("--public-url", options.public_url,
+                   "where people reach this server, used in one-click links (default: "
+                   "http(s)://the bound listen address)")
+      ->type_name("URL")
+      ->envname("COUNTERSIGN_PUBLIC_URL");
   return serve;
 }
 
@@ -90,6 +108,9 @@ int RunCli(int argc, char** argv) {
   CLI::App* serve = AddServeCommand(app, serve_options);
   ClientCommands client;
   client.Register(app);
+  int link_exit_code = kExitOk;
+  LinkCommand link;
+  link.Register(app, link_exit_code);
 
   try {
     app.parse(argc, argv);
@@ -105,7 +126,8 @@ int RunCli(int argc, char** argv) {
     std::cerr << app.help() << "\ncountersign: a command is required\n";
     return kExitError;
   }
-  return client.exit_code();
+  // Only the command that ran has set its exit code.
+  return link_exit_code != kExitOk ? link_exit_code : client.exit_code();
 }
 
 }  // namespace countersign

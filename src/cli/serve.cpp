@@ -12,17 +12,29 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/ed25519_receipt_signer.hpp"
+#include "auth/link_signer.hpp"
 #include "auth/open_authenticator.hpp"
 #include "auth/token.hpp"
 #include "auth/token_authenticator.hpp"
 #include "auth/token_registry.hpp"
 #include "cli/server_config.hpp"
+#include "core/public_url.hpp"
 #include "core/system_clock.hpp"
+#include "engine/event_bus.hpp"
 #include "engine/gateway.hpp"
 #include "http/api_handlers.hpp"
+#include "http/hook_handlers.hpp"
 #include "http/http_server.hpp"
 #include "http/key_handlers.hpp"
+#include "http/link_handlers.hpp"
+#include "http/outbox_handlers.hpp"
+#include "http/stream_handlers.hpp"
 #include "http/system_handlers.hpp"
+#include "notify/channel_factory.hpp"
+#include "notify/curl_transport.hpp"
+#include "notify/dispatcher.hpp"
+#include "notify/outbox_notifier.hpp"
+#include "notify/webhook_channel.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace countersign {
@@ -56,6 +68,43 @@ Status WritePortFile(const std::string& path, uint16_t port) {
   return Ok();
 }
 
+// The key that signs POSTs to requests' callback_url: from [outbox] callback_secret, or
+// `callback.key` in the data directory, created on first start.
+Result<std::string> LoadCallbackSecret(const ServerConfig& config) {
+  if (!config.notify.outbox.callback_secret.empty()) return config.notify.outbox.callback_secret;
+  const auto path = std::filesystem::path(config.data_dir) / "callback.key";
+  std::ifstream in(path);
+  std::string secret;
+  if (in && std::getline(in, secret) && secret.size() >= 32) return secret;
+  secret = GenerateToken();
+  const auto staged = std::filesystem::path(path.string() + ".new");
+  std::error_code ec;
+  std::filesystem::remove(staged, ec);
+  CS_RETURN_IF_ERROR(WriteTokenFile(staged, secret));
+  std::filesystem::rename(staged, path, ec);
+  if (ec) return Error::Unavailable("cannot write " + path.string() + ": " + ec.message());
+  spdlog::info("callback signing key written to {} (mode 0600)", path.string());
+  return secret;
+}
+
+Result<std::unique_ptr<ChannelSet>> BuildChannels(const NotifyConfig& notify,
+                                                  const LinkBuilder& links,
+                                                  const std::string& callback_secret) {
+  auto set = std::make_unique<ChannelSet>();
+  for (size_t i = 0; i < notify.channels.size(); ++i) {
+    auto channel = MakeChannel(notify.channels[i], links);
+    if (!channel.ok()) return std::move(channel).error();
+    set->AddChannel(std::move(channel).value(), notify.channel_tenants[i]);
+  }
+  for (const auto& hook : notify.webhooks) {
+    set->AddWebhook(std::make_unique<WebhookChannel>(hook.name, hook.url, hook.secret, hook.events),
+                    hook.tenant);
+  }
+  set->SetCallbacks(std::make_unique<WebhookChannel>("callback", "", callback_secret,
+                                                     std::vector<std::string>{}));
+  return set;
+}
+
 int Fail(const std::string& message) {
   spdlog::error("{}", message);
   return 1;
@@ -79,6 +128,8 @@ int Serve(const ServeOptions& options) {
   if (!store_dir.empty()) std::filesystem::create_directories(store_dir, ec);
   if (ec) return Fail("cannot create " + store_dir.string() + ": " + ec.message());
 
+  // Declared before the store, so the store's writer thread is gone before the bus is.
+  EventBus event_bus(static_cast<size_t>(config.stream_queue));
   SqliteStoreOptions store_options;
   store_options.path = config.store_path;
   auto opened = SqliteStore::Open(store_options);
@@ -86,6 +137,10 @@ int Serve(const ServeOptions& options) {
     return Fail("cannot open store " + config.store_path + ": " + opened.error().message);
   std::unique_ptr<SqliteStore> store = std::move(opened).value();
   spdlog::info("store: sqlite {}", config.store_path);
+  // Live streams (/v1/events, /v1/ws) hear every committed event; registered before the first
+  // write.
+  store->AddCommitListener(
+      [&event_bus](const std::vector<Event>& events) { event_bus.Publish(events); });
 
   SystemClock clock;
   GatewayOptions gateway_options;
@@ -97,6 +152,11 @@ int Serve(const ServeOptions& options) {
   auto signer = Ed25519ReceiptSigner::LoadOrCreate(config.data_dir);
   if (!signer.ok()) return Fail(signer.error().message);
   Gateway gateway(*store, clock, gateway_options, signer->get());
+  // Signs one-click links (/l/{token}); kept here for everything that mints them.
+  auto link_signer = LinkSigner::LoadOrCreate(config.data_dir);
+  if (!link_signer.ok()) return Fail(link_signer.error().message);
+  auto link_pages = LinkPages::Load();
+  if (!link_pages.ok()) return Fail(link_pages.error().message);
   gateway.SetPolicies(config.policies);
   spdlog::info("policies: {} from {}", config.policies->policies().size(),
                options.config ? *options.config : std::string("(no config file)"));
@@ -128,9 +188,6 @@ int Serve(const ServeOptions& options) {
                  config.listen_host);
   }
 
-  Status started = gateway.Start();
-  if (!started.ok()) return Fail("cannot load pending deadlines: " + started.error().message);
-
   TokenAuthenticator token_auth(*store, clock);
   tokens.OnRevoked([&token_auth] { token_auth.Forget(); });
   OpenAuthenticator open_auth;
@@ -142,6 +199,8 @@ int Serve(const ServeOptions& options) {
   api_options.auth_off = !config.auth;
   ApiHandlers api(gateway, tokens, metrics, api_options);
   api.Register(router);
+  StreamHandlers streams(gateway, event_bus);
+  streams.Register(router);
   SystemHandlers system(gateway, metrics);
   system.Register(router);
   KeyHandlers keys(**signer);
@@ -155,6 +214,7 @@ int Serve(const ServeOptions& options) {
   server_options.body_limit = config.body_limit;
   server_options.tls_cert_file = config.tls_cert;
   server_options.tls_key_file = config.tls_key;
+  server_options.stream_heartbeat = config.stream_heartbeat;
   HttpServer server(io, router, metrics, server_options);
   boost::system::error_code address_ec;
   const std::string host = config.listen_host == "localhost" ? "127.0.0.1" : config.listen_host;
@@ -162,6 +222,52 @@ int Serve(const ServeOptions& options) {
   if (address_ec) return Fail("--listen: '" + config.listen_host + "' is not an IP address");
   auto bound = server.Listen(tcp::endpoint(address, config.listen_port));
   if (!bound.ok()) return Fail(bound.error().message);
+  // With no public_url set, links point at the address actually bound (port 0 included).
+  const PublicUrl public_url = [&] {
+    if (!config.public_url.empty())
+      return PublicUrl::Parse(config.public_url, "public_url").value();
+    return PublicUrl::ForListener(bound->address().to_string(), bound->port(), server.tls());
+  }();
+  if (config.public_url.empty() && bound->address().is_unspecified()) {
+    spdlog::warn("links will point at {}: set [server] public_url to the address people use",
+                 public_url.text());
+  }
+  spdlog::info("one-click links: {}/l/...", public_url.text());
+  LinkHandlers links(gateway, link_signer.value(), link_pages.value(), metrics, public_url);
+  links.Register(router);
+
+  // Channels render links, so they are built once the public URL is known; the notifier is
+  // in place before the scheduler can expire anything.
+  LinkBuilder link_builder(public_url.text(), link_signer.value());
+  auto callback_secret = LoadCallbackSecret(config);
+  if (!callback_secret.ok()) return Fail(callback_secret.error().message);
+  auto channels = BuildChannels(config.notify, link_builder, callback_secret.value());
+  if (!channels.ok()) return Fail("configuration error: " + channels.error().message);
+  OutboxNotifier notifier(*channels.value(), gateway.ids());
+  gateway.SetNotifier(&notifier);
+  CurlTransport transport;
+  DispatcherOptions dispatch_options;
+  dispatch_options.max_attempts = config.notify.outbox.max_attempts;
+  dispatch_options.retry_base = config.notify.outbox.retry_base;
+  dispatch_options.retry_max = config.notify.outbox.retry_max;
+  dispatch_options.call_timeout = config.notify.outbox.call_timeout;
+  dispatch_options.per_destination = config.notify.outbox.concurrency;
+  dispatch_options.workers = config.notify.outbox.workers;
+  Dispatcher dispatcher(*store, clock, transport, *channels.value(), dispatch_options);
+  store->AddCommitListener([&dispatcher, &notifier](const std::vector<Event>&) {
+    if (notifier.TakeEnqueued()) dispatcher.Wake();
+  });
+  dispatcher.Start();
+  HookHandlers hooks(gateway, channels.value()->OfType("slack"), config.notify.identities,
+                     &metrics);
+  hooks.Register(router);
+  OutboxHandlers outbox(*store);
+  outbox.Register(router);
+  spdlog::info("channels: {} configured, {} webhook subscriptions",
+               channels.value()->channels().size(), channels.value()->webhooks().size());
+
+  Status started = gateway.Start();
+  if (!started.ok()) return Fail("cannot load pending deadlines: " + started.error().message);
   server.Start();
   spdlog::info("countersign listening on {}://{}:{} ({} threads, auth {})",
                server.tls() ? "https" : "http", bound->address().to_string(), bound->port(),
@@ -209,6 +315,7 @@ int Serve(const ServeOptions& options) {
   io.run();
   for (auto& t : pool) t.join();
 
+  dispatcher.Stop();
   store->Stop();
   spdlog::info("stopped cleanly");
   return 0;

@@ -17,6 +17,9 @@ struct ServeOptions {
   std::optional<int> threads;  // --threads N              (COUNTERSIGN_THREADS)
   std::optional<std::string> tls_cert;  // --tls-cert FILE  (COUNTERSIGN_TLS_CERT)
   std::optional<std::string> tls_key;   // --tls-key FILE   (COUNTERSIGN_TLS_KEY)
+  std::optional<int> stream_queue;      // --stream-queue N (COUNTERSIGN_STREAM_QUEUE)
+  std::optional<int> stream_heartbeat;  // --stream-heartbeat SECONDS (COUNTERSIGN_STREAM_HEARTBEAT)
+  std::optional<std::string> public_url;  // --public-url URL (COUNTERSIGN_PUBLIC_URL)
 };
 int Serve(const ServeOptions& options);
 }  // namespace countersign

@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "cli/policy_config.hpp"
+#include "core/public_url.hpp"
 
 namespace countersign {
 namespace {
@@ -69,6 +70,13 @@ Status ParseLogLevel(const std::string& text, const std::string& origin, ServerC
   return Error::Invalid(origin + ": log_level must be trace, debug, info, warn or error");
 }
 
+Status ParsePublicUrl(const std::string& text, const std::string& origin, ServerConfig& out) {
+  auto url = PublicUrl::Parse(text, origin);
+  if (!url.ok()) return std::move(url).error();
+  out.public_url = url->text();
+  return Ok();
+}
+
 std::string Where(const std::string& file, const toml::node& node, const std::string& key) {
   return file + ":" + std::to_string(node.source().begin.line) + ": server." + key;
 }
@@ -90,11 +98,12 @@ Status ApplyServerTable(const std::string& file, const toml::table& root, Server
   for (const auto& [key, node] : root) {
     const std::string_view name = key.str();
     if (name != "server" && name != "groups" && name != "policy" && name != "risk" &&
-        name != "limits") {
+        name != "limits" && name != "channel" && name != "webhook" && name != "identities" &&
+        name != "outbox") {
       return Error::Invalid(file + ":" + std::to_string(node.source().begin.line) +
                             ": unknown table or key '" + std::string(name) +
-                            "' (this version reads [server], [groups], [[policy]], [risk] and "
-                            "[limits])");
+                            "' (this version reads [server], [groups], [[policy]], [risk], "
+                            "[limits], [[channel]], [[webhook]], [identities] and [outbox])");
     }
   }
   const toml::node* server_node = root.get("server");
@@ -143,6 +152,7 @@ Status ApplyServerTable(const std::string& file, const toml::table& root, Server
     } else if (key == "public_url") {
       auto v = text();
       if (!v.ok()) return std::move(v).error();
+      CS_RETURN_IF_ERROR(ParsePublicUrl(v.value(), where, out));
     } else if (key == "log_level") {
       auto v = text();
       if (!v.ok()) return std::move(v).error();
@@ -152,6 +162,16 @@ Status ApplyServerTable(const std::string& file, const toml::table& root, Server
       if (!v.ok()) return std::move(v).error();
       if (v.value() < 0 || v.value() > 256) return Error::Invalid(where + " must be 0-256");
       out.threads = static_cast<int>(v.value());
+    } else if (key == "stream_queue") {
+      auto v = integer();
+      if (!v.ok()) return std::move(v).error();
+      if (v.value() < 1 || v.value() > 1000000) return Error::Invalid(where + " must be 1-1000000");
+      out.stream_queue = static_cast<int>(v.value());
+    } else if (key == "stream_heartbeat_seconds") {
+      auto v = integer();
+      if (!v.ok()) return std::move(v).error();
+      if (v.value() < 1 || v.value() > 3600) return Error::Invalid(where + " must be 1-3600");
+      out.stream_heartbeat = std::chrono::seconds(v.value());
     } else if (key == "default_timeout_seconds") {
       auto v = integer();
       if (!v.ok()) return std::move(v).error();
@@ -174,6 +194,9 @@ Status ApplyFile(const std::string& file, ServerConfig& out) {
   if (!loaded.ok()) return std::move(loaded).error();
   out.policies = std::move(loaded->policies);
   out.limits = loaded->limits;
+  auto notify = ReadNotifyTables(*root, file);
+  if (!notify.ok()) return std::move(notify).error();
+  out.notify = std::move(notify).value();
   return Ok();
 }
 
@@ -203,8 +226,23 @@ Result<ServerConfig> LoadServerConfig(const ServeOptions& options) {
     }
     config.threads = *options.threads;
   }
+  if (options.stream_queue) {
+    if (*options.stream_queue < 1 || *options.stream_queue > 1000000) {
+      return Error::Invalid("--stream-queue must be 1-1000000");
+    }
+    config.stream_queue = *options.stream_queue;
+  }
+  if (options.stream_heartbeat) {
+    if (*options.stream_heartbeat < 1 || *options.stream_heartbeat > 3600) {
+      return Error::Invalid("--stream-heartbeat must be 1-3600");
+    }
+    config.stream_heartbeat = std::chrono::seconds(*options.stream_heartbeat);
+  }
   if (options.tls_cert) config.tls_cert = *options.tls_cert;
   if (options.tls_key) config.tls_key = *options.tls_key;
+  if (options.public_url) {
+    CS_RETURN_IF_ERROR(ParsePublicUrl(*options.public_url, "--public-url", config));
+  }
   if (config.tls_cert.empty() && !config.tls_key.empty()) {
     return Error::Invalid(
         "tls_key is set but tls_cert is not (--tls-cert, COUNTERSIGN_TLS_CERT or [server] "
@@ -233,6 +271,8 @@ Result<LoadedConfigFile> LoadConfigFile(const std::string& path) {
   if (!root.ok()) return std::move(root).error();
   ServerConfig server;  // checked, not returned: [server] changes need a restart
   CS_RETURN_IF_ERROR(ApplyServerTable(path, *root, server));
+  auto notify = ReadNotifyTables(*root, path);  // checked too: they change on restart only
+  if (!notify.ok()) return std::move(notify).error();
   return ReadPolicyTables(*root, path, server.default_timeout);
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/notify_config.hpp"
 #include "cli/serve.hpp"
 #include "core/result.hpp"
 #include "policy/policy_set.hpp"
@@ -44,10 +45,18 @@ struct ServerConfig {
   // PEM certificate chain and private key: both set serves HTTPS, neither plain HTTP.
   std::string tls_cert;
   std::string tls_key;
+  // Live event streams: the most events one stream may fall behind before it is closed, and
+  // the heartbeat of an idle one.
+  int stream_queue = 1000;
+  std::chrono::seconds stream_heartbeat{15};
+  // Where people reach the server, for one-click links: validated and normalised by
+  // PublicUrl::Parse. Empty: derived from the bound listen address once listening.
+  std::string public_url;
   // From the file's [groups], [[policy]] and [risk]; the built-in default when it has none.
   // Never null.
   std::shared_ptr<const PolicySet> policies = std::make_shared<const PolicySet>();
   RateLimitConfig limits;  // from [limits]; unlimited by default
+  NotifyConfig notify;     // [[channel]], [[webhook]], [identities], [outbox]
 };
 
 Result<ServerConfig> LoadServerConfig(const ServeOptions& options);

@@ -273,7 +273,20 @@ TEST_F(ServerConfigTest, EachInvalidFileNamesItsLineAndKey) {
       {"[limits]\nrate_per_action = 60\n", "2: limits.rate_per_action must be \"N/WINDOW\""},
       {"[limits]\nrate_per_action = \"60/2d\"\n", "2: limits.rate_per_action must be"},
       {"[limits]\nburst = 5\n", "2: limits.burst: unknown key"},
-      {"[channel]\nname = \"x\"\n", "1: unknown table or key 'channel'"},
+      {"[channel]\nname = \"x\"\n", "1: channel must be an array of tables ([[channel]])"},
+      {"[[channel]]\ntype = \"slack\"\n", "1: channel[0].name is required"},
+      {"[[channel]]\nname = \"a\"\ntype = \"teams\"\n[[channel]]\nname = \"a\"\n"
+       "type = \"teams\"\n",
+       "4: channel[1].name 'a' is used twice"},
+      {"[[channel]]\nname = \"a\"\ntype = \"slack\"\nbot_token = \"env:CS_TEST_NO_SUCH_VAR\"\n",
+       "4: channel[0].bot_token: environment variable CS_TEST_NO_SUCH_VAR is not set"},
+      {"[[webhook]]\nname = \"w\"\nurl = \"http://127.0.0.1:1/\"\n",
+       "1: webhook[0].secret is required"},
+      {"[[webhook]]\nname = \"w\"\nurl = \"ftp://x/\"\nsecret = \"0123456789abcdef\"\n",
+       "1: webhook[0].url must be an http:// or https:// URL"},
+      {"[identities]\nalice = \"alice\"\n", "2: identities.\"alice\": a chat identity is"},
+      {"[outbox]\nretry_base = \"fast\"\n", "2: outbox.retry_base must be a duration"},
+      {"[outbox]\nmax_attempts = 0\n", "2: outbox.max_attempts must be an integer 1-100"},
       {"[server]\nthreads = \"4\"\n", "2: server.threads must be an integer"},
       {"server = 1\n", "1: server must be a table"},
       {"[[policy]]\nname = \"a\"\nquorum = \n", "3: "},
@@ -294,6 +307,32 @@ TEST_F(ServerConfigTest, EachInvalidFileNamesItsLineAndKey) {
     ASSERT_FALSE(served.ok());
     EXPECT_EQ(served.error().message, loaded.error().message);
   }
+}
+
+TEST_F(ServerConfigTest, PublicUrlIsNormalisedAndTheFlagWinsOverTheFile) {
+  ServeOptions options;
+  options.config = Write("[server]\npublic_url = \"HTTPS://Approvals.Example.com/cs\"\n");
+  auto config = LoadServerConfig(options);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->public_url, "https://approvals.example.com/cs");
+  options.public_url = "http://127.0.0.1:8080";
+  EXPECT_EQ(LoadServerConfig(options)->public_url, "http://127.0.0.1:8080");
+  EXPECT_EQ(LoadServerConfig(ServeOptions{})->public_url, "");  // derived once listening
+}
+
+TEST_F(ServerConfigTest, AnInvalidPublicUrlNamesItsSource) {
+  ServeOptions options;
+  options.config = Write("[server]\n\npublic_url = \"https://example.com/\"\n");
+  auto config = LoadServerConfig(options);
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("countersign.toml:3: server.public_url"),
+            std::string::npos)
+      << config.error().message;
+  ServeOptions flag;
+  flag.public_url = "ftp://example.com";
+  auto flagged = LoadServerConfig(flag);
+  ASSERT_FALSE(flagged.ok());
+  EXPECT_EQ(flagged.error().message.rfind("--public-url", 0), 0u) << flagged.error().message;
 }
 
 TEST_F(ServerConfigTest, MissingFileIsAnErrorNotAnException) {

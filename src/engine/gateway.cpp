@@ -74,6 +74,12 @@ std::vector<std::string> DecidersWith(const Request& r, Outcome outcome) {
 
 bool IsHigh(const Request& r) { return r.risk == "high"; }
 
+boost::json::object ViaToJson(const DecisionVia& via) {
+  boost::json::object o{{"channel", via.channel}, {"identity", via.identity}};
+  if (!via.response_url.empty()) o["response_url"] = via.response_url;
+  return o;
+}
+
 std::string ChoiceIds(const Request& r) {
   std::string out;
   for (const auto& c : r.choices) {
@@ -467,7 +473,7 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
     auto stored = Reload(txn, r.tenant, r.id);
     if (!stored.ok()) return std::move(stored).error();
     out->request = std::move(stored).value();
-    return Ok();
+    return Announce(txn, out->request);
   };
   store_.Write(std::move(fn), [this, out, done = std::move(done)](Status s) {
     if (!s.ok()) {
@@ -520,8 +526,9 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
   const std::string grant_id = grant ? ids_.Next("grt_") : "";
   auto refusal = std::make_shared<std::optional<Error>>();
 
-  auto fn = [this, actor, id, decision, policies, grant, grant_id,
-             refusal](Transaction& txn) -> Result<RequestPtr> {
+  std::optional<DecisionVia> via = std::move(input.via);
+  auto attempt = [this, actor, id, decision, policies, grant, grant_id, refusal,
+                  via](Transaction& txn) -> Result<RequestPtr> {
     auto loaded = LoadVisible(txn, actor, id);
     if (!loaded.ok()) return std::move(loaded).error();
     Request& r = loaded.value();
@@ -538,16 +545,8 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
     if (!IsEligibleApprover(actor, r, *policies)) {
       // Refused, but on the record: the attempt is committed as an audit event and the
       // caller then hears 403.
-      auto rejected =
-          txn.AppendEvent({d.at,
-                           r.tenant,
-                           r.id,
-                           "decision.rejected",
-                           actor.name,
-                           {{"choice", d.choice}, {"reason", "not an approver of this request"}}});
-      if (!rejected.ok()) return std::move(rejected).error();
       *refusal = Error::Forbidden(actor.name + " is not an approver of this request");
-      return Reload(txn, r.tenant, r.id);
+      return Reject(txn, r, actor.name, d.choice, "not an approver of this request", via, d.at);
     }
     for (const auto& prior : r.decisions) {
       if (prior.principal == actor.name && prior.outcome != Outcome::kEscalate) {
@@ -578,6 +577,7 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
                              {"outcome", OutcomeName(d.outcome)},
                              {"comment", d.comment}};
     if (!d.answer.empty()) data["answer"] = d.answer;
+    if (via) data["via"] = ViaToJson(*via);
     // Edited arguments are the call the approver agreed to: their hash goes on the record
     // and, if this approval completes the quorum, into the receipt.
     if (d.arguments) data["arguments_sha256"] = Sha256Hex(CanonicalJson(*d.arguments));
@@ -659,6 +659,23 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
     }
     return Reload(txn, r.tenant, r.id);
   };
+  // A decision from a chat button that the rules refuse is put on the record (with where it
+  // came from, so the person is told why) instead of only answering the caller.
+  auto fn = [this, attempt = std::move(attempt), actor, id, decision, refusal,
+             via](Transaction& txn) -> Result<RequestPtr> {
+    auto result = attempt(txn);
+    if (result.ok() || !via) return result;
+    const ErrorCode code = result.error().code;
+    if (code != ErrorCode::kForbidden && code != ErrorCode::kConflict &&
+        code != ErrorCode::kInvalid) {
+      return result;
+    }
+    auto loaded = txn.FindRequest(actor.tenant, id);
+    if (!loaded.ok() || !loaded.value()) return result;
+    *refusal = result.error();
+    return Reject(txn, *loaded.value(), actor.name, decision->choice, result.error().message, via,
+                  decision->at);
+  };
   CommitTransition(std::move(fn), [refusal, done = std::move(done)](Result<RequestPtr> r) {
     if (r.ok() && *refusal) {
       done(std::move(**refusal));
@@ -666,6 +683,36 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
     }
     done(std::move(r));
   });
+}
+
+Result<Gateway::RequestPtr> Gateway::Reject(Transaction& txn, const Request& r,
+                                            const std::string& actor, const std::string& choice,
+                                            const std::string& reason,
+                                            const std::optional<DecisionVia>& via,
+                                            TimePoint at) const {
+  boost::json::object data{{"choice", choice}, {"reason", reason}};
+  if (via) data["via"] = ViaToJson(*via);
+  auto rejected =
+      txn.AppendEvent({at, r.tenant, r.id, "decision.rejected", actor, std::move(data)});
+  if (!rejected.ok()) return std::move(rejected).error();
+  return Reload(txn, r.tenant, r.id);
+}
+
+void Gateway::RejectCallback(std::string tenant, std::string id, DecisionVia via,
+                             std::string reason, Callback<RequestPtr> done) {
+  const TimePoint now = clock_.Now();
+  auto fn = [this, tenant, id, via = std::optional<DecisionVia>(std::move(via)), reason,
+             now](Transaction& txn) -> Result<RequestPtr> {
+    auto loaded = txn.FindRequest(tenant, id);
+    if (!loaded.ok()) return std::move(loaded).error();
+    if (!loaded.value()) return Error::NotFound("no request " + id);
+    return Reject(txn, *loaded.value(), via->identity, "", reason, via, now);
+  };
+  CommitTransition(std::move(fn), std::move(done));
+}
+
+void Gateway::SetNotifier(Notifier* notifier) {
+  notifier_.store(notifier, std::memory_order_release);
 }
 
 void Gateway::Cancel(const Actor& actor, std::string id, std::string reason,
@@ -700,7 +747,7 @@ void Gateway::Remind(std::string tenant, std::string id) {
   const TimePoint now = clock_.Now();
   auto next = std::make_shared<std::optional<TimePoint>>();
   store_.Write(
-      [tenant, id, now, next](Transaction& txn) -> Status {
+      [this, tenant, id, now, next](Transaction& txn) -> Status {
         auto found = txn.FindRequest(tenant, id);
         if (!found.ok()) return std::move(found).error();
         if (!found.value() || !found.value()->pending()) return Ok();
@@ -716,7 +763,7 @@ void Gateway::Remind(std::string tenant, std::string id) {
                                        {"deadline_at", FormatTime(r.deadline_at)}}});
         if (!event.ok()) return std::move(event).error();
         *next = now + r.remind_every;
-        return Ok();
+        return Announce(txn, std::make_shared<const Request>(r));
       },
       [this, tenant, id, next](Status s) {
         if (!s.ok()) {
@@ -871,15 +918,21 @@ void Gateway::RevokeGrant(const Actor& actor, std::string id, Callback<Grant> do
       });
 }
 
+Status Gateway::Announce(Transaction& txn, const RequestPtr& current) const {
+  Notifier* notifier = notifier_.load(std::memory_order_acquire);
+  if (!notifier || !current || txn.AppendedEvents().empty()) return Ok();
+  return notifier->Enqueue(txn, *current, txn.AppendedEvents());
+}
+
 void Gateway::CommitTransition(std::function<Result<RequestPtr>(Transaction&)> change,
                                Callback<RequestPtr> done) {
   auto out = std::make_shared<RequestPtr>();
   store_.Write(
-      [change = std::move(change), out](Transaction& txn) -> Status {
+      [this, change = std::move(change), out](Transaction& txn) -> Status {
         auto changed = change(txn);
         if (!changed.ok()) return std::move(changed).error();
         *out = std::move(changed).value();
-        return Ok();
+        return Announce(txn, *out);
       },
       [this, out, done = std::move(done)](Status s) {
         if (!s.ok()) {

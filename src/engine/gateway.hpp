@@ -8,6 +8,7 @@
 // than the decision that resolved it. Reads are synchronous. Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,7 @@
 #include "engine/new_request.hpp"
 #include "engine/rate_limiter.hpp"
 #include "engine/waiter_hub.hpp"
+#include "notify/notifier.hpp"
 #include "policy/policy_set.hpp"
 #include "store/store.hpp"
 
@@ -64,6 +66,12 @@ class Gateway {
 
   void Create(const Actor& actor, NewRequest input, Callback<Created> done);
   void Decide(const Actor& actor, std::string id, NewDecision input, Callback<RequestPtr> done);
+  // Records that a chat callback could not decide `id` (an unmapped user, ...): a
+  // decision.rejected event naming `via` and `reason`, and, when `via` has a response_url, an
+  // ephemeral answer to the person through the outbox. kNotFound when `tenant` has no such
+  // request; the request itself never changes.
+  void RejectCallback(std::string tenant, std::string id, DecisionVia via, std::string reason,
+                      Callback<RequestPtr> done);
   void Cancel(const Actor& actor, std::string id, std::string reason, Callback<RequestPtr> done);
   // Records a reminder (request.reminded, naming the channels to nudge) for a request still
   // pending, and schedules the next one. Called by the reminder scheduler.
@@ -78,6 +86,10 @@ class Gateway {
   void CreateGrant(const Actor& actor, NewGrant input, Callback<Grant> done);
   Result<std::vector<Grant>> ListGrants(const Actor& actor);
   void RevokeGrant(const Actor& actor, std::string id, Callback<Grant> done);
+
+  // Every state change from now on also writes the outbox rows `notifier` plans, in the same
+  // transaction. Null (the default) writes none. `notifier` must outlive the gateway's writes.
+  void SetNotifier(Notifier* notifier);
 
   // Replaces the policies for requests created from now on; requests already asked keep
   // the rules they were created with. Thread-safe.
@@ -104,6 +116,13 @@ class Gateway {
   // its level. Returns whether a tier was reached.
   Result<bool> Escalate(Transaction& txn, const Request& r, TimePoint now, const char* reason,
                         const std::string& actor) const;
+  // Records a refused decision (decision.rejected, naming `via` when given) and returns the
+  // request unchanged.
+  Result<RequestPtr> Reject(Transaction& txn, const Request& r, const std::string& actor,
+                            const std::string& choice, const std::string& reason,
+                            const std::optional<DecisionVia>& via, TimePoint at) const;
+  // Hands the events this operation appended, with the request after it, to the notifier.
+  Status Announce(Transaction& txn, const RequestPtr& current) const;
   // Runs `change` as one store write. Once it is durable, wakes the waiters when the request
   // it returns has left pending, then answers `done`. A null request means nothing changed.
   void CommitTransition(std::function<Result<RequestPtr>(Transaction&)> change,
@@ -118,6 +137,7 @@ class Gateway {
   RateLimiter action_limiter_;
   mutable std::mutex policies_mu_;
   std::shared_ptr<const PolicySet> policies_;  // guarded by policies_mu_
+  std::atomic<Notifier*> notifier_{nullptr};
   WaiterHub waiters_;
   DeadlineScheduler scheduler_;
   DeadlineScheduler reminders_;

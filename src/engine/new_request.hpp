@@ -44,6 +44,14 @@ struct NewGrant {
   int64_t ttl_seconds = 0;
 };
 
+// Where a decision came from when it was not the API: a chat channel's button or a link.
+// Recorded on the decision's audit event; a response_url gets the rejection, if any.
+struct DecisionVia {
+  std::string channel;       // the [[channel]] name, or "link"
+  std::string identity;      // "slack:U024BE7LH"
+  std::string response_url;  // where the platform takes an ephemeral answer (Slack)
+};
+
 struct NewDecision {
   std::string choice;
   std::string comment;
@@ -51,6 +59,7 @@ struct NewDecision {
   std::optional<boost::json::object> arguments;
   std::string by;  // from the body: the decider's name when auth is off
   std::optional<NewGrant> grant;
+  std::optional<DecisionVia> via;
 };
 
 Result<NewRequest> ParseNewRequest(const boost::json::value& body);

@@ -15,22 +15,6 @@ namespace {
 
 using RequestPtr = Gateway::RequestPtr;
 
-Result<int64_t> IntParam(const RequestContext& ctx, std::string_view name, int64_t fallback,
-                         int64_t min, int64_t max) {
-  std::string_view text = ctx.Query(name);
-  if (text.empty()) return fallback;
-  int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    return Error::Malformed(std::string(name) + " must be an integer");
-  }
-  if (value < min || value > max) {
-    return Error::Invalid(std::string(name) + " must be between " + std::to_string(min) + " and " +
-                          std::to_string(max));
-  }
-  return value;
-}
-
 boost::json::object PrincipalToJson(const Principal& p) {
   boost::json::object o{{"id", p.id},
                         {"name", p.name},

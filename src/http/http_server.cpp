@@ -1,10 +1,14 @@
 #include "http/http_server.hpp"
 
+#include <functional>
+
 #include <spdlog/spdlog.h>
 #include <boost/beast/ssl.hpp>
 
 #include "http/responses.hpp"
+#include "http/sse_session.hpp"
 #include "http/tls_context.hpp"
+#include "http/websocket_session.hpp"
 
 namespace countersign {
 namespace {
@@ -33,6 +37,8 @@ struct HttpServer::Connection {
   // session wraps it in a TlsStream.
   beast::tcp_stream stream;
   bool busy = false;  // touched only on the connection's strand
+  // Set while the connection runs a live stream: ends it (strand only).
+  std::function<void()> stop_stream;
 };
 
 HttpServer::HttpServer(asio::io_context& io, Router& router, Metrics& metrics,
@@ -95,7 +101,11 @@ void HttpServer::Shutdown() {
       // Busy connections see stopping_ and close after their response. The socket may
       // already be closed; the error_code overload never throws.
       boost::system::error_code ignored;
-      if (!c->busy) c->stream.socket().cancel(ignored);
+      if (c->stop_stream) {
+        c->stop_stream();
+      } else if (!c->busy) {
+        c->stream.socket().cancel(ignored);
+      }
     });
   }
 }
@@ -208,14 +218,21 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
     HttpRequest request = parser.release();
     // The handler may long-poll; the read timeout covers reading, not waiting.
     tcp_stream.expires_never();
-    HttpResponse response;
+    Router::Routed routed;
     try {
-      response = co_await router_.Dispatch(request);
+      routed = co_await router_.Route(request);
     } catch (const std::exception& ex) {
       spdlog::error("{} {} failed: {}", std::string(request.method_string()),
                     std::string(request.target()), ex.what());
-      response = ErrorResponse(Error::Internal("internal error"));
+      routed.response = ErrorResponse(Error::Internal("internal error"));
+      routed.upgrade.reset();
     }
+    if (routed.upgrade) {
+      // The stream is the connection's last exchange.
+      graceful = co_await RunStream(connection, stream, request, *routed.upgrade);
+      break;
+    }
+    HttpResponse& response = routed.response;
     response.set(http::field::server, "countersign");
     response.keep_alive(request.keep_alive() && !stopping_);
     metrics_.CountResponse(response.result_int());
@@ -231,6 +248,43 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
   if (refusal) {
     co_await RefuseAndLinger(connection, stream, *refusal, refusal_status);
     co_return false;
+  }
+  co_return graceful;
+}
+
+template <typename Stream>
+asio::awaitable<bool> HttpServer::RunStream(Connection& connection, Stream& stream,
+                                            const HttpRequest& request, StreamUpgrade& upgrade) {
+  StreamSessionOptions stream_options;
+  stream_options.heartbeat = options_.stream_heartbeat;
+  stream_options.write_timeout = options_.read_timeout;
+  EventFeed& feed = *upgrade.feed;
+  const bool sse = upgrade.protocol == StreamProtocol::kServerSentEvents;
+  metrics_.CountResponse(sse ? 200 : 101);
+  metrics_.StreamOpened();
+  bool graceful = false;
+  bool overflowed = false;
+  if (sse) {
+    SseSession<Stream> session(stream, connection.stream, request, feed, stream_options);
+    connection.stop_stream = [&session] { session.Stop(); };
+    if (stopping_) session.Stop();
+    graceful = co_await session.Run();
+    overflowed = session.overflowed();
+  } else {
+    WebSocketSession<Stream> session(stream, connection.stream, request, feed, stream_options);
+    connection.stop_stream = [&session] { session.Stop(); };
+    if (stopping_) session.Stop();
+    graceful = co_await session.Run();
+    overflowed = session.overflowed();
+  }
+  connection.stop_stream = nullptr;
+  metrics_.StreamClosed();
+  if (overflowed) {
+    metrics_.CountStreamOverflow();
+    spdlog::info("{} stream of {} (tenant {}) closed: the client fell {} events behind; it "
+                 "resumes with since={}",
+                 sse ? "event" : "WebSocket", feed.actor().name, feed.actor().tenant,
+                 feed.max_queue(), feed.position());
   }
   co_return graceful;
 }

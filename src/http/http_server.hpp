@@ -5,8 +5,11 @@
 // (413), header block (431), an idle/read timeout (which also bounds the TLS handshake), and
 // one request in flight per connection (pipelined requests wait in the read buffer; they are
 // read only after the previous answer is written). Shutdown() stops accepting, closes idle
-// keep-alive connections, and lets busy ones finish their current response with
-// "Connection: close". Thread-safe.
+// keep-alive connections, lets busy ones finish their current response with
+// "Connection: close", and ends live event streams at once. A stream route (GET /v1/events,
+// GET /v1/ws) takes its connection over: the session runs SseSession or WebSocketSession on
+// the connection's strand, over the same plain or TLS stream, and the connection closes when
+// the stream ends. Thread-safe.
 #pragma once
 
 #include <atomic>
@@ -21,6 +24,7 @@
 #include "http/beast.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "http/stream_session_options.hpp"
 
 // Only http_server.cpp and tls_context.cpp see OpenSSL.
 namespace boost::asio::ssl {
@@ -37,6 +41,8 @@ struct HttpServerOptions {
   // Listen(). Both empty: plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Live event streams; their write timeout is read_timeout.
+  std::chrono::seconds stream_heartbeat{15};
 };
 
 class HttpServer {
@@ -66,6 +72,10 @@ class HttpServer {
   // chose to close), false after an error, a timeout or a refusal.
   template <typename Stream>
   asio::awaitable<bool> Session(Connection& connection, Stream& stream);
+  // Runs a stream route's session on the connection; returns Session()'s "graceful".
+  template <typename Stream>
+  asio::awaitable<bool> RunStream(Connection& connection, Stream& stream,
+                                  const HttpRequest& request, StreamUpgrade& upgrade);
   template <typename Stream>
   asio::awaitable<void> RefuseAndLinger(Connection& connection, Stream& stream, const Error& error,
                                         http::status status);

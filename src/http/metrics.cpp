@@ -34,6 +34,12 @@ std::string Metrics::Render(const Snapshot& s) const {
   line("# HELP countersign_http_connections Open HTTP connections.");
   line("# TYPE countersign_http_connections gauge");
   line(fmt::format("countersign_http_connections {}", connections_.load()));
+  line("# HELP countersign_streams Open event streams (SSE and WebSocket).");
+  line("# TYPE countersign_streams gauge");
+  line(fmt::format("countersign_streams {}", streams_.load()));
+  line("# HELP countersign_stream_overflows_total Streams closed because the client fell behind.");
+  line("# TYPE countersign_stream_overflows_total counter");
+  line(fmt::format("countersign_stream_overflows_total {}", stream_overflows_.load()));
   line("# HELP countersign_http_responses_total HTTP responses since start, by status class.");
   line("# TYPE countersign_http_responses_total counter");
   for (unsigned k = 1; k <= 5; ++k) {

@@ -18,6 +18,9 @@ class Metrics {
   void CountRequestCreated() { created_.fetch_add(1, std::memory_order_relaxed); }
   void ConnectionOpened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void ConnectionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
+  void StreamOpened() { streams_.fetch_add(1, std::memory_order_relaxed); }
+  void StreamClosed() { streams_.fetch_sub(1, std::memory_order_relaxed); }
+  void CountStreamOverflow() { stream_overflows_.fetch_add(1, std::memory_order_relaxed); }
 
   struct Snapshot {
     std::map<std::string, int64_t> requests_by_status;
@@ -32,6 +35,8 @@ class Metrics {
   std::atomic<uint64_t> decisions_{0};
   std::atomic<uint64_t> created_{0};
   std::atomic<int64_t> connections_{0};
+  std::atomic<int64_t> streams_{0};
+  std::atomic<uint64_t> stream_overflows_{0};
 };
 
 }  // namespace countersign

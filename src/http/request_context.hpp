@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "auth/actor.hpp"
+#include "core/result.hpp"
 #include "http/beast.hpp"
 
 namespace countersign {
@@ -21,5 +22,10 @@ struct RequestContext {
     return it == query.end() ? std::string_view() : std::string_view(it->second);
   }
 };
+
+// The integer query parameter `name`, or `fallback` when absent: kMalformed when it is not an
+// integer, kInvalid outside [min, max].
+Result<int64_t> IntParam(const RequestContext& ctx, std::string_view name, int64_t fallback,
+                         int64_t min, int64_t max);
 
 }  // namespace countersign

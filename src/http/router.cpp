@@ -26,19 +26,34 @@ bool IsCapture(const std::string& segment) {
 }  // namespace
 
 void Router::Add(http::verb method, std::string pattern, Access access, Handler handler) {
-  routes_.push_back({method, SplitPattern(pattern), access, std::move(handler)});
+  routes_.push_back({method, SplitPattern(pattern), access, std::move(handler), nullptr});
+}
+
+void Router::AddStream(http::verb method, std::string pattern, Access access,
+                       StreamHandler handler) {
+  routes_.push_back({method, SplitPattern(pattern), access, nullptr, std::move(handler)});
 }
 
 asio::awaitable<HttpResponse> Router::Dispatch(const HttpRequest& request) {
+  Routed routed = co_await Route(request);
+  if (routed.upgrade) {
+    co_return ErrorResponse(Error::Malformed("this endpoint streams; it cannot answer here"));
+  }
+  co_return std::move(routed.response);
+}
+
+asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
+  Routed routed;
   auto url = boost::urls::parse_origin_form(request.target());
   if (!url) {
-    co_return ErrorResponse(Error::Malformed("malformed request target"));
+    routed.response = ErrorResponse(Error::Malformed("malformed request target"));
+    co_return routed;
   }
   std::vector<std::string> segments;
   for (auto segment : url->segments()) segments.push_back(segment);
   if (segments.empty()) segments.push_back("");
 
-  const Route* match = nullptr;
+  const RouteEntry* match = nullptr;
   std::string allow;
   std::map<std::string, std::string, std::less<>> captures;
   for (const auto& route : routes_) {
@@ -69,19 +84,34 @@ asio::awaitable<HttpResponse> Router::Dispatch(const HttpRequest& request) {
           ErrorResponse(Error{ErrorCode::kMalformed, "method not allowed; use " + allow, nullptr});
       res.result(http::status::method_not_allowed);
       res.set(http::field::allow, allow);
-      co_return res;
+      routed.response = std::move(res);
+      co_return routed;
     }
-    co_return ErrorResponse(Error::NotFound("no such endpoint"));
+    routed.response = ErrorResponse(Error::NotFound("no such endpoint"));
+    co_return routed;
   }
 
   RequestContext ctx{request, std::move(captures), {}, {}};
   for (auto param : url->params()) ctx.query[param.key] = param.value;
   if (match->access == Access::kAuthenticated) {
     auto actor = authenticator_.Authenticate(request[http::field::authorization]);
-    if (!actor.ok()) co_return ErrorResponse(actor.error());
+    if (!actor.ok()) {
+      routed.response = ErrorResponse(actor.error());
+      co_return routed;
+    }
     ctx.actor = std::move(actor).value();
   }
-  co_return co_await match->handler(ctx);
+  if (match->stream_handler) {
+    auto upgrade = match->stream_handler(ctx);
+    if (!upgrade.ok()) {
+      routed.response = ErrorResponse(upgrade.error());
+    } else {
+      routed.upgrade = std::move(upgrade).value();
+    }
+    co_return routed;
+  }
+  routed.response = co_await match->handler(ctx);
+  co_return routed;
 }
 
 }  // namespace countersign

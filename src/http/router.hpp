@@ -2,41 +2,58 @@
 //
 // Dispatch() parses the target (percent-decoding path segments and query parameters),
 // authenticates when the route asks for it, and answers 404 for unknown paths and 405 (with
-// Allow) for a known path with another method. Routes are added before serving starts;
-// Dispatch() is then safe to call from any thread.
+// Allow) for a known path with another method. A stream route (AddStream) takes the
+// connection over instead of answering: its handler either refuses with an error, answered
+// like any other, or returns the StreamUpgrade the server then runs (Route()). Routes are
+// added before serving starts; Route() and Dispatch() are then safe to call from any thread.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "auth/authenticator.hpp"
 #include "http/beast.hpp"
 #include "http/request_context.hpp"
+#include "http/stream_upgrade.hpp"
 
 namespace countersign {
 
 class Router {
  public:
   using Handler = std::function<asio::awaitable<HttpResponse>(RequestContext&)>;
+  // Checks a stream request (after authentication, when the route asks for it) and returns
+  // the stream to run, or the error to answer with. Runs on the connection's strand.
+  using StreamHandler = std::function<Result<StreamUpgrade>(RequestContext&)>;
   enum class Access { kPublic, kAuthenticated };
+
+  // What a request routes to: a response to write, or (stream routes) a stream to run.
+  struct Routed {
+    HttpResponse response;
+    std::optional<StreamUpgrade> upgrade;  // set: `response` is unused
+  };
 
   explicit Router(Authenticator& authenticator) : authenticator_(authenticator) {}
 
   void Add(http::verb method, std::string pattern, Access access, Handler handler);
+  void AddStream(http::verb method, std::string pattern, Access access, StreamHandler handler);
 
+  asio::awaitable<Routed> Route(const HttpRequest& request);
+  // Route() for a caller that cannot run streams: a stream route answers 400.
   asio::awaitable<HttpResponse> Dispatch(const HttpRequest& request);
 
  private:
-  struct Route {
+  struct RouteEntry {
     http::verb method;
     std::vector<std::string> segments;  // "{name}" captures one segment
     Access access;
-    Handler handler;
+    Handler handler;                // exactly one of the two is set
+    StreamHandler stream_handler;
   };
 
   Authenticator& authenticator_;
-  std::vector<Route> routes_;
+  std::vector<RouteEntry> routes_;
 };
 
 }  // namespace countersign

@@ -75,6 +75,26 @@ struct PendingDeadline {
   std::chrono::seconds remind_every{0};
 };
 
+// One notification or webhook waiting in (or done with) the outbox. Written in the same
+// transaction as the state change that causes it; the dispatcher delivers it afterwards.
+struct OutboxRow {
+  int64_t id = 0;           // assigned by InsertOutbox; delivery order within a destination
+  std::string delivery_id;  // "dlv_..."; the same on every attempt, so receivers can dedupe
+  std::string tenant;
+  std::string request_id;
+  std::string destination;  // a [[channel]] name, "webhook:NAME" or "callback"
+  std::string kind;         // what to do: "post", "update", "remind", "respond", "event"
+  std::string event;        // the event type that caused it ("request.created", ...)
+  int64_t event_seq = 0;
+  std::string target;             // a URL when the row carries its own (callback_url, response_url)
+  std::string payload;            // JSON text the destination renders from (a webhook's exact body)
+  std::string state = "pending";  // "pending", "delivered" or "failed"
+  int attempts = 0;
+  TimePoint next_attempt_at;
+  std::string last_error;
+  TimePoint created_at;
+};
+
 struct StoreStats {
   uint64_t batches = 0;
   uint64_t operations = 0;
@@ -118,18 +138,34 @@ class Transaction {
   // Returns false when there is no such unrevoked principal.
   virtual Result<bool> RevokePrincipal(std::string_view tenant, std::string_view id,
                                        TimePoint at) = 0;
+  // Inserts `row` (pending) and sets its id.
+  virtual Status InsertOutbox(OutboxRow& row) = 0;
+  // Records an attempt's result: state, attempts, next_attempt_at and last_error of row `id`.
+  virtual Status UpdateOutbox(const OutboxRow& row) = 0;
+  // Remembers what a channel's post for a request returned (Slack's channel and ts, ...), so
+  // later updates can edit that message. Replaces an earlier one.
+  virtual Status PutChannelMessage(std::string_view request_id, std::string_view destination,
+                                   std::string_view ref) = 0;
+  // The events this operation has appended so far, in seq order.
+  virtual const std::vector<Event>& AppendedEvents() const = 0;
 };
 
 class Store {
  public:
   using WriteFn = std::function<Status(Transaction&)>;
   using WriteDone = std::function<void(Status)>;
+  // Called on the writer thread after each committed batch with the events its successful
+  // operations appended, in seq order (never with an empty list). Must not block.
+  using CommitListener = std::function<void(const std::vector<Event>&)>;
 
   virtual ~Store() = default;
 
   // Queues `fn`. When the queue is full, `done` is called at once (on the calling thread)
   // with kUnavailable and `fn` never runs.
   virtual void Write(WriteFn fn, WriteDone done) = 0;
+
+  // Adds a listener for the batches committed from now on. Thread-safe.
+  virtual void AddCommitListener(CommitListener listener) = 0;
 
   virtual Result<std::optional<Request>> GetRequest(std::string_view tenant,
                                                     std::string_view id) = 0;
@@ -150,6 +186,19 @@ class Store {
                                                        std::string_view session, TimePoint now) = 0;
   // Grants of `tenant`, newest first, revoked and expired ones included.
   virtual Result<std::vector<Grant>> ListGrants(std::string_view tenant) = 0;
+  // Pending outbox rows due at `now`, oldest first, at most `limit`; a row is left out while
+  // an older pending row of the same destination and request exists (they go in order).
+  virtual Result<std::vector<OutboxRow>> ListDueOutbox(TimePoint now, int limit) = 0;
+  // The earliest next_attempt_at of any pending row, or nullopt when none is pending.
+  virtual Result<std::optional<TimePoint>> NextOutboxDue() = 0;
+  // Outbox rows, newest first: all of `tenant` (every tenant when empty) in `state` (any when
+  // empty), of `request_id` when given.
+  virtual Result<std::vector<OutboxRow>> ListOutbox(std::string_view tenant, std::string_view state,
+                                                    std::string_view request_id, int limit) = 0;
+  virtual Result<std::map<std::string, int64_t>> CountOutboxByState() = 0;
+  // What PutChannelMessage stored for this request and destination; empty when nothing.
+  virtual Result<std::string> FindChannelMessage(std::string_view request_id,
+                                                 std::string_view destination) = 0;
   // Cheap round trip to check the store answers (readiness).
   virtual Status Ping() = 0;
   virtual StoreStats Stats() const = 0;

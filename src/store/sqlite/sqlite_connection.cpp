@@ -57,6 +57,8 @@ Status SqliteConnection::Run(std::string_view sql) {
 
 int64_t SqliteConnection::Changes() const { return sqlite3_changes64(db_); }
 
+int64_t SqliteConnection::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
+
 bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 }  // namespace countersign

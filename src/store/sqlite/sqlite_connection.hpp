@@ -41,6 +41,8 @@ class SqliteConnection {
 
   // Rows changed by the most recent INSERT, UPDATE or DELETE.
   int64_t Changes() const;
+  // The rowid of the most recent successful INSERT on this connection.
+  int64_t LastInsertRowId() const;
 
   // True while a transaction is open (not in autocommit mode).
   bool InTransaction() const;

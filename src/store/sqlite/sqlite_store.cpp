@@ -229,6 +229,11 @@ void SqliteStore::Stop() {
   if (!on_writer && writer_thread_.joinable()) writer_thread_.join();
 }
 
+void SqliteStore::AddCommitListener(CommitListener listener) {
+  std::lock_guard lock(listeners_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
 void SqliteStore::Write(WriteFn fn, WriteDone done) {
   std::optional<Error> refused;
   {
@@ -267,10 +272,15 @@ void SqliteStore::WriterLoop() {
   }
 }
 
-Status SqliteStore::RunOperation(PendingWrite& op) {
+Status SqliteStore::RunOperation(PendingWrite& op, std::vector<Event>& events) {
   SqliteTransaction transaction(*writer_);
   try {
-    return op.fn(transaction);
+    Status status = op.fn(transaction);
+    if (status.ok()) {
+      const auto& appended = transaction.AppendedEvents();
+      events.insert(events.end(), appended.begin(), appended.end());
+    }
+    return status;
   } catch (const std::exception& e) {
     return Error::Internal(std::string("store operation threw: ") + e.what());
   } catch (...) {
@@ -280,6 +290,7 @@ Status SqliteStore::RunOperation(PendingWrite& op) {
 
 void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
   std::vector<Status> results(batch.size());
+  std::vector<Event> events;  // appended by the operations that succeeded, in seq order
   // Set when the batch as a whole cannot commit; then every operation fails with it.
   std::optional<Error> batch_error;
 
@@ -297,9 +308,11 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
       batch_error = Error::Unavailable("cannot create a savepoint: " + saved.error().message);
       break;
     }
-    Status status = RunOperation(batch[i]);
+    const size_t events_before = events.size();
+    Status status = RunOperation(batch[i], events);
     if (status.ok()) status = writer_->Run("RELEASE op");
     if (!status.ok()) {
+      events.resize(events_before);
       Status undone = writer_->Run("ROLLBACK TO op");
       if (undone.ok()) undone = writer_->Run("RELEASE op");
       if (!undone.ok()) {
@@ -325,6 +338,17 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
     if (writer_->InTransaction()) (void)writer_->Run("ROLLBACK");
     spdlog::error("store: a batch of {} writes failed: {}", batch.size(), batch_error->message);
     for (auto& result : results) result = *batch_error;
+    events.clear();
+  }
+  if (!events.empty()) {
+    std::lock_guard lock(listeners_mu_);
+    for (const auto& listener : listeners_) {
+      try {
+        listener(events);
+      } catch (const std::exception& e) {
+        spdlog::error("store: a commit listener threw: {}", e.what());
+      }
+    }
   }
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!batch[i].done) continue;
@@ -605,6 +629,122 @@ Result<std::vector<Grant>> SqliteStore::ListGrants(std::string_view tenant) {
     if (!grant.ok()) return std::move(grant).error();
     out.push_back(std::move(grant).value());
   }
+}
+
+namespace {
+
+constexpr char kOutboxColumns[] =
+    "id, delivery_id, tenant, request_id, destination, kind, event, event_seq, target, payload, "
+    "state, attempts, next_attempt_at, last_error, created_at";
+
+OutboxRow OutboxFromRow(const SqliteStatement& s) {
+  OutboxRow row;
+  row.id = s.ColumnInt64(0);
+  row.delivery_id = s.ColumnText(1);
+  row.tenant = s.ColumnText(2);
+  row.request_id = s.ColumnText(3);
+  row.destination = s.ColumnText(4);
+  row.kind = s.ColumnText(5);
+  row.event = s.ColumnText(6);
+  row.event_seq = s.ColumnInt64(7);
+  row.target = s.ColumnText(8);
+  row.payload = s.ColumnText(9);
+  row.state = s.ColumnText(10);
+  row.attempts = static_cast<int>(s.ColumnInt64(11));
+  row.next_attempt_at = FromUnixMillis(s.ColumnInt64(12));
+  row.last_error = s.ColumnText(13);
+  row.created_at = FromUnixMillis(s.ColumnInt64(14));
+  return row;
+}
+
+Result<std::vector<OutboxRow>> CollectOutbox(SqliteStatement& s) {
+  std::vector<OutboxRow> rows;
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return rows;
+    rows.push_back(OutboxFromRow(s));
+  }
+}
+
+}  // namespace
+
+Result<std::vector<OutboxRow>> SqliteStore::ListDueOutbox(TimePoint now, int limit) {
+  // A row waits while an older pending row of its destination and request exists: a Slack
+  // update must not overtake the post it edits.
+  static const std::string kSelect =
+      std::string("SELECT ") + kOutboxColumns +
+      " FROM outbox o WHERE state = 'pending' AND next_attempt_at <= ?1 AND NOT EXISTS ("
+      "SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.destination = o.destination "
+      "AND p.request_id = o.request_id AND p.id < o.id) ORDER BY id LIMIT ?2";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(kSelect);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindInt64(1, ToUnixMillis(now)).BindInt64(2, std::clamp(limit, 1, 1000));
+  return CollectOutbox(s);
+}
+
+Result<std::optional<TimePoint>> SqliteStore::NextOutboxDue() {
+  static constexpr char kSelect[] =
+      "SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'pending'";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(kSelect);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row || s.ColumnIsNull(0)) return std::optional<TimePoint>();
+  return std::optional<TimePoint>(FromUnixMillis(s.ColumnInt64(0)));
+}
+
+Result<std::vector<OutboxRow>> SqliteStore::ListOutbox(std::string_view tenant,
+                                                       std::string_view state,
+                                                       std::string_view request_id, int limit) {
+  std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE 1 = 1";
+  if (!tenant.empty()) sql += " AND tenant = ?1";
+  if (!state.empty()) sql += " AND state = ?2";
+  if (!request_id.empty()) sql += " AND request_id = ?3";
+  sql += " ORDER BY id DESC LIMIT ?4";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(sql);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  if (!tenant.empty()) s.BindText(1, tenant);
+  if (!state.empty()) s.BindText(2, state);
+  if (!request_id.empty()) s.BindText(3, request_id);
+  s.BindInt64(4, std::clamp(limit, 1, 1000));
+  return CollectOutbox(s);
+}
+
+Result<std::map<std::string, int64_t>> SqliteStore::CountOutboxByState() {
+  static constexpr char kSelect[] = "SELECT state, COUNT(*) FROM outbox GROUP BY state";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(kSelect);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  std::map<std::string, int64_t> counts;
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return counts;
+    counts[std::string(s.ColumnText(0))] = s.ColumnInt64(1);
+  }
+}
+
+Result<std::string> SqliteStore::FindChannelMessage(std::string_view request_id,
+                                                    std::string_view destination) {
+  static constexpr char kSelect[] =
+      "SELECT ref FROM channel_messages WHERE request_id = ?1 AND destination = ?2";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(kSelect);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, request_id).BindText(2, destination);
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return std::string();
+  return std::string(s.ColumnText(0));
 }
 
 Status SqliteStore::Ping() {

@@ -51,6 +51,7 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   void Write(WriteFn fn, WriteDone done) override;
+  void AddCommitListener(CommitListener listener) override;
 
   Result<std::optional<Request>> GetRequest(std::string_view tenant, std::string_view id) override;
   Result<RequestPage> ListRequests(const RequestFilter& filter) override;
@@ -63,6 +64,13 @@ class SqliteStore final : public Store {
   Result<std::optional<Grant>> FindActiveGrant(std::string_view tenant, std::string_view action,
                                                std::string_view session, TimePoint now) override;
   Result<std::vector<Grant>> ListGrants(std::string_view tenant) override;
+  Result<std::vector<OutboxRow>> ListDueOutbox(TimePoint now, int limit) override;
+  Result<std::optional<TimePoint>> NextOutboxDue() override;
+  Result<std::vector<OutboxRow>> ListOutbox(std::string_view tenant, std::string_view state,
+                                            std::string_view request_id, int limit) override;
+  Result<std::map<std::string, int64_t>> CountOutboxByState() override;
+  Result<std::string> FindChannelMessage(std::string_view request_id,
+                                         std::string_view destination) override;
   Status Ping() override;
   StoreStats Stats() const override;
   void Stop() override;
@@ -95,10 +103,13 @@ class SqliteStore final : public Store {
   Reader AcquireReader();
   void WriterLoop();
   void CommitBatch(std::vector<PendingWrite>& batch);
-  Status RunOperation(PendingWrite& op);
+  // Runs one operation; on success appends the events it wrote to `events`.
+  Status RunOperation(PendingWrite& op, std::vector<Event>& events);
   void RecordCommit(size_t operations, double commit_ms);
 
   const SqliteStoreOptions options_;
+  mutable std::mutex listeners_mu_;
+  std::vector<CommitListener> listeners_;     // guarded by listeners_mu_
   std::unique_ptr<SqliteConnection> writer_;  // used only by writer_thread_
 
   mutable std::mutex mu_;

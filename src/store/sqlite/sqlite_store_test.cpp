@@ -275,7 +275,7 @@ TEST_F(SqliteStoreTest, MigrationsApplyOnAFreshFileAndRecordTheSchemaVersion) {
                      "SELECT group_concat(version || ' ' || name, ', ') FROM "
                      "(SELECT * FROM schema_migrations ORDER BY version)"),
             "1 001_initial.sql, 2 002_lean_request_indexes.sql, "
-            "3 003_policies_receipts_grants.sql");
+            "3 003_policies_receipts_grants.sql, 4 004_outbox.sql");
   EXPECT_EQ(RawQuery(path_,
                      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                      "'requests_pending_deadline'"),
@@ -307,7 +307,89 @@ TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopenWithoutReapplyingMigrations) {
   EXPECT_TRUE(audit->ok);
   EXPECT_EQ(audit->events_checked, 1);
   store_.reset();
-  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "4");
+}
+
+TEST_F(SqliteStoreTest, CommitListenersHearOnlyTheEventsOfOperationsThatCommitted) {
+  ASSERT_TRUE(OpenStore());
+  std::mutex mu;
+  std::vector<std::string> heard;
+  store_->AddCommitListener([&](const std::vector<Event>& events) {
+    std::lock_guard lock(mu);
+    for (const auto& e : events) heard.push_back(e.request_id + ":" + std::to_string(e.seq));
+  });
+  ASSERT_TRUE(WriteAndWait(*store_, [](Transaction& txn) -> Status {
+                auto e = txn.AppendEvent(MakeDraft("default", "req_a", "request.created", {}));
+                return e.ok() ? Ok() : Status(std::move(e).error());
+              }).ok());
+  // An operation that fails after appending: its event is rolled back and never heard.
+  EXPECT_FALSE(WriteAndWait(*store_, [](Transaction& txn) -> Status {
+                 auto e = txn.AppendEvent(MakeDraft("default", "req_b", "request.created", {}));
+                 EXPECT_EQ(txn.AppendedEvents().size(), 1u);
+                 return Error::Invalid("changed my mind");
+               }).ok());
+  ASSERT_TRUE(WriteAndWait(*store_, [](Transaction& txn) -> Status {
+                auto e = txn.AppendEvent(MakeDraft("default", "req_c", "request.created", {}));
+                return e.ok() ? Ok() : Status(std::move(e).error());
+              }).ok());
+  std::lock_guard lock(mu);
+  EXPECT_EQ(heard, (std::vector<std::string>{"req_a:1", "req_c:2"}));
+}
+
+TEST_F(SqliteStoreTest, OutboxRowsComeDueInOrderPerDestinationAndRequest) {
+  ASSERT_TRUE(OpenStore());
+  const auto row = [](std::string delivery, std::string destination, std::string request,
+                      TimePoint due) {
+    OutboxRow r;
+    r.delivery_id = std::move(delivery);
+    r.tenant = "default";
+    r.request_id = std::move(request);
+    r.destination = std::move(destination);
+    r.kind = "post";
+    r.event = "request.created";
+    r.payload = "{}";
+    r.next_attempt_at = due;
+    r.created_at = kT0;
+    return r;
+  };
+  std::vector<OutboxRow> rows = {row("d1", "slack", "req_1", kT0), row("d2", "slack", "req_1", kT0),
+                                 row("d3", "teams", "req_1", kT0),
+                                 row("d4", "slack", "req_2", kT0 + Millis(5000))};
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                for (auto& r : rows) CS_RETURN_IF_ERROR(txn.InsertOutbox(r));
+                return Ok();
+              }).ok());
+  EXPECT_LT(rows[0].id, rows[1].id);
+  const auto ids = [](const std::vector<OutboxRow>& due) {
+    std::vector<std::string> out;
+    for (const auto& r : due) out.push_back(r.delivery_id);
+    return out;
+  };
+  auto due = store_->ListDueOutbox(kT0, 10);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(ids(*due), (std::vector<std::string>{"d1", "d3"}));  // d2 waits behind d1
+  EXPECT_EQ(store_->NextOutboxDue().value(), std::optional<TimePoint>(kT0));
+
+  rows[0].state = "delivered";
+  rows[0].attempts = 1;
+  ASSERT_TRUE(
+      WriteAndWait(*store_, [&](Transaction& txn) { return txn.UpdateOutbox(rows[0]); }).ok());
+  due = store_->ListDueOutbox(kT0 + Millis(5000), 10);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(ids(*due), (std::vector<std::string>{"d2", "d3", "d4"}));
+  auto counts = store_->CountOutboxByState();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(counts->at("pending"), 3);
+  EXPECT_EQ(counts->at("delivered"), 1);
+
+  ASSERT_TRUE(WriteAndWait(*store_, [](Transaction& txn) {
+                return txn.PutChannelMessage("req_1", "slack", R"({"ts":"1.0"})");
+              }).ok());
+  ASSERT_TRUE(WriteAndWait(*store_, [](Transaction& txn) {
+                return txn.PutChannelMessage("req_1", "slack", R"({"ts":"2.0"})");
+              }).ok());
+  EXPECT_EQ(store_->FindChannelMessage("req_1", "slack").value(), R"({"ts":"2.0"})");
+  EXPECT_EQ(store_->FindChannelMessage("req_1", "teams").value(), "");
 }
 
 TEST_F(SqliteStoreTest, ADatabaseWithANewerSchemaVersionIsRefused) {

@@ -164,6 +164,7 @@ Result<Event> SqliteTransaction::AppendEvent(const EventDraft& draft) {
       .BindText(9, event.hash);
   auto run = s.Run();
   if (!run.ok()) return std::move(run).error();
+  appended_.push_back(event);
   return event;
 }
 
@@ -271,6 +272,63 @@ Result<bool> SqliteTransaction::RevokeGrant(std::string_view tenant, std::string
   auto run = s.Run();
   if (!run.ok()) return std::move(run).error();
   return connection_.Changes() == 1;
+}
+
+Status SqliteTransaction::InsertOutbox(OutboxRow& row) {
+  static constexpr char kInsert[] =
+      "INSERT INTO outbox (delivery_id, tenant, request_id, destination, kind, event, event_seq, "
+      "target, payload, state, attempts, next_attempt_at, last_error, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?10, '', ?11)";
+  auto statement = connection_.Prepare(kInsert);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, row.delivery_id)
+      .BindText(2, row.tenant)
+      .BindText(3, row.request_id)
+      .BindText(4, row.destination)
+      .BindText(5, row.kind)
+      .BindText(6, row.event)
+      .BindInt64(7, row.event_seq)
+      .BindText(8, row.target)
+      .BindText(9, row.payload)
+      .BindInt64(10, ToUnixMillis(row.next_attempt_at))
+      .BindInt64(11, ToUnixMillis(row.created_at));
+  CS_RETURN_IF_ERROR(s.Run());
+  row.id = connection_.LastInsertRowId();
+  row.state = "pending";
+  row.attempts = 0;
+  return Ok();
+}
+
+Status SqliteTransaction::UpdateOutbox(const OutboxRow& row) {
+  static constexpr char kUpdate[] =
+      "UPDATE outbox SET state = ?1, attempts = ?2, next_attempt_at = ?3, last_error = ?4 "
+      "WHERE id = ?5";
+  auto statement = connection_.Prepare(kUpdate);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, row.state)
+      .BindInt64(2, row.attempts)
+      .BindInt64(3, ToUnixMillis(row.next_attempt_at))
+      .BindText(4, row.last_error)
+      .BindInt64(5, row.id);
+  CS_RETURN_IF_ERROR(s.Run());
+  if (connection_.Changes() != 1) {
+    return Error::NotFound("no outbox row " + std::to_string(row.id));
+  }
+  return Ok();
+}
+
+Status SqliteTransaction::PutChannelMessage(std::string_view request_id,
+                                            std::string_view destination, std::string_view ref) {
+  static constexpr char kUpsert[] =
+      "INSERT INTO channel_messages (request_id, destination, ref) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (request_id, destination) DO UPDATE SET ref = excluded.ref";
+  auto statement = connection_.Prepare(kUpsert);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, request_id).BindText(2, destination).BindText(3, ref);
+  return s.Run();
 }
 
 }  // namespace countersign

@@ -33,9 +33,15 @@ class SqliteTransaction final : public Transaction {
   Status InsertIdempotency(const IdempotencyRecord& record) override;
   Status InsertPrincipal(const Principal& principal) override;
   Result<bool> RevokePrincipal(std::string_view tenant, std::string_view id, TimePoint at) override;
+  Status InsertOutbox(OutboxRow& row) override;
+  Status UpdateOutbox(const OutboxRow& row) override;
+  Status PutChannelMessage(std::string_view request_id, std::string_view destination,
+                           std::string_view ref) override;
+  const std::vector<Event>& AppendedEvents() const override { return appended_; }
 
  private:
   SqliteConnection& connection_;
+  std::vector<Event> appended_;
 };
 
 }  // namespace countersign

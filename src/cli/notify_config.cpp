@@ -1,0 +1,293 @@
+#include "cli/notify_config.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace countersign {
+namespace {
+
+std::string Line(const toml::node& node) { return std::to_string(node.source().begin.line); }
+
+bool IsValidName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every entry of an array of tables `name`, or an error when it is something else.
+Result<std::vector<const toml::table*>> Tables(const toml::table& root, const std::string& file,
+                                               const char* name) {
+  std::vector<const toml::table*> out;
+  const toml::node* node = root.get(name);
+  if (!node) return out;
+  const toml::array* array = node->as_array();
+  if (!array) {
+    return Error::Invalid(file + ":" + Line(*node) + ": " + name +
+                          " must be an array of tables ([[" + name + "]])");
+  }
+  for (const auto& item : *array) {
+    const toml::table* t = item.as_table();
+    if (!t) return Error::Invalid(file + ":" + Line(item) + ": each " + name + " must be a table");
+    out.push_back(t);
+  }
+  return out;
+}
+
+// A scalar as text (strings as they are; integers, floats and booleans written out).
+std::optional<std::string> ScalarText(const toml::node& node) {
+  if (auto s = node.value<std::string>(); s && node.is_string()) return *s;
+  if (node.is_boolean()) return *node.value<bool>() ? "true" : "false";
+  if (node.is_integer()) return std::to_string(*node.value<int64_t>());
+  return std::nullopt;
+}
+
+Result<std::vector<std::string>> StringList(const toml::node& node, const std::string& where) {
+  const toml::array* array = node.as_array();
+  if (!array) return Error::Invalid(where + " must be an array of strings");
+  std::vector<std::string> out;
+  for (const auto& item : *array) {
+    auto s = item.value<std::string>();
+    if (!s || !item.is_string()) return Error::Invalid(where + " must be an array of strings");
+    out.push_back(*s);
+  }
+  return out;
+}
+
+Status ReadChannels(const toml::table& root, const std::string& file, NotifyConfig& out,
+                    std::set<std::string>& names) {
+  auto tables = Tables(root, file, "channel");
+  if (!tables.ok()) return std::move(tables).error();
+  int index = 0;
+  for (const toml::table* t : tables.value()) {
+    const std::string prefix = file + ":" + Line(*t) + ": channel[" + std::to_string(index++) + "]";
+    ChannelSettings settings;
+    std::string tenant = "default";
+    for (const auto& [key_node, node] : *t) {
+      const std::string key(key_node.str());
+      const std::string where =
+          file + ":" + Line(node) + ": channel[" + std::to_string(index - 1) + "]." + key;
+      auto text = ScalarText(node);
+      if (!text) return Error::Invalid(where + " must be a string");
+      if (key == "name") {
+        settings.name = *text;
+      } else if (key == "type") {
+        settings.type = *text;
+      } else if (key == "tenant") {
+        tenant = *text;
+      } else {
+        auto resolved = ResolveSecret(*text, where);
+        if (!resolved.ok()) return std::move(resolved).error();
+        settings.values[key] = std::move(resolved).value();
+      }
+    }
+    if (!IsValidName(settings.name)) {
+      return Error::Invalid(prefix + ".name is required: 1-64 letters, digits, '_', '-' or '.'");
+    }
+    if (!names.insert(settings.name).second) {
+      return Error::Invalid(prefix + ".name '" + settings.name + "' is used twice");
+    }
+    if (settings.type.empty()) return Error::Invalid(prefix + ".type is required");
+    if (tenant.empty()) return Error::Invalid(prefix + ".tenant must not be empty");
+    settings.source = file + ":" + Line(*t);
+    out.channels.push_back(std::move(settings));
+    out.channel_tenants.push_back(tenant);
+  }
+  return Ok();
+}
+
+Status ReadWebhooks(const toml::table& root, const std::string& file, NotifyConfig& out) {
+  auto tables = Tables(root, file, "webhook");
+  if (!tables.ok()) return std::move(tables).error();
+  std::set<std::string> names;
+  int index = 0;
+  for (const toml::table* t : tables.value()) {
+    const std::string prefix = file + ":" + Line(*t) + ": webhook[" + std::to_string(index) + "]";
+    WebhookSettings hook;
+    for (const auto& [key_node, node] : *t) {
+      const std::string key(key_node.str());
+      const std::string where =
+          file + ":" + Line(node) + ": webhook[" + std::to_string(index) + "]." + key;
+      if (key == "events") {
+        auto events = StringList(node, where);
+        if (!events.ok()) return std::move(events).error();
+        hook.events = std::move(events).value();
+        continue;
+      }
+      auto text = node.value<std::string>();
+      if (!text || !node.is_string()) return Error::Invalid(where + " must be a string");
+      if (key == "name") {
+        hook.name = *text;
+      } else if (key == "tenant") {
+        hook.tenant = *text;
+      } else if (key == "url" || key == "secret") {
+        auto resolved = ResolveSecret(*text, where);
+        if (!resolved.ok()) return std::move(resolved).error();
+        (key == "url" ? hook.url : hook.secret) = std::move(resolved).value();
+      } else {
+        return Error::Invalid(where + ": unknown key (name, url, secret, events, tenant)");
+      }
+    }
+    ++index;
+    if (!IsValidName(hook.name)) {
+      return Error::Invalid(prefix + ".name is required: 1-64 letters, digits, '_', '-' or '.'");
+    }
+    if (!names.insert(hook.name).second) {
+      return Error::Invalid(prefix + ".name '" + hook.name + "' is used twice");
+    }
+    if (!hook.url.starts_with("http://") && !hook.url.starts_with("https://")) {
+      return Error::Invalid(prefix + ".url must be an http:// or https:// URL");
+    }
+    if (hook.secret.size() < 16) {
+      return Error::Invalid(prefix + ".secret is required, at least 16 characters");
+    }
+    out.webhooks.push_back(std::move(hook));
+  }
+  return Ok();
+}
+
+Status ReadIdentities(const toml::table& root, const std::string& file, NotifyConfig& out) {
+  const toml::node* node = root.get("identities");
+  if (!node) return Ok();
+  const toml::table* table = node->as_table();
+  if (!table) return Error::Invalid(file + ":" + Line(*node) + ": identities must be a table");
+  for (const auto& [key_node, value] : *table) {
+    const std::string key(key_node.str());
+    const std::string where = file + ":" + Line(value) + ": identities.\"" + key + "\"";
+    const size_t colon = key.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == key.size()) {
+      return Error::Invalid(where + ": a chat identity is PLATFORM:USER_ID, e.g. slack:U024BE7LH");
+    }
+    auto principal = value.value<std::string>();
+    if (!principal || !value.is_string() || principal->empty()) {
+      return Error::Invalid(where + " must name a principal");
+    }
+    out.identities[key] = *principal;
+  }
+  return Ok();
+}
+
+Status ReadOutbox(const toml::table& root, const std::string& file, NotifyConfig& out) {
+  const toml::node* node = root.get("outbox");
+  if (!node) return Ok();
+  const toml::table* table = node->as_table();
+  if (!table) return Error::Invalid(file + ":" + Line(*node) + ": outbox must be a table");
+  OutboxSettings& o = out.outbox;
+  for (const auto& [key_node, value] : *table) {
+    const std::string key(key_node.str());
+    const std::string where = file + ":" + Line(value) + ": outbox." + key;
+    auto integer = [&](int lo, int hi, int& into) -> Status {
+      auto i = value.value<int64_t>();
+      if (!i || !value.is_integer() || *i < lo || *i > hi) {
+        return Error::Invalid(where + " must be an integer " + std::to_string(lo) + "-" +
+                              std::to_string(hi));
+      }
+      into = static_cast<int>(*i);
+      return Ok();
+    };
+    auto duration = [&](std::chrono::milliseconds lo, std::chrono::milliseconds hi,
+                        std::chrono::milliseconds& into) -> Status {
+      auto s = value.value<std::string>();
+      auto ms = s && value.is_string() ? ParseMillis(*s) : std::nullopt;
+      if (!ms || *ms < lo || *ms > hi) {
+        return Error::Invalid(where + " must be a duration like \"500ms\", \"2s\" or \"5m\", " +
+                              std::to_string(lo.count()) + "ms to " + std::to_string(hi.count()) +
+                              "ms");
+      }
+      into = *ms;
+      return Ok();
+    };
+    using std::chrono::milliseconds;
+    if (key == "max_attempts") {
+      CS_RETURN_IF_ERROR(integer(1, 100, o.max_attempts));
+    } else if (key == "concurrency") {
+      CS_RETURN_IF_ERROR(integer(1, 64, o.concurrency));
+    } else if (key == "workers") {
+      CS_RETURN_IF_ERROR(integer(1, 64, o.workers));
+    } else if (key == "retry_base") {
+      CS_RETURN_IF_ERROR(duration(milliseconds(10), milliseconds(3600000), o.retry_base));
+    } else if (key == "retry_max") {
+      CS_RETURN_IF_ERROR(duration(milliseconds(10), milliseconds(86400000), o.retry_max));
+    } else if (key == "timeout") {
+      CS_RETURN_IF_ERROR(duration(milliseconds(100), milliseconds(120000), o.call_timeout));
+    } else if (key == "callback_secret") {
+      auto s = value.value<std::string>();
+      if (!s || !value.is_string()) return Error::Invalid(where + " must be a string");
+      auto resolved = ResolveSecret(*s, where);
+      if (!resolved.ok()) return std::move(resolved).error();
+      if (resolved.value().size() < 16)
+        return Error::Invalid(where + " must be at least 16 characters");
+      o.callback_secret = std::move(resolved).value();
+    } else {
+      return Error::Invalid(where +
+                            ": unknown key (max_attempts, retry_base, retry_max, timeout, "
+                            "concurrency, workers, callback_secret)");
+    }
+  }
+  if (o.retry_max < o.retry_base) {
+    return Error::Invalid(file + ":" + Line(*node) + ": outbox.retry_max is less than retry_base");
+  }
+  return Ok();
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> ParseMillis(std::string_view text) {
+  int64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || n < 0 || ptr == text.data()) return std::nullopt;
+  const std::string_view unit(ptr, static_cast<size_t>(text.data() + text.size() - ptr));
+  int64_t factor = 0;
+  if (unit == "ms")
+    factor = 1;
+  else if (unit.empty() || unit == "s")
+    factor = 1000;
+  else if (unit == "m")
+    factor = 60 * 1000;
+  else if (unit == "h")
+    factor = 3600 * 1000;
+  else
+    return std::nullopt;
+  if (n > INT64_MAX / factor) return std::nullopt;
+  return std::chrono::milliseconds(n * factor);
+}
+
+Result<std::string> ResolveSecret(const std::string& value, const std::string& where) {
+  if (value.starts_with("env:")) {
+    const std::string name = value.substr(4);
+    const char* v = name.empty() ? nullptr : std::getenv(name.c_str());
+    if (!v || !*v) return Error::Invalid(where + ": environment variable " + name + " is not set");
+    return std::string(v);
+  }
+  if (value.starts_with("file:")) {
+    const std::string path = value.substr(5);
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Error::Invalid(where + ": cannot read " + path);
+    std::ostringstream content;
+    content << in.rdbuf();
+    std::string s = content.str();
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    if (s.empty()) return Error::Invalid(where + ": " + path + " is empty");
+    return s;
+  }
+  return value;
+}
+
+Result<NotifyConfig> ReadNotifyTables(const toml::table& root, const std::string& file) {
+  NotifyConfig out;
+  std::set<std::string> names;
+  CS_RETURN_IF_ERROR(ReadChannels(root, file, out, names));
+  CS_RETURN_IF_ERROR(ReadWebhooks(root, file, out));
+  CS_RETURN_IF_ERROR(ReadIdentities(root, file, out));
+  CS_RETURN_IF_ERROR(ReadOutbox(root, file, out));
+  return out;
+}
+
+}  // namespace countersign

@@ -1,0 +1,58 @@
+// NotifyConfig: the config file's [[channel]], [[webhook]], [identities] and [outbox] tables.
+//
+// Secrets in channel and webhook tables may be given as "env:NAME" (the variable must be set)
+// or "file:/path" (the file's content, trailing newline removed) instead of a literal; they
+// are resolved here, at start-up. Errors name the file, line and key. Read at start-up only
+// (a SIGHUP reload does not change channels).
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "core/result.hpp"
+#include "notify/channel_settings.hpp"
+
+namespace countersign {
+
+struct WebhookSettings {
+  std::string name;
+  std::string url;
+  std::string secret;
+  std::vector<std::string> events;  // empty: every request event
+  std::string tenant;               // empty: every tenant
+};
+
+struct OutboxSettings {
+  int max_attempts = 8;
+  std::chrono::milliseconds retry_base{1000};
+  std::chrono::milliseconds retry_max{5 * 60 * 1000};
+  std::chrono::milliseconds call_timeout{10000};
+  int concurrency = 2;  // attempts in flight per destination
+  int workers = 4;
+  // Signs the POSTs to requests' callback_url. Empty: a key kept in the data directory.
+  std::string callback_secret;
+};
+
+struct NotifyConfig {
+  std::vector<ChannelSettings> channels;     // each with `tenant` resolved (default "default")
+  std::vector<std::string> channel_tenants;  // parallel to channels
+  std::vector<WebhookSettings> webhooks;
+  std::map<std::string, std::string> identities;  // "slack:U024BE7LH" -> "alice"
+  OutboxSettings outbox;
+};
+
+// Reads the four tables from a parsed file (any of them may be absent).
+Result<NotifyConfig> ReadNotifyTables(const toml::table& root, const std::string& file);
+
+// "env:NAME" and "file:/path" to their values; anything else as it is. `where` names the key
+// in errors.
+Result<std::string> ResolveSecret(const std::string& value, const std::string& where);
+
+// "250ms", "2s", "5m", "1h" (a bare number is seconds).
+std::optional<std::chrono::milliseconds> ParseMillis(std::string_view text);
+
+}  // namespace countersign

@@ -1,0 +1,89 @@
+// EventFeed: the events one live stream sends, in seq order, with no gap and no duplicate.
+//
+// Start() subscribes to the EventBus first; from that moment every newly committed event is
+// caught in the subscription's bounded queue. With a `since` position, Next() then replays
+// the store's events with seq > since page by page, and only after the last page switches to
+// the subscription, skipping what the replay already returned (seq <= position). An event is
+// therefore either committed before Start() (and in the store when the replay reads it) or
+// published after it (and in the queue): never lost, never sent twice. Without `since`, the
+// feed sends only events published after Start().
+//
+// Only request events are sent (non-empty request_id) of the actor's tenant, and of
+// `request_id` when one is named. Approvers and admins see every request of their tenant; an
+// agent sees only requests it created (request.created names the requester; for later events
+// the feed looks the request up once and remembers the answer). A stream for one request is
+// checked by whoever builds the feed (GET /v1/events?request=ID answers 404 for a request the
+// actor may not read), so events of that request are not checked again.
+//
+// Not thread-safe: one session drives it (on its strand). Next() may read the store on the
+// calling thread, as the other read handlers do.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "auth/actor.hpp"
+#include "core/result.hpp"
+#include "engine/event_bus.hpp"
+#include "store/store.hpp"
+
+namespace countersign {
+
+class EventFeed {
+ public:
+  using EventPtr = EventSubscription::EventPtr;
+
+  EventFeed(EventBus& bus, Store& store, Actor actor, std::string request_id,
+            std::optional<int64_t> since);
+  ~EventFeed();
+  EventFeed(const EventFeed&) = delete;
+  EventFeed& operator=(const EventFeed&) = delete;
+
+  // Subscribes; call once, before the client learns the stream is open. `wake` runs on the
+  // publishing thread whenever Next() may have something new; it must not block.
+  void Start(EventSubscription::Wake wake);
+
+  struct Batch {
+    std::vector<EventPtr> events;
+    // kOverflowed: the client fell max_queue events behind; kClosed: the server is stopping.
+    // Either way the stream ends after `events`.
+    EventSubscription::State state = EventSubscription::State::kOpen;
+    // The replay has more pages: call again without waiting for a wake-up.
+    bool more = false;
+  };
+  // Up to `max` events (fewer, even none, when the others were not the actor's to see).
+  // kUnavailable when the store cannot be read; the stream should end (the client resumes).
+  Result<Batch> Next(size_t max);
+
+  // The seq of the last event Next() has passed (sent or skipped as not visible); `since` or
+  // 0 before that. A client resuming from here misses nothing.
+  int64_t position() const { return position_; }
+  // The subscription's state: kOverflowed as soon as the client has fallen behind, before
+  // Next() reports it. Thread-safe; kOpen before Start().
+  EventSubscription::State live_state() const;
+  const Actor& actor() const { return actor_; }
+  size_t max_queue() const { return bus_.max_queue(); }
+  const std::string& request_id() const { return request_id_; }
+
+ private:
+  Result<bool> Visible(const Event& event);
+
+  // How many request ids an agent's feed remembers before it starts over.
+  static constexpr size_t kMaxRemembered = 4096;
+
+  EventBus& bus_;
+  Store& store_;
+  const Actor actor_;
+  const std::string request_id_;
+  std::shared_ptr<EventSubscription> subscription_;
+  bool replaying_;
+  int64_t position_;
+  std::unordered_map<std::string, bool> visible_;  // request id -> the agent may see it
+};
+
+}  // namespace countersign

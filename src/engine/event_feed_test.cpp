@@ -1,0 +1,240 @@
+#include "engine/event_feed.hpp"
+
+#include <future>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/gateway.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "testing/fake_clock.hpp"
+#include "testing/temp_dir.hpp"
+
+namespace countersign {
+namespace {
+
+using namespace std::chrono_literals;
+using State = EventSubscription::State;
+
+// Bounds how long a test waits for the writer thread; never a timing assertion.
+constexpr auto kEventually = 30s;
+
+const Actor kAdmin{"root", Role::kAdmin, "default", {}};
+const Actor kAlice{"alice", Role::kApprover, "default", {}};
+const Actor kAgent{"ci-bot", Role::kAgent, "default", {}};
+const Actor kOtherAgent{"other-bot", Role::kAgent, "default", {}};
+
+class EventFeedTest : public ::testing::Test {
+ protected:
+  using RequestPtr = Gateway::RequestPtr;
+
+  void SetUp() override { Open(EventBus::kDefaultMaxQueue); }
+
+  void Open(size_t max_queue) {
+    bus_ = std::make_unique<EventBus>(max_queue);
+    SqliteStoreOptions options;
+    options.path = dir_.File("countersign.db");
+    auto opened = SqliteStore::Open(options);
+    ASSERT_TRUE(opened.ok()) << opened.error().message;
+    store_ = std::move(opened).value();
+    store_->AddCommitListener([this](const std::vector<Event>& events) { bus_->Publish(events); });
+    gateway_ = std::make_unique<Gateway>(*store_, clock_);
+    ASSERT_TRUE(gateway_->Start().ok());
+  }
+
+  void TearDown() override {
+    gateway_.reset();
+    store_->Stop();
+  }
+
+  // Appends one event in its own write and returns its seq once committed (and published:
+  // the store runs its commit listeners before completing the write).
+  int64_t Append(const std::string& request_id, const std::string& type = "decision.recorded",
+                 const std::string& tenant = "default") {
+    std::promise<int64_t> seq;
+    auto future = seq.get_future();
+    auto appended = std::make_shared<int64_t>(0);
+    store_->Write(
+        [&, appended](Transaction& txn) -> Status {
+          auto event = txn.AppendEvent({clock_.Now(), tenant, request_id, type, "alice", {}});
+          if (!event.ok()) return std::move(event).error();
+          *appended = event->seq;
+          return Ok();
+        },
+        [&seq, appended](Status status) { seq.set_value(status.ok() ? *appended : -1); });
+    EXPECT_EQ(future.wait_for(kEventually), std::future_status::ready);
+    return future.get();
+  }
+
+  RequestPtr Create(const Actor& actor) {
+    NewRequest input;
+    input.action = "deploy_production";
+    input.title = "Deploy v2.0";
+    std::promise<Result<Gateway::Created>> promise;
+    auto future = promise.get_future();
+    gateway_->Create(actor, std::move(input),
+                     [&promise](Result<Gateway::Created> r) { promise.set_value(std::move(r)); });
+    EXPECT_EQ(future.wait_for(kEventually), std::future_status::ready);
+    auto created = future.get();
+    EXPECT_TRUE(created.ok()) << created.error().message;
+    return created.ok() ? created->request : nullptr;
+  }
+
+  void Approve(const std::string& id) {
+    NewDecision decision;
+    decision.choice = "approve";
+    std::promise<Result<RequestPtr>> promise;
+    auto future = promise.get_future();
+    gateway_->Decide(kAlice, id, decision,
+                     [&promise](Result<RequestPtr> r) { promise.set_value(std::move(r)); });
+    EXPECT_EQ(future.wait_for(kEventually), std::future_status::ready);
+    auto decided = future.get();
+    EXPECT_TRUE(decided.ok()) << decided.error().message;
+  }
+
+  // Everything the feed has to give now: replay pages and queued live events.
+  std::vector<int64_t> Drain(EventFeed& feed, State* state = nullptr, size_t batch = 2) {
+    std::vector<int64_t> seqs;
+    for (;;) {
+      auto next = feed.Next(batch);
+      EXPECT_TRUE(next.ok()) << next.error().message;
+      if (!next.ok()) break;
+      for (const auto& e : next->events) seqs.push_back(e->seq);
+      if (state) *state = next->state;
+      if (next->state != State::kOpen) break;
+      if (next->events.empty() && !next->more) break;
+    }
+    return seqs;
+  }
+
+  testing::TempDir dir_;
+  testing::FakeClock clock_;
+  std::unique_ptr<EventBus> bus_;
+  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Gateway> gateway_;
+};
+
+TEST_F(EventFeedTest, ResumingReplaysTheMissedEventsThenLiveOnesWithoutDuplicates) {
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 5; ++i) seqs.push_back(Append("req_1"));
+  // The client saw up to the second event, then lost its connection.
+  EventFeed feed(*bus_, *store_, kAdmin, "", seqs[1]);
+  feed.Start(nullptr);
+  // Committed after subscribing, so both in the store and in the live queue.
+  seqs.push_back(Append("req_1"));
+  seqs.push_back(Append("req_2"));
+  EXPECT_EQ(Drain(feed), std::vector<int64_t>(seqs.begin() + 2, seqs.end()));
+  EXPECT_EQ(feed.position(), seqs.back());
+
+  seqs.push_back(Append("req_1"));
+  EXPECT_EQ(Drain(feed), std::vector<int64_t>{seqs.back()});
+  EXPECT_EQ(Drain(feed), std::vector<int64_t>{});
+}
+
+TEST_F(EventFeedTest, WithoutSinceOnlyEventsAfterStartArrive) {
+  Append("req_1");
+  EventFeed feed(*bus_, *store_, kAdmin, "", std::nullopt);
+  int wakes = 0;
+  feed.Start([&wakes] { ++wakes; });
+  EXPECT_EQ(Drain(feed), std::vector<int64_t>{});
+  const int64_t live = Append("req_1");
+  EXPECT_EQ(wakes, 1);
+  EXPECT_EQ(Drain(feed), std::vector<int64_t>{live});
+}
+
+TEST_F(EventFeedTest, SinceZeroReplaysEveryRequestEventButNoTokenOrOtherTenantEvents) {
+  const int64_t a = Append("req_1", "request.created");
+  Append("", "token.created");
+  Append("req_9", "request.created", "tenant-b");
+  const int64_t b = Append("req_1", "request.resolved");
+  EventFeed feed(*bus_, *store_, kAdmin, "", 0);
+  feed.Start(nullptr);
+  EXPECT_EQ(Drain(feed), (std::vector<int64_t>{a, b}));
+}
+
+TEST_F(EventFeedTest, ARequestFeedReplaysAndStreamsOnlyThatRequest) {
+  const int64_t mine = Append("req_1");
+  Append("req_2");
+  EventFeed feed(*bus_, *store_, kAdmin, "req_1", 0);
+  feed.Start(nullptr);
+  Append("req_2");
+  const int64_t live = Append("req_1");
+  EXPECT_EQ(Drain(feed), (std::vector<int64_t>{mine, live}));
+}
+
+TEST_F(EventFeedTest, AnAgentSeesOnlyTheRequestsItCreated) {
+  auto before = Create(kAgent);
+  auto foreign_before = Create(kOtherAgent);
+  EventFeed feed(*bus_, *store_, kAgent, "", 0);
+  feed.Start(nullptr);
+  Approve(before->id);          // a request created before the feed: looked up in the store
+  Approve(foreign_before->id);  // not the agent's
+  auto during = Create(kAgent);
+  Create(kOtherAgent);
+  Approve(during->id);
+
+  std::vector<std::string> seen;
+  for (;;) {
+    auto next = feed.Next(3);
+    ASSERT_TRUE(next.ok());
+    for (const auto& e : next->events) seen.push_back(e->request_id + " " + e->type);
+    if (next->events.empty() && !next->more) break;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      before->id + " request.created", before->id + " decision.recorded",
+                      before->id + " request.resolved", during->id + " request.created",
+                      during->id + " decision.recorded", during->id + " request.resolved"}));
+}
+
+TEST_F(EventFeedTest, AnApproverSeesTheWholeTenant) {
+  Create(kAgent);
+  Create(kOtherAgent);
+  EventFeed feed(*bus_, *store_, kAlice, "", 0);
+  feed.Start(nullptr);
+  EXPECT_EQ(Drain(feed).size(), 2u);
+}
+
+TEST_F(EventFeedTest, AConsumerThatNeverTakesOverflowsAndKnowsWhereToResume) {
+  TearDown();
+  Open(3);
+  const int64_t seen = Append("req_1");
+  EventFeed feed(*bus_, *store_, kAdmin, "", seen);
+  int wakes = 0;
+  feed.Start([&wakes] { ++wakes; });
+  for (int i = 0; i < 10; ++i) Append("req_1");
+  EXPECT_EQ(feed.live_state(), State::kOverflowed);
+  EXPECT_EQ(bus_->size(), 1u);
+  State state = State::kOpen;
+  // The replay still runs (the store has everything), but the live queue lost events: the
+  // feed must not pretend otherwise, so it ends before replaying.
+  EXPECT_EQ(Drain(feed, &state), std::vector<int64_t>{});
+  EXPECT_EQ(state, State::kOverflowed);
+  EXPECT_EQ(feed.position(), seen);
+}
+
+TEST_F(EventFeedTest, OverflowWhileLiveReportsThePositionReached) {
+  TearDown();
+  Open(2);
+  EventFeed feed(*bus_, *store_, kAdmin, "", std::nullopt);
+  feed.Start(nullptr);
+  const int64_t first = Append("req_1");
+  EXPECT_EQ(Drain(feed, nullptr, 10), std::vector<int64_t>{first});
+  for (int i = 0; i < 3; ++i) Append("req_1");
+  State state = State::kOpen;
+  EXPECT_EQ(Drain(feed, &state), std::vector<int64_t>{});
+  EXPECT_EQ(state, State::kOverflowed);
+  EXPECT_EQ(feed.position(), first);
+}
+
+TEST_F(EventFeedTest, DestroyingTheFeedUnsubscribes) {
+  {
+    EventFeed feed(*bus_, *store_, kAdmin, "", std::nullopt);
+    feed.Start(nullptr);
+    EXPECT_EQ(bus_->size(), 1u);
+  }
+  EXPECT_EQ(bus_->size(), 0u);
+}
+
+}  // namespace
+}  // namespace countersign

@@ -1,0 +1,204 @@
+#include "http/link_handlers.hpp"
+
+#include <algorithm>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include "auth/base64url.hpp"
+#include "http/await_callback.hpp"
+#include "http/cookies.hpp"
+#include "http/form_data.hpp"
+#include "http/responses.hpp"
+
+namespace countersign {
+namespace {
+
+using RequestPtr = Gateway::RequestPtr;
+
+constexpr size_t kCsrfBytes = 32;
+constexpr size_t kCsrfChars = 43;  // base64url of 32 bytes, unpadded
+
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'";
+
+bool IsCsrfValue(std::string_view value) {
+  return value.size() == kCsrfChars && Base64UrlDecode(value).has_value();
+}
+
+// Empty only if the system's random source fails; the caller then refuses to render a form.
+std::string NewCsrfValue() {
+  unsigned char bytes[kCsrfBytes];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
+}
+
+bool IsFormContentType(std::string_view type) {
+  const auto semicolon = type.find(';');
+  if (semicolon != std::string_view::npos) type = type.substr(0, semicolon);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  return beast::iequals(type, "application/x-www-form-urlencoded");
+}
+
+std::string FormField(const FormData& form, std::string_view key) {
+  auto it = form.find(key);
+  return it == form.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+void LinkHandlers::Register(Router& router) {
+  router.Add(http::verb::get, "/l/{token}", Router::Access::kPublic,
+             [this](RequestContext& ctx) { return Show(ctx); });
+  router.Add(http::verb::post, "/l/{token}", Router::Access::kPublic,
+             [this](RequestContext& ctx) { return Submit(ctx); });
+}
+
+HttpResponse LinkHandlers::Page(http::status status, std::string html) const {
+  HttpResponse res = TextResponse(status, std::move(html), "text/html; charset=utf-8");
+  // The token is in the URL: no Referer may carry it anywhere, and no cache may keep it.
+  res.set("Referrer-Policy", "no-referrer");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Content-Security-Policy", kContentSecurityPolicy);
+  res.set("X-Frame-Options", "DENY");
+  return res;
+}
+
+Actor LinkHandlers::RecipientActor(const LinkClaims& claims) const {
+  Actor actor{claims.recipient, Role::kApprover, claims.tenant, {}};
+  // The recipient is the principal: when the tenant has tokens of that name, their groups
+  // count for "group:NAME" approvers as they would for an API call by that principal.
+  auto principals = gateway_.store().ListPrincipals(claims.tenant);
+  if (!principals.ok()) return actor;
+  for (const auto& p : principals.value()) {
+    if (p.name != claims.recipient || p.revoked_at) continue;
+    for (const auto& group : p.groups) {
+      if (!actor.InGroup(group)) actor.groups.push_back(group);
+    }
+  }
+  return actor;
+}
+
+bool LinkHandlers::PassesCsrfCheck(const HttpRequest& request, const std::string& field) const {
+  auto cookie = FindCookie(request, kCsrfCookie);
+  if (!cookie || !IsCsrfValue(*cookie) || field.size() != cookie->size() ||
+      CRYPTO_memcmp(field.data(), cookie->data(), field.size()) != 0) {
+    return false;
+  }
+  const std::string_view origin = request[http::field::origin];
+  if (!origin.empty() && origin != "null" && origin != public_url_.origin()) {
+    spdlog::warn("one-click link POST refused: Origin {} is not {} (is [server] public_url set?)",
+                 origin, public_url_.origin());
+    return false;
+  }
+  const std::string_view site = request["Sec-Fetch-Site"];
+  return site != "cross-site" && site != "same-site";
+}
+
+HttpResponse LinkHandlers::ConfirmPage(const Request& r, const LinkOffer& offer,
+                                       const HttpRequest& request) const {
+  // Reusing a cookie the browser already holds keeps a form opened in another tab working.
+  auto existing = FindCookie(request, kCsrfCookie);
+  std::string csrf = existing && IsCsrfValue(*existing) ? *existing : NewCsrfValue();
+  if (csrf.empty()) return Page(http::status::service_unavailable, pages_.Unavailable());
+  HttpResponse res = Page(http::status::ok, pages_.Confirm(r, offer, csrf));
+  std::string cookie = std::string(kCsrfCookie) + "=" + csrf + "; Path=" + public_url_.path() +
+                       "/l/; HttpOnly; SameSite=Strict";
+  if (public_url_.https()) cookie += "; Secure";
+  res.set(http::field::set_cookie, cookie);
+  return res;
+}
+
+asio::awaitable<HttpResponse> LinkHandlers::Show(RequestContext& ctx) {
+  auto claims = signer_.Verify(ctx.path["token"]);
+  if (!claims.ok()) co_return Page(http::status::bad_request, pages_.InvalidLink());
+  const LinkOffer offer{claims->choice, claims->recipient, claims->expires_at};
+  const Actor reader{claims->recipient, Role::kApprover, claims->tenant, {}};
+  auto found = gateway_.Get(reader, claims->request_id);
+  if (!found.ok()) {
+    if (found.error().code == ErrorCode::kNotFound) {
+      co_return Page(http::status::not_found, pages_.UnknownRequest());
+    }
+    co_return Page(HttpStatusFor(found.error().code), pages_.Unavailable());
+  }
+  const Request& r = *found.value();
+  if (r.FindChoice(offer.choice) == nullptr) {
+    co_return Page(http::status::bad_request, pages_.UnknownChoice(r, offer));
+  }
+  if (claims->expires_at < gateway_.clock().Now()) {
+    co_return Page(http::status::gone, pages_.ExpiredLink(r, offer));
+  }
+  if (!r.pending()) co_return Page(http::status::conflict, pages_.AlreadyResolved(r));
+  co_return ConfirmPage(r, offer, ctx.request);
+}
+
+asio::awaitable<HttpResponse> LinkHandlers::Submit(RequestContext& ctx) {
+  auto claims = signer_.Verify(ctx.path["token"]);
+  if (!claims.ok()) co_return Page(http::status::bad_request, pages_.InvalidLink());
+  // A form of another type (text/plain is the classic cross-site trick) or one that does not
+  // parse fails the same way as a missing cookie.
+  if (!IsFormContentType(ctx.request[http::field::content_type])) {
+    co_return Page(http::status::forbidden, pages_.FormExpired());
+  }
+  auto form = ParseFormData(ctx.request.body());
+  if (!form.ok() || !PassesCsrfCheck(ctx.request, FormField(form.value(), kCsrfField))) {
+    co_return Page(http::status::forbidden, pages_.FormExpired());
+  }
+
+  const LinkOffer offer{claims->choice, claims->recipient, claims->expires_at};
+  const Actor actor = RecipientActor(claims.value());
+  auto found = gateway_.Get(actor, claims->request_id);
+  if (!found.ok()) {
+    if (found.error().code == ErrorCode::kNotFound) {
+      co_return Page(http::status::not_found, pages_.UnknownRequest());
+    }
+    co_return Page(HttpStatusFor(found.error().code), pages_.Unavailable());
+  }
+  const RequestPtr before = found.value();
+  const Choice* choice = before->FindChoice(offer.choice);
+  if (choice == nullptr) {
+    co_return Page(http::status::bad_request, pages_.UnknownChoice(*before, offer));
+  }
+  if (claims->expires_at < gateway_.clock().Now()) {
+    co_return Page(http::status::gone, pages_.ExpiredLink(*before, offer));
+  }
+  if (!before->pending()) co_return Page(http::status::conflict, pages_.AlreadyResolved(*before));
+
+  NewDecision input;
+  input.choice = offer.choice;
+  if (choice->outcome == Outcome::kAnswered) {
+    input.answer = FormField(form.value(), "answer");
+  } else {
+    input.comment = FormField(form.value(), "comment");
+  }
+  const std::string id = claims->request_id;
+  auto decided = co_await AwaitCallback<Result<RequestPtr>>(
+      [&](auto done) { gateway_.Decide(actor, id, std::move(input), std::move(done)); });
+  if (decided.ok()) {
+    metrics_.CountDecision();
+    co_return Page(http::status::ok, pages_.Recorded(*decided.value(), offer));
+  }
+  const Error& error = decided.error();
+  switch (error.code) {
+    case ErrorCode::kForbidden:
+      co_return Page(http::status::forbidden, pages_.NotAllowed(*before, error.message));
+    case ErrorCode::kConflict: {
+      const Request& now = error.current ? *error.current : *before;
+      if (!now.pending()) co_return Page(http::status::conflict, pages_.AlreadyResolved(now));
+      // Still pending: this recipient has voted already.
+      co_return Page(http::status::conflict, pages_.NotAllowed(now, error.message));
+    }
+    case ErrorCode::kNotFound:
+      co_return Page(http::status::not_found, pages_.UnknownRequest());
+    case ErrorCode::kMalformed:
+    case ErrorCode::kInvalid:
+      co_return Page(http::status::unprocessable_entity,
+                     pages_.NotRecorded(*before, error.message));
+    default:
+      co_return Page(HttpStatusFor(error.code), pages_.Unavailable());
+  }
+}
+
+}  // namespace countersign

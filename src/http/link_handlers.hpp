@@ -1,0 +1,77 @@
+// LinkHandlers: one-click links, GET and POST /l/{token} (public routes: the token is the
+// credential).
+//
+// GET renders a confirm page and changes nothing: mail scanners and chat unfurlers fetch
+// links before people do, so a GET reads the request and writes no event. The page's form
+// POSTs back to the same URL, and only that POST decides, through Gateway::Decide exactly like
+// the API, as Actor{name = the token's recipient, role approver, tenant = the token's tenant,
+// groups = those of the tenant's active tokens with that name}. Separation of duties, the
+// approver list and quorum therefore apply unchanged.
+//
+// Status codes (every answer is an HTML page, never JSON or a stack trace):
+//   200 confirm page (GET) / decision recorded (POST)
+//   400 token malformed, tampered, signed with another key, or offering an unknown choice
+//   403 the engine refused the recipient (not an approver, separation of duties), or the
+//       POST failed the anti-CSRF check ("This form has expired, open the link again")
+//   404 the token is authentic but its request does not exist
+//   409 the request has already left pending (GET and POST alike: the link can no longer be
+//       used; the page shows the status and who decided), or the recipient already voted
+//   410 the link's expiry has passed (checked before the request's state; shows that state)
+//   422 the decision was invalid (comment too long, empty answer)
+//   500/503 the store failed; nothing was recorded
+//
+// Anti-CSRF: a double-submit cookie. GET sets `cs_link_csrf` (random, HttpOnly,
+// SameSite=Strict, Path=<public path>/l/, Secure under https) and puts the same value in a
+// hidden field; the POST must carry both, equal (constant-time compare). The POST is also
+// refused when Origin is present and is neither `null` nor public_url's origin, or when
+// Sec-Fetch-Site says cross-site or same-site. (`Origin: null` is what browsers send for a
+// form on a page served with Referrer-Policy: no-referrer, so it cannot be refused.)
+//
+// Thread-safe: no mutable state; gateway, signer and pages must outlive the handlers.
+#pragma once
+
+#include <string>
+
+#include "auth/link_signer.hpp"
+#include "core/public_url.hpp"
+#include "engine/gateway.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "web/link_pages.hpp"
+
+namespace countersign {
+
+class LinkHandlers {
+ public:
+  static constexpr const char* kCsrfCookie = "cs_link_csrf";
+  static constexpr const char* kCsrfField = "csrf";
+
+  LinkHandlers(Gateway& gateway, const LinkSigner& signer, const LinkPages& pages, Metrics& metrics,
+               PublicUrl public_url)
+      : gateway_(gateway),
+        signer_(signer),
+        pages_(pages),
+        metrics_(metrics),
+        public_url_(std::move(public_url)) {}
+
+  void Register(Router& router);
+
+  asio::awaitable<HttpResponse> Show(RequestContext& ctx);
+  asio::awaitable<HttpResponse> Submit(RequestContext& ctx);
+
+ private:
+  Actor RecipientActor(const LinkClaims& claims) const;
+  // Whether the POST carries matching cookie and field and comes from our own page.
+  bool PassesCsrfCheck(const HttpRequest& request, const std::string& field) const;
+  HttpResponse Page(http::status status, std::string html) const;
+  HttpResponse ConfirmPage(const Request& r, const LinkOffer& offer,
+                           const HttpRequest& request) const;
+
+  Gateway& gateway_;
+  const LinkSigner& signer_;
+  const LinkPages& pages_;
+  Metrics& metrics_;
+  const PublicUrl public_url_;
+};
+
+}  // namespace countersign

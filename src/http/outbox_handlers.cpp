@@ -1,0 +1,44 @@
+#include "http/outbox_handlers.hpp"
+
+#include "core/time_format.hpp"
+#include "http/responses.hpp"
+
+namespace countersign {
+
+void OutboxHandlers::Register(Router& router) {
+  router.Add(http::verb::get, "/v1/outbox", Router::Access::kAuthenticated,
+             [this](RequestContext& ctx) { return List(ctx); });
+}
+
+asio::awaitable<HttpResponse> OutboxHandlers::List(RequestContext& ctx) {
+  if (ctx.actor.role != Role::kAdmin) {
+    co_return ErrorResponse(Error::Forbidden("reading the outbox needs an admin token"));
+  }
+  const std::string state(ctx.Query("state"));
+  if (!state.empty() && state != "pending" && state != "delivered" && state != "failed") {
+    co_return ErrorResponse(Error::Invalid("state must be pending, delivered or failed"));
+  }
+  auto limit = IntParam(ctx, "limit", 100, 1, 1000);
+  if (!limit.ok()) co_return ErrorResponse(limit.error());
+  const std::string tenant = ctx.actor.IsOperator() ? std::string() : ctx.actor.tenant;
+  auto rows = store_.ListOutbox(tenant, state, ctx.Query("request"), static_cast<int>(*limit));
+  if (!rows.ok()) co_return ErrorResponse(rows.error());
+  boost::json::array out;
+  for (const auto& row : rows.value()) {
+    out.push_back(boost::json::object{{"delivery_id", row.delivery_id},
+                                      {"tenant", row.tenant},
+                                      {"request_id", row.request_id},
+                                      {"destination", row.destination},
+                                      {"kind", row.kind},
+                                      {"event", row.event},
+                                      {"event_seq", row.event_seq},
+                                      {"state", row.state},
+                                      {"attempts", row.attempts},
+                                      {"next_attempt_at", FormatTime(row.next_attempt_at)},
+                                      {"last_error", row.last_error},
+                                      {"created_at", FormatTime(row.created_at)}});
+  }
+  co_return JsonResponse(http::status::ok, boost::json::object{{"outbox", std::move(out)}});
+}
+
+}  // namespace countersign

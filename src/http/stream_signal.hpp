@@ -1,0 +1,54 @@
+// StreamSignal: wakes a stream session's coroutine from any thread.
+//
+// Notify() may be called from any thread (the store's writer thread, through the EventBus): it
+// posts to the session's strand, where it runs `on_notify` (if set) and ends a pending Wait().
+// A Notify() while nobody waits is remembered, so a wake-up is never lost. Wait()
+// and `on_notify` belong to the strand. The session holds the signal by shared_ptr, and
+// so does every wake-up in flight, so a late Notify() after the session ended is harmless once
+// the session has cleared `on_notify`.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "http/beast.hpp"
+
+namespace countersign {
+
+class StreamSignal : public std::enable_shared_from_this<StreamSignal> {
+ public:
+  explicit StreamSignal(const asio::any_io_executor& strand) : timer_(strand) {}
+
+  // Any thread.
+  void Notify() {
+    asio::post(timer_.get_executor(), [self = shared_from_this()] { self->NotifyOnStrand(); });
+  }
+
+  // Strand only.
+  void NotifyOnStrand() {
+    notified_ = true;
+    timer_.cancel();
+    if (on_notify) on_notify();
+  }
+
+  // Strand only. Returns true when woken by Notify(), false when `timeout` passed first.
+  asio::awaitable<bool> Wait(std::chrono::steady_clock::duration timeout) {
+    if (!notified_) {
+      timer_.expires_after(timeout);
+      [[maybe_unused]] auto [ec] = co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    const bool notified = notified_;
+    notified_ = false;
+    co_return notified;
+  }
+
+  // Strand only: run at each Notify(), before a waiting Wait() resumes.
+  std::function<void()> on_notify;
+
+ private:
+  asio::steady_timer timer_;
+  bool notified_ = false;  // strand only
+};
+
+}  // namespace countersign

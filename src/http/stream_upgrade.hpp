@@ -1,0 +1,20 @@
+// StreamUpgrade: what a stream route hands the HTTP server once it has accepted a request:
+// the protocol to speak on the connection and the feed of events to send over it. The server
+// runs the matching session (SseSession, WebSocketSession) on the connection's strand, and
+// the connection ends with the stream. Move-only.
+#pragma once
+
+#include <memory>
+
+#include "engine/event_feed.hpp"
+
+namespace countersign {
+
+enum class StreamProtocol { kServerSentEvents, kWebSocket };
+
+struct StreamUpgrade {
+  StreamProtocol protocol = StreamProtocol::kServerSentEvents;
+  std::unique_ptr<EventFeed> feed;  // not started yet; the session starts it
+};
+
+}  // namespace countersign

@@ -1,0 +1,43 @@
+#include "notify/channel.hpp"
+
+#include <charconv>
+
+namespace countersign {
+
+std::optional<std::chrono::seconds> ParseRetryAfter(const std::string& value) {
+  size_t begin = value.find_first_not_of(" \t");
+  size_t end = value.find_last_not_of(" \t");
+  if (begin == std::string::npos) return std::nullopt;
+  int64_t seconds = 0;
+  const char* first = value.data() + begin;
+  const char* last = value.data() + end + 1;
+  auto [ptr, ec] = std::from_chars(first, last, seconds);
+  if (ec != std::errc() || ptr != last || seconds < 0) return std::nullopt;
+  // A receiver asking for more than a day is treated as asking for a day.
+  return std::chrono::seconds(std::min<int64_t>(seconds, 24 * 3600));
+}
+
+DeliveryOutcome InterpretHttpStatus(const OutboundReply& reply) {
+  if (reply.status == 0) {
+    return DeliveryOutcome::Retry(reply.error.empty() ? "no answer" : reply.error);
+  }
+  const std::string status = "HTTP " + std::to_string(reply.status);
+  if (reply.status >= 200 && reply.status < 300) return DeliveryOutcome::Delivered();
+  if (reply.status == 408 || reply.status == 429 || reply.status >= 500) {
+    return DeliveryOutcome::Retry(status, ParseRetryAfter(reply.Header("retry-after")));
+  }
+  std::string why = status;
+  if (!reply.body.empty()) why += ": " + reply.body.substr(0, 200);
+  return DeliveryOutcome::Failed(why);
+}
+
+DeliveryOutcome Channel::Interpret(const OutboxRow& /*row*/, const OutboundReply& reply) const {
+  return InterpretHttpStatus(reply);
+}
+
+Result<ChannelCallback> Channel::ParseCallback(const InboundCallback& /*callback*/,
+                                               TimePoint /*now*/) const {
+  return Error::Unauthorized("channel '" + name() + "' takes no callbacks");
+}
+
+}  // namespace countersign

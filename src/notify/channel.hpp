@@ -1,0 +1,95 @@
+// Channel: one configured destination for notifications ([[channel]] in the config): how a
+// request is rendered for it, how its answers are read, and (for chat apps with buttons) how
+// its callbacks are verified and parsed.
+//
+// The OutboxNotifier asks KindsFor() which outbox rows an event needs; the Dispatcher later
+// calls Render() with the request as it stands at delivery time (so a late message shows the
+// current state) and Interpret() on the reply. Implementations are immutable after
+// construction and thread-safe; any cache they keep (a replay cache) is internally locked.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/request.hpp"
+#include "core/result.hpp"
+#include "notify/outbound_call.hpp"
+#include "store/store.hpp"
+
+namespace countersign {
+
+// What an attempt came to.
+struct DeliveryOutcome {
+  enum class Kind { kDelivered, kRetry, kFailed };
+  Kind kind = Kind::kDelivered;
+  std::string error;                                // for kRetry and kFailed
+  std::optional<std::chrono::seconds> retry_after;  // the receiver's Retry-After, if any
+  std::string message_ref;  // kDelivered posts: what to keep for later edits (may be empty)
+
+  static DeliveryOutcome Delivered(std::string ref = {}) {
+    return {Kind::kDelivered, {}, std::nullopt, std::move(ref)};
+  }
+  static DeliveryOutcome Retry(std::string why,
+                               std::optional<std::chrono::seconds> after = std::nullopt) {
+    return {Kind::kRetry, std::move(why), after, {}};
+  }
+  static DeliveryOutcome Failed(std::string why) {
+    return {Kind::kFailed, std::move(why), std::nullopt, {}};
+  }
+};
+
+// An inbound chat callback as the HTTP layer received it: verified before anything is parsed.
+struct InboundCallback {
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;                            // raw bytes, exactly as received
+};
+
+// A verified button press.
+struct ChannelCallback {
+  std::string identity;      // "slack:U024BE7LH": looked up in [identities]
+  std::string display_name;  // for messages ("@alice")
+  std::string request_id;
+  std::string choice;
+  std::string response_url;  // where an ephemeral answer goes, when the platform gives one
+};
+
+class Channel {
+ public:
+  virtual ~Channel() = default;
+
+  virtual const std::string& name() const = 0;
+  // "slack", "teams", "webhook", ...
+  virtual std::string_view type() const = 0;
+
+  // The outbox row kinds ("post", "update", "remind", ...) that an event of `event_type` on a
+  // request this channel was asked to notify needs, in order; empty: nothing.
+  virtual std::vector<std::string> KindsFor(std::string_view event_type) const = 0;
+
+  // The HTTP call that delivers `row`. `request` is the request as it stands now;
+  // `message_ref` is what this channel's post for the same request returned (empty when
+  // there was none). kInvalid when the row cannot be rendered (it then fails at once).
+  virtual Result<OutboundCall> Render(const OutboxRow& row, const Request& request,
+                                      std::string_view message_ref) const = 0;
+
+  // Reads the reply. The default: 2xx delivered; no answer, 408, 429 and 5xx retried (with
+  // Retry-After when the receiver sent one); any other status failed.
+  virtual DeliveryOutcome Interpret(const OutboxRow& row, const OutboundReply& reply) const;
+
+  // For channels with interactive buttons: verifies (signature, timestamp, replay) and parses
+  // a callback. kUnauthorized when verification fails: nothing else may happen then. The
+  // default refuses every callback.
+  virtual Result<ChannelCallback> ParseCallback(const InboundCallback& callback,
+                                                TimePoint now) const;
+};
+
+// The default reading of a reply, for channels that only need to add to it.
+DeliveryOutcome InterpretHttpStatus(const OutboundReply& reply);
+// Retry-After as delta-seconds (an HTTP date is not accepted: nullopt).
+std::optional<std::chrono::seconds> ParseRetryAfter(const std::string& value);
+
+}  // namespace countersign

@@ -1,0 +1,44 @@
+// ChannelSettings: one [[channel]] table of the config file, as a channel's constructor sees
+// it. Secrets given as "env:NAME" or "file:/path" are already resolved. Constructors take
+// what they know out of `values` and reject what is left, naming `source` in the error.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/result.hpp"
+
+namespace countersign {
+
+struct ChannelSettings {
+  std::string name;
+  std::string type;
+  std::map<std::string, std::string> values;  // every other key, as text
+  std::string source;                         // "countersign.toml:42", for errors
+
+  // Removes and returns `key`; nullopt when absent.
+  std::optional<std::string> Take(const std::string& key) {
+    auto it = values.find(key);
+    if (it == values.end()) return std::nullopt;
+    std::string value = std::move(it->second);
+    values.erase(it);
+    return value;
+  }
+  // Removes and returns `key`, or an error naming it when it is absent or empty.
+  Result<std::string> TakeRequired(const std::string& key) {
+    auto value = Take(key);
+    if (!value || value->empty()) {
+      return Error::Invalid(source + ": channel '" + name + "' (" + type + ") needs " + key);
+    }
+    return *value;
+  }
+  // An error naming the first key nobody took, or Ok.
+  Status RejectUnknown() const {
+    if (values.empty()) return Ok();
+    return Error::Invalid(source + ": channel '" + name + "' (" + type + ") has no setting '" +
+                          values.begin()->first + "'");
+  }
+};
+
+}  // namespace countersign

@@ -1,0 +1,12 @@
+#include "notify/link_builder.hpp"
+
+namespace countersign {
+
+std::string LinkBuilder::Url(const Request& request, const std::string& choice,
+                             const std::string& recipient) const {
+  LinkClaims claims{request.tenant, request.id, choice, recipient,
+                    std::chrono::time_point_cast<std::chrono::seconds>(request.deadline_at)};
+  return public_url_ + "/l/" + signer_.Sign(claims);
+}
+
+}  // namespace countersign

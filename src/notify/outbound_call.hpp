@@ -1,0 +1,31 @@
+// OutboundCall and OutboundReply: one HTTP exchange with the outside world, as a channel
+// builds it and as the transport reports it. Plain values; safe to copy between threads.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace countersign {
+
+struct OutboundCall {
+  std::string method = "POST";
+  std::string url;
+  std::vector<std::pair<std::string, std::string>> headers;  // Content-Type included
+  std::string body;
+};
+
+struct OutboundReply {
+  int status = 0;     // the HTTP status; 0 when no answer arrived (see error)
+  std::string error;  // what went wrong below HTTP (DNS, connect, TLS, timeout)
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;                            // at most the transport's reply limit
+
+  std::string Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+};
+
+}  // namespace countersign

@@ -1,0 +1,99 @@
+// SlackChannel: a [[channel]] of type "slack". Renders a request as a Block Kit message and,
+// in Web API mode, reads the button presses that come back to POST /hooks/slack.
+//
+// Two delivery modes, chosen by the settings:
+//   Web API (`bot_token` + `channel`, `signing_secret` required): chat.postMessage with
+//     interactive buttons, chat.update to show decisions and the resolution on the same
+//     message, threaded replies (thread_ts) for reminders. A button's `action_id` is the
+//     choice id and its `value` the compact JSON {"channel":NAME,"request":ID,"choice":ID}
+//     (the channel name routes a press to the channel, and so the tenant, that posted it).
+//     Approve-outcome buttons of high-risk requests carry a `confirm` dialog.
+//   Incoming webhook (`webhook_url`): the same blocks with URL buttons to one-click links
+//     bound to the `principal` setting (default "channel:NAME"); a webhook cannot edit what
+//     it posted, so a resolution is posted as a new outcome message.
+// Optional settings: `api_base` (default https://slack.com/api), `signing_secret` in webhook
+// mode (only to acknowledge clicks on an app with interactivity turned on).
+//
+// Row kinds: "post", "update" (Web API; edits the message whose message_ref is
+// {"channel":C,"ts":T}, or posts afresh when there is none), "remind" (a reply in the
+// message's thread; in webhook mode a post), "respond" (an ephemeral answer POSTed to the
+// row's target, a Slack response_url, with payload {"text": ...}). Text fields are cut to
+// Slack's limits on UTF-8 boundaries; user-provided text is escaped for mrkdwn (&, <, >).
+//
+// Thread-safe: immutable after Create() except the signature verifier's replay cache, which
+// is internally locked. The LinkBuilder passed to Create() must outlive the channel.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include "auth/slack_verifier.hpp"
+#include "notify/channel.hpp"
+#include "notify/channel_settings.hpp"
+#include "notify/link_builder.hpp"
+
+namespace countersign {
+
+class SlackChannel final : public Channel {
+ public:
+  enum class Mode { kWebApi, kWebhook };
+
+  // Slack's limits, in UTF-16 code units.
+  static constexpr size_t kMaxHeader = 150;
+  static constexpr size_t kMaxSection = 3000;
+  static constexpr size_t kMaxField = 2000;
+  static constexpr size_t kMaxButtonText = 75;
+  static constexpr size_t kMaxValue = 2000;
+  static constexpr size_t kMaxUrl = 3000;
+  static constexpr size_t kMaxMessageText = 4000;
+
+  // Validates and takes the settings; errors name the offending key. `links` must outlive
+  // the channel.
+  static Result<std::unique_ptr<Channel>> Create(ChannelSettings settings,
+                                                 const LinkBuilder& links);
+
+  const std::string& name() const override { return name_; }
+  std::string_view type() const override { return "slack"; }
+  std::vector<std::string> KindsFor(std::string_view event_type) const override;
+  Result<OutboundCall> Render(const OutboxRow& row, const Request& request,
+                              std::string_view message_ref) const override;
+  // Web API replies are HTTP 200 with {"ok":false,"error":...} on failure: `ratelimited`
+  // (also HTTP 429) and Slack's transient errors retry (with Retry-After), any other error
+  // fails. A delivered post or update returns the message_ref {"channel":C,"ts":T}.
+  DeliveryOutcome Interpret(const OutboxRow& row, const OutboundReply& reply) const override;
+  // Verifies the signature first (kUnauthorized: nothing is parsed). Then a block_actions
+  // press of a countersign button becomes a ChannelCallback; a press of another channel's
+  // button is kNotFound; anything else that is verified (other interaction types, URL
+  // buttons, forms without a payload) is kInvalid.
+  Result<ChannelCallback> ParseCallback(const InboundCallback& callback,
+                                        TimePoint now) const override;
+
+  Mode mode() const { return mode_; }
+
+ private:
+  SlackChannel(std::string name, const LinkBuilder& links);
+
+  // The Block Kit blocks of `request` as it stands now (`event` adds a reminder line), and
+  // its buttons: none once it has left pending. kInvalid when a value or URL is over Slack's
+  // limit.
+  Result<boost::json::array> Blocks(const Request& request, std::string_view event) const;
+  Result<boost::json::array> Buttons(const Request& request) const;
+  OutboundCall ApiCall(const std::string& method, const boost::json::object& body) const;
+  OutboundCall WebhookCall(const boost::json::object& body) const;
+
+  std::string name_;
+  const LinkBuilder& links_;
+  Mode mode_ = Mode::kWebApi;
+  std::string bot_token_;
+  std::string channel_;
+  std::string api_base_ = "https://slack.com/api";
+  std::string webhook_url_;
+  std::string principal_;
+  std::unique_ptr<SlackVerifier> verifier_;  // null without a signing_secret
+};
+
+}  // namespace countersign

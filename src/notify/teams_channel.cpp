@@ -1,0 +1,285 @@
+#include "notify/teams_channel.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "core/time_format.hpp"
+#include "notify/chat_text.hpp"
+
+namespace countersign {
+namespace {
+
+namespace json = boost::json;
+
+std::string Join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+// "2026-11-21 10:05:00 UTC": readable in a card, where no date function is certain to work.
+std::string CardTime(TimePoint t) {
+  std::string text = FormatTime(t);  // 2026-11-21T10:05:00.000Z
+  text[10] = ' ';
+  return text.substr(0, 19) + " UTC";
+}
+
+// The line above the title: what the card asks, or how the request ended.
+std::string Headline(const Request& r, std::string_view event) {
+  const std::string by = Join(r.resolved_by, ", ");
+  switch (r.status) {
+    case RequestStatus::kPending: {
+      std::string text = r.kind == Kind::kVerification ? "Please confirm"
+                         : r.kind == Kind::kQuestion   ? "Question"
+                                                       : "Approval needed";
+      if (event == "request.reminded") text += " \u00b7 reminder: still waiting for a decision";
+      if (event == "request.escalated") {
+        text += " \u00b7 escalated to level " + std::to_string(r.escalation_level);
+      }
+      return text;
+    }
+    case RequestStatus::kApproved:
+      return "Approved by " + by;
+    case RequestStatus::kDenied:
+      return "Denied by " + by;
+    case RequestStatus::kAnswered:
+      return "Answered by " + by;
+    case RequestStatus::kExpired:
+      return "Expired: no decision before the deadline";
+    case RequestStatus::kCancelled:
+      return "Cancelled";
+  }
+  return {};
+}
+
+// Adaptive Card colours: Good, Attention, Warning, Accent, Default.
+const char* AdaptiveColor(RequestStatus status) {
+  switch (status) {
+    case RequestStatus::kPending:
+      return "Accent";
+    case RequestStatus::kApproved:
+    case RequestStatus::kAnswered:
+      return "Good";
+    case RequestStatus::kDenied:
+      return "Attention";
+    case RequestStatus::kExpired:
+    case RequestStatus::kCancelled:
+      return "Warning";
+  }
+  return "Default";
+}
+
+const char* ThemeColor(RequestStatus status) {
+  switch (status) {
+    case RequestStatus::kPending:
+      return "0076D7";
+    case RequestStatus::kApproved:
+    case RequestStatus::kAnswered:
+      return "2EB886";
+    case RequestStatus::kDenied:
+      return "D13438";
+    case RequestStatus::kExpired:
+    case RequestStatus::kCancelled:
+      return "8A8886";
+  }
+  return "8A8886";
+}
+
+struct Fact {
+  std::string title;
+  std::string value;
+};
+
+std::vector<Fact> RequestFacts(const Request& r) {
+  std::vector<Fact> facts{{"Action", r.action},
+                          {"Requested by", r.requester},
+                          {"Deadline", CardTime(r.deadline_at)},
+                          {"Risk", r.risk},
+                          {"Policy", r.policy}};
+  if (!r.approvers.empty()) {
+    std::string who = Join(r.approvers, ", ");
+    if (r.quorum > 1) who += " (" + std::to_string(r.quorum) + " needed)";
+    facts.push_back({"Approvers", who});
+  }
+  if (r.escalation_level > 0) facts.push_back({"Escalation", std::to_string(r.escalation_level)});
+  for (const auto& [key, value] : r.details) {
+    facts.push_back({std::string(key),
+                     value.is_string() ? std::string(value.get_string()) : json::serialize(value)});
+  }
+  for (auto& f : facts) {
+    f.title = TruncateText(f.title, 100);
+    f.value = TruncateText(f.value, TeamsChannel::kMaxFact);
+  }
+  return facts;
+}
+
+// Who decided what: one fact per decision.
+std::vector<Fact> DecisionFacts(const Request& r) {
+  std::vector<Fact> facts;
+  for (const auto& d : r.decisions) {
+    const Choice* c = r.FindChoice(d.choice);
+    std::string what = !d.answer.empty() ? d.answer : c ? c->label : d.choice;
+    if (!d.comment.empty()) what += " \u2014 \u201c" + d.comment + "\u201d";
+    facts.push_back({TruncateText(d.principal, 100), TruncateText(what, TeamsChannel::kMaxFact)});
+  }
+  return facts;
+}
+
+std::string ArgumentsText(const Request& r) {
+  return TruncateText(json::serialize(r.arguments), TeamsChannel::kMaxArguments);
+}
+
+std::string Summary(const Request& r, std::string_view event) {
+  return TruncateText(Headline(r, event) + ": " + r.title, TeamsChannel::kMaxTitle);
+}
+
+json::object AdaptiveFactSet(const std::vector<Fact>& facts) {
+  json::array out;
+  for (const auto& f : facts)
+    out.emplace_back(json::object{{"title", f.title}, {"value", f.value}});
+  return {{"type", "FactSet"}, {"facts", std::move(out)}};
+}
+
+json::array MessageCardFacts(const std::vector<Fact>& facts) {
+  json::array out;
+  for (const auto& f : facts) out.emplace_back(json::object{{"name", f.title}, {"value", f.value}});
+  return out;
+}
+
+}  // namespace
+
+TeamsChannel::TeamsChannel(std::string name, const LinkBuilder& links)
+    : name_(std::move(name)), links_(links) {}
+
+Result<std::unique_ptr<Channel>> TeamsChannel::Create(ChannelSettings settings,
+                                                      const LinkBuilder& links) {
+  std::unique_ptr<TeamsChannel> c(new TeamsChannel(settings.name, links));
+  const std::string where = settings.source + ": channel '" + settings.name + "' (teams)";
+  auto url = settings.TakeRequired("webhook_url");
+  if (!url.ok()) return std::move(url).error();
+  c->webhook_url_ = std::move(url).value();
+  if (c->webhook_url_.rfind("https://", 0) != 0 && c->webhook_url_.rfind("http://", 0) != 0) {
+    return Error::Invalid(where + ": webhook_url must be an http or https URL");
+  }
+  const std::string format = settings.Take("format").value_or("adaptive");
+  if (format == "adaptive") {
+    c->format_ = Format::kAdaptive;
+  } else if (format == "messagecard") {
+    c->format_ = Format::kMessageCard;
+  } else {
+    return Error::Invalid(where + ": format must be \"adaptive\" or \"messagecard\"");
+  }
+  c->principal_ = settings.Take("principal").value_or("channel:" + settings.name);
+  if (c->principal_.empty()) return Error::Invalid(where + " has an empty principal");
+  CS_RETURN_IF_ERROR(settings.RejectUnknown());
+  return std::unique_ptr<Channel>(std::move(c));
+}
+
+std::vector<std::string> TeamsChannel::KindsFor(std::string_view event_type) const {
+  if (event_type == "request.created" || event_type == "request.escalated" ||
+      event_type == "request.reminded" || event_type == "request.resolved" ||
+      event_type == "request.expired" || event_type == "request.cancelled") {
+    return {"post"};
+  }
+  return {};
+}
+
+json::object TeamsChannel::AdaptiveMessage(const Request& r, std::string_view event) const {
+  json::array body;
+  body.emplace_back(json::object{{"type", "TextBlock"},
+                                 {"text", TruncateText(Headline(r, event), kMaxTitle)},
+                                 {"weight", "Bolder"},
+                                 {"color", AdaptiveColor(r.status)},
+                                 {"wrap", true}});
+  body.emplace_back(json::object{{"type", "TextBlock"},
+                                 {"text", TruncateText(r.title, kMaxTitle)},
+                                 {"size", "Large"},
+                                 {"weight", "Bolder"},
+                                 {"wrap", true}});
+  body.emplace_back(AdaptiveFactSet(RequestFacts(r)));
+  if (!r.arguments.empty()) {
+    body.emplace_back(json::object{{"type", "TextBlock"},
+                                   {"text", ArgumentsText(r)},
+                                   {"fontType", "Monospace"},
+                                   {"wrap", true}});
+  }
+  if (!r.decisions.empty()) body.emplace_back(AdaptiveFactSet(DecisionFacts(r)));
+  json::object card{{"type", "AdaptiveCard"}, {"version", "1.4"}, {"body", std::move(body)}};
+  if (r.pending()) {
+    json::array actions;
+    for (const Choice& c : r.choices) {
+      json::object action{{"type", "Action.OpenUrl"},
+                          {"title", TruncateText(c.label, 75)},
+                          {"url", links_.Url(r, c.id, principal_)}};
+      if (c.style == "primary") action["style"] = "positive";
+      if (c.style == "danger") action["style"] = "destructive";
+      actions.emplace_back(std::move(action));
+    }
+    card["actions"] = std::move(actions);
+  }
+  return {{"type", "message"},
+          {"attachments",
+           json::array{json::object{{"contentType", "application/vnd.microsoft.card.adaptive"},
+                                    {"contentUrl", nullptr},
+                                    {"content", std::move(card)}}}}};
+}
+
+json::object TeamsChannel::MessageCard(const Request& r, std::string_view event) const {
+  json::array sections;
+  sections.emplace_back(json::object{{"activityTitle", TruncateText(Headline(r, event), kMaxTitle)},
+                                     {"facts", MessageCardFacts(RequestFacts(r))},
+                                     {"markdown", false}});
+  if (!r.arguments.empty()) {
+    sections.emplace_back(
+        json::object{{"title", "Arguments"}, {"text", ArgumentsText(r)}, {"markdown", false}});
+  }
+  if (!r.decisions.empty()) {
+    sections.emplace_back(json::object{{"title", "Decisions"},
+                                       {"facts", MessageCardFacts(DecisionFacts(r))},
+                                       {"markdown", false}});
+  }
+  json::object card{{"@type", "MessageCard"},
+                    {"@context", "https://schema.org/extensions"},
+                    {"summary", Summary(r, event)},
+                    {"themeColor", ThemeColor(r.status)},
+                    {"title", TruncateText(r.title, kMaxTitle)},
+                    {"sections", std::move(sections)}};
+  if (r.pending()) {
+    json::array actions;
+    for (const Choice& c : r.choices) {
+      actions.emplace_back(json::object{
+          {"@type", "OpenUri"},
+          {"name", TruncateText(c.label, 75)},
+          {"targets", json::array{json::object{{"os", "default"},
+                                               {"uri", links_.Url(r, c.id, principal_)}}}}});
+    }
+    card["potentialAction"] = std::move(actions);
+  }
+  return card;
+}
+
+Result<OutboundCall> TeamsChannel::Render(const OutboxRow& row, const Request& request,
+                                          std::string_view /*message_ref*/) const {
+  if (row.kind != "post") {
+    return Error::Invalid("teams channel '" + name_ + "' cannot deliver a '" + row.kind + "' row");
+  }
+  OutboundCall call;
+  call.url = webhook_url_;
+  call.headers = {{"Content-Type", "application/json"}};
+  call.body = json::serialize(format_ == Format::kAdaptive ? AdaptiveMessage(request, row.event)
+                                                           : MessageCard(request, row.event));
+  return call;
+}
+
+DeliveryOutcome TeamsChannel::Interpret(const OutboxRow& /*row*/,
+                                        const OutboundReply& reply) const {
+  if (reply.status >= 200 && reply.status < 300 &&
+      reply.body.find("returned HTTP error 429") != std::string::npos) {
+    return DeliveryOutcome::Retry("teams: throttled (" + TruncateText(reply.body, 200) + ")");
+  }
+  return InterpretHttpStatus(reply);
+}
+
+}  // namespace countersign

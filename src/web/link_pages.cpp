@@ -1,0 +1,244 @@
+#include "web/link_pages.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include <boost/json/serialize.hpp>
+
+#include "core/embedded_file.hpp"
+#include "core/time_format.hpp"
+#include "web/pretty_json.hpp"
+
+namespace countersign {
+
+extern const EmbeddedFile kWebFiles[];
+
+namespace {
+
+Result<PageTemplate> LoadTemplate(const char* name) {
+  for (const EmbeddedFile* file = kWebFiles; file->name != nullptr; ++file) {
+    if (std::strcmp(file->name, name) == 0) return PageTemplate::Parse(name, file->content);
+  }
+  return Error::Internal(std::string("template ") + name + " is not embedded in this binary");
+}
+
+// "2026-11-21 10:00 UTC": for reading; the <time> element carries the exact instant.
+std::string HumanTime(TimePoint t) {
+  const std::string iso = FormatTime(t);
+  return iso.substr(0, 10) + " " + iso.substr(11, 5) + " UTC";
+}
+
+int DistinctApprovals(const Request& r) {
+  std::vector<std::string> seen;
+  for (const auto& d : r.decisions) {
+    if (d.outcome == Outcome::kApproved &&
+        std::find(seen.begin(), seen.end(), d.principal) == seen.end()) {
+      seen.push_back(d.principal);
+    }
+  }
+  return static_cast<int>(seen.size());
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+std::string ChoiceLabel(const Request& r, std::string_view choice) {
+  const Choice* c = r.FindChoice(choice);
+  return c != nullptr ? c->label : std::string(choice);
+}
+
+std::string StatusSentence(const Request& r) {
+  if (r.pending()) {
+    return "The request is still pending: " + std::to_string(DistinctApprovals(r)) + " of " +
+           std::to_string(r.quorum) + (r.quorum == 1 ? " approval." : " approvals.");
+  }
+  std::string sentence = "The request is " + std::string(StatusName(r.status));
+  if (!r.resolved_by.empty()) sentence += " (decided by " + Join(r.resolved_by) + ")";
+  return sentence + ".";
+}
+
+}  // namespace
+
+LinkPages::LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
+                     PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
+                     PageTemplate state)
+    : layout_(std::move(layout)),
+      summary_(std::move(summary)),
+      detail_row_(std::move(detail_row)),
+      decision_item_(std::move(decision_item)),
+      confirm_(std::move(confirm)),
+      recorded_(std::move(recorded)),
+      state_(std::move(state)) {}
+
+Result<LinkPages> LinkPages::Load() {
+  const char* names[] = {"layout.html",        "request_summary.html", "detail_row.html",
+                         "decision_item.html", "link_confirm.html",    "link_recorded.html",
+                         "link_state.html"};
+  std::vector<PageTemplate> parsed;
+  for (const char* name : names) {
+    auto loaded = LoadTemplate(name);
+    if (!loaded.ok()) return std::move(loaded).error();
+    parsed.push_back(std::move(loaded).value());
+  }
+  return LinkPages(std::move(parsed[0]), std::move(parsed[1]), std::move(parsed[2]),
+                   std::move(parsed[3]), std::move(parsed[4]), std::move(parsed[5]),
+                   std::move(parsed[6]));
+}
+
+SafeHtml LinkPages::Summary(const Request& r) const {
+  PageTemplate::Values v;
+  v.Text("title", r.title)
+      .Text("action", r.action)
+      .Text("requester", r.requester)
+      .Text("status", StatusName(r.status))
+      .Text("id", r.id)
+      .Text("deadline_label", r.pending() ? "Deadline" : "Was due")
+      .Text("deadline", HumanTime(r.deadline_at))
+      .Text("deadline_iso", FormatTime(r.deadline_at));
+  if (r.pending() && r.kind != Kind::kQuestion) {
+    v.Text("progress", std::to_string(DistinctApprovals(r)) + " of " + std::to_string(r.quorum) +
+                           (r.quorum == 1 ? " approval" : " approvals"));
+  }
+  if (!r.resolved_by.empty()) v.Text("resolved_by", Join(r.resolved_by));
+  SafeHtml details;
+  for (const auto& member : r.details) {
+    PageTemplate::Values row;
+    row.Text("key", std::string(member.key()));
+    const auto& value = member.value();
+    row.Text("value",
+             value.is_string() ? std::string(value.get_string()) : boost::json::serialize(value));
+    details.Append(detail_row_.Render(row));
+  }
+  v.Html("details", std::move(details));
+  if (!r.arguments.empty()) v.Text("arguments", PrettyJson(r.arguments));
+  SafeHtml decisions;
+  for (const auto& d : r.decisions) {
+    PageTemplate::Values item;
+    item.Text("principal", d.principal)
+        .Text("choice", ChoiceLabel(r, d.choice))
+        .Text("at", HumanTime(d.at))
+        .Text("at_iso", FormatTime(d.at))
+        .Text("comment", d.comment)
+        .Text("answer", d.answer);
+    decisions.Append(decision_item_.Render(item));
+  }
+  v.Html("decisions", std::move(decisions));
+  return summary_.Render(v);
+}
+
+std::string LinkPages::Document(std::string_view title, SafeHtml content) const {
+  PageTemplate::Values v;
+  v.Text("page_title", std::string(title)).Html("content", std::move(content));
+  return layout_.Render(v).str();
+}
+
+std::string LinkPages::Confirm(const Request& r, const LinkOffer& offer,
+                               std::string_view csrf) const {
+  const Choice* choice = r.FindChoice(offer.choice);
+  const std::string label = choice != nullptr ? choice->label : offer.choice;
+  PageTemplate::Values v;
+  v.Text("heading", "Confirm your choice: " + label)
+      .Flag("high_risk", r.risk == "high")
+      .Html("summary", Summary(r))
+      .Text("csrf", std::string(csrf))
+      .Text("recipient", offer.recipient)
+      .Flag("answer_mode", choice != nullptr && choice->outcome == Outcome::kAnswered)
+      .Text("choice_style", choice != nullptr ? choice->style : "default")
+      .Text("choice_label", label)
+      .Text("expires_at", HumanTime(offer.expires_at));
+  return Document(label + ": " + r.title, confirm_.Render(v));
+}
+
+std::string LinkPages::Recorded(const Request& r, const LinkOffer& offer) const {
+  const Choice* choice = r.FindChoice(offer.choice);
+  std::string outcome = StatusSentence(r);
+  if (r.pending() && choice != nullptr && choice->outcome == Outcome::kEscalate) {
+    outcome = "The request was escalated to the next approvers and is still pending.";
+  }
+  PageTemplate::Values v;
+  v.Text("heading", "Your decision was recorded")
+      .Text("choice_label", ChoiceLabel(r, offer.choice))
+      .Text("recipient", offer.recipient)
+      .Text("outcome", outcome)
+      .Html("summary", Summary(r));
+  return Document("Recorded: " + r.title, recorded_.Render(v));
+}
+
+std::string LinkPages::State(std::string_view heading, std::string_view tone,
+                             std::string_view message, std::string_view reason,
+                             std::string_view hint, const Request* r) const {
+  PageTemplate::Values v;
+  v.Text("heading", std::string(heading))
+      .Text("tone", std::string(tone))
+      .Text("message", std::string(message))
+      .Text("reason", std::string(reason))
+      .Text("hint", std::string(hint));
+  if (r != nullptr) v.Html("summary", Summary(*r));
+  return Document(heading, state_.Render(v));
+}
+
+std::string LinkPages::InvalidLink() const {
+  return State("This link is not valid", "error",
+               "This link is not one this server issued, or it was changed or cut short on "
+               "the way (some mail programs break long links).",
+               "", "Nothing was recorded. Ask for a new link, or decide in another way.", nullptr);
+}
+
+std::string LinkPages::UnknownChoice(const Request& r, const LinkOffer& offer) const {
+  return State(
+      "This link is not valid", "error",
+      "This link offers the choice '" + offer.choice + "', which this request does not have.", "",
+      "Nothing was recorded. Ask for a new link.", &r);
+}
+
+std::string LinkPages::UnknownRequest() const {
+  return State("Request not found", "error",
+               "This link points to a request this server does not know.", "",
+               "Nothing was recorded.", nullptr);
+}
+
+std::string LinkPages::ExpiredLink(const Request& r, const LinkOffer& offer) const {
+  return State(
+      "This link has expired", "warn",
+      "This link stopped working at " + HumanTime(offer.expires_at) + ". " + StatusSentence(r), "",
+      "Nothing was recorded. Ask for a new link if you still need to decide.", &r);
+}
+
+std::string LinkPages::AlreadyResolved(const Request& r) const {
+  return State("This request has already been decided", "warn",
+               StatusSentence(r) + " There is nothing left to decide.", "", "Nothing was recorded.",
+               &r);
+}
+
+std::string LinkPages::NotAllowed(const Request& r, std::string_view reason) const {
+  return State("You cannot decide this request", "error",
+               "Your choice was refused and does not count towards this request.", reason, "", &r);
+}
+
+std::string LinkPages::NotRecorded(const Request& r, std::string_view reason) const {
+  return State("Your decision was not recorded", "error",
+               "The server could not accept this decision.", reason,
+               "Go back, correct it and try again.", &r);
+}
+
+std::string LinkPages::FormExpired() const {
+  return State("This form has expired, open the link again", "warn",
+               "This form has expired, open the link again. For your protection the form only "
+               "works in the browser tab that opened the link, and only from this server's "
+               "own page.",
+               "", "Nothing was recorded.", nullptr);
+}
+
+std::string LinkPages::Unavailable() const {
+  return State("Please try again", "error",
+               "The server could not handle this just now. Nothing was recorded.", "",
+               "Try again in a minute.", nullptr);
+}
+
+}  // namespace countersign

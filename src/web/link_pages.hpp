@@ -1,0 +1,79 @@
+// LinkPages: the HTML pages of one-click links (GET/POST /l/{token}).
+//
+// The templates are files in src/web/ compiled into the binary (kWebFiles). Every value from
+// a request, a token or a person is HTML-escaped (see PageTemplate); the pages need no
+// JavaScript and no external resource, so they render under `default-src 'none'`. Each method
+// returns a whole document. Which HTTP status goes with which page is the caller's choice.
+// Thread-safe after Load() (rendering only reads the parsed templates).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "core/request.hpp"
+#include "core/result.hpp"
+#include "web/page_template.hpp"
+
+namespace countersign {
+
+// What a link offers, as its token says.
+struct LinkOffer {
+  std::string choice;
+  std::string recipient;
+  TimePoint expires_at;
+};
+
+class LinkPages {
+ public:
+  // Parses the embedded templates; Error::Internal naming the file if one is missing or
+  // malformed (a build defect, caught by the unit tests).
+  static Result<LinkPages> Load();
+
+  // The confirm page of a pending request: its summary, the one choice about to be made as
+  // the form's only button, a comment box (an answer box for a question) and `csrf` in a
+  // hidden field. Precondition: r.FindChoice(offer.choice) is not null.
+  std::string Confirm(const Request& r, const LinkOffer& offer, std::string_view csrf) const;
+  // After the decision was recorded: what was recorded and where the request stands now.
+  std::string Recorded(const Request& r, const LinkOffer& offer) const;
+
+  // The token is malformed, was changed, or was signed with another key.
+  std::string InvalidLink() const;
+  // The token is authentic but offers a choice the request does not have.
+  std::string UnknownChoice(const Request& r, const LinkOffer& offer) const;
+  // The request the token names does not exist (in its tenant).
+  std::string UnknownRequest() const;
+  // The link's expiry has passed; shows the request as it stands.
+  std::string ExpiredLink(const Request& r, const LinkOffer& offer) const;
+  // The request has left pending; shows its status and who decided.
+  std::string AlreadyResolved(const Request& r) const;
+  // The engine refused the recipient (not an approver, separation of duties, ...).
+  std::string NotAllowed(const Request& r, std::string_view reason) const;
+  // The decision was refused as invalid (too long a comment, an empty answer).
+  std::string NotRecorded(const Request& r, std::string_view reason) const;
+  // The anti-CSRF check of the form failed.
+  std::string FormExpired() const;
+  // The server could not read or write the request just now.
+  std::string Unavailable() const;
+
+ private:
+  LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
+            PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
+            PageTemplate state);
+
+  SafeHtml Summary(const Request& r) const;
+  std::string Document(std::string_view title, SafeHtml content) const;
+  // A state page: `tone` is ok, warn or error; `r` may be null.
+  std::string State(std::string_view heading, std::string_view tone, std::string_view message,
+                    std::string_view reason, std::string_view hint, const Request* r) const;
+
+  PageTemplate layout_;
+  PageTemplate summary_;
+  PageTemplate detail_row_;
+  PageTemplate decision_item_;
+  PageTemplate confirm_;
+  PageTemplate recorded_;
+  PageTemplate state_;
+};
+
+}  // namespace countersign

@@ -1,0 +1,136 @@
+#include "web/link_pages.hpp"
+
+#include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+
+namespace countersign {
+namespace {
+
+using namespace std::chrono_literals;
+
+class LinkPagesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto loaded = LinkPages::Load();
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    pages_.emplace(std::move(loaded).value());
+    request_.id = "req_01JD3Z6Q8W9K4M2N7P5R0S1T2V";
+    request_.action = "deploy_production";
+    request_.title = "Deploy v2.0";
+    request_.requester = "ci-bot";
+    request_.choices = DefaultChoices(Kind::kApproval);
+    request_.details = boost::json::parse(R"({"env":"prod","hosts":3})").as_object();
+    request_.arguments = boost::json::parse(R"({"ref":"v2.0"})").as_object();
+    request_.created_at = TimePoint(1795255200s);
+    request_.deadline_at = TimePoint(1795255500s);
+  }
+
+  const LinkPages& pages() { return *pages_; }
+
+  std::optional<LinkPages> pages_;
+  Request request_;
+  LinkOffer offer_{"approve", "alice", TimePoint(1795258800s)};
+};
+
+bool Contains(const std::string& haystack, std::string_view needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST_F(LinkPagesTest, ConfirmShowsTheRequestTheChoiceAndTheForm) {
+  const std::string html = pages().Confirm(request_, offer_, "CSRFVALUE");
+  EXPECT_TRUE(Contains(html, "<html lang=\"en\">"));
+  EXPECT_TRUE(Contains(html, "Deploy v2.0"));
+  EXPECT_TRUE(Contains(html, "deploy_production"));
+  EXPECT_TRUE(Contains(html, "ci-bot"));
+  EXPECT_TRUE(Contains(html, "<dt>env</dt><dd>prod</dd>"));
+  EXPECT_TRUE(Contains(html, "<dt>hosts</dt><dd>3</dd>"));
+  EXPECT_TRUE(Contains(html, "&quot;ref&quot;: &quot;v2.0&quot;"));
+  EXPECT_TRUE(Contains(html, "2026-11-21 10:05 UTC"));  // the deadline
+  EXPECT_TRUE(Contains(html, "<form method=\"post\">"));
+  EXPECT_TRUE(Contains(html, "name=\"csrf\" value=\"CSRFVALUE\""));
+  EXPECT_TRUE(Contains(html, "<textarea id=\"comment\" name=\"comment\""));
+  EXPECT_TRUE(Contains(html, "<label for=\"comment\">"));
+  EXPECT_TRUE(Contains(html, "<button type=\"submit\" class=\"primary\">Approve</button>"));
+  EXPECT_FALSE(Contains(html, ">Deny</button>"));  // one link, one choice
+  EXPECT_FALSE(Contains(html, "<script"));
+  EXPECT_FALSE(Contains(html, "High risk"));
+  EXPECT_FALSE(Contains(html, "{{"));
+}
+
+TEST_F(LinkPagesTest, HighRiskRequestsCarryANotice) {
+  request_.risk = "high";
+  const std::string html = pages().Confirm(request_, offer_, "x");
+  EXPECT_TRUE(Contains(html, "High risk"));
+}
+
+TEST_F(LinkPagesTest, QuestionsAskForAnAnswerInsteadOfAComment) {
+  request_.kind = Kind::kQuestion;
+  request_.choices = DefaultChoices(Kind::kQuestion);
+  const std::string html = pages().Confirm(request_, {"answer", "alice", offer_.expires_at}, "x");
+  EXPECT_TRUE(Contains(html, "name=\"answer\""));
+  EXPECT_TRUE(Contains(html, "required"));
+  EXPECT_FALSE(Contains(html, "name=\"comment\""));
+}
+
+TEST_F(LinkPagesTest, EveryValueFromTheRequestIsEscaped) {
+  request_.title = "<script>alert(1)</script>";
+  request_.requester = "\"><img src=x onerror=alert(2)>";
+  request_.details = boost::json::parse(R"({"<k>":"<v>"})").as_object();
+  request_.arguments = boost::json::parse(R"({"cmd":"</pre><script>x</script>"})").as_object();
+  request_.choices[0].label = "<b>Approve</b>";
+  request_.choices[0].style = "\" onclick=\"x";
+  const std::string html =
+      pages().Confirm(request_, {"approve", "<alice>", offer_.expires_at}, "\"csrf\"");
+  EXPECT_FALSE(Contains(html, "<script"));
+  EXPECT_FALSE(Contains(html, "<img"));
+  EXPECT_FALSE(Contains(html, "<b>Approve"));
+  EXPECT_FALSE(Contains(html, "<alice>"));
+  EXPECT_FALSE(Contains(html, "<k>"));
+  EXPECT_FALSE(Contains(html, "\" onclick"));
+  EXPECT_TRUE(Contains(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+TEST_F(LinkPagesTest, RecordedSaysWhatWasRecordedAndTheStatus) {
+  request_.status = RequestStatus::kApproved;
+  request_.resolved_by = {"alice"};
+  const std::string html = pages().Recorded(request_, offer_);
+  EXPECT_TRUE(Contains(html, "Approve"));
+  EXPECT_TRUE(Contains(html, "alice"));
+  EXPECT_TRUE(Contains(html, "The request is approved (decided by alice)."));
+  EXPECT_FALSE(Contains(html, "<form"));
+}
+
+TEST_F(LinkPagesTest, RecordedOnAQuorumRequestShowsProgress) {
+  request_.quorum = 2;
+  request_.decisions.push_back(
+      {"dec_1", request_.id, "alice", "approve", Outcome::kApproved, "fine", "", {}, {}});
+  const std::string html = pages().Recorded(request_, offer_);
+  EXPECT_TRUE(Contains(html, "still pending: 1 of 2 approvals"));
+  EXPECT_TRUE(Contains(html, "fine"));
+}
+
+TEST_F(LinkPagesTest, StatePagesRenderWithoutAForm) {
+  request_.status = RequestStatus::kDenied;
+  request_.resolved_by = {"bob"};
+  const std::vector<std::pair<std::string, std::string>> pages_and_words = {
+      {pages().InvalidLink(), "This link is not valid"},
+      {pages().UnknownChoice(request_, {"perhaps", "alice", offer_.expires_at}), "perhaps"},
+      {pages().UnknownRequest(), "Request not found"},
+      {pages().ExpiredLink(request_, offer_), "This link has expired"},
+      {pages().AlreadyResolved(request_), "The request is denied (decided by bob)."},
+      {pages().NotAllowed(request_, "the requester may not decide its own request"),
+       "the requester may not decide its own request"},
+      {pages().NotRecorded(request_, "comment is too long"), "comment is too long"},
+      {pages().FormExpired(), "This form has expired, open the link again"},
+      {pages().Unavailable(), "try again"},
+  };
+  for (const auto& [html, words] : pages_and_words) {
+    EXPECT_TRUE(Contains(html, words)) << words;
+    EXPECT_TRUE(Contains(html, "<!DOCTYPE html>"));
+    EXPECT_FALSE(Contains(html, "<form")) << words;
+    EXPECT_FALSE(Contains(html, "{{")) << words;
+  }
+}
+
+}  // namespace
+}  // namespace countersign
