@@ -8,7 +8,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev sqlite3 libssl-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev googletest libmimalloc-dev
-  libcurl4-openssl-dev python3 openssl python3-cryptography
+  libcurl4-openssl-dev python3 openssl python3-cryptography python3-pytest python3-aiosmtpd
 )
 
 missing=()

@@ -1,14 +1,19 @@
 #include "cli/app.hpp"
 
+#include <algorithm>
 #include <exception>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/client_commands.hpp"
+#include "cli/exec_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/link_command.hpp"
 #include "cli/serve.hpp"
+#include "cli/telegram_command.hpp"
 
 namespace countersign {
 namespace {
@@ -102,18 +107,29 @@ int RunCli(int argc, char** argv) {
       "Run `countersign COMMAND --help` for a command's options. Client commands find the "
       "server with --url or COUNTERSIGN_URL and authenticate with --token, --token-file or "
       "COUNTERSIGN_TOKEN. Exit status: 0 success, 1 the server refused (4xx), 3 any other "
-      "error; `request --wait` exits with the outcome (see `countersign request --help`).");
+      "error; `request --wait` and `exec` exit with the outcome (see their --help).");
 
   ServeOptions serve_options;
   CLI::App* serve = AddServeCommand(app, serve_options);
   ClientCommands client;
   client.Register(app);
+  int exec_exit_code = kExitOk;
+  ExecCommand exec;
+  exec.Register(app, exec_exit_code);
   int link_exit_code = kExitOk;
   LinkCommand link;
   link.Register(app, link_exit_code);
+  int telegram_exit_code = kExitOk;
+  TelegramCommand telegram;
+  telegram.Register(app, telegram_exit_code);
 
+  // exec's command line (after its `--`) is taken out before CLI11 parses the rest, which
+  // would reinterpret it; CLI11 takes the arguments last-first.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  exec.TakeCommand(args);
+  std::reverse(args.begin(), args.end());
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitError;
@@ -127,6 +143,8 @@ int RunCli(int argc, char** argv) {
     return kExitError;
   }
   // Only the command that ran has set its exit code.
+  if (exec_exit_code != kExitOk) return exec_exit_code;
+  if (telegram_exit_code != kExitOk) return telegram_exit_code;
   return link_exit_code != kExitOk ? link_exit_code : client.exit_code();
 }
 

@@ -61,6 +61,41 @@ Result<std::vector<std::string>> StringList(const toml::node& node, const std::s
   return out;
 }
 
+// A [[channel]] value that is not a scalar: an array of strings becomes one comma-separated
+// setting (to = ["a@x", "b@x"]), a table of scalars one "KEY.SUB" setting per entry
+// (addresses = { alice = "a@x" } gives "addresses.alice"). Each item may be a secret.
+Status ReadListOrTable(const toml::node& node, const std::string& key, const std::string& where,
+                       ChannelSettings& settings) {
+  if (node.is_array()) {
+    auto items = StringList(node, where);
+    if (!items.ok()) return std::move(items).error();
+    std::string joined;
+    for (const auto& item : items.value()) {
+      auto resolved = ResolveSecret(item, where);
+      if (!resolved.ok()) return std::move(resolved).error();
+      if (resolved.value().find(',') != std::string::npos) {
+        return Error::Invalid(where + ": an item holds ',' ('" + item + "')");
+      }
+      if (!joined.empty()) joined += ',';
+      joined += resolved.value();
+    }
+    settings.values[key] = std::move(joined);
+    return Ok();
+  }
+  const toml::table* table = node.as_table();
+  if (!table) return Error::Invalid(where + " must be a string");
+  for (const auto& [sub_node, value] : *table) {
+    const std::string sub = key + "." + std::string(sub_node.str());
+    const std::string sub_where = where + "." + std::string(sub_node.str());
+    auto text = ScalarText(value);
+    if (!text) return Error::Invalid(sub_where + " must be a string");
+    auto resolved = ResolveSecret(*text, sub_where);
+    if (!resolved.ok()) return std::move(resolved).error();
+    settings.values[sub] = std::move(resolved).value();
+  }
+  return Ok();
+}
+
 Status ReadChannels(const toml::table& root, const std::string& file, NotifyConfig& out,
                     std::set<std::string>& names) {
   auto tables = Tables(root, file, "channel");
@@ -74,6 +109,10 @@ Status ReadChannels(const toml::table& root, const std::string& file, NotifyConf
       const std::string key(key_node.str());
       const std::string where =
           file + ":" + Line(node) + ": channel[" + std::to_string(index - 1) + "]." + key;
+      if (key != "name" && key != "type" && key != "tenant" && !node.is_value()) {
+        CS_RETURN_IF_ERROR(ReadListOrTable(node, key, where, settings));
+        continue;
+      }
       auto text = ScalarText(node);
       if (!text) return Error::Invalid(where + " must be a string");
       if (key == "name") {

@@ -243,7 +243,10 @@ int Serve(const ServeOptions& options) {
   if (!callback_secret.ok()) return Fail(callback_secret.error().message);
   auto channels = BuildChannels(config.notify, link_builder, callback_secret.value());
   if (!channels.ok()) return Fail("configuration error: " + channels.error().message);
-  OutboxNotifier notifier(*channels.value(), gateway.ids());
+  // Email mails each approver: the notifier expands "group:NAME" with the policies in force.
+  OutboxNotifier notifier(*channels.value(), gateway.ids(), [&gateway](std::string_view group) {
+    return gateway.Policies()->Members(group);
+  });
   gateway.SetNotifier(&notifier);
   CurlTransport transport;
   DispatcherOptions dispatch_options;
@@ -258,8 +261,7 @@ int Serve(const ServeOptions& options) {
     if (notifier.TakeEnqueued()) dispatcher.Wake();
   });
   dispatcher.Start();
-  HookHandlers hooks(gateway, channels.value()->OfType("slack"), config.notify.identities,
-                     &metrics);
+  HookHandlers hooks(gateway, *channels.value(), config.notify.identities, &metrics);
   hooks.Register(router);
   OutboxHandlers outbox(*store);
   outbox.Register(router);

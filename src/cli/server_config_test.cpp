@@ -325,14 +325,37 @@ TEST_F(ServerConfigTest, AnInvalidPublicUrlNamesItsSource) {
   options.config = Write("[server]\n\npublic_url = \"https://example.com/\"\n");
   auto config = LoadServerConfig(options);
   ASSERT_FALSE(config.ok());
-  EXPECT_NE(config.error().message.find("countersign.toml:3: server.public_url"),
-            std::string::npos)
+  EXPECT_NE(config.error().message.find("countersign.toml:3: server.public_url"), std::string::npos)
       << config.error().message;
   ServeOptions flag;
   flag.public_url = "ftp://example.com";
   auto flagged = LoadServerConfig(flag);
   ASSERT_FALSE(flagged.ok());
   EXPECT_EQ(flagged.error().message.rfind("--public-url", 0), 0u) << flagged.error().message;
+}
+
+TEST_F(ServerConfigTest, StreamSettingsComeFromTheFileAndTheFlagsWin) {
+  EXPECT_EQ(LoadServerConfig(ServeOptions{})->stream_queue, 1000);
+  EXPECT_EQ(LoadServerConfig(ServeOptions{})->stream_heartbeat, seconds(15));
+  ServeOptions options;
+  options.config = Write("[server]\nstream_queue = 50\nstream_heartbeat_seconds = 5\n");
+  auto config = LoadServerConfig(options);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->stream_queue, 50);
+  EXPECT_EQ(config->stream_heartbeat, seconds(5));
+  options.stream_queue = 8;
+  options.stream_heartbeat = 2;
+  EXPECT_EQ(LoadServerConfig(options)->stream_queue, 8);
+  EXPECT_EQ(LoadServerConfig(options)->stream_heartbeat, seconds(2));
+  options.stream_queue = 0;
+  ASSERT_FALSE(LoadServerConfig(options).ok());
+  ServeOptions bad_file;
+  bad_file.config = Write("[server]\nstream_heartbeat_seconds = 0\n");
+  auto refused = LoadServerConfig(bad_file);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("countersign.toml:2: server.stream_heartbeat_seconds"),
+            std::string::npos)
+      << refused.error().message;
 }
 
 TEST_F(ServerConfigTest, MissingFileIsAnErrorNotAnException) {

@@ -35,7 +35,8 @@ TEST(EventBusTest, EachSubscriptionGetsOnlyItsTenantsRequestEvents) {
   auto request_r1 = bus.Subscribe("a", "req_1", nullptr);
   auto tenant_b = bus.Subscribe("b", "", nullptr);
   bus.Publish({MakeEvent(1, "a", "req_1"), MakeEvent(2, "a", "req_2"), MakeEvent(3, "b", "req_3"),
-               MakeEvent(4, "a", "", "token.created"), MakeEvent(5, "a", "req_1", "request.resolved")});
+               MakeEvent(4, "a", "", "token.created"),
+               MakeEvent(5, "a", "req_1", "request.resolved")});
   EXPECT_EQ(TakeSeqs(*tenant_a), (std::vector<int64_t>{1, 2, 5}));
   EXPECT_EQ(TakeSeqs(*request_r1), (std::vector<int64_t>{1, 5}));
   EXPECT_EQ(TakeSeqs(*tenant_b), (std::vector<int64_t>{3}));

@@ -4,8 +4,8 @@
 
 namespace countersign {
 
-EventSubscription::EventSubscription(std::string tenant, std::string request_id,
-                                     size_t max_queue, Wake wake)
+EventSubscription::EventSubscription(std::string tenant, std::string request_id, size_t max_queue,
+                                     Wake wake)
     : tenant_(std::move(tenant)),
       request_id_(std::move(request_id)),
       max_queue_(std::max<size_t>(1, max_queue)),

@@ -61,8 +61,8 @@ class EventSubscription {
   const size_t max_queue_;
   const Wake wake_;
   mutable std::mutex mu_;
-  std::deque<EventPtr> queue_;   // guarded by mu_
-  State state_ = State::kOpen;   // guarded by mu_
+  std::deque<EventPtr> queue_;  // guarded by mu_
+  State state_ = State::kOpen;  // guarded by mu_
 };
 
 }  // namespace countersign

@@ -140,6 +140,10 @@ Gateway::Gateway(Store& store, Clock& clock, GatewayOptions options, const Recei
 Gateway::~Gateway() { Stop(); }
 
 Status Gateway::Start() {
+  auto horizon = store_.LatestGrantExpiry();
+  if (!horizon.ok()) return std::move(horizon).error();
+  grant_horizon_ms_.store(horizon.value() ? ToUnixMillis(*horizon.value()) : 0,
+                          std::memory_order_release);
   auto pending = store_.ListPendingDeadlines();
   if (!pending.ok()) return std::move(pending).error();
   const TimePoint now = clock_.Now();
@@ -393,7 +397,8 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
     return;
   }
   Built& b = built.value();
-  if (b.decision == AutoDecision::kNone && !IsHigh(b.request)) {
+  if (b.decision == AutoDecision::kNone && !IsHigh(b.request) &&
+      ToUnixMillis(now) < grant_horizon_ms_.load(std::memory_order_acquire)) {
     auto grant = store_.FindActiveGrant(b.request.tenant, b.request.action, b.request.session, now);
     if (!grant.ok()) {
       done(std::move(grant).error());
@@ -524,6 +529,7 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
   auto policies = Policies();
   auto grant = input.grant ? std::make_shared<NewGrant>(*input.grant) : nullptr;
   const std::string grant_id = grant ? ids_.Next("grt_") : "";
+  if (grant) RaiseGrantHorizon(decision->at + std::chrono::seconds(grant->ttl_seconds));
   auto refusal = std::make_shared<std::optional<Error>>();
 
   std::optional<DecisionVia> via = std::move(input.via);
@@ -711,6 +717,13 @@ void Gateway::RejectCallback(std::string tenant, std::string id, DecisionVia via
   CommitTransition(std::move(fn), std::move(done));
 }
 
+void Gateway::RaiseGrantHorizon(TimePoint expires_at) {
+  const int64_t ms = ToUnixMillis(expires_at);
+  int64_t seen = grant_horizon_ms_.load(std::memory_order_acquire);
+  while (seen < ms && !grant_horizon_ms_.compare_exchange_weak(seen, ms)) {
+  }
+}
+
 void Gateway::SetNotifier(Notifier* notifier) {
   notifier_.store(notifier, std::memory_order_release);
 }
@@ -853,10 +866,13 @@ void Gateway::CreateGrant(const Actor& actor, NewGrant input, Callback<Grant> do
     return;
   }
   const TimePoint now = clock_.Now();
+  // Decided before the braced list moves input.scope away.
+  std::string session = input.scope == "session" ? std::move(input.session) : std::string();
   auto grant = std::make_shared<Grant>(
       Grant{ids_.Next("grt_"), actor.tenant, std::move(input.action), std::move(input.scope),
-            input.scope == "session" ? std::move(input.session) : std::string(), actor.name, now,
-            now + std::chrono::seconds(input.ttl_seconds), std::nullopt, ""});
+            std::move(session), actor.name, now, now + std::chrono::seconds(input.ttl_seconds),
+            std::nullopt, ""});
+  RaiseGrantHorizon(grant->expires_at);
   store_.Write(
       [grant](Transaction& txn) -> Status {
         const Grant& g = *grant;

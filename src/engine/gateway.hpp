@@ -121,6 +121,8 @@ class Gateway {
   Result<RequestPtr> Reject(Transaction& txn, const Request& r, const std::string& actor,
                             const std::string& choice, const std::string& reason,
                             const std::optional<DecisionVia>& via, TimePoint at) const;
+  // Makes sure Create looks for grants until `expires_at`.
+  void RaiseGrantHorizon(TimePoint expires_at);
   // Hands the events this operation appended, with the request after it, to the notifier.
   Status Announce(Transaction& txn, const RequestPtr& current) const;
   // Runs `change` as one store write. Once it is durable, wakes the waiters when the request
@@ -138,6 +140,9 @@ class Gateway {
   mutable std::mutex policies_mu_;
   std::shared_ptr<const PolicySet> policies_;  // guarded by policies_mu_
   std::atomic<Notifier*> notifier_{nullptr};
+  // No grant expires after this (unix ms): past it, Create skips the grant lookup. Unknown
+  // (the maximum) until Start() reads the store; raised before any grant is written.
+  std::atomic<int64_t> grant_horizon_ms_{INT64_MAX};
   WaiterHub waiters_;
   DeadlineScheduler scheduler_;
   DeadlineScheduler reminders_;

@@ -40,6 +40,25 @@ class ChatLikeChannel final : public Channel {
   std::string name_;
 };
 
+// One whose buttons must be answered even when they decide (as Telegram's must).
+class AnsweringChannel final : public Channel {
+ public:
+  const std::string& name() const override { return name_; }
+  std::string_view type() const override { return "answering"; }
+  std::vector<std::string> KindsFor(std::string_view event) const override {
+    if (event == "request.created") return {"post"};
+    if (event == "decision.rejected") return {};
+    return {"update"};
+  }
+  Result<OutboundCall> Render(const OutboxRow&, const Request&, std::string_view) const override {
+    return Error::Invalid("not rendered in this test");
+  }
+  bool AnswersEveryPress() const override { return true; }
+
+ private:
+  std::string name_ = "answering";
+};
+
 class GatewayOutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -50,6 +69,7 @@ class GatewayOutboxTest : public ::testing::Test {
     store_ = std::move(opened).value();
     channels_.AddChannel(std::make_unique<ChatLikeChannel>("chat-ops"), "default");
     channels_.AddChannel(std::make_unique<ChatLikeChannel>("chat-other-tenant"), "tenant-b");
+    channels_.AddChannel(std::make_unique<AnsweringChannel>(), "default");
     channels_.AddWebhook(std::make_unique<WebhookChannel>(
                              "audit", "http://127.0.0.1:1/", "0123456789abcdef",
                              std::vector<std::string>{"request.created", "request.resolved"}),
@@ -217,6 +237,40 @@ TEST_F(GatewayOutboxTest, RejectCallbackRecordsAnEventAndRespondsWithoutChanging
   });
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+}
+
+TEST_F(GatewayOutboxTest, APressThatDecidesIsAnsweredBeforeTheEditWhereEveryPressIsAnswered) {
+  NewRequest in;
+  in.notify = {"answering", "chat-ops"};
+  RequestPtr r = Create(in);
+  ASSERT_TRUE(r);
+  NewDecision d;
+  d.choice = "approve";
+  d.via = DecisionVia{"answering", "telegram:1", "telegram:callback_query:77"};
+  ASSERT_TRUE(Decide(kAlice, r->id, d).ok());
+  auto rows = store_->ListOutbox("", "", r->id, 100);
+  ASSERT_TRUE(rows.ok());
+  std::vector<OutboxRow> answering;
+  for (auto it = rows->rbegin(); it != rows->rend(); ++it) {
+    if (it->destination == "answering") answering.push_back(*it);
+  }
+  ASSERT_EQ(answering.size(), 3u);
+  EXPECT_EQ(answering[0].kind, "post");
+  EXPECT_EQ(answering[1].kind, "respond");
+  EXPECT_EQ(answering[1].event, "decision.recorded");
+  EXPECT_EQ(answering[1].target, "telegram:callback_query:77");
+  EXPECT_EQ(boost::json::parse(answering[1].payload),
+            boost::json::parse(R"({"choice":"approve"})"));
+  EXPECT_EQ(answering[2].kind, "update");
+
+  // A channel that answers only refusals (Slack) gets no answer to a press that decided.
+  NewRequest other;
+  other.notify = {"chat-ops"};
+  RequestPtr second = Create(other);
+  ASSERT_TRUE(second);
+  d.via = DecisionVia{"chat-ops", "slack:U1", "http://127.0.0.1:9/respond"};
+  ASSERT_TRUE(Decide(kAlice, second->id, d).ok());
+  for (const auto& [destination, kind, event] : Rows(second->id)) EXPECT_NE(kind, "respond");
 }
 
 }  // namespace

@@ -324,6 +324,43 @@ TEST_F(GatewayPolicyTest, AGrantApprovesMatchingRequestsUntilItExpires) {
   EXPECT_EQ(later.value()->status, RequestStatus::kPending);
 }
 
+TEST_F(GatewayPolicyTest, ASessionGrantApprovesOnlyThatSession) {
+  NewGrant g;
+  g.action = "deploy_staging";
+  g.scope = "session";
+  g.session = "sess-a";
+  g.ttl_seconds = 3600;
+  auto grant = Call<Grant>([&](auto done) { gateway_->CreateGrant(kAlice, g, std::move(done)); });
+  ASSERT_TRUE(grant.ok()) << grant.error().message;
+  EXPECT_EQ(grant->session, "sess-a");
+
+  NewRequest in;
+  in.action = "deploy_staging";
+  in.session = "sess-a";
+  auto granted = Create(in);
+  ASSERT_TRUE(granted.ok());
+  EXPECT_EQ(granted.value()->status, RequestStatus::kApproved);
+  in.session = "sess-b";
+  auto other = Create(in);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other.value()->status, RequestStatus::kPending);
+}
+
+TEST_F(GatewayPolicyTest, AGrantStoredBeforeARestartStillApproves) {
+  NewGrant g;
+  g.action = "deploy_staging";
+  g.scope = "tenant";
+  g.ttl_seconds = 3600;
+  ASSERT_TRUE(
+      Call<Grant>([&](auto done) { gateway_->CreateGrant(kAlice, g, std::move(done)); }).ok());
+  Open({});
+  NewRequest in;
+  in.action = "deploy_staging";
+  auto r = Create(in);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value()->status, RequestStatus::kApproved);
+}
+
 TEST_F(GatewayPolicyTest, HighRiskActionsCanNeverBeGranted) {
   UsePolicies({});
   NewGrant g;

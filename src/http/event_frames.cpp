@@ -6,9 +6,7 @@
 
 namespace countersign {
 
-std::string EventJsonText(const Event& event) {
-  return boost::json::serialize(EventToJson(event));
-}
+std::string EventJsonText(const Event& event) { return boost::json::serialize(EventToJson(event)); }
 
 void AppendSseEvent(std::string& out, const Event& event) {
   out += "id: ";

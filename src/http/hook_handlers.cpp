@@ -9,6 +9,7 @@
 
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
+#include "notify/chat_text.hpp"
 
 namespace countersign {
 namespace {
@@ -77,6 +78,28 @@ std::optional<std::string> UrlVerificationChallenge(const std::string& body) {
   return std::string(challenge->get_string());
 }
 
+// The callback as the channels verify it: headers lower-cased, the body as received.
+InboundCallback Inbound(const RequestContext& ctx) {
+  InboundCallback inbound;
+  for (const auto& field : ctx.request) {
+    inbound.headers[Lower(field.name_string())] = std::string(field.value());
+  }
+  inbound.body = ctx.request.body();
+  return inbound;
+}
+
+// CHANNEL_MESSAGE_WITH_SOURCE, ephemeral (flags 64): only the person who clicked sees it.
+HttpResponse DiscordEphemeral(const std::string& text) {
+  return JsonResponse(
+      http::status::ok,
+      boost::json::object{
+          {"type", 4},
+          {"data", boost::json::object{{"content", TruncateText(text, 2000)},
+                                       {"flags", 64},
+                                       {"allowed_mentions",
+                                        boost::json::object{{"parse", boost::json::array()}}}}}});
+}
+
 bool IsSslCheck(const std::string& body) {
   auto form = ParseFormData(body);
   if (!form.ok()) return false;
@@ -86,15 +109,32 @@ bool IsSslCheck(const std::string& body) {
 
 }  // namespace
 
-HookHandlers::HookHandlers(Gateway& gateway, const std::vector<const ChannelSet::Entry*>& slack,
+HookHandlers::HookHandlers(Gateway& gateway, const ChannelSet& channels,
                            std::map<std::string, std::string> identities, Metrics* metrics)
     : gateway_(gateway), identities_(std::move(identities)), metrics_(metrics) {
-  for (const auto* entry : slack) slack_.push_back({entry->channel.get(), entry->tenant});
+  for (const auto* entry : channels.OfType("slack")) {
+    slack_.push_back({entry->channel.get(), entry->tenant});
+  }
+  for (const auto* entry : channels.OfType("telegram")) {
+    const auto* telegram = dynamic_cast<const TelegramChannel*>(entry->channel.get());
+    if (telegram) telegram_.push_back({telegram, entry->tenant});
+  }
+  for (const auto* entry : channels.OfType("discord")) {
+    const auto* discord = dynamic_cast<const DiscordChannel*>(entry->channel.get());
+    // A webhook-mode channel posts link buttons: it never receives interactions.
+    if (discord && discord->mode() == DiscordChannel::Mode::kApplication) {
+      discord_.push_back({discord, entry->tenant});
+    }
+  }
 }
 
 void HookHandlers::Register(Router& router) {
   router.Add(http::verb::post, "/hooks/slack", Router::Access::kPublic,
              [this](RequestContext& ctx) { return Slack(ctx); });
+  router.Add(http::verb::post, "/hooks/telegram", Router::Access::kPublic,
+             [this](RequestContext& ctx) { return Telegram(ctx); });
+  router.Add(http::verb::post, "/hooks/discord", Router::Access::kPublic,
+             [this](RequestContext& ctx) { return Discord(ctx); });
 }
 
 Actor HookHandlers::PrincipalActor(const std::string& principal, const std::string& tenant) const {
@@ -111,16 +151,90 @@ Actor HookHandlers::PrincipalActor(const std::string& principal, const std::stri
   return actor;
 }
 
+void HookHandlers::OfferPress(const ChannelCallback& press, const std::string& channel,
+                              const std::string& tenant, std::string_view platform,
+                              std::function<void(PressOutcome)> done) {
+  using Kind = PressOutcome::Kind;
+  std::string choice = press.choice;
+  if (press.choice_index) {
+    auto found = gateway_.store().GetRequest(tenant, press.request_id);
+    if (!found.ok()) {
+      done({Kind::kFailed, nullptr, "countersign cannot read the request now; try again"});
+      return;
+    }
+    if (!found.value()) {
+      done({Kind::kFailed, nullptr, "this request no longer exists"});
+      return;
+    }
+    const std::vector<Choice>& choices = found.value()->choices;
+    if (*press.choice_index >= choices.size()) {
+      done({Kind::kFailed, nullptr, "this button does not match the request"});
+      return;
+    }
+    choice = choices[*press.choice_index].id;
+  }
+
+  DecisionVia via{channel, press.identity, press.response_url};
+  auto mapped = identities_.find(press.identity);
+  if (mapped == identities_.end()) {
+    const size_t colon = press.identity.find(':');
+    std::string reason = "not authorised: " + std::string(platform) + " user " +
+                         press.identity.substr(colon + 1) + " is not mapped to a principal";
+    gateway_.RejectCallback(tenant, press.request_id, std::move(via), reason,
+                            [done = std::move(done), reason](Result<Gateway::RequestPtr> r) {
+                              done({r.ok() ? Kind::kUnmapped : Kind::kFailed, nullptr, reason});
+                            });
+    return;
+  }
+  const Actor actor = PrincipalActor(mapped->second, tenant);
+  NewDecision input;
+  input.choice = std::move(choice);
+  input.via = std::move(via);
+  gateway_.Decide(actor, press.request_id, std::move(input),
+                  [this, done = std::move(done)](Result<Gateway::RequestPtr> r) {
+                    if (r.ok()) {
+                      if (metrics_) metrics_->CountDecision();
+                      done({Kind::kDecided, std::move(r).value(), ""});
+                      return;
+                    }
+                    // Decide puts these on the record (decision.rejected with `via`).
+                    const ErrorCode code = r.error().code;
+                    const bool recorded = code == ErrorCode::kForbidden ||
+                                          code == ErrorCode::kConflict ||
+                                          code == ErrorCode::kInvalid;
+                    done({recorded ? Kind::kRefused : Kind::kFailed, nullptr, r.error().message});
+                  });
+}
+
+void HookHandlers::LogPress(std::string_view platform, const ChannelCallback& press,
+                            const std::optional<PressOutcome>& outcome) {
+  if (!outcome) {
+    spdlog::warn("{}: the press of {} ({}) on {} took the engine over {} ms; answered first",
+                 platform, press.identity, press.display_name, press.request_id,
+                 kAnswerWithin.count());
+    return;
+  }
+  switch (outcome->kind) {
+    case PressOutcome::Kind::kDecided:
+      break;
+    case PressOutcome::Kind::kRefused:
+      spdlog::info("{}: {} ({}) could not decide {}: {}", platform, press.identity,
+                   press.display_name, press.request_id, outcome->message);
+      break;
+    case PressOutcome::Kind::kUnmapped:
+    case PressOutcome::Kind::kFailed:
+      spdlog::warn("{}: {} ({}) pressed a button of {}: {}", platform, press.identity,
+                   press.display_name, press.request_id, outcome->message);
+      break;
+  }
+}
+
 asio::awaitable<HttpResponse> HookHandlers::Slack(RequestContext& ctx) {
   const Deadline deadline = std::chrono::steady_clock::now() + kAnswerWithin;
-  InboundCallback inbound;
-  for (const auto& field : ctx.request) {
-    inbound.headers[Lower(field.name_string())] = std::string(field.value());
-  }
-  inbound.body = ctx.request.body();
+  const InboundCallback inbound = Inbound(ctx);
   const TimePoint now = gateway_.clock().Now();
 
-  const SlackHook* owner = nullptr;
+  const Hook<Channel>* owner = nullptr;
   std::optional<ChannelCallback> press;
   bool verified = false;
   std::string refusal = "no Slack channel is configured";
@@ -154,45 +268,118 @@ asio::awaitable<HttpResponse> HookHandlers::Slack(RequestContext& ctx) {
     co_return ErrorResponse(Error::Unauthorized("the Slack signature does not verify"));
   }
 
-  const std::string tenant = owner->tenant;
-  const std::string id = press->request_id;
-  DecisionVia via{owner->channel->name(), press->identity, press->response_url};
-  auto mapped = identities_.find(press->identity);
-  if (mapped == identities_.end()) {
-    std::string reason = "not authorised: Slack user " +
-                         press->identity.substr(std::string_view("slack:").size()) +
-                         " is not mapped to a principal";
-    spdlog::warn("slack: {} ({}) pressed {} on {}: {}", press->identity, press->display_name,
-                 press->choice, id, reason);
-    auto rejected = co_await AwaitUntil<Result<RequestPtr>>(deadline, [&](auto done) {
-      gateway_.RejectCallback(tenant, id, via, reason, std::move(done));
-    });
-    if (rejected && !rejected->ok()) {
-      spdlog::warn("slack: could not record the refusal on {}: {}", id, rejected->error().message);
+  auto outcome = co_await AwaitUntil<PressOutcome>(deadline, [&](auto done) {
+    OfferPress(*press, owner->channel->name(), owner->tenant, "Slack", std::move(done));
+  });
+  LogPress("slack", *press, outcome);
+  // Whatever happened is on the record; the outbox tells the person and edits the message.
+  co_return Ack();
+}
+
+asio::awaitable<HttpResponse> HookHandlers::Telegram(RequestContext& ctx) {
+  const Deadline deadline = std::chrono::steady_clock::now() + kAnswerWithin;
+  const InboundCallback inbound = Inbound(ctx);
+  const TimePoint now = gateway_.clock().Now();
+
+  const Hook<TelegramChannel>* owner = nullptr;
+  std::optional<TelegramCallbackQuery> query;
+  bool verified = false;
+  for (const auto& hook : telegram_) {
+    auto read = hook.channel->ReadUpdate(inbound, now);
+    if (!read.ok()) {
+      if (read.error().code == ErrorCode::kUnauthorized) continue;
+      // Telegram's, but not a callback query (or not one we can read): nothing to do.
+      verified = true;
+      break;
     }
+    verified = true;
+    const bool ours = read->press && read->in_chat;
+    if (ours || !query) query = std::move(read).value();
+    if (ours) {
+      owner = &hook;
+      break;
+    }
+  }
+  if (!verified) {
+    spdlog::warn("POST /hooks/telegram refused: the secret token matches no Telegram channel");
+    co_return ErrorResponse(Error::Unauthorized("the Telegram secret token does not match"));
+  }
+  // A query no channel owns (another bot feature's button, a chat we do not post in) is
+  // still answered, so its button stops spinning.
+  if (!owner) {
+    if (query)
+      co_return JsonResponse(http::status::ok, TelegramChannel::WebhookAnswer(query->id, ""));
     co_return Ack();
   }
 
-  const Actor actor = PrincipalActor(mapped->second, tenant);
-  NewDecision input;
-  input.choice = press->choice;
-  input.via = via;
-  auto decided = co_await AwaitUntil<Result<RequestPtr>>(
-      deadline, [&](auto done) { gateway_.Decide(actor, id, std::move(input), std::move(done)); });
-  if (!decided) {
-    spdlog::warn("slack: the decision on {} by {} took over {} ms; answered Slack first", id,
-                 actor.name, kAnswerWithin.count());
-    co_return Ack();
+  const ChannelCallback& press = *query->press;
+  auto outcome = co_await AwaitUntil<PressOutcome>(deadline, [&](auto done) {
+    OfferPress(press, owner->channel->name(), owner->tenant, "Telegram", std::move(done));
+  });
+  LogPress("telegram", press, outcome);
+  // Recorded outcomes are answered by the outbox; one that left no record, here.
+  if (outcome && outcome->kind == PressOutcome::Kind::kFailed) {
+    co_return JsonResponse(http::status::ok,
+                           TelegramChannel::WebhookAnswer(query->id, outcome->message));
   }
-  if (decided->ok()) {
-    if (metrics_) metrics_->CountDecision();
-    co_return Ack();
-  }
-  // A refusal (not an approver, already resolved, already voted, ...) is on the record:
-  // Decide wrote decision.rejected with `via`, and the outbox tells the person why.
-  spdlog::info("slack: {} ({}) could not decide {}: {}", press->identity, actor.name, id,
-               decided->error().message);
   co_return Ack();
+}
+
+asio::awaitable<HttpResponse> HookHandlers::Discord(RequestContext& ctx) {
+  const Deadline deadline = std::chrono::steady_clock::now() + kAnswerWithin;
+  const InboundCallback inbound = Inbound(ctx);
+  const TimePoint now = gateway_.clock().Now();
+
+  const Hook<DiscordChannel>* owner = nullptr;
+  std::optional<DiscordInteraction> interaction;
+  bool verified = false;
+  std::string refusal = "no Discord application channel is configured";
+  for (const auto& hook : discord_) {
+    auto read = hook.channel->ReadInteraction(inbound, now);
+    if (!read.ok()) {
+      if (read.error().code == ErrorCode::kUnauthorized) {
+        refusal = read.error().message;
+        continue;
+      }
+      verified = true;
+      break;
+    }
+    verified = true;
+    if (read->type == DiscordInteraction::Type::kPing) {
+      co_return JsonResponse(http::status::ok, boost::json::object{{"type", 1}});
+    }
+    const bool ours = read->press && read->in_channel;
+    if (ours || !interaction) interaction = std::move(read).value();
+    if (ours) {
+      owner = &hook;
+      break;
+    }
+  }
+  if (!verified) {
+    spdlog::warn("POST /hooks/discord refused: {}", refusal);
+    co_return ErrorResponse(Error::Unauthorized("the Discord signature does not verify"));
+  }
+  if (!interaction) co_return ErrorResponse(Error::Malformed("not a Discord interaction"));
+  if (!owner) co_return DiscordEphemeral("countersign only handles its own buttons here");
+
+  const ChannelCallback& press = *interaction->press;
+  auto outcome = co_await AwaitUntil<PressOutcome>(deadline, [&](auto done) {
+    OfferPress(press, owner->channel->name(), owner->tenant, "Discord", std::move(done));
+  });
+  LogPress("discord", press, outcome);
+  if (!outcome) {
+    // DEFERRED_UPDATE_MESSAGE: acknowledged; the outbox edits the message once it is decided.
+    co_return JsonResponse(http::status::ok, boost::json::object{{"type", 6}});
+  }
+  if (outcome->kind != PressOutcome::Kind::kDecided) co_return DiscordEphemeral(outcome->message);
+  auto data = owner->channel->MessageData(*outcome->request, "decision.recorded");
+  if (!data.ok()) {
+    spdlog::warn("discord: cannot render {}: {}", outcome->request->id, data.error().message);
+    co_return JsonResponse(http::status::ok, boost::json::object{{"type", 6}});
+  }
+  // UPDATE_MESSAGE: the clicked message shows the decision at once.
+  co_return JsonResponse(http::status::ok,
+                         boost::json::object{{"type", 7}, {"data", std::move(data).value()}});
 }
 
 }  // namespace countersign

@@ -1,29 +1,47 @@
-// HookHandlers: the chat platforms' signed callbacks. Today POST /hooks/slack, Slack's
-// Interactivity Request URL (a public route: the signature is the credential).
+// HookHandlers: the chat platforms' signed callbacks, public routes where the platform's
+// signature is the credential:
+//   POST /hooks/slack     Slack's Interactivity Request URL;
+//   POST /hooks/telegram  the Telegram bot's webhook (setWebhook);
+//   POST /hooks/discord   a Discord application's Interactions Endpoint URL.
 //
-// Every request is first offered to each Slack channel's ParseCallback(), which verifies the
-// signature before reading anything:
-//   - no channel verifies it: 401 with the JSON error, nothing recorded (an unsigned
-//     `ssl_check=1` probe is the one exception: 200, nothing recorded);
-//   - verified but not a countersign button (another interaction type, a URL button, the
-//     Events API's url_verification, which gets its challenge back): 200, nothing recorded;
-//   - a button press: the Slack user ("slack:" + user id) is looked up in [identities].
-//     Unmapped: Gateway::RejectCallback records decision.rejected and the outbox answers the
-//     person ephemerally through response_url. Mapped: Gateway::Decide as Actor{principal,
-//     approver, the channel's tenant, groups of that principal's active tokens}, with
-//     NewDecision.via naming the channel, identity and response_url — the same engine path
-//     as the API. A decision the engine refuses (403, 409, 422) is recorded by Decide itself
-//     as decision.rejected with `via`, so the person hears why in the same way.
-// Slack needs an answer within 3 s: the handler waits for the engine at most kAnswerWithin,
-// then answers 200 (empty body) whatever happened; the message itself is updated afterwards
-// by the outbox (chat.update), not in this answer.
+// Every request is first offered to each channel of that type, which verifies it before
+// reading anything (Slack: signing secret, timestamp and replay; Telegram: the
+// X-Telegram-Bot-Api-Secret-Token; Discord: Ed25519 over timestamp + body). No channel
+// verifies it: 401 with the JSON error, nothing recorded (an unsigned Slack `ssl_check=1`
+// probe is the one exception: 200, nothing recorded).
+//
+// A verified button press of a request goes to the engine the same way on every platform:
+// the platform user ("slack:U…", "telegram:123", "discord:456") is looked up in [identities].
+// Unmapped: Gateway::RejectCallback records decision.rejected ("not authorised: … is not
+// mapped to a principal"). Mapped: Gateway::Decide as Actor{principal, approver, the
+// channel's tenant, groups of that principal's active tokens}, with NewDecision.via naming the
+// channel, identity and response_url — the same engine path as the API. A decision the engine
+// refuses (403, 409, 422) is recorded by Decide itself as decision.rejected with `via`.
+// Telegram and Discord buttons carry a ButtonKey (the choice's position), looked up in the
+// request before deciding.
+//
+// How each platform hears back (each within kAnswerWithin, whatever the engine does):
+//   Slack: 200 with no body; a refusal is answered ephemerally through response_url, and the
+//     message is edited, by the outbox.
+//   Telegram: 200. Every callback query is answered (answerCallbackQuery): a decision or a
+//     refusal that was recorded by the outbox ("respond" row, target
+//     TelegramChannel::CallbackTarget(id)), ahead of the message edit; a query that left no
+//     record (a foreign button, an unknown request, a store failure) in the webhook reply
+//     itself ({"method":"answerCallbackQuery",...}). Updates other than callback queries: 200.
+//   Discord: PING → {"type":1}; a click that decided → {"type":7,"data":…} (UPDATE_MESSAGE,
+//     the message as it now stands); refused, unmapped or unknown → {"type":4} with an
+//     ephemeral (flags 64) message saying why; an engine slower than kAnswerWithin →
+//     {"type":6} (the outbox edits the message afterwards).
 //
 // Thread-safe: no mutable state of its own; gateway and channels must outlive the handlers.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/gateway.hpp"
@@ -31,34 +49,62 @@
 #include "http/router.hpp"
 #include "notify/channel.hpp"
 #include "notify/channel_set.hpp"
+#include "notify/discord_channel.hpp"
+#include "notify/telegram_channel.hpp"
 
 namespace countersign {
 
 class HookHandlers {
  public:
-  // Below Slack's 3 s, leaving room for the network.
+  // Below Slack's and Discord's 3 s, leaving room for the network.
   static constexpr std::chrono::milliseconds kAnswerWithin{2500};
 
-  // `slack`: the configured Slack channels with their tenants (ChannelSet::OfType("slack")).
-  // `identities`: "slack:U024BE7LH" -> principal name. `metrics` may be null.
-  HookHandlers(Gateway& gateway, const std::vector<const ChannelSet::Entry*>& slack,
+  // Takes the Slack, Telegram and Discord (application mode) channels of `channels`, with
+  // their tenants. `identities`: "slack:U024BE7LH" -> principal name. `metrics` may be null.
+  HookHandlers(Gateway& gateway, const ChannelSet& channels,
                std::map<std::string, std::string> identities, Metrics* metrics = nullptr);
 
   void Register(Router& router);
 
   asio::awaitable<HttpResponse> Slack(RequestContext& ctx);
+  asio::awaitable<HttpResponse> Telegram(RequestContext& ctx);
+  asio::awaitable<HttpResponse> Discord(RequestContext& ctx);
 
  private:
-  struct SlackHook {
-    const Channel* channel;
+  template <typename C>
+  struct Hook {
+    const C* channel;
     std::string tenant;
   };
 
+  // What came of offering a press to the engine.
+  struct PressOutcome {
+    enum class Kind {
+      kDecided,   // recorded as a decision
+      kRefused,   // refused by the engine, and recorded as decision.rejected
+      kUnmapped,  // an identity without a principal, recorded as decision.rejected
+      kFailed,    // nothing recorded: an unknown request or choice, a store failure
+    };
+    Kind kind = Kind::kFailed;
+    Gateway::RequestPtr request;  // kDecided: the request after the decision
+    std::string message;          // otherwise: why, in words for the person
+  };
+
+  // Looks the press's identity up and hands it to the engine (RejectCallback or Decide) for
+  // `tenant`; `done` runs once, on any thread. `platform` names it in messages ("Slack").
+  void OfferPress(const ChannelCallback& press, const std::string& channel,
+                  const std::string& tenant, std::string_view platform,
+                  std::function<void(PressOutcome)> done);
+  // Logs what came of a press (nullopt: the engine took longer than kAnswerWithin).
+  static void LogPress(std::string_view platform, const ChannelCallback& press,
+                       const std::optional<PressOutcome>& outcome);
   // The principal as an approver of `tenant`, with the groups of its active tokens there.
   Actor PrincipalActor(const std::string& principal, const std::string& tenant) const;
 
   Gateway& gateway_;
-  std::vector<SlackHook> slack_;
+  std::vector<Hook<Channel>> slack_;
+  std::vector<Hook<TelegramChannel>> telegram_;
+  std::vector<Hook<DiscordChannel>> discord_;
   std::map<std::string, std::string> identities_;
   Metrics* metrics_;
 };

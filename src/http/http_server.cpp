@@ -265,13 +265,13 @@ asio::awaitable<bool> HttpServer::RunStream(Connection& connection, Stream& stre
   bool graceful = false;
   bool overflowed = false;
   if (sse) {
-    SseSession<Stream> session(stream, connection.stream, request, feed, stream_options);
+    SseSession<Stream> session(stream, connection.stream, request, upgrade, stream_options);
     connection.stop_stream = [&session] { session.Stop(); };
     if (stopping_) session.Stop();
     graceful = co_await session.Run();
     overflowed = session.overflowed();
   } else {
-    WebSocketSession<Stream> session(stream, connection.stream, request, feed, stream_options);
+    WebSocketSession<Stream> session(stream, connection.stream, request, upgrade, stream_options);
     connection.stop_stream = [&session] { session.Stop(); };
     if (stopping_) session.Stop();
     graceful = co_await session.Run();
@@ -281,10 +281,11 @@ asio::awaitable<bool> HttpServer::RunStream(Connection& connection, Stream& stre
   metrics_.StreamClosed();
   if (overflowed) {
     metrics_.CountStreamOverflow();
-    spdlog::info("{} stream of {} (tenant {}) closed: the client fell {} events behind; it "
-                 "resumes with since={}",
-                 sse ? "event" : "WebSocket", feed.actor().name, feed.actor().tenant,
-                 feed.max_queue(), feed.position());
+    spdlog::info(
+        "{} stream of {} (tenant {}) closed: the client fell {} events behind; it "
+        "resumes with since={}",
+        sse ? "event" : "WebSocket", feed.actor().name, feed.actor().tenant, feed.max_queue(),
+        feed.position());
   }
   co_return graceful;
 }

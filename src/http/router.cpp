@@ -107,6 +107,14 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
       routed.response = ErrorResponse(upgrade.error());
     } else {
       routed.upgrade = std::move(upgrade).value();
+      if (match->access == Access::kAuthenticated) {
+        // Only a definite "no" ends the stream; a store that cannot answer right now does not.
+        routed.upgrade->authorized = [this,
+                                      header = std::string(request[http::field::authorization])] {
+          auto actor = authenticator_.Authenticate(header);
+          return actor.ok() || actor.error().code != ErrorCode::kUnauthorized;
+        };
+      }
     }
     co_return routed;
   }

@@ -4,7 +4,8 @@
 // authenticates when the route asks for it, and answers 404 for unknown paths and 405 (with
 // Allow) for a known path with another method. A stream route (AddStream) takes the
 // connection over instead of answering: its handler either refuses with an error, answered
-// like any other, or returns the StreamUpgrade the server then runs (Route()). Routes are
+// like any other, or returns the StreamUpgrade the server then runs (Route()), which for an
+// authenticated route can re-check the request's credentials later. Routes are
 // added before serving starts; Route() and Dispatch() are then safe to call from any thread.
 #pragma once
 
@@ -48,7 +49,7 @@ class Router {
     http::verb method;
     std::vector<std::string> segments;  // "{name}" captures one segment
     Access access;
-    Handler handler;                // exactly one of the two is set
+    Handler handler;  // exactly one of the two is set
     StreamHandler stream_handler;
   };
 

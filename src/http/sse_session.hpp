@@ -7,7 +7,8 @@
 // comment every heartbeat. A concurrent read notices the client leaving.
 //
 // The stream ends when the client closes, a write fails or times out, Stop() is called
-// (server shutdown), or the feed overflows: then, if no write was in flight, a last
+// (server shutdown), the caller's token stops authenticating (checked once per heartbeat), or
+// the feed overflows: then, if no write was in flight, a last
 // "event: overflow" message says where to resume (written with a short timeout); a write that
 // was stuck in flight is cancelled and the connection simply closes. Either way the client
 // resumes with Last-Event-ID.
@@ -23,24 +24,26 @@
 
 #include <spdlog/spdlog.h>
 
-#include "engine/event_feed.hpp"
 #include "http/beast.hpp"
+#include "http/credential_recheck.hpp"
 #include "http/event_frames.hpp"
 #include "http/stream_session_options.hpp"
 #include "http/stream_signal.hpp"
+#include "http/stream_upgrade.hpp"
 
 namespace countersign {
 
 template <typename Stream>
 class SseSession {
  public:
-  SseSession(Stream& stream, beast::tcp_stream& tcp, const HttpRequest& request, EventFeed& feed,
-             StreamSessionOptions options)
+  SseSession(Stream& stream, beast::tcp_stream& tcp, const HttpRequest& request,
+             StreamUpgrade& upgrade, StreamSessionOptions options)
       : stream_(stream),
         tcp_(tcp),
         request_(request),
-        feed_(feed),
+        feed_(*upgrade.feed),
         options_(options),
+        credentials_(upgrade.authorized, options.heartbeat),
         signal_(std::make_shared<StreamSignal>(tcp.get_executor())) {}
   SseSession(const SseSession&) = delete;
   SseSession& operator=(const SseSession&) = delete;
@@ -67,6 +70,7 @@ class SseSession {
   const HttpRequest& request_;
   EventFeed& feed_;
   const StreamSessionOptions options_;
+  CredentialRecheck credentials_;
   const std::shared_ptr<StreamSignal> signal_;
   // All strand only.
   bool writing_ = false;
@@ -106,6 +110,11 @@ asio::awaitable<bool> SseSession<Stream>::Run() {
   }
   std::string out;
   while (graceful && !stopped_ && reading_) {
+    if (!credentials_.StillAuthorized()) {
+      spdlog::info("event stream of {} closed: its token no longer authenticates",
+                   feed_.actor().name);
+      break;
+    }
     auto batch = feed_.Next(options_.batch_events);
     if (!batch.ok()) {
       spdlog::warn("event stream of {} ended: {}", feed_.actor().name, batch.error().message);
@@ -113,9 +122,13 @@ asio::awaitable<bool> SseSession<Stream>::Run() {
     }
     out.clear();
     for (const auto& event : batch->events) AppendSseEvent(out, *event);
-    if (!out.empty() && !co_await Write(out, options_.write_timeout)) {
-      graceful = false;
-      break;
+    // co_await only as a whole statement: GCC 12 mishandles it inside conditions.
+    if (!out.empty()) {
+      const bool written = co_await Write(out, options_.write_timeout);
+      if (!written) {
+        graceful = false;
+        break;
+      }
     }
     if (batch->state == EventSubscription::State::kOverflowed) {
       overflowed_ = true;
@@ -130,10 +143,11 @@ asio::awaitable<bool> SseSession<Stream>::Run() {
       co_await asio::post(tcp_.get_executor(), asio::use_awaitable);
       continue;
     }
-    if (co_await signal_->Wait(options_.heartbeat)) continue;
+    const bool woken = co_await signal_->Wait(options_.heartbeat);
+    if (woken) continue;
     if (stopped_ || !reading_) break;
     out = kSseHeartbeat;
-    if (!co_await Write(out, options_.write_timeout)) graceful = false;
+    graceful = co_await Write(out, options_.write_timeout);
   }
   signal_->on_notify = nullptr;
   if (feed_.live_state() == EventSubscription::State::kOverflowed) overflowed_ = true;

@@ -32,7 +32,7 @@ void StreamHandlers::Register(Router& router) {
 Result<StreamUpgrade> StreamHandlers::Events(RequestContext& ctx) {
   auto feed = MakeFeed(ctx, true);
   if (!feed.ok()) return std::move(feed).error();
-  return StreamUpgrade{StreamProtocol::kServerSentEvents, std::move(feed).value()};
+  return StreamUpgrade{StreamProtocol::kServerSentEvents, std::move(feed).value(), nullptr};
 }
 
 Result<StreamUpgrade> StreamHandlers::WebSocket(RequestContext& ctx) {
@@ -42,7 +42,7 @@ Result<StreamUpgrade> StreamHandlers::WebSocket(RequestContext& ctx) {
   }
   auto feed = MakeFeed(ctx, false);
   if (!feed.ok()) return std::move(feed).error();
-  return StreamUpgrade{StreamProtocol::kWebSocket, std::move(feed).value()};
+  return StreamUpgrade{StreamProtocol::kWebSocket, std::move(feed).value(), nullptr};
 }
 
 Result<std::unique_ptr<EventFeed>> StreamHandlers::MakeFeed(RequestContext& ctx,

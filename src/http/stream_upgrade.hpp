@@ -1,9 +1,12 @@
 // StreamUpgrade: what a stream route hands the HTTP server once it has accepted a request:
 // the protocol to speak on the connection and the feed of events to send over it. The server
 // runs the matching session (SseSession, WebSocketSession) on the connection's strand, and
-// the connection ends with the stream. Move-only.
+// the connection ends with the stream. A stream outlives the check of the token it was opened
+// with, so `authorized` lets the session ask again now and then (a revoked token ends it).
+// Move-only.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "engine/event_feed.hpp"
@@ -15,6 +18,8 @@ enum class StreamProtocol { kServerSentEvents, kWebSocket };
 struct StreamUpgrade {
   StreamProtocol protocol = StreamProtocol::kServerSentEvents;
   std::unique_ptr<EventFeed> feed;  // not started yet; the session starts it
+  // False once the caller's credentials no longer authenticate. Null: nothing to re-check.
+  std::function<bool()> authorized;
 };
 
 }  // namespace countersign

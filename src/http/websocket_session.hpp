@@ -8,9 +8,10 @@
 // for two heartbeats is dropped.
 //
 // The stream ends when the client closes, a write fails, Stop() is called (close 1001 "server
-// shutting down") or the feed overflows: close 1008 "slow consumer: resume with since=N" when
-// no write was in flight; a write stuck in flight is cancelled and the connection simply
-// closes. Either way the client reconnects with ?since= its last seq.
+// shutting down"), the caller's token stops authenticating (checked once per heartbeat; close
+// 1008 "token no longer valid") or the feed overflows: close 1008 "slow consumer: resume with
+// since=N" when no write was in flight; a write stuck in flight is cancelled and the connection
+// simply closes. Either way the client reconnects with ?since= its last seq.
 //
 // `Stream` is the connection's beast::tcp_stream or a TLS stream over it; `tcp` is the TCP
 // layer. Everything runs on the connection's strand; the feed's wake-ups arrive from the
@@ -23,11 +24,12 @@
 #include <spdlog/spdlog.h>
 #include <boost/beast/websocket.hpp>
 
-#include "engine/event_feed.hpp"
 #include "http/beast.hpp"
+#include "http/credential_recheck.hpp"
 #include "http/event_frames.hpp"
 #include "http/stream_session_options.hpp"
 #include "http/stream_signal.hpp"
+#include "http/stream_upgrade.hpp"
 
 namespace countersign {
 
@@ -35,12 +37,13 @@ template <typename Stream>
 class WebSocketSession {
  public:
   WebSocketSession(Stream& stream, beast::tcp_stream& tcp, const HttpRequest& request,
-                   EventFeed& feed, StreamSessionOptions options)
+                   StreamUpgrade& upgrade, StreamSessionOptions options)
       : ws_(stream),
         tcp_(tcp),
         request_(request),
-        feed_(feed),
+        feed_(*upgrade.feed),
         options_(options),
+        credentials_(upgrade.authorized, options.heartbeat),
         signal_(std::make_shared<StreamSignal>(tcp.get_executor())) {}
   WebSocketSession(const WebSocketSession&) = delete;
   WebSocketSession& operator=(const WebSocketSession&) = delete;
@@ -68,6 +71,7 @@ class WebSocketSession {
   const HttpRequest& request_;
   EventFeed& feed_;
   const StreamSessionOptions options_;
+  CredentialRecheck credentials_;
   const std::shared_ptr<StreamSignal> signal_;
   // All strand only.
   bool writing_ = false;
@@ -85,8 +89,9 @@ asio::awaitable<bool> WebSocketSession<Stream>::Run() {
   timeouts.idle_timeout = 2 * options_.heartbeat;
   timeouts.keep_alive_pings = true;
   ws_.set_option(timeouts);
-  ws_.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& response) { response.set(http::field::server, "countersign"); }));
+  ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+    response.set(http::field::server, "countersign");
+  }));
   ws_.read_message_max(kMaxClientMessage);
 
   auto signal = signal_;
@@ -109,6 +114,12 @@ asio::awaitable<bool> WebSocketSession<Stream>::Run() {
   websocket::close_reason close{websocket::close_code::going_away, "server shutting down"};
   std::string text;
   while (open && !stopped_ && reading_) {
+    if (!credentials_.StillAuthorized()) {
+      spdlog::info("WebSocket stream of {} closed: its token no longer authenticates",
+                   feed_.actor().name);
+      close = {websocket::close_code::policy_error, "token no longer valid"};
+      break;
+    }
     auto batch = feed_.Next(options_.batch_events);
     if (!batch.ok()) {
       spdlog::warn("event stream of {} ended: {}", feed_.actor().name, batch.error().message);
@@ -117,10 +128,9 @@ asio::awaitable<bool> WebSocketSession<Stream>::Run() {
     }
     for (const auto& event : batch->events) {
       text = EventJsonText(*event);
-      if (!co_await Write(text)) {
-        open = false;
-        break;
-      }
+      // co_await only as a whole statement: GCC 12 mishandles it inside conditions.
+      open = co_await Write(text);
+      if (!open) break;
     }
     if (!open) break;
     if (batch->state == EventSubscription::State::kOverflowed) {

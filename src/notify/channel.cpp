@@ -35,6 +35,21 @@ DeliveryOutcome Channel::Interpret(const OutboxRow& /*row*/, const OutboundReply
   return InterpretHttpStatus(reply);
 }
 
+DeliveryOutcome Channel::Deliver(const OutboxRow& row, const Request& request,
+                                 std::string_view message_ref, HttpTransport& transport,
+                                 std::chrono::milliseconds timeout) const {
+  auto call = Render(row, request, message_ref);
+  if (!call.ok()) return DeliveryOutcome::Failed("cannot render: " + call.error().message);
+  return Interpret(row, transport.Send(call.value(), timeout));
+}
+
+std::vector<std::string> Channel::TargetsFor(const Request& /*request*/,
+                                             const std::vector<std::string>& /*principals*/,
+                                             std::string_view address) const {
+  if (!address.empty()) return {};
+  return {std::string()};
+}
+
 Result<ChannelCallback> Channel::ParseCallback(const InboundCallback& /*callback*/,
                                                TimePoint /*now*/) const {
   return Error::Unauthorized("channel '" + name() + "' takes no callbacks");

@@ -18,6 +18,7 @@
 #include "core/clock.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
+#include "notify/http_transport.hpp"
 #include "notify/outbound_call.hpp"
 #include "store/store.hpp"
 
@@ -55,7 +56,12 @@ struct ChannelCallback {
   std::string display_name;  // for messages ("@alice")
   std::string request_id;
   std::string choice;
-  std::string response_url;  // where an ephemeral answer goes, when the platform gives one
+  // Set instead of `choice` when the button carries the choice's position in the request's
+  // choices (a ButtonKey: Telegram, Discord); the receiver looks the id up.
+  std::optional<size_t> choice_index;
+  // Where an answer to the person goes (the outbox "respond" row's target), when the
+  // platform gives one: a Slack response_url, a Telegram callback query.
+  std::string response_url;
 };
 
 class Channel {
@@ -80,11 +86,34 @@ class Channel {
   // Retry-After when the receiver sent one); any other status failed.
   virtual DeliveryOutcome Interpret(const OutboxRow& row, const OutboundReply& reply) const;
 
+  // One attempt at `row`, blocking (on a dispatcher worker) for at most about `timeout`. The
+  // default renders the row, sends the call through `transport` and interprets the reply; a
+  // row that cannot be rendered fails. A channel that does not speak HTTP (email) overrides
+  // it and ignores `transport`.
+  virtual DeliveryOutcome Deliver(const OutboxRow& row, const Request& request,
+                                  std::string_view message_ref, HttpTransport& transport,
+                                  std::chrono::milliseconds timeout) const;
+
+  // The rows of one kind that `request` needs from this channel: one per returned target (the
+  // row's `target`), so a channel that sends each recipient a message of their own (email)
+  // retries and fails each recipient alone. `principals`: the request's approvers, each
+  // "group:NAME" replaced by the group's members. `address`: set when the request named
+  // "TYPE:ADDRESS" (e.g. "email:ops@example.com") rather than the channel. The default: one
+  // row without a target for the channel's name; none for an address.
+  virtual std::vector<std::string> TargetsFor(const Request& request,
+                                              const std::vector<std::string>& principals,
+                                              std::string_view address) const;
+
   // For channels with interactive buttons: verifies (signature, timestamp, replay) and parses
   // a callback. kUnauthorized when verification fails: nothing else may happen then. The
   // default refuses every callback.
   virtual Result<ChannelCallback> ParseCallback(const InboundCallback& callback,
                                                 TimePoint now) const;
+
+  // Whether a press of this channel's buttons is answered even when it decides (a "respond"
+  // row for decision.recorded carrying via.response_url), not only when it is refused.
+  // Telegram shows a spinner on a pressed button until the press is answered. Default false.
+  virtual bool AnswersEveryPress() const { return false; }
 };
 
 // The default reading of a reply, for channels that only need to add to it.

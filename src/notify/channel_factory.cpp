@@ -1,7 +1,10 @@
 #include "notify/channel_factory.hpp"
 
+#include "notify/discord_channel.hpp"
+#include "notify/email_channel.hpp"
 #include "notify/slack_channel.hpp"
 #include "notify/teams_channel.hpp"
+#include "notify/telegram_channel.hpp"
 #include "notify/webhook_channel.hpp"
 
 namespace countersign {
@@ -33,8 +36,23 @@ Result<std::unique_ptr<Channel>> MakeChannel(ChannelSettings settings, const Lin
   if (settings.type == "slack") return SlackChannel::Create(std::move(settings), links);
   if (settings.type == "teams") return TeamsChannel::Create(std::move(settings), links);
   if (settings.type == "webhook") return MakeWebhookChannel(std::move(settings));
+  if (settings.type == "telegram") {
+    auto made = TelegramChannel::Create(std::move(settings));
+    if (!made.ok()) return std::move(made).error();
+    return std::unique_ptr<Channel>(std::move(made).value());
+  }
+  if (settings.type == "discord") {
+    auto made = DiscordChannel::Create(std::move(settings), links);
+    if (!made.ok()) return std::move(made).error();
+    return std::unique_ptr<Channel>(std::move(made).value());
+  }
+  if (settings.type == "email") {
+    auto made = EmailChannel::Create(std::move(settings), links);
+    if (!made.ok()) return std::move(made).error();
+    return std::unique_ptr<Channel>(std::move(made).value());
+  }
   return Error::Invalid(settings.source + ": channel '" + settings.name + "' has unknown type '" +
-                        settings.type + "' (slack, teams or webhook)");
+                        settings.type + "' (slack, teams, telegram, discord, email or webhook)");
 }
 
 }  // namespace countersign

@@ -1,5 +1,6 @@
 // MakeChannel: builds the Channel a [[channel]] table describes, by its type ("slack",
-// "teams", "webhook"). Unknown types and invalid settings are errors naming the table.
+// "teams", "telegram", "discord", "email", "webhook"). Unknown types and invalid settings are
+// errors naming the table.
 #pragma once
 
 #include <memory>

@@ -156,13 +156,8 @@ void Dispatcher::Attempt(OutboxRow row) {
     } else if (!request.value()) {
       outcome = DeliveryOutcome::Failed("request " + row.request_id + " no longer exists");
     } else {
-      auto call = channel->Render(row, *request.value(), message_ref);
-      if (!call.ok()) {
-        outcome = DeliveryOutcome::Failed("cannot render: " + call.error().message);
-      } else {
-        const OutboundReply reply = transport_.Send(call.value(), options_.call_timeout);
-        outcome = channel->Interpret(row, reply);
-      }
+      outcome =
+          channel->Deliver(row, *request.value(), message_ref, transport_, options_.call_timeout);
     }
   }
 
@@ -198,8 +193,9 @@ void Dispatcher::Attempt(OutboxRow row) {
   store_.Write(
       [&row, &outcome, now](Transaction& txn) -> Status {
         CS_RETURN_IF_ERROR(txn.UpdateOutbox(row));
-        if (outcome.kind == DeliveryOutcome::Kind::kDelivered && row.kind == "post" &&
-            !outcome.message_ref.empty()) {
+        // A post, or an update that had nothing to edit and posted instead, leaves the
+        // message later rows edit.
+        if (outcome.kind == DeliveryOutcome::Kind::kDelivered && !outcome.message_ref.empty()) {
           CS_RETURN_IF_ERROR(
               txn.PutChannelMessage(row.request_id, row.destination, outcome.message_ref));
         }

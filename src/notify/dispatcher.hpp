@@ -2,10 +2,11 @@
 //
 // A scheduler thread reads the rows that are due (Store::ListDueOutbox keeps each
 // destination's rows for one request in order) and hands them to a pool of worker threads,
-// at most `per_destination` at a time for any one destination. A worker renders the row
-// with its channel (from the request as it stands now), sends it through the HttpTransport,
-// and records the result in one store write:
-// - delivered: state "delivered" (and, for a post, the message reference for later edits);
+// at most `per_destination` at a time for any one destination. A worker has the row's channel
+// deliver it (Channel::Deliver: rendered from the request as it stands now and sent through
+// the HttpTransport, or, for email, over SMTP), and records the result in one store write:
+// - delivered: state "delivered" (and the message reference the channel returned, if any,
+//   for later edits);
 // - retry (no answer, 408, 429, 5xx, or what the channel says): attempts + 1 and the next
 //   attempt after the receiver's Retry-After, or after an exponential backoff with jitter
 //   (retry_base * 2^(attempts-1), capped at retry_max, then a uniform draw from its upper

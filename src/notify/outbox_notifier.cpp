@@ -1,7 +1,9 @@
 #include "notify/outbox_notifier.hpp"
 
 #include <algorithm>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -41,15 +43,52 @@ std::string StringField(const boost::json::object& o, std::string_view key) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
+constexpr std::string_view kGroupPrefix = "group:";
+
 }  // namespace
+
+std::vector<std::string> OutboxNotifier::ExpandApprovers(
+    const std::vector<std::string>& approvers) const {
+  std::vector<std::string> out;
+  const auto add = [&out](const std::string& name) {
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  };
+  for (const auto& a : approvers) {
+    if (!a.starts_with(kGroupPrefix)) {
+      add(a);
+    } else if (group_members_) {
+      for (const auto& member : group_members_(std::string_view(a).substr(kGroupPrefix.size()))) {
+        add(member);
+      }
+    }
+  }
+  return out;
+}
+
+const ChannelSet::Entry* OutboxNotifier::FindNamed(const std::string& name,
+                                                   const std::string& tenant,
+                                                   std::string& address) const {
+  address.clear();
+  if (const ChannelSet::Entry* entry = channels_.FindChannel(name)) return entry;
+  const size_t colon = name.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == name.size()) return nullptr;
+  for (const ChannelSet::Entry* entry : channels_.OfType(std::string_view(name).substr(0, colon))) {
+    if (entry->tenant.empty() || entry->tenant == tenant) {
+      address = name.substr(colon + 1);
+      return entry;
+    }
+  }
+  return nullptr;
+}
 
 Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
                                const std::vector<Event>& events) {
-  std::set<std::pair<std::string, std::string>> queued;  // (destination, "update") so far
+  // (destination, target) of the "update" rows so far.
+  std::set<std::pair<std::string, std::string>> queued;
   const auto insert = [&](const Event& e, const std::string& destination, const std::string& kind,
                           std::string target, std::string payload) -> Status {
-    // One message edit per channel per change, however many events it has.
-    if (kind == "update" && !queued.insert({destination, kind}).second) return Ok();
+    // One message edit per channel (and recipient) per change, however many events it has.
+    if (kind == "update" && !queued.insert({destination, target}).second) return Ok();
     OutboxRow row;
     row.delivery_id = ids_.Next("dlv_");
     row.tenant = current.tenant;
@@ -68,8 +107,41 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
     return Ok();
   };
 
+  // The "respond" row that answers the person who pressed a chat button, when the event's
+  // `via` has somewhere to send it: the reason of a refusal, or (on a channel that answers
+  // every press) the choice that was recorded.
+  const auto answer_press = [&](const Event& e) -> Status {
+    const auto* via = e.data.if_contains("via");
+    if (!via || !via->is_object()) return Ok();
+    const std::string channel = StringField(via->as_object(), "channel");
+    const std::string url = StringField(via->as_object(), "response_url");
+    const ChannelSet::Entry* entry = channels_.FindChannel(channel);
+    if (url.empty() || !entry) return Ok();
+    boost::json::object payload;
+    if (e.type == "decision.rejected") {
+      payload["text"] = StringField(e.data, "reason");
+    } else if (entry->channel->AnswersEveryPress()) {
+      payload["choice"] = StringField(e.data, "choice");
+    } else {
+      return Ok();
+    }
+    return insert(e, channel, "respond", url, boost::json::serialize(payload));
+  };
+
+  // The request's approvers with each group replaced by its members, worked out when a
+  // channel first asks.
+  std::optional<std::vector<std::string>> expanded;
+  const auto principals = [&]() -> const std::vector<std::string>& {
+    if (!expanded) expanded = ExpandApprovers(current.approvers);
+    return *expanded;
+  };
+
   for (const Event& e : events) {
     if (!IsRequestEvent(e.type) || e.request_id != current.id) continue;
+
+    // A press that decided is answered before the message is edited (a destination's rows
+    // of one request are delivered in order).
+    if (e.type == "decision.recorded") CS_RETURN_IF_ERROR(answer_press(e));
 
     // Chat and other named channels.
     int level = current.escalation_level;
@@ -80,8 +152,10 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
         if (std::find(before.begin(), before.end(), n) == before.end()) first_named.push_back(n);
       }
     }
+    std::set<std::tuple<std::string, std::string, std::string>> named_rows;  // of this event
     for (const auto& name : NamedChannels(current, level)) {
-      const ChannelSet::Entry* entry = channels_.FindChannel(name);
+      std::string address;
+      const ChannelSet::Entry* entry = FindNamed(name, current.tenant, address);
       if (!entry) {
         spdlog::debug("request {} names channel '{}', which is not configured", current.id, name);
         continue;
@@ -89,23 +163,17 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
       if (!entry->tenant.empty() && entry->tenant != current.tenant) continue;
       const bool announce =
           std::find(first_named.begin(), first_named.end(), name) != first_named.end();
+      const std::string& destination = entry->channel->name();
       for (const auto& kind : entry->channel->KindsFor(announce ? "request.created" : e.type)) {
-        CS_RETURN_IF_ERROR(insert(e, name, kind, "", ""));
+        for (auto& target : entry->channel->TargetsFor(current, principals(), address)) {
+          if (!named_rows.insert({destination, kind, target}).second) continue;
+          CS_RETURN_IF_ERROR(insert(e, destination, kind, std::move(target), ""));
+        }
       }
     }
 
     // A chat user whose button press was refused hears why.
-    if (e.type == "decision.rejected") {
-      const auto* via = e.data.if_contains("via");
-      if (via && via->is_object()) {
-        const std::string channel = StringField(via->as_object(), "channel");
-        const std::string url = StringField(via->as_object(), "response_url");
-        if (!url.empty() && channels_.FindChannel(channel)) {
-          boost::json::object payload{{"text", StringField(e.data, "reason")}};
-          CS_RETURN_IF_ERROR(insert(e, channel, "respond", url, boost::json::serialize(payload)));
-        }
-      }
-    }
+    if (e.type == "decision.rejected") CS_RETURN_IF_ERROR(answer_press(e));
 
     if (IsTerminal(e.type) && !current.callback_url.empty() && channels_.callbacks()) {
       CS_RETURN_IF_ERROR(insert(e, "callback", "event", current.callback_url, ""));

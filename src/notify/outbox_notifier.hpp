@@ -5,16 +5,27 @@
 // - every channel the request has named so far (its notify list and the notify lists of the
 //   escalation tiers it has reached) gets the row kinds Channel::KindsFor() asks for; a
 //   channel that an escalation names for the first time is announced as if the request had
-//   just been created. Channels serving another tenant are skipped. Within one change, one
-//   row per channel and kind (a decision that resolves the request updates a message once);
-// - decision.rejected carrying via.response_url gets a "respond" row to that URL, so the
-//   person who pressed the button hears why;
+//   just been created. Channels serving another tenant are skipped. Each kind gets one row
+//   per target the channel's TargetsFor() gives (email: one per recipient; the approvers it
+//   is given have each "group:NAME" replaced by the members `group_members` lists). A notify
+//   entry "TYPE:ADDRESS" that is not a channel's name goes to the first channel of that type
+//   serving the request's tenant, with ADDRESS ("email:ops@example.com"). Within one change,
+//   one row per channel, kind and target (a decision that resolves the request updates a
+//   message once);
+// - decision.rejected carrying via.response_url gets a "respond" row to that URL (payload
+//   {"text": reason}), so the person who pressed the button hears why; decision.recorded
+//   carrying one gets a "respond" row (payload {"choice": id}) ahead of the message edit when
+//   the channel AnswersEveryPress() (Telegram);
 // - the request's callback_url gets the terminal events (resolved, expired, cancelled);
 // - every [[webhook]] subscription of the tenant gets the events it subscribed to.
 // Thread-safe: it holds only references to immutable configuration.
 #pragma once
 
 #include <atomic>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/id_generator.hpp"
 #include "notify/channel_set.hpp"
@@ -24,7 +35,12 @@ namespace countersign {
 
 class OutboxNotifier final : public Notifier {
  public:
-  OutboxNotifier(const ChannelSet& channels, IdGenerator& ids) : channels_(channels), ids_(ids) {}
+  // The principals of a config group (empty for an unknown one). Called inside the store's
+  // transaction: must be quick and must not write.
+  using GroupMembers = std::function<std::vector<std::string>(std::string_view group)>;
+
+  OutboxNotifier(const ChannelSet& channels, IdGenerator& ids, GroupMembers group_members = {})
+      : channels_(channels), ids_(ids), group_members_(std::move(group_members)) {}
 
   Status Enqueue(Transaction& txn, const Request& current,
                  const std::vector<Event>& events) override;
@@ -35,9 +51,15 @@ class OutboxNotifier final : public Notifier {
   bool TakeEnqueued() { return enqueued_.exchange(false, std::memory_order_acq_rel); }
 
  private:
+  std::vector<std::string> ExpandApprovers(const std::vector<std::string>& approvers) const;
+  // The channel a notify entry names: by name, or "TYPE:ADDRESS" (then `address` is set).
+  const ChannelSet::Entry* FindNamed(const std::string& name, const std::string& tenant,
+                                     std::string& address) const;
+
   std::atomic<bool> enqueued_{false};
   const ChannelSet& channels_;
   IdGenerator& ids_;
+  const GroupMembers group_members_;
 };
 
 }  // namespace countersign

@@ -184,6 +184,8 @@ class Store {
   virtual Result<std::optional<Grant>> FindActiveGrant(std::string_view tenant,
                                                        std::string_view action,
                                                        std::string_view session, TimePoint now) = 0;
+  // The latest expires_at of any unrevoked grant, or nullopt when there is none.
+  virtual Result<std::optional<TimePoint>> LatestGrantExpiry() = 0;
   // Grants of `tenant`, newest first, revoked and expired ones included.
   virtual Result<std::vector<Grant>> ListGrants(std::string_view tenant) = 0;
   // Pending outbox rows due at `now`, oldest first, at most `limit`; a row is left out while

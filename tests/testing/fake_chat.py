@@ -5,6 +5,9 @@ Stdlib only. One FakeChat is one ThreadingHTTPServer on 127.0.0.1, port 0. It sp
 formats of docs/PROTOCOLS (the Slack and Teams sections) and records every request it gets
 (method, path, headers, raw body, parsed JSON), so tests can assert exact payloads.
 
+Recorded requests keep their query string apart from the path (`query`); PATCH is served
+like POST.
+
 Routes:
   POST /api/chat.postMessage  Slack Web API: needs `Authorization: Bearer <bot_token>` and a
   POST /api/chat.update       JSON body; answers {"ok":true,"channel":C,"ts":T} (ts increasing;
@@ -39,9 +42,10 @@ DEFAULT_TIMEOUT = 30.0
 class Recorded:
     """One request the fake received."""
 
-    def __init__(self, method, path, headers, body, answer):
+    def __init__(self, method, path, headers, body, answer, query=""):
         self.method = method
         self.path = path
+        self.query = query  # the raw query string, without "?"
         self.headers = headers  # names lower-cased
         self.body = body  # bytes, exactly as received
         self.json = _json_or_none(body)
@@ -98,6 +102,9 @@ class FakeChat:
                 fake._handle(self)
 
             def do_GET(self):
+                fake._handle(self)
+
+            def do_PATCH(self):
                 fake._handle(self)
 
             def log_message(self, *args):
@@ -179,14 +186,15 @@ class FakeChat:
     def _handle(self, handler):
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
-        path = urllib.parse.urlsplit(handler.path).path
+        split = urllib.parse.urlsplit(handler.path)
+        path, query = split.path, split.query
         headers = {k.lower(): v for k, v in handler.headers.items()}
         with self._cond:
             queue = self._scripts.get(path)
             answer = queue.pop(0) if queue else None
             if answer is None:
-                answer = self._route(handler.command, path, headers, body)
-            self._requests.append(Recorded(handler.command, path, headers, body, answer))
+                answer = self._route(handler.command, path, headers, body, query)
+            self._requests.append(Recorded(handler.command, path, headers, body, answer, query))
             self._cond.notify_all()
         handler.send_response(answer.status)
         for name, value in answer.headers.items():
@@ -195,8 +203,9 @@ class FakeChat:
         handler.end_headers()
         handler.wfile.write(answer.body)
 
-    def _route(self, method, path, headers, body):
-        """The route's own answer. Called with the lock held."""
+    def _route(self, method, path, headers, body, query=""):
+        """The route's own answer. Called with the lock held. Sibling fakes (fake_telegram,
+        fake_discord) override it."""
         if path.startswith("/api/"):
             return self._slack_api(path[len("/api/"):], headers, body)
         if path.startswith("/services/"):

@@ -669,6 +669,18 @@ Result<std::vector<OutboxRow>> CollectOutbox(SqliteStatement& s) {
 
 }  // namespace
 
+Result<std::optional<TimePoint>> SqliteStore::LatestGrantExpiry() {
+  static constexpr char kSelect[] = "SELECT MAX(expires_at) FROM grants WHERE revoked_at IS NULL";
+  Reader reader = AcquireReader();
+  auto statement = reader->Prepare(kSelect);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row || s.ColumnIsNull(0)) return std::optional<TimePoint>();
+  return std::optional<TimePoint>(FromUnixMillis(s.ColumnInt64(0)));
+}
+
 Result<std::vector<OutboxRow>> SqliteStore::ListDueOutbox(TimePoint now, int limit) {
   // A row waits while an older pending row of its destination and request exists: a Slack
   // update must not overtake the post it edits.

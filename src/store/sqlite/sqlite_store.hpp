@@ -64,6 +64,7 @@ class SqliteStore final : public Store {
   Result<std::optional<Grant>> FindActiveGrant(std::string_view tenant, std::string_view action,
                                                std::string_view session, TimePoint now) override;
   Result<std::vector<Grant>> ListGrants(std::string_view tenant) override;
+  Result<std::optional<TimePoint>> LatestGrantExpiry() override;
   Result<std::vector<OutboxRow>> ListDueOutbox(TimePoint now, int limit) override;
   Result<std::optional<TimePoint>> NextOutboxDue() override;
   Result<std::vector<OutboxRow>> ListOutbox(std::string_view tenant, std::string_view state,

@@ -1,0 +1,55 @@
+#include "notify/request_text.hpp"
+
+#include "core/time_format.hpp"
+
+namespace countersign {
+
+std::string JoinText(const std::vector<std::string>& items, std::string_view separator) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += separator;
+    out += item;
+  }
+  return out;
+}
+
+std::string UtcMinutes(TimePoint t) {
+  std::string text = FormatTime(t);  // 2026-11-21T10:05:00.000Z
+  text[10] = ' ';
+  return text.substr(0, 16) + " UTC";
+}
+
+std::string RequestHeadline(const Request& r, std::string_view event) {
+  const std::string by = JoinText(r.resolved_by, ", ");
+  switch (r.status) {
+    case RequestStatus::kPending: {
+      std::string text = r.kind == Kind::kVerification ? "Please confirm"
+                         : r.kind == Kind::kQuestion   ? "Question"
+                                                       : "Approval needed";
+      if (event == "request.reminded") text += " \u00b7 reminder: still waiting for a decision";
+      if (event == "request.escalated") {
+        text += " \u00b7 escalated to level " + std::to_string(r.escalation_level);
+      }
+      return text;
+    }
+    case RequestStatus::kApproved:
+      return "Approved by " + by;
+    case RequestStatus::kDenied:
+      return "Denied by " + by;
+    case RequestStatus::kAnswered:
+      return "Answered by " + by;
+    case RequestStatus::kExpired:
+      return "Expired: no decision before the deadline";
+    case RequestStatus::kCancelled:
+      return "Cancelled";
+  }
+  return {};
+}
+
+std::string DecisionText(const Request& r, const Decision& d) {
+  if (!d.answer.empty()) return d.answer;
+  const Choice* c = r.FindChoice(d.choice);
+  return c ? c->label : d.choice;
+}
+
+}  // namespace countersign
