@@ -2,9 +2,10 @@
 // request is rendered for it, how its answers are read, and (for chat apps with buttons) how
 // its callbacks are verified and parsed.
 //
-// The OutboxNotifier asks KindsFor() which outbox rows an event needs; the Dispatcher later
-// calls Render() with the request as it stands at delivery time (so a late message shows the
-// current state) and Interpret() on the reply. Implementations are immutable after
+// The OutboxNotifier asks KindsFor() which outbox rows an event needs (and TargetsFor() how
+// many of each); the Dispatcher later calls Deliver() with the request as it stands at
+// delivery time (so a late message shows the current state), which for HTTP channels is
+// Render(), the call, and Interpret() on the reply. Implementations are immutable after
 // construction and thread-safe; any cache they keep (a replay cache) is internally locked.
 #pragma once
 

@@ -189,7 +189,8 @@ class Store {
   // Grants of `tenant`, newest first, revoked and expired ones included.
   virtual Result<std::vector<Grant>> ListGrants(std::string_view tenant) = 0;
   // Pending outbox rows due at `now`, oldest first, at most `limit`; a row is left out while
-  // an older pending row of the same destination and request exists (they go in order).
+  // an older pending row of the same destination and request exists (they go in order),
+  // unless both rows name different non-empty targets (two mail recipients).
   virtual Result<std::vector<OutboxRow>> ListDueOutbox(TimePoint now, int limit) = 0;
   // The earliest next_attempt_at of any pending row, or nullopt when none is pending.
   virtual Result<std::optional<TimePoint>> NextOutboxDue() = 0;

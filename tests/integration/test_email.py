@@ -239,7 +239,7 @@ class EmailTest(unittest.TestCase):
         self.assertEqual(decided.status, 200, decided)
         self.assertEqual(self.status(r), "approved")
         request = self.server.call("GET", "/v1/requests/" + r["id"]).json
-        self.assertEqual([(d["principal"], d["choice"], d["comment"])
+        self.assertEqual([(d["by"], d["choice"], d["comment"])
                           for d in request["decisions"]],
                          [("alice", "approve", "from my inbox")])
 

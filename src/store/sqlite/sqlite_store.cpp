@@ -683,12 +683,15 @@ Result<std::optional<TimePoint>> SqliteStore::LatestGrantExpiry() {
 
 Result<std::vector<OutboxRow>> SqliteStore::ListDueOutbox(TimePoint now, int limit) {
   // A row waits while an older pending row of its destination and request exists: a Slack
-  // update must not overtake the post it edits.
+  // update must not overtake the post it edits, nor a Telegram edit the answer to the press.
+  // Rows with two different targets (two mail recipients) do not wait for each other.
   static const std::string kSelect =
       std::string("SELECT ") + kOutboxColumns +
       " FROM outbox o WHERE state = 'pending' AND next_attempt_at <= ?1 AND NOT EXISTS ("
       "SELECT 1 FROM outbox p WHERE p.state = 'pending' AND p.destination = o.destination "
-      "AND p.request_id = o.request_id AND p.id < o.id) ORDER BY id LIMIT ?2";
+      "AND p.request_id = o.request_id AND p.id < o.id "
+      "AND (p.target = o.target OR p.target = '' OR o.target = '')) "
+      "ORDER BY id LIMIT ?2";
   Reader reader = AcquireReader();
   auto statement = reader->Prepare(kSelect);
   if (!statement.ok()) return std::move(statement).error();

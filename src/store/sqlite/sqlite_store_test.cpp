@@ -392,6 +392,37 @@ TEST_F(SqliteStoreTest, OutboxRowsComeDueInOrderPerDestinationAndRequest) {
   EXPECT_EQ(store_->FindChannelMessage("req_1", "teams").value(), "");
 }
 
+TEST_F(SqliteStoreTest, OutboxRowsForDifferentTargetsDoNotWaitForEachOther) {
+  ASSERT_TRUE(OpenStore());
+  const auto row = [](std::string delivery, std::string target) {
+    OutboxRow r;
+    r.delivery_id = std::move(delivery);
+    r.tenant = "default";
+    r.request_id = "req_1";
+    r.destination = "mail";
+    r.kind = "post";
+    r.event = "request.created";
+    r.target = std::move(target);
+    r.payload = "{}";
+    r.next_attempt_at = kT0;
+    r.created_at = kT0;
+    return r;
+  };
+  // Two recipients, a second message to the first, and a row without a target (an edit of
+  // the channel's own message), which waits for everything before it.
+  std::vector<OutboxRow> rows = {row("a1", "alice@example.com"), row("b1", "bob@example.com"),
+                                 row("a2", "alice@example.com"), row("e1", "")};
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                for (auto& r : rows) CS_RETURN_IF_ERROR(txn.InsertOutbox(r));
+                return Ok();
+              }).ok());
+  auto due = store_->ListDueOutbox(kT0, 10);
+  ASSERT_TRUE(due.ok());
+  std::vector<std::string> ids;
+  for (const auto& r : *due) ids.push_back(r.delivery_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"a1", "b1"}));
+}
+
 TEST_F(SqliteStoreTest, ADatabaseWithANewerSchemaVersionIsRefused) {
   ASSERT_TRUE(OpenStore());
   store_.reset();
