@@ -17,6 +17,17 @@ std::optional<std::chrono::seconds> ParseRetryAfter(const std::string& value) {
   return std::chrono::seconds(std::min<int64_t>(seconds, 24 * 3600));
 }
 
+std::vector<std::string> EditInPlaceKinds(std::string_view event_type) {
+  if (event_type == "request.created") return {"post"};
+  if (event_type == "request.escalated") return {"update", "remind"};
+  if (event_type == "request.reminded") return {"remind"};
+  if (event_type == "decision.recorded" || event_type == "request.resolved" ||
+      event_type == "request.expired" || event_type == "request.cancelled") {
+    return {"update"};
+  }
+  return {};
+}
+
 DeliveryOutcome InterpretHttpStatus(const OutboundReply& reply) {
   if (reply.status == 0) {
     return DeliveryOutcome::Retry(reply.error.empty() ? "no answer" : reply.error);

@@ -117,6 +117,12 @@ class Channel {
   virtual bool AnswersEveryPress() const { return false; }
 };
 
+// The row kinds of a channel that posts one message and edits it in place (Slack's Web API,
+// Telegram, Discord): created → post; escalated → update and remind (the edit shows the new
+// level, the reminder is what notifies people); reminded → remind; a decision or the end of
+// the request → update.
+std::vector<std::string> EditInPlaceKinds(std::string_view event_type);
+
 // The default reading of a reply, for channels that only need to add to it.
 DeliveryOutcome InterpretHttpStatus(const OutboundReply& reply);
 // Retry-After as delta-seconds (an HTTP date is not accepted: nullopt).

@@ -33,6 +33,18 @@ struct ChannelSettings {
     }
     return *value;
   }
+  // Removes `api_base` and returns it without trailing slashes, or `fallback` when absent; an
+  // error naming the key when it is not an http(s) URL.
+  Result<std::string> TakeApiBase(std::string fallback) {
+    auto value = Take("api_base");
+    if (!value) return fallback;
+    while (!value->empty() && value->back() == '/') value->pop_back();
+    if (!value->starts_with("https://") && !value->starts_with("http://")) {
+      return Error::Invalid(source + ": channel '" + name + "' (" + type +
+                            ") api_base must be an http or https URL");
+    }
+    return *value;
+  }
   // An error naming the first key nobody took, or Ok.
   Status RejectUnknown() const {
     if (values.empty()) return Ok();

@@ -292,28 +292,16 @@ Result<std::unique_ptr<DiscordChannel>> DiscordChannel::Create(ChannelSettings s
     auto verifier = DiscordVerifier::Create(*public_key);
     if (!verifier.ok()) return Error::Invalid(where + ": public_key: " + verifier.error().message);
     c->verifier_ = std::move(verifier).value();
-    if (auto api_base = settings.Take("api_base")) {
-      while (!api_base->empty() && api_base->back() == '/') api_base->pop_back();
-      if (!IsHttpUrl(*api_base)) {
-        return Error::Invalid(where + ": api_base must be an http or https URL");
-      }
-      c->api_base_ = std::move(*api_base);
-    }
+    auto api_base = settings.TakeApiBase(c->api_base_);
+    if (!api_base.ok()) return std::move(api_base).error();
+    c->api_base_ = std::move(api_base).value();
   }
   CS_RETURN_IF_ERROR(settings.RejectUnknown());
   return c;
 }
 
 std::vector<std::string> DiscordChannel::KindsFor(std::string_view event_type) const {
-  if (event_type == "request.created") return {"post"};
-  // The message changes in place; the reminder is what notifies people.
-  if (event_type == "request.escalated") return {"update", "remind"};
-  if (event_type == "request.reminded") return {"remind"};
-  if (event_type == "decision.recorded" || event_type == "request.resolved" ||
-      event_type == "request.expired" || event_type == "request.cancelled") {
-    return {"update"};
-  }
-  return {};
+  return EditInPlaceKinds(event_type);
 }
 
 Result<json::array> DiscordChannel::Components(const Request& r) const {

@@ -8,6 +8,7 @@
 #include "core/id_generator.hpp"
 #include "core/time_format.hpp"
 #include "notify/chat_text.hpp"
+#include "notify/request_text.hpp"
 #include "web/pretty_json.hpp"
 
 namespace countersign {
@@ -84,15 +85,6 @@ std::string SlackDate(TimePoint t) {
          FormatTime(t) + ">";
 }
 
-std::string Join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
-
 std::string ChoiceLabel(const Request& r, const std::string& choice) {
   const Choice* c = r.FindChoice(choice);
   return c ? c->label : choice;
@@ -125,7 +117,7 @@ std::string DetailsText(const json::object& details) {
 // What happened so far: the resolution, then every decision with its comment.
 std::string OutcomeText(const Request& r) {
   std::string head;
-  const std::string by = EscapeMrkdwn(Join(r.resolved_by, ", "));
+  const std::string by = EscapeMrkdwn(JoinText(r.resolved_by, ", "));
   switch (r.status) {
     case RequestStatus::kPending:
       if (r.decisions.empty()) return {};
@@ -159,7 +151,7 @@ std::string OutcomeText(const Request& r) {
 
 std::string FallbackText(const Request& r) {
   std::string text;
-  const std::string by = Join(r.resolved_by, ", ");
+  const std::string by = JoinText(r.resolved_by, ", ");
   switch (r.status) {
     case RequestStatus::kPending:
       text = r.kind == Kind::kVerification ? "Please confirm: "
@@ -191,7 +183,8 @@ std::string ThreadText(const Request& r, std::string_view event) {
   std::string text;
   if (event == "request.escalated") {
     text = ":arrow_up: Escalated to level " + std::to_string(r.escalation_level);
-    if (!r.approvers.empty()) text += ": now waiting for " + EscapeMrkdwn(Join(r.approvers, ", "));
+    if (!r.approvers.empty())
+      text += ": now waiting for " + EscapeMrkdwn(JoinText(r.approvers, ", "));
   } else {
     text = ":bell: Reminder: *" + EscapeMrkdwn(r.title) + "* is still waiting for a decision";
   }
@@ -321,13 +314,9 @@ Result<std::unique_ptr<Channel>> SlackChannel::Create(ChannelSettings settings,
     if (!signing_secret || signing_secret->empty()) {
       return Error::Invalid(where + " needs signing_secret: its buttons call back to /hooks/slack");
     }
-    if (auto api_base = settings.Take("api_base")) {
-      while (!api_base->empty() && api_base->back() == '/') api_base->pop_back();
-      if (api_base->rfind("https://", 0) != 0 && api_base->rfind("http://", 0) != 0) {
-        return Error::Invalid(where + ": api_base must be an http or https URL");
-      }
-      c->api_base_ = std::move(*api_base);
-    }
+    auto api_base = settings.TakeApiBase(c->api_base_);
+    if (!api_base.ok()) return std::move(api_base).error();
+    c->api_base_ = std::move(api_base).value();
   } else {
     c->mode_ = Mode::kWebhook;
     if (webhook_url->rfind("https://", 0) != 0 && webhook_url->rfind("http://", 0) != 0) {
@@ -355,12 +344,8 @@ std::vector<std::string> SlackChannel::KindsFor(std::string_view event_type) con
     if (created || escalated || reminded || resolution) return {"post"};
     return {};
   }
-  if (created) return {"post"};
-  // The message changes in place; the thread reply is what notifies people.
-  if (escalated) return {"update", "remind"};
-  if (reminded) return {"remind"};
-  if (resolution || event_type == "decision.recorded") return {"update"};
-  return {};
+  // The message changes in place; a thread reply is what notifies people.
+  return EditInPlaceKinds(event_type);
 }
 
 Result<json::array> SlackChannel::Buttons(const Request& r) const {
@@ -413,7 +398,7 @@ Result<json::array> SlackChannel::Blocks(const Request& r, std::string_view even
   fields.emplace_back(MrkdwnObject(
       "*Risk*\n" + (r.risk == "high" ? std::string(":warning: high") : Mrkdwn(r.risk, 100))));
   if (!r.approvers.empty()) {
-    std::string who = Join(r.approvers, ", ");
+    std::string who = JoinText(r.approvers, ", ");
     if (r.quorum > 1) who += " (" + std::to_string(r.quorum) + " needed)";
     fields.emplace_back(MrkdwnObject("*Approvers*\n" + Mrkdwn(who, kMaxField - 13)));
   }

@@ -4,54 +4,18 @@
 
 #include "core/time_format.hpp"
 #include "notify/chat_text.hpp"
+#include "notify/request_text.hpp"
 
 namespace countersign {
 namespace {
 
 namespace json = boost::json;
 
-std::string Join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
-
 // "2026-11-21 10:05:00 UTC": readable in a card, where no date function is certain to work.
 std::string CardTime(TimePoint t) {
   std::string text = FormatTime(t);  // 2026-11-21T10:05:00.000Z
   text[10] = ' ';
   return text.substr(0, 19) + " UTC";
-}
-
-// The line above the title: what the card asks, or how the request ended.
-std::string Headline(const Request& r, std::string_view event) {
-  const std::string by = Join(r.resolved_by, ", ");
-  switch (r.status) {
-    case RequestStatus::kPending: {
-      std::string text = r.kind == Kind::kVerification ? "Please confirm"
-                         : r.kind == Kind::kQuestion   ? "Question"
-                                                       : "Approval needed";
-      if (event == "request.reminded") text += " \u00b7 reminder: still waiting for a decision";
-      if (event == "request.escalated") {
-        text += " \u00b7 escalated to level " + std::to_string(r.escalation_level);
-      }
-      return text;
-    }
-    case RequestStatus::kApproved:
-      return "Approved by " + by;
-    case RequestStatus::kDenied:
-      return "Denied by " + by;
-    case RequestStatus::kAnswered:
-      return "Answered by " + by;
-    case RequestStatus::kExpired:
-      return "Expired: no decision before the deadline";
-    case RequestStatus::kCancelled:
-      return "Cancelled";
-  }
-  return {};
 }
 
 // Adaptive Card colours: Good, Attention, Warning, Accent, Default.
@@ -99,7 +63,7 @@ std::vector<Fact> RequestFacts(const Request& r) {
                           {"Risk", r.risk},
                           {"Policy", r.policy}};
   if (!r.approvers.empty()) {
-    std::string who = Join(r.approvers, ", ");
+    std::string who = JoinText(r.approvers, ", ");
     if (r.quorum > 1) who += " (" + std::to_string(r.quorum) + " needed)";
     facts.push_back({"Approvers", who});
   }
@@ -132,7 +96,7 @@ std::string ArgumentsText(const Request& r) {
 }
 
 std::string Summary(const Request& r, std::string_view event) {
-  return TruncateText(Headline(r, event) + ": " + r.title, TeamsChannel::kMaxTitle);
+  return TruncateText(RequestHeadline(r, event) + ": " + r.title, TeamsChannel::kMaxTitle);
 }
 
 json::object AdaptiveFactSet(const std::vector<Fact>& facts) {
@@ -189,7 +153,7 @@ std::vector<std::string> TeamsChannel::KindsFor(std::string_view event_type) con
 json::object TeamsChannel::AdaptiveMessage(const Request& r, std::string_view event) const {
   json::array body;
   body.emplace_back(json::object{{"type", "TextBlock"},
-                                 {"text", TruncateText(Headline(r, event), kMaxTitle)},
+                                 {"text", TruncateText(RequestHeadline(r, event), kMaxTitle)},
                                  {"weight", "Bolder"},
                                  {"color", AdaptiveColor(r.status)},
                                  {"wrap", true}});
@@ -228,9 +192,10 @@ json::object TeamsChannel::AdaptiveMessage(const Request& r, std::string_view ev
 
 json::object TeamsChannel::MessageCard(const Request& r, std::string_view event) const {
   json::array sections;
-  sections.emplace_back(json::object{{"activityTitle", TruncateText(Headline(r, event), kMaxTitle)},
-                                     {"facts", MessageCardFacts(RequestFacts(r))},
-                                     {"markdown", false}});
+  sections.emplace_back(
+      json::object{{"activityTitle", TruncateText(RequestHeadline(r, event), kMaxTitle)},
+                   {"facts", MessageCardFacts(RequestFacts(r))},
+                   {"markdown", false}});
   if (!r.arguments.empty()) {
     sections.emplace_back(
         json::object{{"title", "Arguments"}, {"text", ArgumentsText(r)}, {"markdown", false}});

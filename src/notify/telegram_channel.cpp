@@ -274,27 +274,15 @@ Result<std::unique_ptr<TelegramChannel>> TelegramChannel::Create(ChannelSettings
   }
   c->secret_token_ = std::move(*secret);
 
-  if (auto api_base = settings.Take("api_base")) {
-    while (!api_base->empty() && api_base->back() == '/') api_base->pop_back();
-    if (!api_base->starts_with("https://") && !api_base->starts_with("http://")) {
-      return Error::Invalid(where + ": api_base must be an http or https URL");
-    }
-    c->api_base_ = std::move(*api_base);
-  }
+  auto api_base = settings.TakeApiBase(c->api_base_);
+  if (!api_base.ok()) return std::move(api_base).error();
+  c->api_base_ = std::move(api_base).value();
   CS_RETURN_IF_ERROR(settings.RejectUnknown());
   return c;
 }
 
 std::vector<std::string> TelegramChannel::KindsFor(std::string_view event_type) const {
-  if (event_type == "request.created") return {"post"};
-  // The message changes in place; the reply is what notifies people.
-  if (event_type == "request.escalated") return {"update", "remind"};
-  if (event_type == "request.reminded") return {"remind"};
-  if (event_type == "decision.recorded" || event_type == "request.resolved" ||
-      event_type == "request.expired" || event_type == "request.cancelled") {
-    return {"update"};
-  }
-  return {};
+  return EditInPlaceKinds(event_type);
 }
 
 json::value TelegramChannel::ChatId() const {
