@@ -41,24 +41,6 @@ int64_t Color(RequestStatus status) {
   return 0x95A5A6;
 }
 
-const char* StatusIcon(RequestStatus status) {
-  switch (status) {
-    case RequestStatus::kPending:
-      return "";
-    case RequestStatus::kApproved:
-      return "\u2705 ";
-    case RequestStatus::kDenied:
-      return "\u274c ";
-    case RequestStatus::kAnswered:
-      return "\U0001f4ac ";
-    case RequestStatus::kExpired:
-      return "\u231b ";
-    case RequestStatus::kCancelled:
-      return "\U0001f6ab ";
-  }
-  return "";
-}
-
 // Markdown made inert: a backslash before every character that can start markup anywhere in a
 // line (emphasis, code, spoilers, quotes, masked links, mentions and timestamps), and before
 // those that start a heading or a list at the beginning of a line. Discord hides the
@@ -112,12 +94,6 @@ std::string DiscordTime(TimePoint t) {
 
 json::object Field(std::string name, std::string value, bool inline_field) {
   return {{"name", std::move(name)}, {"value", std::move(value)}, {"inline", inline_field}};
-}
-
-int Approvals(const Request& r) {
-  int approvals = 0;
-  for (const auto& d : r.decisions) approvals += d.outcome == Outcome::kApproved ? 1 : 0;
-  return approvals;
 }
 
 // "✅ **Approved by alice**".

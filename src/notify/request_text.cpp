@@ -52,4 +52,28 @@ std::string DecisionText(const Request& r, const Decision& d) {
   return c ? c->label : d.choice;
 }
 
+const char* StatusIcon(RequestStatus status) {
+  switch (status) {
+    case RequestStatus::kPending:
+      return "";
+    case RequestStatus::kApproved:
+      return "\u2705 ";
+    case RequestStatus::kDenied:
+      return "\u274c ";
+    case RequestStatus::kAnswered:
+      return "\U0001f4ac ";
+    case RequestStatus::kExpired:
+      return "\u231b ";
+    case RequestStatus::kCancelled:
+      return "\U0001f6ab ";
+  }
+  return "";
+}
+
+int Approvals(const Request& r) {
+  int approvals = 0;
+  for (const auto& d : r.decisions) approvals += d.outcome == Outcome::kApproved ? 1 : 0;
+  return approvals;
+}
+
 }  // namespace countersign

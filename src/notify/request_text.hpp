@@ -28,4 +28,11 @@ std::string JoinText(const std::vector<std::string>& items, std::string_view sep
 // choice is unknown).
 std::string DecisionText(const Request& r, const Decision& d);
 
+// An emoji and a space for a resolved status ("✅ " approved, "❌ " denied, ...); "" while
+// pending.
+const char* StatusIcon(RequestStatus status);
+
+// How many approvals the request has collected.
+int Approvals(const Request& r);
+
 }  // namespace countersign

@@ -61,30 +61,6 @@ std::string EscapeHtml(std::string_view text) {
 // User text cut to `max` characters, then escaped: a cut never splits an entity.
 std::string Html(std::string_view raw, size_t max) { return EscapeHtml(TruncateText(raw, max)); }
 
-const char* StatusIcon(RequestStatus status) {
-  switch (status) {
-    case RequestStatus::kPending:
-      return "";
-    case RequestStatus::kApproved:
-      return "\u2705 ";
-    case RequestStatus::kDenied:
-      return "\u274c ";
-    case RequestStatus::kAnswered:
-      return "\U0001f4ac ";
-    case RequestStatus::kExpired:
-      return "\u231b ";
-    case RequestStatus::kCancelled:
-      return "\U0001f6ab ";
-  }
-  return "";
-}
-
-int Approvals(const Request& r) {
-  int approvals = 0;
-  for (const auto& d : r.decisions) approvals += d.outcome == Outcome::kApproved ? 1 : 0;
-  return approvals;
-}
-
 std::string DetailsText(const json::object& details) {
   std::string raw;
   for (const auto& [key, value] : details) {
