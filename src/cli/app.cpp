@@ -89,6 +89,12 @@ CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options) {
                    "http(s)://the bound listen address)")
       ->type_name("URL")
       ->envname("COUNTERSIGN_PUBLIC_URL");
+  serve
+      ->add_option("--hermes-rate-limit", options.hermes_rate_limit,
+                   "Hermes adapter: submissions per action per hour, 0 for unlimited (default "
+                   "10, or [compat.hermes] rate_limit)")
+      ->type_name("N")
+      ->envname("COUNTERSIGN_HERMES_RATE_LIMIT");
   return serve;
 }
 

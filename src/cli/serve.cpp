@@ -265,6 +265,11 @@ int Serve(const ServeOptions& options) {
   hooks.Register(router);
   OutboxHandlers outbox(*store);
   outbox.Register(router);
+  // The seed systems' wire APIs: each adapter answers 404 until its [compat.*] table enables
+  // it. The Hermes adapter's lines go first, Molecule's second, AiSOC's last.
+  // compat: hermes
+  // compat: molecule
+  // compat: aisoc
   spdlog::info("channels: {} configured, {} webhook subscriptions",
                channels.value()->channels().size(), channels.value()->webhooks().size());
 

@@ -20,6 +20,7 @@ struct ServeOptions {
   std::optional<int> stream_queue;      // --stream-queue N (COUNTERSIGN_STREAM_QUEUE)
   std::optional<int> stream_heartbeat;  // --stream-heartbeat SECONDS (COUNTERSIGN_STREAM_HEARTBEAT)
   std::optional<std::string> public_url;  // --public-url URL (COUNTERSIGN_PUBLIC_URL)
+  std::optional<int> hermes_rate_limit;   // --hermes-rate-limit N (COUNTERSIGN_HERMES_RATE_LIMIT)
 };
 int Serve(const ServeOptions& options);
 }  // namespace countersign

@@ -5,6 +5,7 @@
 #include <toml++/toml.h>
 #include <boost/asio/ip/address.hpp>
 
+#include "cli/compat_config.hpp"
 #include "cli/policy_config.hpp"
 #include "core/public_url.hpp"
 
@@ -197,6 +198,9 @@ Status ApplyFile(const std::string& file, ServerConfig& out) {
   auto notify = ReadNotifyTables(*root, file);
   if (!notify.ok()) return std::move(notify).error();
   out.notify = std::move(notify).value();
+  auto compat = ReadCompatTables(*root, file);
+  if (!compat.ok()) return std::move(compat).error();
+  out.compat = std::move(compat).value();
   return Ok();
 }
 
@@ -238,6 +242,12 @@ Result<ServerConfig> LoadServerConfig(const ServeOptions& options) {
     }
     config.stream_heartbeat = std::chrono::seconds(*options.stream_heartbeat);
   }
+  if (options.hermes_rate_limit) {
+    if (*options.hermes_rate_limit < 0 || *options.hermes_rate_limit > 1000000) {
+      return Error::Invalid("--hermes-rate-limit must be 0-1000000");
+    }
+    config.compat.hermes.rate_limit = *options.hermes_rate_limit;
+  }
   if (options.tls_cert) config.tls_cert = *options.tls_cert;
   if (options.tls_key) config.tls_key = *options.tls_key;
   if (options.public_url) {
@@ -273,6 +283,8 @@ Result<LoadedConfigFile> LoadConfigFile(const std::string& path) {
   CS_RETURN_IF_ERROR(ApplyServerTable(path, *root, server));
   auto notify = ReadNotifyTables(*root, path);  // checked too: they change on restart only
   if (!notify.ok()) return std::move(notify).error();
+  auto compat = ReadCompatTables(*root, path);
+  if (!compat.ok()) return std::move(compat).error();
   return ReadPolicyTables(*root, path, server.default_timeout);
 }
 

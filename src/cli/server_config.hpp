@@ -11,6 +11,7 @@
 
 #include "cli/notify_config.hpp"
 #include "cli/serve.hpp"
+#include "compat/compat_options.hpp"
 #include "core/result.hpp"
 #include "policy/policy_set.hpp"
 
@@ -57,6 +58,7 @@ struct ServerConfig {
   std::shared_ptr<const PolicySet> policies = std::make_shared<const PolicySet>();
   RateLimitConfig limits;  // from [limits]; unlimited by default
   NotifyConfig notify;     // [[channel]], [[webhook]], [identities], [outbox]
+  CompatOptions compat;    // [compat.hermes], [compat.molecule], [compat.aisoc]
 };
 
 Result<ServerConfig> LoadServerConfig(const ServeOptions& options);
