@@ -100,11 +100,12 @@ Status ApplyServerTable(const std::string& file, const toml::table& root, Server
     const std::string_view name = key.str();
     if (name != "server" && name != "groups" && name != "policy" && name != "risk" &&
         name != "limits" && name != "channel" && name != "webhook" && name != "identities" &&
-        name != "outbox") {
-      return Error::Invalid(file + ":" + std::to_string(node.source().begin.line) +
-                            ": unknown table or key '" + std::string(name) +
-                            "' (this version reads [server], [groups], [[policy]], [risk], "
-                            "[limits], [[channel]], [[webhook]], [identities] and [outbox])");
+        name != "outbox" && name != "compat") {
+      return Error::Invalid(
+          file + ":" + std::to_string(node.source().begin.line) + ": unknown table or key '" +
+          std::string(name) +
+          "' (this version reads [server], [groups], [[policy]], [risk], "
+          "[limits], [[channel]], [[webhook]], [identities], [outbox] and [compat.*])");
     }
   }
   const toml::node* server_node = root.get("server");
