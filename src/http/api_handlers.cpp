@@ -158,18 +158,23 @@ asio::awaitable<HttpResponse> ApiHandlers::WaitRequest(RequestContext& ctx) {
     co_return RequestResponse(http::status::ok, *current.value());
   }
 
+  // One allocation per waiter: the timer it sleeps on and what woke it.
+  struct Wakeup {
+    explicit Wakeup(const asio::any_io_executor& executor, std::chrono::seconds after)
+        : timer(executor, after) {}
+    asio::steady_timer timer;
+    RequestPtr resolved;
+    bool signalled = false;
+  };
   auto executor = co_await asio::this_coro::executor;
-  auto timer = std::make_shared<asio::steady_timer>(executor, wait_for);
-  auto woken = std::make_shared<RequestPtr>();
-  auto signalled = std::make_shared<bool>(false);
-  const uint64_t ticket =
-      gateway_.waiters().Add(id, [executor, timer, woken, signalled](RequestPtr resolved) {
-        asio::post(executor, [timer, woken, signalled, resolved = std::move(resolved)] {
-          *woken = resolved;
-          *signalled = true;
-          timer->cancel();
-        });
-      });
+  auto wakeup = std::make_shared<Wakeup>(executor, wait_for);
+  const uint64_t ticket = gateway_.waiters().Add(id, [executor, wakeup](RequestPtr resolved) {
+    asio::post(executor, [wakeup, resolved = std::move(resolved)]() mutable {
+      wakeup->resolved = std::move(resolved);
+      wakeup->signalled = true;
+      wakeup->timer.cancel();
+    });
+  });
   // It may have resolved between the first read and registering: read again, now that any
   // later resolution is certain to wake us.
   current = gateway_.Get(ctx.actor, id);
@@ -178,10 +183,12 @@ asio::awaitable<HttpResponse> ApiHandlers::WaitRequest(RequestContext& ctx) {
     if (!current.ok()) co_return ErrorResponse(current.error());
     co_return RequestResponse(http::status::ok, *current.value());
   }
-  co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));
-  if (!*signalled) gateway_.waiters().Remove(id, ticket);
-  if (*woken && (*woken)->tenant == ctx.actor.tenant) {
-    co_return RequestResponse(http::status::ok, **woken);
+  // Thousands may wait at once: none keeps its own copy of the request meanwhile.
+  current = RequestPtr();
+  co_await wakeup->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (!wakeup->signalled) gateway_.waiters().Remove(id, ticket);
+  if (wakeup->resolved && wakeup->resolved->tenant == ctx.actor.tenant) {
+    co_return RequestResponse(http::status::ok, *wakeup->resolved);
   }
   // Timed out, or the server is shutting down: answer with what the store holds now.
   current = gateway_.Get(ctx.actor, id);
