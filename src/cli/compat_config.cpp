@@ -135,7 +135,8 @@ Status ReadMolecule(const toml::table& compat, const std::string& file, Molecule
 
 Status ReadAisoc(const toml::table& compat, const std::string& file, AisocOptions& o) {
   return ReadTable(compat, file, "aisoc",
-                   "enabled, tenant, principal, anonymous, timeout_seconds, allow_hosts",
+                   "enabled, tenant, principal, anonymous, timeout_seconds, allow_hosts, "
+                   "slack_api_base",
                    [&o](const std::string& key, const TableReader& r) -> Result<bool> {
                      int64_t n = 0;
                      if (key == "enabled")
@@ -151,6 +152,13 @@ Status ReadAisoc(const toml::table& compat, const std::string& file, AisocOption
                      else if (key == "timeout_seconds") {
                        CS_RETURN_IF_ERROR(r.Integer(60, 30 * 86400, n));
                        o.timeout = std::chrono::seconds(n);
+                     } else if (key == "slack_api_base") {
+                       CS_RETURN_IF_ERROR(r.Text(o.slack_api_base));
+                       while (o.slack_api_base.ends_with('/')) o.slack_api_base.pop_back();
+                       if (!o.slack_api_base.starts_with("https://") &&
+                           !o.slack_api_base.starts_with("http://")) {
+                         return Error::Invalid(r.where() + " must be an http or https URL");
+                       }
                      } else {
                        return false;
                      }

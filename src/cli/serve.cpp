@@ -18,6 +18,9 @@
 #include "auth/token_authenticator.hpp"
 #include "auth/token_registry.hpp"
 #include "cli/server_config.hpp"
+#include "compat/aisoc_handlers.hpp"
+#include "compat/hermes_handlers.hpp"
+#include "compat/molecule_handlers.hpp"
 #include "core/public_url.hpp"
 #include "core/system_clock.hpp"
 #include "engine/event_bus.hpp"
@@ -267,9 +270,21 @@ int Serve(const ServeOptions& options) {
   outbox.Register(router);
   // The seed systems' wire APIs: each adapter answers 404 until its [compat.*] table enables
   // it. The Hermes adapter's lines go first, Molecule's second, AiSOC's last.
-  // compat: hermes
-  // compat: molecule
-  // compat: aisoc
+  HermesHandlers hermes(gateway, authenticator, metrics, config.compat.hermes, config.auth,
+                        public_url);
+  hermes.Register(router, bound->address().is_loopback());
+  auto molecule_pages = MoleculePages::Load(link_pages.value());
+  if (!molecule_pages.ok()) return Fail(molecule_pages.error().message);
+  MoleculeHandlers molecule(gateway, event_bus, authenticator, molecule_pages.value(), metrics,
+                            public_url, config.compat.molecule, config.auth);
+  molecule.Register(router, bound->address().is_loopback());
+  AisocServerFacts aisoc_facts;
+  aisoc_facts.auth_on = config.auth;
+  aisoc_facts.callback_secret = callback_secret.value();
+  aisoc_facts.call_timeout = config.notify.outbox.call_timeout;
+  AisocHandlers aisoc(gateway, authenticator, links, link_signer.value(), transport, public_url,
+                      config.compat.aisoc, std::move(aisoc_facts));
+  aisoc.Register(router, bound->address().is_loopback());
   spdlog::info("channels: {} configured, {} webhook subscriptions",
                channels.value()->channels().size(), channels.value()->webhooks().size());
 

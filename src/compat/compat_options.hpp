@@ -44,6 +44,8 @@ struct AisocOptions {
   std::vector<std::string> allow_hosts = {"hooks.slack.com", "*.webhook.office.com",
                                           "*.logic.azure.com",
                                           "*.environment.api.powerplatform.com"};
+  // Where a verification with bot_token + channel calls chat.postMessage (Slack's Web API).
+  std::string slack_api_base = "https://slack.com/api";
 };
 
 struct CompatOptions {

@@ -1,6 +1,7 @@
 #include "engine/event_feed.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace countersign {
 namespace {
@@ -11,11 +12,12 @@ constexpr size_t kMaxReplayPage = 1000;
 }  // namespace
 
 EventFeed::EventFeed(EventBus& bus, Store& store, Actor actor, std::string request_id,
-                     std::optional<int64_t> since)
+                     std::optional<int64_t> since, std::string session)
     : bus_(bus),
       store_(store),
       actor_(std::move(actor)),
       request_id_(std::move(request_id)),
+      session_(std::move(session)),
       replaying_(since.has_value()),
       position_(since.value_or(0)) {}
 
@@ -70,21 +72,65 @@ Result<EventFeed::Batch> EventFeed::Next(size_t max) {
 }
 
 Result<bool> EventFeed::Visible(const Event& event) {
-  if (actor_.CanReadTenant() || !request_id_.empty()) return true;
+  const bool own_only = !actor_.CanReadTenant() && request_id_.empty();
+  if (!own_only && session_.empty()) return true;
   auto known = visible_.find(event.request_id);
   if (known != visible_.end()) return known->second;
+  const auto admits = [&](std::string_view requester, std::string_view session) {
+    return (!own_only || requester == actor_.name) && (session_.empty() || session == session_);
+  };
   bool visible = false;
   if (event.type == "request.created") {
     const auto* requester = event.data.if_contains("requester");
-    visible = requester && requester->is_string() && requester->get_string() == actor_.name;
+    const auto* session = event.data.if_contains("session");
+    visible = requester && requester->is_string() && session && session->is_string() &&
+              admits(requester->get_string(), session->get_string());
   } else {
     auto found = store_.GetRequest(actor_.tenant, event.request_id);
     if (!found.ok()) return std::move(found).error();
-    visible = found.value() && found.value()->requester == actor_.name;
+    visible = found.value() && admits(found.value()->requester, found.value()->session);
   }
   if (visible_.size() >= kMaxRemembered) visible_.clear();
   visible_.emplace(event.request_id, visible);
   return visible;
+}
+
+Result<int64_t> EventFeed::PositionAt(Store& store, const std::string& tenant, TimePoint at) {
+  // before(x): the first event after x was stamped before `at`. It holds for small x and, with
+  // stamps in seq order, fails from some x on; that x is the answer.
+  const auto before = [&](int64_t x) -> Result<bool> {
+    EventFilter filter;
+    filter.tenant = tenant;
+    filter.since = x;
+    filter.limit = 1;
+    auto first = store.ListEvents(filter);
+    if (!first.ok()) return std::move(first).error();
+    return !first->empty() && first->front().at < at;
+  };
+  auto at_zero = before(0);
+  if (!at_zero.ok()) return std::move(at_zero).error();
+  if (!at_zero.value()) return int64_t{0};
+  // Gallop to a bound past the answer, then halve: before(lo) holds, before(hi) does not.
+  int64_t lo = 0;
+  int64_t hi = 1;
+  for (;;) {
+    auto probe = before(hi);
+    if (!probe.ok()) return std::move(probe).error();
+    if (!probe.value()) break;
+    lo = hi;
+    hi = hi > INT64_MAX / 2 ? INT64_MAX : hi * 2;
+  }
+  while (hi - lo > 1) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    auto probe = before(mid);
+    if (!probe.ok()) return std::move(probe).error();
+    if (probe.value()) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  return hi;
 }
 
 }  // namespace countersign

@@ -13,7 +13,11 @@
 // agent sees only requests it created (request.created names the requester; for later events
 // the feed looks the request up once and remembers the answer). A stream for one request is
 // checked by whoever builds the feed (GET /v1/events?request=ID answers 404 for a request the
-// actor may not read), so events of that request are not checked again.
+// actor may not read), so events of that request are not checked again. A `session` narrows
+// any feed further to the requests made in that session (looked up the same way).
+//
+// PositionAt() turns a time into a `since`: a feed that should replay "the last five minutes"
+// subscribes and replays exactly like a resuming one.
 //
 // Not thread-safe: one session drives it (on its strand). Next() may read the store on the
 // calling thread, as the other read handlers do.
@@ -38,8 +42,9 @@ class EventFeed {
  public:
   using EventPtr = EventSubscription::EventPtr;
 
+  // `session` empty: requests of any session.
   EventFeed(EventBus& bus, Store& store, Actor actor, std::string request_id,
-            std::optional<int64_t> since);
+            std::optional<int64_t> since, std::string session = {});
   ~EventFeed();
   EventFeed(const EventFeed&) = delete;
   EventFeed& operator=(const EventFeed&) = delete;
@@ -60,6 +65,13 @@ class EventFeed {
   // kUnavailable when the store cannot be read; the stream should end (the client resumes).
   Result<Batch> Next(size_t max);
 
+  // The `since` from which a replay of `tenant`'s events starts with the first one stamped at
+  // or after `at` (0 when every stored event is). Stamps are taken when an operation starts
+  // and seqs when it commits, so neighbours may be a few milliseconds out of order; the
+  // search treats them as ordered. Costs O(log seq) indexed reads; kUnavailable when the
+  // store cannot be read.
+  static Result<int64_t> PositionAt(Store& store, const std::string& tenant, TimePoint at);
+
   // The seq of the last event Next() has passed (sent or skipped as not visible); `since` or
   // 0 before that. A client resuming from here misses nothing.
   int64_t position() const { return position_; }
@@ -73,17 +85,19 @@ class EventFeed {
  private:
   Result<bool> Visible(const Event& event);
 
-  // How many request ids an agent's feed remembers before it starts over.
+  // How many request ids a filtering feed (an agent's, a session's) remembers before it
+  // starts over.
   static constexpr size_t kMaxRemembered = 4096;
 
   EventBus& bus_;
   Store& store_;
   const Actor actor_;
   const std::string request_id_;
+  const std::string session_;
   std::shared_ptr<EventSubscription> subscription_;
   bool replaying_;
   int64_t position_;
-  std::unordered_map<std::string, bool> visible_;  // request id -> the agent may see it
+  std::unordered_map<std::string, bool> visible_;  // request id -> the feed may send it
 };
 
 }  // namespace countersign

@@ -67,10 +67,11 @@ class EventFeedTest : public ::testing::Test {
     return future.get();
   }
 
-  RequestPtr Create(const Actor& actor) {
+  RequestPtr Create(const Actor& actor, const std::string& session = "") {
     NewRequest input;
     input.action = "deploy_production";
     input.title = "Deploy v2.0";
+    input.session = session;
     std::promise<Result<Gateway::Created>> promise;
     auto future = promise.get_future();
     gateway_->Create(actor, std::move(input),
@@ -193,6 +194,68 @@ TEST_F(EventFeedTest, AnApproverSeesTheWholeTenant) {
   EventFeed feed(*bus_, *store_, kAlice, "", 0);
   feed.Start(nullptr);
   EXPECT_EQ(Drain(feed).size(), 2u);
+}
+
+TEST_F(EventFeedTest, ASessionFeedSendsOnlyTheRequestsOfThatSession) {
+  auto before = Create(kAgent, "molecule:a");
+  Create(kAgent, "molecule:b");
+  EventFeed feed(*bus_, *store_, kAlice, "", 0, "molecule:a");
+  feed.Start(nullptr);
+  Approve(before->id);  // created before the feed: looked up in the store
+  auto during = Create(kOtherAgent, "molecule:a");
+  auto elsewhere = Create(kOtherAgent, "molecule:b");
+  Approve(elsewhere->id);
+
+  std::vector<std::string> seen;
+  for (;;) {
+    auto next = feed.Next(3);
+    ASSERT_TRUE(next.ok());
+    for (const auto& e : next->events) seen.push_back(e->request_id + " " + e->type);
+    if (next->events.empty() && !next->more) break;
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{
+                      before->id + " request.created", before->id + " decision.recorded",
+                      before->id + " request.resolved", during->id + " request.created"}));
+}
+
+TEST_F(EventFeedTest, AnAgentsSessionFeedStillShowsOnlyItsOwnRequests) {
+  auto mine = Create(kAgent, "molecule:a");
+  Create(kOtherAgent, "molecule:a");
+  EventFeed feed(*bus_, *store_, kAgent, "", 0, "molecule:a");
+  feed.Start(nullptr);
+  auto created = store_->ListEvents({"default", mine->id, 0, 10});
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(Drain(feed), std::vector<int64_t>{created->front().seq});
+}
+
+TEST_F(EventFeedTest, PositionAtStartsTheReplayAtTheFirstEventStampedThen) {
+  EXPECT_EQ(EventFeed::PositionAt(*store_, "default", clock_.Now()).value(), 0);
+  std::vector<int64_t> early;
+  for (int i = 0; i < 9; ++i) {
+    early.push_back(Append("req_1"));
+    Append("req_9", "request.created", "tenant-b");
+  }
+  clock_.Advance(std::chrono::seconds(10));
+  const TimePoint cut = clock_.Now();
+  Append("req_9", "request.created", "tenant-b");
+  const int64_t late = Append("req_1");
+  clock_.Advance(std::chrono::seconds(10));
+  Append("req_1");
+
+  auto position = EventFeed::PositionAt(*store_, "default", cut);
+  ASSERT_TRUE(position.ok()) << position.error().message;
+  EXPECT_EQ(position.value(), early.back());
+  // Replaying from there starts exactly with the first event stamped at the cut.
+  EventFeed feed(*bus_, *store_, kAdmin, "", position.value());
+  feed.Start(nullptr);
+  EXPECT_EQ(Drain(feed, nullptr, 10).front(), late);
+
+  // Before every event: replay everything; after every event: replay nothing.
+  EXPECT_EQ(EventFeed::PositionAt(*store_, "default", cut - std::chrono::hours(1)).value(), 0);
+  const int64_t last = Append("req_1");
+  clock_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(EventFeed::PositionAt(*store_, "default", clock_.Now()).value(), last);
+  EXPECT_EQ(EventFeed::PositionAt(*store_, "tenant-c", clock_.Now()).value(), 0);
 }
 
 TEST_F(EventFeedTest, AConsumerThatNeverTakesOverflowsAndKnowsWhereToResume) {

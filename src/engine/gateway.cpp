@@ -717,6 +717,35 @@ void Gateway::RejectCallback(std::string tenant, std::string id, DecisionVia via
   CommitTransition(std::move(fn), std::move(done));
 }
 
+void Gateway::Note(std::string tenant, std::string id, std::string type, std::string actor,
+                   boost::json::object data, Callback<Event> done) {
+  if (type.empty() || type.size() > kMaxShortText || HasControlChars(type) ||
+      type.starts_with("request.") || type.starts_with("decision.") || type.starts_with("grant.")) {
+    done(Error::Invalid("a note's type must be 1 to 128 printable bytes and not an engine event"));
+    return;
+  }
+  const TimePoint now = clock_.Now();
+  auto out = std::make_shared<Event>();
+  store_.Write(
+      [this, tenant = std::move(tenant), id = std::move(id), type = std::move(type),
+       actor = std::move(actor), data = std::move(data), now, out](Transaction& txn) -> Status {
+        auto found = txn.FindRequest(tenant, id);
+        if (!found.ok()) return std::move(found).error();
+        if (!found.value()) return NotFound(id);
+        auto event = txn.AppendEvent({now, tenant, id, type, actor, data});
+        if (!event.ok()) return std::move(event).error();
+        *out = std::move(event).value();
+        return Announce(txn, std::make_shared<const Request>(std::move(*found.value())));
+      },
+      [out, done = std::move(done)](Status s) {
+        if (!s.ok()) {
+          done(std::move(s).error());
+          return;
+        }
+        done(std::move(*out));
+      });
+}
+
 void Gateway::RaiseGrantHorizon(TimePoint expires_at) {
   const int64_t ms = ToUnixMillis(expires_at);
   int64_t seen = grant_horizon_ms_.load(std::memory_order_acquire);

@@ -18,6 +18,7 @@
 #include "auth/actor.hpp"
 #include "auth/receipt_signer.hpp"
 #include "core/clock.hpp"
+#include "core/event.hpp"
 #include "core/grant.hpp"
 #include "core/id_generator.hpp"
 #include "core/request.hpp"
@@ -73,6 +74,14 @@ class Gateway {
   void RejectCallback(std::string tenant, std::string id, DecisionVia via, std::string reason,
                       Callback<RequestPtr> done);
   void Cancel(const Actor& actor, std::string id, std::string reason, Callback<RequestPtr> done);
+  // Puts an adapter's own record on request `id` of `tenant` (e.g. "chatops.verify.prompted":
+  // a prompt was delivered) as one audit event of `type` by `actor` with `data`, and answers
+  // with the event as stored. The request itself never changes, whatever its state.
+  // kNotFound when `tenant` has no such request; kInvalid when `type` is not 1 to 128
+  // printable bytes or names one of the engine's own events ("request.", "decision.",
+  // "grant."), which only the engine writes.
+  void Note(std::string tenant, std::string id, std::string type, std::string actor,
+            boost::json::object data, Callback<Event> done);
   // Records a reminder (request.reminded, naming the channels to nudge) for a request still
   // pending, and schedules the next one. Called by the reminder scheduler.
   void Remind(std::string tenant, std::string id);

@@ -97,4 +97,9 @@ Result<FormData> ParseFormData(std::string_view body) {
   return out;
 }
 
+std::string FormField(const FormData& form, std::string_view key) {
+  auto it = form.find(key);
+  return it == form.end() ? std::string() : it->second;
+}
+
 }  // namespace countersign

@@ -16,5 +16,7 @@ namespace countersign {
 using FormData = std::map<std::string, std::string, std::less<>>;
 
 Result<FormData> ParseFormData(std::string_view body);
+// The value of field `key`, or "" when the form has none.
+std::string FormField(const FormData& form, std::string_view key);
 
 }  // namespace countersign

@@ -2,13 +2,7 @@
 
 #include <algorithm>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-#include <spdlog/spdlog.h>
-
-#include "auth/base64url.hpp"
 #include "http/await_callback.hpp"
-#include "http/cookies.hpp"
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
 
@@ -16,36 +10,6 @@ namespace countersign {
 namespace {
 
 using RequestPtr = Gateway::RequestPtr;
-
-constexpr size_t kCsrfBytes = 32;
-constexpr size_t kCsrfChars = 43;  // base64url of 32 bytes, unpadded
-
-constexpr const char* kContentSecurityPolicy =
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'";
-
-bool IsCsrfValue(std::string_view value) {
-  return value.size() == kCsrfChars && Base64UrlDecode(value).has_value();
-}
-
-// Empty only if the system's random source fails; the caller then refuses to render a form.
-std::string NewCsrfValue() {
-  unsigned char bytes[kCsrfBytes];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
-  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof bytes));
-}
-
-bool IsFormContentType(std::string_view type) {
-  const auto semicolon = type.find(';');
-  if (semicolon != std::string_view::npos) type = type.substr(0, semicolon);
-  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
-  return beast::iequals(type, "application/x-www-form-urlencoded");
-}
-
-std::string FormField(const FormData& form, std::string_view key) {
-  auto it = form.find(key);
-  return it == form.end() ? std::string() : it->second;
-}
 
 }  // namespace
 
@@ -57,13 +21,8 @@ void LinkHandlers::Register(Router& router) {
 }
 
 HttpResponse LinkHandlers::Page(http::status status, std::string html) const {
-  HttpResponse res = TextResponse(status, std::move(html), "text/html; charset=utf-8");
   // The token is in the URL: no Referer may carry it anywhere, and no cache may keep it.
-  res.set("Referrer-Policy", "no-referrer");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.set("Content-Security-Policy", kContentSecurityPolicy);
-  res.set("X-Frame-Options", "DENY");
-  return res;
+  return HtmlPageResponse(status, std::move(html));
 }
 
 Actor LinkHandlers::RecipientActor(const LinkClaims& claims) const {
@@ -81,33 +40,12 @@ Actor LinkHandlers::RecipientActor(const LinkClaims& claims) const {
   return actor;
 }
 
-bool LinkHandlers::PassesCsrfCheck(const HttpRequest& request, const std::string& field) const {
-  auto cookie = FindCookie(request, kCsrfCookie);
-  if (!cookie || !IsCsrfValue(*cookie) || field.size() != cookie->size() ||
-      CRYPTO_memcmp(field.data(), cookie->data(), field.size()) != 0) {
-    return false;
-  }
-  const std::string_view origin = request[http::field::origin];
-  if (!origin.empty() && origin != "null" && origin != public_url_.origin()) {
-    spdlog::warn("one-click link POST refused: Origin {} is not {} (is [server] public_url set?)",
-                 origin, public_url_.origin());
-    return false;
-  }
-  const std::string_view site = request["Sec-Fetch-Site"];
-  return site != "cross-site" && site != "same-site";
-}
-
 HttpResponse LinkHandlers::ConfirmPage(const Request& r, const LinkOffer& offer,
                                        const HttpRequest& request) const {
-  // Reusing a cookie the browser already holds keeps a form opened in another tab working.
-  auto existing = FindCookie(request, kCsrfCookie);
-  std::string csrf = existing && IsCsrfValue(*existing) ? *existing : NewCsrfValue();
+  const std::string csrf = form_guard_.ValueFor(request);
   if (csrf.empty()) return Page(http::status::service_unavailable, pages_.Unavailable());
   HttpResponse res = Page(http::status::ok, pages_.Confirm(r, offer, csrf));
-  std::string cookie = std::string(kCsrfCookie) + "=" + csrf + "; Path=" + public_url_.path() +
-                       "/l/; HttpOnly; SameSite=Strict";
-  if (public_url_.https()) cookie += "; Secure";
-  res.set(http::field::set_cookie, cookie);
+  res.set(http::field::set_cookie, form_guard_.SetCookie(csrf));
   return res;
 }
 
@@ -139,11 +77,11 @@ asio::awaitable<HttpResponse> LinkHandlers::Submit(RequestContext& ctx) {
   if (!claims.ok()) co_return Page(http::status::bad_request, pages_.InvalidLink());
   // A form of another type (text/plain is the classic cross-site trick) or one that does not
   // parse fails the same way as a missing cookie.
-  if (!IsFormContentType(ctx.request[http::field::content_type])) {
+  if (!FormGuard::IsForm(ctx.request)) {
     co_return Page(http::status::forbidden, pages_.FormExpired());
   }
   auto form = ParseFormData(ctx.request.body());
-  if (!form.ok() || !PassesCsrfCheck(ctx.request, FormField(form.value(), kCsrfField))) {
+  if (!form.ok() || !form_guard_.Passes(ctx.request, FormField(form.value(), kCsrfField))) {
     co_return Page(http::status::forbidden, pages_.FormExpired());
   }
 

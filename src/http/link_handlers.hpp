@@ -35,6 +35,7 @@
 #include "auth/link_signer.hpp"
 #include "core/public_url.hpp"
 #include "engine/gateway.hpp"
+#include "http/form_guard.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "web/link_pages.hpp"
@@ -44,7 +45,7 @@ namespace countersign {
 class LinkHandlers {
  public:
   static constexpr const char* kCsrfCookie = "cs_link_csrf";
-  static constexpr const char* kCsrfField = "csrf";
+  static constexpr const char* kCsrfField = FormGuard::kField;
 
   LinkHandlers(Gateway& gateway, const LinkSigner& signer, const LinkPages& pages, Metrics& metrics,
                PublicUrl public_url)
@@ -52,7 +53,8 @@ class LinkHandlers {
         signer_(signer),
         pages_(pages),
         metrics_(metrics),
-        public_url_(std::move(public_url)) {}
+        public_url_(std::move(public_url)),
+        form_guard_(public_url_, kCsrfCookie, "/l/", "one-click link POST") {}
 
   void Register(Router& router);
 
@@ -61,8 +63,6 @@ class LinkHandlers {
 
  private:
   Actor RecipientActor(const LinkClaims& claims) const;
-  // Whether the POST carries matching cookie and field and comes from our own page.
-  bool PassesCsrfCheck(const HttpRequest& request, const std::string& field) const;
   HttpResponse Page(http::status status, std::string html) const;
   HttpResponse ConfirmPage(const Request& r, const LinkOffer& offer,
                            const HttpRequest& request) const;
@@ -72,6 +72,7 @@ class LinkHandlers {
   const LinkPages& pages_;
   Metrics& metrics_;
   const PublicUrl public_url_;
+  const FormGuard form_guard_;
 };
 
 }  // namespace countersign

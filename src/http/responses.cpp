@@ -57,6 +57,11 @@ HttpResponse ErrorResponse(const Error& error) {
       {"error", {{"code", ErrorCodeName(error.code)}, {"message", error.message}}}};
   if (error.current) body["request"] = RequestToJson(*error.current);
   HttpResponse res = JsonResponse(HttpStatusFor(error.code), body);
+  SetErrorHeaders(res, error);
+  return res;
+}
+
+void SetErrorHeaders(HttpResponse& res, const Error& error) {
   if (error.code == ErrorCode::kUnauthorized) {
     res.set(http::field::www_authenticate, "Bearer realm=\"countersign\"");
   }
@@ -64,6 +69,16 @@ HttpResponse ErrorResponse(const Error& error) {
     res.set(http::field::retry_after,
             std::to_string(error.retry_after_seconds > 0 ? error.retry_after_seconds : 1));
   }
+}
+
+HttpResponse HtmlPageResponse(http::status status, std::string html) {
+  HttpResponse res = TextResponse(status, std::move(html), "text/html; charset=utf-8");
+  res.set("Referrer-Policy", "no-referrer");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set("Content-Security-Policy",
+          "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+          "frame-ancestors 'none'; base-uri 'none'");
+  res.set("X-Frame-Options", "DENY");
   return res;
 }
 

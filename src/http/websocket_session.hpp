@@ -1,11 +1,12 @@
-// WebSocketSession: a GET /v1/ws connection after its hand-over, speaking WebSocket.
+// WebSocketSession: a GET /v1/ws connection (or an adapter's, such as Molecule's /ws) after its
+// hand-over, speaking WebSocket.
 //
 // Run() starts the feed (subscribing before the handshake completes, so once the client has
 // the 101 no later event can be missed), accepts the upgrade, and sends each event as one
-// text message of EventToJson, one write in flight at a time. A concurrent read answers pings
-// and the close handshake and discards anything else the client sends (messages over 4 KiB
-// end the stream). Beast's server timeouts apply, with a ping every heartbeat: a peer silent
-// for two heartbeats is dropped.
+// text message of EventToJson (or of the upgrade's `render`, which may also skip events), one
+// write in flight at a time. A concurrent read answers pings and the close handshake and
+// discards anything else the client sends (messages over 4 KiB end the stream). Beast's server
+// timeouts apply, with a ping every heartbeat: a peer silent for two heartbeats is dropped.
 //
 // The stream ends when the client closes, a write fails, Stop() is called (close 1001 "server
 // shutting down"), the caller's token stops authenticating (checked once per heartbeat; close
@@ -18,7 +19,9 @@
 // store's writer thread through a StreamSignal.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <spdlog/spdlog.h>
@@ -42,6 +45,7 @@ class WebSocketSession {
         tcp_(tcp),
         request_(request),
         feed_(*upgrade.feed),
+        render_(upgrade.render),
         options_(options),
         credentials_(upgrade.authorized, options.heartbeat),
         signal_(std::make_shared<StreamSignal>(tcp.get_executor())) {}
@@ -70,6 +74,7 @@ class WebSocketSession {
   beast::tcp_stream& tcp_;
   const HttpRequest& request_;
   EventFeed& feed_;
+  const std::function<std::optional<std::string>(const Event&)> render_;
   const StreamSessionOptions options_;
   CredentialRecheck credentials_;
   const std::shared_ptr<StreamSignal> signal_;
@@ -127,7 +132,13 @@ asio::awaitable<bool> WebSocketSession<Stream>::Run() {
       break;
     }
     for (const auto& event : batch->events) {
-      text = EventJsonText(*event);
+      if (render_) {
+        auto message = render_(*event);
+        if (!message) continue;
+        text = std::move(*message);
+      } else {
+        text = EventJsonText(*event);
+      }
       // co_await only as a whole statement: GCC 12 mishandles it inside conditions.
       open = co_await Write(text);
       if (!open) break;

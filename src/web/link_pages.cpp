@@ -1,26 +1,14 @@
 #include "web/link_pages.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include <boost/json/serialize.hpp>
 
-#include "core/embedded_file.hpp"
 #include "core/time_format.hpp"
 #include "web/pretty_json.hpp"
 
 namespace countersign {
-
-extern const EmbeddedFile kWebFiles[];
-
 namespace {
-
-Result<PageTemplate> LoadTemplate(const char* name) {
-  for (const EmbeddedFile* file = kWebFiles; file->name != nullptr; ++file) {
-    if (std::strcmp(file->name, name) == 0) return PageTemplate::Parse(name, file->content);
-  }
-  return Error::Internal(std::string("template ") + name + " is not embedded in this binary");
-}
 
 // "2026-11-21 10:00 UTC": for reading; the <time> element carries the exact instant.
 std::string HumanTime(TimePoint t) {
@@ -82,7 +70,7 @@ Result<LinkPages> LinkPages::Load() {
                          "link_state.html"};
   std::vector<PageTemplate> parsed;
   for (const char* name : names) {
-    auto loaded = LoadTemplate(name);
+    auto loaded = LoadEmbeddedTemplate(name);
     if (!loaded.ok()) return std::move(loaded).error();
     parsed.push_back(std::move(loaded).value());
   }

@@ -1,5 +1,9 @@
 #include "web/page_template.hpp"
 
+#include <cstring>
+
+#include "core/embedded_file.hpp"
+
 namespace countersign {
 namespace {
 
@@ -99,6 +103,15 @@ SafeHtml PageTemplate::Render(const Values& values) const {
   std::string out;
   RenderNodes(nodes_, values, out);
   return SafeHtml(std::move(out));
+}
+
+extern const EmbeddedFile kWebFiles[];
+
+Result<PageTemplate> LoadEmbeddedTemplate(const char* name) {
+  for (const EmbeddedFile* file = kWebFiles; file->name != nullptr; ++file) {
+    if (std::strcmp(file->name, name) == 0) return PageTemplate::Parse(name, file->content);
+  }
+  return Error::Internal(std::string("template ") + name + " is not embedded in this binary");
 }
 
 }  // namespace countersign

@@ -54,4 +54,7 @@ class PageTemplate {
   std::vector<Node> nodes_;
 };
 
+// The template embedded in this binary under `name` (one of src/web/*.html), parsed.
+Result<PageTemplate> LoadEmbeddedTemplate(const char* name);
+
 }  // namespace countersign
