@@ -1,11 +1,25 @@
 #include "store/sqlite/sqlite_connection.hpp"
 
+#include <mutex>
+
 #include <sqlite3.h>
 
 namespace countersign {
+namespace {
+
+// Process-wide settings, before SQLite initialises itself on the first open: no memory
+// statistics (nothing reads them, and keeping them takes a global mutex on every allocation
+// of every connection).
+void ConfigureSqliteOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+}
+
+}  // namespace
 
 Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
                                                                  int flags) {
+  ConfigureSqliteOnce();
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
