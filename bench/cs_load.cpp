@@ -5,10 +5,12 @@
 //                   [--peer countersign|hermes] [--connections C] [--tag TAG]
 //       creates N pending requests over C keep-alive connections and writes their ids to
 //       FILE, one a line (the decide benchmark walks that list);
-//   cs_load wake    --url URL --token T --decider-token D [--waiters N]
-//       creates N requests, holds one long-poll per request on its own connection, then
+//   cs_load wake    --url URL --token T --decider-token D [--waiters N] [--via wait|sse|ws]
+//       creates N requests, holds one long-poll per request on its own connection (or, with
+//       --via sse or ws, one GET /v1/events?request=ID or /v1/ws?request=ID stream), then
 //       decides them one by one over another connection and measures, for each, the time
-//       from reading the decide response to reading that waiter's response;
+//       from reading the decide response to reading that waiter's answer (the request's
+//       request.resolved event on a stream);
 //   cs_load waiters --url URL --token T --pid PID [--waiters N]
 //       creates N requests and reads the server's VmRSS before and after N long-polls are
 //       registered (GET /metrics countersign_waiters).
@@ -35,6 +37,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
 namespace asio = boost::asio;
@@ -57,6 +60,7 @@ struct Options {
   std::string peer = "countersign";
   std::string out;
   std::string tag;
+  std::string via = "wait";  // wake: how a waiter hears the decision
   int count = 0;
   int connections = 64;
   int waiters = 1000;
@@ -67,6 +71,7 @@ constexpr char kUsage[] =
     "usage: cs_load create  --url URL --count N --out FILE [--token T]\n"
     "                       [--peer countersign|hermes] [--connections C] [--tag TAG]\n"
     "       cs_load wake    --url URL --token T --decider-token D [--waiters N]\n"
+    "                       [--via wait|sse|ws]\n"
     "       cs_load waiters --url URL --token T --pid PID [--waiters N]\n";
 
 [[noreturn]] void Usage(const std::string& message) {
@@ -123,6 +128,9 @@ Options ParseOptions(int argc, char** argv) {
       o.connections = std::max(1, ParseInt(flag, value));
     } else if (flag == "--waiters") {
       o.waiters = std::max(1, ParseInt(flag, value));
+    } else if (flag == "--via") {
+      if (value != "wait" && value != "sse" && value != "ws") Usage("--via is wait, sse or ws");
+      o.via = value;
     } else if (flag == "--pid") {
       o.pid = ParseInt(flag, value);
     } else {
@@ -312,22 +320,23 @@ asio::awaitable<long> ReadGauge(const Options& o, HttpConnection& connection,
   throw std::runtime_error("/metrics has no " + std::string(name));
 }
 
-// Polls countersign_waiters until it reports `target`; the server counts a long-poll once it
-// is registered with the waiter hub, so after this every waiter is really waiting.
-asio::awaitable<void> AwaitWaiterCount(const Options& o, long target) {
+// Polls the gauge `name` (countersign_waiters or countersign_streams) until it reports
+// `target`. The server counts a long-poll once it is registered with the waiter hub and a
+// stream once it is subscribed, so after this every waiter is really waiting.
+asio::awaitable<void> AwaitGauge(const Options& o, std::string_view name, long target) {
   HttpConnection connection(co_await asio::this_coro::executor);
   co_await connection.Connect(Endpoint(o));
   asio::steady_timer pause(co_await asio::this_coro::executor);
   long last = -1;
   auto stalled_since = Clock::now();
   for (;;) {
-    const long now = co_await ReadGauge(o, connection, "countersign_waiters");
+    const long now = co_await ReadGauge(o, connection, name);
     if (now == target) co_return;
     if (now != last) {
       last = now;
       stalled_since = Clock::now();
     } else if (Clock::now() - stalled_since > std::chrono::seconds(30)) {
-      throw std::runtime_error("countersign_waiters stuck at " + std::to_string(now) +
+      throw std::runtime_error(std::string(name) + " stuck at " + std::to_string(now) +
                                ", expected " + std::to_string(target));
     }
     pause.expires_after(std::chrono::milliseconds(2));
@@ -353,7 +362,10 @@ long StatusKib(int pid, std::string_view field) {
 // One long-poll on its own connection.
 struct Waiter {
   std::string request_id;
-  std::unique_ptr<HttpConnection> connection;
+  std::unique_ptr<HttpConnection> connection;                        // --via wait
+  std::unique_ptr<tcp::socket> sse;                                  // --via sse
+  std::unique_ptr<beast::websocket::stream<tcp::socket>> websocket;  // --via ws
+  beast::flat_buffer buffer;
   bool answered = false;
   Clock::time_point answered_at;
   std::string status;
@@ -380,14 +392,81 @@ asio::awaitable<void> ReadWaiterAnswer(Waiter& waiter, Signal& signal) {
   waiter.status = StringMember(request, "status");
 }
 
+// Opens a live stream of the waiter's request and returns once the server has answered the
+// handshake: the server subscribes before it answers, so no later event can be missed.
+asio::awaitable<void> OpenStreamWaiter(const Options& o, Waiter& waiter) {
+  auto executor = co_await asio::this_coro::executor;
+  const std::string query = "?request=" + waiter.request_id;
+  if (o.via == "sse") {
+    waiter.sse = std::make_unique<tcp::socket>(executor);
+    co_await waiter.sse->async_connect(Endpoint(o), asio::use_awaitable);
+    waiter.sse->set_option(tcp::no_delay(true));
+    Request request = MakeRequest(o, http::verb::get, "/v1/events" + query, o.token);
+    request.set(http::field::accept, "text/event-stream");
+    co_await http::async_write(*waiter.sse, request, asio::use_awaitable);
+    http::response_parser<http::empty_body> head;
+    co_await http::async_read_header(*waiter.sse, waiter.buffer, head, asio::use_awaitable);
+    if (head.get().result_int() != 200) {
+      throw std::runtime_error("/v1/events answered " + std::to_string(head.get().result_int()));
+    }
+    co_return;
+  }
+  waiter.websocket = std::make_unique<beast::websocket::stream<tcp::socket>>(executor);
+  co_await waiter.websocket->next_layer().async_connect(Endpoint(o), asio::use_awaitable);
+  waiter.websocket->next_layer().set_option(tcp::no_delay(true));
+  const std::string authorization = "Bearer " + o.token;
+  waiter.websocket->set_option(
+      beast::websocket::stream_base::decorator([authorization](beast::websocket::request_type& r) {
+        r.set(http::field::authorization, authorization);
+      }));
+  co_await waiter.websocket->async_handshake(o.host + ":" + std::to_string(o.port),
+                                             "/v1/ws" + query, asio::use_awaitable);
+}
+
+// Reads the stream until the request's request.resolved event arrives.
+asio::awaitable<void> ReadStreamAnswer(Waiter& waiter, Signal& signal) {
+  constexpr std::string_view kResolved = "\"type\":\"request.resolved\"";
+  std::string text;  // the stream so far (SSE) or the last message (WebSocket)
+  size_t at = std::string::npos;
+  while (at == std::string::npos) {
+    if (waiter.sse) {
+      auto space = waiter.buffer.prepare(4096);
+      const size_t n = co_await waiter.sse->async_read_some(space, asio::use_awaitable);
+      waiter.buffer.commit(n);
+      text = beast::buffers_to_string(waiter.buffer.data());
+    } else {
+      waiter.buffer.clear();
+      co_await waiter.websocket->async_read(waiter.buffer, asio::use_awaitable);
+      text = beast::buffers_to_string(waiter.buffer.data());
+    }
+    at = text.find(kResolved);
+  }
+  waiter.answered_at = Clock::now();
+  waiter.answered = true;
+  // The event's data names the outcome: {"status":"approved",...}.
+  const std::string_view rest = std::string_view(text).substr(at);
+  waiter.status =
+      rest.find("\"status\":\"approved\"") != std::string_view::npos ? "approved" : "not approved";
+  signal.Notify();
+  // Closing our end ends the stream; the server notices on its next write or read.
+  boost::system::error_code ignored;
+  if (waiter.sse) waiter.sse->close(ignored);
+  if (waiter.websocket) waiter.websocket->next_layer().close(ignored);
+}
+
 // Opens one waiter per id, one connection after another (a burst of thousands of SYNs would
 // only measure the listen backlog), and starts reading each answer.
 asio::awaitable<void> OpenWaiters(const Options& o, std::vector<Waiter>& waiters, Signal& signal,
                                   WaitGroup& readers) {
   auto executor = co_await asio::this_coro::executor;
   for (auto& waiter : waiters) {
-    co_await OpenWaiter(o, waiter);
-    asio::co_spawn(executor, ReadWaiterAnswer(waiter, signal), readers.Completion());
+    if (o.via == "wait") {
+      co_await OpenWaiter(o, waiter);
+      asio::co_spawn(executor, ReadWaiterAnswer(waiter, signal), readers.Completion());
+    } else {
+      co_await OpenStreamWaiter(o, waiter);
+      asio::co_spawn(executor, ReadStreamAnswer(waiter, signal), readers.Completion());
+    }
   }
 }
 
@@ -418,11 +497,12 @@ asio::awaitable<void> RunWake(const Options& o) {
 
   HttpConnection probe(executor);
   co_await probe.Connect(Endpoint(o));
-  const long baseline = co_await ReadGauge(o, probe, "countersign_waiters");
+  const char* gauge = o.via == "wait" ? "countersign_waiters" : "countersign_streams";
+  const long baseline = co_await ReadGauge(o, probe, gauge);
   Signal answered(executor);
   WaitGroup readers(executor);
   co_await OpenWaiters(o, waiters, answered, readers);
-  co_await AwaitWaiterCount(o, baseline + static_cast<long>(waiters.size()));
+  co_await AwaitGauge(o, gauge, baseline + static_cast<long>(waiters.size()));
 
   HttpConnection decider(executor);
   co_await decider.Connect(Endpoint(o));
@@ -453,7 +533,7 @@ asio::awaitable<void> RunWake(const Options& o) {
   std::sort(wake_us.begin(), wake_us.end());
   std::sort(decide_us.begin(), decide_us.end());
   std::sort(sent_to_wake_us.begin(), sent_to_wake_us.end());
-  std::printf("wake_waiters %zu\n", waiters.size());
+  std::printf("wake_via %s\nwake_waiters %zu\n", o.via.c_str(), waiters.size());
   std::printf("wake_p50_us %.1f\nwake_p99_us %.1f\nwake_max_us %.1f\n", Percentile(wake_us, 0.50),
               Percentile(wake_us, 0.99), wake_us.back());
   std::printf("wake_waiter_first %d\n", waiter_first);
@@ -477,7 +557,7 @@ asio::awaitable<void> RunWaiters(const Options& o) {
   Signal answered(executor);
   WaitGroup readers(executor);
   co_await OpenWaiters(o, waiters, answered, readers);
-  co_await AwaitWaiterCount(o, baseline + static_cast<long>(waiters.size()));
+  co_await AwaitGauge(o, "countersign_waiters", baseline + static_cast<long>(waiters.size()));
   const long after = StatusKib(o.pid, "VmRSS");
   const long anon_after = StatusKib(o.pid, "RssAnon");
   for (const auto& waiter : waiters) {

@@ -119,6 +119,21 @@ def main():
         if sent99 is not None:
             rows.append(("  decide sent → waiter answered: p50 / p99",
                          f"{sent50 / 1000:.3f} / {sent99 / 1000:.3f} ms", "", "", "", "", ""))
+    # The same through the live streams: the request.resolved event instead of the long-poll's
+    # answer (no target of their own; the long-poll's limit is shown for comparison).
+    for prefix, name in (("wake_sse", "SSE /v1/events"), ("wake_ws", "WebSocket /v1/ws")):
+        p99 = results.median(f"{prefix}.p99_us")
+        if p99 is None:
+            continue
+        count = int(results.median(f"{prefix}.waiters"))
+        p50, peak = results.median(f"{prefix}.p50_us"), results.median(f"{prefix}.max_us")
+        rows.append((f"  wake via {name}, {count:,} streams",
+                     f"{p50 / 1000:.3f} / {p99 / 1000:.3f} / {peak / 1000:.3f} ms", "", "",
+                     f"p99 {p99 / 1000 / WAKE_P99_MS:.2f}× limit", "", ""))
+        first = results.median(f"{prefix}.waiter_first")
+        if first:
+            notes.append(f"wake via {name}: in a median run {first:.0f} of {count:,} streams had "
+                         "the event before the decide response arrived; those count as 0")
 
     extra = results.median("waiters.extra_mib")
     if extra is not None:
