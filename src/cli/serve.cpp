@@ -161,6 +161,9 @@ int Serve(const ServeOptions& options) {
   auto link_pages = LinkPages::Load();
   if (!link_pages.ok()) return Fail(link_pages.error().message);
   gateway.SetPolicies(config.policies);
+  // Status reads of recent requests skip SQLite. Small: each cached request is a few KB, and
+  // thousands of long-polls each read their own request.
+  gateway.EnableReadCache(1024);
   spdlog::info("policies: {} from {}", config.policies->policies().size(),
                options.config ? *options.config : std::string("(no config file)"));
   TokenRegistry tokens(*store, clock, gateway.ids());

@@ -853,10 +853,26 @@ void Gateway::Expire(std::string tenant, std::string id, Callback<RequestPtr> do
 }
 
 Result<Gateway::RequestPtr> Gateway::Get(const Actor& actor, std::string_view id) {
+  if (cache_) {
+    if (RequestPtr cached = cache_->Find(actor.tenant, id)) {
+      if (!CanSee(actor, *cached)) return NotFound(id);
+      return cached;
+    }
+  }
+  const uint64_t generation = cache_ ? cache_->Generation() : 0;
   auto found = store_.GetRequest(actor.tenant, id);
   if (!found.ok()) return std::move(found).error();
-  if (!found.value() || !CanSee(actor, *found.value())) return NotFound(id);
-  return std::make_shared<const Request>(std::move(*found.value()));
+  if (!found.value()) return NotFound(id);
+  auto request = std::make_shared<const Request>(std::move(*found.value()));
+  if (cache_) cache_->Put(generation, request);
+  if (!CanSee(actor, *request)) return NotFound(id);
+  return request;
+}
+
+void Gateway::EnableReadCache(size_t capacity) {
+  cache_ = std::make_unique<RequestCache>(capacity);
+  store_.AddCommitListener(
+      [cache = cache_.get()](const std::vector<Event>& events) { cache->Forget(events); });
 }
 
 Result<RequestPage> Gateway::List(const Actor& actor, RequestFilter filter) {

@@ -26,6 +26,7 @@
 #include "engine/deadline_scheduler.hpp"
 #include "engine/new_request.hpp"
 #include "engine/rate_limiter.hpp"
+#include "engine/request_cache.hpp"
 #include "engine/waiter_hub.hpp"
 #include "notify/notifier.hpp"
 #include "policy/policy_set.hpp"
@@ -90,6 +91,10 @@ class Gateway {
   void Expire(std::string tenant, std::string id, Callback<RequestPtr> done);
 
   Result<RequestPtr> Get(const Actor& actor, std::string_view id);
+  // From now on Get() keeps up to `capacity` requests in memory (see RequestCache), emptied by
+  // the store's commit listener, which this registers. Call once, before serving; the store
+  // must not commit after the gateway is gone.
+  void EnableReadCache(size_t capacity);
   Result<RequestPage> List(const Actor& actor, RequestFilter filter);
 
   void CreateGrant(const Actor& actor, NewGrant input, Callback<Grant> done);
@@ -152,6 +157,7 @@ class Gateway {
   // No grant expires after this (unix ms): past it, Create skips the grant lookup. Unknown
   // (the maximum) until Start() reads the store; raised before any grant is written.
   std::atomic<int64_t> grant_horizon_ms_{INT64_MAX};
+  std::unique_ptr<RequestCache> cache_;  // set before serving, by EnableReadCache
   WaiterHub waiters_;
   DeadlineScheduler scheduler_;
   DeadlineScheduler reminders_;

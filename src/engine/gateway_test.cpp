@@ -381,5 +381,67 @@ TEST_F(GatewayTest, EveryTransitionLeavesAVerifiableAuditTrail) {
   EXPECT_EQ(report->events_checked, 4);
 }
 
+TEST_F(GatewayTest, ReadCacheAnswersFromMemoryAndNeverWithAStaleState) {
+  gateway_->EnableReadCache(16);
+  auto request = MustCreate(kAgent);
+  auto first = gateway_->Get(kAlice, request->id);
+  ASSERT_TRUE(first.ok());
+  auto second = gateway_->Get(kAlice, request->id);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(first.value(), second.value()) << "the second read should come from the cache";
+  EXPECT_TRUE(second.value()->pending());
+
+  ASSERT_TRUE(Decide(kAlice, request->id, "approve").ok());
+  // The commit dropped the cached copy before Decide answered.
+  auto after = gateway_->Get(kAgent, request->id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after.value()->status, RequestStatus::kApproved);
+  EXPECT_EQ(after.value()->decisions.size(), 1u);
+}
+
+TEST_F(GatewayTest, ReadCacheKeepsEveryVisibilityRule) {
+  gateway_->EnableReadCache(16);
+  auto request = MustCreate(kAgent);
+  ASSERT_TRUE(gateway_->Get(kAgent, request->id).ok());  // now cached
+  EXPECT_EQ(gateway_->Get(kOtherAgent, request->id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(gateway_->Get(kForeignAdmin, request->id).error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(gateway_->Get(kAlice, request->id).ok());
+}
+
+std::shared_ptr<const Request> CacheableRequest(std::string tenant, std::string id) {
+  Request r;
+  r.tenant = std::move(tenant);
+  r.id = std::move(id);
+  return std::make_shared<const Request>(std::move(r));
+}
+
+TEST(RequestCacheTest, ARefusedReadNeverOverwritesACommit) {
+  RequestCache cache(4);
+  auto stale = CacheableRequest("default", "req_1");
+  const uint64_t before = cache.Generation();
+  // A commit naming any request lands between the read's Generation() and its Put().
+  Event committed;
+  committed.tenant = "default";
+  committed.request_id = "req_2";
+  cache.Forget({committed});
+  cache.Put(before, stale);
+  EXPECT_EQ(cache.Find("default", "req_1"), nullptr);
+  cache.Put(cache.Generation(), stale);
+  EXPECT_EQ(cache.Find("default", "req_1"), stale);
+  EXPECT_EQ(cache.Find("tenant-b", "req_1"), nullptr);
+  committed.request_id = "req_1";
+  cache.Forget({committed});
+  EXPECT_EQ(cache.Find("default", "req_1"), nullptr);
+}
+
+TEST(RequestCacheTest, HoldsNoMoreThanItsCapacity) {
+  RequestCache cache(3);
+  for (int i = 0; i < 10; ++i) {
+    cache.Put(cache.Generation(), CacheableRequest("t", "req_" + std::to_string(i)));
+  }
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_NE(cache.Find("t", "req_9"), nullptr);
+}
+
 }  // namespace
 }  // namespace countersign
