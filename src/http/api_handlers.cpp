@@ -113,7 +113,7 @@ asio::awaitable<HttpResponse> ApiHandlers::CreateRequest(RequestContext& ctx) {
 asio::awaitable<HttpResponse> ApiHandlers::GetRequest(RequestContext& ctx) {
   auto found = gateway_.Get(ctx.actor, ctx.path["id"]);
   if (!found.ok()) co_return ErrorResponse(found.error());
-  co_return RequestResponse(http::status::ok, *found.value());
+  co_return TextResponse(http::status::ok, *bodies_.Body(found.value()), "application/json");
 }
 
 asio::awaitable<HttpResponse> ApiHandlers::ListRequests(RequestContext& ctx) {

@@ -7,6 +7,7 @@
 
 #include "auth/token_registry.hpp"
 #include "engine/gateway.hpp"
+#include "http/json_body_memo.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 
@@ -49,6 +50,8 @@ class ApiHandlers {
   TokenRegistry& tokens_;
   Metrics& metrics_;
   ApiOptions options_;
+  // Status reads of the same cached request serialise it once.
+  JsonBodyMemo bodies_{1024};
 };
 
 }  // namespace countersign
