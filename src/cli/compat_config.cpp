@@ -88,19 +88,32 @@ Status ReadTable(const toml::table& compat, const std::string& file, const char*
   return Ok();
 }
 
+// The keys every adapter's table has: enabled, anonymous and, where the adapter acts in one
+// tenant as one principal (`tenant`/`principal` not null), those two. True when `key` was one.
+Result<bool> ReadAdapterKey(const std::string& key, const TableReader& r, bool& enabled,
+                            bool& anonymous, std::string* tenant, std::string* principal) {
+  if (key == "enabled") {
+    CS_RETURN_IF_ERROR(r.Bool(enabled));
+  } else if (key == "anonymous") {
+    CS_RETURN_IF_ERROR(r.Bool(anonymous));
+  } else if (key == "tenant" && tenant) {
+    CS_RETURN_IF_ERROR(r.Text(*tenant));
+  } else if (key == "principal" && principal) {
+    CS_RETURN_IF_ERROR(r.Text(*principal));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 Status ReadHermes(const toml::table& compat, const std::string& file, HermesOptions& o) {
   return ReadTable(compat, file, "hermes", "enabled, tenant, principal, anonymous, rate_limit",
                    [&o](const std::string& key, const TableReader& r) -> Result<bool> {
+                     auto common =
+                         ReadAdapterKey(key, r, o.enabled, o.anonymous, &o.tenant, &o.principal);
+                     if (!common.ok() || common.value()) return common;
                      int64_t n = 0;
-                     if (key == "enabled")
-                       CS_RETURN_IF_ERROR(r.Bool(o.enabled));
-                     else if (key == "tenant")
-                       CS_RETURN_IF_ERROR(r.Text(o.tenant));
-                     else if (key == "principal")
-                       CS_RETURN_IF_ERROR(r.Text(o.principal));
-                     else if (key == "anonymous")
-                       CS_RETURN_IF_ERROR(r.Bool(o.anonymous));
-                     else if (key == "rate_limit") {
+                     if (key == "rate_limit") {
                        CS_RETURN_IF_ERROR(r.Integer(0, 1000000, n));
                        o.rate_limit = static_cast<int>(n);
                      } else {
@@ -114,15 +127,13 @@ Status ReadMolecule(const toml::table& compat, const std::string& file, Molecule
   return ReadTable(compat, file, "molecule",
                    "enabled, workspaces, default_tenant, anonymous, replay_window_seconds",
                    [&o](const std::string& key, const TableReader& r) -> Result<bool> {
+                     auto common = ReadAdapterKey(key, r, o.enabled, o.anonymous, nullptr, nullptr);
+                     if (!common.ok() || common.value()) return common;
                      int64_t n = 0;
-                     if (key == "enabled")
-                       CS_RETURN_IF_ERROR(r.Bool(o.enabled));
-                     else if (key == "workspaces")
+                     if (key == "workspaces")
                        CS_RETURN_IF_ERROR(r.StringMap(o.workspaces));
                      else if (key == "default_tenant")
                        CS_RETURN_IF_ERROR(r.Text(o.default_tenant, /*allow_empty=*/true));
-                     else if (key == "anonymous")
-                       CS_RETURN_IF_ERROR(r.Bool(o.anonymous));
                      else if (key == "replay_window_seconds") {
                        CS_RETURN_IF_ERROR(r.Integer(0, 86400, n));
                        o.replay_window = std::chrono::seconds(n);
@@ -138,16 +149,11 @@ Status ReadAisoc(const toml::table& compat, const std::string& file, AisocOption
                    "enabled, tenant, principal, anonymous, timeout_seconds, allow_hosts, "
                    "slack_api_base",
                    [&o](const std::string& key, const TableReader& r) -> Result<bool> {
+                     auto common =
+                         ReadAdapterKey(key, r, o.enabled, o.anonymous, &o.tenant, &o.principal);
+                     if (!common.ok() || common.value()) return common;
                      int64_t n = 0;
-                     if (key == "enabled")
-                       CS_RETURN_IF_ERROR(r.Bool(o.enabled));
-                     else if (key == "tenant")
-                       CS_RETURN_IF_ERROR(r.Text(o.tenant));
-                     else if (key == "principal")
-                       CS_RETURN_IF_ERROR(r.Text(o.principal));
-                     else if (key == "anonymous")
-                       CS_RETURN_IF_ERROR(r.Bool(o.anonymous));
-                     else if (key == "allow_hosts")
+                     if (key == "allow_hosts")
                        CS_RETURN_IF_ERROR(r.StringList(o.allow_hosts));
                      else if (key == "timeout_seconds") {
                        CS_RETURN_IF_ERROR(r.Integer(60, 30 * 86400, n));
