@@ -72,16 +72,21 @@ void Dispatcher::SchedulerLoop() {
   std::unique_lock lock(mu_);
   while (!stopping_) {
     woken_ = false;
+    scanning_ = true;
     lock.unlock();
     const TimePoint now = clock_.Now();
     auto due = store_.ListDueOutbox(now, kBatch);
     auto next = store_.NextOutboxDue();
+    if (scan_hook_) scan_hook_();
     lock.lock();
+    scanning_ = false;
     if (!due.ok()) spdlog::warn("outbox: cannot read due rows: {}", due.error().message);
     bool queued = false;
     if (due.ok()) {
       for (auto& row : due.value()) {
-        if (in_flight_.count(row.id)) continue;
+        // An attempt that ended during the read was recorded, perhaps after the read saw
+        // the row: the next scan (which that attempt's end wakes) sees its record.
+        if (in_flight_.count(row.id) || ended_during_scan_.count(row.id)) continue;
         int& active = active_[row.destination];
         if (active >= options_.per_destination) continue;
         ++active;
@@ -90,6 +95,7 @@ void Dispatcher::SchedulerLoop() {
         queued = true;
       }
     }
+    ended_during_scan_.clear();
     if (queued) workers_cv_.notify_all();
     // Sleep until woken, or until the earliest pending row that is not already in flight is
     // due (rows in flight wake us when they finish).
@@ -115,10 +121,16 @@ void Dispatcher::WorkerLoop() {
     Attempt(std::move(row));
     lock.lock();
     in_flight_.erase(id);
+    if (scanning_) ended_during_scan_.insert(id);
     if (--active_[destination] <= 0) active_.erase(destination);
     woken_ = true;
     scheduler_cv_.notify_one();
   }
+}
+
+size_t Dispatcher::InFlightForTest() const {
+  std::lock_guard lock(mu_);
+  return in_flight_.size();
 }
 
 size_t Dispatcher::DeliverDueForTest() {

@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <random>
@@ -74,6 +75,11 @@ class Dispatcher {
   // Delivers, on the calling thread, every row due now (one attempt each); returns how many
   // were attempted. For tests that drive time with a fake clock; do not mix with Start().
   size_t DeliverDueForTest();
+  // Runs `hook` on the scheduler thread after each read of the due rows, before they are
+  // queued (to hold a scan at that point). Call before Start().
+  void SetScanHookForTest(std::function<void()> hook) { scan_hook_ = std::move(hook); }
+  // Rows queued or being attempted.
+  size_t InFlightForTest() const;
 
  private:
   void SchedulerLoop();
@@ -95,9 +101,15 @@ class Dispatcher {
   bool stopping_ = false;                 // guarded by mu_
   std::deque<OutboxRow> work_;            // guarded by mu_
   std::set<int64_t> in_flight_;           // guarded by mu_: queued or being attempted
-  std::map<std::string, int> active_;     // guarded by mu_: in flight per destination
-  DispatcherStats stats_;                 // guarded by mu_
-  std::mt19937_64 random_;                // guarded by mu_
+  // guarded by mu_: whether the scheduler is reading due rows, and the rows whose attempt
+  // ended meanwhile. The read may predate that attempt's record, so it may list such a row
+  // as still due; it must not be queued again.
+  bool scanning_ = false;
+  std::set<int64_t> ended_during_scan_;
+  std::map<std::string, int> active_;  // guarded by mu_: in flight per destination
+  DispatcherStats stats_;              // guarded by mu_
+  std::mt19937_64 random_;             // guarded by mu_
+  std::function<void()> scan_hook_;
 
   std::thread scheduler_;
   std::vector<std::thread> workers_;

@@ -1,5 +1,9 @@
 #include "notify/dispatcher.hpp"
 
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "core/sha256.hpp"
@@ -236,6 +240,98 @@ TEST_F(DispatcherTest, PendingRowsSurviveReopeningTheStore) {
   auto dispatcher = MakeDispatcher();
   EXPECT_EQ(dispatcher->DeliverDueForTest(), 1u);
   EXPECT_EQ(Row("dlv_10").state, "delivered");
+}
+
+// A webhook whose deliveries each wait until the test opens the gate, and which counts them.
+class GatedWebhook final : public Channel {
+ public:
+  const std::string& name() const override { return name_; }
+  std::string_view type() const override { return "webhook"; }
+  std::vector<std::string> KindsFor(std::string_view) const override { return {"event"}; }
+  Result<OutboundCall> Render(const OutboxRow&, const Request&, std::string_view) const override {
+    return Error::Invalid("GatedWebhook delivers without rendering");
+  }
+  DeliveryOutcome Deliver(const OutboxRow&, const Request&, std::string_view, HttpTransport&,
+                          std::chrono::milliseconds) const override {
+    std::unique_lock lock(mu_);
+    ++entered_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return open_; });
+    return DeliveryOutcome::Delivered();
+  }
+
+  void WaitUntilEntered(int n) const {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return entered_ >= n; });
+  }
+  int entered() const {
+    std::lock_guard lock(mu_);
+    return entered_;
+  }
+  void Open() const {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  const std::string name_ = "gated";
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  mutable int entered_ = 0;
+  mutable bool open_ = false;
+};
+
+// A scan that reads a row while its attempt is under way, and takes the lock again only after
+// that attempt was recorded and ended, must not queue the row a second time.
+TEST_F(DispatcherTest, ARowWhoseAttemptEndsDuringAScanIsNotSentAgain) {
+  auto gated = std::make_unique<GatedWebhook>();
+  const GatedWebhook& gate = *gated;
+  channels_.AddWebhook(std::move(gated), "");
+  Enqueue("dlv_11", "webhook:gated");
+
+  auto dispatcher = MakeDispatcher();
+  std::mutex mu;
+  std::condition_variable cv;
+  int scans = 0;
+  bool hold = false;
+  int in_flight_at_last_scan = -1;
+  int sent_at_last_scan = -1;
+  dispatcher->SetScanHookForTest([&] {
+    std::unique_lock lock(mu);
+    ++scans;
+    cv.notify_all();
+    if (hold) {
+      // This scan read dlv_11 while it was being sent. Let that attempt end first.
+      hold = false;
+      gate.Open();
+      lock.unlock();
+      while (dispatcher->InFlightForTest() != 0) std::this_thread::yield();
+      return;
+    }
+    in_flight_at_last_scan = static_cast<int>(dispatcher->InFlightForTest());
+    sent_at_last_scan = gate.entered();
+  });
+  dispatcher->Start();
+  gate.WaitUntilEntered(1);
+  int scans_before = 0;
+  {
+    std::lock_guard lock(mu);
+    hold = true;
+    scans_before = scans;
+  }
+  dispatcher->Wake();
+  // The held scan, then the one its ended attempt wakes.
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return scans >= scans_before + 2; });
+  }
+  dispatcher->Stop();
+  EXPECT_EQ(in_flight_at_last_scan, 0);
+  EXPECT_EQ(sent_at_last_scan, 1);
+  EXPECT_EQ(gate.entered(), 1);
+  EXPECT_EQ(Row("dlv_11").state, "delivered");
+  EXPECT_EQ(Row("dlv_11").attempts, 1);
 }
 
 TEST(RetryAfterTest, ReadsDeltaSecondsOnly) {
