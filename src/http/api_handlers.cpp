@@ -146,54 +146,68 @@ asio::awaitable<HttpResponse> ApiHandlers::ListRequests(RequestContext& ctx) {
   co_return JsonResponse(http::status::ok, out);
 }
 
+struct ApiHandlers::LongPoll {
+  LongPoll(const asio::any_io_executor& executor, std::chrono::seconds after, std::string id,
+           Actor actor)
+      : timer(executor, after), request_id(std::move(id)), actor(std::move(actor)) {}
+  asio::steady_timer timer;  // cancelled by the wake-up
+  const std::string request_id;
+  const Actor actor;
+  uint64_t ticket = 0;
+  RequestPtr resolved;  // set with `signalled`, on the timer's executor
+  bool signalled = false;
+};
+
 asio::awaitable<HttpResponse> ApiHandlers::WaitRequest(RequestContext& ctx) {
   auto timeout = IntParam(ctx, "timeout", options_.default_wait.count(), 0, INT32_MAX);
   if (!timeout.ok()) co_return ErrorResponse(timeout.error());
   const auto wait_for =
       std::min<std::chrono::seconds>(std::chrono::seconds(timeout.value()), options_.max_wait);
-  const std::string id = ctx.path["id"];
+  const std::string& id = ctx.path["id"];
   auto current = gateway_.Get(ctx.actor, id);
   if (!current.ok()) co_return ErrorResponse(current.error());
   if (!current.value()->pending() || wait_for.count() == 0) {
     co_return RequestResponse(http::status::ok, *current.value());
   }
 
-  // One allocation per waiter: the timer it sleeps on and what woke it.
-  struct Wakeup {
-    explicit Wakeup(const asio::any_io_executor& executor, std::chrono::seconds after)
-        : timer(executor, after) {}
-    asio::steady_timer timer;
-    RequestPtr resolved;
-    bool signalled = false;
-  };
   auto executor = co_await asio::this_coro::executor;
-  auto wakeup = std::make_shared<Wakeup>(executor, wait_for);
-  const uint64_t ticket = gateway_.waiters().Add(id, [executor, wakeup](RequestPtr resolved) {
-    asio::post(executor, [wakeup, resolved = std::move(resolved)]() mutable {
-      wakeup->resolved = std::move(resolved);
-      wakeup->signalled = true;
-      wakeup->timer.cancel();
+  auto poll = std::make_shared<LongPoll>(executor, wait_for, id, ctx.actor);
+  // The wake-up holds only the poll, so it fits in the std::function without an allocation.
+  poll->ticket = gateway_.waiters().Add(id, [poll](RequestPtr resolved) {
+    asio::post(poll->timer.get_executor(), [poll, resolved = std::move(resolved)]() mutable {
+      poll->resolved = std::move(resolved);
+      poll->signalled = true;
+      poll->timer.cancel();
     });
   });
   // It may have resolved between the first read and registering: read again, now that any
   // later resolution is certain to wake us.
   current = gateway_.Get(ctx.actor, id);
   if (!current.ok() || !current.value()->pending()) {
-    gateway_.waiters().Remove(id, ticket);
+    gateway_.waiters().Remove(id, poll->ticket);
     if (!current.ok()) co_return ErrorResponse(current.error());
     co_return RequestResponse(http::status::ok, *current.value());
   }
-  // Thousands may wait at once: none keeps its own copy of the request meanwhile.
-  current = RequestPtr();
-  co_await wakeup->timer.async_wait(asio::as_tuple(asio::use_awaitable));
-  if (!wakeup->signalled) gateway_.waiters().Remove(id, ticket);
-  if (wakeup->resolved && wakeup->resolved->tenant == ctx.actor.tenant) {
-    co_return RequestResponse(http::status::ok, *wakeup->resolved);
+  // Thousands may wait at once: the wait goes on in a small coroutine of its own, after this
+  // one, the router's and the request have gone, and it keeps no copy of the request.
+  ctx.deferred = AwaitLongPoll(std::move(poll));
+  co_return HttpResponse();
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::AwaitLongPoll(std::shared_ptr<LongPoll> poll) {
+  co_await poll->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return AnswerLongPoll(*poll);
+}
+
+HttpResponse ApiHandlers::AnswerLongPoll(LongPoll& poll) {
+  if (!poll.signalled) gateway_.waiters().Remove(poll.request_id, poll.ticket);
+  if (poll.resolved && poll.resolved->tenant == poll.actor.tenant) {
+    return RequestResponse(http::status::ok, *poll.resolved);
   }
   // Timed out, or the server is shutting down: answer with what the store holds now.
-  current = gateway_.Get(ctx.actor, id);
-  if (!current.ok()) co_return ErrorResponse(current.error());
-  co_return RequestResponse(http::status::ok, *current.value());
+  auto current = gateway_.Get(poll.actor, poll.request_id);
+  if (!current.ok()) return ErrorResponse(current.error());
+  return RequestResponse(http::status::ok, *current.value());
 }
 
 asio::awaitable<HttpResponse> ApiHandlers::Decide(RequestContext& ctx) {

@@ -216,15 +216,24 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
       break;
     }
     HttpRequest request = parser.release();
+    const bool keep_alive = request.keep_alive();
     // The handler may long-poll; the read timeout covers reading, not waiting.
     tcp_stream.expires_never();
     Router::Routed routed;
     try {
       routed = co_await router_.Route(request);
+      if (routed.deferred) {
+        // A long-poll: while it waits, hold neither the request nor an empty read buffer.
+        request = {};
+        if (buffer.size() == 0) buffer.shrink_to_fit();
+        routed.response = co_await std::move(*routed.deferred);
+        routed.deferred.reset();
+      }
     } catch (const std::exception& ex) {
       spdlog::error("{} {} failed: {}", std::string(request.method_string()),
                     std::string(request.target()), ex.what());
       routed.response = ErrorResponse(Error::Internal("internal error"));
+      routed.deferred.reset();
       routed.upgrade.reset();
     }
     if (routed.upgrade) {
@@ -234,7 +243,7 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
     }
     HttpResponse& response = routed.response;
     response.set(http::field::server, "countersign");
-    response.keep_alive(request.keep_alive() && !stopping_);
+    response.keep_alive(keep_alive && !stopping_);
     metrics_.CountResponse(response.result_int());
     tcp_stream.expires_after(options_.read_timeout);
     auto [write_ec, written] = co_await http::async_write(stream, response, kAwait);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,11 @@ struct RequestContext {
   std::map<std::string, std::string, std::less<>> path;   // {id} and friends, from the route
   std::map<std::string, std::string, std::less<>> query;  // decoded query parameters
   Actor actor;                                            // set once authenticated
+  // A handler that may wait long (a long-poll) sets this to the coroutine that finishes its
+  // answer, and returns at once: the connection then awaits it after the router's and the
+  // handler's frames, and the request itself, are freed, so a waiting client holds little.
+  // It must not refer to `request` or to this context.
+  std::optional<asio::awaitable<HttpResponse>> deferred;
 
   std::string_view Query(std::string_view key) const {
     auto it = query.find(key);

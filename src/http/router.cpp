@@ -34,14 +34,6 @@ void Router::AddStream(http::verb method, std::string pattern, Access access,
   routes_.push_back({method, SplitPattern(pattern), access, nullptr, std::move(handler)});
 }
 
-asio::awaitable<HttpResponse> Router::Dispatch(const HttpRequest& request) {
-  Routed routed = co_await Route(request);
-  if (routed.upgrade) {
-    co_return ErrorResponse(Error::Malformed("this endpoint streams; it cannot answer here"));
-  }
-  co_return std::move(routed.response);
-}
-
 asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
   Routed routed;
   auto url = boost::urls::parse_origin_form(request.target());
@@ -91,7 +83,7 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
     co_return routed;
   }
 
-  RequestContext ctx{request, std::move(captures), {}, {}};
+  RequestContext ctx{request, std::move(captures), {}, {}, {}};
   for (auto param : url->params()) ctx.query[param.key] = param.value;
   if (match->access == Access::kAuthenticated) {
     auto actor = authenticator_.Authenticate(request[http::field::authorization]);
@@ -119,6 +111,7 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
     co_return routed;
   }
   routed.response = co_await match->handler(ctx);
+  routed.deferred = std::move(ctx.deferred);
   co_return routed;
 }
 

@@ -1,12 +1,13 @@
 // Router: maps method and path pattern ("/v1/requests/{id}/wait") to a handler coroutine.
 //
-// Dispatch() parses the target (percent-decoding path segments and query parameters),
+// Route() parses the target (percent-decoding path segments and query parameters),
 // authenticates when the route asks for it, and answers 404 for unknown paths and 405 (with
 // Allow) for a known path with another method. A stream route (AddStream) takes the
 // connection over instead of answering: its handler either refuses with an error, answered
-// like any other, or returns the StreamUpgrade the server then runs (Route()), which for an
-// authenticated route can re-check the request's credentials later. Routes are
-// added before serving starts; Route() and Dispatch() are then safe to call from any thread.
+// like any other, or returns the StreamUpgrade the server then runs, which for an
+// authenticated route can re-check the request's credentials later. A handler that waits long
+// may defer its answer (RequestContext::deferred). Routes are added before serving starts;
+// Route() is then safe to call from any thread.
 #pragma once
 
 #include <functional>
@@ -29,10 +30,12 @@ class Router {
   using StreamHandler = std::function<Result<StreamUpgrade>(RequestContext&)>;
   enum class Access { kPublic, kAuthenticated };
 
-  // What a request routes to: a response to write, or (stream routes) a stream to run.
+  // What a request routes to: a response to write, a coroutine that produces it, or (stream
+  // routes) a stream to run.
   struct Routed {
     HttpResponse response;
-    std::optional<StreamUpgrade> upgrade;  // set: `response` is unused
+    std::optional<asio::awaitable<HttpResponse>> deferred;  // set: its result is the response
+    std::optional<StreamUpgrade> upgrade;                   // set: `response` is unused
   };
 
   explicit Router(Authenticator& authenticator) : authenticator_(authenticator) {}
@@ -41,8 +44,6 @@ class Router {
   void AddStream(http::verb method, std::string pattern, Access access, StreamHandler handler);
 
   asio::awaitable<Routed> Route(const HttpRequest& request);
-  // Route() for a caller that cannot run streams: a stream route answers 400.
-  asio::awaitable<HttpResponse> Dispatch(const HttpRequest& request);
 
  private:
   struct RouteEntry {
