@@ -191,11 +191,9 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
   for (;;) {
     connection.busy = false;
     if (stopping_) break;
-    http::request_parser<http::string_body> parser;
-    parser.body_limit(options_.body_limit);
-    parser.header_limit(static_cast<uint32_t>(options_.header_limit));
+    HttpRequest request;
     tcp_stream.expires_after(options_.read_timeout);
-    auto [ec, unused_bytes] = co_await http::async_read(stream, buffer, parser, kAwait);
+    const boost::system::error_code ec = co_await ReadRequest(stream, buffer, request);
     connection.busy = true;
     if (ec) {
       if (ec == http::error::body_limit) {
@@ -215,7 +213,6 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
       graceful = ec == http::error::end_of_stream || ec == asio::error::operation_aborted;
       break;
     }
-    HttpRequest request = parser.release();
     const bool keep_alive = request.keep_alive();
     // The handler may long-poll; the read timeout covers reading, not waiting.
     tcp_stream.expires_never();
@@ -259,6 +256,18 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
     co_return false;
   }
   co_return graceful;
+}
+
+template <typename Stream>
+asio::awaitable<boost::system::error_code> HttpServer::ReadRequest(Stream& stream,
+                                                                   beast::flat_buffer& buffer,
+                                                                   HttpRequest& request) {
+  http::request_parser<http::string_body> parser;
+  parser.body_limit(options_.body_limit);
+  parser.header_limit(static_cast<uint32_t>(options_.header_limit));
+  auto [ec, unused_bytes] = co_await http::async_read(stream, buffer, parser, kAwait);
+  if (!ec) request = parser.release();
+  co_return ec;
 }
 
 template <typename Stream>

@@ -72,6 +72,11 @@ class HttpServer {
   // chose to close), false after an error, a timeout or a refusal.
   template <typename Stream>
   asio::awaitable<bool> Session(Connection& connection, Stream& stream);
+  // Reads one request into `request`. The parser lives in this coroutine's frame, not in
+  // Session()'s, so a connection that then waits long (a long-poll) does not keep one.
+  template <typename Stream>
+  asio::awaitable<boost::system::error_code> ReadRequest(Stream& stream, beast::flat_buffer& buffer,
+                                                         HttpRequest& request);
   // Runs a stream route's session on the connection; returns Session()'s "graceful".
   template <typename Stream>
   asio::awaitable<bool> RunStream(Connection& connection, Stream& stream,
