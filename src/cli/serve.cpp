@@ -215,8 +215,12 @@ int Serve(const ServeOptions& options) {
   const int threads = config.threads > 0
                           ? config.threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  asio::io_context io(threads);
+  // The listener and the signals run on `io` (this thread); connections on the pool's
+  // threads, one io_context each.
+  asio::io_context io(1);
+  IoContextPool connection_pool(threads);
   HttpServerOptions server_options;
+  server_options.connection_pool = &connection_pool;
   server_options.body_limit = config.body_limit;
   server_options.tls_cert_file = config.tls_cert;
   server_options.tls_key_file = config.tls_key;
@@ -333,12 +337,13 @@ int Serve(const ServeOptions& options) {
     reload.cancel(ignored);
     // Waiting long-polls answer with the current state; the scheduler stops.
     gateway.Stop();
+    // Each connection thread ends once its connections have.
+    connection_pool.Release();
   });
 
-  std::vector<std::thread> pool;
-  for (int i = 1; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  connection_pool.Start();
   io.run();
-  for (auto& t : pool) t.join();
+  connection_pool.Join();
 
   dispatcher.Stop();
   store->Stop();

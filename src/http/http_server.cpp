@@ -117,7 +117,10 @@ size_t HttpServer::connections() const {
 
 asio::awaitable<void> HttpServer::AcceptLoop() {
   while (!stopping_) {
-    auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kAwait);
+    asio::any_io_executor executor = options_.connection_pool
+                                         ? options_.connection_pool->Next()
+                                         : asio::any_io_executor(asio::make_strand(io_));
+    auto [ec, socket] = co_await acceptor_.async_accept(executor, kAwait);
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping_) break;
       // Out of file descriptors and similar: log, and keep serving what is open.

@@ -1,14 +1,15 @@
 // HttpServer: the listener and its HTTP/1.1 sessions (Boost.Beast, C++20 coroutines).
 //
 // Speaks plain HTTP, or HTTPS when HttpServerOptions names a certificate and key; both run
-// the same session. Each connection is one coroutine on its own strand. Limits: request body
-// (413), header block (431), an idle/read timeout (which also bounds the TLS handshake), and
-// one request in flight per connection (pipelined requests wait in the read buffer; they are
-// read only after the previous answer is written). Shutdown() stops accepting, closes idle
+// the same session. Each connection is one coroutine, on a context of the connection pool when
+// the options name one (IoContextPool: one thread per context), else on a strand of its own.
+// Limits: request body (413), header block (431), an idle/read timeout (which also bounds the TLS
+// handshake), and one request in flight per connection (pipelined requests wait in the read buffer;
+// they are read only after the previous answer is written). Shutdown() stops accepting, closes idle
 // keep-alive connections, lets busy ones finish their current response with
 // "Connection: close", and ends live event streams at once. A stream route (GET /v1/events,
 // GET /v1/ws) takes its connection over: the session runs SseSession or WebSocketSession on
-// the connection's strand, over the same plain or TLS stream, and the connection closes when
+// the connection's executor, over the same plain or TLS stream, and the connection closes when
 // the stream ends. Thread-safe.
 #pragma once
 
@@ -22,6 +23,7 @@
 
 #include "core/result.hpp"
 #include "http/beast.hpp"
+#include "http/io_context_pool.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/stream_session_options.hpp"
@@ -43,6 +45,9 @@ struct HttpServerOptions {
   std::string tls_key_file;
   // Live event streams; their write timeout is read_timeout.
   std::chrono::seconds stream_heartbeat{15};
+  // Where connections run (taken in turn); nullptr: each on a strand of the server's
+  // io_context. Must outlive the server's connections.
+  IoContextPool* connection_pool = nullptr;
 };
 
 class HttpServer {
