@@ -559,7 +559,8 @@ asio::awaitable<void> RunWaiters(const Options& o) {
   for (const auto& waiter : waiters) {
     Response response = co_await probe.Exchange(
         MakeRequest(o, http::verb::get, "/v1/requests/" + waiter.request_id, o.token));
-    if (response.result_int() != 200) throw std::runtime_error("read answered " + Excerpt(response));
+    if (response.result_int() != 200)
+      throw std::runtime_error("read answered " + Excerpt(response));
   }
   const long before = StatusKib(o.pid, "VmRSS");
   const long anon_before = StatusKib(o.pid, "RssAnon");

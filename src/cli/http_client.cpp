@@ -17,6 +17,8 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 
+#include "core/ascii.hpp"
+
 namespace countersign {
 namespace {
 
@@ -29,13 +31,6 @@ using SteadyClock = std::chrono::steady_clock;
 // Listings can be long; anything beyond this is not a countersign answer.
 constexpr std::uint64_t kBodyLimit = 64 * 1024 * 1024;
 constexpr const char* kUserAgent = "countersign-cli/0.1";
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Every operation below is asynchronous only so that it can have a deadline (Beast's
 // tcp_stream times out async operations, not blocking ones); each is run to completion on a
@@ -166,7 +161,7 @@ Result<HttpResponse> HttpClient::Call(std::string_view method, std::string_view 
   HttpResponse response;
   response.status = static_cast<int>(message.result_int());
   for (const auto& field : message) {
-    response.headers[Lower(field.name_string())] = std::string(field.value());
+    response.headers[AsciiLower(field.name_string())] = std::string(field.value());
   }
   response.body = std::move(message.body());
   return response;

@@ -10,6 +10,7 @@
 #include <boost/url/parse.hpp>
 
 #include "compat/aisoc_timeline.hpp"
+#include "core/ascii.hpp"
 #include "core/time_format.hpp"
 #include "http/await_callback.hpp"
 #include "http/responses.hpp"
@@ -70,16 +71,11 @@ Status ReadText(const json::object& o, const char* key, size_t max, std::string&
   return Ok();
 }
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // Legacy connector URLs take a MessageCard; Workflows URLs an Adaptive Card.
 std::string DefaultTeamsFormat(std::string_view webhook_url) {
   auto parsed = boost::urls::parse_absolute_uri(webhook_url);
   if (!parsed) return "adaptive";
-  const std::string host = Lower(std::string(parsed->host_address()));
+  const std::string host = AsciiLower(std::string(parsed->host_address()));
   return host == "outlook.office.com" || host.ends_with(".webhook.office.com") ? "messagecard"
                                                                                : "adaptive";
 }
@@ -106,7 +102,7 @@ Result<AisocHandlers::Verification> ParseVerification(const json::value& body) {
 
   std::string transport = "slack";
   CS_RETURN_IF_ERROR(ReadText(o, "transport", kMaxName, transport));
-  in.target.transport = Lower(transport);
+  in.target.transport = AsciiLower(transport);
   if (in.target.transport != "slack" && in.target.transport != "teams") {
     return Error::Malformed("unsupported ChatOps transport: '" + transport + "'");
   }

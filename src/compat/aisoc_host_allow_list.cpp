@@ -4,14 +4,10 @@
 
 #include <boost/url/parse.hpp>
 
+#include "core/ascii.hpp"
+
 namespace countersign {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool IsLoopback(const boost::urls::url_view& url, std::string_view host) {
   switch (url.host_type()) {
@@ -29,7 +25,7 @@ bool IsLoopback(const boost::urls::url_view& url, std::string_view host) {
 }  // namespace
 
 AisocHostAllowList::AisocHostAllowList(std::vector<std::string> patterns) {
-  for (auto& p : patterns) patterns_.push_back(Lower(p));
+  for (auto& p : patterns) patterns_.push_back(AsciiLower(p));
 }
 
 bool AisocHostAllowList::Matches(std::string_view host, bool wildcards) const {
@@ -50,8 +46,8 @@ Status AisocHostAllowList::Check(std::string_view field, std::string_view url) c
   }
   const boost::urls::url_view& u = *parsed;
   if (u.has_userinfo()) return Error::Invalid(name + " must not carry user info");
-  const std::string scheme = Lower(u.scheme());
-  const std::string host = Lower(u.host_address());
+  const std::string scheme = AsciiLower(u.scheme());
+  const std::string host = AsciiLower(u.host_address());
   if (scheme == "https") {
     if (Matches(host, true)) return Ok();
   } else if (scheme == "http") {

@@ -2,17 +2,13 @@
 
 #include <cctype>
 
+#include "core/ascii.hpp"
+
 namespace countersign {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && Lower(s.substr(0, prefix.size())) == prefix;
+  return s.size() >= prefix.size() && AsciiLower(s.substr(0, prefix.size())) == prefix;
 }
 
 bool IsHex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
@@ -133,9 +129,9 @@ Result<PublicUrl> PublicUrl::Parse(std::string_view text, std::string_view key) 
   }
 
   const std::string scheme = https ? "https" : "http";
-  std::string origin = scheme + "://" + Lower(host);
+  std::string origin = scheme + "://" + AsciiLower(host);
   if (has_port && port != (https ? 443 : 80)) origin += ":" + std::to_string(port);
-  std::string normalised = scheme + "://" + Lower(host);
+  std::string normalised = scheme + "://" + AsciiLower(host);
   if (has_port) normalised += ":" + std::to_string(port);
   normalised.append(path);
   return PublicUrl(std::move(normalised), std::move(origin), https);
@@ -144,7 +140,7 @@ Result<PublicUrl> PublicUrl::Parse(std::string_view text, std::string_view key) 
 PublicUrl PublicUrl::ForListener(std::string_view host, uint16_t port, bool tls) {
   const std::string scheme = tls ? "https" : "http";
   std::string authority =
-      host.find(':') != std::string_view::npos ? "[" + Lower(host) + "]" : Lower(host);
+      host.find(':') != std::string_view::npos ? "[" + AsciiLower(host) + "]" : AsciiLower(host);
   authority += ":" + std::to_string(port);
   std::string text = scheme + "://" + authority;
   std::string origin = text;

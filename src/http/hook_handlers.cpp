@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json/parse.hpp>
 
+#include "core/ascii.hpp"
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
 #include "notify/chat_text.hpp"
@@ -55,14 +56,6 @@ asio::awaitable<std::optional<T>> AwaitUntil(Deadline deadline, Start start) {
 
 HttpResponse Ack() { return TextResponse(http::status::ok, "", "text/plain; charset=utf-8"); }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // The Events API's endpoint check: {"type": "url_verification", "challenge": "..."}.
 std::optional<std::string> UrlVerificationChallenge(const std::string& body) {
   boost::system::error_code ec;
@@ -82,7 +75,7 @@ std::optional<std::string> UrlVerificationChallenge(const std::string& body) {
 InboundCallback Inbound(const RequestContext& ctx) {
   InboundCallback inbound;
   for (const auto& field : ctx.request) {
-    inbound.headers[Lower(field.name_string())] = std::string(field.value());
+    inbound.headers[AsciiLower(field.name_string())] = std::string(field.value());
   }
   inbound.body = ctx.request.body();
   return inbound;

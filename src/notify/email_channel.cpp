@@ -4,19 +4,13 @@
 #include <cctype>
 #include <filesystem>
 
+#include "core/ascii.hpp"
 #include "core/sha256.hpp"
 #include "notify/email_body.hpp"
 #include "notify/mail_message.hpp"
 
 namespace countersign {
 namespace {
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // The items of a comma-separated list, trimmed; empty items dropped.
 std::vector<std::string> SplitList(std::string_view text) {
@@ -58,7 +52,7 @@ bool IsLoopbackHost(std::string_view host) {
 
 // A host name usable on the right of a Message-ID; else a reserved name.
 std::string IdDomain(const std::string& public_url) {
-  const std::string host = Lower(UrlHost(public_url));
+  const std::string host = AsciiLower(UrlHost(public_url));
   if (!host.empty() && IsMailAddress("x@" + host)) return host;
   return "countersign.invalid";
 }
@@ -138,7 +132,7 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
     }
   }
   for (auto& domain : SplitList(settings.Take("allow_domains").value_or(""))) {
-    domain = Lower(domain);
+    domain = AsciiLower(domain);
     if (!IsMailAddress("x@" + domain)) {
       return Error::Invalid(where + ": allow_domains has '" + domain + "', which is not a domain");
     }
@@ -158,7 +152,7 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
       return Error::Invalid(where + ": addresses." + principal + " = '" + address +
                             "' is not an address");
     }
-    auto [owner, added] = c->owners_.emplace(Lower(address), principal);
+    auto [owner, added] = c->owners_.emplace(AsciiLower(address), principal);
     if (!added) {
       return Error::Invalid(where + ": addresses gives " + address + " to both " + owner->second +
                             " and " + principal + " (a link decides as one person)");
@@ -186,7 +180,7 @@ std::vector<std::string> EmailChannel::TargetsFor(const Request& /*request*/,
   std::vector<std::string> out;
   std::vector<std::string> seen;  // lower-cased
   const auto add = [&](const std::string& a) {
-    std::string key = Lower(a);
+    std::string key = AsciiLower(a);
     if (std::find(seen.begin(), seen.end(), key) != seen.end()) return;
     seen.push_back(std::move(key));
     out.push_back(a);
@@ -201,10 +195,10 @@ std::vector<std::string> EmailChannel::TargetsFor(const Request& /*request*/,
 
 std::optional<std::string> EmailChannel::Decider(std::string_view address) const {
   if (!IsMailAddress(address)) return std::nullopt;
-  const std::string key = Lower(address);
+  const std::string key = AsciiLower(address);
   if (auto owner = owners_.find(key); owner != owners_.end()) return owner->second;
   for (const auto& a : to_) {
-    if (Lower(a) == key) return principal_;
+    if (AsciiLower(a) == key) return principal_;
   }
   const std::string domain = key.substr(key.find('@') + 1);
   if (std::find(allow_domains_.begin(), allow_domains_.end(), domain) != allow_domains_.end()) {
@@ -214,7 +208,7 @@ std::optional<std::string> EmailChannel::Decider(std::string_view address) const
 }
 
 std::string EmailChannel::ThreadId(std::string_view request_id, std::string_view address) const {
-  return "<" + std::string(request_id) + "." + Sha256Hex(Lower(address)).substr(0, 16) + "@" +
+  return "<" + std::string(request_id) + "." + Sha256Hex(AsciiLower(address)).substr(0, 16) + "@" +
          id_domain_ + ">";
 }
 

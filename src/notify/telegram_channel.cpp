@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/ascii.hpp"
 #include "core/sha256.hpp"
 #include "notify/button_key.hpp"
 #include "notify/chat_text.hpp"
@@ -202,14 +203,6 @@ bool AllTokenChars(std::string_view s, std::string_view extra) {
   return !s.empty();
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::string Header(const InboundCallback& callback, const std::string& lower_name) {
   auto it = callback.headers.find(lower_name);
   return it == callback.headers.end() ? std::string() : it->second;
@@ -268,7 +261,7 @@ json::value TelegramChannel::ChatId() const {
 
 bool TelegramChannel::IsThisChat(const json::object& chat) const {
   if (numeric_chat_id_) return Int64At(chat, "id") == numeric_chat_id_;
-  return Lower(StringAt(chat, "username")) == Lower(std::string_view(chat_id_).substr(1));
+  return AsciiLower(StringAt(chat, "username")) == AsciiLower(std::string_view(chat_id_).substr(1));
 }
 
 OutboundCall TelegramChannel::ApiCall(const std::string& method, const json::object& body) const {

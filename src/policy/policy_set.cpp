@@ -4,17 +4,12 @@
 #include <cctype>
 #include <utility>
 
+#include "core/ascii.hpp"
+
 namespace countersign {
 namespace {
 
 constexpr std::string_view kGroupPrefix = "group:";
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
@@ -49,9 +44,9 @@ std::vector<std::string> PolicySet::DefaultHighRiskActions() {
 }
 
 const std::string* PolicySet::HighRiskPattern(std::string_view action) const {
-  const std::string lowered = Lower(action);
+  const std::string lowered = AsciiLower(action);
   for (const auto& pattern : high_risk_actions_) {
-    if (GlobMatch(Lower(pattern), lowered)) return &pattern;
+    if (GlobMatch(AsciiLower(pattern), lowered)) return &pattern;
   }
   return nullptr;
 }
