@@ -95,6 +95,19 @@ class EventFeedTest : public ::testing::Test {
   }
 
   // Everything the feed has to give now: replay pages and queued live events.
+  // "request_id type" of each event the feed sends until it has nothing more.
+  std::vector<std::string> DrainLabels(EventFeed& feed) {
+    std::vector<std::string> seen;
+    for (;;) {
+      auto next = feed.Next(3);
+      EXPECT_TRUE(next.ok()) << next.error().message;
+      if (!next.ok()) break;
+      for (const auto& e : next->events) seen.push_back(e->request_id + " " + e->type);
+      if (next->events.empty() && !next->more) break;
+    }
+    return seen;
+  }
+
   std::vector<int64_t> Drain(EventFeed& feed, State* state = nullptr, size_t batch = 2) {
     std::vector<int64_t> seqs;
     for (;;) {
@@ -175,17 +188,11 @@ TEST_F(EventFeedTest, AnAgentSeesOnlyTheRequestsItCreated) {
   Create(kOtherAgent);
   Approve(during->id);
 
-  std::vector<std::string> seen;
-  for (;;) {
-    auto next = feed.Next(3);
-    ASSERT_TRUE(next.ok());
-    for (const auto& e : next->events) seen.push_back(e->request_id + " " + e->type);
-    if (next->events.empty() && !next->more) break;
-  }
-  EXPECT_EQ(seen, (std::vector<std::string>{
-                      before->id + " request.created", before->id + " decision.recorded",
-                      before->id + " request.resolved", during->id + " request.created",
-                      during->id + " decision.recorded", during->id + " request.resolved"}));
+  EXPECT_EQ(DrainLabels(feed),
+            (std::vector<std::string>{
+                before->id + " request.created", before->id + " decision.recorded",
+                before->id + " request.resolved", during->id + " request.created",
+                during->id + " decision.recorded", during->id + " request.resolved"}));
 }
 
 TEST_F(EventFeedTest, AnApproverSeesTheWholeTenant) {
@@ -206,16 +213,10 @@ TEST_F(EventFeedTest, ASessionFeedSendsOnlyTheRequestsOfThatSession) {
   auto elsewhere = Create(kOtherAgent, "molecule:b");
   Approve(elsewhere->id);
 
-  std::vector<std::string> seen;
-  for (;;) {
-    auto next = feed.Next(3);
-    ASSERT_TRUE(next.ok());
-    for (const auto& e : next->events) seen.push_back(e->request_id + " " + e->type);
-    if (next->events.empty() && !next->more) break;
-  }
-  EXPECT_EQ(seen, (std::vector<std::string>{
-                      before->id + " request.created", before->id + " decision.recorded",
-                      before->id + " request.resolved", during->id + " request.created"}));
+  EXPECT_EQ(DrainLabels(feed),
+            (std::vector<std::string>{
+                before->id + " request.created", before->id + " decision.recorded",
+                before->id + " request.resolved", during->id + " request.created"}));
 }
 
 TEST_F(EventFeedTest, AnAgentsSessionFeedStillShowsOnlyItsOwnRequests) {

@@ -158,6 +158,20 @@ class Server:
             raise AssertionError(f"token create failed: {r}")
         return r.json["token"]
 
+    def get_request(self, request_id, token="admin"):
+        """The request as GET /v1/requests/{id} shows it; anything but 200 fails the test."""
+        r = self.call("GET", f"/v1/requests/{request_id}", token=token)
+        if r.status != 200:
+            raise AssertionError(f"reading {request_id} failed: {r}")
+        return r.json
+
+    def audit(self, request_id, token="admin"):
+        """The request's audit events, oldest first; anything but 200 fails the test."""
+        r = self.call("GET", f"/v1/audit?request={request_id}&limit=1000", token=token)
+        if r.status != 200:
+            raise AssertionError(f"reading the audit of {request_id} failed: {r}")
+        return r.json["events"]
+
     def create_request(self, token="admin", **fields):
         body = {"action": "deploy_production", "title": "Deploy v2.0"}
         body.update(fields)

@@ -118,16 +118,6 @@ class AisocTestCase(unittest.TestCase):
         self.assertEqual(r.json["status"], "running", r)
         return r.json
 
-    def request(self, request_id):
-        r = self.server.call("GET", f"/v1/requests/{request_id}")
-        self.assertEqual(r.status, 200, r)
-        return r.json
-
-    def audit(self, request_id):
-        r = self.server.call("GET", f"/v1/audit?request={request_id}&limit=1000")
-        self.assertEqual(r.status, 200, r)
-        return r.json["events"]
-
     def verifications(self):
         r = self.server.call("GET", "/v1/requests?action=chatops.verify")
         self.assertEqual(r.status, 200, r)
@@ -166,7 +156,7 @@ class AisocTestCase(unittest.TestCase):
 class VerificationFlowTest(AisocTestCase):
     def test_slack_prompt_is_block_kit_with_three_url_buttons_to_the_callback(self):
         out = self.started()
-        req = self.request(out["verification_id"])
+        req = self.server.get_request(out["verification_id"])
         self.assertEqual(out["case_id"], "CASE-1")
         self.assertEqual(out["tenant_id"], "acme")
         self.assertEqual(out["user_ref"], USER)
@@ -199,7 +189,7 @@ class VerificationFlowTest(AisocTestCase):
         self.assertNotIn("/l/", text)
         self.assertIs(post.json["unfurl_links"], False)
 
-        events = [e["type"] for e in self.audit(req["id"])]
+        events = [e["type"] for e in self.server.audit(req["id"])]
         self.assertEqual(events, ["request.created", "chatops.verify.prompted"])
         tl = self.timeline()
         self.assertEqual(tl.status, 200, tl)
@@ -216,7 +206,7 @@ class VerificationFlowTest(AisocTestCase):
     def test_teams_prompt_is_an_adaptive_card_in_the_workflows_envelope(self):
         out = self.started(transport="teams", webhook_url=self.fake.url + TEAMS_HOOK,
                            question="Did you sign in from Lisbon?", context="Case 7, VPN off")
-        req = self.request(out["verification_id"])
+        req = self.server.get_request(out["verification_id"])
         self.assertEqual(out["delivery"], {"mode": "workflows", "status_code": 202})
         [post] = self.fake.wait_for(1, path=TEAMS_HOOK)
         self.assertEqual(post.json["type"], "message")
@@ -231,7 +221,7 @@ class VerificationFlowTest(AisocTestCase):
     def test_teams_can_take_a_legacy_messagecard(self):
         out = self.started(transport="teams", webhook_url=self.fake.url + CONNECTOR,
                            teams_format="messagecard")
-        req = self.request(out["verification_id"])
+        req = self.server.get_request(out["verification_id"])
         self.assertEqual(out["delivery"], {"mode": "connector", "status_code": 200})
         [post] = self.fake.wait_for(1, path=CONNECTOR)
         self.assertEqual(post.json["@type"], "MessageCard")
@@ -241,7 +231,7 @@ class VerificationFlowTest(AisocTestCase):
 
     def test_a_bot_token_and_channel_post_the_same_buttons_with_chat_post_message(self):
         out = self.started(bot_token=self.fake.bot_token, channel="C0123456789")
-        req = self.request(out["verification_id"])
+        req = self.server.get_request(out["verification_id"])
         self.assertEqual(out["channel"], "C0123456789")
         self.assertEqual(out["delivery"]["mode"], "chat.postMessage")
         self.assertEqual(out["delivery"]["channel"], "C0123456789")
@@ -266,12 +256,12 @@ class VerificationFlowTest(AisocTestCase):
         self.assertIn('<form method="post">', page.body)
         self.assertRegex(set_cookie, r"^cs_link_csrf=[A-Za-z0-9_-]{43}; "
                                      r"Path=/api/v1/chatops/callback; HttpOnly; SameSite=Strict$")
-        self.assertEqual(self.request(rid)["status"], "pending")
-        self.assertNotIn("decision.recorded", [e["type"] for e in self.audit(rid)])
+        self.assertEqual(self.server.get_request(rid)["status"], "pending")
+        self.assertNotIn("decision.recorded", [e["type"] for e in self.server.audit(rid)])
 
         recorded = self.press(url, comment="from my phone")
         self.assertEqual(recorded.status, 200, recorded)
-        req = self.request(rid)
+        req = self.server.get_request(rid)
         self.assertEqual(req["status"], expected_status)
         [decision] = req["decisions"]
         self.assertEqual((decision["choice"], decision["by"]), (choice, USER))
@@ -279,7 +269,7 @@ class VerificationFlowTest(AisocTestCase):
             # No escalation tier is configured: the engine raises the level and the request
             # waits (for an analyst through the API, or the deadline).
             self.assertEqual(req["escalation_level"], 1)
-            self.assertIn("request.escalated", [e["type"] for e in self.audit(rid)])
+            self.assertIn("request.escalated", [e["type"] for e in self.server.audit(rid)])
 
         tl = self.timeline(case)
         self.assertEqual(tl.status, 200, tl)
@@ -303,7 +293,7 @@ class VerificationFlowTest(AisocTestCase):
 
     def test_a_used_link_cannot_decide_again_and_a_forged_one_is_refused(self):
         out = self.started()
-        req = self.request(out["verification_id"])
+        req = self.server.get_request(out["verification_id"])
         self.assertEqual(self.press(self.callback_url(req, "deny")).status, 200)
         again = self.server.call("GET", path_of(self.callback_url(req, "acknowledge")),
                                  token=None)
@@ -312,16 +302,16 @@ class VerificationFlowTest(AisocTestCase):
         self.assertEqual(forged.status, 400, forged)
         missing = self.server.call("GET", CALLBACK, token=None)
         self.assertEqual(missing.status, 400, missing)
-        self.assertEqual(self.request(req["id"])["status"], "denied")
+        self.assertEqual(self.server.get_request(req["id"])["status"], "denied")
 
     def test_a_post_without_the_page_cookie_records_nothing(self):
         out = self.started()
-        req = self.request(out["verification_id"])
+        req = self.server.get_request(out["verification_id"])
         r = self.server.call("POST", path_of(self.callback_url(req, "acknowledge")), token=None,
                              content_type=FORM,
                              raw=b"csrf=" + b"A" * 43 + b"&comment=")
         self.assertEqual(r.status, 403, r)
-        self.assertEqual(self.request(req["id"])["status"], "pending")
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
 
     def test_the_timeline_belongs_to_the_callers_tenant(self):
         self.started(case_id="CASE-9")
@@ -387,11 +377,11 @@ class FailureModeTest(AisocTestCase):
         out = self.assert_failed(r, 502)
         self.assertIn(why, out["error"])
         self.assertEqual(out["request_status"], "cancelled")
-        req = self.request(out["verification_id"])
+        req = self.server.get_request(out["verification_id"])
         self.assertEqual(req["status"], "cancelled")
-        [cancelled] = [e for e in self.audit(req["id"]) if e["type"] == "request.cancelled"]
+        [cancelled] = [e for e in self.server.audit(req["id"]) if e["type"] == "request.cancelled"]
         self.assertIn("ChatOps prompt not delivered", cancelled["data"]["reason"])
-        self.assertNotIn("chatops.verify.prompted", [e["type"] for e in self.audit(req["id"])])
+        self.assertNotIn("chatops.verify.prompted", [e["type"] for e in self.server.audit(req["id"])])
 
     def test_an_unreachable_transport_is_502_and_the_request_is_cancelled_not_pending(self):
         self.assert_cancelled_with_502(
@@ -425,7 +415,7 @@ class TimelineUrlTest(AisocTestCase):
         tl = self.timeline().json["events"]
         self.assertEqual({k: v for k, v in prompted.json.items() if k != "case_id"}, tl[0])
 
-        req = self.request(out["verification_id"])
+        req = self.server.get_request(out["verification_id"])
         self.assertEqual(self.press(self.callback_url(req, "acknowledge")).status, 200)
         responded = self.fake.wait_for(2, path=CASE_SERVICE)[1]
         self.assertEqual(responded.json["type"], "chatops.verify.responded")
@@ -437,10 +427,10 @@ class TimelineUrlTest(AisocTestCase):
     def test_a_dead_case_service_is_a_warning_and_the_verification_still_runs(self):
         out = self.started(timeline_url=f"http://127.0.0.1:{closed_port()}/timeline")
         self.assertIn("timeline chatops.verify.prompted write failed", out["timeline_warning"])
-        self.assertEqual(self.request(out["verification_id"])["status"], "pending")
+        self.assertEqual(self.server.get_request(out["verification_id"])["status"], "pending")
         self.fake.wait_for(1, path=SLACK_HOOK)
         # The failure is on the record before the answer.
-        failures = [e for e in self.audit(out["verification_id"])
+        failures = [e for e in self.server.audit(out["verification_id"])
                     if e["type"] == "chatops.verify.timeline_failed"]
         self.assertEqual(len(failures), 1)
         self.assertEqual(failures[0]["data"]["event"], "chatops.verify.prompted")

@@ -122,13 +122,8 @@ class DiscordTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         return r.json
 
-    def audit(self, request_id):
-        r = self.server.call("GET", "/v1/audit?request=" + request_id)
-        self.assertEqual(r.status, 200, r)
-        return r.json["events"]
-
     def audit_types(self, request_id):
-        return [e["type"] for e in self.audit(request_id)]
+        return [e["type"] for e in self.server.audit(request_id)]
 
     def outbox(self, request_id):
         r = self.server.call("GET", "/v1/outbox?request=" + request_id)
@@ -199,7 +194,7 @@ class DiscordTest(unittest.TestCase):
         self.assertEqual(data["allowed_mentions"], {"parse": []})
         now = self.get(r["id"])
         self.assertEqual((now["status"], now["resolved_by"]), ("approved", ["alice"]))
-        recorded = [e for e in self.audit(r["id"]) if e["type"] == "decision.recorded"]
+        recorded = [e for e in self.server.audit(r["id"]) if e["type"] == "decision.recorded"]
         self.assertEqual(recorded[0]["data"]["via"],
                          {"channel": "dc-ops", "identity": "discord:80351110224678912"})
         # The outbox edits the message too, to the same state.
@@ -239,7 +234,7 @@ class DiscordTest(unittest.TestCase):
                        "principal",
             "flags": 64, "allowed_mentions": {"parse": []}}})
         self.assertEqual(self.get(r["id"])["status"], "pending")
-        rejected = [e for e in self.audit(r["id"]) if e["type"] == "decision.rejected"]
+        rejected = [e for e in self.server.audit(r["id"]) if e["type"] == "decision.rejected"]
         self.assertEqual(len(rejected), 1)
         self.assertEqual(rejected[0]["data"]["via"]["identity"], "discord:999999999999999999")
         self.assertNotIn("response_url", rejected[0]["data"]["via"])

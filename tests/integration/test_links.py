@@ -82,16 +82,6 @@ class LinkTestCase(harness.ServerTestCase):
         return self.post(path, {"csrf": csrf, "comment": comment}, cookie=cookie,
                          origin=origin or self.server.url)
 
-    def request(self, request_id):
-        r = self.server.call("GET", f"/v1/requests/{request_id}")
-        self.assertEqual(r.status, 200, r)
-        return r.json
-
-    def audit(self, request_id):
-        r = self.server.call("GET", f"/v1/audit?request={request_id}&limit=1000")
-        self.assertEqual(r.status, 200, r)
-        return r.json["events"]
-
     def assert_page(self, response, status, *phrases):
         self.assertEqual(response.status, status, response)
         self.assertTrue(response.headers["Content-Type"].startswith("text/html"), response)
@@ -125,7 +115,7 @@ class LinkPageTest(LinkTestCase):
     def test_a_get_storm_leaves_the_request_pending_and_the_audit_log_unchanged(self):
         req = self.create()
         path = self.mint(req["id"])
-        events = self.audit(req["id"])
+        events = self.server.audit(req["id"])
         conn = self.server.connection()
         try:
             for _ in range(50):
@@ -133,8 +123,8 @@ class LinkPageTest(LinkTestCase):
                 self.assertEqual(r.status, 200)
         finally:
             conn.close()
-        self.assertEqual(self.request(req["id"])["status"], "pending")
-        self.assertEqual(self.audit(req["id"]), events)
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
+        self.assertEqual(self.server.audit(req["id"]), events)
 
     def test_html_in_the_request_is_escaped(self):
         req = self.create(title="<script>alert(1)</script>",
@@ -162,7 +152,7 @@ class LinkPageTest(LinkTestCase):
         self.assertIn('name="answer"', self.get(path).body)
         r = self.post(path, {"csrf": csrf, "answer": "blue"}, cookie=cookie)
         self.assert_page(r, 200, "The request is answered")
-        self.assertEqual(self.request(req["id"])["answer"], "blue")
+        self.assertEqual(self.server.get_request(req["id"])["answer"], "blue")
 
 
 class LinkDecisionTest(LinkTestCase):
@@ -171,12 +161,12 @@ class LinkDecisionTest(LinkTestCase):
         r = self.submit(self.mint(req["id"]), comment="ship it & go")
         self.assert_page(r, 200, "Your decision was recorded", "Approve", "alice",
                          "The request is approved")
-        got = self.request(req["id"])
+        got = self.server.get_request(req["id"])
         self.assertEqual(got["status"], "approved")
         self.assertEqual(got["resolved_by"], ["alice"])
         self.assertEqual(got["decisions"][0]["by"], "alice")
         self.assertEqual(got["decisions"][0]["comment"], "ship it & go")
-        types = [e["type"] for e in self.audit(req["id"])]
+        types = [e["type"] for e in self.server.audit(req["id"])]
         self.assertIn("decision.recorded", types)
         self.assertIn("request.resolved", types)
 
@@ -184,7 +174,7 @@ class LinkDecisionTest(LinkTestCase):
         req = self.create()
         r = self.submit(self.mint(req["id"], "deny"))
         self.assert_page(r, 200, "Deny", "The request is denied")
-        self.assertEqual(self.request(req["id"])["status"], "denied")
+        self.assertEqual(self.server.get_request(req["id"])["status"], "denied")
 
     def test_post_without_the_cookie_or_with_another_value_is_403(self):
         req = self.create()
@@ -201,8 +191,8 @@ class LinkDecisionTest(LinkTestCase):
         plain = self.server.call("POST", path, token=None, headers={"Cookie": cookie},
                                  raw=f"csrf={csrf}".encode(), content_type="text/plain")
         self.assert_page(plain, 403, "This form has expired")
-        self.assertEqual(self.request(req["id"])["status"], "pending")
-        self.assertEqual(self.request(req["id"])["decisions"], [])
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
+        self.assertEqual(self.server.get_request(req["id"])["decisions"], [])
 
     def test_a_tampered_token_is_400(self):
         req = self.create()
@@ -215,7 +205,7 @@ class LinkDecisionTest(LinkTestCase):
         cookie, csrf = self.open_form(path)
         r = self.post("/l/" + flipped + "." + mac, {"csrf": csrf}, cookie=cookie)
         self.assert_page(r, 400, "This link is not valid")
-        self.assertEqual(self.request(req["id"])["status"], "pending")
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
 
     def test_an_expired_link_is_410_and_shows_the_state(self):
         req = self.create()
@@ -224,20 +214,20 @@ class LinkDecisionTest(LinkTestCase):
         cookie, csrf = self.open_form(self.mint(req["id"]))  # a cookie from a live link
         r = self.post(path, {"csrf": csrf}, cookie=cookie)
         self.assert_page(r, 410, "This link has expired")
-        self.assertEqual(self.request(req["id"])["status"], "pending")
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
 
     def test_the_requester_cannot_decide_through_a_link(self):
         req = self.create()
         r = self.submit(self.mint(req["id"], "approve", "ci-bot"))
         self.assert_page(r, 403, "You cannot decide this request",
                          "the requester may not decide its own request")
-        self.assertEqual(self.request(req["id"])["status"], "pending")
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
 
     def test_a_recipient_outside_the_approvers_is_403_and_a_group_member_decides(self):
         req = self.create(approvers=["group:sre"])
         r = self.submit(self.mint(req["id"], "approve", "bob"))
         self.assert_page(r, 403, "bob is not an approver of this request")
-        self.assertEqual(self.request(req["id"])["status"], "pending")
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
         # alice is in group sre through her token: a link for her counts the same way.
         ok = self.submit(self.mint(req["id"], "approve", "alice"))
         self.assert_page(ok, 200, "The request is approved")
@@ -252,7 +242,7 @@ class LinkDecisionTest(LinkTestCase):
         cookie, csrf = self.open_form(self.mint(self.create()["id"]))
         r = self.post(path, {"csrf": csrf}, cookie=cookie, origin=self.server.url)
         self.assert_page(r, 409, "already been decided", "decided by bob")
-        self.assertEqual(self.request(req["id"])["status"], "approved")
+        self.assertEqual(self.server.get_request(req["id"])["status"], "approved")
 
     def test_an_unknown_request_is_404(self):
         path = self.mint("req_01JD3Z6Q8W9K4M2N7P5R0S1T2V")

@@ -240,7 +240,7 @@ class SlackTest(unittest.TestCase):
         self.assertEqual(self.fake.message(CHANNEL_ID, post.answer_json["ts"])["text"],
                          "Approved by alice: Deploy v2.0")
 
-        recorded = [e for e in self.audit(r["id"]) if e["type"] == "decision.recorded"]
+        recorded = [e for e in self.server.audit(r["id"]) if e["type"] == "decision.recorded"]
         self.assertEqual(len(recorded), 1)
         self.assertEqual(recorded[0]["actor"], "alice")
         # Clients waiting on the live streams hear the resolution.
@@ -302,7 +302,7 @@ class SlackTest(unittest.TestCase):
             "response_type": "ephemeral", "replace_original": False,
             "text": "not authorised: Slack user U0UNMAPPED is not mapped to a principal"})
         self.assertEqual(self.get(r["id"])["status"], "pending")
-        rejected = [e for e in self.audit(r["id"]) if e["type"] == "decision.rejected"]
+        rejected = [e for e in self.server.audit(r["id"]) if e["type"] == "decision.rejected"]
         self.assertEqual(len(rejected), 1)
         self.assertIn("U0UNMAPPED", json.dumps(rejected[0]["data"]))
         self.assertNotIn("decision.recorded", self.audit_types(r["id"]))
@@ -317,7 +317,7 @@ class SlackTest(unittest.TestCase):
                                 response_url=self.fake.url + "/response/T0001/2/late")
         self.assertEqual(resp.status, 200, resp)
         # The refusal is recorded once, with where it came from.
-        rejected = [e for e in self.audit(r["id"]) if e["type"] == "decision.rejected"]
+        rejected = [e for e in self.server.audit(r["id"]) if e["type"] == "decision.rejected"]
         self.assertEqual(len(rejected), 1, rejected)
         self.assertEqual(rejected[0]["actor"], "alice")
         self.assertEqual(rejected[0]["data"]["via"]["identity"], "slack:U024BE7LH")
@@ -333,7 +333,7 @@ class SlackTest(unittest.TestCase):
         resp, _, _ = self.press(r["id"], "approve",
                                 response_url=self.fake.url + "/response/T0001/3/outsider")
         self.assertEqual(resp.status, 200, resp)
-        rejected = [e for e in self.audit(r["id"]) if e["type"] == "decision.rejected"]
+        rejected = [e for e in self.server.audit(r["id"]) if e["type"] == "decision.rejected"]
         self.assertEqual(len(rejected), 1, rejected)
         answer = self.fake.wait_for(1, path="/response/T0001/3/outsider")[0]
         self.assertEqual(answer.json["response_type"], "ephemeral")
@@ -403,11 +403,6 @@ class SlackTest(unittest.TestCase):
         outcome = self.fake.wait_until(
             lambda c: c.json.get("text") == "Approved by carol: Deploy v2.0", path=HOOK_PATH)
         self.assertNotIn("actions", [b["type"] for b in outcome.json["blocks"]])
-
-    def audit(self, request_id):
-        r = self.server.call("GET", "/v1/audit?request=" + request_id)
-        self.assertEqual(r.status, 200, r)
-        return r.json["events"]
 
 
 if __name__ == "__main__":

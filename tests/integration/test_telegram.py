@@ -113,13 +113,8 @@ class TelegramTest(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         return r.json
 
-    def audit(self, request_id):
-        r = self.server.call("GET", "/v1/audit?request=" + request_id)
-        self.assertEqual(r.status, 200, r)
-        return r.json["events"]
-
     def audit_types(self, request_id):
-        return [e["type"] for e in self.audit(request_id)]
+        return [e["type"] for e in self.server.audit(request_id)]
 
     def outbox(self, request_id):
         r = self.server.call("GET", "/v1/outbox?request=" + request_id)
@@ -186,7 +181,7 @@ class TelegramTest(unittest.TestCase):
         now = self.get(r["id"])
         self.assertEqual(now["status"], "approved")
         self.assertEqual(now["resolved_by"], ["alice"])
-        recorded = [e for e in self.audit(r["id"]) if e["type"] == "decision.recorded"]
+        recorded = [e for e in self.server.audit(r["id"]) if e["type"] == "decision.recorded"]
         self.assertEqual(recorded[0]["data"]["via"]["identity"], "telegram:123456789")
 
         answer = self.answer_to(query_id)
@@ -239,7 +234,7 @@ class TelegramTest(unittest.TestCase):
             "callback_query_id": query_id,
             "text": "not authorised: Telegram user 999 is not mapped to a principal"})
         self.assertEqual(self.get(r["id"])["status"], "pending")
-        rejected = [e for e in self.audit(r["id"]) if e["type"] == "decision.rejected"]
+        rejected = [e for e in self.server.audit(r["id"]) if e["type"] == "decision.rejected"]
         self.assertEqual(len(rejected), 1)
         self.assertEqual(rejected[0]["data"]["via"]["identity"], "telegram:999")
         self.assertNotIn("decision.recorded", self.audit_types(r["id"]))
