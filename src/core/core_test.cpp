@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "core/canonical_json.hpp"
 #include "core/event.hpp"
@@ -22,6 +23,58 @@ TEST(CanonicalJsonTest, EqualObjectsInAnyOrderHashTheSame) {
   auto a = boost::json::parse(R"({"ref": "v2.0", "env": "prod"})");
   auto b = boost::json::parse(R"({ "env":"prod","ref":"v2.0" })");
   EXPECT_EQ(Sha256Hex(CanonicalJson(a)), Sha256Hex(CanonicalJson(b)));
+}
+
+Event SampleEvent() {
+  Event e;
+  e.seq = 1;
+  e.at = FromUnixMillis(1795255200000);
+  e.tenant = "default";
+  e.request_id = "req_1";
+  e.type = "request.created";
+  e.actor = "ci-bot";
+  e.data = {{"action", "deploy"}};
+  e.prev_hash = kGenesisHash;
+  return e;
+}
+
+// Stored audit chains were hashed when canonical JSON printed strings and numbers with
+// Boost.JSON's serializer; the hand-written printer must give the very same bytes.
+TEST(CanonicalJsonTest, EscapesEveryByteAsBoostJsonDoes) {
+  for (int c = 0; c < 256; ++c) {
+    const std::string text = "a" + std::string(1, static_cast<char>(c)) + "b";
+    std::string ours;
+    AppendJsonString(text, ours);
+    EXPECT_EQ(ours, boost::json::serialize(boost::json::string_view(text))) << "byte " << c;
+  }
+  const std::string mixed = "caf\xc3\xa9 \"q\" \\ \x01\x1f\x7f tab\there\r\n/";
+  std::string ours;
+  AppendJsonString(mixed, ours);
+  EXPECT_EQ(ours, boost::json::serialize(boost::json::string_view(mixed)));
+}
+
+TEST(CanonicalJsonTest, PrintsScalarsAsBoostJsonDoes) {
+  auto value = boost::json::parse(
+      R"([0,-1,9223372036854775807,-9223372036854775808,18446744073709551615,0.1,-2.5e-300,)"
+      R"(1e300,1.0,true,false,null,"",{"k\u0000ey":"v\"al"}])");
+  EXPECT_EQ(CanonicalJson(value), boost::json::serialize(value));
+}
+
+TEST(EventTest, CanonicalEventIsTheCanonicalJsonOfItsSevenFields) {
+  Event e = SampleEvent();
+  e.tenant = "t\"enant";
+  e.actor = "bot\n\u00e9";
+  e.data = {{"b", 1}, {"a", boost::json::array{"x", 2.5, nullptr}}};
+  boost::json::object all;
+  all["seq"] = e.seq;
+  all["at"] = FormatTime(e.at);
+  all["tenant"] = e.tenant;
+  all["request_id"] = e.request_id;
+  all["type"] = e.type;
+  all["actor"] = e.actor;
+  all["data"] = e.data;
+  EXPECT_EQ(CanonicalEvent(e), CanonicalJson(all));
+  EXPECT_EQ(CanonicalEvent(e, CanonicalJson(e.data)), CanonicalJson(all));
 }
 
 TEST(Sha256Test, MatchesTheStandardVector) {
@@ -63,15 +116,7 @@ TEST(IdGeneratorTest, IdsAreWellFormedAndStrictlyIncreasingWithinOneMillisecond)
 }
 
 TEST(EventTest, ChainHashCoversEveryHashedField) {
-  Event e;
-  e.seq = 1;
-  e.at = FromUnixMillis(1795255200000);
-  e.tenant = "default";
-  e.request_id = "req_1";
-  e.type = "request.created";
-  e.actor = "ci-bot";
-  e.data = {{"action", "deploy"}};
-  e.prev_hash = kGenesisHash;
+  const Event e = SampleEvent();
   const std::string hash = ChainHash(e);
   EXPECT_EQ(hash, Sha256Hex(std::string(kGenesisHash) + CanonicalEvent(e)));
   Event edited = e;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <boost/json/object.hpp>
 
@@ -33,5 +34,10 @@ std::string CanonicalEvent(const Event& event);
 
 // The hash `event` must carry given its prev_hash.
 std::string ChainHash(const Event& event);
+
+// The same two for a caller that already has CanonicalJson(event.data), which they then use
+// in place of event.data.
+std::string CanonicalEvent(const Event& event, std::string_view canonical_data);
+std::string ChainHash(const Event& event, std::string_view canonical_data);
 
 }  // namespace countersign

@@ -39,6 +39,8 @@ struct Choice {
   std::string label;
   std::string style;  // "primary", "danger" or "default"
   Outcome outcome = Outcome::kApproved;
+
+  friend bool operator==(const Choice&, const Choice&) = default;
 };
 
 // One escalation tier: who becomes eligible, for how long, and who is told.
@@ -46,6 +48,8 @@ struct EscalationTier {
   std::vector<std::string> approvers;  // principals, "group:NAME" or chat identities
   std::chrono::seconds timeout{0};     // 0: the policy's timeout
   std::vector<std::string> notify;
+
+  friend bool operator==(const EscalationTier&, const EscalationTier&) = default;
 };
 
 // The choices a request of `kind` gets when it names none.
@@ -61,6 +65,8 @@ struct Decision {
   std::string answer;                            // the free-text answer of a question
   std::optional<boost::json::object> arguments;  // edited arguments, when the approver edited
   TimePoint at;
+
+  friend bool operator==(const Decision&, const Decision&) = default;
 };
 
 struct Request {
@@ -100,6 +106,8 @@ struct Request {
 
   bool pending() const { return status == RequestStatus::kPending; }
   const Choice* FindChoice(std::string_view choice_id) const;
+
+  friend bool operator==(const Request&, const Request&) = default;
 };
 
 }  // namespace countersign

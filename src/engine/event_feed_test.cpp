@@ -59,7 +59,7 @@ class EventFeedTest : public ::testing::Test {
         [&, appended](Transaction& txn) -> Status {
           auto event = txn.AppendEvent({clock_.Now(), tenant, request_id, type, "alice", {}});
           if (!event.ok()) return std::move(event).error();
-          *appended = event->seq;
+          *appended = *event;
           return Ok();
         },
         [&seq, appended](Status status) { seq.set_value(status.ok() ? *appended : -1); });

@@ -475,9 +475,14 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
         CS_RETURN_IF_ERROR(IssueReceipt(txn, approved, r.arguments_sha256, r.created_at));
       }
     }
-    auto stored = Reload(txn, r.tenant, r.id);
-    if (!stored.ok()) return std::move(stored).error();
-    out->request = std::move(stored).value();
+    if (decision == AutoDecision::kNone) {
+      // Stored exactly as built, so there is nothing to read back.
+      out->request = request;
+    } else {
+      auto stored = Reload(txn, r.tenant, r.id);
+      if (!stored.ok()) return std::move(stored).error();
+      out->request = std::move(stored).value();
+    }
     return Announce(txn, out->request);
   };
   store_.Write(std::move(fn), [this, out, done = std::move(done)](Status s) {
@@ -734,7 +739,7 @@ void Gateway::Note(std::string tenant, std::string id, std::string type, std::st
         if (!found.value()) return NotFound(id);
         auto event = txn.AppendEvent({now, tenant, id, type, actor, data});
         if (!event.ok()) return std::move(event).error();
-        *out = std::move(event).value();
+        *out = txn.AppendedEvents().back();
         return Announce(txn, std::make_shared<const Request>(std::move(*found.value())));
       },
       [out, done = std::move(done)](Status s) {

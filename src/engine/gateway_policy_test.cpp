@@ -3,7 +3,10 @@
 #include <future>
 
 #include <gtest/gtest.h>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
+#include "core/request_json.hpp"
 #include "engine/gateway.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "testing/fake_clock.hpp"
@@ -48,6 +51,16 @@ Policy MakePolicy(std::string name, std::string action) {
   p.match.action = std::move(action);
   p.source = "test";
   return p;
+}
+
+// deploy_* needs one of group sre within 60 s, then escalates to group leads for 120 s.
+Policy EscalatingProdPolicy() {
+  Policy prod = MakePolicy("prod-deploys", "deploy_*");
+  prod.approvers = {"group:sre"};
+  prod.timeout = 60s;
+  prod.on_timeout = OnTimeout::kEscalate;
+  prod.escalate_to = {EscalationTier{{"group:leads"}, 120s, {"slack-leads"}}};
+  return prod;
 }
 
 class GatewayPolicyTest : public ::testing::Test {
@@ -220,12 +233,44 @@ TEST_F(GatewayPolicyTest, AutoApprovalIssuesAReceiptButNeverForHighRisk) {
   EXPECT_EQ(high.value()->risk, "high");
 }
 
+// Create answers with the request it built rather than reading the row back, so the two must
+// not differ in any field, whatever the request carries.
+TEST_F(GatewayPolicyTest, TheCreatedRequestIsExactlyTheStoredOne) {
+  Policy prod = EscalatingProdPolicy();
+  prod.remind_every = 30s;
+  UsePolicies({prod});
+
+  NewRequest rich;
+  rich.details =
+      boost::json::parse(R"({"why":"hotfix \u00e9\n\"quoted\"","links":[1,2.5,null]})").as_object();
+  rich.arguments =
+      boost::json::parse(R"({"ref":"v2","replicas":3,"ratio":0.1,"big":18446744073709551615,)"
+                         R"("neg":-7,"nested":{"b":[true,false],"a":{}}})")
+          .as_object();
+  rich.approvers = {"alice", "carol"};
+  rich.notify = {"ops-webhook"};
+  rich.callback_url = "https://ci.example.com/hooks/countersign";
+  rich.session = "sess-42";
+  rich.idempotency_key = "deploy-v2-once";
+  rich.body_sha256 = std::string(64, 'a');
+  NewRequest question;
+  question.kind = "question";
+  question.action = "deploy_question";
+  question.title = "Which region first?";
+
+  for (NewRequest& input : std::vector<NewRequest>{rich, question, NewRequest{}}) {
+    auto created = Create(std::move(input));
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    auto stored = store_->GetRequest("default", created.value()->id);
+    ASSERT_TRUE(stored.ok() && stored.value()) << created.value()->id;
+    EXPECT_TRUE(*created.value() == *stored.value())
+        << "created: " << boost::json::serialize(RequestToJson(*created.value()))
+        << "\nstored:  " << boost::json::serialize(RequestToJson(*stored.value()));
+  }
+}
+
 TEST_F(GatewayPolicyTest, DeadlineEscalatesToTheNextTierThenExpires) {
-  Policy prod = MakePolicy("prod-deploys", "deploy_*");
-  prod.approvers = {"group:sre"};
-  prod.timeout = 60s;
-  prod.on_timeout = OnTimeout::kEscalate;
-  prod.escalate_to = {EscalationTier{{"group:leads"}, 120s, {"slack-leads"}}};
+  Policy prod = EscalatingProdPolicy();
   UsePolicies({prod});
   auto r = Create({});
   ASSERT_TRUE(r.ok());

@@ -128,8 +128,9 @@ class Transaction {
   virtual Status InsertGrant(const Grant& grant) = 0;
   // Sets revoked_at on an unrevoked grant of `tenant`; false when there is none.
   virtual Result<bool> RevokeGrant(std::string_view tenant, std::string_view id, TimePoint at) = 0;
-  // Appends to the hash chain: assigns seq, prev_hash and hash.
-  virtual Result<Event> AppendEvent(const EventDraft& draft) = 0;
+  // Appends to the hash chain: assigns seq, prev_hash and hash. Returns the new event's seq;
+  // the event itself is then AppendedEvents().back().
+  virtual Result<int64_t> AppendEvent(EventDraft draft) = 0;
   virtual Result<std::optional<IdempotencyRecord>> FindIdempotency(std::string_view tenant,
                                                                    std::string_view key) = 0;
   virtual Status InsertIdempotency(const IdempotencyRecord& record) = 0;

@@ -277,8 +277,9 @@ Status SqliteStore::RunOperation(PendingWrite& op, std::vector<Event>& events) {
   try {
     Status status = op.fn(transaction);
     if (status.ok()) {
-      const auto& appended = transaction.AppendedEvents();
-      events.insert(events.end(), appended.begin(), appended.end());
+      std::vector<Event> appended = transaction.TakeAppendedEvents();
+      events.insert(events.end(), std::make_move_iterator(appended.begin()),
+                    std::make_move_iterator(appended.end()));
     }
     return status;
   } catch (const std::exception& e) {

@@ -943,7 +943,7 @@ class AuditChainTest : public SqliteStoreTest {
     auto append = [&](Transaction& txn, EventDraft draft) -> Status {
       auto event = txn.AppendEvent(draft);
       if (!event.ok()) return std::move(event).error();
-      events.push_back(std::move(event).value());
+      events.push_back(txn.AppendedEvents().back());
       return Ok();
     };
     EXPECT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {

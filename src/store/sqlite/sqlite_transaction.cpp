@@ -123,7 +123,7 @@ Result<bool> SqliteTransaction::EscalateIfPending(std::string_view id, int escal
   return connection_.Changes() == 1;
 }
 
-Result<Event> SqliteTransaction::AppendEvent(const EventDraft& draft) {
+Result<int64_t> SqliteTransaction::AppendEvent(EventDraft draft) {
   static constexpr char kLast[] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
   static constexpr char kInsert[] =
       "INSERT INTO events (seq, at, tenant, request_id, type, actor, data, prev_hash, hash) "
@@ -143,12 +143,13 @@ Result<Event> SqliteTransaction::AppendEvent(const EventDraft& draft) {
     }
   }
   event.at = draft.at;
-  event.tenant = draft.tenant;
-  event.request_id = draft.request_id;
-  event.type = draft.type;
-  event.actor = draft.actor;
-  event.data = draft.data;
-  event.hash = ChainHash(event);
+  event.tenant = std::move(draft.tenant);
+  event.request_id = std::move(draft.request_id);
+  event.type = std::move(draft.type);
+  event.actor = std::move(draft.actor);
+  event.data = std::move(draft.data);
+  const std::string data = CanonicalJson(event.data);
+  event.hash = ChainHash(event, data);
 
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
@@ -159,13 +160,13 @@ Result<Event> SqliteTransaction::AppendEvent(const EventDraft& draft) {
       .BindText(4, event.request_id)
       .BindText(5, event.type)
       .BindText(6, event.actor)
-      .BindText(7, CanonicalJson(event.data))
+      .BindText(7, data)
       .BindText(8, event.prev_hash)
       .BindText(9, event.hash);
   auto run = s.Run();
   if (!run.ok()) return std::move(run).error();
-  appended_.push_back(event);
-  return event;
+  appended_.push_back(std::move(event));
+  return appended_.back().seq;
 }
 
 Result<std::optional<IdempotencyRecord>> SqliteTransaction::FindIdempotency(std::string_view tenant,

@@ -27,7 +27,7 @@ class SqliteTransaction final : public Transaction {
   Status SetReceipt(std::string_view id, std::string_view receipt) override;
   Status InsertGrant(const Grant& grant) override;
   Result<bool> RevokeGrant(std::string_view tenant, std::string_view id, TimePoint at) override;
-  Result<Event> AppendEvent(const EventDraft& draft) override;
+  Result<int64_t> AppendEvent(EventDraft draft) override;
   Result<std::optional<IdempotencyRecord>> FindIdempotency(std::string_view tenant,
                                                            std::string_view key) override;
   Status InsertIdempotency(const IdempotencyRecord& record) override;
@@ -38,6 +38,8 @@ class SqliteTransaction final : public Transaction {
   Status PutChannelMessage(std::string_view request_id, std::string_view destination,
                            std::string_view ref) override;
   const std::vector<Event>& AppendedEvents() const override { return appended_; }
+  // Hands the appended events over, once the operation is done with this transaction.
+  std::vector<Event> TakeAppendedEvents() { return std::move(appended_); }
 
  private:
   SqliteConnection& connection_;
