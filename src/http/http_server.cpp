@@ -135,34 +135,37 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
       connections_.insert(connection);
     }
     metrics_.ConnectionOpened();
-    asio::co_spawn(connection->stream.get_executor(), Serve(connection),
-                   [this, connection](std::exception_ptr e) {
-                     if (e) {
-                       try {
-                         std::rethrow_exception(e);
-                       } catch (const std::exception& ex) {
-                         spdlog::error("connection failed: {}", ex.what());
-                       }
-                     }
-                     {
-                       std::lock_guard lock(mu_);
-                       connections_.erase(connection);
-                     }
-                     metrics_.ConnectionClosed();
-                   });
+    // Session()'s result (graceful or not) matters only inside ServeTls.
+    auto closed = [this, connection](std::exception_ptr failure, auto&&...) {
+      Close(connection, failure);
+    };
+    Connection& c = *connection;
+    if (tls_context_) {
+      asio::co_spawn(c.stream.get_executor(), ServeTls(c), std::move(closed));
+    } else {
+      asio::co_spawn(c.stream.get_executor(), Session(c, c.stream), std::move(closed));
+    }
   }
 }
 
-asio::awaitable<void> HttpServer::Serve(std::shared_ptr<Connection> connection) {
-  if (tls_context_) {
-    co_await ServeTls(*connection);
-  } else {
-    co_await Session(*connection, connection->stream);
+void HttpServer::Close(const std::shared_ptr<Connection>& connection, std::exception_ptr failure) {
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& ex) {
+      spdlog::error("connection failed: {}", ex.what());
+    } catch (...) {
+      spdlog::error("connection failed with a non-standard exception");
+    }
   }
-  beast::tcp_stream& stream = connection->stream;
   boost::system::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.close();
+  connection->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  connection->stream.close();
+  {
+    std::lock_guard lock(mu_);
+    connections_.erase(connection);
+  }
+  metrics_.ConnectionClosed();
 }
 
 asio::awaitable<void> HttpServer::ServeTls(Connection& connection) {

@@ -70,8 +70,12 @@ class HttpServer {
   struct Connection;
 
   asio::awaitable<void> AcceptLoop();
-  asio::awaitable<void> Serve(std::shared_ptr<Connection> connection);
+  // A connection runs ServeTls() or, without TLS, Session() directly; the spawn's completion
+  // handler owns the Connection and closes it. No coroutine in between, since a waiting
+  // long-poll would keep its frame.
   asio::awaitable<void> ServeTls(Connection& connection);
+  // Called once the connection's coroutine has ended, however it ended.
+  void Close(const std::shared_ptr<Connection>& connection, std::exception_ptr failure);
   // The request loop over `stream` (the connection's TCP stream, or a TLS stream over it).
   // Returns true when the connection may be closed gracefully (the client or the server
   // chose to close), false after an error, a timeout or a refusal.
