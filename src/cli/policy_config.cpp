@@ -30,13 +30,7 @@ std::string Indexed(std::string_view key, size_t index) {
   return std::string(key) + "[" + std::to_string(index) + "]";
 }
 
-// Built by appending: GCC 12 warns (-Wrestrict, a false positive) on "'" + std::string.
-std::string Quoted(std::string_view text) {
-  std::string quoted = "'";
-  quoted += text;
-  quoted += '\'';
-  return quoted;
-}
+std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 bool IsNameChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-' || c == '.';
@@ -65,9 +59,7 @@ Status ReadWord(const toml::node& node, const std::string& where,
   std::string list;
   for (auto word : allowed) {
     if (!list.empty()) list += " or ";
-    list += '"';
-    list += word;
-    list += '"';
+    list += "\"" + std::string(word) + "\"";
   }
   return Error::Invalid(where + " must be " + list + ", got " + Quoted(out));
 }
@@ -505,7 +497,7 @@ std::optional<std::pair<int, std::chrono::seconds>> ParseRate(std::string_view t
   }
   std::string window(text.substr(slash + 1));
   if (!window.empty() && std::isdigit(static_cast<unsigned char>(window.front())) == 0) {
-    window.insert(window.begin(), '1');
+    window.insert(0, "1");
   }
   const auto seconds = ParseDuration(window);
   if (!seconds || seconds->count() < 1 || seconds->count() > kMaxRateWindowSeconds) {

@@ -208,14 +208,8 @@ std::optional<std::string> EmailChannel::Decider(std::string_view address) const
 }
 
 std::string EmailChannel::ThreadId(std::string_view request_id, std::string_view address) const {
-  std::string id = "<";
-  id += request_id;
-  id += '.';
-  id += std::string_view(Sha256Hex(AsciiLower(address))).substr(0, 16);
-  id += '@';
-  id += id_domain_;
-  id += '>';
-  return id;
+  return "<" + std::string(request_id) + "." + Sha256Hex(AsciiLower(address)).substr(0, 16) + "@" +
+         id_domain_ + ">";
 }
 
 Result<std::string> EmailChannel::Compose(const OutboxRow& row, const Request& request) const {
