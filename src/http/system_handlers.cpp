@@ -27,6 +27,8 @@ asio::awaitable<HttpResponse> SystemHandlers::Healthz(RequestContext&) {
 
 asio::awaitable<HttpResponse> SystemHandlers::Readyz(RequestContext&) {
   Status ping = gateway_.store().Ping();
+  // Reads answering is not enough: after an I/O error the writer is stopped for good.
+  if (ping.ok()) ping = gateway_.store().WriterHealth();
   if (!ping.ok()) {
     co_return JsonResponse(
         http::status::service_unavailable,

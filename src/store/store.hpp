@@ -5,10 +5,19 @@
 // fails rolls back alone; `done` runs, on the writer thread, only after the whole batch is
 // durable (fsync'd), or with the failure. Reads run on the calling thread against a pool of
 // read connections and see only committed data. All methods are thread-safe.
+//
+// A write that fails because the disk is full fails alone (kUnavailable); the next may
+// succeed. An I/O error while writing (a failed write or fsync) or detected corruption stops
+// the writer for good: that batch and every queued and later write fail with kUnavailable,
+// WriterHealth() reports it, reads go on, and only re-opening the store (a restart, which
+// recovers the WAL) takes writes again. A failed fsync cannot be retried safely: the kernel may
+// already have dropped the dirty pages and report the next fsync as a success.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <iterator>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -61,11 +70,27 @@ struct EventFilter {
   int limit = 100;         // 1..1000
 };
 
+// Where an audit verification starts: the last event already verified. It is worth exactly as
+// much as the verification that produced it: events at or before `seq` are not hashed again
+// by a verification that starts here, so a later edit of an old event is found only by a full
+// verification from {0, ""} (which stays the way to re-check the whole history).
+struct AuditCheckpoint {
+  int64_t seq = 0;        // 0: nothing verified yet; start at the first event
+  std::string hash;       // the hash of event `seq`; empty when seq is 0
+  TimePoint verified_at;  // when it was verified; stored with it, ignored by VerifyAudit
+};
+
 struct AuditReport {
   bool ok = true;
-  int64_t events_checked = 0;
-  int64_t first_bad_seq = 0;  // when !ok
-  std::string reason;         // when !ok: what is wrong at first_bad_seq
+  int64_t events_checked = 0;  // events after the starting checkpoint this call looked at
+  int64_t first_bad_seq = 0;   // when !ok
+  std::string reason;          // when !ok: what is wrong at first_bad_seq
+  // The last event found good: the starting checkpoint when none was, so a caller can resume
+  // from it. verified_at is left unset.
+  AuditCheckpoint checkpoint;
+  // True when ok and no event after `checkpoint` exists (as of this call's snapshot); false
+  // when the call stopped at its limit with more to check, or found a bad event.
+  bool reached_end = false;
 };
 
 struct PendingDeadline {
@@ -103,6 +128,16 @@ struct StoreStats {
   uint64_t commit_buckets[std::size(kCommitBucketsMs)] = {};
   double commit_ms_sum = 0;
   uint64_t queue_depth = 0;
+
+  // Counts one committed batch of `ops` operations whose COMMIT took `commit_ms`.
+  void RecordCommit(uint64_t ops, double commit_ms) {
+    batches += 1;
+    operations += ops;
+    commit_ms_sum += commit_ms;
+    for (size_t i = 0; i < std::size(kCommitBucketsMs); ++i) {
+      if (commit_ms <= kCommitBucketsMs[i]) commit_buckets[i] += 1;
+    }
+  }
 };
 
 // The writer-side view of the store, valid only inside a Write() operation.
@@ -147,6 +182,11 @@ class Transaction {
   // later updates can edit that message. Replaces an earlier one.
   virtual Status PutChannelMessage(std::string_view request_id, std::string_view destination,
                                    std::string_view ref) = 0;
+  // Stores `checkpoint` (seq, hash and verified_at) as the one GetAuditCheckpoint returns,
+  // replacing the earlier one. kInvalid unless event `checkpoint.seq` exists with exactly that
+  // hash (or seq is 0 and the hash empty), so a checkpoint never names an event that is not
+  // in the log. Store only what a VerifyAudit reported (its `checkpoint`, ok or not).
+  virtual Status PutAuditCheckpoint(const AuditCheckpoint& checkpoint) = 0;
   // The events this operation has appended so far, in seq order.
   virtual const std::vector<Event>& AppendedEvents() const = 0;
 };
@@ -172,9 +212,21 @@ class Store {
                                                     std::string_view id) = 0;
   virtual Result<RequestPage> ListRequests(const RequestFilter& filter) = 0;
   virtual Result<std::vector<Event>> ListEvents(const EventFilter& filter) = 0;
-  // Walks the whole chain in seq order and reports the first event whose seq, prev_hash or
-  // hash is not what the chain requires.
-  virtual Result<AuditReport> VerifyAudit() = 0;
+  // `max_events` for a verification that runs to the end of the chain in one call.
+  static constexpr int64_t kWholeChain = std::numeric_limits<int64_t>::max();
+
+  // Verifies the events after `from` in seq order, at most `max_events` (>= 1, else kInvalid)
+  // of them, in one read snapshot, and reports the first whose seq, prev_hash or hash is not
+  // what the chain requires. When from.seq > 0 the stored event at from.seq must still carry
+  // from.hash (and hash to it); otherwise that is the failure (first_bad_seq = from.seq), so a
+  // checkpoint that does not match the log is never trusted. The first event checked must
+  // follow from.hash (the genesis hash when from.seq is 0). Run it in chunks by passing each
+  // report's `checkpoint` to the next call; the chunks add up to the report of one pass.
+  virtual Result<AuditReport> VerifyAudit(const AuditCheckpoint& from, int64_t max_events) = 0;
+  // The whole chain from the genesis hash, in one pass.
+  Result<AuditReport> VerifyAudit() { return VerifyAudit(AuditCheckpoint{}, kWholeChain); }
+  // What PutAuditCheckpoint stored last; {0, ""} (verified_at at the epoch) when nothing was.
+  virtual Result<AuditCheckpoint> GetAuditCheckpoint() = 0;
   virtual Result<std::vector<PendingDeadline>> ListPendingDeadlines() = 0;
   virtual Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) = 0;
   // Every principal of `tenant` (every tenant when empty), revoked ones included.
@@ -205,6 +257,10 @@ class Store {
                                                  std::string_view destination) = 0;
   // Cheap round trip to check the store answers (readiness).
   virtual Status Ping() = 0;
+  // Ok while the store takes writes; after an I/O error or corruption stopped the writer (see
+  // the top of this file), the kUnavailable error every write now gets, naming the cause.
+  // Cheap (no I/O), for readiness probes; a stopped store (Stop()) is not a failed one.
+  virtual Status WriterHealth() const = 0;
   virtual StoreStats Stats() const = 0;
   // Stops taking writes, commits what is queued, and joins the writer. Idempotent.
   virtual void Stop() = 0;

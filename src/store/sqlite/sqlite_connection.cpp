@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_connection.hpp"
 
 #include <mutex>
+#include <utility>
 
 #include <sqlite3.h>
 
@@ -17,11 +18,11 @@ void ConfigureSqliteOnce() {
 
 }  // namespace
 
-Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path,
-                                                                 int flags) {
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::Open(const std::string& path, int flags,
+                                                                 const std::string& vfs) {
   ConfigureSqliteOnce();
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs.empty() ? nullptr : vfs.c_str());
   if (rc != SQLITE_OK) {
     Error error = SqliteError(rc, "cannot open database \"" + path + "\"", db);
     // sqlite3_open_v2 hands back a handle even on failure, and it must be closed.
@@ -42,6 +43,7 @@ Status SqliteConnection::Exec(std::string_view sql) {
   char* message = nullptr;
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
   if (rc != SQLITE_OK) {
+    NoteStorageFault(&storage_fault_, rc);
     Error error = SqliteError(rc, "\"" + text + "\" failed",
                               message ? std::string_view(message) : sqlite3_errmsg(db_));
     sqlite3_free(message);
@@ -53,12 +55,12 @@ Status SqliteConnection::Exec(std::string_view sql) {
 Result<StatementHandle> SqliteConnection::Prepare(std::string_view sql) {
   auto it = cache_.find(sql);
   if (it == cache_.end()) {
-    auto prepared = SqliteStatement::Prepare(db_, sql);
+    auto prepared = SqliteStatement::Prepare(db_, sql, &storage_fault_);
     if (!prepared.ok()) return std::move(prepared).error();
     it = cache_.emplace(std::string(sql), std::move(prepared).value()).first;
   }
   if (it->second->TryAcquire()) return StatementHandle(it->second.get(), StatementRelease{});
-  auto fresh = SqliteStatement::Prepare(db_, sql);
+  auto fresh = SqliteStatement::Prepare(db_, sql, &storage_fault_);
   if (!fresh.ok()) return std::move(fresh).error();
   return StatementHandle(std::move(fresh).value().release(), StatementRelease{.owned = true});
 }
@@ -74,5 +76,7 @@ int64_t SqliteConnection::Changes() const { return sqlite3_changes64(db_); }
 int64_t SqliteConnection::LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
 
 bool SqliteConnection::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+int SqliteConnection::TakeStorageFault() { return std::exchange(storage_fault_, SQLITE_OK); }
 
 }  // namespace countersign

@@ -5,6 +5,10 @@
 // Status/Result (see SqliteError); nothing throws. Not thread-safe: a connection is used by
 // one thread at a time (SqliteStore hands each one to a single thread: the writer, or a reader
 // holding it from the pool).
+//
+// The connection remembers the first storage fault (IsStorageFault: an I/O error or
+// corruption) that any of its statements met, even when the caller handled the error itself,
+// so the writer can tell a failed fsync from a full disk after the fact.
 #pragma once
 
 #include <map>
@@ -21,8 +25,10 @@ namespace countersign {
 
 class SqliteConnection {
  public:
-  // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_*); extended result codes on.
-  static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path, int flags);
+  // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_*) through the VFS named `vfs`
+  // (the default one when empty); extended result codes on.
+  static Result<std::unique_ptr<SqliteConnection>> Open(const std::string& path, int flags,
+                                                        const std::string& vfs = "");
 
   // Finalizes the cached statements, then closes the connection.
   ~SqliteConnection();
@@ -47,12 +53,17 @@ class SqliteConnection {
   // True while a transaction is open (not in autocommit mode).
   bool InTransaction() const;
 
+  // The first storage fault (an extended SQLite result code) met since the last call, or
+  // SQLITE_OK (0); clears it.
+  int TakeStorageFault();
+
   sqlite3* handle() { return db_; }
 
  private:
   explicit SqliteConnection(sqlite3* db) : db_(db) {}
 
   sqlite3* db_;
+  int storage_fault_ = 0;  // SQLITE_OK, or the first IsStorageFault code since TakeStorageFault
   std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> cache_;
 };
 

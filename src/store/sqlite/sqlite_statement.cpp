@@ -31,23 +31,34 @@ Error SqliteError(int rc, std::string_view context, sqlite3* db) {
   return SqliteError(rc, context, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
-Result<std::unique_ptr<SqliteStatement>> SqliteStatement::Prepare(sqlite3* db,
-                                                                  std::string_view sql) {
+bool IsStorageFault(int rc) {
+  const int primary = rc & 0xff;
+  return primary == SQLITE_IOERR || primary == SQLITE_CORRUPT;
+}
+
+void NoteStorageFault(int* sink, int rc) {
+  if (sink != nullptr && *sink == SQLITE_OK && IsStorageFault(rc)) *sink = rc;
+}
+
+Result<std::unique_ptr<SqliteStatement>> SqliteStatement::Prepare(sqlite3* db, std::string_view sql,
+                                                                  int* fault_sink) {
   sqlite3_stmt* stmt = nullptr;
   const char* tail = nullptr;
   int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, &tail);
   if (rc != SQLITE_OK) {
+    NoteStorageFault(fault_sink, rc);
     return SqliteError(rc, "cannot prepare \"" + std::string(sql) + "\"", db);
   }
   if (stmt == nullptr) {
     return Error::Internal("cannot prepare \"" + std::string(sql) + "\": no statement");
   }
-  return std::unique_ptr<SqliteStatement>(new SqliteStatement(db, stmt, std::string(sql)));
+  return std::unique_ptr<SqliteStatement>(
+      new SqliteStatement(db, stmt, std::string(sql), fault_sink));
 }
 
-SqliteStatement::SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, std::string sql)
-    : db_(db), stmt_(stmt), sql_(std::move(sql)) {}
+SqliteStatement::SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, std::string sql, int* fault_sink)
+    : db_(db), fault_sink_(fault_sink), stmt_(stmt), sql_(std::move(sql)) {}
 
 SqliteStatement::~SqliteStatement() { sqlite3_finalize(stmt_); }
 
@@ -83,6 +94,7 @@ Result<bool> SqliteStatement::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
+  NoteStorageFault(fault_sink_, rc);
   return SqliteError(rc, "\"" + sql_ + "\" failed", db_);
 }
 

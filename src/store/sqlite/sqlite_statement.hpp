@@ -21,16 +21,27 @@ namespace countersign {
 
 // Turns a SQLite result code into an Error that names `context` and SQLite's message:
 // kUnavailable for what the environment causes (busy, locked, I/O, full disk, cannot open,
-// out of memory, read-only file), kInternal for everything else.
+// out of memory, read-only file), kInternal for everything else. Whether an I/O error also
+// stops the store's writer is SqliteStore's decision (see IsStorageFault).
 Error SqliteError(int rc, std::string_view context, std::string_view message);
 
 // The same, taking the message from the connection's last error.
 Error SqliteError(int rc, std::string_view context, sqlite3* db);
 
+// True for the result codes after which what a connection wrote can no longer be trusted to
+// be on disk: any SQLITE_IOERR_* (a failed write or fsync leaves the file in an unknown state;
+// retrying the fsync would report success for pages the kernel has already dropped) and
+// SQLITE_CORRUPT. SQLITE_FULL is not one: the transaction rolls back cleanly.
+bool IsStorageFault(int rc);
+
 class SqliteStatement {
  public:
   // Compiles one SQL statement on `db`; the statement must not outlive the connection.
-  static Result<std::unique_ptr<SqliteStatement>> Prepare(sqlite3* db, std::string_view sql);
+  // `fault_sink`, when given, receives the first storage fault (IsStorageFault) that preparing
+  // or stepping this statement meets, unless it already holds one; it must outlive the
+  // statement.
+  static Result<std::unique_ptr<SqliteStatement>> Prepare(sqlite3* db, std::string_view sql,
+                                                          int* fault_sink = nullptr);
 
   ~SqliteStatement();
   SqliteStatement(const SqliteStatement&) = delete;
@@ -63,10 +74,11 @@ class SqliteStatement {
   const std::string& sql() const { return sql_; }
 
  private:
-  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, std::string sql);
+  SqliteStatement(sqlite3* db, sqlite3_stmt* stmt, std::string sql, int* fault_sink);
   void NoteBind(int rc, int index);
 
   sqlite3* db_;
+  int* fault_sink_;
   sqlite3_stmt* stmt_;
   std::string sql_;
   std::optional<Error> bind_error_;
@@ -75,6 +87,9 @@ class SqliteStatement {
 
 // Deleter for a statement handed out by a connection: a cached statement is only reset (and
 // stays in the cache for the next caller); an uncached one is destroyed.
+// Records `rc` in `*sink` when it is the first storage fault there (a null sink is ignored).
+void NoteStorageFault(int* sink, int rc);
+
 struct StatementRelease {
   bool owned = false;
   void operator()(SqliteStatement* statement) const;

@@ -181,7 +181,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
   }
   const std::string context = "cannot open database \"" + options.path + "\"";
   auto writer = SqliteConnection::Open(
-      options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+      options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, options.vfs);
   if (!writer.ok()) return std::move(writer).error();
   if (auto status = ConfigureWriter(**writer); !status.ok()) {
     return Prefixed(context, std::move(status).error());
@@ -191,7 +191,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
   }
   std::vector<std::unique_ptr<SqliteConnection>> readers;
   for (int i = 0; i < options.read_connections; ++i) {
-    auto reader = SqliteConnection::Open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
+    auto reader = SqliteConnection::Open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                                         options.vfs);
     if (!reader.ok()) return std::move(reader).error();
     if (auto status = ConfigureReader(**reader); !status.ok()) {
       return Prefixed(context, std::move(status).error());
@@ -238,7 +239,9 @@ void SqliteStore::Write(WriteFn fn, WriteDone done) {
   std::optional<Error> refused;
   {
     std::lock_guard lock(mu_);
-    if (stopping_) {
+    if (failed_) {
+      refused = *failed_;
+    } else if (stopping_) {
       refused = Error::Unavailable("store is shutting down");
     } else if (queue_.size() >= options_.max_queue) {
       refused = Error::Unavailable("store write queue is full");
@@ -291,6 +294,11 @@ Status SqliteStore::RunOperation(PendingWrite& op, std::vector<Event>& events) {
 
 void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
   std::vector<Status> results(batch.size());
+  if (std::optional<Error> failed = WriterFailure()) {
+    for (auto& result : results) result = *failed;
+    Complete(batch, results);
+    return;
+  }
   std::vector<Event> events;  // appended by the operations that succeeded, in seq order
   // Set when the batch as a whole cannot commit; then every operation fails with it.
   std::optional<Error> batch_error;
@@ -324,20 +332,30 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
       results[i] = std::move(status);
     }
   }
+  bool committed = false;
   if (!batch_error) {
     const auto started = std::chrono::steady_clock::now();
-    Status committed = writer_->Run("COMMIT");
+    Status commit = writer_->Run("COMMIT");
     const std::chrono::duration<double, std::milli> took =
         std::chrono::steady_clock::now() - started;
-    if (committed.ok()) {
+    if (commit.ok()) {
+      committed = true;
       RecordCommit(batch.size(), took.count());
     } else {
-      batch_error = Error::Unavailable("cannot commit: " + committed.error().message);
+      batch_error = Error::Unavailable("cannot commit: " + commit.error().message);
     }
   }
-  if (batch_error) {
-    if (writer_->InTransaction()) (void)writer_->Run("ROLLBACK");
+  if (batch_error && writer_->InTransaction()) (void)writer_->Run("ROLLBACK");
+  // A storage fault anywhere in the batch (even one an operation handled itself) stops the
+  // writer. A batch whose COMMIT succeeded anyway keeps its results: it is durable.
+  if (const int fault = writer_->TakeStorageFault(); fault != SQLITE_OK) {
+    Error stopped = StopWritesAfterFault(
+        fault, batch_error ? batch_error->message : "an operation met the error");
+    if (!committed) batch_error = std::move(stopped);
+  } else if (batch_error) {
     spdlog::error("store: a batch of {} writes failed: {}", batch.size(), batch_error->message);
+  }
+  if (batch_error) {
     for (auto& result : results) result = *batch_error;
     events.clear();
   }
@@ -351,6 +369,10 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
       }
     }
   }
+  Complete(batch, results);
+}
+
+void SqliteStore::Complete(std::vector<PendingWrite>& batch, std::vector<Status>& results) {
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!batch[i].done) continue;
     try {
@@ -363,14 +385,66 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
   }
 }
 
+namespace {
+
+// The SQLite name of a storage fault, for the log and the error every write then gets.
+std::string FaultName(int rc) {
+  switch (rc) {
+    case SQLITE_IOERR_FSYNC:
+      return "SQLITE_IOERR_FSYNC (fsync failed)";
+    case SQLITE_IOERR_DIR_FSYNC:
+      return "SQLITE_IOERR_DIR_FSYNC (fsync of the directory failed)";
+    case SQLITE_IOERR_WRITE:
+      return "SQLITE_IOERR_WRITE (a write failed)";
+    case SQLITE_IOERR_READ:
+      return "SQLITE_IOERR_READ (a read failed)";
+    case SQLITE_IOERR_SHORT_READ:
+      return "SQLITE_IOERR_SHORT_READ (a read came back short)";
+    case SQLITE_IOERR_TRUNCATE:
+      return "SQLITE_IOERR_TRUNCATE (a truncate failed)";
+    default:
+      break;
+  }
+  return std::string((rc & 0xff) == SQLITE_CORRUPT ? "SQLITE_CORRUPT" : "SQLITE_IOERR") +
+         " (extended code " + std::to_string(rc) + ": " + sqlite3_errstr(rc) + ")";
+}
+
+}  // namespace
+
+Error SqliteStore::StopWritesAfterFault(int rc, std::string_view what) {
+  const std::string cause =
+      std::string((rc & 0xff) == SQLITE_CORRUPT ? "finding the database corrupt" : "an I/O error") +
+      " (" + FaultName(rc) + ": " + std::string(what) + ")";
+  Error error = Error::Unavailable("the store stopped taking writes after " + cause +
+                                   " and must be restarted");
+  {
+    std::lock_guard lock(mu_);
+    if (failed_) return *failed_;
+    failed_ = error;
+  }
+  // Once: from now on every write fails with `error` without touching SQLite again.
+  spdlog::error(
+      "store: stopped taking writes after {}. Every write now fails with 503 and /readyz "
+      "reports it; reads go on. Restart countersign after checking the disk (dmesg, free space, "
+      "the filesystem); the WAL is recovered on open. Writes answered 503 may or may not be "
+      "there after the restart; every write answered with success is.",
+      cause);
+  return error;
+}
+
+std::optional<Error> SqliteStore::WriterFailure() const {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
+Status SqliteStore::WriterHealth() const {
+  if (std::optional<Error> failed = WriterFailure()) return *failed;
+  return Ok();
+}
+
 void SqliteStore::RecordCommit(size_t operations, double commit_ms) {
   std::lock_guard lock(mu_);
-  stats_.batches += 1;
-  stats_.operations += operations;
-  stats_.commit_ms_sum += commit_ms;
-  for (size_t i = 0; i < std::size(StoreStats::kCommitBucketsMs); ++i) {
-    if (commit_ms <= StoreStats::kCommitBucketsMs[i]) stats_.commit_buckets[i] += 1;
-  }
+  stats_.RecordCommit(operations, commit_ms);
 }
 
 StoreStats SqliteStore::Stats() const {
@@ -479,46 +553,105 @@ Result<std::vector<Event>> SqliteStore::ListEvents(const EventFilter& filter) {
   }
 }
 
-Result<AuditReport> SqliteStore::VerifyAudit() {
-  static const std::string kSelect =
-      std::string("SELECT ") + sqlite_rows::kEventColumns + " FROM events ORDER BY seq";
+Result<AuditReport> SqliteStore::VerifyAudit(const AuditCheckpoint& from, int64_t max_events) {
+  if (max_events < 1) return Error::Invalid("an audit verification must check at least 1 event");
+  if (from.seq < 0 || (from.seq == 0) != from.hash.empty()) {
+    return Error::Invalid("audit checkpoint at seq " + std::to_string(from.seq) +
+                          " must have a hash exactly when seq > 0");
+  }
+  static const std::string kSelectOne =
+      std::string("SELECT ") + sqlite_rows::kEventColumns + " FROM events WHERE seq = ?1";
+  static const std::string kSelectAfter = std::string("SELECT ") + sqlite_rows::kEventColumns +
+                                          " FROM events WHERE seq > ?1 ORDER BY seq";
   Reader reader = AcquireReader();
-  auto statement = reader->Prepare(kSelect);
+  return InSnapshot(*reader, [&]() -> Result<AuditReport> {
+    AuditReport report;
+    report.checkpoint.seq = from.seq;
+    report.checkpoint.hash = from.hash;
+    const auto fail = [&](int64_t seq, std::string reason) {
+      report.ok = false;
+      report.first_bad_seq = seq;
+      report.reason = std::move(reason);
+      report.reached_end = false;
+      return report;
+    };
+    // The checkpoint is a claim about the log, checked before anything is built on it.
+    if (from.seq > 0) {
+      auto statement = reader->Prepare(kSelectOne);
+      if (!statement.ok()) return std::move(statement).error();
+      auto& s = **statement;
+      s.BindInt64(1, from.seq);
+      auto row = s.Step();
+      if (!row.ok()) return std::move(row).error();
+      report.checkpoint = AuditCheckpoint{};  // nothing here can be resumed from if it fails
+      const std::string seq_text = "seq " + std::to_string(from.seq);
+      if (!*row) return fail(from.seq, "the checkpoint's event " + seq_text + " is not in the log");
+      if (s.ColumnText(8) != from.hash) {
+        return fail(from.seq,
+                    "the checkpoint's hash does not match the stored hash of " + seq_text);
+      }
+      auto event = sqlite_rows::EventFromRow(s);
+      if (!event.ok()) return fail(from.seq, "malformed event: " + event.error().message);
+      if (ChainHash(*event) != event->hash) {
+        return fail(from.seq, "hash mismatch at the checkpoint's event");
+      }
+      report.checkpoint.seq = from.seq;
+      report.checkpoint.hash = from.hash;
+    }
+    auto statement = reader->Prepare(kSelectAfter);
+    if (!statement.ok()) return std::move(statement).error();
+    auto& s = **statement;
+    s.BindInt64(1, from.seq);
+    int64_t expected_seq = from.seq + 1;
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return std::move(row).error();
+      if (!*row) {
+        report.reached_end = true;
+        return report;
+      }
+      // One row past the limit only tells whether the chain goes on.
+      if (report.events_checked == max_events) return report;
+      report.events_checked += 1;
+      const int64_t seq = s.ColumnInt64(0);
+      if (seq > expected_seq) {
+        return fail(expected_seq, "sequence gap: seq " + std::to_string(expected_seq) +
+                                      " is missing (next is " + std::to_string(seq) + ")");
+      }
+      if (seq < expected_seq) {
+        return fail(seq, "unexpected seq " + std::to_string(seq) + " (expected " +
+                             std::to_string(expected_seq) + ")");
+      }
+      const std::string_view expected_prev =
+          seq == 1 ? std::string_view(kGenesisHash) : std::string_view(report.checkpoint.hash);
+      if (s.ColumnText(7) != expected_prev) {
+        return fail(seq, seq == 1 ? std::string("prev_hash of seq 1 is not the genesis hash")
+                                  : "prev_hash does not match seq " + std::to_string(seq - 1));
+      }
+      auto event = sqlite_rows::EventFromRow(s);
+      if (!event.ok()) return fail(seq, "malformed event: " + event.error().message);
+      if (ChainHash(*event) != event->hash) return fail(seq, "hash mismatch");
+      report.checkpoint.seq = seq;
+      report.checkpoint.hash = std::move(event->hash);
+      expected_seq += 1;
+    }
+  });
+}
+
+Result<AuditCheckpoint> SqliteStore::GetAuditCheckpoint() {
+  Reader reader = AcquireReader();
+  auto statement =
+      reader->Prepare("SELECT seq, hash, verified_at FROM audit_checkpoint WHERE id = 1");
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
-  AuditReport report;
-  const auto fail = [&](int64_t seq, std::string reason) {
-    report.ok = false;
-    report.first_bad_seq = seq;
-    report.reason = std::move(reason);
-    return report;
-  };
-  int64_t expected_seq = 1;
-  std::string prev_hash = kGenesisHash;
-  for (;;) {
-    auto row = s.Step();
-    if (!row.ok()) return std::move(row).error();
-    if (!*row) return report;
-    report.events_checked += 1;
-    const int64_t seq = s.ColumnInt64(0);
-    if (seq > expected_seq) {
-      return fail(expected_seq, "sequence gap: seq " + std::to_string(expected_seq) +
-                                    " is missing (next is " + std::to_string(seq) + ")");
-    }
-    if (seq < expected_seq) {
-      return fail(seq, "unexpected seq " + std::to_string(seq) + " (expected " +
-                           std::to_string(expected_seq) + ")");
-    }
-    if (s.ColumnText(7) != prev_hash) {
-      return fail(seq, seq == 1 ? std::string("prev_hash of seq 1 is not the genesis hash")
-                                : "prev_hash does not match seq " + std::to_string(seq - 1));
-    }
-    auto event = sqlite_rows::EventFromRow(s);
-    if (!event.ok()) return fail(seq, "malformed event: " + event.error().message);
-    if (ChainHash(*event) != event->hash) return fail(seq, "hash mismatch");
-    prev_hash = std::move(event->hash);
-    expected_seq += 1;
-  }
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  AuditCheckpoint checkpoint;
+  if (!*row) return checkpoint;
+  checkpoint.seq = s.ColumnInt64(0);
+  checkpoint.hash = s.ColumnText(1);
+  checkpoint.verified_at = FromUnixMillis(s.ColumnInt64(2));
+  return checkpoint;
 }
 
 Result<std::vector<PendingDeadline>> SqliteStore::ListPendingDeadlines() {

@@ -12,6 +12,13 @@
 // whose schema is newer than this binary. Stats() counts committed batches and every operation
 // in them (an operation that failed alone included).
 //
+// Failures: SQLITE_FULL (and busy, locked, ...) fails the batch it hit with kUnavailable and
+// the writer goes on. A storage fault (any SQLITE_IOERR_*, e.g. a failed fsync, or
+// SQLITE_CORRUPT) met anywhere in a batch, its COMMIT included, stops the writer for good:
+// the batch fails (unless its COMMIT had already succeeded), every queued and later Write()
+// fails with the same kUnavailable error, WriterHealth() returns it, one error line is
+// logged, and reads go on. Only a new SqliteStore on the file (a restart) writes again.
+//
 // All public methods are thread-safe. A `done` callback may call Write() and the reads; a
 // Stop() from inside one only stops intake (it cannot join its own thread), and the store must
 // not be destroyed from one.
@@ -22,7 +29,9 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -36,6 +45,7 @@ struct SqliteStoreOptions {
   int read_connections = 4;  // size of the read pool, >= 1
   size_t max_queue = 10000;  // writes waiting for the writer before Write() refuses more
   size_t max_batch = 512;    // most operations committed in one transaction
+  std::string vfs;           // the SQLite VFS every connection uses; empty: SQLite's default
 };
 
 class SqliteStore final : public Store {
@@ -56,7 +66,9 @@ class SqliteStore final : public Store {
   Result<std::optional<Request>> GetRequest(std::string_view tenant, std::string_view id) override;
   Result<RequestPage> ListRequests(const RequestFilter& filter) override;
   Result<std::vector<Event>> ListEvents(const EventFilter& filter) override;
-  Result<AuditReport> VerifyAudit() override;
+  using Store::VerifyAudit;
+  Result<AuditReport> VerifyAudit(const AuditCheckpoint& from, int64_t max_events) override;
+  Result<AuditCheckpoint> GetAuditCheckpoint() override;
   Result<std::vector<PendingDeadline>> ListPendingDeadlines() override;
   Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) override;
   Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) override;
@@ -73,6 +85,7 @@ class SqliteStore final : public Store {
   Result<std::string> FindChannelMessage(std::string_view request_id,
                                          std::string_view destination) override;
   Status Ping() override;
+  Status WriterHealth() const override;
   StoreStats Stats() const override;
   void Stop() override;
 
@@ -107,6 +120,13 @@ class SqliteStore final : public Store {
   // Runs one operation; on success appends the events it wrote to `events`.
   Status RunOperation(PendingWrite& op, std::vector<Event>& events);
   void RecordCommit(size_t operations, double commit_ms);
+  // Enters the failed state after storage fault `rc` (logging it the first time) and returns
+  // the error every write gets from now on.
+  Error StopWritesAfterFault(int rc, std::string_view what);
+  // The failed state's error, or nullopt while the writer works.
+  std::optional<Error> WriterFailure() const;
+  // Calls each `done` with its result, on this thread.
+  static void Complete(std::vector<PendingWrite>& batch, std::vector<Status>& results);
 
   const SqliteStoreOptions options_;
   mutable std::mutex listeners_mu_;
@@ -117,6 +137,7 @@ class SqliteStore final : public Store {
   std::condition_variable work_cv_;  // signalled when queue_ grows or stopping_ is set
   std::deque<PendingWrite> queue_;   // guarded by mu_
   bool stopping_ = false;            // guarded by mu_
+  std::optional<Error> failed_;      // guarded by mu_; set once, by the writer, never cleared
   StoreStats stats_;                 // guarded by mu_ (queue_depth filled in by Stats())
 
   std::mutex stop_mu_;         // serialises Stop() callers around the join

@@ -332,4 +332,34 @@ Status SqliteTransaction::PutChannelMessage(std::string_view request_id,
   return s.Run();
 }
 
+Status SqliteTransaction::PutAuditCheckpoint(const AuditCheckpoint& checkpoint) {
+  if (checkpoint.seq < 0 || (checkpoint.seq == 0) != checkpoint.hash.empty()) {
+    return Error::Invalid("audit checkpoint at seq " + std::to_string(checkpoint.seq) +
+                          " must have a hash exactly when seq > 0");
+  }
+  if (checkpoint.seq > 0) {
+    auto statement = connection_.Prepare("SELECT hash FROM events WHERE seq = ?1");
+    if (!statement.ok()) return std::move(statement).error();
+    auto& s = **statement;
+    s.BindInt64(1, checkpoint.seq);
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row || s.ColumnText(0) != checkpoint.hash) {
+      return Error::Invalid("audit checkpoint names seq " + std::to_string(checkpoint.seq) +
+                            (*row ? ", whose hash differs" : ", which is not in the log"));
+    }
+  }
+  static constexpr char kUpsert[] =
+      "INSERT INTO audit_checkpoint (id, seq, hash, verified_at) VALUES (1, ?1, ?2, ?3) "
+      "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, "
+      "verified_at = excluded.verified_at";
+  auto statement = connection_.Prepare(kUpsert);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindInt64(1, checkpoint.seq)
+      .BindText(2, checkpoint.hash)
+      .BindInt64(3, ToUnixMillis(checkpoint.verified_at));
+  return s.Run();
+}
+
 }  // namespace countersign
