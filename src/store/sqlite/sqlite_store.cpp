@@ -553,6 +553,31 @@ Result<std::vector<Event>> SqliteStore::ListEvents(const EventFilter& filter) {
   }
 }
 
+namespace {
+
+// Whether the event row `s` (kEventColumns) hashes to its own hash column given its
+// prev_hash: "" when it does, else what is wrong. AppendEvent stores the data as the canonical
+// JSON it hashed, so hashing the stored text proves the row unchanged without parsing it (about
+// twice as fast); only a row that fails that is parsed, to tell malformed data from an edit.
+std::string CheckEventHash(const SqliteStatement& s) {
+  Event event;
+  event.seq = s.ColumnInt64(0);
+  event.at = FromUnixMillis(s.ColumnInt64(1));
+  event.tenant = s.ColumnText(2);
+  event.request_id = s.ColumnText(3);
+  event.type = s.ColumnText(4);
+  event.actor = s.ColumnText(5);
+  event.prev_hash = s.ColumnText(7);
+  if (ChainHash(event, s.ColumnText(6)) == s.ColumnText(8)) return "";
+  auto parsed = sqlite_rows::EventFromRow(s);
+  if (!parsed.ok()) return "malformed event: " + parsed.error().message;
+  // Stored in another spelling of the same JSON (not by AppendEvent): the hash decides.
+  if (ChainHash(*parsed) == parsed->hash) return "";
+  return "hash mismatch";
+}
+
+}  // namespace
+
 Result<AuditReport> SqliteStore::VerifyAudit(const AuditCheckpoint& from, int64_t max_events) {
   if (max_events < 1) return Error::Invalid("an audit verification must check at least 1 event");
   if (from.seq < 0 || (from.seq == 0) != from.hash.empty()) {
@@ -590,10 +615,8 @@ Result<AuditReport> SqliteStore::VerifyAudit(const AuditCheckpoint& from, int64_
         return fail(from.seq,
                     "the checkpoint's hash does not match the stored hash of " + seq_text);
       }
-      auto event = sqlite_rows::EventFromRow(s);
-      if (!event.ok()) return fail(from.seq, "malformed event: " + event.error().message);
-      if (ChainHash(*event) != event->hash) {
-        return fail(from.seq, "hash mismatch at the checkpoint's event");
+      if (std::string wrong = CheckEventHash(s); !wrong.empty()) {
+        return fail(from.seq, wrong + " at the checkpoint's event");
       }
       report.checkpoint.seq = from.seq;
       report.checkpoint.hash = from.hash;
@@ -628,11 +651,9 @@ Result<AuditReport> SqliteStore::VerifyAudit(const AuditCheckpoint& from, int64_
         return fail(seq, seq == 1 ? std::string("prev_hash of seq 1 is not the genesis hash")
                                   : "prev_hash does not match seq " + std::to_string(seq - 1));
       }
-      auto event = sqlite_rows::EventFromRow(s);
-      if (!event.ok()) return fail(seq, "malformed event: " + event.error().message);
-      if (ChainHash(*event) != event->hash) return fail(seq, "hash mismatch");
+      if (std::string wrong = CheckEventHash(s); !wrong.empty()) return fail(seq, wrong);
       report.checkpoint.seq = seq;
-      report.checkpoint.hash = std::move(event->hash);
+      report.checkpoint.hash = s.ColumnText(8);
       expected_seq += 1;
     }
   });

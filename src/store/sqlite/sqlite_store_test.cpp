@@ -1160,6 +1160,24 @@ TEST_F(AuditChainTest, MalformedStoredDataIsABadEventNotACrash) {
   EXPECT_TRUE(HasText(listed.error().message, "seq 2"));
 }
 
+TEST_F(AuditChainTest, DataRespelledAsTheSameJsonStillVerifiesAndADifferentValueDoesNot) {
+  ASSERT_TRUE(OpenStore());
+  AppendFive();
+  // Seq 3 was stored as {"choice":"approve"}; the hash is over the canonical JSON, so spacing
+  // alone changes nothing the chain protects (the fast path misses, the parsed check holds).
+  RawExec(path_, "UPDATE events SET data = '{ \"choice\" : \"approve\" }' WHERE seq = 3");
+  auto report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok) << report->reason;
+  EXPECT_EQ(report->events_checked, 5);
+  RawExec(path_, "UPDATE events SET data = '{ \"choice\" : \"deny\" }' WHERE seq = 3");
+  report = store_->VerifyAudit();
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->first_bad_seq, 3);
+  EXPECT_TRUE(HasText(report->reason, "hash mismatch"));
+}
+
 TEST_F(AuditChainTest, AppendingAfterReopenContinuesTheChain) {
   ASSERT_TRUE(OpenStore());
   AppendFive();
