@@ -156,7 +156,7 @@ Result<Decision> DecisionFromRow(const SqliteStatement& row) {
   return d;
 }
 
-Result<Event> EventFromRow(const SqliteStatement& row) {
+Event EventWithoutDataFromRow(const SqliteStatement& row) {
   Event e;
   e.seq = row.ColumnInt64(0);
   e.at = FromUnixMillis(row.ColumnInt64(1));
@@ -164,11 +164,16 @@ Result<Event> EventFromRow(const SqliteStatement& row) {
   e.request_id = row.ColumnText(3);
   e.type = row.ColumnText(4);
   e.actor = row.ColumnText(5);
+  e.prev_hash = row.ColumnText(7);
+  e.hash = row.ColumnText(8);
+  return e;
+}
+
+Result<Event> EventFromRow(const SqliteStatement& row) {
+  Event e = EventWithoutDataFromRow(row);
   auto data = ParseStoredObject(row.ColumnText(6), "events.data of seq " + std::to_string(e.seq));
   if (!data.ok()) return std::move(data).error();
   e.data = std::move(data).value();
-  e.prev_hash = row.ColumnText(7);
-  e.hash = row.ColumnText(8);
   return e;
 }
 

@@ -42,6 +42,8 @@ Result<Request> RequestFromRow(const SqliteStatement& row);
 Result<Grant> GrantFromRow(const SqliteStatement& row);
 Result<Decision> DecisionFromRow(const SqliteStatement& row);
 Result<Event> EventFromRow(const SqliteStatement& row);
+// Every column of an event row but `data`, which is left empty (never fails).
+Event EventWithoutDataFromRow(const SqliteStatement& row);
 Result<Principal> PrincipalFromRow(const SqliteStatement& row);
 
 // Parses a stored JSON object; kInternal naming `what` (e.g. "requests.details of req_1").

@@ -560,15 +560,8 @@ namespace {
 // JSON it hashed, so hashing the stored text proves the row unchanged without parsing it (about
 // twice as fast); only a row that fails that is parsed, to tell malformed data from an edit.
 std::string CheckEventHash(const SqliteStatement& s) {
-  Event event;
-  event.seq = s.ColumnInt64(0);
-  event.at = FromUnixMillis(s.ColumnInt64(1));
-  event.tenant = s.ColumnText(2);
-  event.request_id = s.ColumnText(3);
-  event.type = s.ColumnText(4);
-  event.actor = s.ColumnText(5);
-  event.prev_hash = s.ColumnText(7);
-  if (ChainHash(event, s.ColumnText(6)) == s.ColumnText(8)) return "";
+  const Event event = sqlite_rows::EventWithoutDataFromRow(s);
+  if (ChainHash(event, s.ColumnText(6)) == event.hash) return "";
   auto parsed = sqlite_rows::EventFromRow(s);
   if (!parsed.ok()) return "malformed event: " + parsed.error().message;
   // Stored in another spelling of the same JSON (not by AppendEvent): the hash decides.
