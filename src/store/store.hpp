@@ -6,12 +6,12 @@
 // durable (fsync'd), or with the failure. Reads run on the calling thread against a pool of
 // read connections and see only committed data. All methods are thread-safe.
 //
-// A write that fails because the disk is full fails alone (kUnavailable); the next may
-// succeed. An I/O error while writing (a failed write or fsync) or detected corruption stops
-// the writer for good: that batch and every queued and later write fail with kUnavailable,
-// WriterHealth() reports it, reads go on, and only re-opening the store (a restart, which
-// recovers the WAL) takes writes again. A failed fsync cannot be retried safely: the kernel may
-// already have dropped the dirty pages and report the next fsync as a success.
+// When the disk is full, the writes committed together at that moment fail with kUnavailable;
+// the next ones may succeed. An I/O error while writing (a failed write or fsync) or detected
+// corruption stops the writer for good: that batch and every queued and later write fail with
+// kUnavailable, WriterHealth() reports it, reads go on, and only re-opening the store (a restart,
+// which recovers the WAL) takes writes again. A failed fsync cannot be retried safely: the kernel
+// may already have dropped the dirty pages and report the next fsync as a success.
 #pragma once
 
 #include <cstdint>
@@ -218,8 +218,9 @@ class Store {
   // Verifies the events after `from` in seq order, at most `max_events` (>= 1, else kInvalid)
   // of them, in one read snapshot, and reports the first whose seq, prev_hash or hash is not
   // what the chain requires. When from.seq > 0 the stored event at from.seq must still carry
-  // from.hash (and hash to it); otherwise that is the failure (first_bad_seq = from.seq), so a
-  // checkpoint that does not match the log is never trusted. The first event checked must
+  // from.hash (and hash to it); otherwise that is the failure (first_bad_seq = from.seq, and
+  // the report's checkpoint is {0, ""}: start over), so a checkpoint that does not match the
+  // log is never trusted. The first event checked must
   // follow from.hash (the genesis hash when from.seq is 0). Run it in chunks by passing each
   // report's `checkpoint` to the next call; the chunks add up to the report of one pass.
   virtual Result<AuditReport> VerifyAudit(const AuditCheckpoint& from, int64_t max_events) = 0;
