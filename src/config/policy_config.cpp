@@ -259,7 +259,7 @@ bool OnlyNamedApprovers(const std::vector<std::string>& approvers) {
 
 Status ReadPolicy(const std::string& file, const toml::table& table, const std::string& path,
                   const Groups& groups, Policy& policy) {
-  policy.source = file + ":" + std::to_string(table.source().begin.line);
+  policy.source = WhereLine(file, table);
   // The line of each key given, for checks that involve more than one key.
   std::map<std::string, std::string> where_of;
   bool named = false;
