@@ -25,6 +25,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "auth/base64url.hpp"
+#include "cli/duration_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/json_fields.hpp"
 #include "cli/key_value.hpp"
@@ -393,10 +394,10 @@ void ExecCommand::Register(CLI::App& parent, int& exit_code) {
       ->check(kJsonObject);
   command
       ->add_option("--timeout", timeout_seconds_,
-                   "seconds until the request's deadline (server default 300); then it "
-                   "expires and CMD is not run")
-      ->type_name("SECONDS")
-      ->check(CLI::PositiveNumber);
+                   "time until the request's deadline, e.g. 15m or 900 (seconds; server "
+                   "default 5m); then it expires and CMD is not run")
+      ->type_name("DURATION")
+      ->transform(DurationSeconds(1));
   // One value per --approver, so that `--approver alice -- CMD` ends at the `--`.
   command->add_option("--approver", approvers_, "who may decide: NAME or group:NAME (repeatable)")
       ->type_name("NAME")

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "cli/duration_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/json_fields.hpp"
 #include "cli/query_string.hpp"
@@ -29,10 +30,12 @@ void GrantCommand::Register(CLI::App& parent, int& exit_code) {
       ->check(CLI::IsMember({"session", "tenant"}));
   create->add_option("--session", session_, "the session, for --scope session")
       ->type_name("SESSION");
-  create->add_option("--ttl", ttl_seconds_, "how long it lasts, in seconds (required)")
+  create
+      ->add_option("--ttl", ttl_seconds_,
+                   "how long it lasts, e.g. 10m, 8h, 7d or 3600 (seconds) (required)")
       ->required()
-      ->type_name("SECONDS")
-      ->check(CLI::PositiveNumber);
+      ->type_name("DURATION")
+      ->transform(DurationSeconds(1));
   create_connection_.AddTo(*create);
   create->callback([this, &exit_code] { exit_code = RunCreate(); });
 

@@ -6,9 +6,8 @@
 
 #include "auth/link_signer.hpp"
 #include "cli/exit_codes.hpp"
-#include "cli/policy_config.hpp"
-#include "cli/serve.hpp"
-#include "cli/server_config.hpp"
+#include "config/duration.hpp"
+#include "config/server_config.hpp"
 #include "core/id_generator.hpp"
 #include "core/public_url.hpp"
 #include "core/system_clock.hpp"
@@ -27,6 +26,9 @@ constexpr const char* kFooter =
     "key, unreadable config, bad usage).";
 
 constexpr size_t kMaxNameBytes = 128;
+
+// Up to ten years: anything longer is a link that never expires.
+constexpr DurationRange kLinkTtl{std::chrono::seconds(1), std::chrono::hours(24 * 3650), false};
 
 bool IsPrintableName(const std::string& name) {
   if (name.empty() || name.size() > kMaxNameBytes) return false;
@@ -68,8 +70,9 @@ void LinkCommand::Register(CLI::App& parent, int& exit_code) {
       link->add_option("--expires-at", expires_at_,
                        "when the link stops working, RFC 3339 UTC (2026-11-21T10:00:00Z)")
           ->type_name("TIME");
-  link->add_option("--ttl", ttl_,
-                   "how long the link works from now, e.g. 30m, 1h, 2d (default 24h)")
+  link->add_option(
+          "--ttl", ttl_,
+          "how long the link works from now, e.g. 30m, 1h, 2d or 3600 (seconds; default 24h)")
       ->type_name("DURATION")
       ->excludes(expires_at);
   link->callback([this, &exit_code] { exit_code = Run(); });
@@ -88,9 +91,9 @@ int LinkCommand::Run() const {
   }
 
   ServeOptions options;
-  options.config = config_;
-  options.data_dir = data_dir_;
-  options.public_url = public_url_;
+  options.Give("config", config_);
+  options.Give("data_dir", data_dir_);
+  options.Give("public_url", public_url_);
   auto config = LoadServerConfig(options);
   if (!config.ok()) {
     return ReportFailure(Error::Unavailable("configuration error: " + config.error().message));
@@ -116,11 +119,9 @@ int LinkCommand::Run() const {
     }
     expires = *parsed;
   } else if (ttl_) {
-    auto parsed = ParseDuration(*ttl_);
-    if (!parsed || parsed->count() <= 0) {
-      return ReportFailure(Error::Invalid("--ttl must be a duration like 30m, 1h or 2d"));
-    }
-    expires = clock.Now() + *parsed;
+    auto parsed = ParseDurationValue(*ttl_, "--ttl", kLinkTtl);
+    if (!parsed.ok()) return ReportFailure(std::move(parsed).error());
+    expires = clock.Now() + parsed.value();
   }
 
   auto signer = LinkSigner::Load(config->data_dir);

@@ -8,8 +8,8 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/json_fields.hpp"
-#include "cli/policy_config.hpp"
-#include "cli/server_config.hpp"
+#include "config/duration.hpp"
+#include "config/server_config.hpp"
 
 namespace countersign {
 namespace {
@@ -167,13 +167,15 @@ void PrintPolicyTestReport(std::ostream& out, const boost::json::object& report)
            ? std::string("1 denial resolves it denied")
            : std::to_string(deny_threshold) + " denials from distinct people resolve it denied");
   line("approvers:       ", ApproversText(groups, ArrayField(report, "approvers")));
-  line("timeout:         ", DurationText(IntField(report, "timeout_seconds").value_or(0)) +
-                                ", then " + TextField(report, "on_timeout"));
+  line("timeout:         ",
+       DurationText(std::chrono::seconds(IntField(report, "timeout_seconds").value_or(0))) +
+           ", then " + TextField(report, "on_timeout"));
   for (const auto& element : ArrayField(report, "escalate_to")) {
     const auto* tier = element.if_object();
     if (tier == nullptr) continue;
-    std::string text = ApproversText(groups, ArrayField(*tier, "approvers")) + " for " +
-                       DurationText(IntField(*tier, "timeout_seconds").value_or(0));
+    std::string text =
+        ApproversText(groups, ArrayField(*tier, "approvers")) + " for " +
+        DurationText(std::chrono::seconds(IntField(*tier, "timeout_seconds").value_or(0)));
     const std::string notify = Join(ArrayField(*tier, "notify"), ", ");
     if (!notify.empty()) text += "; notify " + notify;
     const std::string label = "escalation " + TextField(*tier, "level") + ":";
@@ -182,7 +184,8 @@ void PrintPolicyTestReport(std::ostream& out, const boost::json::object& report)
   const std::string notify = Join(ArrayField(report, "notify"), ", ");
   line("notify:          ", notify.empty() ? "none" : notify);
   const auto remind = IntField(report, "remind_every_seconds");
-  line("reminders:       ", remind ? "every " + DurationText(*remind) : "none");
+  line("reminders:       ",
+       remind ? "every " + DurationText(std::chrono::seconds(*remind)) : "none");
 }
 
 void PolicyCommand::Register(CLI::App& parent, int& exit_code) {
@@ -223,7 +226,7 @@ int PolicyCommand::RunTest() const {
   // The file as `serve --config FILE` reads it (flags and COUNTERSIGN_* variables aside),
   // so an error here is the error serve would stop with.
   ServeOptions options;
-  options.config = config_;
+  options.Give("config", config_);
   auto loaded = LoadServerConfig(options);
   if (!loaded.ok()) {
     std::cerr << "countersign: configuration error: " << loaded.error().message << "\n";

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "cli/duration_option.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/json_fields.hpp"
 #include "cli/key_value.hpp"
@@ -85,9 +86,10 @@ void RequestCommand::Register(CLI::App& parent, int& exit_code) {
       ->type_name("N")
       ->check(CLI::PositiveNumber);
   command
-      ->add_option("--timeout", timeout_seconds_, "seconds until the deadline (server default 300)")
-      ->type_name("SECONDS")
-      ->check(CLI::PositiveNumber);
+      ->add_option("--timeout", timeout_seconds_,
+                   "time until the deadline, e.g. 15m or 900 (seconds; server default 5m)")
+      ->type_name("DURATION")
+      ->transform(DurationSeconds(1));
   command
       ->add_option("--on-timeout", on_timeout_, "what the deadline does: expire, deny or escalate")
       ->type_name("WHAT")
@@ -102,9 +104,10 @@ void RequestCommand::Register(CLI::App& parent, int& exit_code) {
   command->add_flag("--wait", wait_, "wait for the decision and exit with its outcome");
   command
       ->add_option("--wait-timeout", wait_timeout_seconds_,
-                   "with --wait: give up after SECONDS (0, the default: wait until resolved)")
-      ->type_name("SECONDS")
-      ->check(CLI::NonNegativeNumber);
+                   "with --wait: give up after this long, e.g. 10m or 600 (seconds; 0, the "
+                   "default: wait until resolved)")
+      ->type_name("DURATION")
+      ->transform(DurationSeconds(0));
   command->add_flag("-q,--quiet", quiet_, "print only the request id (nothing with --wait)");
   connection_.AddTo(*command);
   command->callback([this, &exit_code] { exit_code = Run(); });

@@ -1,26 +1,19 @@
+// `countersign serve`: the command-line side of running a server.
 #pragma once
-#include <optional>
-#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "config/server_config.hpp"
+
 namespace countersign {
-// What `countersign serve` was told on its command line or by COUNTERSIGN_* variables.
-// Unset fields fall back to the config file, then to built-in defaults.
-struct ServeOptions {
-  std::optional<std::string> listen;    // --listen HOST:PORT      (COUNTERSIGN_LISTEN)
-  std::optional<std::string> store;     // --store sqlite:PATH     (COUNTERSIGN_STORE)
-  std::optional<std::string> auth;      // --auth on|off           (COUNTERSIGN_AUTH)
-  std::optional<std::string> config;    // --config FILE           (COUNTERSIGN_CONFIG)
-  std::optional<std::string> data_dir;  // --data-dir DIR          (COUNTERSIGN_DATA_DIR)
-  std::optional<std::string>
-      port_file;  // --port-file FILE: written with the bound port once listening
-  std::optional<std::string>
-      log_level;               // --log-level trace|debug|info|warn|error (COUNTERSIGN_LOG_LEVEL)
-  std::optional<int> threads;  // --threads N              (COUNTERSIGN_THREADS)
-  std::optional<std::string> tls_cert;  // --tls-cert FILE  (COUNTERSIGN_TLS_CERT)
-  std::optional<std::string> tls_key;   // --tls-key FILE   (COUNTERSIGN_TLS_KEY)
-  std::optional<int> stream_queue;      // --stream-queue N (COUNTERSIGN_STREAM_QUEUE)
-  std::optional<int> stream_heartbeat;  // --stream-heartbeat SECONDS (COUNTERSIGN_STREAM_HEARTBEAT)
-  std::optional<std::string> public_url;  // --public-url URL (COUNTERSIGN_PUBLIC_URL)
-  std::optional<int> hermes_rate_limit;   // --hermes-rate-limit N (COUNTERSIGN_HERMES_RATE_LIMIT)
-};
+
+// Adds the `serve` subcommand to `app`: one option per row of the settings table
+// (config/server_settings.hpp), with its COUNTERSIGN_* variable, storing what was given into
+// `options`. Only parses; Serve() reads the config file and applies the defaults.
+CLI::App* AddServeCommand(CLI::App& app, ServeOptions& options);
+
+// Loads the configuration, builds the Server and runs it until SIGINT or SIGTERM. Returns 0
+// after a clean shutdown, 1 when start-up fails (the reason is logged).
 int Serve(const ServeOptions& options);
+
 }  // namespace countersign

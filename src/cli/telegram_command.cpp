@@ -6,8 +6,7 @@
 #include <boost/json/parse.hpp>
 
 #include "cli/exit_codes.hpp"
-#include "cli/serve.hpp"
-#include "cli/server_config.hpp"
+#include "config/server_config.hpp"
 #include "core/public_url.hpp"
 #include "notify/curl_transport.hpp"
 #include "notify/telegram_channel.hpp"
@@ -55,8 +54,8 @@ void TelegramCommand::Register(CLI::App& parent, int& exit_code) {
 
 int TelegramCommand::SetWebhook() const {
   ServeOptions options;
-  options.config = config_;
-  options.public_url = public_url_;
+  options.Give("config", config_);
+  options.Give("public_url", public_url_);
   auto config = LoadServerConfig(options);
   if (!config.ok()) {
     return ReportFailure(Error::Unavailable("configuration error: " + config.error().message));

@@ -232,6 +232,17 @@ class RequestCommandTest(CliTestCase):
         again = self.cli_ok(*args, "-q")
         self.assertEqual(again.stdout.strip(), request_id)
 
+    def test_timeout_takes_a_duration_or_seconds(self):
+        from datetime import datetime
+        parse = lambda t: datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ")
+        for given, seconds in (("2m30s", 150), ("120", 120)):
+            created = self.cli_json("request", "--action", "a", "--title", "t", "--timeout", given)
+            self.assertEqual((parse(created["deadline_at"]) -
+                              parse(created["created_at"])).total_seconds(), seconds, given)
+        r = self.cli("request", "--action", "a", "--title", "t", "--timeout", "1500ms")
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("--timeout: must be a whole number of seconds", r.stderr)
+
     def test_arguments_json_is_merged_with_arg(self):
         request = self.cli_json("request", "--action", "a", "--title", "t", "--arguments-json",
                                 '{"a": 1, "b": [1, 2]}', "--arg", "a=2")

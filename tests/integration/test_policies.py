@@ -173,6 +173,19 @@ class GrantCliTest(PolicyTest):
         self.assertNotEqual(missing_ttl.returncode, 0)
 
 
+    def test_grant_ttl_takes_a_duration(self):
+        made = self.cli("grant", "create", "--action", "restart_worker", "--ttl", "1h30m",
+                        "--json", token=self.alice)
+        self.assertEqual(made.returncode, 0, made.stderr)
+        grant = __import__("json").loads(made.stdout)
+        from datetime import datetime
+        parse = lambda t: datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ")
+        self.assertEqual((parse(grant["expires_at"]) - parse(grant["created_at"])).total_seconds(),
+                         5400)
+        refused = self.cli("grant", "create", "--action", "x", "--ttl", "soon", token=self.alice)
+        self.assertEqual(refused.returncode, 3, refused.stderr)
+        self.assertIn("--ttl: must be a duration like", refused.stderr)
+
 class RateLimitTest(PolicyTest):
     rate = "3/1m"
 

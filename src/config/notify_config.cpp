@@ -1,16 +1,16 @@
-#include "cli/notify_config.hpp"
+#include "config/notify_config.hpp"
 
 #include <cctype>
-#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "config/toml_values.hpp"
+#include "config/where.hpp"
+
 namespace countersign {
 namespace {
-
-std::string Line(const toml::node& node) { return std::to_string(node.source().begin.line); }
 
 bool IsValidName(std::string_view name) {
   if (name.empty() || name.size() > 64) return false;
@@ -30,12 +30,12 @@ Result<std::vector<const toml::table*>> Tables(const toml::table& root, const st
   if (!node) return out;
   const toml::array* array = node->as_array();
   if (!array) {
-    return Error::Invalid(file + ":" + Line(*node) + ": " + name +
-                          " must be an array of tables ([[" + name + "]])");
+    return Error::Invalid(Where(file, *node, name) + " must be an array of tables ([[" + name +
+                          "]])");
   }
   for (const auto& item : *array) {
     const toml::table* t = item.as_table();
-    if (!t) return Error::Invalid(file + ":" + Line(item) + ": each " + name + " must be a table");
+    if (!t) return Error::Invalid(WhereLine(file, item) + ": each " + name + " must be a table");
     out.push_back(t);
   }
   return out;
@@ -49,25 +49,13 @@ std::optional<std::string> ScalarText(const toml::node& node) {
   return std::nullopt;
 }
 
-Result<std::vector<std::string>> StringList(const toml::node& node, const std::string& where) {
-  const toml::array* array = node.as_array();
-  if (!array) return Error::Invalid(where + " must be an array of strings");
-  std::vector<std::string> out;
-  for (const auto& item : *array) {
-    auto s = item.value<std::string>();
-    if (!s || !item.is_string()) return Error::Invalid(where + " must be an array of strings");
-    out.push_back(*s);
-  }
-  return out;
-}
-
 // A [[channel]] value that is not a scalar: an array of strings becomes one comma-separated
 // setting (to = ["a@x", "b@x"]), a table of scalars one "KEY.SUB" setting per entry
 // (addresses = { alice = "a@x" } gives "addresses.alice"). Each item may be a secret.
 Status ReadListOrTable(const toml::node& node, const std::string& key, const std::string& where,
                        ChannelSettings& settings) {
   if (node.is_array()) {
-    auto items = StringList(node, where);
+    auto items = ReadStringList(node, where, /*allow_empty_items=*/true);
     if (!items.ok()) return std::move(items).error();
     std::string joined;
     for (const auto& item : items.value()) {
@@ -102,13 +90,13 @@ Status ReadChannels(const toml::table& root, const std::string& file, NotifyConf
   if (!tables.ok()) return std::move(tables).error();
   int index = 0;
   for (const toml::table* t : tables.value()) {
-    const std::string prefix = file + ":" + Line(*t) + ": channel[" + std::to_string(index++) + "]";
+    const std::string prefix = Where(file, *t, "channel[" + std::to_string(index++) + "]");
     ChannelSettings settings;
     std::string tenant = "default";
     for (const auto& [key_node, node] : *t) {
       const std::string key(key_node.str());
       const std::string where =
-          file + ":" + Line(node) + ": channel[" + std::to_string(index - 1) + "]." + key;
+          Where(file, node, "channel[" + std::to_string(index - 1) + "]." + key);
       if (key != "name" && key != "type" && key != "tenant" && !node.is_value()) {
         CS_RETURN_IF_ERROR(ReadListOrTable(node, key, where, settings));
         continue;
@@ -135,7 +123,7 @@ Status ReadChannels(const toml::table& root, const std::string& file, NotifyConf
     }
     if (settings.type.empty()) return Error::Invalid(prefix + ".type is required");
     if (tenant.empty()) return Error::Invalid(prefix + ".tenant must not be empty");
-    settings.source = file + ":" + Line(*t);
+    settings.source = WhereLine(file, *t);
     out.channels.push_back(std::move(settings));
     out.channel_tenants.push_back(tenant);
   }
@@ -148,14 +136,13 @@ Status ReadWebhooks(const toml::table& root, const std::string& file, NotifyConf
   std::set<std::string> names;
   int index = 0;
   for (const toml::table* t : tables.value()) {
-    const std::string prefix = file + ":" + Line(*t) + ": webhook[" + std::to_string(index) + "]";
+    const std::string prefix = Where(file, *t, "webhook[" + std::to_string(index) + "]");
     WebhookSettings hook;
     for (const auto& [key_node, node] : *t) {
       const std::string key(key_node.str());
-      const std::string where =
-          file + ":" + Line(node) + ": webhook[" + std::to_string(index) + "]." + key;
+      const std::string where = Where(file, node, "webhook[" + std::to_string(index) + "]." + key);
       if (key == "events") {
-        auto events = StringList(node, where);
+        auto events = ReadStringList(node, where, /*allow_empty_items=*/true);
         if (!events.ok()) return std::move(events).error();
         hook.events = std::move(events).value();
         continue;
@@ -196,10 +183,10 @@ Status ReadIdentities(const toml::table& root, const std::string& file, NotifyCo
   const toml::node* node = root.get("identities");
   if (!node) return Ok();
   const toml::table* table = node->as_table();
-  if (!table) return Error::Invalid(file + ":" + Line(*node) + ": identities must be a table");
+  if (!table) return Error::Invalid(Where(file, *node, "identities") + " must be a table");
   for (const auto& [key_node, value] : *table) {
     const std::string key(key_node.str());
-    const std::string where = file + ":" + Line(value) + ": identities.\"" + key + "\"";
+    const std::string where = Where(file, value, "identities.\"" + key + "\"");
     const size_t colon = key.find(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == key.size()) {
       return Error::Invalid(where + ": a chat identity is PLATFORM:USER_ID, e.g. slack:U024BE7LH");
@@ -217,30 +204,22 @@ Status ReadOutbox(const toml::table& root, const std::string& file, NotifyConfig
   const toml::node* node = root.get("outbox");
   if (!node) return Ok();
   const toml::table* table = node->as_table();
-  if (!table) return Error::Invalid(file + ":" + Line(*node) + ": outbox must be a table");
+  if (!table) return Error::Invalid(Where(file, *node, "outbox") + " must be a table");
   OutboxSettings& o = out.outbox;
   for (const auto& [key_node, value] : *table) {
     const std::string key(key_node.str());
-    const std::string where = file + ":" + Line(value) + ": outbox." + key;
+    const std::string where = Where(file, value, "outbox." + key);
     auto integer = [&](int lo, int hi, int& into) -> Status {
-      auto i = value.value<int64_t>();
-      if (!i || !value.is_integer() || *i < lo || *i > hi) {
-        return Error::Invalid(where + " must be an integer " + std::to_string(lo) + "-" +
-                              std::to_string(hi));
-      }
-      into = static_cast<int>(*i);
+      auto read = ReadIntegerBetween(value, where, lo, hi);
+      if (!read.ok()) return std::move(read).error();
+      into = static_cast<int>(read.value());
       return Ok();
     };
     auto duration = [&](std::chrono::milliseconds lo, std::chrono::milliseconds hi,
                         std::chrono::milliseconds& into) -> Status {
-      auto s = value.value<std::string>();
-      auto ms = s && value.is_string() ? ParseMillis(*s) : std::nullopt;
-      if (!ms || *ms < lo || *ms > hi) {
-        return Error::Invalid(where + " must be a duration like \"500ms\", \"2s\" or \"5m\", " +
-                              std::to_string(lo.count()) + "ms to " + std::to_string(hi.count()) +
-                              "ms");
-      }
-      into = *ms;
+      auto read = ReadDuration(value, where, {lo, hi, /*whole_seconds=*/false});
+      if (!read.ok()) return std::move(read).error();
+      into = read.value();
       return Ok();
     };
     using std::chrono::milliseconds;
@@ -271,32 +250,12 @@ Status ReadOutbox(const toml::table& root, const std::string& file, NotifyConfig
     }
   }
   if (o.retry_max < o.retry_base) {
-    return Error::Invalid(file + ":" + Line(*node) + ": outbox.retry_max is less than retry_base");
+    return Error::Invalid(Where(file, *node, "outbox.retry_max") + " is less than retry_base");
   }
   return Ok();
 }
 
 }  // namespace
-
-std::optional<std::chrono::milliseconds> ParseMillis(std::string_view text) {
-  int64_t n = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || n < 0 || ptr == text.data()) return std::nullopt;
-  const std::string_view unit(ptr, static_cast<size_t>(text.data() + text.size() - ptr));
-  int64_t factor = 0;
-  if (unit == "ms")
-    factor = 1;
-  else if (unit.empty() || unit == "s")
-    factor = 1000;
-  else if (unit == "m")
-    factor = 60 * 1000;
-  else if (unit == "h")
-    factor = 3600 * 1000;
-  else
-    return std::nullopt;
-  if (n > INT64_MAX / factor) return std::nullopt;
-  return std::chrono::milliseconds(n * factor);
-}
 
 Result<std::string> ResolveSecret(const std::string& value, const std::string& where) {
   if (value.starts_with("env:")) {

@@ -1,11 +1,16 @@
-#include "cli/compat_config.hpp"
+#include "config/compat_config.hpp"
 
 #include <functional>
+
+#include "config/server_settings.hpp"
+#include "config/toml_values.hpp"
+#include "config/where.hpp"
 
 namespace countersign {
 namespace {
 
-std::string Line(const toml::node& node) { return std::to_string(node.source().begin.line); }
+constexpr DurationRange kReplayWindow{std::chrono::seconds(0), std::chrono::hours(24), true};
+constexpr DurationRange kAisocTimeout{std::chrono::minutes(1), std::chrono::hours(30 * 24), true};
 
 // Reads one [compat.NAME] table key by key: `read` handles the keys it knows and returns
 // false for the rest, which are then refused with the list in `known`.
@@ -14,57 +19,47 @@ class TableReader {
   TableReader(const toml::node& value, std::string where)
       : value_(value), where_(std::move(where)) {}
 
-  Status Bool(bool& into) const {
-    auto b = value_.value<bool>();
-    if (!b || !value_.is_boolean()) return Error::Invalid(where_ + " must be true or false");
-    into = *b;
-    return Ok();
-  }
+  Status Bool(bool& into) const { return Into(ReadBool(value_, where_), into); }
   Status Text(std::string& into, bool allow_empty = false) const {
-    auto s = value_.value<std::string>();
-    if (!s || !value_.is_string() || (!allow_empty && s->empty())) {
-      return Error::Invalid(where_ + " must be a non-empty string");
-    }
-    into = *s;
+    // Empty or not a string, the message is the same.
+    if (allow_empty && value_.is_string()) return Into(ReadText(value_, where_), into);
+    return Into(ReadNonEmptyText(value_, where_), into);
+  }
+  Status Duration(const DurationRange& range, std::chrono::seconds& into) const {
+    auto read = ReadDuration(value_, where_, range);
+    if (!read.ok()) return std::move(read).error();
+    into = std::chrono::duration_cast<std::chrono::seconds>(read.value());
     return Ok();
   }
-  Status Integer(int64_t lo, int64_t hi, int64_t& into) const {
-    auto i = value_.value<int64_t>();
-    if (!i || !value_.is_integer() || *i < lo || *i > hi) {
-      return Error::Invalid(where_ + " must be an integer " + std::to_string(lo) + "-" +
-                            std::to_string(hi));
-    }
-    into = *i;
+  // The value as `setting` of the settings table checks it.
+  Status Setting(const ServerSetting& setting, int& into) const {
+    auto read = setting.ParseNode(value_, where_);
+    if (!read.ok()) return std::move(read).error();
+    into = static_cast<int>(read->integer);
     return Ok();
   }
   Status StringMap(std::map<std::string, std::string>& into) const {
     const toml::table* t = value_.as_table();
     if (!t) return Error::Invalid(where_ + " must be a table of strings");
     for (const auto& [k, v] : *t) {
-      auto s = v.value<std::string>();
-      if (!s || !v.is_string() || s->empty()) {
-        return Error::Invalid(where_ + "." + std::string(k.str()) + " must be a non-empty string");
-      }
-      into[std::string(k.str())] = *s;
+      CS_RETURN_IF_ERROR(Into(ReadNonEmptyText(v, where_ + "." + std::string(k.str())),
+                              into[std::string(k.str())]));
     }
     return Ok();
   }
   Status StringList(std::vector<std::string>& into) const {
-    const toml::array* a = value_.as_array();
-    if (!a) return Error::Invalid(where_ + " must be an array of strings");
-    into.clear();
-    for (const auto& item : *a) {
-      auto s = item.value<std::string>();
-      if (!s || !item.is_string() || s->empty()) {
-        return Error::Invalid(where_ + " must be an array of non-empty strings");
-      }
-      into.push_back(*s);
-    }
-    return Ok();
+    return Into(ReadStringList(value_, where_, /*allow_empty_items=*/false), into);
   }
   const std::string& where() const { return where_; }
 
  private:
+  template <typename T>
+  static Status Into(Result<T> read, T& into) {
+    if (!read.ok()) return std::move(read).error();
+    into = std::move(read).value();
+    return Ok();
+  }
+
   const toml::node& value_;
   std::string where_;
 };
@@ -77,10 +72,10 @@ Status ReadTable(const toml::table& compat, const std::string& file, const char*
   if (!node) return Ok();
   const toml::table* table = node->as_table();
   if (!table)
-    return Error::Invalid(file + ":" + Line(*node) + ": compat." + name + " must be a table");
+    return Error::Invalid(Where(file, *node, std::string("compat.") + name) + " must be a table");
   for (const auto& [key_node, value] : *table) {
     const std::string key(key_node.str());
-    TableReader reader(value, file + ":" + Line(value) + ": compat." + name + "." + key);
+    TableReader reader(value, Where(file, value, std::string("compat.") + name + "." + key));
     auto handled = read(key, reader);
     if (!handled.ok()) return std::move(handled).error();
     if (!handled.value()) return Error::Invalid(reader.where() + ": unknown key (" + known + ")");
@@ -107,20 +102,18 @@ Result<bool> ReadAdapterKey(const std::string& key, const TableReader& r, bool& 
 }
 
 Status ReadHermes(const toml::table& compat, const std::string& file, HermesOptions& o) {
-  return ReadTable(compat, file, "hermes", "enabled, tenant, principal, anonymous, rate_limit",
-                   [&o](const std::string& key, const TableReader& r) -> Result<bool> {
-                     auto common =
-                         ReadAdapterKey(key, r, o.enabled, o.anonymous, &o.tenant, &o.principal);
-                     if (!common.ok() || common.value()) return common;
-                     int64_t n = 0;
-                     if (key == "rate_limit") {
-                       CS_RETURN_IF_ERROR(r.Integer(0, 1000000, n));
-                       o.rate_limit = static_cast<int>(n);
-                     } else {
-                       return false;
-                     }
-                     return true;
-                   });
+  return ReadTable(
+      compat, file, "hermes", "enabled, tenant, principal, anonymous, rate_limit",
+      [&o](const std::string& key, const TableReader& r) -> Result<bool> {
+        auto common = ReadAdapterKey(key, r, o.enabled, o.anonymous, &o.tenant, &o.principal);
+        if (!common.ok() || common.value()) return common;
+        if (key == "rate_limit") {
+          CS_RETURN_IF_ERROR(r.Setting(*FindServerSetting("hermes_rate_limit"), o.rate_limit));
+        } else {
+          return false;
+        }
+        return true;
+      });
 }
 
 Status ReadMolecule(const toml::table& compat, const std::string& file, MoleculeOptions& o) {
@@ -129,14 +122,12 @@ Status ReadMolecule(const toml::table& compat, const std::string& file, Molecule
                    [&o](const std::string& key, const TableReader& r) -> Result<bool> {
                      auto common = ReadAdapterKey(key, r, o.enabled, o.anonymous, nullptr, nullptr);
                      if (!common.ok() || common.value()) return common;
-                     int64_t n = 0;
                      if (key == "workspaces")
                        CS_RETURN_IF_ERROR(r.StringMap(o.workspaces));
                      else if (key == "default_tenant")
                        CS_RETURN_IF_ERROR(r.Text(o.default_tenant, /*allow_empty=*/true));
                      else if (key == "replay_window_seconds") {
-                       CS_RETURN_IF_ERROR(r.Integer(0, 86400, n));
-                       o.replay_window = std::chrono::seconds(n);
+                       CS_RETURN_IF_ERROR(r.Duration(kReplayWindow, o.replay_window));
                      } else {
                        return false;
                      }
@@ -152,12 +143,10 @@ Status ReadAisoc(const toml::table& compat, const std::string& file, AisocOption
                      auto common =
                          ReadAdapterKey(key, r, o.enabled, o.anonymous, &o.tenant, &o.principal);
                      if (!common.ok() || common.value()) return common;
-                     int64_t n = 0;
                      if (key == "allow_hosts")
                        CS_RETURN_IF_ERROR(r.StringList(o.allow_hosts));
                      else if (key == "timeout_seconds") {
-                       CS_RETURN_IF_ERROR(r.Integer(60, 30 * 86400, n));
-                       o.timeout = std::chrono::seconds(n);
+                       CS_RETURN_IF_ERROR(r.Duration(kAisocTimeout, o.timeout));
                      } else if (key == "slack_api_base") {
                        CS_RETURN_IF_ERROR(r.Text(o.slack_api_base));
                        while (o.slack_api_base.ends_with('/')) o.slack_api_base.pop_back();
@@ -174,16 +163,17 @@ Status ReadAisoc(const toml::table& compat, const std::string& file, AisocOption
 
 }  // namespace
 
-Result<CompatOptions> ReadCompatTables(const toml::table& root, const std::string& file) {
-  CompatOptions out;
+Result<CompatOptions> ReadCompatTables(const toml::table& root, const std::string& file,
+                                       CompatOptions defaults) {
+  CompatOptions out = std::move(defaults);
   const toml::node* node = root.get("compat");
   if (!node) return out;
   const toml::table* compat = node->as_table();
-  if (!compat) return Error::Invalid(file + ":" + Line(*node) + ": compat must be a table");
+  if (!compat) return Error::Invalid(Where(file, *node, "compat") + " must be a table");
   for (const auto& [key_node, value] : *compat) {
     const std::string key(key_node.str());
     if (key != "hermes" && key != "molecule" && key != "aisoc") {
-      return Error::Invalid(file + ":" + Line(value) + ": compat." + key +
+      return Error::Invalid(Where(file, value, "compat." + key) +
                             ": unknown adapter (hermes, molecule, aisoc)");
     }
   }

@@ -1,10 +1,11 @@
-#include "cli/server_config.hpp"
+#include "config/server_config.hpp"
 
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "cli/policy_config.hpp"
+#include "config/duration.hpp"
+#include "config/policy_config.hpp"
 #include "testing/temp_dir.hpp"
 
 namespace countersign {
@@ -135,7 +136,7 @@ TEST_F(ServerConfigTest, GoodFileLoadsEveryPolicySetting) {
 
 TEST_F(ServerConfigTest, ServeGetsThePoliciesAndLimitsOfItsConfigFile) {
   ServeOptions options;
-  options.config = Write(kGoodFile);
+  options.given["config"] = Write(kGoodFile);
   auto config = LoadServerConfig(options);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->listen_port, 7999);
@@ -154,12 +155,12 @@ TEST_F(ServerConfigTest, NoFileMeansTheBuiltInPolicyAndNoLimits) {
   EXPECT_EQ(config->limits.per_action, 0);
 
   ServeOptions server_only;
-  server_only.config = Write("[server]\nthreads = 2\n");
+  server_only.given["config"] = Write("[server]\nthreads = 2\n");
   auto loaded = LoadServerConfig(server_only);
   ASSERT_TRUE(loaded.ok()) << loaded.error().message;
   ASSERT_NE(loaded->policies, nullptr);
   EXPECT_TRUE(loaded->policies->policies().empty());
-  auto policies = LoadPolicyFile(*server_only.config);
+  auto policies = LoadPolicyFile(server_only.given["config"]);
   ASSERT_TRUE(policies.ok()) << policies.error().message;
   ASSERT_NE(policies.value(), nullptr);
 }
@@ -302,7 +303,7 @@ TEST_F(ServerConfigTest, EachInvalidFileNamesItsLineAndKey) {
         << loaded.error().message;
     // `serve --config` stops on the same message.
     ServeOptions options;
-    options.config = path;
+    options.given["config"] = path;
     auto served = LoadServerConfig(options);
     ASSERT_FALSE(served.ok());
     EXPECT_EQ(served.error().message, loaded.error().message);
@@ -311,24 +312,24 @@ TEST_F(ServerConfigTest, EachInvalidFileNamesItsLineAndKey) {
 
 TEST_F(ServerConfigTest, PublicUrlIsNormalisedAndTheFlagWinsOverTheFile) {
   ServeOptions options;
-  options.config = Write("[server]\npublic_url = \"HTTPS://Approvals.Example.com/cs\"\n");
+  options.given["config"] = Write("[server]\npublic_url = \"HTTPS://Approvals.Example.com/cs\"\n");
   auto config = LoadServerConfig(options);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->public_url, "https://approvals.example.com/cs");
-  options.public_url = "http://127.0.0.1:8080";
+  options.given["public_url"] = "http://127.0.0.1:8080";
   EXPECT_EQ(LoadServerConfig(options)->public_url, "http://127.0.0.1:8080");
   EXPECT_EQ(LoadServerConfig(ServeOptions{})->public_url, "");  // derived once listening
 }
 
 TEST_F(ServerConfigTest, AnInvalidPublicUrlNamesItsSource) {
   ServeOptions options;
-  options.config = Write("[server]\n\npublic_url = \"https://example.com/\"\n");
+  options.given["config"] = Write("[server]\n\npublic_url = \"https://example.com/\"\n");
   auto config = LoadServerConfig(options);
   ASSERT_FALSE(config.ok());
   EXPECT_NE(config.error().message.find("countersign.toml:3: server.public_url"), std::string::npos)
       << config.error().message;
   ServeOptions flag;
-  flag.public_url = "ftp://example.com";
+  flag.given["public_url"] = "ftp://example.com";
   auto flagged = LoadServerConfig(flag);
   ASSERT_FALSE(flagged.ok());
   EXPECT_EQ(flagged.error().message.rfind("--public-url", 0), 0u) << flagged.error().message;
@@ -338,19 +339,19 @@ TEST_F(ServerConfigTest, StreamSettingsComeFromTheFileAndTheFlagsWin) {
   EXPECT_EQ(LoadServerConfig(ServeOptions{})->stream_queue, 1000);
   EXPECT_EQ(LoadServerConfig(ServeOptions{})->stream_heartbeat, seconds(15));
   ServeOptions options;
-  options.config = Write("[server]\nstream_queue = 50\nstream_heartbeat_seconds = 5\n");
+  options.given["config"] = Write("[server]\nstream_queue = 50\nstream_heartbeat_seconds = 5\n");
   auto config = LoadServerConfig(options);
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->stream_queue, 50);
   EXPECT_EQ(config->stream_heartbeat, seconds(5));
-  options.stream_queue = 8;
-  options.stream_heartbeat = 2;
+  options.given["stream_queue"] = "8";
+  options.given["stream_heartbeat"] = "2";
   EXPECT_EQ(LoadServerConfig(options)->stream_queue, 8);
   EXPECT_EQ(LoadServerConfig(options)->stream_heartbeat, seconds(2));
-  options.stream_queue = 0;
+  options.given["stream_queue"] = "0";
   ASSERT_FALSE(LoadServerConfig(options).ok());
   ServeOptions bad_file;
-  bad_file.config = Write("[server]\nstream_heartbeat_seconds = 0\n");
+  bad_file.given["config"] = Write("[server]\nstream_heartbeat_seconds = 0\n");
   auto refused = LoadServerConfig(bad_file);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("countersign.toml:2: server.stream_heartbeat_seconds"),
@@ -388,7 +389,7 @@ TEST(ParseDurationTest, UnitsAndSequences) {
     const auto parsed = ParseDuration(text);
     ASSERT_EQ(parsed.has_value(), expected.has_value()) << text;
     if (expected) {
-      EXPECT_EQ(parsed->count(), *expected) << text;
+      EXPECT_EQ(*parsed, seconds(*expected)) << text;
     }
   }
 }

@@ -1,21 +1,36 @@
 // ServerConfig: the settings `countersign serve` runs with, and where each came from.
 //
-// Precedence: command-line flag, then COUNTERSIGN_* variable (both arrive as ServeOptions),
-// then the TOML file's [server] table, then the defaults below. Loading validates every
-// value; an error names the key (and, for the file, its line) and start-up stops.
+// Precedence, for every setting of the table in server_settings.hpp: the command-line flag,
+// then its COUNTERSIGN_* variable (both arrive as ServeOptions; the command-line parser picks
+// the flag over the variable), then the config file, then the table's default. Loading
+// validates every value; an error names the key (and, for the file, its line) and start-up
+// stops.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
-#include "cli/notify_config.hpp"
-#include "cli/serve.hpp"
 #include "compat/compat_options.hpp"
+#include "config/notify_config.hpp"
 #include "core/result.hpp"
 #include "policy/policy_set.hpp"
 
 namespace countersign {
+
+// What `countersign serve` (and the commands that read its config) was given on its command
+// line or by COUNTERSIGN_* variables: setting name (server_settings.hpp) -> value as typed.
+// Each one given wins over the config file; "config" names the file.
+struct ServeOptions {
+  std::map<std::string, std::string, std::less<>> given;
+
+  // Gives `name` the value `value` holds; nothing when it holds none.
+  void Give(std::string_view name, const std::optional<std::string>& value);
+};
 
 // [limits]: "N/WINDOW" rates. A count of 0 means unlimited (the window is then 0 too).
 struct RateLimitConfig {
@@ -32,24 +47,27 @@ struct LoadedConfigFile {
   RateLimitConfig limits;
 };
 
+// The settings of the table get their defaults there, not here; LoadServerConfig() applies
+// them.
 struct ServerConfig {
-  std::string listen_host = "127.0.0.1";
-  uint16_t listen_port = 7400;
-  std::string store_path = "./data/countersign.db";  // from "sqlite:PATH"
-  bool auth = true;
-  std::string data_dir;  // default: the directory holding the database
+  std::string config_file;  // the file read; empty: none
+  std::string listen_host;
+  uint16_t listen_port = 0;
+  std::string store_path;  // from "sqlite:PATH"
+  bool auth = false;
+  std::string data_dir;  // when not given: the directory holding the database
   std::string port_file;
-  std::string log_level = "info";
+  std::string log_level;
   int threads = 0;  // 0: one per core
-  std::chrono::seconds default_timeout{300};
-  size_t body_limit = 1 << 20;
+  std::chrono::seconds default_timeout{0};
+  size_t body_limit = 1 << 20;  // fixed in this build
   // PEM certificate chain and private key: both set serves HTTPS, neither plain HTTP.
   std::string tls_cert;
   std::string tls_key;
   // Live event streams: the most events one stream may fall behind before it is closed, and
   // the heartbeat of an idle one.
-  int stream_queue = 1000;
-  std::chrono::seconds stream_heartbeat{15};
+  int stream_queue = 0;
+  std::chrono::seconds stream_heartbeat{0};
   // Where people reach the server, for one-click links: validated and normalised by
   // PublicUrl::Parse. Empty: derived from the bound listen address once listening.
   std::string public_url;
@@ -61,6 +79,8 @@ struct ServerConfig {
   CompatOptions compat;    // [compat.hermes], [compat.molecule], [compat.aisoc]
 };
 
+// Every setting from `options`, the file it names and the defaults, checked one by one and
+// then together (TLS needs both files; auth off only on loopback). Never throws.
 Result<ServerConfig> LoadServerConfig(const ServeOptions& options);
 
 // Reads and validates the whole file at `path` (its [server] table too, though only the

@@ -1,5 +1,5 @@
 // The [[channel]] tables as channels see them: scalars as text, arrays and tables flattened.
-#include "cli/notify_config.hpp"
+#include "config/notify_config.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "cli/policy_config.hpp"
+#include "config/policy_config.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -7,23 +7,24 @@
 #include <memory>
 #include <vector>
 
+#include "config/duration.hpp"
+#include "config/toml_values.hpp"
+#include "config/where.hpp"
+
 namespace countersign {
 namespace {
 
 using Groups = std::map<std::string, std::vector<std::string>>;
 
-constexpr int64_t kMaxDurationSeconds = 30 * 24 * 3600;  // as request deadlines
-constexpr int64_t kMaxRateWindowSeconds = 24 * 3600;
+// As request deadlines: whole seconds, up to 30 days.
+constexpr DurationRange kPolicyDuration{std::chrono::seconds(1), std::chrono::hours(30 * 24), true};
+constexpr std::chrono::seconds kMaxRateWindow = std::chrono::hours(24);
 constexpr int64_t kMaxRateCount = 1'000'000;
 constexpr int kMaxQuorum = 100;
 constexpr std::string_view kGroupPrefix = "group:";
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
-}
-
-std::string Where(const std::string& file, const toml::node& node, std::string_view key) {
-  return file + ":" + std::to_string(node.source().begin.line) + ": " + std::string(key);
 }
 
 std::string Indexed(std::string_view key, size_t index) {
@@ -43,11 +44,9 @@ bool IsActionGlobChar(char c) {
 }
 
 Status ReadString(const toml::node& node, const std::string& where, std::string& out) {
-  const auto* text = node.as_string();
-  if (text == nullptr || text->get().empty()) {
-    return Error::Invalid(where + " must be a non-empty string");
-  }
-  out = text->get();
+  auto text = ReadNonEmptyText(node, where);
+  if (!text.ok()) return std::move(text).error();
+  out = std::move(text).value();
   return Ok();
 }
 
@@ -85,37 +84,18 @@ Status ReadStrings(const std::string& file, const toml::node& node, std::string_
 }
 
 Status ReadInt(const toml::node& node, const std::string& where, int lo, int hi, int& out) {
-  const auto* integer = node.as_integer();
-  if (integer == nullptr) return Error::Invalid(where + " must be an integer");
-  if (integer->get() < lo || integer->get() > hi) {
-    return Error::Invalid(where + " must be " + std::to_string(lo) + "-" + std::to_string(hi));
-  }
-  out = static_cast<int>(integer->get());
+  auto integer = ReadInteger(node, where, lo, hi);
+  if (!integer.ok()) return std::move(integer).error();
+  out = static_cast<int>(integer.value());
   return Ok();
 }
 
-// A duration string ("15m") or an integer number of seconds, between 1 s and `max_seconds`.
-Status ReadDuration(const toml::node& node, const std::string& where, int64_t max_seconds,
-                    std::chrono::seconds& out) {
-  int64_t seconds = 0;
-  if (const auto* integer = node.as_integer()) {
-    seconds = integer->get();
-  } else if (const auto* text = node.as_string()) {
-    const auto parsed = ParseDuration(text->get());
-    if (!parsed) {
-      return Error::Invalid(where +
-                            " must be a duration like \"30s\", \"15m\", \"2h\" or \"1d\", got " +
-                            Quoted(text->get()));
-    }
-    seconds = parsed->count();
-  } else {
-    return Error::Invalid(where +
-                          " must be a duration like \"15m\" or an integer number of seconds");
-  }
-  if (seconds < 1 || seconds > max_seconds) {
-    return Error::Invalid(where + " must be between 1s and " + DurationText(max_seconds));
-  }
-  out = std::chrono::seconds(seconds);
+// A duration string ("15m") or an integer number of seconds, 1 s to 30 days.
+Status ReadPolicyDuration(const toml::node& node, const std::string& where,
+                          std::chrono::seconds& out) {
+  auto duration = ReadDuration(node, where, kPolicyDuration);
+  if (!duration.ok()) return std::move(duration).error();
+  out = std::chrono::duration_cast<std::chrono::seconds>(duration.value());
   return Ok();
 }
 
@@ -253,8 +233,7 @@ Status ReadTiers(const std::string& file, const toml::node& node, const std::str
       if (key == "approvers") {
         CS_RETURN_IF_ERROR(ReadApprovers(file, value, key_path, groups, tier.approvers));
       } else if (key == "timeout") {
-        CS_RETURN_IF_ERROR(
-            ReadDuration(value, Where(file, value, key_path), kMaxDurationSeconds, tier.timeout));
+        CS_RETURN_IF_ERROR(ReadPolicyDuration(value, Where(file, value, key_path), tier.timeout));
       } else if (key == "notify") {
         CS_RETURN_IF_ERROR(ReadStrings(file, value, key_path, tier.notify));
       } else {
@@ -280,7 +259,7 @@ bool OnlyNamedApprovers(const std::vector<std::string>& approvers) {
 
 Status ReadPolicy(const std::string& file, const toml::table& table, const std::string& path,
                   const Groups& groups, Policy& policy) {
-  policy.source = file + ":" + std::to_string(table.source().begin.line);
+  policy.source = WhereLine(file, table);
   // The line of each key given, for checks that involve more than one key.
   std::map<std::string, std::string> where_of;
   bool named = false;
@@ -303,7 +282,7 @@ Status ReadPolicy(const std::string& file, const toml::table& table, const std::
     } else if (key == "approvers") {
       CS_RETURN_IF_ERROR(ReadApprovers(file, value, key_path, groups, policy.approvers));
     } else if (key == "timeout") {
-      CS_RETURN_IF_ERROR(ReadDuration(value, where, kMaxDurationSeconds, policy.timeout));
+      CS_RETURN_IF_ERROR(ReadPolicyDuration(value, where, policy.timeout));
     } else if (key == "on_timeout") {
       std::string word;
       CS_RETURN_IF_ERROR(ReadWord(value, where, {"expire", "deny", "escalate"}, word));
@@ -318,7 +297,7 @@ Status ReadPolicy(const std::string& file, const toml::table& table, const std::
       policy.decision = word == "approve" ? AutoDecision::kApprove : AutoDecision::kDeny;
     } else if (key == "remind_every") {
       std::chrono::seconds every{0};
-      CS_RETURN_IF_ERROR(ReadDuration(value, where, kMaxDurationSeconds, every));
+      CS_RETURN_IF_ERROR(ReadPolicyDuration(value, where, every));
       policy.remind_every = every;
     } else {
       return Error::Invalid(where + ": unknown key");
@@ -431,7 +410,7 @@ Status ReadLimits(const toml::table& root, const std::string& file, RateLimitCon
     if (!rate) {
       return Error::Invalid(where + " must be \"N/WINDOW\" like \"60/1m\" (N up to " +
                             std::to_string(kMaxRateCount) + ", WINDOW 1s to " +
-                            DurationText(kMaxRateWindowSeconds) + "), or \"0\" for unlimited");
+                            DurationText(kMaxRateWindow) + "), or \"0\" for unlimited");
     }
     *count = rate->first;
     *window = rate->second;
@@ -440,50 +419,6 @@ Status ReadLimits(const toml::table& root, const std::string& file, RateLimitCon
 }
 
 }  // namespace
-
-std::string DurationText(int64_t seconds) {
-  if (seconds > 0 && seconds % 86400 == 0) return std::to_string(seconds / 86400) + "d";
-  if (seconds > 0 && seconds % 3600 == 0) return std::to_string(seconds / 3600) + "h";
-  if (seconds > 0 && seconds % 60 == 0) return std::to_string(seconds / 60) + "m";
-  return std::to_string(seconds) + "s";
-}
-
-std::optional<std::chrono::seconds> ParseDuration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  int64_t total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    int64_t number = 0;
-    const size_t digits_start = i;
-    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])) != 0) {
-      number = number * 10 + (text[i] - '0');
-      if (number > 1'000'000'000) return std::nullopt;
-      ++i;
-    }
-    if (i == digits_start || i == text.size()) return std::nullopt;
-    int64_t unit = 0;
-    switch (text[i]) {
-      case 's':
-        unit = 1;
-        break;
-      case 'm':
-        unit = 60;
-        break;
-      case 'h':
-        unit = 3600;
-        break;
-      case 'd':
-        unit = 86400;
-        break;
-      default:
-        return std::nullopt;
-    }
-    ++i;
-    total += number * unit;
-    if (total > 1'000'000'000'000) return std::nullopt;
-  }
-  return std::chrono::seconds(total);
-}
 
 std::optional<std::pair<int, std::chrono::seconds>> ParseRate(std::string_view text) {
   if (text == "0") return std::make_pair(0, std::chrono::seconds(0));
@@ -499,12 +434,14 @@ std::optional<std::pair<int, std::chrono::seconds>> ParseRate(std::string_view t
   if (!window.empty() && std::isdigit(static_cast<unsigned char>(window.front())) == 0) {
     window.insert(0, "1");
   }
-  const auto seconds = ParseDuration(window);
-  if (!seconds || seconds->count() < 1 || seconds->count() > kMaxRateWindowSeconds) {
+  const auto duration = ParseDuration(window);
+  if (!duration || *duration < std::chrono::seconds(1) || *duration > kMaxRateWindow ||
+      duration->count() % 1000 != 0) {
     return std::nullopt;
   }
   if (count == 0) return std::make_pair(0, std::chrono::seconds(0));
-  return std::make_pair(static_cast<int>(count), *seconds);
+  return std::make_pair(static_cast<int>(count),
+                        std::chrono::duration_cast<std::chrono::seconds>(*duration));
 }
 
 Result<LoadedConfigFile> ReadPolicyTables(const toml::table& root, const std::string& file,

@@ -52,7 +52,4 @@ Result<NotifyConfig> ReadNotifyTables(const toml::table& root, const std::string
 // in errors.
 Result<std::string> ResolveSecret(const std::string& value, const std::string& where);
 
-// "250ms", "2s", "5m", "1h" (a bare number is seconds).
-std::optional<std::chrono::milliseconds> ParseMillis(std::string_view text);
-
 }  // namespace countersign

@@ -1,4 +1,4 @@
-#include "cli/compat_config.hpp"
+#include "config/compat_config.hpp"
 
 #include <gtest/gtest.h>
 

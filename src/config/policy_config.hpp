@@ -15,7 +15,7 @@
 
 #include <toml++/toml.h>
 
-#include "cli/server_config.hpp"
+#include "config/server_config.hpp"
 #include "core/result.hpp"
 
 namespace countersign {
@@ -26,13 +26,8 @@ namespace countersign {
 Result<LoadedConfigFile> ReadPolicyTables(const toml::table& root, const std::string& file,
                                           std::chrono::seconds default_timeout);
 
-// "30s", "15m", "2h", "1d" or a sequence of them ("1h30m"); nullopt when malformed.
-std::optional<std::chrono::seconds> ParseDuration(std::string_view text);
-
-// `seconds` in the largest unit that divides it: "15m", "2h", "1d", "90s".
-std::string DurationText(int64_t seconds);
-
-// "60/1m": at most 60 in any minute; the window may omit a count of 1 ("60/m"). "0" or
+// "60/1m": at most 60 in any minute; the window is a duration (duration.hpp, no plain
+// integers) and may omit a count of 1 ("60/m"). "0" or
 // "0/<window>" means unlimited and yields {0, 0s}. nullopt when malformed.
 std::optional<std::pair<int, std::chrono::seconds>> ParseRate(std::string_view text);
 

@@ -1,0 +1,286 @@
+#include "config/server_settings.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "config/server_config.hpp"
+#include "core/public_url.hpp"
+
+namespace countersign {
+namespace {
+
+using std::chrono::milliseconds;
+
+// What a row's `apply` does with a value that passed its kind's checks.
+
+Status ApplyListen(const SettingValue& value, const std::string& where, ServerConfig& out) {
+  const std::string& text = value.text;
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) {
+    return Error::Invalid(where + ": listen must be HOST:PORT, got '" + text + "'");
+  }
+  std::string host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port_text = text.substr(colon + 1);
+  const bool digits = std::all_of(port_text.begin(), port_text.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+  const int port = digits && port_text.size() <= 5 ? std::stoi(port_text) : -1;
+  if (port < 0 || port > 65535 || host.empty()) {
+    return Error::Invalid(where + ": listen must be HOST:PORT with a port 0-65535, got '" + text +
+                          "'");
+  }
+  out.listen_host = host;
+  out.listen_port = static_cast<uint16_t>(port);
+  return Ok();
+}
+
+std::string ShowListen(const ServerConfig& config) {
+  const bool ipv6 = config.listen_host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + config.listen_host + "]" : config.listen_host) + ":" +
+         std::to_string(config.listen_port);
+}
+
+Status ApplyStore(const SettingValue& value, const std::string& where, ServerConfig& out) {
+  const std::string& text = value.text;
+  if (text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+    return Error::Invalid(where +
+                          ": PostgreSQL stores are not supported by this build yet; use "
+                          "sqlite:PATH");
+  }
+  std::string path = text.starts_with("sqlite:") ? text.substr(7) : text;
+  if (path.empty()) return Error::Invalid(where + ": store must be sqlite:PATH");
+  out.store_path = std::move(path);
+  return Ok();
+}
+
+std::string ShowStore(const ServerConfig& config) { return "sqlite:" + config.store_path; }
+
+Status ApplyAuth(const SettingValue& value, const std::string&, ServerConfig& out) {
+  out.auth = value.on;
+  return Ok();
+}
+
+std::string ShowAuth(const ServerConfig& config) { return config.auth ? "on" : "off"; }
+
+Status ApplyPublicUrl(const SettingValue& value, const std::string& where, ServerConfig& out) {
+  auto url = PublicUrl::Parse(value.text, where);
+  if (!url.ok()) return std::move(url).error();
+  out.public_url = url->text();
+  return Ok();
+}
+
+Status ApplyHermesRateLimit(const SettingValue& value, const std::string&, ServerConfig& out) {
+  out.compat.hermes.rate_limit = static_cast<int>(value.integer);
+  return Ok();
+}
+
+std::string ShowHermesRateLimit(const ServerConfig& config) {
+  return std::to_string(config.compat.hermes.rate_limit);
+}
+
+template <std::string ServerConfig::*kField>
+Status ApplyText(const SettingValue& value, const std::string&, ServerConfig& out) {
+  out.*kField = value.text;
+  return Ok();
+}
+
+// A file name given at all must name a file.
+template <std::string ServerConfig::*kField>
+Status ApplyFileName(const SettingValue& value, const std::string& where, ServerConfig& out) {
+  if (value.text.empty()) return Error::Invalid(where + " must not be empty");
+  out.*kField = value.text;
+  return Ok();
+}
+
+template <std::string ServerConfig::*kField>
+std::string ShowText(const ServerConfig& config) {
+  return config.*kField;
+}
+
+template <int ServerConfig::*kField>
+Status ApplyInteger(const SettingValue& value, const std::string&, ServerConfig& out) {
+  out.*kField = static_cast<int>(value.integer);
+  return Ok();
+}
+
+template <int ServerConfig::*kField>
+std::string ShowInteger(const ServerConfig& config) {
+  return std::to_string(config.*kField);
+}
+
+template <std::chrono::seconds ServerConfig::*kField>
+Status ApplySeconds(const SettingValue& value, const std::string&, ServerConfig& out) {
+  out.*kField = std::chrono::duration_cast<std::chrono::seconds>(value.duration);
+  return Ok();
+}
+
+template <std::chrono::seconds ServerConfig::*kField>
+std::string ShowSeconds(const ServerConfig& config) {
+  return DurationText(config.*kField);
+}
+
+constexpr DurationRange kSeconds(int64_t min, int64_t max) {
+  return {std::chrono::seconds(min), std::chrono::seconds(max), true};
+}
+
+// The table. The flag and variable are derived from `name`; `file_key` is spelled out
+// because two keys say their unit ("..._seconds") and one lives in [compat.hermes].
+std::vector<ServerSetting> Declare() {
+  using K = SettingKind;
+  return {
+      {.name = "listen",
+       .file_key = "server.listen",
+       .kind = K::kText,
+       .value_name = "HOST:PORT",
+       .default_text = "127.0.0.1:7400",
+       .help = "address to listen on",
+       .apply = ApplyListen,
+       .show = ShowListen},
+      {.name = "store",
+       .file_key = "server.store",
+       .kind = K::kText,
+       .value_name = "sqlite:PATH",
+       .default_text = "sqlite:./data/countersign.db",
+       .help = "where requests are kept",
+       .apply = ApplyStore,
+       .show = ShowStore},
+      {.name = "auth",
+       .file_key = "server.auth",
+       .kind = K::kSwitch,
+       .value_name = "on|off",
+       .default_text = "on",
+       .help = "require API tokens (off is refused unless listening on loopback)",
+       .choices = {"on", "off"},
+       .apply = ApplyAuth,
+       .show = ShowAuth},
+      {.name = "config",
+       .file_key = "",
+       .kind = K::kText,
+       .value_name = "FILE",
+       .help = "TOML file with a [server] table (see docs/configuration.md)",
+       .apply = ApplyText<&ServerConfig::config_file>,
+       .show = ShowText<&ServerConfig::config_file>},
+      {.name = "data_dir",
+       .file_key = "server.data_dir",
+       .kind = K::kText,
+       .value_name = "DIR",
+       .help = "where the admin token and keys live (default: the database's directory)",
+       .apply = ApplyText<&ServerConfig::data_dir>,
+       .show = ShowText<&ServerConfig::data_dir>},
+      {.name = "port_file",
+       .file_key = "server.port_file",
+       .kind = K::kText,
+       .value_name = "FILE",
+       .help = "write the bound port here once listening",
+       .apply = ApplyText<&ServerConfig::port_file>,
+       .show = ShowText<&ServerConfig::port_file>},
+      {.name = "log_level",
+       .file_key = "server.log_level",
+       .kind = K::kChoice,
+       .value_name = "LEVEL",
+       .default_text = "info",
+       .help = "trace, debug, info, warn or error",
+       .choices = {"trace", "debug", "info", "warn", "error"},
+       .apply = ApplyText<&ServerConfig::log_level>,
+       .show = ShowText<&ServerConfig::log_level>},
+      {.name = "threads",
+       .file_key = "server.threads",
+       .kind = K::kInteger,
+       .value_name = "N",
+       .default_text = "0",
+       .help = "network threads; 0: one per core",
+       .min = 0,
+       .max = 256,
+       .apply = ApplyInteger<&ServerConfig::threads>,
+       .show = ShowInteger<&ServerConfig::threads>},
+      {.name = "tls_cert",
+       .file_key = "server.tls_cert",
+       .kind = K::kText,
+       .value_name = "FILE",
+       .help = "PEM certificate chain: serve HTTPS instead of HTTP (needs --tls-key)",
+       .apply = ApplyFileName<&ServerConfig::tls_cert>,
+       .show = ShowText<&ServerConfig::tls_cert>},
+      {.name = "tls_key",
+       .file_key = "server.tls_key",
+       .kind = K::kText,
+       .value_name = "FILE",
+       .help = "unencrypted PEM private key of --tls-cert (needs --tls-cert)",
+       .apply = ApplyFileName<&ServerConfig::tls_key>,
+       .show = ShowText<&ServerConfig::tls_key>},
+      {.name = "default_timeout",
+       .file_key = "server.default_timeout_seconds",
+       .kind = K::kDuration,
+       .value_name = "DURATION",
+       .default_text = "5m",
+       .help = "deadline of a request that gives no timeout_seconds, 1s to 30d",
+       .duration = kSeconds(1, 30 * 86400),
+       .apply = ApplySeconds<&ServerConfig::default_timeout>,
+       .show = ShowSeconds<&ServerConfig::default_timeout>},
+      {.name = "stream_queue",
+       .file_key = "server.stream_queue",
+       .kind = K::kInteger,
+       .value_name = "N",
+       .default_text = "1000",
+       .help = "events a live stream (/v1/events, /v1/ws) may fall behind before it is closed",
+       .min = 1,
+       .max = 1'000'000,
+       .apply = ApplyInteger<&ServerConfig::stream_queue>,
+       .show = ShowInteger<&ServerConfig::stream_queue>},
+      {.name = "stream_heartbeat",
+       .file_key = "server.stream_heartbeat_seconds",
+       .kind = K::kDuration,
+       .value_name = "DURATION",
+       .default_text = "15s",
+       .help = "time between keep-alives on an idle live stream, 1s to 1h",
+       .duration = kSeconds(1, 3600),
+       .apply = ApplySeconds<&ServerConfig::stream_heartbeat>,
+       .show = ShowSeconds<&ServerConfig::stream_heartbeat>},
+      {.name = "public_url",
+       .file_key = "server.public_url",
+       .kind = K::kText,
+       .value_name = "URL",
+       .help = "where people reach this server, used in one-click links (default: "
+               "http(s)://the bound listen address)",
+       .apply = ApplyPublicUrl,
+       .show = ShowText<&ServerConfig::public_url>},
+      {.name = "hermes_rate_limit",
+       .file_key = "compat.hermes.rate_limit",
+       .kind = K::kInteger,
+       .value_name = "N",
+       .default_text = "10",
+       .help = "Hermes adapter: submissions per action per hour, 0 for unlimited",
+       .min = 0,
+       .max = 1'000'000,
+       .apply = ApplyHermesRateLimit,
+       .show = ShowHermesRateLimit},
+  };
+}
+
+}  // namespace
+
+const std::vector<ServerSetting>& ServerSettings() {
+  static const std::vector<ServerSetting> settings = [] {
+    std::vector<ServerSetting> rows = Declare();
+    for (ServerSetting& row : rows) {
+      row.flag = "--" + row.name;
+      std::replace(row.flag.begin(), row.flag.end(), '_', '-');
+      row.env = "COUNTERSIGN_" + row.name;
+      std::transform(row.env.begin(), row.env.end(), row.env.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    }
+    return rows;
+  }();
+  return settings;
+}
+
+const ServerSetting* FindServerSetting(std::string_view name) {
+  for (const ServerSetting& row : ServerSettings()) {
+    if (row.name == name) return &row;
+  }
+  return nullptr;
+}
+
+}  // namespace countersign

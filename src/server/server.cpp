@@ -1,0 +1,333 @@
+#include "server/server.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "auth/token.hpp"
+#include "notify/channel_factory.hpp"
+#include "notify/webhook_channel.hpp"
+#include "server/data_files.hpp"
+
+namespace countersign {
+
+Result<std::unique_ptr<Server>> Server::Start(ServerConfig config, ServeOptions options) {
+  std::unique_ptr<Server> server(new Server(std::move(config), std::move(options)));
+  CS_RETURN_IF_ERROR(server->Open());
+  return server;
+}
+
+Server::Server(ServerConfig config, ServeOptions options)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      threads_(config_.threads > 0
+                   ? config_.threads
+                   : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
+      event_bus_(static_cast<size_t>(config_.stream_queue)) {}
+
+Server::~Server() {
+  if (finished_) return;
+  BeginStop();
+  FinishStop();
+}
+
+Status Server::Open() {
+  CS_RETURN_IF_ERROR(OpenStore());
+
+  GatewayOptions gateway_options;
+  gateway_options.rate_per_principal = config_.limits.per_principal;
+  gateway_options.principal_window = config_.limits.principal_window;
+  gateway_options.rate_per_action = config_.limits.per_action;
+  gateway_options.action_window = config_.limits.action_window;
+  gateway_options.default_timeout = config_.default_timeout;
+  auto receipt_signer = Ed25519ReceiptSigner::LoadOrCreate(config_.data_dir);
+  if (!receipt_signer.ok()) return std::move(receipt_signer).error();
+  receipt_signer_ = std::move(receipt_signer).value();
+  gateway_ = std::make_unique<Gateway>(*store_, clock_, gateway_options, receipt_signer_.get());
+  auto link_signer = LinkSigner::LoadOrCreate(config_.data_dir);
+  if (!link_signer.ok()) return std::move(link_signer).error();
+  link_signer_.emplace(std::move(link_signer).value());
+  auto link_pages = LinkPages::Load();
+  if (!link_pages.ok()) return std::move(link_pages).error();
+  link_pages_.emplace(std::move(link_pages).value());
+  gateway_->SetPolicies(config_.policies);
+  // Status reads of recent requests skip SQLite. Small: each cached request is a few KB, and
+  // thousands of long-polls each read their own request.
+  gateway_->EnableReadCache(1024);
+  spdlog::info("policies: {} from {}", config_.policies->policies().size(),
+               config_.config_file.empty() ? std::string("(no config file)") : config_.config_file);
+  tokens_ = std::make_unique<TokenRegistry>(*store_, clock_, gateway_->ids());
+  CS_RETURN_IF_ERROR(BootstrapAdmin());
+
+  token_auth_ = std::make_unique<TokenAuthenticator>(*store_, clock_);
+  tokens_->OnRevoked([this] { token_auth_->Forget(); });
+  authenticator_ = config_.auth ? static_cast<Authenticator*>(token_auth_.get()) : &open_auth_;
+  router_ = std::make_unique<Router>(*authenticator_);
+  ApiOptions api_options;
+  api_options.auth_off = !config_.auth;
+  api_ = std::make_unique<ApiHandlers>(*gateway_, *tokens_, metrics_, api_options);
+  api_->Register(*router_);
+  streams_ = std::make_unique<StreamHandlers>(*gateway_, event_bus_);
+  streams_->Register(*router_);
+  system_ = std::make_unique<SystemHandlers>(*gateway_, metrics_);
+  system_->Register(*router_);
+  keys_ = std::make_unique<KeyHandlers>(*receipt_signer_);
+  keys_->Register(*router_);
+
+  CS_RETURN_IF_ERROR(Listen());
+  links_ = std::make_unique<LinkHandlers>(*gateway_, *link_signer_, *link_pages_, metrics_,
+                                          *public_url_);
+  links_->Register(*router_);
+
+  CS_RETURN_IF_ERROR(BuildChannels());
+  // Email mails each approver: the notifier expands "group:NAME" with the policies in force.
+  notifier_ = std::make_unique<OutboxNotifier>(
+      *channels_, gateway_->ids(),
+      [this](std::string_view group) { return gateway_->Policies()->Members(group); });
+  gateway_->SetNotifier(notifier_.get());
+  DispatcherOptions dispatch_options;
+  dispatch_options.max_attempts = config_.notify.outbox.max_attempts;
+  dispatch_options.retry_base = config_.notify.outbox.retry_base;
+  dispatch_options.retry_max = config_.notify.outbox.retry_max;
+  dispatch_options.call_timeout = config_.notify.outbox.call_timeout;
+  dispatch_options.per_destination = config_.notify.outbox.concurrency;
+  dispatch_options.workers = config_.notify.outbox.workers;
+  dispatcher_ =
+      std::make_unique<Dispatcher>(*store_, clock_, transport_, *channels_, dispatch_options);
+  store_->AddCommitListener([this](const std::vector<Event>&) {
+    if (notifier_->TakeEnqueued()) dispatcher_->Wake();
+  });
+  dispatcher_->Start();
+  hooks_ =
+      std::make_unique<HookHandlers>(*gateway_, *channels_, config_.notify.identities, &metrics_);
+  hooks_->Register(*router_);
+  outbox_ = std::make_unique<OutboxHandlers>(*store_);
+  outbox_->Register(*router_);
+
+  // The seed systems' wire APIs: each adapter answers 404 until its [compat.*] table enables
+  // it. The Hermes adapter's lines go first, Molecule's second, AiSOC's last.
+  const bool loopback = bound_.address().is_loopback();
+  hermes_ = std::make_unique<HermesHandlers>(*gateway_, *authenticator_, metrics_,
+                                             config_.compat.hermes, config_.auth, *public_url_);
+  hermes_->Register(*router_, loopback);
+  auto molecule_pages = MoleculePages::Load(*link_pages_);
+  if (!molecule_pages.ok()) return std::move(molecule_pages).error();
+  molecule_pages_.emplace(std::move(molecule_pages).value());
+  molecule_ = std::make_unique<MoleculeHandlers>(*gateway_, event_bus_, *authenticator_,
+                                                 *molecule_pages_, metrics_, *public_url_,
+                                                 config_.compat.molecule, config_.auth);
+  molecule_->Register(*router_, loopback);
+  AisocServerFacts aisoc_facts;
+  aisoc_facts.auth_on = config_.auth;
+  aisoc_facts.callback_secret = callback_secret_;
+  aisoc_facts.call_timeout = config_.notify.outbox.call_timeout;
+  aisoc_ = std::make_unique<AisocHandlers>(*gateway_, *authenticator_, *links_, *link_signer_,
+                                           transport_, *public_url_, config_.compat.aisoc,
+                                           std::move(aisoc_facts));
+  aisoc_->Register(*router_, loopback);
+  spdlog::info("channels: {} configured, {} webhook subscriptions", channels_->channels().size(),
+               channels_->webhooks().size());
+
+  Status started = gateway_->Start();
+  if (!started.ok()) {
+    return Error::Unavailable("cannot load pending deadlines: " + started.error().message);
+  }
+  http_server_->Start();
+  spdlog::info("countersign listening on {}://{}:{} ({} threads, auth {})",
+               http_server_->tls() ? "https" : "http", bound_.address().to_string(), bound_.port(),
+               threads_, config_.auth ? "on" : "off");
+  HandleSignals();
+  if (!config_.port_file.empty())
+    CS_RETURN_IF_ERROR(WritePortFile(config_.port_file, bound_.port()));
+  return Ok();
+}
+
+// The directories first: the database holds request contents and token hashes, the data
+// directory the keys, so both exist before anything is written.
+Status Server::OpenStore() {
+  std::error_code ec;
+  std::filesystem::create_directories(config_.data_dir, ec);
+  if (ec) {
+    return Error::Unavailable("cannot create data directory " + config_.data_dir + ": " +
+                              ec.message());
+  }
+  const auto store_dir = std::filesystem::path(config_.store_path).parent_path();
+  if (!store_dir.empty()) std::filesystem::create_directories(store_dir, ec);
+  if (ec) return Error::Unavailable("cannot create " + store_dir.string() + ": " + ec.message());
+  SqliteStoreOptions store_options;
+  store_options.path = config_.store_path;
+  auto opened = SqliteStore::Open(store_options);
+  if (!opened.ok()) {
+    return Error::Unavailable("cannot open store " + config_.store_path + ": " +
+                              opened.error().message);
+  }
+  store_ = std::move(opened).value();
+  spdlog::info("store: sqlite {}", config_.store_path);
+  // Live streams (/v1/events, /v1/ws) hear every committed event; registered before the first
+  // write.
+  store_->AddCommitListener(
+      [this](const std::vector<Event>& events) { event_bus_.Publish(events); });
+  return Ok();
+}
+
+Status Server::BootstrapAdmin() {
+  if (!config_.auth) {
+    spdlog::warn("auth is OFF: anyone who can reach {} acts as any name they give; loopback only",
+                 config_.listen_host);
+    return Ok();
+  }
+  auto needed = tokens_->NeedsBootstrapAdmin();
+  if (!needed.ok()) return Error::Unavailable("cannot read principals: " + needed.error().message);
+  if (!needed.value()) return Ok();
+  // Secret on disk first, then the principal, then the rename that publishes the file: a
+  // crash at any point leaves either no admin or an admin whose token is saved.
+  const auto path = std::filesystem::path(config_.data_dir) / "admin.token";
+  const auto staged = std::filesystem::path(path.string() + ".new");
+  const std::string token = GenerateToken();
+  std::error_code ec;
+  std::filesystem::remove(staged, ec);
+  CS_RETURN_IF_ERROR(WriteSecretFile(staged, token));
+  Status recorded = tokens_->BootstrapAdmin(token);
+  if (!recorded.ok()) {
+    std::filesystem::remove(staged, ec);
+    return Error::Unavailable("cannot create the admin token: " + recorded.error().message);
+  }
+  std::filesystem::rename(staged, path, ec);
+  if (ec) return Error::Unavailable("cannot write " + path.string() + ": " + ec.message());
+  spdlog::info("no active admin: new admin token written to {} (mode 0600)", path.string());
+  return Ok();
+}
+
+Status Server::Listen() {
+  connection_pool_ = std::make_unique<IoContextPool>(threads_);
+  HttpServerOptions server_options;
+  server_options.connection_pool = connection_pool_.get();
+  server_options.body_limit = config_.body_limit;
+  server_options.tls_cert_file = config_.tls_cert;
+  server_options.tls_key_file = config_.tls_key;
+  server_options.stream_heartbeat = config_.stream_heartbeat;
+  http_server_ = std::make_unique<HttpServer>(io_, *router_, metrics_, server_options);
+  boost::system::error_code address_ec;
+  const std::string host = config_.listen_host == "localhost" ? "127.0.0.1" : config_.listen_host;
+  auto address = asio::ip::make_address(host, address_ec);
+  if (address_ec) {
+    return Error::Invalid("--listen: '" + config_.listen_host + "' is not an IP address");
+  }
+  auto bound = http_server_->Listen(tcp::endpoint(address, config_.listen_port));
+  if (!bound.ok()) return std::move(bound).error();
+  bound_ = bound.value();
+  // With no public_url set, links point at the address actually bound (port 0 included).
+  if (!config_.public_url.empty()) {
+    public_url_.emplace(PublicUrl::Parse(config_.public_url, "public_url").value());
+  } else {
+    public_url_.emplace(
+        PublicUrl::ForListener(bound_.address().to_string(), bound_.port(), http_server_->tls()));
+  }
+  if (config_.public_url.empty() && bound_.address().is_unspecified()) {
+    spdlog::warn("links will point at {}: set [server] public_url to the address people use",
+                 public_url_->text());
+  }
+  spdlog::info("one-click links: {}/l/...", public_url_->text());
+  return Ok();
+}
+
+// Channels render links, so they are built once the public URL is known; the notifier is in
+// place before the scheduler can expire anything.
+Status Server::BuildChannels() {
+  link_builder_ = std::make_unique<LinkBuilder>(public_url_->text(), *link_signer_);
+  auto callback_secret =
+      LoadCallbackSecret(config_.notify.outbox.callback_secret, config_.data_dir);
+  if (!callback_secret.ok()) return std::move(callback_secret).error();
+  callback_secret_ = std::move(callback_secret).value();
+  const NotifyConfig& notify = config_.notify;
+  channels_ = std::make_unique<ChannelSet>();
+  for (size_t i = 0; i < notify.channels.size(); ++i) {
+    auto channel = MakeChannel(notify.channels[i], *link_builder_);
+    if (!channel.ok()) return Error::Invalid("configuration error: " + channel.error().message);
+    channels_->AddChannel(std::move(channel).value(), notify.channel_tenants[i]);
+  }
+  for (const auto& hook : notify.webhooks) {
+    channels_->AddWebhook(
+        std::make_unique<WebhookChannel>(hook.name, hook.url, hook.secret, hook.events),
+        hook.tenant);
+  }
+  channels_->SetCallbacks(std::make_unique<WebhookChannel>("callback", "", callback_secret_,
+                                                           std::vector<std::string>{}));
+  return Ok();
+}
+
+void Server::Run() {
+  connection_pool_->Start();
+  io_.run();
+  FinishStop();
+  spdlog::info("stopped cleanly");
+}
+
+void Server::Stop() {
+  asio::post(io_, [this] { BeginStop(); });
+}
+
+void Server::Reload(const ServerConfig& fresh) {
+  gateway_->SetPolicies(fresh.policies);
+  spdlog::info("SIGHUP: reloaded {} policies from {}", fresh.policies->policies().size(),
+               fresh.config_file);
+}
+
+std::shared_ptr<const PolicySet> Server::policies() const { return gateway_->Policies(); }
+
+void Server::HandleSignals() {
+  reload_signal_.emplace(io_, SIGHUP);
+  WaitForReloadSignal();
+  stop_signals_.emplace(io_, SIGINT, SIGTERM);
+  stop_signals_->async_wait([this](const boost::system::error_code& error, int signal_number) {
+    if (error) return;
+    spdlog::info("signal {}: shutting down (finishing in-flight requests)", signal_number);
+    BeginStop();
+  });
+}
+
+void Server::WaitForReloadSignal() {
+  reload_signal_->async_wait([this](const boost::system::error_code& error, int) {
+    if (error) return;
+    OnReloadSignal();
+    WaitForReloadSignal();
+  });
+}
+
+// SIGHUP re-reads the configuration (and checks all of it first); a bad file keeps the
+// policies in force and says which key on which line is wrong.
+void Server::OnReloadSignal() {
+  if (config_.config_file.empty()) {
+    spdlog::warn("SIGHUP: no --config file to reload");
+    return;
+  }
+  auto fresh = LoadServerConfig(options_);
+  if (!fresh.ok()) {
+    spdlog::error("SIGHUP: keeping the current policies: {}", fresh.error().message);
+    return;
+  }
+  Reload(fresh.value());
+}
+
+// Steps 1-4 of the stop sequence (server.hpp).
+void Server::BeginStop() {
+  if (http_server_) http_server_->Shutdown();
+  boost::system::error_code ignored;
+  if (reload_signal_) reload_signal_->cancel(ignored);
+  if (stop_signals_) stop_signals_->cancel(ignored);
+  if (gateway_) gateway_->Stop();
+  if (connection_pool_) connection_pool_->Release();
+}
+
+// Steps 5-7.
+void Server::FinishStop() {
+  if (finished_) return;
+  finished_ = true;
+  if (connection_pool_) connection_pool_->Join();
+  if (dispatcher_) dispatcher_->Stop();
+  if (store_) store_->Stop();
+}
+
+}  // namespace countersign
