@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "cli/json_fields.hpp"
+#include "core/choice_meaning.hpp"
 
 namespace countersign {
 namespace {
@@ -65,7 +66,15 @@ void PrintRequestDetails(std::ostream& out, const boost::json::object& request) 
     const auto* choice = element.if_object();
     if (choice == nullptr) continue;
     if (!choices.empty()) choices += ", ";
+    // The label as the approvers see it, with what the choice does in words.
+    Choice shown;
+    shown.label = TextField(*choice, "label");
+    const auto outcome = ParseOutcome(TextField(*choice, "outcome"));
+    if (outcome) shown.outcome = *outcome;
     choices += TextField(*choice, "id") + " (" + TextField(*choice, "outcome") + ")";
+    if (outcome && !shown.label.empty() && ChoiceMeaning::NeedsOutcomeWords(shown)) {
+      choices += " \"" + ChoiceMeaning::Caption(shown) + "\"";
+    }
   }
   line("choices:     ", choices);
   std::string approvers = Join(ArrayField(request, "approvers"), ", ");

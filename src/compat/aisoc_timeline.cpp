@@ -1,5 +1,6 @@
 #include "compat/aisoc_timeline.hpp"
 
+#include "core/choice_meaning.hpp"
 #include "core/time_format.hpp"
 
 namespace countersign {
@@ -23,7 +24,7 @@ json::object Entry(std::string_view type, const Event& e, std::string content,
 json::object Responded(const Request& r, const Event& e) {
   const std::string choice = StringAt(e.data, "choice");
   const Choice* c = r.FindChoice(choice);
-  const std::string label = c ? c->label : choice;
+  const std::string label = c ? ChoiceMeaning::Caption(*c) : choice;
   std::string via = "api";
   if (const auto* v = e.data.if_contains("via"); v && v->is_object()) {
     via = StringAt(v->get_object(), "channel");

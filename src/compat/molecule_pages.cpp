@@ -1,5 +1,6 @@
 #include "compat/molecule_pages.hpp"
 
+#include "core/choice_meaning.hpp"
 #include "core/time_format.hpp"
 
 namespace countersign {
@@ -24,7 +25,7 @@ std::string MoleculePages::Document(std::string_view title, SafeHtml content) co
 
 std::string MoleculePages::Confirm(const Request& r, const MoleculeConfirmForm& form) const {
   const Choice* choice = r.FindChoice(form.choice);
-  const std::string label = choice != nullptr ? choice->label : form.choice;
+  const std::string label = choice != nullptr ? ChoiceMeaning::Caption(*choice) : form.choice;
   const auto* reason = r.details.if_contains("reason");
   PageTemplate::Values v;
   v.Text("heading", label + " this action?")
@@ -40,7 +41,7 @@ std::string MoleculePages::Confirm(const Request& r, const MoleculeConfirmForm& 
       .Text("csrf", form.csrf)
       .Flag("token_mode", form.token_mode)
       .Text("default_name", form.default_name)
-      .Text("choice_style", choice != nullptr ? choice->style : "default")
+      .Text("choice_style", choice != nullptr ? ChoiceMeaning::Style(*choice) : "default")
       .Text("choice_label", label);
   return Document(label + ": " + r.title, confirm_.Render(v));
 }

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/canonical_json.hpp"
+#include "core/choice_meaning.hpp"
 #include "core/request_json.hpp"
 #include "core/sha256.hpp"
 #include "core/time_format.hpp"
@@ -202,7 +203,7 @@ Result<Gateway::Built> Gateway::BuildRequest(const Actor& actor, NewRequest& in,
       return Error::Invalid("choices must hold 1 to " + std::to_string(kMaxChoices) + " entries");
     }
     std::set<std::string> seen;
-    for (const auto& c : *in.choices) {
+    for (auto& c : *in.choices) {
       if (!IsValidChoiceId(c.id)) {
         return Error::Invalid("choice id '" + c.id + "' must match [A-Za-z0-9_-]{1,64}");
       }
@@ -213,6 +214,8 @@ Result<Gateway::Built> Gateway::BuildRequest(const Actor& actor, NewRequest& in,
       if (c.label.empty() || c.label.size() > 75) {
         return Error::Invalid("choice label must be 1 to 75 bytes");
       }
+      CS_RETURN_IF_ERROR(ChoiceMeaning::Check(c));
+      c.style = ChoiceMeaning::Style(c);
     }
     r.choices = std::move(*in.choices);
   } else {

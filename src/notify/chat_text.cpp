@@ -1,5 +1,7 @@
 #include "notify/chat_text.hpp"
 
+#include "core/choice_meaning.hpp"
+
 namespace countersign {
 
 size_t Utf8CharBytes(std::string_view text, size_t pos) {
@@ -50,6 +52,16 @@ std::string TruncateText(std::string_view text, size_t max_units) {
   std::string out(text.substr(0, pos));
   out += kEllipsis;
   return out;
+}
+
+std::string ChoiceButtonText(const Choice& choice, size_t max_units) {
+  const std::string suffix = ChoiceMeaning::Suffix(choice);
+  const size_t suffix_units = TextLength(suffix);
+  // Room for at least two characters of the label (one and the ellipsis).
+  if (suffix.empty() || max_units < suffix_units + 2) {
+    return TruncateText(choice.label + suffix, max_units);
+  }
+  return TruncateText(choice.label, max_units - suffix_units) + suffix;
 }
 
 }  // namespace countersign

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/request.hpp"
+
 namespace countersign {
 
 inline constexpr std::string_view kEllipsis = "\u2026";
@@ -28,5 +30,10 @@ size_t TextLength(std::string_view text);
 // `text` when it is at most `max_units` long; otherwise its longest prefix that, with "…"
 // appended, is at most `max_units` long, plus "…". `max_units` 0 gives "".
 std::string TruncateText(std::string_view text, size_t max_units);
+
+// A button's text for `choice`: its ChoiceMeaning::Caption() within `max_units`. The label is
+// cut, never the outcome words after it ("Ship it… — approves"), unless the limit leaves no
+// room for them.
+std::string ChoiceButtonText(const Choice& choice, size_t max_units);
 
 }  // namespace countersign

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/choice_meaning.hpp"
 #include "notify/button_key.hpp"
 #include "notify/chat_text.hpp"
 #include "notify/request_text.hpp"
@@ -289,7 +290,7 @@ Result<json::array> DiscordChannel::Components(const Request& r) const {
   json::array buttons;
   for (size_t i = 0; i < r.choices.size(); ++i) {
     const Choice& c = r.choices[i];
-    json::object button{{"type", 2}, {"label", TruncateText(c.label, kMaxLabel)}};
+    json::object button{{"type", 2}, {"label", ChoiceButtonText(c, kMaxLabel)}};
     if (mode_ == Mode::kWebhook) {
       std::string url = links_.Url(r, c.id, principal_);
       if (TextLength(url) > kMaxUrl) {
@@ -302,7 +303,8 @@ Result<json::array> DiscordChannel::Components(const Request& r) const {
       if (custom_id.size() > kMaxCustomId) {
         return Error::Invalid("discord custom_id over " + std::to_string(kMaxCustomId));
       }
-      button["style"] = c.style == "primary" ? 1 : c.style == "danger" ? 4 : 2;
+      const std::string style = ChoiceMeaning::Style(c);
+      button["style"] = style == "primary" ? 1 : style == "danger" ? 4 : 2;
       button["custom_id"] = std::move(custom_id);
     }
     buttons.emplace_back(std::move(button));

@@ -446,3 +446,23 @@ TEST_F(DiscordChannelTest, MessageDataIsWhatAnUpdateMessageAnswerCarries) {
 
 }  // namespace
 }  // namespace countersign
+
+namespace countersign {
+namespace {
+
+TEST_F(DiscordChannelTest, AButtonsColourComesFromItsOutcomeAndACustomLabelSaysWhatItDoes) {
+  auto channel = Make(AppSettings());
+  Request r = Fixture();
+  r.choices = {{"ship", "Ship it", "danger", Outcome::kApproved},
+               {"hold", "Hold", "primary", Outcome::kDenied}};
+  auto [call, body] = RenderJson(*channel, Row("post", "request.created"), r);
+  const auto& buttons = body.at("components").at(0).at("components").as_array();
+  ASSERT_EQ(buttons.size(), 2u);
+  EXPECT_EQ(buttons[0].at("label"), "Ship it \u2014 approves");
+  EXPECT_EQ(buttons[0].at("style"), 1);
+  EXPECT_EQ(buttons[1].at("label"), "Hold \u2014 denies");
+  EXPECT_EQ(buttons[1].at("style"), 4);
+}
+
+}  // namespace
+}  // namespace countersign

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/ascii.hpp"
+#include "core/choice_meaning.hpp"
 #include "core/sha256.hpp"
 #include "notify/email_body.hpp"
 #include "notify/mail_message.hpp"
@@ -223,7 +224,8 @@ Result<std::string> EmailChannel::Compose(const OutboxRow& row, const Request& r
   std::vector<EmailLink> links;
   if (request.pending() && !decider->empty()) {
     for (const Choice& c : request.choices) {
-      links.push_back({c.label, links_.Url(request, c.id, *decider), c.style});
+      links.push_back({ChoiceMeaning::Caption(c), links_.Url(request, c.id, *decider),
+                       ChoiceMeaning::Style(c)});
     }
   }
   EmailBody body = RenderEmailBody(request, row.event, links, *decider);

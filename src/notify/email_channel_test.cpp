@@ -378,3 +378,23 @@ TEST(SmtpClassifyTest, FourHundredsAreRetriedFiveHundredsFailAndMissingStarttlsI
 
 }  // namespace
 }  // namespace countersign
+
+namespace countersign {
+namespace {
+
+TEST_F(EmailChannelTest, ALinksColourComesFromItsOutcomeAndACustomLabelSaysWhatItDoes) {
+  auto channel = Make();
+  Request r = Fixture();
+  r.choices = {{"ship", "Ship it", "danger", Outcome::kApproved},
+               {"hold", "Hold", "primary", Outcome::kDenied}};
+  auto mail = Compose(*channel, Row("post", "request.created", "alice@example.com"), r);
+  EXPECT_NE(mail.text.find("Ship it \u2014 approves: "), std::string::npos) << mail.text;
+  EXPECT_NE(mail.text.find("Hold \u2014 denies: "), std::string::npos) << mail.text;
+  EXPECT_NE(mail.html.find("background:#2eb886\">Ship it \u2014 approves</a>"), std::string::npos)
+      << mail.html;
+  EXPECT_NE(mail.html.find("background:#d13438\">Hold \u2014 denies</a>"), std::string::npos)
+      << mail.html;
+}
+
+}  // namespace
+}  // namespace countersign

@@ -1,5 +1,6 @@
 #include "notify/request_text.hpp"
 
+#include "core/choice_meaning.hpp"
 #include "core/time_format.hpp"
 
 namespace countersign {
@@ -49,7 +50,7 @@ std::string RequestHeadline(const Request& r, std::string_view event) {
 std::string DecisionText(const Request& r, const Decision& d) {
   if (!d.answer.empty()) return d.answer;
   const Choice* c = r.FindChoice(d.choice);
-  return c ? c->label : d.choice;
+  return c ? ChoiceMeaning::Caption(*c) : d.choice;
 }
 
 const char* StatusIcon(RequestStatus status) {

@@ -1,10 +1,12 @@
 #include "notify/slack_channel.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/choice_meaning.hpp"
 #include "core/id_generator.hpp"
 #include "core/time_format.hpp"
 #include "notify/chat_text.hpp"
@@ -87,7 +89,14 @@ std::string SlackDate(TimePoint t) {
 
 std::string ChoiceLabel(const Request& r, const std::string& choice) {
   const Choice* c = r.FindChoice(choice);
-  return c ? c->label : choice;
+  return c ? ChoiceMeaning::Caption(*c) : choice;
+}
+
+// Whether `body` is one of Slack's error codes ("no_service", "invalid_token"), not free text.
+bool IsErrorCode(std::string_view body) {
+  return !body.empty() && body.size() <= 64 && std::all_of(body.begin(), body.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || c == '_' || (c >= '0' && c <= '9');
+  });
 }
 
 // A triple backtick in the arguments would end the code block early.
@@ -353,8 +362,9 @@ Result<json::array> SlackChannel::Buttons(const Request& r) const {
   // A question needs typed text, which a button cannot carry.
   if (mode_ == Mode::kWebApi && r.kind == Kind::kQuestion) return buttons;
   for (const Choice& c : r.choices) {
-    json::object button{
-        {"type", "button"}, {"text", PlainText(c.label, kMaxButtonText)}, {"action_id", c.id}};
+    json::object button{{"type", "button"},
+                        {"text", PlainText(ChoiceButtonText(c, kMaxButtonText), kMaxButtonText)},
+                        {"action_id", c.id}};
     if (mode_ == Mode::kWebApi) {
       std::string value =
           json::serialize(json::object{{"channel", name_}, {"request", r.id}, {"choice", c.id}});
@@ -369,13 +379,16 @@ Result<json::array> SlackChannel::Buttons(const Request& r) const {
       }
       button["url"] = std::move(url);
     }
-    if (c.style == "primary" || c.style == "danger") button["style"] = c.style;
+    // The colour says what the button does: it comes from the outcome, never the requester.
+    if (const std::string style = ChoiceMeaning::Style(c); style != "default") {
+      button["style"] = style;
+    }
     if (mode_ == Mode::kWebApi && r.risk == "high" && c.outcome == Outcome::kApproved) {
       button["confirm"] = json::object{
           {"title", PlainText("Approve a high-risk action?", kMaxConfirmTitle)},
           {"text",
            MrkdwnObject(Mrkdwn("This approves `" + r.action + "`: " + r.title, kMaxConfirmText))},
-          {"confirm", PlainText(c.label, kMaxConfirmButton)},
+          {"confirm", PlainText(ChoiceButtonText(c, kMaxConfirmButton), kMaxConfirmButton)},
           {"deny", PlainText("Cancel", kMaxConfirmButton)},
           {"style", "danger"}};
     }
@@ -513,9 +526,11 @@ DeliveryOutcome SlackChannel::Interpret(const OutboxRow& row, const OutboundRepl
   if (mode_ == Mode::kWebhook || row.kind == "respond" || reply.status == 0 || reply.status < 200 ||
       reply.status >= 300) {
     DeliveryOutcome outcome = InterpretHttpStatus(reply);
-    // Incoming webhooks and response_url explain a failure in a short text body.
-    if (outcome.kind == DeliveryOutcome::Kind::kRetry && !reply.body.empty()) {
-      outcome.error += ": " + TruncateText(reply.body, 200);
+    // Incoming webhooks and response_url explain a failure with an error code as the body
+    // ("no_service"). The code is kept; any other body is not (OutboundPolicy: a remote body
+    // never reaches the outbox or the audit log).
+    if (outcome.kind != DeliveryOutcome::Kind::kDelivered && IsErrorCode(reply.body)) {
+      outcome.error += ": " + reply.body;
     }
     return outcome;
   }

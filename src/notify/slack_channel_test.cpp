@@ -561,3 +561,23 @@ TEST_F(SlackChannelTest, VerifiedPayloadsThatAreNotOurButtonsAreNotCallbacks) {
 
 }  // namespace
 }  // namespace countersign
+
+namespace countersign {
+namespace {
+
+TEST_F(SlackChannelTest, AButtonsColourComesFromItsOutcomeAndACustomLabelSaysWhatItDoes) {
+  auto channel = Make(WebApiSettings());
+  Request r = Fixture();
+  r.choices = {{"ship", "Ship it", "danger", Outcome::kApproved},
+               {"hold", "Hold", "primary", Outcome::kDenied}};
+  auto [call, body] = RenderJson(*channel, Row("post", "request.created"), r);
+  const auto& buttons = body.at("blocks").as_array().back().at("elements").as_array();
+  ASSERT_EQ(buttons.size(), 2u);
+  EXPECT_EQ(buttons[0].at("style"), "primary");
+  EXPECT_EQ(buttons[0].at("text").at("text"), "Ship it \u2014 approves");
+  EXPECT_EQ(buttons[1].at("style"), "danger");
+  EXPECT_EQ(buttons[1].at("text").at("text"), "Hold \u2014 denies");
+}
+
+}  // namespace
+}  // namespace countersign

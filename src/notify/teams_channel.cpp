@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "core/choice_meaning.hpp"
 #include "core/time_format.hpp"
 #include "notify/chat_text.hpp"
 #include "notify/request_text.hpp"
@@ -84,7 +85,7 @@ std::vector<Fact> DecisionFacts(const Request& r) {
   std::vector<Fact> facts;
   for (const auto& d : r.decisions) {
     const Choice* c = r.FindChoice(d.choice);
-    std::string what = !d.answer.empty() ? d.answer : c ? c->label : d.choice;
+    std::string what = !d.answer.empty() ? d.answer : c ? ChoiceMeaning::Caption(*c) : d.choice;
     if (!d.comment.empty()) what += " \u2014 \u201c" + d.comment + "\u201d";
     facts.push_back({TruncateText(d.principal, 100), TruncateText(what, TeamsChannel::kMaxFact)});
   }
@@ -175,10 +176,11 @@ json::object TeamsChannel::AdaptiveMessage(const Request& r, std::string_view ev
     json::array actions;
     for (const Choice& c : r.choices) {
       json::object action{{"type", "Action.OpenUrl"},
-                          {"title", TruncateText(c.label, 75)},
+                          {"title", ChoiceButtonText(c, 75)},
                           {"url", links_.Url(r, c.id, principal_)}};
-      if (c.style == "primary") action["style"] = "positive";
-      if (c.style == "danger") action["style"] = "destructive";
+      const std::string style = ChoiceMeaning::Style(c);
+      if (style == "primary") action["style"] = "positive";
+      if (style == "danger") action["style"] = "destructive";
       actions.emplace_back(std::move(action));
     }
     card["actions"] = std::move(actions);
@@ -216,7 +218,7 @@ json::object TeamsChannel::MessageCard(const Request& r, std::string_view event)
     for (const Choice& c : r.choices) {
       actions.emplace_back(json::object{
           {"@type", "OpenUri"},
-          {"name", TruncateText(c.label, 75)},
+          {"name", ChoiceButtonText(c, 75)},
           {"targets", json::array{json::object{{"os", "default"},
                                                {"uri", links_.Url(r, c.id, principal_)}}}}});
     }
@@ -242,7 +244,7 @@ DeliveryOutcome TeamsChannel::Interpret(const OutboxRow& /*row*/,
                                         const OutboundReply& reply) const {
   if (reply.status >= 200 && reply.status < 300 &&
       reply.body.find("returned HTTP error 429") != std::string::npos) {
-    return DeliveryOutcome::Retry("teams: throttled (" + TruncateText(reply.body, 200) + ")");
+    return DeliveryOutcome::Retry("teams: throttled (HTTP 429 in the reply body)");
   }
   return InterpretHttpStatus(reply);
 }

@@ -278,3 +278,23 @@ TEST_F(TeamsChannelTest, ThrottlingIsRetriedEvenWhenALegacyConnectorSays200) {
 
 }  // namespace
 }  // namespace countersign
+
+namespace countersign {
+namespace {
+
+TEST_F(TeamsChannelTest, AnActionsColourComesFromItsOutcomeAndACustomLabelSaysWhatItDoes) {
+  auto channel = Make(Settings());
+  Request r = Fixture();
+  r.choices = {{"ship", "Ship it", "danger", Outcome::kApproved},
+               {"hold", "Hold", "primary", Outcome::kDenied}};
+  const json::value body = RenderJson(*channel, Row("request.created"), r);
+  const auto& actions = body.at("attachments").at(0).at("content").at("actions").as_array();
+  ASSERT_EQ(actions.size(), 2u);
+  EXPECT_EQ(actions[0].at("title"), "Ship it \u2014 approves");
+  EXPECT_EQ(actions[0].at("style"), "positive");
+  EXPECT_EQ(actions[1].at("title"), "Hold \u2014 denies");
+  EXPECT_EQ(actions[1].at("style"), "destructive");
+}
+
+}  // namespace
+}  // namespace countersign

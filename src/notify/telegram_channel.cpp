@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/ascii.hpp"
+#include "core/choice_meaning.hpp"
 #include "core/sha256.hpp"
 #include "notify/button_key.hpp"
 #include "notify/chat_text.hpp"
@@ -139,7 +140,7 @@ std::string ReminderText(const Request& r, std::string_view event) {
 // The answer to a press that was recorded.
 std::string RecordedText(const Request& r, const std::string& choice) {
   const Choice* c = r.FindChoice(choice);
-  std::string text = "Recorded: " + (c ? c->label : choice) + ".";
+  std::string text = "Recorded: " + (c ? ChoiceMeaning::Caption(*c) : choice) + ".";
   if (!r.pending()) {
     text += " " + RequestHeadline(r, "") + ".";
   } else if (r.quorum > 1) {
@@ -333,7 +334,7 @@ Result<OutboundCall> TelegramChannel::Render(const OutboxRow& row, const Request
                               " bytes");
       }
       buttons.emplace_back(
-          json::object{{"text", TruncateText(request.choices[i].label, kMaxButtonText)},
+          json::object{{"text", ChoiceButtonText(request.choices[i], kMaxButtonText)},
                        {"callback_data", std::move(data)}});
       if (buttons.size() == kButtonsPerRow) {
         keyboard.emplace_back(std::move(buttons));

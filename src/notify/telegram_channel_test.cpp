@@ -513,3 +513,21 @@ TEST_F(TelegramChannelTest, WebhookAnswerAndSetWebhookAreTheBotApiCalls) {
 
 }  // namespace
 }  // namespace countersign
+
+namespace countersign {
+namespace {
+
+TEST_F(TelegramChannelTest, ACustomLabelSaysWhatItsButtonDoes) {
+  auto channel = Make();
+  Request r = Fixture();
+  r.choices = {{"ship", "Ship it", "danger", Outcome::kApproved},
+               {"hold", "Hold", "primary", Outcome::kDenied}};
+  auto [call, body] = RenderJson(*channel, Row("post", "request.created"), r);
+  const auto& row = body.at("reply_markup").at("inline_keyboard").at(0).as_array();
+  ASSERT_EQ(row.size(), 2u);
+  EXPECT_EQ(row[0].at("text"), "Ship it \u2014 approves");
+  EXPECT_EQ(row[1].at("text"), "Hold \u2014 denies");
+}
+
+}  // namespace
+}  // namespace countersign

@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "core/choice_meaning.hpp"
 #include "core/time_format.hpp"
 #include "web/pretty_json.hpp"
 
@@ -38,7 +39,7 @@ std::string Join(const std::vector<std::string>& items) {
 
 std::string ChoiceLabel(const Request& r, std::string_view choice) {
   const Choice* c = r.FindChoice(choice);
-  return c != nullptr ? c->label : std::string(choice);
+  return c != nullptr ? ChoiceMeaning::Caption(*c) : std::string(choice);
 }
 
 std::string StatusSentence(const Request& r) {
@@ -129,7 +130,7 @@ std::string LinkPages::Document(std::string_view title, SafeHtml content) const 
 std::string LinkPages::Confirm(const Request& r, const LinkOffer& offer,
                                std::string_view csrf) const {
   const Choice* choice = r.FindChoice(offer.choice);
-  const std::string label = choice != nullptr ? choice->label : offer.choice;
+  const std::string label = choice != nullptr ? ChoiceMeaning::Caption(*choice) : offer.choice;
   PageTemplate::Values v;
   v.Text("heading", "Confirm your choice: " + label)
       .Flag("high_risk", r.risk == "high")
@@ -137,7 +138,7 @@ std::string LinkPages::Confirm(const Request& r, const LinkOffer& offer,
       .Text("csrf", std::string(csrf))
       .Text("recipient", offer.recipient)
       .Flag("answer_mode", choice != nullptr && choice->outcome == Outcome::kAnswered)
-      .Text("choice_style", choice != nullptr ? choice->style : "default")
+      .Text("choice_style", choice != nullptr ? ChoiceMeaning::Style(*choice) : "default")
       .Text("choice_label", label)
       .Text("expires_at", HumanTime(offer.expires_at));
   return Document(label + ": " + r.title, confirm_.Render(v));
