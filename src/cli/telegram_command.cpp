@@ -88,7 +88,7 @@ int TelegramCommand::SetWebhook() const {
     std::cerr << "countersign: warning: Telegram only delivers updates to https:// URLs\n";
   }
 
-  CurlTransport transport;
+  CurlTransport transport(config->notify.outbound);
   const OutboundReply reply =
       transport.Send((*channel)->SetWebhookCall(url),
                      std::chrono::duration_cast<std::chrono::milliseconds>(kCallTimeout));

@@ -255,6 +255,35 @@ Status ReadOutbox(const toml::table& root, const std::string& file, NotifyConfig
   return Ok();
 }
 
+Status ReadOutbound(const toml::table& root, const std::string& file, NotifyConfig& out) {
+  const toml::node* node = root.get("outbound");
+  if (!node) return Ok();
+  const toml::table* table = node->as_table();
+  if (!table) return Error::Invalid(Where(file, *node, "outbound") + " must be a table");
+  OutboundSettings settings;
+  std::string allow_where = Where(file, *node, "outbound.allow");
+  for (const auto& [key_node, value] : *table) {
+    const std::string key(key_node.str());
+    const std::string where = Where(file, value, "outbound." + key);
+    if (key == "allow") {
+      auto read = ReadStringList(value, where, /*allow_empty_items=*/false);
+      if (!read.ok()) return std::move(read).error();
+      settings.allow = std::move(read).value();
+      allow_where = where;
+    } else if (key == "allow_http") {
+      auto read = ReadBool(value, where);
+      if (!read.ok()) return std::move(read).error();
+      settings.allow_http = read.value();
+    } else {
+      return Error::Invalid(where + ": unknown key (allow, allow_http)");
+    }
+  }
+  auto policy = OutboundPolicy::Make(settings, allow_where);
+  if (!policy.ok()) return std::move(policy).error();
+  out.outbound = std::move(policy).value();
+  return Ok();
+}
+
 }  // namespace
 
 Result<std::string> ResolveSecret(const std::string& value, const std::string& where) {
@@ -285,6 +314,7 @@ Result<NotifyConfig> ReadNotifyTables(const toml::table& root, const std::string
   CS_RETURN_IF_ERROR(ReadWebhooks(root, file, out));
   CS_RETURN_IF_ERROR(ReadIdentities(root, file, out));
   CS_RETURN_IF_ERROR(ReadOutbox(root, file, out));
+  CS_RETURN_IF_ERROR(ReadOutbound(root, file, out));
   return out;
 }
 

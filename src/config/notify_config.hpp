@@ -1,4 +1,5 @@
-// NotifyConfig: the config file's [[channel]], [[webhook]], [identities] and [outbox] tables.
+// NotifyConfig: the config file's [[channel]], [[webhook]], [identities], [outbox] and
+// [outbound] tables.
 //
 // Secrets in channel and webhook tables may be given as "env:NAME" (the variable must be set)
 // or "file:/path" (the file's content, trailing newline removed) instead of a literal; they
@@ -15,6 +16,7 @@
 
 #include "core/result.hpp"
 #include "notify/channel_settings.hpp"
+#include "notify/outbound_policy.hpp"
 
 namespace countersign {
 
@@ -43,9 +45,12 @@ struct NotifyConfig {
   std::vector<WebhookSettings> webhooks;
   std::map<std::string, std::string> identities;  // "slack:U024BE7LH" -> "alice"
   OutboxSettings outbox;
+  // [outbound]: where the server may send the calls it makes for someone (callback_url,
+  // webhooks, channels' api_base, AiSOC URLs). The default: https to public addresses only.
+  OutboundPolicy outbound;
 };
 
-// Reads the four tables from a parsed file (any of them may be absent).
+// Reads the five tables from a parsed file (any of them may be absent).
 Result<NotifyConfig> ReadNotifyTables(const toml::table& root, const std::string& file);
 
 // "env:NAME" and "file:/path" to their values; anything else as it is. `where` names the key

@@ -13,9 +13,9 @@
 namespace countersign {
 namespace {
 
-constexpr std::string_view kTopLevelTables[] = {"server", "groups",  "policy",  "risk",
-                                                "limits", "channel", "webhook", "identities",
-                                                "outbox", "compat"};
+constexpr std::string_view kTopLevelTables[] = {"server", "groups",   "policy",  "risk",
+                                                "limits", "channel",  "webhook", "identities",
+                                                "outbox", "outbound", "compat"};
 
 // Every setting's default, through the same checks as a flag's value.
 Status ApplyDefaults(ServerConfig& out) {
@@ -35,7 +35,7 @@ Status ApplyServerTable(const std::string& file, const toml::table& root, Server
       return Error::Invalid(
           WhereLine(file, node) + ": unknown table or key '" + std::string(name) +
           "' (this version reads [server], [groups], [[policy]], [risk], "
-          "[limits], [[channel]], [[webhook]], [identities], [outbox] and [compat.*])");
+          "[limits], [[channel]], [[webhook]], [identities], [outbox], [outbound] and [compat.*])");
     }
   }
   const toml::node* server_node = root.get("server");

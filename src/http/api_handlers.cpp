@@ -101,6 +101,12 @@ asio::awaitable<HttpResponse> ApiHandlers::CreateRequest(RequestContext& ctx) {
   if (!input->idempotency_key.empty()) input->body_sha256 = Sha256Hex(CanonicalJson(body.value()));
   auto actor = ActorFor(ctx, input->requester.empty() ? "anonymous" : input->requester, false);
   if (!actor.ok()) co_return ErrorResponse(actor.error());
+  // The server will call this URL for the agent: refuse at once what the outbound policy
+  // refuses by the URL alone (the transport checks the resolved address again).
+  if (!input->callback_url.empty()) {
+    Status allowed = options_.outbound.CheckUrl("callback_url", input->callback_url);
+    if (!allowed.ok()) co_return ErrorResponse(allowed.error());
+  }
   auto created = co_await AwaitCallback<Result<Gateway::Created>>([&](auto done) {
     gateway_.Create(actor.value(), std::move(input).value(), std::move(done));
   });

@@ -10,6 +10,7 @@
 #include "http/json_body_memo.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "notify/outbound_policy.hpp"
 
 namespace countersign {
 
@@ -17,6 +18,8 @@ struct ApiOptions {
   bool auth_off = false;
   std::chrono::seconds default_wait{30};
   std::chrono::seconds max_wait{60};
+  // What a new request's callback_url must pass ([outbound]).
+  OutboundPolicy outbound;
 };
 
 class ApiHandlers {

@@ -29,6 +29,7 @@ std::vector<std::string> EditInPlaceKinds(std::string_view event_type) {
 }
 
 DeliveryOutcome InterpretHttpStatus(const OutboundReply& reply) {
+  if (reply.refused) return DeliveryOutcome::Failed(reply.error);
   if (reply.status == 0) {
     return DeliveryOutcome::Retry(reply.error.empty() ? "no answer" : reply.error);
   }
@@ -37,9 +38,9 @@ DeliveryOutcome InterpretHttpStatus(const OutboundReply& reply) {
   if (reply.status == 408 || reply.status == 429 || reply.status >= 500) {
     return DeliveryOutcome::Retry(status, ParseRetryAfter(reply.Header("retry-after")));
   }
-  std::string why = status;
-  if (!reply.body.empty()) why += ": " + reply.body.substr(0, 200);
-  return DeliveryOutcome::Failed(why);
+  // The receiver's body is not kept: whoever chose the URL could otherwise read through this
+  // server (an internal service's error page) by looking at the outbox or the audit log.
+  return DeliveryOutcome::Failed(status);
 }
 
 DeliveryOutcome Channel::Interpret(const OutboxRow& /*row*/, const OutboundReply& reply) const {

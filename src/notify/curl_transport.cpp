@@ -6,6 +6,8 @@
 #include <cctype>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <utility>
 
 namespace countersign {
 namespace {
@@ -44,6 +46,24 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
+// What the connect-time check needs, and what it found.
+struct SocketGate {
+  const OutboundPolicy* policy;
+  std::string host;
+  std::string refusal;  // set when an address was refused
+};
+
+curl_socket_t OnOpenSocket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+  auto* gate = static_cast<SocketGate*>(user);
+  if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
+  Status allowed = gate->policy->CheckAddress(gate->host, &address->addr);
+  if (!allowed.ok()) {
+    gate->refusal = allowed.error().message;
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
 struct EasyDeleter {
   void operator()(CURL* h) const { curl_easy_cleanup(h); }
 };
@@ -53,7 +73,8 @@ struct ListDeleter {
 
 }  // namespace
 
-CurlTransport::CurlTransport(size_t max_reply_bytes) : max_reply_bytes_(max_reply_bytes) {
+CurlTransport::CurlTransport(OutboundPolicy policy, size_t max_reply_bytes)
+    : policy_(std::move(policy)), max_reply_bytes_(max_reply_bytes) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
@@ -62,6 +83,12 @@ CurlTransport::~CurlTransport() = default;
 
 OutboundReply CurlTransport::Send(const OutboundCall& call, std::chrono::milliseconds timeout) {
   OutboundReply reply;
+  if (Status allowed = policy_.CheckUrl("the URL", call.url); !allowed.ok()) {
+    reply.refused = true;
+    reply.error = "refused by the outbound policy: " + allowed.error().message;
+    return reply;
+  }
+  SocketGate gate{&policy_, OutboundPolicy::HostOf(call.url).value_or(""), {}};
   std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
   if (!easy) {
     reply.error = "cannot create a libcurl handle";
@@ -89,6 +116,9 @@ OutboundReply CurlTransport::Send(const OutboundCall& call, std::chrono::millise
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(h, CURLOPT_PROXY, "");
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, OnOpenSocket);
+  curl_easy_setopt(h, CURLOPT_OPENSOCKETDATA, &gate);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
@@ -100,6 +130,12 @@ OutboundReply CurlTransport::Send(const OutboundCall& call, std::chrono::millise
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
   const CURLcode code = curl_easy_perform(h);
+  if (!gate.refusal.empty()) {
+    reply.status = 0;
+    reply.refused = true;
+    reply.error = gate.refusal;
+    return reply;
+  }
   if (code != CURLE_OK) {
     reply.status = 0;
     reply.error = error_buffer[0] != '\0' ? std::string(error_buffer) : curl_easy_strerror(code);

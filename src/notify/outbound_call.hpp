@@ -17,8 +17,9 @@ struct OutboundCall {
 };
 
 struct OutboundReply {
-  int status = 0;     // the HTTP status; 0 when no answer arrived (see error)
-  std::string error;  // what went wrong below HTTP (DNS, connect, TLS, timeout)
+  int status = 0;        // the HTTP status; 0 when no answer arrived (see error)
+  std::string error;     // what went wrong below HTTP (DNS, connect, TLS, timeout)
+  bool refused = false;  // the outbound policy refused the destination: retrying cannot help
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;                            // at most the transport's reply limit
 

@@ -25,7 +25,8 @@ Server::Server(ServerConfig config, ServeOptions options)
       threads_(config_.threads > 0
                    ? config_.threads
                    : std::max(1, static_cast<int>(std::thread::hardware_concurrency()))),
-      event_bus_(static_cast<size_t>(config_.stream_queue)) {}
+      event_bus_(static_cast<size_t>(config_.stream_queue)),
+      transport_(config_.notify.outbound) {}
 
 Server::~Server() {
   if (finished_) return;
@@ -67,6 +68,7 @@ Status Server::Open() {
   router_ = std::make_unique<Router>(*authenticator_);
   ApiOptions api_options;
   api_options.auth_off = !config_.auth;
+  api_options.outbound = config_.notify.outbound;
   api_ = std::make_unique<ApiHandlers>(*gateway_, *tokens_, metrics_, api_options);
   api_->Register(*router_);
   streams_ = std::make_unique<StreamHandlers>(*gateway_, event_bus_);

@@ -40,6 +40,11 @@ CHOICES = ["acknowledge", "deny", "escalate"]
 # A request never outlives its policy's timeout (the built-in default policy's is 300 s), so a
 # policy lets verifications run for [compat.aisoc] timeout_seconds (900 s by default).
 CONFIG = """
+# The fake servers of this test listen on loopback over http, which the outbound policy
+# refuses unless the config names it.
+[outbound]
+allow = ["127.0.0.1/32"]
+
 [[policy]]
 name = "chatops"
 match = {{ action = "chatops.verify" }}

@@ -24,6 +24,11 @@ from link_tokens import one_click_url, unix_seconds  # noqa: E402
 CHANNEL_ID = "1100000000000000001"
 
 CONFIG = """
+# The fake servers of this test listen on loopback over http, which the outbound policy
+# refuses unless the config names it.
+[outbound]
+allow = ["127.0.0.1/32"]
+
 [outbox]
 max_attempts = 8
 retry_base = "50ms"

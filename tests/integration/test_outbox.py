@@ -46,6 +46,11 @@ class OutboxTest(unittest.TestCase):
         config = os.path.join(self.data_dir, "countersign.toml")
         with open(config, "w") as f:
             f.write(f"""
+# The fake servers of this test listen on loopback over http, which the outbound policy
+# refuses unless the config names it.
+[outbound]
+allow = ["127.0.0.1/32"]
+
 [outbox]
 max_attempts = {max_attempts}
 retry_base = "50ms"

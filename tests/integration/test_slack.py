@@ -28,6 +28,11 @@ UPDATE = "/api/chat.update"
 HOOK_PATH = "/services/T0001/B0001/XXXXXXXXXXXXXXXXXXXXXXXX"
 
 CONFIG = """
+# The fake servers of this test listen on loopback over http, which the outbound policy
+# refuses unless the config names it.
+[outbound]
+allow = ["127.0.0.1/32"]
+
 [outbox]
 max_attempts = 8
 retry_base = "100ms"

@@ -22,6 +22,11 @@ RECEIVER = "/hook/audit"
 WEBHOOK_SECRET = "whsec-0123456789abcdef"
 
 CONFIG = """
+# The fake servers of this test listen on loopback over http, which the outbound policy
+# refuses unless the config names it.
+[outbound]
+allow = ["127.0.0.1/32"]
+
 [outbox]
 max_attempts = 8
 retry_base = "100ms"

@@ -28,6 +28,11 @@ CHAT_ID = -1001234567890
 PUBLIC_URL = "https://approvals.example.com"
 
 CONFIG = """
+# The fake servers of this test listen on loopback over http, which the outbound policy
+# refuses unless the config names it.
+[outbound]
+allow = ["127.0.0.1/32"]
+
 [server]
 public_url = "{public_url}"
 
