@@ -170,6 +170,30 @@ std::string StringAt(const json::object& o, std::string_view key) {
 
 json::value OrNull(const std::string& s) { return s.empty() ? json::value() : json::value(s); }
 
+bool IsDestination(const AisocOptions& o, const std::string& url) {
+  return std::find(o.destinations.begin(), o.destinations.end(), url) != o.destinations.end();
+}
+
+// An anonymous caller picks the person and where their vote links go; it may only send them
+// to a destination the operator named, exactly (not merely any URL on an allowed host), and
+// never through a bot token of its own.
+Status CheckAnonymousTarget(const AisocOptions& o, const AisocHandlers::Verification& in) {
+  if (!in.target.bot_token.empty()) {
+    return Error::Forbidden("an anonymous verification cannot use bot_token; call with a token");
+  }
+  if (!IsDestination(o, in.target.webhook_url)) {
+    return Error::Forbidden(
+        "an anonymous verification may only prompt a webhook_url listed in [compat.aisoc] "
+        "destinations; call with a token to use another");
+  }
+  if (!in.timeline_url.empty() && !IsDestination(o, in.timeline_url)) {
+    return Error::Forbidden(
+        "an anonymous verification may only name a timeline_url listed in [compat.aisoc] "
+        "destinations; call with a token to use another");
+  }
+  return Ok();
+}
+
 }  // namespace
 
 AisocHandlers::AisocHandlers(Gateway& gateway, Authenticator& authenticator, LinkHandlers& links,
@@ -202,14 +226,15 @@ void AisocHandlers::Register(Router& router, bool loopback) {
   if (!options_.enabled) return;
   spdlog::info(
       "compat aisoc: POST /v1/verifications, {}, GET /v1/cases/{{case_id}}/timeline (tenant {}, "
-      "anonymous calls {}, prompts to {} allowed hosts)",
+      "anonymous calls {}, prompts to {} allowed hosts, {} destinations for anonymous calls)",
       AisocPrompt::kCallbackPath, options_.tenant,
       server_.auth_on ? (options_.anonymous ? "allowed" : "refused") : "admin (auth off)",
-      options_.allow_hosts.size());
+      options_.allow_hosts.size(), options_.destinations.size());
   if (server_.auth_on && options_.anonymous && !loopback) {
     spdlog::warn(
         "compat aisoc: anonymous calls are allowed and the server is not on loopback: anyone "
-        "who reaches it can ask users to verify activity; set [compat.aisoc] anonymous = false");
+        "who reaches it can ask users to verify activity (prompts go only to the configured "
+        "destinations); set [compat.aisoc] anonymous = false");
   }
 }
 
@@ -227,6 +252,13 @@ asio::awaitable<HttpResponse> AisocHandlers::CreateVerification(RequestContext& 
     allowed = allow_hosts_.Check("timeline_url", in.timeline_url);
   }
   if (!allowed.ok()) co_return Failed(http::status::bad_request, allowed.error().message);
+  const bool anonymous =
+      server_.auth_on && ctx.request.find(http::field::authorization) == ctx.request.end();
+  if (anonymous) {
+    if (Status target = CheckAnonymousTarget(options_, in); !target.ok()) {
+      co_return Failed(target.error());
+    }
+  }
 
   NewRequest request;
   request.action = kAisocAction;
@@ -465,7 +497,11 @@ void AisocHandlers::SendResponded(const std::string& token) {
 
 asio::awaitable<HttpResponse> AisocHandlers::CaseTimeline(RequestContext& ctx) {
   if (!options_.enabled) co_return Disabled();
-  auto actor = CompatCaller(authenticator_, ctx.request, identity_);
+  // A case's timeline says who was asked what and how they answered: it needs a token of
+  // the tenant even when anonymous verifications are allowed.
+  CompatIdentity reader = identity_;
+  reader.anonymous = false;
+  auto actor = CompatCaller(authenticator_, ctx.request, reader);
   if (!actor.ok()) co_return Plain(actor.error());
   const std::string case_id = ctx.path["case_id"];
   if (case_id.empty() || case_id.size() > kMaxCaseId || !IsPrintable(case_id)) {

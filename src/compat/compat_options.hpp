@@ -37,7 +37,12 @@ struct AisocOptions {
   bool enabled = false;
   std::string tenant = "default";
   std::string principal = "aisoc";
-  bool anonymous = true;
+  // Off by default, unlike the other adapters: an anonymous caller names the person to ask
+  // and where their vote links are posted, so anyone could otherwise collect a person's links
+  // and answer for them. When on, an anonymous call's webhook_url (and timeline_url) must be
+  // one of `destinations`, exactly.
+  bool anonymous = false;
+  std::vector<std::string> destinations;
   std::chrono::seconds timeout{900};  // how long a verification's links stay valid
   // Hosts that webhook_url and timeline_url may name ("*.example.com" matches subdomains):
   // the server POSTs to them, so they are not left open to anything a caller sends.

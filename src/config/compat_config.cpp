@@ -135,17 +135,38 @@ Status ReadMolecule(const toml::table& compat, const std::string& file, Molecule
                    });
 }
 
+Status ReadAisocKeys(const toml::table& compat, const std::string& file, AisocOptions& o);
+
 Status ReadAisoc(const toml::table& compat, const std::string& file, AisocOptions& o) {
+  CS_RETURN_IF_ERROR(ReadAisocKeys(compat, file, o));
+  // An anonymous caller chooses where the prompt, and so the person's vote links, go: only
+  // to a destination the operator wrote down.
+  if (o.enabled && o.anonymous && o.destinations.empty()) {
+    const toml::node* table = compat.get("aisoc");
+    const toml::node* anonymous =
+        table && table->as_table() ? table->as_table()->get("anonymous") : nullptr;
+    return Error::Invalid(
+        (anonymous ? Where(file, *anonymous, "compat.aisoc.anonymous")
+                   : std::string("compat.aisoc.anonymous")) +
+        ": anonymous verifications need compat.aisoc.destinations, the exact webhook URLs an "
+        "unauthenticated caller may prompt (or set anonymous = false and give callers tokens)");
+  }
+  return Ok();
+}
+
+Status ReadAisocKeys(const toml::table& compat, const std::string& file, AisocOptions& o) {
   return ReadTable(compat, file, "aisoc",
                    "enabled, tenant, principal, anonymous, timeout_seconds, allow_hosts, "
-                   "slack_api_base",
+                   "destinations, slack_api_base",
                    [&o](const std::string& key, const TableReader& r) -> Result<bool> {
                      auto common =
                          ReadAdapterKey(key, r, o.enabled, o.anonymous, &o.tenant, &o.principal);
                      if (!common.ok() || common.value()) return common;
-                     if (key == "allow_hosts")
+                     if (key == "allow_hosts") {
                        CS_RETURN_IF_ERROR(r.StringList(o.allow_hosts));
-                     else if (key == "timeout_seconds") {
+                     } else if (key == "destinations") {
+                       CS_RETURN_IF_ERROR(r.StringList(o.destinations));
+                     } else if (key == "timeout_seconds") {
                        CS_RETURN_IF_ERROR(r.Duration(kAisocTimeout, o.timeout));
                      } else if (key == "slack_api_base") {
                        CS_RETURN_IF_ERROR(r.Text(o.slack_api_base));

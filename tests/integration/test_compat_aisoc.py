@@ -101,6 +101,9 @@ class AisocTestCase(unittest.TestCase):
         self.server = Server(data_dir=self.dir, extra_args=["--config", config])
         self.server.start()
         self.addCleanup(self._stop_server)
+        # Anonymous verifications are off by default (issue 14): the client calls as the
+        # adapter's agent, with a token.
+        self.agent = self.server.create_token("aisoc", "agent")
 
     def _stop_server(self):
         result = getattr(self._outcome, "result", None)
@@ -109,8 +112,10 @@ class AisocTestCase(unittest.TestCase):
         self.server.stop()
 
     # -- helpers -----------------------------------------------------------------------------
-    def verify(self, token=None, **fields):
-        """POST /v1/verifications as the seed's client does (no credentials by default)."""
+    def verify(self, token="agent", **fields):
+        """POST /v1/verifications as the seed's client does, with the adapter agent's token."""
+        if token == "agent":
+            token = self.agent
         body = {"case_id": "CASE-1", "tenant_id": "acme", "user_ref": USER, "transport": "slack",
                 "webhook_url": self.fake.url + SLACK_HOOK, "rationale": "login from a new country"}
         body.update(fields)
@@ -128,7 +133,9 @@ class AisocTestCase(unittest.TestCase):
         self.assertEqual(r.status, 200, r)
         return r.json["requests"]
 
-    def timeline(self, case_id="CASE-1", token=None):
+    def timeline(self, case_id="CASE-1", token="agent"):
+        if token == "agent":
+            token = self.agent
         return self.server.call("GET", f"/v1/cases/{urllib.parse.quote(case_id)}/timeline",
                                 token=token)
 
@@ -355,7 +362,7 @@ class FailureModeTest(AisocTestCase):
         self.assertEqual(self.verifications(), [])
 
     def test_bad_input_is_400_with_a_clear_error(self):
-        r = self.server.call("POST", "/v1/verifications", raw=b"{not json", token=None)
+        r = self.server.call("POST", "/v1/verifications", raw=b"{not json", token=self.agent)
         self.assert_failed(r, 400)
         self.assert_failed(self.verify(case_id=None), 400, "case_id is required")
         self.assert_failed(self.verify(user_ref=None), 400, "user_ref is required")
