@@ -24,8 +24,10 @@
 #include "core/request.hpp"
 #include "core/result.hpp"
 #include "engine/deadline_scheduler.hpp"
+#include "engine/grant_horizon.hpp"
 #include "engine/new_request.hpp"
 #include "engine/rate_limiter.hpp"
+#include "engine/request_builder.hpp"
 #include "engine/request_cache.hpp"
 #include "engine/waiter_hub.hpp"
 #include "notify/notifier.hpp"
@@ -33,6 +35,8 @@
 #include "store/store.hpp"
 
 namespace countersign {
+
+struct TransitionPlan;
 
 struct GatewayOptions {
   std::chrono::seconds default_timeout{300};  // of the built-in default policy
@@ -67,6 +71,11 @@ class Gateway {
   void Stop();
 
   void Create(const Actor& actor, NewRequest input, Callback<Created> done);
+  // Whether Create would leave this submission by `actor` for a person to decide, rather than
+  // decide it at once by a policy or a grant, under the current policies and grants. The rest
+  // of the submission is not checked (Create does that). Reads the store for a grant, on the
+  // calling thread; a grant made or lapsing before Create runs changes Create's answer.
+  Result<bool> WouldAskAPerson(const Actor& actor, const NewRequest& input);
   void Decide(const Actor& actor, std::string id, NewDecision input, Callback<RequestPtr> done);
   // Records that a chat callback could not decide `id` (an unmapped user, ...): a
   // decision.rejected event naming `via` and `reason`, and, when `via` has a response_url, an
@@ -116,31 +125,30 @@ class Gateway {
   IdGenerator& ids() { return ids_; }
 
  private:
-  struct Built {
-    Request request;
-    AutoDecision decision = AutoDecision::kNone;
-    std::string decided_by;  // "policy:NAME" or "grant:ID"
-  };
-  Result<Built> BuildRequest(const Actor& actor, NewRequest& input, const PolicySet& policies);
-  // Signs and stores the receipt of a request that has just been approved (inside the
+  // Completes `verdict` for a submission of `action` in `session` of `tenant` with the grants
+  // active at `now`: the grant look-up of Create and WouldAskAPerson.
+  Status ApplyGrants(AutoVerdict& verdict, const std::string& tenant, const std::string& action,
+                     const std::string& session, TimePoint now);
+  // Signs and stores the receipt of request `r`, just approved by `approved_by` (inside the
   // writer's transaction). No-op without a signer.
-  Status IssueReceipt(Transaction& txn, const Request& approved,
+  Status IssueReceipt(Transaction& txn, const Request& r,
+                      const std::vector<std::string>& approved_by,
                       const std::string& arguments_sha256, TimePoint at) const;
-  // Moves a pending request to its next escalation tier, or, with no tier left, only raises
-  // its level. Returns whether a tier was reached.
-  Result<bool> Escalate(Transaction& txn, const Request& r, TimePoint now, const char* reason,
-                        const std::string& actor) const;
-  // Records a refused decision (decision.rejected, naming `via` when given) and returns the
-  // request unchanged.
-  Result<RequestPtr> Reject(Transaction& txn, const Request& r, const std::string& actor,
-                            const std::string& choice, const std::string& reason,
-                            const std::optional<DecisionVia>& via, TimePoint at) const;
-  // Makes sure Create looks for grants until `expires_at`.
-  void RaiseGrantHorizon(TimePoint expires_at);
+  // Writes `plan`, what the pure lifecycle (engine/lifecycle.hpp) made of `r` as the writer has
+  // just read it, and answers with the request as stored after it: null when a resolution lost
+  // its race and that is nothing to do, kConflict (with `r`) when a compare-and-set lost it
+  // otherwise. Every change to a request goes through here.
+  Result<RequestPtr> ApplyPlan(Transaction& txn, const Request& r,
+                               const TransitionPlan& plan) const;
   // Hands the events this operation appended, with the request after it, to the notifier.
   Status Announce(Transaction& txn, const RequestPtr& current) const;
-  // Runs `change` as one store write. Once it is durable, wakes the waiters when the request
-  // it returns has left pending, then answers `done`. A null request means nothing changed.
+  // Runs `change` as one store write and, once it is durable, answers `done` with what it
+  // returned (or with why the write failed). The one way the gateway writes.
+  template <typename T>
+  void Commit(std::function<Result<T>(Transaction&)> change, Callback<T> done);
+  // Commit for a change to one request: announces the request `change` returns, and once it is
+  // durable wakes the waiters when it has left pending (or re-arms the deadline an escalation
+  // moved), then answers `done`. A null request means nothing changed.
   void CommitTransition(std::function<Result<RequestPtr>(Transaction&)> change,
                         Callback<RequestPtr> done);
 
@@ -154,9 +162,9 @@ class Gateway {
   mutable std::mutex policies_mu_;
   std::shared_ptr<const PolicySet> policies_;  // guarded by policies_mu_
   std::atomic<Notifier*> notifier_{nullptr};
-  // No grant expires after this (unix ms): past it, Create skips the grant lookup. Unknown
-  // (the maximum) until Start() reads the store; raised before any grant is written.
-  std::atomic<int64_t> grant_horizon_ms_{INT64_MAX};
+  RequestBuilder builder_;
+  // Past it, Create skips the grant look-up; set by Start(), raised before any grant is written.
+  GrantHorizon grant_horizon_;
   std::unique_ptr<RequestCache> cache_;  // set before serving, by EnableReadCache
   WaiterHub waiters_;
   DeadlineScheduler scheduler_;

@@ -1,0 +1,310 @@
+#include "engine/lifecycle.hpp"
+
+#include <algorithm>
+
+#include "core/canonical_json.hpp"
+#include "core/request_json.hpp"
+#include "core/sha256.hpp"
+#include "core/time_format.hpp"
+#include "engine/grant_rules.hpp"
+
+namespace countersign {
+namespace {
+
+bool IsEligibleApprover(const Actor& actor, const Request& r, const PolicySet& policies) {
+  if (r.approvers.empty()) return true;
+  for (const auto& a : r.approvers) {
+    if (policies.Satisfies(a, actor.name, actor.groups)) return true;
+  }
+  return false;
+}
+
+// Distinct principals whose decisions on `r`, then `latest`, have `outcome`, oldest first.
+std::vector<std::string> DecidersWith(const Request& r, const Decision& latest, Outcome outcome) {
+  std::vector<std::string> out;
+  auto add = [&](const Decision& d) {
+    if (d.outcome == outcome && std::find(out.begin(), out.end(), d.principal) == out.end()) {
+      out.push_back(d.principal);
+    }
+  };
+  for (const auto& d : r.decisions) add(d);
+  add(latest);
+  return out;
+}
+
+// The arguments an approval that completes the quorum agrees to: the newest edit among the
+// approvals, or the request's own.
+std::string ApprovedArgumentsSha256(const Request& r, const Decision& latest) {
+  std::string out = r.arguments_sha256;
+  auto consider = [&](const Decision& d) {
+    if (d.outcome == Outcome::kApproved && d.arguments) {
+      out = Sha256Hex(CanonicalJson(*d.arguments));
+    }
+  };
+  for (const auto& d : r.decisions) consider(d);
+  consider(latest);
+  return out;
+}
+
+boost::json::object ViaToJson(const DecisionVia& via) {
+  boost::json::object o{{"channel", via.channel}, {"identity", via.identity}};
+  if (!via.response_url.empty()) o["response_url"] = via.response_url;
+  return o;
+}
+
+std::string ChoiceIds(const Request& r) {
+  std::string out;
+  for (const auto& c : r.choices) {
+    if (!out.empty()) out += ", ";
+    out += c.id;
+  }
+  return out;
+}
+
+Error ConflictWith(const Request& current, const std::string& message) {
+  return Error::Conflict(message, std::make_shared<const Request>(current));
+}
+
+EventDraft DecisionRecorded(const Request& r, const Decision& d,
+                            const std::optional<DecisionVia>& via) {
+  boost::json::object data{{"decision_id", d.id},
+                           {"choice", d.choice},
+                           {"outcome", OutcomeName(d.outcome)},
+                           {"comment", d.comment}};
+  if (!d.answer.empty()) data["answer"] = d.answer;
+  if (via) data["via"] = ViaToJson(*via);
+  // Edited arguments are the call the approver agreed to: their hash goes on the record and,
+  // if this approval completes the quorum, into the receipt.
+  if (d.arguments) data["arguments_sha256"] = Sha256Hex(CanonicalJson(*d.arguments));
+  return {d.at, r.tenant, r.id, "decision.recorded", d.principal, std::move(data)};
+}
+
+// The resolution a decision `d` on `r` brings about, if any, given the votes cast so far.
+std::optional<Resolution> ResolutionBy(const Request& r, const Decision& d) {
+  Resolution out{RequestStatus::kPending, d.at, {}, d.answer, true};
+  switch (d.outcome) {
+    case Outcome::kDenied:
+      out.resolved_by = DecidersWith(r, d, Outcome::kDenied);
+      if (static_cast<int>(out.resolved_by.size()) < r.deny_threshold) return std::nullopt;
+      out.status = RequestStatus::kDenied;
+      return out;
+    case Outcome::kAnswered:
+      out.status = RequestStatus::kAnswered;
+      out.resolved_by = {d.principal};
+      return out;
+    case Outcome::kApproved:
+      out.resolved_by = DecidersWith(r, d, Outcome::kApproved);
+      if (static_cast<int>(out.resolved_by.size()) < r.quorum) return std::nullopt;
+      out.status = RequestStatus::kApproved;
+      return out;
+    case Outcome::kEscalate:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// The checks and the plan of PlanDecision, short of recording refusals; `choice` is the choice
+// as far as the checks got (a question's empty choice becomes "answer").
+Result<TransitionPlan> CheckDecision(const Request& r, const DecisionAttempt& attempt,
+                                     const PolicySet& policies, std::string& choice) {
+  const Actor& actor = attempt.actor;
+  if (!actor.CanDecide()) {
+    return Error::Forbidden("role " + std::string(RoleName(actor.role)) + " may not decide");
+  }
+  if (!r.pending()) {
+    return ConflictWith(r, "request is already " + std::string(StatusName(r.status)));
+  }
+  if (actor.name == r.requester) {
+    return Error::Forbidden("the requester may not decide its own request");
+  }
+  Decision d = attempt.decision;
+  if (!IsEligibleApprover(actor, r, policies)) {
+    // Refused, but on the record: the attempt is committed as an audit event and the caller
+    // then hears 403.
+    return PlanRejection(r, actor.name, choice, "not an approver of this request", attempt.via,
+                         d.at,
+                         Error::Forbidden(actor.name + " is not an approver of this request"));
+  }
+  for (const auto& prior : r.decisions) {
+    if (prior.principal == actor.name && prior.outcome != Outcome::kEscalate) {
+      return ConflictWith(r, actor.name + " has already decided this request");
+    }
+  }
+  if (r.kind == Kind::kQuestion) {
+    if (choice.empty()) choice = "answer";
+    if (d.answer.empty()) return Error::Invalid("a question needs a non-empty answer");
+  }
+  if (choice.empty()) return Error::Invalid("choice is required (one of: " + ChoiceIds(r) + ")");
+  const Choice* picked = r.FindChoice(choice);
+  if (!picked) {
+    return Error::Invalid("unknown choice '" + choice + "' (one of: " + ChoiceIds(r) + ")");
+  }
+  d.choice = choice;
+  d.outcome = picked->outcome;
+  const std::optional<NewGrant>& grant = attempt.grant;
+  if (grant && d.outcome != Outcome::kApproved) {
+    return Error::Invalid("a grant can only come with an approval");
+  }
+  if (grant && r.risk == "high") return Error::Invalid("a high-risk action can never be granted");
+  if (grant && grant->scope == "session" && r.session.empty()) {
+    return Error::Invalid("a session grant needs a request made in a session");
+  }
+
+  TransitionPlan plan;
+  plan.events.push_back(DecisionRecorded(r, d, attempt.via));
+  if (d.outcome == Outcome::kEscalate) {
+    TransitionPlan escalation = PlanEscalation(r, d.at, "choice", actor.name);
+    plan.escalate = std::move(escalation.escalate);
+    plan.events.push_back(std::move(escalation.events.front()));
+  }
+  plan.resolve = ResolutionBy(r, d);
+  if (plan.resolve) {
+    plan.events.push_back({d.at,
+                           r.tenant,
+                           r.id,
+                           "request.resolved",
+                           actor.name,
+                           {{"status", StatusName(plan.resolve->status)},
+                            {"resolved_by", StringsToJson(plan.resolve->resolved_by)}}});
+    if (plan.resolve->status == RequestStatus::kApproved) {
+      plan.receipt_arguments_sha256 = ApprovedArgumentsSha256(r, d);
+      if (grant) {
+        plan.grant = MakeGrant(attempt.grant_id, r.tenant, r.action, *grant, r.session, actor.name,
+                               d.at, r.id);
+        plan.events.push_back(GrantCreatedEvent(*plan.grant));
+      }
+    }
+  }
+  plan.record = std::move(d);
+  return plan;
+}
+
+}  // namespace
+
+bool IsRefusal(const Error& error) {
+  return error.code == ErrorCode::kForbidden || error.code == ErrorCode::kConflict ||
+         error.code == ErrorCode::kInvalid;
+}
+
+Result<TransitionPlan> PlanDecision(const Request& r, const DecisionAttempt& attempt,
+                                    const PolicySet& policies) {
+  std::string choice = attempt.decision.choice;
+  auto plan = CheckDecision(r, attempt, policies, choice);
+  if (plan.ok() || !attempt.via || !IsRefusal(plan.error())) return plan;
+  // A decision from a chat button that the rules refuse is put on the record (with where it
+  // came from, so the person is told why) instead of only answering the caller.
+  const std::string reason = plan.error().message;
+  return PlanRejection(r, attempt.actor.name, choice, reason, attempt.via, attempt.decision.at,
+                       std::move(plan).error());
+}
+
+TransitionPlan PlanRejection(const Request& r, const std::string& actor, const std::string& choice,
+                             const std::string& reason, const std::optional<DecisionVia>& via,
+                             TimePoint at, std::optional<Error> refusal) {
+  boost::json::object data{{"choice", choice}, {"reason", reason}};
+  if (via) data["via"] = ViaToJson(*via);
+  TransitionPlan plan;
+  plan.events.push_back({at, r.tenant, r.id, "decision.rejected", actor, std::move(data)});
+  plan.refusal = std::move(refusal);
+  return plan;
+}
+
+TransitionPlan PlanEscalation(const Request& r, TimePoint now, std::string_view reason,
+                              const std::string& actor) {
+  const auto level = static_cast<size_t>(r.escalation_level);
+  Escalation step{r.escalation_level + 1, r.deadline_at, r.approvers, false};
+  boost::json::object data{{"escalation_level", step.level}, {"reason", reason}};
+  if (level < r.escalate_to.size()) {
+    const EscalationTier& tier = r.escalate_to[level];
+    // The tier's approvers join those already eligible; the clock restarts for them.
+    for (const auto& a : tier.approvers) {
+      if (std::find(step.approvers.begin(), step.approvers.end(), a) == step.approvers.end()) {
+        step.approvers.push_back(a);
+      }
+    }
+    const auto timeout = tier.timeout.count() > 0 ? tier.timeout : r.tier_timeout;
+    step.deadline = std::max(step.deadline, now + timeout);
+    step.tier_reached = true;
+    data["approvers"] = StringsToJson(tier.approvers);
+    data["notify"] = StringsToJson(tier.notify);
+    data["deadline_at"] = FormatTime(step.deadline);
+  } else {
+    data["tier"] = "none left";
+  }
+  TransitionPlan plan;
+  plan.escalate = std::move(step);
+  plan.events.push_back({now, r.tenant, r.id, "request.escalated", actor, std::move(data)});
+  return plan;
+}
+
+std::optional<TransitionPlan> PlanTimeout(const Request& r, TimePoint now) {
+  // A stale scheduler entry: resolved meanwhile, or the deadline moved later.
+  if (!r.pending() || r.deadline_at > now) return std::nullopt;
+  if (r.on_timeout == OnTimeout::kEscalate &&
+      static_cast<size_t>(r.escalation_level) < r.escalate_to.size()) {
+    return PlanEscalation(r, now, "timeout", "system");
+  }
+  // Past the last tier (or with no tiers), an escalating request expires.
+  const RequestStatus status =
+      r.on_timeout == OnTimeout::kDeny ? RequestStatus::kDenied : RequestStatus::kExpired;
+  TransitionPlan plan;
+  plan.resolve = Resolution{status, now, {}, "", false};
+  plan.events.push_back({now,
+                         r.tenant,
+                         r.id,
+                         "request.expired",
+                         "system",
+                         {{"status", StatusName(status)},
+                          {"on_timeout", OnTimeoutName(r.on_timeout)},
+                          {"deadline_at", FormatTime(r.deadline_at)}}});
+  return plan;
+}
+
+Result<TransitionPlan> PlanCancel(const Request& r, const Actor& actor, const std::string& reason,
+                                  TimePoint now) {
+  if (actor.role != Role::kAdmin && actor.name != r.requester) {
+    return Error::Forbidden("only the requester or an admin may cancel a request");
+  }
+  if (!r.pending()) {
+    return ConflictWith(r, "request is already " + std::string(StatusName(r.status)));
+  }
+  TransitionPlan plan;
+  plan.resolve = Resolution{RequestStatus::kCancelled, now, {actor.name}, "", true};
+  plan.events.push_back(
+      {now, r.tenant, r.id, "request.cancelled", actor.name, {{"reason", reason}}});
+  return plan;
+}
+
+TransitionPlan PlanAutoDecision(const Request& r, AutoDecision decision,
+                                const std::string& decided_by) {
+  const RequestStatus status =
+      decision == AutoDecision::kApprove ? RequestStatus::kApproved : RequestStatus::kDenied;
+  TransitionPlan plan;
+  plan.resolve = Resolution{status, r.created_at, {decided_by}, "", true};
+  plan.events.push_back({r.created_at,
+                         r.tenant,
+                         r.id,
+                         "request.resolved",
+                         "system",
+                         {{"status", StatusName(status)},
+                          {"resolved_by", boost::json::array{decided_by}},
+                          {"automatic", true}}});
+  if (status == RequestStatus::kApproved) plan.receipt_arguments_sha256 = r.arguments_sha256;
+  return plan;
+}
+
+std::optional<TransitionPlan> PlanReminder(const Request& r, TimePoint now) {
+  if (!r.pending() || r.remind_every.count() <= 0) return std::nullopt;
+  TransitionPlan plan;
+  plan.events.push_back({now,
+                         r.tenant,
+                         r.id,
+                         "request.reminded",
+                         "system",
+                         {{"notify", StringsToJson(r.notify)},
+                          {"approvers", StringsToJson(r.approvers)},
+                          {"deadline_at", FormatTime(r.deadline_at)}}});
+  return plan;
+}
+
+}  // namespace countersign
