@@ -154,7 +154,7 @@ Status Gateway::IssueReceipt(Transaction& txn, const Request& r,
 
 Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& r,
                                                const TransitionPlan& plan) const {
-  if (plan.record) CS_RETURN_IF_ERROR(txn.InsertDecision(r, *plan.record));
+  // The compare-and-set first: a plan that lost its race writes nothing.
   if (const auto& step = plan.escalate) {
     auto changed = txn.EscalateIfPending(r.id, step->level, step->deadline, step->approvers);
     if (!changed.ok()) return std::move(changed).error();
@@ -168,6 +168,7 @@ Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& 
       return ConflictWith(r, "request was resolved concurrently");
     }
   }
+  if (plan.record) CS_RETURN_IF_ERROR(txn.InsertDecision(r, *plan.record));
   for (const EventDraft& event : plan.events) {
     auto appended = txn.AppendEvent(event);
     if (!appended.ok()) return std::move(appended).error();
@@ -302,7 +303,8 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
     if (applied.ok() || !attempt->via || !plan->record || !IsRefusal(applied.error())) {
       return applied;
     }
-    // Lost to a concurrent change: a chat decision's refusal goes on the record too.
+    // Lost its compare-and-set to a concurrent change, so nothing was written: a chat
+    // decision's refusal goes on the record too.
     *refusal = applied.error();
     return ApplyPlan(txn, r,
                      PlanRejection(r, attempt->actor.name, plan->record->choice,

@@ -417,6 +417,46 @@ TEST_F(GatewayPolicyTest, HighRiskActionsCanNeverBeGranted) {
   EXPECT_EQ(grant.error().code, ErrorCode::kInvalid);
 }
 
+// The Hermes adapter rate-limits only what waits for a person, by the same answer Create acts on.
+TEST_F(GatewayPolicyTest, WouldAskAPersonAgreesWithWhatCreateDoes) {
+  Policy reads = MakePolicy("reads", "read_*");
+  reads.decision = AutoDecision::kApprove;
+  UsePolicies({reads});
+  auto expect_agreement = [&](const NewRequest& in, bool asks) {
+    auto answer = gateway_->WouldAskAPerson(kAgent, in);
+    ASSERT_TRUE(answer.ok()) << answer.error().message;
+    EXPECT_EQ(answer.value(), asks) << in.action;
+    auto created = Create(in);
+    ASSERT_TRUE(created.ok()) << created.error().message;
+    EXPECT_EQ(created.value()->pending(), asks) << in.action;
+  };
+  NewRequest by_policy;
+  by_policy.action = "read_logs";
+  expect_agreement(by_policy, false);
+  NewRequest high;
+  high.action = "read_secrets";
+  high.risk = "high";
+  expect_agreement(high, true);
+
+  NewRequest staging;
+  staging.action = "deploy_staging";
+  staging.session = "sess-a";
+  expect_agreement(staging, true);
+  NewGrant g;
+  g.action = "deploy_staging";
+  g.scope = "session";
+  g.session = "sess-a";
+  g.ttl_seconds = 60;
+  ASSERT_TRUE(
+      Call<Grant>([&](auto done) { gateway_->CreateGrant(kAlice, g, std::move(done)); }).ok());
+  expect_agreement(staging, false);
+  staging.session = "sess-b";
+  expect_agreement(staging, true);
+  staging.session = "sess-a";
+  clock_.Advance(61s);
+  expect_agreement(staging, true);
+}
+
 TEST_F(GatewayPolicyTest, AnApprovalMayGrantTheSessionAndBindsEditedArguments) {
   NewRequest in;
   in.action = "deploy_staging";

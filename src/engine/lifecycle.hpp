@@ -48,8 +48,8 @@ struct Escalation {
   friend bool operator==(const Escalation&, const Escalation&) = default;
 };
 
-// What one state change writes, in this order: the decision, the compare-and-set (escalate or
-// resolve), the events, the receipt and the grant. An empty plan writes nothing.
+// What one state change writes, in this order: the compare-and-set (escalate or resolve), the
+// decision, the events, the receipt and the grant. An empty plan writes nothing.
 struct TransitionPlan {
   std::optional<Decision> record;  // a decision to insert
   std::optional<Escalation> escalate;
