@@ -126,18 +126,6 @@ bool HermesHandlers::FromAnotherSite(const HttpRequest& request) const {
   return site == "cross-site" || site == "same-site";
 }
 
-Result<bool> HermesHandlers::AsksAPerson(const Actor& actor, const NewRequest& input) const {
-  const PolicyVerdict verdict =
-      gateway_.Policies()->Evaluate({input.action, actor.name, actor.tenant, input.risk});
-  if (verdict.decision != AutoDecision::kNone) return false;
-  // No grant covers a high-risk action.
-  if (verdict.high_risk) return true;
-  auto grant = gateway_.store().FindActiveGrant(actor.tenant, input.action, input.session,
-                                                gateway_.clock().Now());
-  if (!grant.ok()) return std::move(grant).error();
-  return !grant.value().has_value();
-}
-
 asio::awaitable<HttpResponse> HermesHandlers::Submit(RequestContext& ctx) {
   if (FromAnotherSite(ctx.request)) co_return CrossSite();
   auto caller = CompatCaller(authenticator_, ctx.request, identity_);
@@ -165,7 +153,8 @@ asio::awaitable<HttpResponse> HermesHandlers::Submit(RequestContext& ctx) {
   }
   const std::string action = input->action;
   if (options_.rate_limit > 0) {
-    auto asks = AsksAPerson(actor, input.value());
+    // The daemon counts only what waits for a person, not what its whitelist decides.
+    auto asks = gateway_.WouldAskAPerson(actor, input.value());
     if (!asks.ok()) co_return Refusal(asks.error());
     if (asks.value()) {
       if (int64_t wait = limiter_.Acquire(actor.tenant + '\n' + action, gateway_.clock().Now())) {

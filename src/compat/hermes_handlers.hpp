@@ -52,10 +52,6 @@ class HermesHandlers {
   asio::awaitable<HttpResponse> Resolve(RequestContext& ctx, Outcome outcome);
   // Whether a browser sent this from a page of another site.
   bool FromAnotherSite(const HttpRequest& request) const;
-  // Whether Gateway::Create would ask a person rather than decide at once by a policy or a
-  // grant (the daemon's whitelist, checked before its rate limit). A prediction from the same
-  // reads Create makes; a grant appearing or lapsing in between costs at most one count.
-  Result<bool> AsksAPerson(const Actor& actor, const NewRequest& input) const;
 
   Gateway& gateway_;
   Authenticator& authenticator_;
