@@ -2,6 +2,13 @@
 
 #include <charconv>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "core/canonical_json.hpp"
 #include "core/id_generator.hpp"
 #include "core/request_json.hpp"

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
+#include <boost/beast/core/string.hpp>
 
 #include "auth/base64url.hpp"
 #include "http/cookies.hpp"

@@ -8,9 +8,12 @@
 // they are read only after the previous answer is written). Shutdown() stops accepting, closes idle
 // keep-alive connections, lets busy ones finish their current response with
 // "Connection: close", and ends live event streams at once. A stream route (GET /v1/events,
-// GET /v1/ws) takes its connection over: the session runs SseSession or WebSocketSession on
+// GET /v1/ws) takes its connection over: the session runs an EventStreamSession on
 // the connection's executor, over the same plain or TLS stream, and the connection closes when
 // the stream ends. Thread-safe.
+//
+// The per-connection templates are defined in http_server_session.hpp and compiled once per
+// stream type, in http_server_plain.cpp and http_server_tls.cpp.
 #pragma once
 
 #include <atomic>
@@ -20,6 +23,10 @@
 #include <optional>
 #include <string>
 #include <unordered_set>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 
 #include "core/result.hpp"
 #include "http/beast.hpp"
@@ -34,6 +41,8 @@ class context;
 }  // namespace boost::asio::ssl
 
 namespace countersign {
+
+struct HttpConnection;
 
 struct HttpServerOptions {
   size_t body_limit = 1 << 20;
@@ -67,7 +76,7 @@ class HttpServer {
   bool tls() const { return tls_context_ != nullptr; }
 
  private:
-  struct Connection;
+  using Connection = HttpConnection;
 
   asio::awaitable<void> AcceptLoop();
   // A connection runs ServeTls() or, without TLS, Session() directly; the spawn's completion

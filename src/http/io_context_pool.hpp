@@ -12,6 +12,10 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
 #include "http/beast.hpp"
 
 namespace countersign {

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include <boost/asio/post.hpp>
 
 namespace countersign {
 namespace {

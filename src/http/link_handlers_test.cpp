@@ -3,6 +3,9 @@
 #include <future>
 
 #include <gtest/gtest.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 
 #include "store/sqlite/sqlite_store.hpp"
 #include "testing/fake_clock.hpp"

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <boost/beast/core/string.hpp>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 

@@ -2,6 +2,9 @@
 // of stream messages.
 #include <gtest/gtest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
 #include "engine/event_bus.hpp"

@@ -12,6 +12,14 @@
 #include <functional>
 #include <memory>
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "http/beast.hpp"
 
 namespace countersign {
@@ -32,11 +40,14 @@ class StreamSignal : public std::enable_shared_from_this<StreamSignal> {
     if (on_notify) on_notify();
   }
 
-  // Strand only. Returns true when woken by Notify(), false when `timeout` passed first.
-  asio::awaitable<bool> Wait(std::chrono::steady_clock::duration timeout) {
+  // Strand only. Returns true when woken by Notify(), false when `timeout` passed first or a
+  // cancellation arrived through `stop`.
+  asio::awaitable<bool> Wait(std::chrono::steady_clock::duration timeout,
+                             asio::cancellation_slot stop = {}) {
     if (!notified_) {
       timer_.expires_after(timeout);
-      [[maybe_unused]] auto [ec] = co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+      [[maybe_unused]] auto [ec] = co_await timer_.async_wait(
+          asio::bind_cancellation_slot(stop, asio::as_tuple(asio::use_awaitable)));
     }
     const bool notified = notified_;
     notified_ = false;

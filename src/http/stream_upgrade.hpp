@@ -1,6 +1,6 @@
 // StreamUpgrade: what a stream route hands the HTTP server once it has accepted a request:
 // the protocol to speak on the connection and the feed of events to send over it. The server
-// runs the matching session (SseSession, WebSocketSession) on the connection's strand, and
+// runs an EventStreamSession with the matching framing on the connection's strand, and
 // the connection ends with the stream. A stream outlives the check of the token it was opened
 // with, so `authorized` lets the session ask again now and then (a revoked token ends it).
 // `render` lets a WebSocket stream speak another wire shape (a compatibility adapter's):

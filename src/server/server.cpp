@@ -5,6 +5,9 @@
 #include <thread>
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 
 #include "auth/token.hpp"
 #include "notify/channel_factory.hpp"

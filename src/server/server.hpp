@@ -27,6 +27,9 @@
 #include <optional>
 #include <string>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
 #include "auth/ed25519_receipt_signer.hpp"
 #include "auth/link_signer.hpp"
 #include "auth/open_authenticator.hpp"

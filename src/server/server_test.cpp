@@ -6,6 +6,12 @@
 #include <fstream>
 #include <thread>
 
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
+
 #include "testing/temp_dir.hpp"
 
 namespace countersign {

@@ -1,0 +1,26 @@
+// HttpConnection: one accepted connection of the HttpServer, shared by its accept loop, its
+// session coroutine and Shutdown(). Touched only on the connection's strand, except for the
+// accept loop's set-up before the session starts.
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include "http/beast.hpp"
+
+namespace countersign {
+
+struct HttpConnection {
+  explicit HttpConnection(tcp::socket socket) : stream(std::move(socket)) {}
+  // The TCP layer, which owns the timeouts and which Shutdown() cancels; under TLS the
+  // session wraps it in a TlsStream.
+  beast::tcp_stream stream;
+  bool busy = false;
+  // While the connection runs a live stream, the stream's session is connected to this
+  // signal's slot (has_handler()), and a terminal cancellation emitted on it ends the stream.
+  asio::cancellation_signal stop_stream;
+};
+
+}  // namespace countersign
