@@ -1,6 +1,7 @@
 // Authenticator: turns a request's credentials into an Actor, or says why it cannot.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "auth/actor.hpp"
@@ -16,6 +17,12 @@ class Authenticator {
   // kUnauthorized with a message safe to show the caller, or kUnavailable when the store
   // cannot answer.
   virtual Result<Actor> Authenticate(std::string_view authorization) = 0;
+  // Authenticate() when it can answer without waiting for the store (from memory, or a
+  // header it refuses outright); nullopt when only Authenticate() can tell. A network thread
+  // calls this and, on nullopt, runs Authenticate() on the read executor.
+  virtual std::optional<Result<Actor>> AuthenticateFromMemory(std::string_view authorization) {
+    return Authenticate(authorization);
+  }
 };
 
 }  // namespace countersign

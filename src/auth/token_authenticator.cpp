@@ -7,7 +7,7 @@
 
 namespace countersign {
 
-Result<Actor> TokenAuthenticator::Authenticate(std::string_view authorization) {
+Result<std::string> TokenAuthenticator::TokenHash(std::string_view authorization) {
   if (authorization.empty()) {
     return Error::Unauthorized("missing Authorization header (use: Bearer <token>)");
   }
@@ -22,13 +22,30 @@ Result<Actor> TokenAuthenticator::Authenticate(std::string_view authorization) {
   while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
   // Looking up by hash keeps the comparison off the secret itself: the index and the cache
   // compare digests, and learning a digest prefix reveals nothing about the token.
-  std::string hash = HashToken(token);
+  return HashToken(token);
+}
+
+std::optional<Actor> TokenAuthenticator::FindCached(const std::string& hash, TimePoint now) {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(hash);
+  if (it != cache_.end() && it->second.expires_at > now) return it->second.actor;
+  return std::nullopt;
+}
+
+std::optional<Result<Actor>> TokenAuthenticator::AuthenticateFromMemory(
+    std::string_view authorization) {
+  auto hash = TokenHash(authorization);
+  if (!hash.ok()) return Result<Actor>(std::move(hash).error());
+  if (auto cached = FindCached(hash.value(), clock_.Now())) return Result<Actor>(*cached);
+  return std::nullopt;
+}
+
+Result<Actor> TokenAuthenticator::Authenticate(std::string_view authorization) {
+  auto hashed = TokenHash(authorization);
+  if (!hashed.ok()) return std::move(hashed).error();
+  std::string hash = std::move(hashed).value();
   const TimePoint now = clock_.Now();
-  {
-    std::lock_guard lock(mu_);
-    auto it = cache_.find(hash);
-    if (it != cache_.end() && it->second.expires_at > now) return it->second.actor;
-  }
+  if (auto cached = FindCached(hash, now)) return *cached;
   auto found = store_.FindPrincipalByTokenHash(hash);
   if (!found.ok()) return std::move(found).error();
   if (!found.value() || found.value()->revoked_at) {

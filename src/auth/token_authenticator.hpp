@@ -23,9 +23,15 @@ class TokenAuthenticator final : public Authenticator {
       : store_(store), clock_(clock), ttl_(ttl) {}
 
   Result<Actor> Authenticate(std::string_view authorization) override;
+  // A cached token or a malformed header answers; any other needs the store.
+  std::optional<Result<Actor>> AuthenticateFromMemory(std::string_view authorization) override;
   void Forget();
 
  private:
+  // The token's SHA-256, or why the header carries no token.
+  static Result<std::string> TokenHash(std::string_view authorization);
+  std::optional<Actor> FindCached(const std::string& hash, TimePoint now);
+
   struct Cached {
     Actor actor;
     TimePoint expires_at;

@@ -31,6 +31,8 @@ void AuditCommand::Register(CLI::App& parent, int& exit_code) {
       "Exit status: 0 the chain is intact, 1 it is broken (or the server refused: a 4xx "
       "answer), 3 any other error (server unreachable, a 5xx answer, bad usage).");
   connection_.AddTo(*verify);
+  verify->add_flag("--full", full_,
+                   "check the whole chain again, not only the events since the last check");
   verify->callback([this, &exit_code] { exit_code = RunVerify(); });
 
   // CLI11 runs a parent's callback after its subcommand's; `audit verify` is not a listing.
@@ -67,7 +69,7 @@ int AuditCommand::RunList() const {
 int AuditCommand::RunVerify() const {
   auto api = connection_.Connect();
   if (!api.ok()) return ReportFailure(api.error());
-  auto report = api->Get("/v1/audit/verify");
+  auto report = api->Get(full_ ? "/v1/audit/verify?full=true" : "/v1/audit/verify");
   if (!report.ok()) return ReportFailure(report.error());
   const auto* ok = report->if_contains("ok");
   const bool intact = ok != nullptr && ok->is_bool() && ok->get_bool();

@@ -29,6 +29,7 @@ class AuditCommand {
   std::string request_;
   std::optional<long long> since_;
   std::optional<int> limit_;
+  bool full_ = false;  // audit verify --full
 };
 
 }  // namespace countersign

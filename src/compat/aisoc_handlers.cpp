@@ -13,6 +13,7 @@
 #include "core/ascii.hpp"
 #include "core/time_format.hpp"
 #include "http/await_callback.hpp"
+#include "http/engine_call.hpp"
 #include "http/responses.hpp"
 
 namespace countersign {
@@ -196,11 +197,14 @@ Status CheckAnonymousTarget(const AisocOptions& o, const AisocHandlers::Verifica
 
 }  // namespace
 
-AisocHandlers::AisocHandlers(Gateway& gateway, Authenticator& authenticator, LinkHandlers& links,
+AisocHandlers::AisocHandlers(Gateway& gateway, const Clock& clock, IdGenerator& ids,
+                             Authenticator& authenticator, LinkHandlers& links,
                              const LinkSigner& signer, HttpTransport& transport,
                              const PublicUrl& public_url, AisocOptions options,
                              AisocServerFacts server)
     : gateway_(gateway),
+      clock_(clock),
+      ids_(ids),
       authenticator_(authenticator),
       links_(links),
       signer_(signer),
@@ -240,7 +244,7 @@ void AisocHandlers::Register(Router& router, bool loopback) {
 
 asio::awaitable<HttpResponse> AisocHandlers::CreateVerification(RequestContext& ctx) {
   if (!options_.enabled) co_return Failed(http::status::not_found, kDisabled);
-  auto actor = CompatCaller(authenticator_, ctx.request, identity_);
+  auto actor = co_await CompatCaller(authenticator_, gateway_, ctx.request, identity_);
   if (!actor.ok()) co_return Failed(actor.error());
   auto body = ParseJsonBody(ctx.request, false);
   if (!body.ok()) co_return Failed(body.error());
@@ -274,8 +278,9 @@ asio::awaitable<HttpResponse> AisocHandlers::CreateVerification(RequestContext& 
   request.approvers = {in.user_ref};
   request.timeout_seconds = options_.timeout.count();
   request.session = CaseSession(in.case_id);
-  auto created = co_await AwaitCallback<Result<Gateway::Created>>(
-      [&](auto done) { gateway_.Create(actor.value(), std::move(request), std::move(done)); });
+  auto created = co_await CallEngine<Gateway::Created>(gateway_, [&](auto done) {
+    gateway_.Create(actor.value(), std::move(request), std::move(done));
+  });
   if (!created.ok()) co_return Failed(created.error());
   RequestPtr r = created->request;
   if (!r->pending()) {
@@ -293,12 +298,12 @@ asio::awaitable<HttpResponse> AisocHandlers::Prompt(RequestPtr r, Actor actor,
   // The person sees the question and the context; the rest of the details are for analysts.
   Request view = *r;
   view.details = {{"context", in.context}};
-  auto delivery = co_await AwaitCallback<Result<json::object>>(
-      [&](auto done) { Deliver(view, in.target, in.user_ref, std::move(done)); });
+  auto delivery = co_await CallEngine<json::object>(
+      gateway_, [&](auto done) { Deliver(view, in.target, in.user_ref, std::move(done)); });
   if (!delivery.ok()) {
     // Nobody will see the question: the request must not wait for an answer.
     const std::string why = delivery.error().message;
-    auto cancelled = co_await AwaitCallback<Result<RequestPtr>>([&](auto done) {
+    auto cancelled = co_await CallEngine<RequestPtr>(gateway_, [&](auto done) {
       gateway_.Cancel(actor, r->id, "ChatOps prompt not delivered: " + why, std::move(done));
     });
     if (!cancelled.ok()) {
@@ -370,7 +375,7 @@ void AisocHandlers::RecordPrompt(RequestPtr r, std::string actor, json::object n
                                  std::function<void(std::string)> done) {
   // What the timeline entry is made of should the note not be written.
   Event unrecorded;
-  unrecorded.at = gateway_.clock().Now();
+  unrecorded.at = clock_.Now();
   unrecorded.tenant = r->tenant;
   unrecorded.request_id = r->id;
   unrecorded.type = kPromptedEvent;
@@ -400,7 +405,7 @@ void AisocHandlers::SendTimeline(const Request& r, const std::string& url,
                                  std::function<void(std::string)> done) {
   entry["case_id"] = case_id;
   OutboxRow row;
-  row.delivery_id = gateway_.ids().Next("dlv_");
+  row.delivery_id = ids_.Next("dlv_");
   row.event = std::string(entry["type"].get_string());
   row.target = url;
   row.payload = json::serialize(entry);
@@ -462,7 +467,10 @@ asio::awaitable<HttpResponse> AisocHandlers::SubmitCallback(RequestContext& ctx)
   ctx.path["token"] = token;
   HttpResponse page = co_await links_.Submit(ctx);
   // 200 is LinkHandlers' "decision recorded".
-  if (page.result() == http::status::ok) SendResponded(token);
+  // Its reads go to the store: on the read executor, after this answer.
+  if (page.result() == http::status::ok) {
+    gateway_.RunOnReadExecutor([this, token] { SendResponded(token); });
+  }
   co_return page;
 }
 
@@ -473,11 +481,7 @@ void AisocHandlers::SendResponded(const std::string& token) {
   auto found = gateway_.Get(reader, claims->request_id);
   if (!found.ok() || found.value()->action != kAisocAction) return;
   const Request& r = *found.value();
-  EventFilter filter;
-  filter.tenant = r.tenant;
-  filter.request_id = r.id;
-  filter.limit = 1000;
-  auto events = gateway_.store().ListEvents(filter);
+  auto events = gateway_.ListRequestEvents(reader, r.id, 0, 1000);
   if (!events.ok()) {
     spdlog::warn("aisoc: no timeline entry for the decision on {}: {}", r.id,
                  events.error().message);
@@ -495,47 +499,54 @@ void AisocHandlers::SendResponded(const std::string& token) {
                [](std::string) {});
 }
 
+Result<AisocHandlers::Timeline> AisocHandlers::CollectTimeline(const Actor& actor,
+                                                               const std::string& case_id) {
+  RequestFilter filter;
+  filter.action = kAisocAction;
+  filter.session = CaseSession(case_id);
+  filter.limit = 500;
+  Timeline entries;
+  bool any = false;
+  for (int page = 0; page < kMaxTimelinePages; ++page) {
+    auto listed = gateway_.List(actor, filter);
+    if (!listed.ok()) return std::move(listed).error();
+    for (const Request& r : listed->requests) {
+      any = true;
+      int64_t since = 0;
+      for (;;) {
+        constexpr int kPage = 1000;
+        auto events = gateway_.ListRequestEvents(actor, r.id, since, kPage);
+        if (!events.ok()) return std::move(events).error();
+        for (const Event& e : events.value()) {
+          if (auto entry = TimelineEntry(r, e)) entries.emplace_back(e.seq, std::move(*entry));
+        }
+        if (events->size() < static_cast<size_t>(kPage)) break;
+        since = events->back().seq;
+      }
+    }
+    if (listed->next_cursor.empty()) break;
+    filter.cursor = listed->next_cursor;
+  }
+  if (!any) return Error::NotFound("no ChatOps verification for case " + case_id);
+  return entries;
+}
+
 asio::awaitable<HttpResponse> AisocHandlers::CaseTimeline(RequestContext& ctx) {
   if (!options_.enabled) co_return Disabled();
   // A case's timeline says who was asked what and how they answered: it needs a token of
   // the tenant even when anonymous verifications are allowed.
   CompatIdentity reader = identity_;
   reader.anonymous = false;
-  auto actor = CompatCaller(authenticator_, ctx.request, reader);
+  auto actor = co_await CompatCaller(authenticator_, gateway_, ctx.request, reader);
   if (!actor.ok()) co_return Plain(actor.error());
   const std::string case_id = ctx.path["case_id"];
   if (case_id.empty() || case_id.size() > kMaxCaseId || !IsPrintable(case_id)) {
     co_return Plain(Error::Malformed("case_id must be 1 to 123 printable bytes"));
   }
-  RequestFilter filter;
-  filter.action = kAisocAction;
-  filter.session = CaseSession(case_id);
-  filter.limit = 500;
-  std::vector<std::pair<int64_t, json::object>> entries;  // by event seq: the order recorded
-  bool any = false;
-  for (int page = 0; page < kMaxTimelinePages; ++page) {
-    auto listed = gateway_.List(actor.value(), filter);
-    if (!listed.ok()) co_return Plain(listed.error());
-    for (const Request& r : listed->requests) {
-      any = true;
-      EventFilter events_of;
-      events_of.tenant = r.tenant;
-      events_of.request_id = r.id;
-      events_of.limit = 1000;
-      for (;;) {
-        auto events = gateway_.store().ListEvents(events_of);
-        if (!events.ok()) co_return Plain(events.error());
-        for (const Event& e : events.value()) {
-          if (auto entry = TimelineEntry(r, e)) entries.emplace_back(e.seq, std::move(*entry));
-        }
-        if (events->size() < static_cast<size_t>(events_of.limit)) break;
-        events_of.since = events->back().seq;
-      }
-    }
-    if (listed->next_cursor.empty()) break;
-    filter.cursor = listed->next_cursor;
-  }
-  if (!any) co_return Plain(Error::NotFound("no ChatOps verification for case " + case_id));
+  auto read = [this, actor = actor.value(), case_id] { return CollectTimeline(actor, case_id); };
+  auto timeline = co_await ReadEngine<Timeline>(gateway_, std::move(read));
+  if (!timeline.ok()) co_return Plain(timeline.error());
+  auto& entries = timeline.value();
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   json::array out;

@@ -35,6 +35,8 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <boost/json/object.hpp>
 
@@ -65,9 +67,10 @@ class AisocHandlers {
  public:
   struct Verification;  // a parsed POST /v1/verifications body (defined in the .cpp)
 
-  AisocHandlers(Gateway& gateway, Authenticator& authenticator, LinkHandlers& links,
-                const LinkSigner& signer, HttpTransport& transport, const PublicUrl& public_url,
-                AisocOptions options, AisocServerFacts server);
+  AisocHandlers(Gateway& gateway, const Clock& clock, IdGenerator& ids,
+                Authenticator& authenticator, LinkHandlers& links, const LinkSigner& signer,
+                HttpTransport& transport, const PublicUrl& public_url, AisocOptions options,
+                AisocServerFacts server);
 
   // Adds the routes (answering 404 while the adapter is off) and logs how it is set up;
   // `loopback`: the server listens on loopback only.
@@ -98,12 +101,19 @@ class AisocHandlers {
                     std::function<void(std::string warning)> done);
   // After a callback POST recorded a decision: its timeline entry to the timeline_url the
   // verification was given, if any (best effort, not awaited).
+  // Reads the store: runs on the read executor.
   void SendResponded(const std::string& token);
+  // A case's timeline entries, by event seq (the order recorded); kNotFound when the case has
+  // no verification the actor may see. Reads the store: runs on the read executor.
+  using Timeline = std::vector<std::pair<int64_t, boost::json::object>>;
+  Result<Timeline> CollectTimeline(const Actor& actor, const std::string& case_id);
   // The callback page with its anti-CSRF cookie scoped to the callback path, which is where
   // the page's form posts.
   HttpResponse ScopeCookie(HttpResponse page) const;
 
   Gateway& gateway_;
+  const Clock& clock_;
+  IdGenerator& ids_;
   Authenticator& authenticator_;
   LinkHandlers& links_;
   const LinkSigner& signer_;

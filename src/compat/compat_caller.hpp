@@ -13,6 +13,7 @@
 #include "auth/actor.hpp"
 #include "auth/authenticator.hpp"
 #include "core/result.hpp"
+#include "engine/gateway.hpp"
 #include "http/beast.hpp"
 
 namespace countersign {
@@ -25,7 +26,9 @@ struct CompatIdentity {
 };
 
 // kUnauthorized when the header is present and wrong, or absent and anonymous calls are off.
-Result<Actor> CompatCaller(Authenticator& authenticator, const HttpRequest& request,
-                           const CompatIdentity& identity);
+// A token not in the authenticator's memory is looked up on `gateway`'s read executor.
+asio::awaitable<Result<Actor>> CompatCaller(Authenticator& authenticator, Gateway& gateway,
+                                            const HttpRequest& request,
+                                            const CompatIdentity& identity);
 
 }  // namespace countersign

@@ -6,7 +6,7 @@
 
 #include "compat/hermes_bodies.hpp"
 #include "compat/hermes_view.hpp"
-#include "http/await_callback.hpp"
+#include "http/engine_call.hpp"
 #include "http/responses.hpp"
 
 namespace countersign {
@@ -67,9 +67,11 @@ bool HasAuthorization(const HttpRequest& request) {
 
 }  // namespace
 
-HermesHandlers::HermesHandlers(Gateway& gateway, Authenticator& authenticator, Metrics& metrics,
-                               const HermesOptions& options, bool auth_on, PublicUrl public_url)
+HermesHandlers::HermesHandlers(Gateway& gateway, const Clock& clock, Authenticator& authenticator,
+                               Metrics& metrics, const HermesOptions& options, bool auth_on,
+                               PublicUrl public_url)
     : gateway_(gateway),
+      clock_(clock),
       authenticator_(authenticator),
       metrics_(metrics),
       options_(options),
@@ -128,7 +130,7 @@ bool HermesHandlers::FromAnotherSite(const HttpRequest& request) const {
 
 asio::awaitable<HttpResponse> HermesHandlers::Submit(RequestContext& ctx) {
   if (FromAnotherSite(ctx.request)) co_return CrossSite();
-  auto caller = CompatCaller(authenticator_, ctx.request, identity_);
+  auto caller = co_await CompatCaller(authenticator_, gateway_, ctx.request, identity_);
   if (!caller.ok()) co_return Refusal(caller.error());
   if (!caller->CanCreate()) {
     co_return Refusal(Error::Forbidden("role " + std::string(RoleName(caller->role)) +
@@ -154,10 +156,13 @@ asio::awaitable<HttpResponse> HermesHandlers::Submit(RequestContext& ctx) {
   const std::string action = input->action;
   if (options_.rate_limit > 0) {
     // The daemon counts only what waits for a person, not what its whitelist decides.
-    auto asks = gateway_.WouldAskAPerson(actor, input.value());
+    auto read = [this, actor, submission = input.value()] {
+      return gateway_.WouldAskAPerson(actor, submission);
+    };
+    auto asks = co_await ReadEngine<bool>(gateway_, std::move(read));
     if (!asks.ok()) co_return Refusal(asks.error());
     if (asks.value()) {
-      if (int64_t wait = limiter_.Acquire(actor.tenant + '\n' + action, gateway_.clock().Now())) {
+      if (int64_t wait = limiter_.Acquire(actor.tenant + '\n' + action, clock_.Now())) {
         HttpResponse res = JsonResponse(
             http::status::too_many_requests,
             boost::json::object{{"error", "Rate limit exceeded for action '" + action + "'"},
@@ -168,8 +173,9 @@ asio::awaitable<HttpResponse> HermesHandlers::Submit(RequestContext& ctx) {
       }
     }
   }
-  auto created = co_await AwaitCallback<Result<Gateway::Created>>(
-      [&](auto done) { gateway_.Create(actor, std::move(input).value(), std::move(done)); });
+  auto created = co_await CallEngine<Gateway::Created>(gateway_, [&](auto done) {
+    gateway_.Create(actor, std::move(input).value(), std::move(done));
+  });
   if (!created.ok()) co_return Refusal(created.error());
   metrics_.CountRequestCreated();
   const Request& r = *created->request;
@@ -209,7 +215,7 @@ asio::awaitable<HttpResponse> HermesHandlers::Deny(RequestContext& ctx) {
 
 asio::awaitable<HttpResponse> HermesHandlers::Resolve(RequestContext& ctx, Outcome outcome) {
   if (FromAnotherSite(ctx.request)) co_return CrossSite();
-  auto caller = CompatCaller(authenticator_, ctx.request, identity_);
+  auto caller = co_await CompatCaller(authenticator_, gateway_, ctx.request, identity_);
   if (!caller.ok()) co_return Refusal(caller.error());
   const bool approving = outcome == Outcome::kApproved;
   if (!caller->CanDecide()) {
@@ -236,7 +242,7 @@ asio::awaitable<HttpResponse> HermesHandlers::Resolve(RequestContext& ctx, Outco
     actor.name = body.by.empty() ? "api" : body.by;
   }
   const std::string id = ctx.path["id"];
-  auto current = gateway_.Get(actor, id);
+  auto current = co_await GetRequestFrom(gateway_, actor, id);
   if (!current.ok()) {
     if (current.error().code == ErrorCode::kNotFound) co_return NotFound(id);
     co_return Refusal(current.error());
@@ -253,8 +259,9 @@ asio::awaitable<HttpResponse> HermesHandlers::Resolve(RequestContext& ctx, Outco
   NewDecision decision;
   decision.choice = choice->id;
   decision.comment = body.reason;
-  auto decided = co_await AwaitCallback<Result<RequestPtr>>(
-      [&](auto done) { gateway_.Decide(actor, id, std::move(decision), std::move(done)); });
+  auto decided = co_await CallEngine<RequestPtr>(gateway_, [&](auto done) {
+    gateway_.Decide(actor, id, std::move(decision), std::move(done));
+  });
   if (!decided.ok()) {
     const Error& e = decided.error();
     if (e.code == ErrorCode::kNotFound) co_return NotFound(id);
@@ -280,10 +287,10 @@ asio::awaitable<HttpResponse> HermesHandlers::Resolve(RequestContext& ctx, Outco
 }
 
 asio::awaitable<HttpResponse> HermesHandlers::Show(RequestContext& ctx) {
-  auto caller = CompatCaller(authenticator_, ctx.request, identity_);
+  auto caller = co_await CompatCaller(authenticator_, gateway_, ctx.request, identity_);
   if (!caller.ok()) co_return Refusal(caller.error());
   const std::string id = ctx.path["id"];
-  auto found = gateway_.Get(caller.value(), id);
+  auto found = co_await GetRequestFrom(gateway_, caller.value(), id);
   if (!found.ok()) {
     if (found.error().code == ErrorCode::kNotFound) co_return NotFound(id);
     co_return Refusal(found.error());
@@ -292,7 +299,7 @@ asio::awaitable<HttpResponse> HermesHandlers::Show(RequestContext& ctx) {
 }
 
 asio::awaitable<HttpResponse> HermesHandlers::Audit(RequestContext& ctx) {
-  auto caller = CompatCaller(authenticator_, ctx.request, identity_);
+  auto caller = co_await CompatCaller(authenticator_, gateway_, ctx.request, identity_);
   if (!caller.ok()) co_return Refusal(caller.error());
   // The daemon: int(limit) clamped to 1-500, 50 when int() raises.
   const auto limit = HermesInteger(ctx.Query("limit"));
@@ -300,7 +307,10 @@ asio::awaitable<HttpResponse> HermesHandlers::Audit(RequestContext& ctx) {
   filter.limit =
       static_cast<int>(limit ? std::clamp<int64_t>(*limit, 1, kMaxAuditLimit) : kDefaultAuditLimit);
   // Gateway::List narrows an agent to its own requests, and any caller to its tenant.
-  auto page = gateway_.List(caller.value(), std::move(filter));
+  auto read = [this, actor = caller.value(), filter = std::move(filter)] {
+    return gateway_.List(actor, filter);
+  };
+  auto page = co_await ReadEngine<RequestPage>(gateway_, std::move(read));
   if (!page.ok()) co_return Refusal(page.error());
   boost::json::array entries;
   entries.reserve(page->requests.size());
@@ -311,20 +321,15 @@ asio::awaitable<HttpResponse> HermesHandlers::Audit(RequestContext& ctx) {
 }
 
 asio::awaitable<HttpResponse> HermesHandlers::Health(RequestContext& ctx) {
-  auto caller = CompatCaller(authenticator_, ctx.request, identity_);
+  auto caller = co_await CompatCaller(authenticator_, gateway_, ctx.request, identity_);
   if (!caller.ok()) co_return Refusal(caller.error());
-  // The store has no per-tenant count; the pending rows (what the deadline scheduler loads at
-  // start) are read from their own partial index and are few next to all requests.
-  auto pending = gateway_.store().ListPendingDeadlines();
-  if (!pending.ok()) co_return Refusal(pending.error());
-  const auto count = std::count_if(pending->begin(), pending->end(), [&](const PendingDeadline& p) {
-    return p.tenant == caller->tenant;
-  });
-  co_return JsonResponse(
-      http::status::ok,
-      boost::json::object{{"status", "ok"},
-                          {"pending_count", static_cast<int64_t>(count)},
-                          {"timestamp", HermesUnixSeconds(gateway_.clock().Now())}});
+  auto read = [this, tenant = caller->tenant] { return gateway_.CountPending(tenant); };
+  auto count = co_await ReadEngine<int64_t>(gateway_, std::move(read));
+  if (!count.ok()) co_return Refusal(count.error());
+  co_return JsonResponse(http::status::ok,
+                         boost::json::object{{"status", "ok"},
+                                             {"pending_count", count.value()},
+                                             {"timestamp", HermesUnixSeconds(clock_.Now())}});
 }
 
 }  // namespace countersign

@@ -32,8 +32,9 @@ namespace countersign {
 
 class HermesHandlers {
  public:
-  HermesHandlers(Gateway& gateway, Authenticator& authenticator, Metrics& metrics,
-                 const HermesOptions& options, bool auth_on, PublicUrl public_url);
+  HermesHandlers(Gateway& gateway, const Clock& clock, Authenticator& authenticator,
+                 Metrics& metrics, const HermesOptions& options, bool auth_on,
+                 PublicUrl public_url);
 
   // Adds the routes, all answering 404 with how to enable the adapter while it is off, and
   // logs what it serves; `loopback` says whether the listener is on a loopback address only
@@ -54,6 +55,7 @@ class HermesHandlers {
   bool FromAnotherSite(const HttpRequest& request) const;
 
   Gateway& gateway_;
+  const Clock& clock_;
   Authenticator& authenticator_;
   Metrics& metrics_;
   HermesOptions options_;

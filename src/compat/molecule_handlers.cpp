@@ -5,7 +5,7 @@
 
 #include "compat/compat_caller.hpp"
 #include "compat/molecule_shapes.hpp"
-#include "http/await_callback.hpp"
+#include "http/engine_call.hpp"
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
 
@@ -49,10 +49,12 @@ Result<std::string> OptionalString(const boost::json::object& o, const char* key
 
 }  // namespace
 
-MoleculeHandlers::MoleculeHandlers(Gateway& gateway, EventBus& bus, Authenticator& authenticator,
-                                   const MoleculePages& pages, Metrics& metrics,
-                                   PublicUrl public_url, MoleculeOptions options, bool auth_on)
+MoleculeHandlers::MoleculeHandlers(Gateway& gateway, const Clock& clock, EventBus& bus,
+                                   Authenticator& authenticator, const MoleculePages& pages,
+                                   Metrics& metrics, PublicUrl public_url, MoleculeOptions options,
+                                   bool auth_on)
     : gateway_(gateway),
+      clock_(clock),
       bus_(bus),
       authenticator_(authenticator),
       pages_(pages),
@@ -130,34 +132,36 @@ Result<std::string> MoleculeHandlers::TenantOf(std::string_view ws) const {
   return Error::NotFound("unknown workspace '" + std::string(ws) + "'");
 }
 
-Result<Actor> MoleculeHandlers::CallerIn(const HttpRequest& request, std::string_view ws) const {
+asio::awaitable<Result<Actor>> MoleculeHandlers::CallerIn(const HttpRequest& request,
+                                                          std::string ws) const {
   auto tenant = TenantOf(ws);
-  if (!tenant.ok()) return std::move(tenant).error();
-  auto actor = CompatCaller(authenticator_, request,
-                            {MoleculeSession(ws), tenant.value(), options_.anonymous, auth_on_});
-  if (!actor.ok()) return std::move(actor).error();
+  if (!tenant.ok()) co_return std::move(tenant).error();
+  // Named, not a temporary inside the co_await: GCC 12 destroys such temporaries wrongly.
+  const CompatIdentity identity{MoleculeSession(ws), tenant.value(), options_.anonymous, auth_on_};
+  auto actor = co_await CompatCaller(authenticator_, gateway_, request, identity);
+  if (!actor.ok()) co_return std::move(actor).error();
   // A token of another tenant learns nothing, not even that the workspace exists.
   if (actor->tenant != tenant.value()) {
-    return Error::NotFound("unknown workspace '" + std::string(ws) + "'");
+    co_return Error::NotFound("unknown workspace '" + ws + "'");
   }
-  return actor;
+  co_return actor;
 }
 
-Result<MoleculeHandlers::RequestPtr> MoleculeHandlers::FindApproval(const Actor& actor,
-                                                                    std::string_view ws,
-                                                                    std::string_view id) const {
-  auto found = gateway_.Get(actor, id);
-  if (!found.ok() && found.error().code != ErrorCode::kNotFound) return std::move(found).error();
-  if (!found.ok() || found.value()->session != MoleculeSession(ws)) {
-    return Error::NotFound("no approval '" + std::string(id) + "' in workspace '" +
-                           std::string(ws) + "'");
+asio::awaitable<Result<MoleculeHandlers::RequestPtr>> MoleculeHandlers::FindApproval(
+    const Actor& actor, std::string ws, std::string id) const {
+  auto found = co_await GetRequestFrom(gateway_, actor, id);
+  if (!found.ok() && found.error().code != ErrorCode::kNotFound) {
+    co_return std::move(found).error();
   }
-  return found;
+  if (!found.ok() || found.value()->session != MoleculeSession(ws)) {
+    co_return Error::NotFound("no approval '" + id + "' in workspace '" + ws + "'");
+  }
+  co_return found;
 }
 
 asio::awaitable<HttpResponse> MoleculeHandlers::Create(RequestContext& ctx) {
   const std::string ws = ctx.path["ws"];
-  auto actor = CallerIn(ctx.request, ws);
+  auto actor = co_await CallerIn(ctx.request, ws);
   if (!actor.ok()) co_return JsonError(actor.error());
   auto body = ParseJsonBody(ctx.request, false);
   if (!body.ok()) co_return JsonError(body.error());
@@ -181,8 +185,9 @@ asio::awaitable<HttpResponse> MoleculeHandlers::Create(RequestContext& ctx) {
   input.title = std::move(action).value();
   input.details = {{"reason", std::move(reason).value()}, {"workspace", ws}};
   input.session = MoleculeSession(ws);
-  auto created = co_await AwaitCallback<Result<Gateway::Created>>(
-      [&](auto done) { gateway_.Create(actor.value(), std::move(input), std::move(done)); });
+  auto created = co_await CallEngine<Gateway::Created>(gateway_, [&](auto done) {
+    gateway_.Create(actor.value(), std::move(input), std::move(done));
+  });
   if (!created.ok()) co_return JsonError(created.error());
   metrics_.CountRequestCreated();
   co_return JsonResponse(http::status::created,
@@ -191,7 +196,7 @@ asio::awaitable<HttpResponse> MoleculeHandlers::Create(RequestContext& ctx) {
 
 asio::awaitable<HttpResponse> MoleculeHandlers::List(RequestContext& ctx) {
   const std::string ws = ctx.path["ws"];
-  auto actor = CallerIn(ctx.request, ws);
+  auto actor = co_await CallerIn(ctx.request, ws);
   if (!actor.ok()) co_return JsonError(actor.error());
   RequestFilter filter;
   filter.session = MoleculeSession(ws);
@@ -202,7 +207,10 @@ asio::awaitable<HttpResponse> MoleculeHandlers::List(RequestContext& ctx) {
   auto limit = IntParam(ctx, "limit", 100, 1, 500);
   if (!limit.ok()) co_return JsonError(limit.error());
   filter.limit = static_cast<int>(limit.value());
-  auto page = gateway_.List(actor.value(), std::move(filter));
+  auto read = [this, actor = actor.value(), filter = std::move(filter)] {
+    return gateway_.List(actor, filter);
+  };
+  auto page = co_await ReadEngine<RequestPage>(gateway_, std::move(read));
   if (!page.ok()) co_return JsonError(page.error());
   boost::json::array approvals;
   approvals.reserve(page->requests.size());
@@ -212,13 +220,14 @@ asio::awaitable<HttpResponse> MoleculeHandlers::List(RequestContext& ctx) {
 
 asio::awaitable<Result<MoleculeHandlers::RequestPtr>> MoleculeHandlers::Record(
     const Actor& decider, std::string ws, std::string id, std::string choice, std::string comment) {
-  auto found = FindApproval(decider, ws, id);
+  auto found = co_await FindApproval(decider, ws, id);
   if (!found.ok()) co_return std::move(found).error();
   NewDecision input;
   input.choice = std::move(choice);
   input.comment = std::move(comment);
-  auto decided = co_await AwaitCallback<Result<RequestPtr>>(
-      [&](auto done) { gateway_.Decide(decider, id, std::move(input), std::move(done)); });
+  auto decided = co_await CallEngine<RequestPtr>(gateway_, [&](auto done) {
+    gateway_.Decide(decider, id, std::move(input), std::move(done));
+  });
   if (decided.ok()) metrics_.CountDecision();
   co_return decided;
 }
@@ -227,7 +236,7 @@ asio::awaitable<HttpResponse> MoleculeHandlers::Decide(RequestContext& ctx,
                                                        const std::string& choice) {
   if (FormGuard::IsForm(ctx.request)) co_return co_await SubmitForm(ctx, choice);
   const std::string ws = ctx.path["ws"];
-  auto actor = CallerIn(ctx.request, ws);
+  auto actor = co_await CallerIn(ctx.request, ws);
   if (!actor.ok()) co_return JsonError(actor.error());
   if (auth_on_ && ctx.request.find(http::field::authorization) == ctx.request.end()) {
     co_return JsonError(Error::Unauthorized(
@@ -302,9 +311,9 @@ HttpResponse MoleculeHandlers::LookupFailedPage(const Error& error) const {
 asio::awaitable<HttpResponse> MoleculeHandlers::ShowConfirm(RequestContext& ctx,
                                                             const std::string& choice) {
   const std::string ws = ctx.path["ws"];
-  auto actor = CallerIn(ctx.request, ws);
+  auto actor = co_await CallerIn(ctx.request, ws);
   if (!actor.ok()) co_return LookupFailedPage(actor.error());
-  auto found = FindApproval(actor.value(), ws, ctx.path["id"]);
+  auto found = co_await FindApproval(actor.value(), ws, ctx.path["id"]);
   if (!found.ok()) co_return LookupFailedPage(found.error());
   const Request& r = *found.value();
   if (!r.pending()) co_return Page(http::status::conflict, pages_.links().AlreadyResolved(r));
@@ -315,13 +324,13 @@ asio::awaitable<HttpResponse> MoleculeHandlers::SubmitForm(RequestContext& ctx,
                                                            const std::string& choice) {
   const std::string ws = ctx.path["ws"];
   const std::string id = ctx.path["id"];
-  auto caller = CallerIn(ctx.request, ws);
+  auto caller = co_await CallerIn(ctx.request, ws);
   if (!caller.ok()) co_return LookupFailedPage(caller.error());
   auto form = ParseFormData(ctx.request.body());
   if (!form.ok() || !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
     co_return Page(http::status::forbidden, pages_.links().FormExpired());
   }
-  auto found = FindApproval(caller.value(), ws, id);
+  auto found = co_await FindApproval(caller.value(), ws, id);
   if (!found.ok()) co_return LookupFailedPage(found.error());
   const RequestPtr before = found.value();
   if (!before->pending()) {
@@ -391,36 +400,34 @@ asio::awaitable<HttpResponse> MoleculeHandlers::SubmitForm(RequestContext& ctx,
   }
 }
 
-Result<StreamUpgrade> MoleculeHandlers::Stream(RequestContext& ctx) {
+asio::awaitable<Result<StreamUpgrade>> MoleculeHandlers::Stream(RequestContext& ctx) {
   const std::string ws(ctx.request["X-Workspace-ID"]);
   if (ws.empty()) {
-    return Error::Malformed("GET /ws needs the X-Workspace-ID header naming the workspace");
+    co_return Error::Malformed("GET /ws needs the X-Workspace-ID header naming the workspace");
   }
-  auto actor = CallerIn(ctx.request, ws);
-  if (!actor.ok()) return std::move(actor).error();
+  auto actor = co_await CallerIn(ctx.request, ws);
+  if (!actor.ok()) co_return std::move(actor).error();
   if (!beast::websocket::is_upgrade(ctx.request)) {
-    return Error::Malformed(
+    co_return Error::Malformed(
         "GET /ws is a WebSocket endpoint: send Connection: Upgrade and Upgrade: websocket");
   }
   // Resolutions of the last replay_window first: a client that subscribes just after the
   // decision still hears it.
-  auto since = EventFeed::PositionAt(gateway_.store(), actor->tenant,
-                                     gateway_.clock().Now() - options_.replay_window);
-  if (!since.ok()) return std::move(since).error();
-  StreamUpgrade upgrade{StreamProtocol::kWebSocket,
-                        std::make_unique<EventFeed>(bus_, gateway_.store(), actor.value(), "",
-                                                    since.value(), MoleculeSession(ws)),
-                        nullptr};
+  auto read = [this, tenant = actor->tenant, at = clock_.Now() - options_.replay_window] {
+    return gateway_.FeedPositionAt(tenant, at);
+  };
+  auto since = co_await ReadEngine<int64_t>(gateway_, std::move(read));
+  if (!since.ok()) co_return std::move(since).error();
+  StreamUpgrade upgrade{
+      StreamProtocol::kWebSocket,
+      gateway_.OpenFeed(bus_, actor.value(), "", since.value(), MoleculeSession(ws)), nullptr};
   upgrade.render = MoleculeDecidedMessage;
   const auto header = ctx.request.find(http::field::authorization);
   if (auth_on_ && header != ctx.request.end()) {
-    // Only a definite "no" ends the stream; a store that cannot answer right now does not.
-    upgrade.authorized = [this, value = std::string(header->value())] {
-      auto again = authenticator_.Authenticate(value);
-      return again.ok() || again.error().code != ErrorCode::kUnauthorized;
-    };
+    upgrade.authorized =
+        StreamCredentialCheck(authenticator_, &gateway_, std::string(header->value()));
   }
-  return upgrade;
+  co_return upgrade;
 }
 
 }  // namespace countersign

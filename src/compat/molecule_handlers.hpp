@@ -50,9 +50,9 @@ namespace countersign {
 class MoleculeHandlers {
  public:
   // `auth_on`: tokens are checked (else every caller may decide, naming itself).
-  MoleculeHandlers(Gateway& gateway, EventBus& bus, Authenticator& authenticator,
-                   const MoleculePages& pages, Metrics& metrics, PublicUrl public_url,
-                   MoleculeOptions options, bool auth_on);
+  MoleculeHandlers(Gateway& gateway, const Clock& clock, EventBus& bus,
+                   Authenticator& authenticator, const MoleculePages& pages, Metrics& metrics,
+                   PublicUrl public_url, MoleculeOptions options, bool auth_on);
 
   // Logs what is on; `loopback`: the server listens on loopback only (anonymous calls from
   // elsewhere get a warning).
@@ -62,7 +62,7 @@ class MoleculeHandlers {
   asio::awaitable<HttpResponse> List(RequestContext& ctx);
   asio::awaitable<HttpResponse> Decide(RequestContext& ctx, const std::string& choice);
   asio::awaitable<HttpResponse> ShowConfirm(RequestContext& ctx, const std::string& choice);
-  Result<StreamUpgrade> Stream(RequestContext& ctx);
+  asio::awaitable<Result<StreamUpgrade>> Stream(RequestContext& ctx);
 
  private:
   using RequestPtr = Gateway::RequestPtr;
@@ -70,10 +70,10 @@ class MoleculeHandlers {
   // The tenant of workspace `ws`: kMalformed for an unusable id, kNotFound for an unknown one.
   Result<std::string> TenantOf(std::string_view ws) const;
   // Who the call acts as in `ws` (CompatCaller), checked to belong to the workspace's tenant.
-  Result<Actor> CallerIn(const HttpRequest& request, std::string_view ws) const;
+  asio::awaitable<Result<Actor>> CallerIn(const HttpRequest& request, std::string ws) const;
   // The request `id` of workspace `ws` as `actor` sees it; kNotFound when it is not one.
-  Result<RequestPtr> FindApproval(const Actor& actor, std::string_view ws,
-                                  std::string_view id) const;
+  asio::awaitable<Result<RequestPtr>> FindApproval(const Actor& actor, std::string ws,
+                                                   std::string id) const;
   // Decides through the Gateway, as the API does.
   asio::awaitable<Result<RequestPtr>> Record(const Actor& decider, std::string ws, std::string id,
                                              std::string choice, std::string comment);
@@ -87,6 +87,7 @@ class MoleculeHandlers {
   HttpResponse LookupFailedPage(const Error& error) const;
 
   Gateway& gateway_;
+  const Clock& clock_;
   EventBus& bus_;
   Authenticator& authenticator_;
   const MoleculePages& pages_;

@@ -54,6 +54,9 @@ struct ServerConfig {
   std::string listen_host;
   uint16_t listen_port = 0;
   std::string store_path;  // from "sqlite:PATH"
+  // The SQLite VFS to open it with; empty: SQLite's default. No flag sets it: it is how a
+  // test opens the server's database through a fault-injecting VFS.
+  std::string sqlite_vfs;
   bool auth = false;
   std::string data_dir;  // when not given: the directory holding the database
   std::string port_file;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 
 namespace countersign {
 namespace {
@@ -11,88 +12,159 @@ constexpr size_t kMaxReplayPage = 1000;
 
 }  // namespace
 
-EventFeed::EventFeed(EventBus& bus, Store& store, Actor actor, std::string request_id,
-                     std::optional<int64_t> since, std::string session)
-    : bus_(bus),
-      store_(store),
-      actor_(std::move(actor)),
-      request_id_(std::move(request_id)),
-      session_(std::move(session)),
-      replaying_(since.has_value()),
-      position_(since.value_or(0)) {}
+struct EventFeed::State {
+  // How many request ids a filtering feed (an agent's, a session's) remembers before it
+  // starts over.
+  static constexpr size_t kMaxRemembered = 4096;
 
-EventFeed::~EventFeed() { bus_.Unsubscribe(subscription_); }
+  State(Store& store, Actor actor, std::string request_id, std::string session,
+        std::optional<int64_t> since)
+      : store(store),
+        actor(std::move(actor)),
+        request_id(std::move(request_id)),
+        session(std::move(session)),
+        replaying(since.has_value()),
+        position(since.value_or(0)) {}
+
+  // Whether the next batch needs the store: a replay page, or (for a feed that filters by
+  // requester or session) events whose visibility is not remembered yet.
+  bool NeedsStore() const {
+    return replaying || !(actor.CanReadTenant() || !request_id.empty()) || !session.empty();
+  }
+  Result<Batch> Compute(size_t max);
+  Result<bool> Visible(const Event& event);
+
+  Store& store;
+  const Actor actor;
+  const std::string request_id;
+  const std::string session;
+  std::shared_ptr<EventSubscription> subscription;
+  EventSubscription::Wake wake;
+  bool replaying;
+  std::atomic<int64_t> position;
+  std::unordered_map<std::string, bool> visible;  // request id -> the feed may send it
+
+  // With an offload: a batch computed there, waiting for Next(), and whether one is being.
+  std::mutex mu;
+  std::optional<Result<Batch>> ready;  // guarded by mu
+  bool in_flight = false;              // guarded by mu
+};
+
+EventFeed::EventFeed(EventBus& bus, Store& store, Actor actor, std::string request_id,
+                     std::optional<int64_t> since, std::string session, Offload offload)
+    : bus_(bus),
+      offload_(std::move(offload)),
+      state_(std::make_shared<State>(store, std::move(actor), std::move(request_id),
+                                     std::move(session), since)) {}
+
+EventFeed::~EventFeed() { bus_.Unsubscribe(state_->subscription); }
 
 void EventFeed::Start(EventSubscription::Wake wake) {
-  if (subscription_) return;
-  subscription_ = bus_.Subscribe(actor_.tenant, request_id_, std::move(wake));
+  if (state_->subscription) return;
+  state_->wake = wake;
+  state_->subscription = bus_.Subscribe(state_->actor.tenant, state_->request_id, std::move(wake));
 }
 
+int64_t EventFeed::position() const { return state_->position.load(std::memory_order_acquire); }
+const Actor& EventFeed::actor() const { return state_->actor; }
+const std::string& EventFeed::request_id() const { return state_->request_id; }
+
 EventSubscription::State EventFeed::live_state() const {
-  return subscription_ ? subscription_->state() : EventSubscription::State::kOpen;
+  return state_->subscription ? state_->subscription->state() : EventSubscription::State::kOpen;
 }
 
 Result<EventFeed::Batch> EventFeed::Next(size_t max) {
-  Batch batch;
-  if (!subscription_) return Error::Internal("event feed used before Start()");
+  if (!state_->subscription) return Error::Internal("event feed used before Start()");
   max = std::max<size_t>(1, max);
-  if (replaying_) {
+  if (!offload_) return state_->Compute(max);
+  {
+    std::lock_guard lock(state_->mu);
+    if (state_->ready) {
+      Result<Batch> out = std::move(*state_->ready);
+      state_->ready.reset();
+      return out;
+    }
+    if (state_->in_flight) return Batch{};
+    if (!state_->NeedsStore()) return state_->Compute(max);
+    state_->in_flight = true;
+  }
+  const bool posted = offload_([state = state_, max] {
+    Result<Batch> batch = state->Compute(max);
+    {
+      std::lock_guard lock(state->mu);
+      state->ready = std::move(batch);
+      state->in_flight = false;
+    }
+    if (state->wake) state->wake();
+  });
+  if (!posted) {
+    std::lock_guard lock(state_->mu);
+    state_->in_flight = false;
+    return Error::Unavailable("the store is busy: too many reads are waiting");
+  }
+  // Nothing yet: the wake-up says when the batch is ready.
+  return Batch{};
+}
+
+Result<EventFeed::Batch> EventFeed::State::Compute(size_t max) {
+  Batch batch;
+  if (replaying) {
     // A subscription that overflowed while the replay ran has lost live events: stop now.
-    batch.state = subscription_->state();
+    batch.state = subscription->state();
     if (batch.state != EventSubscription::State::kOpen) return batch;
     EventFilter filter;
-    filter.tenant = actor_.tenant;
-    filter.request_id = request_id_;
-    filter.since = position_;
+    filter.tenant = actor.tenant;
+    filter.request_id = request_id;
+    filter.since = position.load();
     filter.limit = static_cast<int>(std::min(max, kMaxReplayPage));
-    auto page = store_.ListEvents(filter);
+    auto page = store.ListEvents(filter);
     if (!page.ok()) return std::move(page).error();
-    if (page->size() < static_cast<size_t>(filter.limit)) replaying_ = false;
+    if (page->size() < static_cast<size_t>(filter.limit)) replaying = false;
     for (auto& event : page.value()) {
-      position_ = std::max(position_, event.seq);
+      position.store(std::max(position.load(), event.seq), std::memory_order_release);
       if (event.request_id.empty()) continue;
-      auto visible = Visible(event);
-      if (!visible.ok()) return std::move(visible).error();
-      if (visible.value()) batch.events.push_back(std::make_shared<const Event>(std::move(event)));
+      auto seen = Visible(event);
+      if (!seen.ok()) return std::move(seen).error();
+      if (seen.value()) batch.events.push_back(std::make_shared<const Event>(std::move(event)));
     }
-    batch.more = replaying_;
+    batch.more = replaying;
     return batch;
   }
   std::vector<EventPtr> taken;
-  batch.state = subscription_->Take(taken, max);
+  batch.state = subscription->Take(taken, max);
   for (auto& event : taken) {
     // Already replayed from the store.
-    if (event->seq <= position_) continue;
-    position_ = event->seq;
-    auto visible = Visible(*event);
-    if (!visible.ok()) return std::move(visible).error();
-    if (visible.value()) batch.events.push_back(std::move(event));
+    if (event->seq <= position.load()) continue;
+    position.store(event->seq, std::memory_order_release);
+    auto seen = Visible(*event);
+    if (!seen.ok()) return std::move(seen).error();
+    if (seen.value()) batch.events.push_back(std::move(event));
   }
   return batch;
 }
 
-Result<bool> EventFeed::Visible(const Event& event) {
-  const bool own_only = !actor_.CanReadTenant() && request_id_.empty();
-  if (!own_only && session_.empty()) return true;
-  auto known = visible_.find(event.request_id);
-  if (known != visible_.end()) return known->second;
-  const auto admits = [&](std::string_view requester, std::string_view session) {
-    return (!own_only || requester == actor_.name) && (session_.empty() || session == session_);
+Result<bool> EventFeed::State::Visible(const Event& event) {
+  const bool own_only = !actor.CanReadTenant() && request_id.empty();
+  if (!own_only && session.empty()) return true;
+  auto known = visible.find(event.request_id);
+  if (known != visible.end()) return known->second;
+  const auto admits = [&](std::string_view requester, std::string_view in_session) {
+    return (!own_only || requester == actor.name) && (session.empty() || in_session == session);
   };
-  bool visible = false;
+  bool admitted = false;
   if (event.type == "request.created") {
     const auto* requester = event.data.if_contains("requester");
-    const auto* session = event.data.if_contains("session");
-    visible = requester && requester->is_string() && session && session->is_string() &&
-              admits(requester->get_string(), session->get_string());
+    const auto* in_session = event.data.if_contains("session");
+    admitted = requester && requester->is_string() && in_session && in_session->is_string() &&
+               admits(requester->get_string(), in_session->get_string());
   } else {
-    auto found = store_.GetRequest(actor_.tenant, event.request_id);
+    auto found = store.GetRequest(actor.tenant, event.request_id);
     if (!found.ok()) return std::move(found).error();
-    visible = found.value() && admits(found.value()->requester, found.value()->session);
+    admitted = found.value() && admits(found.value()->requester, found.value()->session);
   }
-  if (visible_.size() >= kMaxRemembered) visible_.clear();
-  visible_.emplace(event.request_id, visible);
-  return visible;
+  if (visible.size() >= kMaxRemembered) visible.clear();
+  visible.emplace(event.request_id, admitted);
+  return admitted;
 }
 
 Result<int64_t> EventFeed::PositionAt(Store& store, const std::string& tenant, TimePoint at) {

@@ -19,13 +19,19 @@
 // PositionAt() turns a time into a `since`: a feed that should replay "the last five minutes"
 // subscribes and replays exactly like a resuming one.
 //
-// Not thread-safe: one session drives it (on its strand). Next() may read the store on the
-// calling thread, as the other read handlers do.
+// One session drives it (on its strand). With an `offload` (the gateway's read executor),
+// Next() never reads the store on the calling thread: when a replay page or a visibility
+// look-up is needed it hands that work to `offload`, answers an empty batch at once, and calls
+// the wake-up when the result is ready; the next Next() returns it. Without one (unit tests),
+// Next() reads the store in place.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -41,10 +47,12 @@ namespace countersign {
 class EventFeed {
  public:
   using EventPtr = EventSubscription::EventPtr;
+  // Runs a task elsewhere; false when it cannot take one now.
+  using Offload = std::function<bool(std::function<void()>)>;
 
   // `session` empty: requests of any session.
   EventFeed(EventBus& bus, Store& store, Actor actor, std::string request_id,
-            std::optional<int64_t> since, std::string session = {});
+            std::optional<int64_t> since, std::string session = {}, Offload offload = {});
   ~EventFeed();
   EventFeed(const EventFeed&) = delete;
   EventFeed& operator=(const EventFeed&) = delete;
@@ -74,30 +82,22 @@ class EventFeed {
 
   // The seq of the last event Next() has passed (sent or skipped as not visible); `since` or
   // 0 before that. A client resuming from here misses nothing.
-  int64_t position() const { return position_; }
+  int64_t position() const;
   // The subscription's state: kOverflowed as soon as the client has fallen behind, before
   // Next() reports it. Thread-safe; kOpen before Start().
   EventSubscription::State live_state() const;
-  const Actor& actor() const { return actor_; }
+  const Actor& actor() const;
   size_t max_queue() const { return bus_.max_queue(); }
-  const std::string& request_id() const { return request_id_; }
+  const std::string& request_id() const;
 
  private:
-  Result<bool> Visible(const Event& event);
-
-  // How many request ids a filtering feed (an agent's, a session's) remembers before it
-  // starts over.
-  static constexpr size_t kMaxRemembered = 4096;
+  // Everything Next() works on, shared with a task in flight on the offload, which may
+  // outlive the feed.
+  struct State;
 
   EventBus& bus_;
-  Store& store_;
-  const Actor actor_;
-  const std::string request_id_;
-  const std::string session_;
-  std::shared_ptr<EventSubscription> subscription_;
-  bool replaying_;
-  int64_t position_;
-  std::unordered_map<std::string, bool> visible_;  // request id -> the feed may send it
+  const Offload offload_;
+  std::shared_ptr<State> state_;
 };
 
 }  // namespace countersign

@@ -1,5 +1,6 @@
 #include "engine/event_feed.hpp"
 
+#include <functional>
 #include <future>
 #include <string>
 #include <vector>
@@ -144,6 +145,53 @@ TEST_F(EventFeedTest, ResumingReplaysTheMissedEventsThenLiveOnesWithoutDuplicate
   seqs.push_back(Append("req_1"));
   EXPECT_EQ(Drain(feed), std::vector<int64_t>{seqs.back()});
   EXPECT_EQ(Drain(feed), std::vector<int64_t>{});
+}
+
+TEST_F(EventFeedTest, WithAnOffloadTheReplayIsReadThereAndTheWakeUpSaysWhenItIsReady) {
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 3; ++i) seqs.push_back(Append("req_1"));
+  std::vector<std::function<void()>> offloaded;
+  int wakes = 0;
+  EventFeed feed(*bus_, *store_, kAdmin, "", 0, "", [&](std::function<void()> task) {
+    offloaded.push_back(std::move(task));
+    return true;
+  });
+  feed.Start([&] { ++wakes; });
+  // Nothing read on this thread: the page is asked for, and the answer is empty for now.
+  auto first = feed.Next(10);
+  ASSERT_TRUE(first.ok());
+  EXPECT_TRUE(first->events.empty());
+  EXPECT_FALSE(first->more);
+  ASSERT_EQ(offloaded.size(), 1u);
+  // Asked again before the page is read: still nothing, and no second read.
+  EXPECT_TRUE(feed.Next(10)->events.empty());
+  EXPECT_EQ(offloaded.size(), 1u);
+
+  offloaded[0]();
+  EXPECT_EQ(wakes, 1);
+  auto page = feed.Next(10);
+  ASSERT_TRUE(page.ok());
+  std::vector<int64_t> got;
+  for (const auto& e : page->events) got.push_back(e->seq);
+  EXPECT_EQ(got, seqs);
+  EXPECT_EQ(feed.position(), seqs.back());
+
+  // The replay is over and an admin's feed needs no look-ups: live events come in place.
+  const int64_t live = Append("req_2");
+  auto next = feed.Next(10);
+  ASSERT_TRUE(next.ok());
+  ASSERT_EQ(next->events.size(), 1u);
+  EXPECT_EQ(next->events[0]->seq, live);
+  EXPECT_EQ(offloaded.size(), 1u);
+}
+
+TEST_F(EventFeedTest, AnOffloadThatRefusesEndsTheStreamWithUnavailable) {
+  Append("req_1");
+  EventFeed feed(*bus_, *store_, kAdmin, "", 0, "", [](std::function<void()>) { return false; });
+  feed.Start(nullptr);
+  auto next = feed.Next(10);
+  ASSERT_FALSE(next.ok());
+  EXPECT_EQ(next.error().code, ErrorCode::kUnavailable);
 }
 
 TEST_F(EventFeedTest, WithoutSinceOnlyEventsAfterStartArrive) {

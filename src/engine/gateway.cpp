@@ -102,10 +102,15 @@ Gateway::Gateway(Store& store, Clock& clock, GatewayOptions options, const Recei
                    });
                  }),
       reminders_(clock,
-                 [this](const std::string& tenant, const std::string& id) { Remind(tenant, id); }) {
+                 [this](const std::string& tenant, const std::string& id) { Remind(tenant, id); }),
+      reads_(options.read_threads, options.read_queue) {}
+
+Gateway::~Gateway() {
+  StopReads();
+  Stop();
 }
 
-Gateway::~Gateway() { Stop(); }
+void Gateway::StopReads() { reads_.Stop(); }
 
 Status Gateway::Start() {
   auto horizon = store_.LatestGrantExpiry();
@@ -413,6 +418,15 @@ void Gateway::Expire(std::string tenant, std::string id, Callback<RequestPtr> do
     return ApplyPlan(txn, *found.value(), *plan);
   };
   CommitTransition(std::move(fn), std::move(done));
+}
+
+std::optional<Result<Gateway::RequestPtr>> Gateway::FindCached(const Actor& actor,
+                                                               std::string_view id) const {
+  if (!cache_) return std::nullopt;
+  RequestPtr cached = cache_->Find(actor.tenant, id);
+  if (!cached) return std::nullopt;
+  if (!CanSee(actor, *cached)) return Result<RequestPtr>(NotFound(id));
+  return Result<RequestPtr>(std::move(cached));
 }
 
 Result<Gateway::RequestPtr> Gateway::Get(const Actor& actor, std::string_view id) {

@@ -5,11 +5,18 @@
 // writes the change and its audit events together, and leaves pending only through a
 // compare-and-set. Callbacks run on the store's writer thread after the change is durable;
 // waiters are woken before the caller's callback runs, so a long-poll is answered no later
-// than the decision that resolved it. Reads are synchronous. Thread-safe.
+// than the decision that resolved it.
+//
+// Reads come in two forms. The plain ones (Get, List, ListAudit, ...) read the store on the
+// calling thread and may block on it: tests and the read executor call them. A network thread
+// never does; it hands them to Read(), which runs them on the gateway's read executor and
+// answers through a callback, or takes the answer from memory first (FindCached). Every read
+// applies the permission rules of its data here, not in the HTTP handlers. Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,9 +31,12 @@
 #include "core/request.hpp"
 #include "core/result.hpp"
 #include "engine/deadline_scheduler.hpp"
+#include "engine/event_bus.hpp"
+#include "engine/event_feed.hpp"
 #include "engine/grant_horizon.hpp"
 #include "engine/new_request.hpp"
 #include "engine/rate_limiter.hpp"
+#include "engine/read_executor.hpp"
 #include "engine/request_builder.hpp"
 #include "engine/request_cache.hpp"
 #include "engine/waiter_hub.hpp"
@@ -47,6 +57,28 @@ struct GatewayOptions {
   std::chrono::seconds principal_window{60};
   int rate_per_action = 0;
   std::chrono::seconds action_window{60};
+  // The read executor: its threads (as many as the store has read connections is right) and
+  // how many reads may wait for one before Read() answers "busy".
+  size_t read_threads = 4;
+  size_t read_queue = 10000;
+  // How long a network thread waits for the store to answer one call before it answers 503.
+  std::chrono::milliseconds call_deadline{10000};
+  // An audit verification hashes this many events per read-executor task, so other reads
+  // are served between its chunks.
+  int64_t verify_chunk = 100000;
+};
+
+// What GET /v1/audit/verify reports.
+struct AuditVerification {
+  AuditReport report;    // over the events checked by this call
+  bool full = false;     // checked from the first event, not from a checkpoint
+  int64_t from_seq = 0;  // the checkpoint it started after (0 when full)
+};
+
+// What /metrics shows of the store.
+struct StoreSnapshot {
+  std::map<std::string, int64_t> requests_by_status;  // empty when the store could not count
+  StoreStats stats;
 };
 
 class Gateway {
@@ -69,6 +101,9 @@ class Gateway {
   Status Start();
   // Stops the scheduler and wakes every waiter (they answer with the current state).
   void Stop();
+  // Runs the reads still queued, then refuses new ones. Call once nothing on a network
+  // thread can ask any more, before the store stops.
+  void StopReads();
 
   void Create(const Actor& actor, NewRequest input, Callback<Created> done);
   // Whether Create would leave this submission by `actor` for a person to decide, rather than
@@ -99,12 +134,59 @@ class Gateway {
   // Called by the scheduler; the result is nullptr when there was nothing to do.
   void Expire(std::string tenant, std::string id, Callback<RequestPtr> done);
 
+  // Runs `read` on the read executor and answers `done` there with its result, or at once
+  // with kUnavailable when too many reads are already waiting. `read` must own what it uses.
+  template <typename T>
+  void Read(std::function<Result<T>()> read, Callback<T> done) {
+    if (!reads_.Post([read = std::move(read), done]() { done(read()); })) done(ReadsBusy());
+  }
+  // Runs `task` on the read executor, where it may call the plain reads; false (and `task`
+  // dropped) when too many reads are already waiting.
+  bool RunOnReadExecutor(std::function<void()> task) { return reads_.Post(std::move(task)); }
+  const ReadExecutor& reads() const { return reads_; }
+  std::chrono::milliseconds call_deadline() const { return options_.call_deadline; }
+
   Result<RequestPtr> Get(const Actor& actor, std::string_view id);
+  // Get() from the read cache alone, never the store: nullopt when `id` is not cached.
+  std::optional<Result<RequestPtr>> FindCached(const Actor& actor, std::string_view id) const;
+  // Request `id` of `tenant`, whoever asks: for a chat callback, whose sender is mapped to a
+  // principal only later. kNotFound when there is none.
+  Result<RequestPtr> GetInTenant(std::string_view tenant, std::string_view id);
   // From now on Get() keeps up to `capacity` requests in memory (see RequestCache), emptied by
   // the store's commit listener, which this registers. Call once, before serving; the store
   // must not commit after the gateway is gone.
   void EnableReadCache(size_t capacity);
   Result<RequestPage> List(const Actor& actor, RequestFilter filter);
+
+  // The events of request `id` after `since` (at most `limit`), when the actor may see the
+  // request (kNotFound otherwise, as Get).
+  Result<std::vector<Event>> ListRequestEvents(const Actor& actor, std::string_view id,
+                                               int64_t since, int limit);
+  // The audit log of the actor's tenant (approvers and admins only), `filter.tenant` ignored.
+  Result<std::vector<Event>> ListAudit(const Actor& actor, EventFilter filter);
+  // Checks the audit chain (the operator only: one chain spans every tenant) in chunks on the
+  // read executor and answers `done` there. Incremental unless `full`: it starts after the
+  // checkpoint this process verified last, so only events since then are hashed; the first
+  // verification after a start is always full, because a checkpoint read back from the
+  // database is no better than the rows it vouches for. The result becomes the checkpoint.
+  void VerifyAudit(const Actor& actor, bool full, Callback<AuditVerification> done);
+  // An approver named `principal` in `tenant`, with the groups of its unrevoked tokens (as an
+  // API call by that principal would have). Without them when the store cannot be read.
+  Actor PrincipalActor(const std::string& tenant, const std::string& principal);
+  // At most `limit` outbox rows in `state` (empty: any) of request `request_id` (empty: any):
+  // admins only; the operator sees every tenant's.
+  Result<std::vector<OutboxRow>> ListOutbox(const Actor& actor, const std::string& state,
+                                            const std::string& request_id, int limit);
+  // Requests of `tenant` still pending.
+  Result<int64_t> CountPending(std::string_view tenant);
+  // Ok when the store answers reads and its writer is healthy; else why not.
+  Status CheckReady();
+  StoreSnapshot StoreState();
+  // A live feed of events the actor may see (see EventFeed), replaying from `since`.
+  std::unique_ptr<EventFeed> OpenFeed(EventBus& bus, const Actor& actor, std::string request_id,
+                                      std::optional<int64_t> since, std::string session = {});
+  // The `since` from which a feed replays `tenant`'s events stamped at or after `at`.
+  Result<int64_t> FeedPositionAt(const std::string& tenant, TimePoint at);
 
   void CreateGrant(const Actor& actor, NewGrant input, Callback<Grant> done);
   Result<std::vector<Grant>> ListGrants(const Actor& actor);
@@ -120,11 +202,14 @@ class Gateway {
   std::shared_ptr<const PolicySet> Policies() const;
 
   WaiterHub& waiters() { return waiters_; }
-  Store& store() { return store_; }
-  Clock& clock() { return clock_; }
-  IdGenerator& ids() { return ids_; }
 
  private:
+  static Error ReadsBusy();
+  // One chunk of VerifyAudit, then the next one, queued behind the reads waiting meanwhile.
+  struct Verification;
+  void VerifyChunk(std::shared_ptr<Verification> v);
+  void FinishVerification(std::shared_ptr<Verification> v);
+
   // Completes `verdict` for a submission of `action` in `session` of `tenant` with the grants
   // active at `now`: the grant look-up of Create and WouldAskAPerson.
   Status ApplyGrants(AutoVerdict& verdict, const std::string& tenant, const std::string& action,
@@ -169,6 +254,10 @@ class Gateway {
   WaiterHub waiters_;
   DeadlineScheduler scheduler_;
   DeadlineScheduler reminders_;
+  // The last checkpoint this process verified; {0, ""} until the first verification.
+  std::mutex verified_mu_;
+  AuditCheckpoint verified_;  // guarded by verified_mu_
+  ReadExecutor reads_;        // last: its threads stop before anything they read is destroyed
 };
 
 }  // namespace countersign

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/id_generator.hpp"
 #include "engine/gateway.hpp"
 #include "notify/email_channel.hpp"
 #include "notify/outbox_notifier.hpp"
@@ -56,9 +57,9 @@ class GatewayEmailOutboxTest : public ::testing::Test {
         std::map<std::string, std::vector<std::string>>{{"sre", {"bob", "carol", "group:leads"}},
                                                         {"leads", {"dave"}}},
         PolicySet::DefaultHighRiskActions()));
-    notifier_ = std::make_unique<OutboxNotifier>(
-        channels_, gateway_->ids(),
-        [this](std::string_view group) { return gateway_->Policies()->Members(group); });
+    notifier_ = std::make_unique<OutboxNotifier>(channels_, ids_, [this](std::string_view group) {
+      return gateway_->Policies()->Members(group);
+    });
     gateway_->SetNotifier(notifier_.get());
     ASSERT_TRUE(gateway_->Start().ok());
   }
@@ -98,6 +99,7 @@ class GatewayEmailOutboxTest : public ::testing::Test {
 
   testing::TempDir dir_;
   testing::FakeClock clock_;
+  IdGenerator ids_{clock_};
   LinkSigner signer_{std::string(32, 'k')};
   LinkBuilder links_{"https://cs.example.com", signer_};
   std::unique_ptr<SqliteStore> store_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
 
+#include "core/id_generator.hpp"
 #include "engine/gateway.hpp"
 #include "notify/outbox_notifier.hpp"
 #include "notify/webhook_channel.hpp"
@@ -77,7 +78,7 @@ class GatewayOutboxTest : public ::testing::Test {
     channels_.SetCallbacks(std::make_unique<WebhookChannel>("callback", "", "0123456789abcdef",
                                                             std::vector<std::string>{}));
     gateway_ = std::make_unique<Gateway>(*store_, clock_);
-    notifier_ = std::make_unique<OutboxNotifier>(channels_, gateway_->ids());
+    notifier_ = std::make_unique<OutboxNotifier>(channels_, ids_);
     gateway_->SetNotifier(notifier_.get());
     ASSERT_TRUE(gateway_->Start().ok());
   }
@@ -119,6 +120,7 @@ class GatewayOutboxTest : public ::testing::Test {
 
   testing::TempDir dir_;
   testing::FakeClock clock_;
+  IdGenerator ids_{clock_};
   std::unique_ptr<SqliteStore> store_;
   ChannelSet channels_;
   std::unique_ptr<Gateway> gateway_;

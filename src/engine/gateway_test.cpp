@@ -443,5 +443,59 @@ TEST(RequestCacheTest, HoldsNoMoreThanItsCapacity) {
   EXPECT_NE(cache.Find("t", "req_9"), nullptr);
 }
 
+TEST_F(GatewayTest, VerifyAuditIsTheOperatorsAndIncrementalAfterTheFirst) {
+  const Actor root{"root", Role::kAdmin, kOperatorTenant, {}};
+  const auto verify = [&](const Actor& actor, bool full) {
+    return Call<AuditVerification>(
+        [&](auto done) { gateway_->VerifyAudit(actor, full, std::move(done)); });
+  };
+  EXPECT_EQ(verify(kAlice, false).error().code, ErrorCode::kForbidden);
+  EXPECT_EQ(verify(kForeignAdmin, false).error().code, ErrorCode::kForbidden);
+
+  MustCreate(kAgent);
+  MustCreate(kAgent);
+  auto first = verify(root, false);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_TRUE(first->full) << "nothing verified yet in this process";
+  EXPECT_TRUE(first->report.ok);
+  EXPECT_EQ(first->report.events_checked, 2);
+  EXPECT_EQ(first->report.checkpoint.seq, 2);
+
+  for (int i = 0; i < 10; ++i) MustCreate(kAgent);
+  auto second = verify(root, false);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_FALSE(second->full);
+  EXPECT_EQ(second->from_seq, 2);
+  EXPECT_EQ(second->report.events_checked, 10);
+  EXPECT_EQ(second->report.checkpoint.seq, 12);
+
+  auto full = verify(root, true);
+  ASSERT_TRUE(full.ok()) << full.error().message;
+  EXPECT_TRUE(full->full);
+  EXPECT_EQ(full->report.events_checked, 12);
+}
+
+TEST_F(GatewayTest, AVerificationInChunksAddsUpToOnePass) {
+  Close();
+  SqliteStoreOptions options;
+  options.path = dir_.File("countersign.db");
+  auto opened = SqliteStore::Open(options);
+  ASSERT_TRUE(opened.ok()) << opened.error().message;
+  store_ = std::move(opened).value();
+  GatewayOptions small;
+  small.verify_chunk = 3;
+  gateway_ = std::make_unique<Gateway>(*store_, clock_, small);
+  ASSERT_TRUE(gateway_->Start().ok());
+  for (int i = 0; i < 10; ++i) MustCreate(kAgent);
+  const Actor root{"root", Role::kAdmin, kOperatorTenant, {}};
+  auto report = Call<AuditVerification>(
+      [&](auto done) { gateway_->VerifyAudit(root, true, std::move(done)); });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_TRUE(report->report.ok) << report->report.reason;
+  EXPECT_TRUE(report->report.reached_end);
+  EXPECT_EQ(report->report.events_checked, 10);
+  EXPECT_EQ(report->report.checkpoint.seq, 10);
+}
+
 }  // namespace
 }  // namespace countersign

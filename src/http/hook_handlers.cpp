@@ -13,6 +13,7 @@
 #include <boost/json/parse.hpp>
 
 #include "core/ascii.hpp"
+#include "http/engine_call.hpp"
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
 #include "notify/chat_text.hpp"
@@ -21,43 +22,7 @@ namespace countersign {
 namespace {
 
 using RequestPtr = Gateway::RequestPtr;
-using Deadline = std::chrono::steady_clock::time_point;
-
-// Runs `start` (which hands its callback to the engine) and completes with the callback's
-// value, or with nullopt once `deadline` passes first (a later callback is then dropped).
-// Both completions are posted to the awaiting coroutine's executor, the connection's strand,
-// so they never race. Not a coroutine itself: like AwaitCallback, it initiates directly.
-template <typename T, typename Start>
-asio::awaitable<std::optional<T>> AwaitUntil(Deadline deadline, Start start) {
-  return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::optional<T>)>(
-      [deadline, start = std::move(start)](auto handler) mutable {
-        using Handler = decltype(handler);
-        using Executor = asio::associated_executor_t<Handler>;
-        Executor executor = asio::get_associated_executor(handler);
-        struct State {
-          State(Handler h, const Executor& ex, Deadline d) : handler(std::move(h)), timer(ex, d) {}
-          void Finish(std::optional<T> value) {
-            if (finished) return;
-            finished = true;
-            timer.cancel();
-            std::move(handler)(std::move(value));
-          }
-          Handler handler;
-          asio::steady_timer timer;
-          bool finished = false;  // touched only on the executor
-        };
-        auto state = std::make_shared<State>(std::move(handler), executor, deadline);
-        state->timer.async_wait([state](boost::system::error_code ec) {
-          if (!ec) state->Finish(std::nullopt);
-        });
-        start(std::function<void(T)>([state, executor](T value) {
-          asio::post(executor, [state, value = std::move(value)]() mutable {
-            state->Finish(std::move(value));
-          });
-        }));
-      },
-      asio::use_awaitable);
-}
+using Deadline = EngineDeadline;
 
 HttpResponse Ack() { return TextResponse(http::status::ok, "", "text/plain; charset=utf-8"); }
 
@@ -107,9 +72,9 @@ bool IsSslCheck(const std::string& body) {
 
 }  // namespace
 
-HookHandlers::HookHandlers(Gateway& gateway, const ChannelSet& channels,
+HookHandlers::HookHandlers(Gateway& gateway, const Clock& clock, const ChannelSet& channels,
                            std::map<std::string, std::string> identities, Metrics* metrics)
-    : gateway_(gateway), identities_(std::move(identities)), metrics_(metrics) {
+    : gateway_(gateway), clock_(clock), identities_(std::move(identities)), metrics_(metrics) {
   for (const auto* entry : channels.OfType("slack")) {
     slack_.push_back({entry->channel.get(), entry->tenant});
   }
@@ -135,33 +100,29 @@ void HookHandlers::Register(Router& router) {
              [this](RequestContext& ctx) { return Discord(ctx); });
 }
 
-Actor HookHandlers::PrincipalActor(const std::string& principal, const std::string& tenant) const {
-  Actor actor{principal, Role::kApprover, tenant, {}};
-  // As for an API call by that principal: its tokens' groups count for "group:NAME".
-  auto principals = gateway_.store().ListPrincipals(tenant);
-  if (!principals.ok()) return actor;
-  for (const auto& p : principals.value()) {
-    if (p.name != principal || p.revoked_at) continue;
-    for (const auto& group : p.groups) {
-      if (!actor.InGroup(group)) actor.groups.push_back(group);
-    }
+void HookHandlers::OfferPress(ChannelCallback press, std::string channel, std::string tenant,
+                              std::string platform, std::function<void(PressOutcome)> done) {
+  auto task = [this, press = std::move(press), channel = std::move(channel),
+               tenant = std::move(tenant), platform = std::move(platform), done]() mutable {
+    OfferPressNow(press, channel, tenant, platform, std::move(done));
+  };
+  if (!gateway_.RunOnReadExecutor(std::move(task))) {
+    done({PressOutcome::Kind::kFailed, nullptr, "countersign is busy; try again in a moment"});
   }
-  return actor;
 }
 
-void HookHandlers::OfferPress(const ChannelCallback& press, const std::string& channel,
-                              const std::string& tenant, std::string_view platform,
-                              std::function<void(PressOutcome)> done) {
+void HookHandlers::OfferPressNow(const ChannelCallback& press, const std::string& channel,
+                                 const std::string& tenant, std::string_view platform,
+                                 std::function<void(PressOutcome)> done) {
   using Kind = PressOutcome::Kind;
   std::string choice = press.choice;
   if (press.choice_index) {
-    auto found = gateway_.store().GetRequest(tenant, press.request_id);
+    auto found = gateway_.GetInTenant(tenant, press.request_id);
     if (!found.ok()) {
-      done({Kind::kFailed, nullptr, "countersign cannot read the request now; try again"});
-      return;
-    }
-    if (!found.value()) {
-      done({Kind::kFailed, nullptr, "this request no longer exists"});
+      done({Kind::kFailed, nullptr,
+            found.error().code == ErrorCode::kNotFound
+                ? "this request no longer exists"
+                : "countersign cannot read the request now; try again"});
       return;
     }
     const std::vector<Choice>& choices = found.value()->choices;
@@ -184,7 +145,7 @@ void HookHandlers::OfferPress(const ChannelCallback& press, const std::string& c
                             });
     return;
   }
-  const Actor actor = PrincipalActor(mapped->second, tenant);
+  const Actor actor = gateway_.PrincipalActor(tenant, mapped->second);
   NewDecision input;
   input.choice = std::move(choice);
   input.via = std::move(via);
@@ -230,7 +191,7 @@ void HookHandlers::LogPress(std::string_view platform, const ChannelCallback& pr
 asio::awaitable<HttpResponse> HookHandlers::Slack(RequestContext& ctx) {
   const Deadline deadline = std::chrono::steady_clock::now() + kAnswerWithin;
   const InboundCallback inbound = Inbound(ctx);
-  const TimePoint now = gateway_.clock().Now();
+  const TimePoint now = clock_.Now();
 
   const Hook<Channel>* owner = nullptr;
   std::optional<ChannelCallback> press;
@@ -277,7 +238,7 @@ asio::awaitable<HttpResponse> HookHandlers::Slack(RequestContext& ctx) {
 asio::awaitable<HttpResponse> HookHandlers::Telegram(RequestContext& ctx) {
   const Deadline deadline = std::chrono::steady_clock::now() + kAnswerWithin;
   const InboundCallback inbound = Inbound(ctx);
-  const TimePoint now = gateway_.clock().Now();
+  const TimePoint now = clock_.Now();
 
   const Hook<TelegramChannel>* owner = nullptr;
   std::optional<TelegramCallbackQuery> query;
@@ -326,7 +287,7 @@ asio::awaitable<HttpResponse> HookHandlers::Telegram(RequestContext& ctx) {
 asio::awaitable<HttpResponse> HookHandlers::Discord(RequestContext& ctx) {
   const Deadline deadline = std::chrono::steady_clock::now() + kAnswerWithin;
   const InboundCallback inbound = Inbound(ctx);
-  const TimePoint now = gateway_.clock().Now();
+  const TimePoint now = clock_.Now();
 
   const Hook<DiscordChannel>* owner = nullptr;
   std::optional<DiscordInteraction> interaction;

@@ -61,7 +61,7 @@ class HookHandlers {
 
   // Takes the Slack, Telegram and Discord (application mode) channels of `channels`, with
   // their tenants. `identities`: "slack:U024BE7LH" -> principal name. `metrics` may be null.
-  HookHandlers(Gateway& gateway, const ChannelSet& channels,
+  HookHandlers(Gateway& gateway, const Clock& clock, const ChannelSet& channels,
                std::map<std::string, std::string> identities, Metrics* metrics = nullptr);
 
   void Register(Router& router);
@@ -92,16 +92,18 @@ class HookHandlers {
 
   // Looks the press's identity up and hands it to the engine (RejectCallback or Decide) for
   // `tenant`; `done` runs once, on any thread. `platform` names it in messages ("Slack").
-  void OfferPress(const ChannelCallback& press, const std::string& channel,
-                  const std::string& tenant, std::string_view platform,
-                  std::function<void(PressOutcome)> done);
+  // The look-ups read the store, so they run on the gateway's read executor.
+  void OfferPress(ChannelCallback press, std::string channel, std::string tenant,
+                  std::string platform, std::function<void(PressOutcome)> done);
+  // OfferPress, on the read executor.
+  void OfferPressNow(const ChannelCallback& press, const std::string& channel,
+                     const std::string& tenant, std::string_view platform,
+                     std::function<void(PressOutcome)> done);
   // Logs what came of a press (nullopt: the engine took longer than kAnswerWithin).
   static void LogPress(std::string_view platform, const ChannelCallback& press,
                        const std::optional<PressOutcome>& outcome);
-  // The principal as an approver of `tenant`, with the groups of its active tokens there.
-  Actor PrincipalActor(const std::string& principal, const std::string& tenant) const;
-
   Gateway& gateway_;
+  const Clock& clock_;
   std::vector<Hook<Channel>> slack_;
   std::vector<Hook<TelegramChannel>> telegram_;
   std::vector<Hook<DiscordChannel>> discord_;

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "http/await_callback.hpp"
+#include "http/engine_call.hpp"
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
 
@@ -25,21 +25,6 @@ HttpResponse LinkHandlers::Page(http::status status, std::string html) const {
   return HtmlPageResponse(status, std::move(html));
 }
 
-Actor LinkHandlers::RecipientActor(const LinkClaims& claims) const {
-  Actor actor{claims.recipient, Role::kApprover, claims.tenant, {}};
-  // The recipient is the principal: when the tenant has tokens of that name, their groups
-  // count for "group:NAME" approvers as they would for an API call by that principal.
-  auto principals = gateway_.store().ListPrincipals(claims.tenant);
-  if (!principals.ok()) return actor;
-  for (const auto& p : principals.value()) {
-    if (p.name != claims.recipient || p.revoked_at) continue;
-    for (const auto& group : p.groups) {
-      if (!actor.InGroup(group)) actor.groups.push_back(group);
-    }
-  }
-  return actor;
-}
-
 HttpResponse LinkHandlers::ConfirmPage(const Request& r, const LinkOffer& offer,
                                        const HttpRequest& request) const {
   const std::string csrf = form_guard_.ValueFor(request);
@@ -54,7 +39,7 @@ asio::awaitable<HttpResponse> LinkHandlers::Show(RequestContext& ctx) {
   if (!claims.ok()) co_return Page(http::status::bad_request, pages_.InvalidLink());
   const LinkOffer offer{claims->choice, claims->recipient, claims->expires_at};
   const Actor reader{claims->recipient, Role::kApprover, claims->tenant, {}};
-  auto found = gateway_.Get(reader, claims->request_id);
+  auto found = co_await GetRequestFrom(gateway_, reader, claims->request_id);
   if (!found.ok()) {
     if (found.error().code == ErrorCode::kNotFound) {
       co_return Page(http::status::not_found, pages_.UnknownRequest());
@@ -65,7 +50,7 @@ asio::awaitable<HttpResponse> LinkHandlers::Show(RequestContext& ctx) {
   if (r.FindChoice(offer.choice) == nullptr) {
     co_return Page(http::status::bad_request, pages_.UnknownChoice(r, offer));
   }
-  if (claims->expires_at < gateway_.clock().Now()) {
+  if (claims->expires_at < clock_.Now()) {
     co_return Page(http::status::gone, pages_.ExpiredLink(r, offer));
   }
   if (!r.pending()) co_return Page(http::status::conflict, pages_.AlreadyResolved(r));
@@ -86,8 +71,15 @@ asio::awaitable<HttpResponse> LinkHandlers::Submit(RequestContext& ctx) {
   }
 
   const LinkOffer offer{claims->choice, claims->recipient, claims->expires_at};
-  const Actor actor = RecipientActor(claims.value());
-  auto found = gateway_.Get(actor, claims->request_id);
+  // The recipient is the principal: when the tenant has tokens of that name, their groups
+  // count for "group:NAME" approvers as they would for an API call by that principal.
+  auto read = [this, tenant = claims->tenant, name = claims->recipient]() -> Result<Actor> {
+    return gateway_.PrincipalActor(tenant, name);
+  };
+  auto recipient = co_await ReadEngine<Actor>(gateway_, std::move(read));
+  if (!recipient.ok()) co_return Page(HttpStatusFor(recipient.error().code), pages_.Unavailable());
+  const Actor& actor = recipient.value();
+  auto found = co_await GetRequestFrom(gateway_, actor, claims->request_id);
   if (!found.ok()) {
     if (found.error().code == ErrorCode::kNotFound) {
       co_return Page(http::status::not_found, pages_.UnknownRequest());
@@ -99,7 +91,7 @@ asio::awaitable<HttpResponse> LinkHandlers::Submit(RequestContext& ctx) {
   if (choice == nullptr) {
     co_return Page(http::status::bad_request, pages_.UnknownChoice(*before, offer));
   }
-  if (claims->expires_at < gateway_.clock().Now()) {
+  if (claims->expires_at < clock_.Now()) {
     co_return Page(http::status::gone, pages_.ExpiredLink(*before, offer));
   }
   if (!before->pending()) co_return Page(http::status::conflict, pages_.AlreadyResolved(*before));
@@ -112,8 +104,8 @@ asio::awaitable<HttpResponse> LinkHandlers::Submit(RequestContext& ctx) {
     input.comment = FormField(form.value(), "comment");
   }
   const std::string id = claims->request_id;
-  auto decided = co_await AwaitCallback<Result<RequestPtr>>(
-      [&](auto done) { gateway_.Decide(actor, id, std::move(input), std::move(done)); });
+  auto decided = co_await CallEngine<RequestPtr>(
+      gateway_, [&](auto done) { gateway_.Decide(actor, id, std::move(input), std::move(done)); });
   if (decided.ok()) {
     metrics_.CountDecision();
     co_return Page(http::status::ok, pages_.Recorded(*decided.value(), offer));

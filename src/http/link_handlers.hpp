@@ -47,9 +47,10 @@ class LinkHandlers {
   static constexpr const char* kCsrfCookie = "cs_link_csrf";
   static constexpr const char* kCsrfField = FormGuard::kField;
 
-  LinkHandlers(Gateway& gateway, const LinkSigner& signer, const LinkPages& pages, Metrics& metrics,
-               PublicUrl public_url)
+  LinkHandlers(Gateway& gateway, const Clock& clock, const LinkSigner& signer,
+               const LinkPages& pages, Metrics& metrics, PublicUrl public_url)
       : gateway_(gateway),
+        clock_(clock),
         signer_(signer),
         pages_(pages),
         metrics_(metrics),
@@ -62,12 +63,12 @@ class LinkHandlers {
   asio::awaitable<HttpResponse> Submit(RequestContext& ctx);
 
  private:
-  Actor RecipientActor(const LinkClaims& claims) const;
   HttpResponse Page(http::status status, std::string html) const;
   HttpResponse ConfirmPage(const Request& r, const LinkOffer& offer,
                            const HttpRequest& request) const;
 
   Gateway& gateway_;
+  const Clock& clock_;
   const LinkSigner& signer_;
   const LinkPages& pages_;
   Metrics& metrics_;

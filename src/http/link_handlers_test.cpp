@@ -35,7 +35,7 @@ class LinkHandlersTest : public ::testing::Test {
     auto pages = LinkPages::Load();
     ASSERT_TRUE(pages.ok()) << pages.error().message;
     pages_.emplace(std::move(pages).value());
-    handlers_.emplace(*gateway_, signer_, *pages_, metrics_,
+    handlers_.emplace(*gateway_, clock_, signer_, *pages_, metrics_,
                       PublicUrl::Parse("https://approvals.example.com", "public_url").value());
   }
 

@@ -37,6 +37,17 @@ std::string Metrics::Render(const Snapshot& s) const {
   line("# HELP countersign_streams Open event streams (SSE and WebSocket).");
   line("# TYPE countersign_streams gauge");
   line(fmt::format("countersign_streams {}", streams_.load()));
+  line("# HELP countersign_read_queue Store reads waiting for a read thread.");
+  line("# TYPE countersign_read_queue gauge");
+  line(fmt::format("countersign_read_queue {}", s.reads_queued));
+  line("# HELP countersign_reads_refused_total Store reads refused (503) because too many waited.");
+  line("# TYPE countersign_reads_refused_total counter");
+  line(fmt::format("countersign_reads_refused_total {}", s.reads_refused));
+  line(
+      "# HELP countersign_engine_timeouts_total Calls answered 503: the store missed the "
+      "deadline.");
+  line("# TYPE countersign_engine_timeouts_total counter");
+  line(fmt::format("countersign_engine_timeouts_total {}", s.engine_timeouts));
   line("# HELP countersign_stream_overflows_total Streams closed because the client fell behind.");
   line("# TYPE countersign_stream_overflows_total counter");
   line(fmt::format("countersign_stream_overflows_total {}", stream_overflows_.load()));

@@ -26,6 +26,9 @@ class Metrics {
     std::map<std::string, int64_t> requests_by_status;
     size_t waiters = 0;
     StoreStats store;
+    size_t reads_queued = 0;       // store reads waiting for a read-executor thread
+    uint64_t reads_refused = 0;    // store reads refused because too many were waiting
+    uint64_t engine_timeouts = 0;  // calls answered 503: the store missed the call deadline
   };
   std::string Render(const Snapshot& snapshot) const;
 

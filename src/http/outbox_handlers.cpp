@@ -1,6 +1,7 @@
 #include "http/outbox_handlers.hpp"
 
 #include "core/time_format.hpp"
+#include "http/engine_call.hpp"
 #include "http/responses.hpp"
 
 namespace countersign {
@@ -11,17 +12,19 @@ void OutboxHandlers::Register(Router& router) {
 }
 
 asio::awaitable<HttpResponse> OutboxHandlers::List(RequestContext& ctx) {
-  if (ctx.actor.role != Role::kAdmin) {
-    co_return ErrorResponse(Error::Forbidden("reading the outbox needs an admin token"));
-  }
   const std::string state(ctx.Query("state"));
   if (!state.empty() && state != "pending" && state != "delivered" && state != "failed") {
     co_return ErrorResponse(Error::Invalid("state must be pending, delivered or failed"));
   }
   auto limit = IntParam(ctx, "limit", 100, 1, 1000);
   if (!limit.ok()) co_return ErrorResponse(limit.error());
-  const std::string tenant = ctx.actor.IsOperator() ? std::string() : ctx.actor.tenant;
-  auto rows = store_.ListOutbox(tenant, state, ctx.Query("request"), static_cast<int>(*limit));
+  // Captures take locals, never coroutine parameters.
+  const Actor actor = ctx.actor;
+  const std::string request(ctx.Query("request"));
+  auto read = [this, actor, state, request, limit = static_cast<int>(*limit)] {
+    return gateway_.ListOutbox(actor, state, request, limit);
+  };
+  auto rows = co_await ReadEngine<std::vector<OutboxRow>>(gateway_, std::move(read));
   if (!rows.ok()) co_return ErrorResponse(rows.error());
   boost::json::array out;
   for (const auto& row : rows.value()) {

@@ -4,14 +4,14 @@
 // Thread-safe: no state of its own.
 #pragma once
 
+#include "engine/gateway.hpp"
 #include "http/router.hpp"
-#include "store/store.hpp"
 
 namespace countersign {
 
 class OutboxHandlers {
  public:
-  explicit OutboxHandlers(Store& store) : store_(store) {}
+  explicit OutboxHandlers(Gateway& gateway) : gateway_(gateway) {}
 
   void Register(Router& router);
 
@@ -19,7 +19,7 @@ class OutboxHandlers {
   asio::awaitable<HttpResponse> List(RequestContext& ctx);
 
  private:
-  Store& store_;
+  Gateway& gateway_;
 };
 
 }  // namespace countersign

@@ -2,6 +2,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include "http/engine_call.hpp"
 #include "http/responses.hpp"
 
 namespace countersign {
@@ -86,7 +87,8 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
   RequestContext ctx{request, std::move(captures), {}, {}, {}};
   for (auto param : url->params()) ctx.query[param.key] = param.value;
   if (match->access == Access::kAuthenticated) {
-    auto actor = authenticator_.Authenticate(request[http::field::authorization]);
+    auto actor = co_await AuthenticateOffThread(authenticator_, gateway_,
+                                                std::string(request[http::field::authorization]));
     if (!actor.ok()) {
       routed.response = ErrorResponse(actor.error());
       co_return routed;
@@ -94,18 +96,14 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
     ctx.actor = std::move(actor).value();
   }
   if (match->stream_handler) {
-    auto upgrade = match->stream_handler(ctx);
+    auto upgrade = co_await match->stream_handler(ctx);
     if (!upgrade.ok()) {
       routed.response = ErrorResponse(upgrade.error());
     } else {
       routed.upgrade = std::move(upgrade).value();
       if (match->access == Access::kAuthenticated) {
-        // Only a definite "no" ends the stream; a store that cannot answer right now does not.
-        routed.upgrade->authorized = [this,
-                                      header = std::string(request[http::field::authorization])] {
-          auto actor = authenticator_.Authenticate(header);
-          return actor.ok() || actor.error().code != ErrorCode::kUnauthorized;
-        };
+        routed.upgrade->authorized = StreamCredentialCheck(
+            authenticator_, gateway_, std::string(request[http::field::authorization]));
       }
     }
     co_return routed;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "auth/authenticator.hpp"
+#include "engine/gateway.hpp"
 #include "http/beast.hpp"
 #include "http/request_context.hpp"
 #include "http/stream_upgrade.hpp"
@@ -27,7 +28,7 @@ class Router {
   using Handler = std::function<asio::awaitable<HttpResponse>(RequestContext&)>;
   // Checks a stream request (after authentication, when the route asks for it) and returns
   // the stream to run, or the error to answer with. Runs on the connection's strand.
-  using StreamHandler = std::function<Result<StreamUpgrade>(RequestContext&)>;
+  using StreamHandler = std::function<asio::awaitable<Result<StreamUpgrade>>(RequestContext&)>;
   enum class Access { kPublic, kAuthenticated };
 
   // What a request routes to: a response to write, a coroutine that produces it, or (stream
@@ -38,7 +39,10 @@ class Router {
     std::optional<StreamUpgrade> upgrade;                   // set: `response` is unused
   };
 
-  explicit Router(Authenticator& authenticator) : authenticator_(authenticator) {}
+  // A token the authenticator does not hold in memory is looked up on `gateway`'s read
+  // executor, never on the network thread; without a gateway (unit tests), in place.
+  explicit Router(Authenticator& authenticator, Gateway* gateway = nullptr)
+      : authenticator_(authenticator), gateway_(gateway) {}
 
   void Add(http::verb method, std::string pattern, Access access, Handler handler);
   void AddStream(http::verb method, std::string pattern, Access access, StreamHandler handler);
@@ -55,6 +59,7 @@ class Router {
   };
 
   Authenticator& authenticator_;
+  Gateway* gateway_;
   std::vector<RouteEntry> routes_;
 };
 

@@ -5,6 +5,8 @@
 
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "http/engine_call.hpp"
+
 namespace countersign {
 namespace {
 
@@ -29,39 +31,38 @@ void StreamHandlers::Register(Router& router) {
                    [this](RequestContext& ctx) { return WebSocket(ctx); });
 }
 
-Result<StreamUpgrade> StreamHandlers::Events(RequestContext& ctx) {
-  auto feed = MakeFeed(ctx, true);
-  if (!feed.ok()) return std::move(feed).error();
-  return StreamUpgrade{StreamProtocol::kServerSentEvents, std::move(feed).value(), nullptr};
+asio::awaitable<Result<StreamUpgrade>> StreamHandlers::Events(RequestContext& ctx) {
+  auto feed = co_await MakeFeed(ctx, true);
+  if (!feed.ok()) co_return std::move(feed).error();
+  co_return StreamUpgrade{StreamProtocol::kServerSentEvents, std::move(feed).value(), nullptr};
 }
 
-Result<StreamUpgrade> StreamHandlers::WebSocket(RequestContext& ctx) {
+asio::awaitable<Result<StreamUpgrade>> StreamHandlers::WebSocket(RequestContext& ctx) {
   if (!beast::websocket::is_upgrade(ctx.request)) {
-    return Error::Malformed(
+    co_return Error::Malformed(
         "GET /v1/ws is a WebSocket endpoint: send Connection: Upgrade and Upgrade: websocket");
   }
-  auto feed = MakeFeed(ctx, false);
-  if (!feed.ok()) return std::move(feed).error();
-  return StreamUpgrade{StreamProtocol::kWebSocket, std::move(feed).value(), nullptr};
+  auto feed = co_await MakeFeed(ctx, false);
+  if (!feed.ok()) co_return std::move(feed).error();
+  co_return StreamUpgrade{StreamProtocol::kWebSocket, std::move(feed).value(), nullptr};
 }
 
-Result<std::unique_ptr<EventFeed>> StreamHandlers::MakeFeed(RequestContext& ctx,
-                                                            bool last_event_id) {
+asio::awaitable<Result<std::unique_ptr<EventFeed>>> StreamHandlers::MakeFeed(RequestContext& ctx,
+                                                                             bool last_event_id) {
   auto since = ParsePosition(ctx.Query("since"), "since");
-  if (!since.ok()) return std::move(since).error();
+  if (!since.ok()) co_return std::move(since).error();
   if (last_event_id) {
     auto resumed = ParsePosition(ctx.request["Last-Event-ID"], "Last-Event-ID");
-    if (!resumed.ok()) return std::move(resumed).error();
+    if (!resumed.ok()) co_return std::move(resumed).error();
     if (resumed.value()) since = resumed.value();
   }
   std::string request_id(ctx.Query("request"));
   if (!request_id.empty()) {
     // 404 for a request of another tenant, or (for an agent) of another requester.
-    auto found = gateway_.Get(ctx.actor, request_id);
-    if (!found.ok()) return std::move(found).error();
+    auto found = co_await GetRequestFrom(gateway_, ctx.actor, request_id);
+    if (!found.ok()) co_return std::move(found).error();
   }
-  return std::make_unique<EventFeed>(bus_, gateway_.store(), ctx.actor, std::move(request_id),
-                                     since.value());
+  co_return gateway_.OpenFeed(bus_, ctx.actor, std::move(request_id), since.value());
 }
 
 }  // namespace countersign

@@ -22,11 +22,12 @@ class StreamHandlers {
 
   void Register(Router& router);
 
-  Result<StreamUpgrade> Events(RequestContext& ctx);
-  Result<StreamUpgrade> WebSocket(RequestContext& ctx);
+  asio::awaitable<Result<StreamUpgrade>> Events(RequestContext& ctx);
+  asio::awaitable<Result<StreamUpgrade>> WebSocket(RequestContext& ctx);
 
  private:
-  Result<std::unique_ptr<EventFeed>> MakeFeed(RequestContext& ctx, bool last_event_id);
+  asio::awaitable<Result<std::unique_ptr<EventFeed>>> MakeFeed(RequestContext& ctx,
+                                                               bool last_event_id);
 
   Gateway& gateway_;
   EventBus& bus_;

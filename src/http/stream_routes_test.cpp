@@ -49,12 +49,12 @@ class StreamRouteTest : public ::testing::Test {
     store_ = std::move(opened).value();
     router_.AddStream(
         http::verb::get, "/v1/events", Router::Access::kAuthenticated,
-        [this](RequestContext& ctx) -> Result<StreamUpgrade> {
+        [this](RequestContext& ctx) -> asio::awaitable<Result<StreamUpgrade>> {
           ++calls_;
-          if (ctx.Query("since") == "bad") return Error::Malformed("bad since");
+          if (ctx.Query("since") == "bad") co_return Error::Malformed("bad since");
           seen_ = ctx.actor.name;
           auto feed = std::make_unique<EventFeed>(bus_, *store_, ctx.actor, "", std::nullopt);
-          return StreamUpgrade{StreamProtocol::kServerSentEvents, std::move(feed), nullptr};
+          co_return StreamUpgrade{StreamProtocol::kServerSentEvents, std::move(feed), nullptr};
         });
   }
 

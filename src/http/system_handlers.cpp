@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/embedded_file.hpp"
+#include "http/engine_call.hpp"
 #include "http/responses.hpp"
 
 namespace countersign {
@@ -26,9 +27,7 @@ asio::awaitable<HttpResponse> SystemHandlers::Healthz(RequestContext&) {
 }
 
 asio::awaitable<HttpResponse> SystemHandlers::Readyz(RequestContext&) {
-  Status ping = gateway_.store().Ping();
-  // Reads answering is not enough: after an I/O error the writer is stopped for good.
-  if (ping.ok()) ping = gateway_.store().WriterHealth();
+  Status ping = co_await ReadEngine<void>(gateway_, [this] { return gateway_.CheckReady(); });
   if (!ping.ok()) {
     co_return JsonResponse(
         http::status::service_unavailable,
@@ -40,10 +39,16 @@ asio::awaitable<HttpResponse> SystemHandlers::Readyz(RequestContext&) {
 
 asio::awaitable<HttpResponse> SystemHandlers::MetricsText(RequestContext&) {
   Metrics::Snapshot snapshot;
-  auto counts = gateway_.store().CountRequestsByStatus();
-  if (counts.ok()) snapshot.requests_by_status = std::move(counts).value();
+  auto read = [this]() -> Result<StoreSnapshot> { return gateway_.StoreState(); };
+  auto state = co_await ReadEngine<StoreSnapshot>(gateway_, std::move(read));
+  if (state.ok()) {
+    snapshot.requests_by_status = std::move(state->requests_by_status);
+    snapshot.store = state->stats;
+  }
   snapshot.waiters = gateway_.waiters().size();
-  snapshot.store = gateway_.store().Stats();
+  snapshot.reads_queued = gateway_.reads().queued();
+  snapshot.reads_refused = gateway_.reads().refused();
+  snapshot.engine_timeouts = EngineCallTimeouts();
   co_return TextResponse(http::status::ok, metrics_.Render(snapshot),
                          "text/plain; version=0.0.4; charset=utf-8");
 }

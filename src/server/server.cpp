@@ -62,13 +62,13 @@ Status Server::Open() {
   gateway_->EnableReadCache(1024);
   spdlog::info("policies: {} from {}", config_.policies->policies().size(),
                config_.config_file.empty() ? std::string("(no config file)") : config_.config_file);
-  tokens_ = std::make_unique<TokenRegistry>(*store_, clock_, gateway_->ids());
+  tokens_ = std::make_unique<TokenRegistry>(*store_, clock_, ids_);
   CS_RETURN_IF_ERROR(BootstrapAdmin());
 
   token_auth_ = std::make_unique<TokenAuthenticator>(*store_, clock_);
   tokens_->OnRevoked([this] { token_auth_->Forget(); });
   authenticator_ = config_.auth ? static_cast<Authenticator*>(token_auth_.get()) : &open_auth_;
-  router_ = std::make_unique<Router>(*authenticator_);
+  router_ = std::make_unique<Router>(*authenticator_, gateway_.get());
   ApiOptions api_options;
   api_options.auth_off = !config_.auth;
   api_options.outbound = config_.notify.outbound;
@@ -82,15 +82,15 @@ Status Server::Open() {
   keys_->Register(*router_);
 
   CS_RETURN_IF_ERROR(Listen());
-  links_ = std::make_unique<LinkHandlers>(*gateway_, *link_signer_, *link_pages_, metrics_,
+  links_ = std::make_unique<LinkHandlers>(*gateway_, clock_, *link_signer_, *link_pages_, metrics_,
                                           *public_url_);
   links_->Register(*router_);
 
   CS_RETURN_IF_ERROR(BuildChannels());
   // Email mails each approver: the notifier expands "group:NAME" with the policies in force.
-  notifier_ = std::make_unique<OutboxNotifier>(
-      *channels_, gateway_->ids(),
-      [this](std::string_view group) { return gateway_->Policies()->Members(group); });
+  notifier_ = std::make_unique<OutboxNotifier>(*channels_, ids_, [this](std::string_view group) {
+    return gateway_->Policies()->Members(group);
+  });
   gateway_->SetNotifier(notifier_.get());
   DispatcherOptions dispatch_options;
   dispatch_options.max_attempts = config_.notify.outbox.max_attempts;
@@ -105,22 +105,22 @@ Status Server::Open() {
     if (notifier_->TakeEnqueued()) dispatcher_->Wake();
   });
   dispatcher_->Start();
-  hooks_ =
-      std::make_unique<HookHandlers>(*gateway_, *channels_, config_.notify.identities, &metrics_);
+  hooks_ = std::make_unique<HookHandlers>(*gateway_, clock_, *channels_, config_.notify.identities,
+                                          &metrics_);
   hooks_->Register(*router_);
-  outbox_ = std::make_unique<OutboxHandlers>(*store_);
+  outbox_ = std::make_unique<OutboxHandlers>(*gateway_);
   outbox_->Register(*router_);
 
   // The seed systems' wire APIs: each adapter answers 404 until its [compat.*] table enables
   // it. The Hermes adapter's lines go first, Molecule's second, AiSOC's last.
   const bool loopback = bound_.address().is_loopback();
-  hermes_ = std::make_unique<HermesHandlers>(*gateway_, *authenticator_, metrics_,
+  hermes_ = std::make_unique<HermesHandlers>(*gateway_, clock_, *authenticator_, metrics_,
                                              config_.compat.hermes, config_.auth, *public_url_);
   hermes_->Register(*router_, loopback);
   auto molecule_pages = MoleculePages::Load(*link_pages_);
   if (!molecule_pages.ok()) return std::move(molecule_pages).error();
   molecule_pages_.emplace(std::move(molecule_pages).value());
-  molecule_ = std::make_unique<MoleculeHandlers>(*gateway_, event_bus_, *authenticator_,
+  molecule_ = std::make_unique<MoleculeHandlers>(*gateway_, clock_, event_bus_, *authenticator_,
                                                  *molecule_pages_, metrics_, *public_url_,
                                                  config_.compat.molecule, config_.auth);
   molecule_->Register(*router_, loopback);
@@ -128,9 +128,9 @@ Status Server::Open() {
   aisoc_facts.auth_on = config_.auth;
   aisoc_facts.callback_secret = callback_secret_;
   aisoc_facts.call_timeout = config_.notify.outbox.call_timeout;
-  aisoc_ = std::make_unique<AisocHandlers>(*gateway_, *authenticator_, *links_, *link_signer_,
-                                           transport_, *public_url_, config_.compat.aisoc,
-                                           std::move(aisoc_facts));
+  aisoc_ = std::make_unique<AisocHandlers>(*gateway_, clock_, ids_, *authenticator_, *links_,
+                                           *link_signer_, transport_, *public_url_,
+                                           config_.compat.aisoc, std::move(aisoc_facts));
   aisoc_->Register(*router_, loopback);
   spdlog::info("channels: {} configured, {} webhook subscriptions", channels_->channels().size(),
                channels_->webhooks().size());
@@ -163,6 +163,7 @@ Status Server::OpenStore() {
   if (ec) return Error::Unavailable("cannot create " + store_dir.string() + ": " + ec.message());
   SqliteStoreOptions store_options;
   store_options.path = config_.store_path;
+  store_options.vfs = config_.sqlite_vfs;
   auto opened = SqliteStore::Open(store_options);
   if (!opened.ok()) {
     return Error::Unavailable("cannot open store " + config_.store_path + ": " +
@@ -326,11 +327,12 @@ void Server::BeginStop() {
   if (connection_pool_) connection_pool_->Release();
 }
 
-// Steps 5-7.
+// Steps 5-8.
 void Server::FinishStop() {
   if (finished_) return;
   finished_ = true;
   if (connection_pool_) connection_pool_->Join();
+  if (gateway_) gateway_->StopReads();
   if (dispatcher_) dispatcher_->Stop();
   if (store_) store_->Stop();
 }

@@ -14,10 +14,11 @@
 //   4. release the connection pool: each connection thread ends once its connections have;
 //   --- Run()'s event loop returns once the listener has closed ---
 //   5. join the connection threads;
-//   6. stop the outbox dispatcher (attempts in flight finish);
-//   7. stop the store (queued writes commit, the writer thread ends).
+//   6. stop the gateway's read executor (queued reads finish);
+//   7. stop the outbox dispatcher (attempts in flight finish);
+//   8. stop the store (queued writes commit, the writer thread ends).
 // Steps 1-4 run on the listener thread when SIGINT or SIGTERM arrives (or Stop() is called),
-// steps 5-7 on Run()'s thread after its loop, or in the destructor when Run() never ran.
+// steps 5-8 on Run()'s thread after its loop, or in the destructor when Run() never ran.
 //
 // Thread-safety: Start(), Run() and the destructor on one thread; Stop() from any thread;
 // Reload() on the listener thread (SIGHUP) or, when Run() is not running, the owner's.
@@ -40,6 +41,7 @@
 #include "compat/molecule_handlers.hpp"
 #include "compat/molecule_pages.hpp"
 #include "config/server_config.hpp"
+#include "core/id_generator.hpp"
 #include "core/public_url.hpp"
 #include "core/result.hpp"
 #include "core/system_clock.hpp"
@@ -121,6 +123,7 @@ class Server {
   EventBus event_bus_;
   std::unique_ptr<SqliteStore> store_;
   SystemClock clock_;
+  IdGenerator ids_{clock_};  // tokens, outbox deliveries; requests take the gateway's
   std::unique_ptr<Ed25519ReceiptSigner> receipt_signer_;
   std::unique_ptr<Gateway> gateway_;
   // Signs one-click links (/l/{token}); kept here for everything that mints them.

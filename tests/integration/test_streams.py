@@ -257,7 +257,9 @@ class WebSocketTest(StreamTestCase):
 
 
 class SlowConsumerTest(StreamTestCase):
-    extra_args = ("--stream-queue", "16")
+    # A keep-alive ping the stalled client never answers would cut a WebSocket after two
+    # heartbeats; the flood must be what ends it, however slow the machine.
+    extra_args = ("--stream-queue", "16", "--stream-heartbeat", "1h")
 
     def flood_until_overflow(self, before, limit=20000):
         """Creates requests (several at a time) until the server counts an overflow."""

@@ -35,6 +35,7 @@ struct FaultVfs::Callbacks {
   }
   static int Close(sqlite3_file* file) { return RealMethods(file)->xClose(Real(file)); }
   static int Read(sqlite3_file* file, void* data, int amount, sqlite3_int64 offset) {
+    File(file)->owner->PassReadGate();
     return RealMethods(file)->xRead(Real(file), data, amount, offset);
   }
   static int Truncate(sqlite3_file* file, sqlite3_int64 size) {
@@ -211,6 +212,33 @@ void FaultVfs::Inject(Fault fault, Target target, int64_t after) {
 }
 
 void FaultVfs::Clear() { fault_ = Fault::kNone; }
+
+void FaultVfs::CloseReadGate() {
+  std::lock_guard lock(gate_mu_);
+  gate_closed_ = true;
+}
+
+void FaultVfs::OpenReadGate() {
+  {
+    std::lock_guard lock(gate_mu_);
+    gate_closed_ = false;
+  }
+  gate_cv_.notify_all();
+}
+
+bool FaultVfs::AwaitHeldReads(int n, std::chrono::milliseconds limit) {
+  std::unique_lock lock(gate_mu_);
+  return gate_cv_.wait_for(lock, limit, [&] { return held_reads_ >= n; });
+}
+
+void FaultVfs::PassReadGate() {
+  std::unique_lock lock(gate_mu_);
+  if (!gate_closed_) return;
+  ++held_reads_;
+  gate_cv_.notify_all();
+  gate_cv_.wait(lock, [&] { return !gate_closed_; });
+  --held_reads_;
+}
 
 int FaultVfs::FaultFor(Call call, Target file) {
   int rc = SQLITE_OK;

@@ -12,7 +12,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <string>
 
 #include <sqlite3.h>
@@ -48,6 +51,14 @@ class FaultVfs {
   // Disarms: every call succeeds again (as far as the real disk lets it).
   void Clear();
 
+  // While the read gate is closed, every xRead (of any file, on any connection) waits until it
+  // opens: a test can hold a long read in the middle and show what else goes on meanwhile.
+  void CloseReadGate();
+  void OpenReadGate();
+  // Waits until at least `n` reads are held at the closed gate, or `limit` passes; whether
+  // they are.
+  bool AwaitHeldReads(int n, std::chrono::milliseconds limit);
+
   // Calls failed on purpose since construction.
   int64_t injected() const { return injected_.load(); }
   // xSync calls that reached the real VFS since construction (all files).
@@ -57,6 +68,8 @@ class FaultVfs {
   struct Callbacks;  // the sqlite3_vfs and sqlite3_io_methods entry points (fault_vfs.cpp)
 
   enum class Call { kWrite, kSync };
+  // Returns once the read gate is open.
+  void PassReadGate();
   // The result code a `call` on a file of `target` kind must fail with, or SQLITE_OK.
   int FaultFor(Call call, Target file);
 
@@ -69,6 +82,11 @@ class FaultVfs {
   std::atomic<int64_t> successes_left_{0};  // matching calls still let through before failing
   std::atomic<int64_t> injected_{0};
   std::atomic<int64_t> syncs_{0};
+
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool gate_closed_ = false;  // guarded by gate_mu_
+  int held_reads_ = 0;        // guarded by gate_mu_
 };
 
 }  // namespace countersign::testing

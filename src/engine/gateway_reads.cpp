@@ -1,0 +1,167 @@
+// The gateway's reads that are not about one request: audit, principals, health, feeds.
+#include <algorithm>
+#include <utility>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/gateway.hpp"
+
+namespace countersign {
+
+struct Gateway::Verification {
+  Actor actor;
+  bool full = false;
+  AuditCheckpoint from;  // where this verification started
+  AuditReport total;     // the chunks so far, added up
+  Callback<AuditVerification> done;
+};
+
+Error Gateway::ReadsBusy() {
+  Error e = Error::Unavailable("the store is busy: too many reads are waiting; try again");
+  e.retry_after_seconds = 1;
+  return e;
+}
+
+Result<Gateway::RequestPtr> Gateway::GetInTenant(std::string_view tenant, std::string_view id) {
+  auto found = store_.GetRequest(tenant, id);
+  if (!found.ok()) return std::move(found).error();
+  if (!found.value()) return Error::NotFound("no request " + std::string(id));
+  return std::make_shared<const Request>(std::move(*found.value()));
+}
+
+Result<std::vector<Event>> Gateway::ListAudit(const Actor& actor, EventFilter filter) {
+  if (!actor.CanReadTenant()) {
+    return Error::Forbidden("reading the audit log needs an approver or admin");
+  }
+  filter.tenant = actor.tenant;
+  return store_.ListEvents(filter);
+}
+
+Result<std::vector<Event>> Gateway::ListRequestEvents(const Actor& actor, std::string_view id,
+                                                      int64_t since, int limit) {
+  auto visible = Get(actor, id);
+  if (!visible.ok()) return std::move(visible).error();
+  EventFilter filter;
+  filter.tenant = actor.tenant;
+  filter.request_id = std::string(id);
+  filter.since = since;
+  filter.limit = limit;
+  return store_.ListEvents(filter);
+}
+
+void Gateway::VerifyAudit(const Actor& actor, bool full, Callback<AuditVerification> done) {
+  if (!actor.IsOperator()) {
+    done(Error::Forbidden("verifying the audit chain needs an admin of the default tenant"));
+    return;
+  }
+  auto v = std::make_shared<Verification>();
+  v->actor = actor;
+  {
+    std::lock_guard lock(verified_mu_);
+    v->full = full || verified_.seq == 0;
+    if (!v->full) v->from = verified_;
+  }
+  v->total.checkpoint = v->from;
+  v->done = std::move(done);
+  if (!reads_.Post([this, v] { VerifyChunk(v); })) v->done(ReadsBusy());
+}
+
+void Gateway::VerifyChunk(std::shared_ptr<Verification> v) {
+  auto chunk = store_.VerifyAudit(v->total.checkpoint, std::max<int64_t>(1, options_.verify_chunk));
+  if (!chunk.ok()) {
+    v->done(std::move(chunk).error());
+    return;
+  }
+  AuditReport& total = v->total;
+  total.events_checked += chunk->events_checked;
+  total.ok = chunk->ok;
+  total.first_bad_seq = chunk->first_bad_seq;
+  total.reason = std::move(chunk->reason);
+  total.checkpoint = std::move(chunk->checkpoint);
+  total.reached_end = chunk->reached_end;
+  if (total.ok && !total.reached_end) {
+    // Behind the reads queued meanwhile: a long verification never holds up the others.
+    if (!reads_.Post([this, v] { VerifyChunk(v); })) v->done(ReadsBusy());
+    return;
+  }
+  FinishVerification(std::move(v));
+}
+
+void Gateway::FinishVerification(std::shared_ptr<Verification> v) {
+  AuditCheckpoint reached = v->total.checkpoint;
+  reached.verified_at = clock_.Now();
+  if (v->total.ok) {
+    std::lock_guard lock(verified_mu_);
+    // Two verifications may overlap: keep the one that got further.
+    if (reached.seq >= verified_.seq) verified_ = reached;
+  } else {
+    spdlog::error("audit chain broken at event {}: {}", v->total.first_bad_seq, v->total.reason);
+  }
+  v->done(AuditVerification{std::move(v->total), v->full, v->from.seq});
+  // Persisted for the record ("last verified"), never trusted back: see VerifyAudit.
+  store_.Write([reached](Transaction& txn) { return txn.PutAuditCheckpoint(reached); },
+               [](Status s) {
+                 if (!s.ok()) spdlog::warn("audit checkpoint not stored: {}", s.error().message);
+               });
+}
+
+Actor Gateway::PrincipalActor(const std::string& tenant, const std::string& principal) {
+  Actor actor{principal, Role::kApprover, tenant, {}};
+  auto principals = store_.ListPrincipals(tenant);
+  if (!principals.ok()) return actor;
+  for (const auto& p : principals.value()) {
+    if (p.name != principal || p.revoked_at) continue;
+    for (const auto& group : p.groups) {
+      if (!actor.InGroup(group)) actor.groups.push_back(group);
+    }
+  }
+  return actor;
+}
+
+Result<std::vector<OutboxRow>> Gateway::ListOutbox(const Actor& actor, const std::string& state,
+                                                   const std::string& request_id, int limit) {
+  if (actor.role != Role::kAdmin)
+    return Error::Forbidden("reading the outbox needs an admin token");
+  const std::string tenant = actor.IsOperator() ? std::string() : actor.tenant;
+  return store_.ListOutbox(tenant, state, request_id, limit);
+}
+
+Result<int64_t> Gateway::CountPending(std::string_view tenant) {
+  // The pending rows (what the deadline scheduler loads at start) are read from their own
+  // partial index and are few next to all requests.
+  auto pending = store_.ListPendingDeadlines();
+  if (!pending.ok()) return std::move(pending).error();
+  return static_cast<int64_t>(
+      std::count_if(pending->begin(), pending->end(),
+                    [&](const PendingDeadline& p) { return p.tenant == tenant; }));
+}
+
+Status Gateway::CheckReady() {
+  CS_RETURN_IF_ERROR(store_.Ping());
+  // Reads answering is not enough: after an I/O error the writer is stopped for good.
+  return store_.WriterHealth();
+}
+
+StoreSnapshot Gateway::StoreState() {
+  StoreSnapshot out;
+  auto counts = store_.CountRequestsByStatus();
+  if (counts.ok()) out.requests_by_status = std::move(counts).value();
+  out.stats = store_.Stats();
+  return out;
+}
+
+std::unique_ptr<EventFeed> Gateway::OpenFeed(EventBus& bus, const Actor& actor,
+                                             std::string request_id, std::optional<int64_t> since,
+                                             std::string session) {
+  // Replay pages and visibility look-ups run on the read executor, never on the stream's
+  // network thread.
+  return std::make_unique<EventFeed>(
+      bus, store_, actor, std::move(request_id), since, std::move(session),
+      [this](std::function<void()> task) { return reads_.Post(std::move(task)); });
+}
+
+Result<int64_t> Gateway::FeedPositionAt(const std::string& tenant, TimePoint at) {
+  return EventFeed::PositionAt(store_, tenant, at);
+}
+
+}  // namespace countersign
