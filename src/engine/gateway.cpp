@@ -103,7 +103,9 @@ Gateway::Gateway(Store& store, Clock& clock, GatewayOptions options, const Recei
                  }),
       reminders_(clock,
                  [this](const std::string& tenant, const std::string& id) { Remind(tenant, id); }),
-      reads_(options.read_threads, options.read_queue) {}
+      reads_(options.read_threads, options.read_queue) {
+  store_.AddCommitListener([this](const std::vector<Event>& events) { changes_.Publish(events); });
+}
 
 Gateway::~Gateway() {
   StopReads();
@@ -448,8 +450,9 @@ Result<Gateway::RequestPtr> Gateway::Get(const Actor& actor, std::string_view id
 
 void Gateway::EnableReadCache(size_t capacity) {
   cache_ = std::make_unique<RequestCache>(capacity);
-  store_.AddCommitListener(
-      [cache = cache_.get()](const std::vector<Event>& events) { cache->Forget(events); });
+  changes_.Subscribe("read cache", [cache = cache_.get()](const std::vector<Event>& events) {
+    cache->Forget(events);
+  });
 }
 
 Result<RequestPage> Gateway::List(const Actor& actor, RequestFilter filter) {

@@ -30,6 +30,7 @@
 #include "core/id_generator.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
+#include "engine/change_feed.hpp"
 #include "engine/deadline_scheduler.hpp"
 #include "engine/event_bus.hpp"
 #include "engine/event_feed.hpp"
@@ -153,9 +154,12 @@ class Gateway {
   // principal only later. kNotFound when there is none.
   Result<RequestPtr> GetInTenant(std::string_view tenant, std::string_view id);
   // From now on Get() keeps up to `capacity` requests in memory (see RequestCache), emptied by
-  // the store's commit listener, which this registers. Call once, before serving; the store
-  // must not commit after the gateway is gone.
+  // the change feed. Call once, before serving.
   void EnableReadCache(size_t capacity);
+  // What the store commits, announced once for everything that reacts to it (the read cache,
+  // the live streams, the outbox dispatcher): see ChangeFeed. Attached to the store's commit
+  // listener by the constructor; the store must not commit after the gateway is gone.
+  ChangeFeed& changes() { return changes_; }
   Result<RequestPage> List(const Actor& actor, RequestFilter filter);
 
   // The events of request `id` after `since` (at most `limit`), when the actor may see the
@@ -238,6 +242,7 @@ class Gateway {
                         Callback<RequestPtr> done);
 
   Store& store_;
+  ChangeFeed changes_;
   Clock& clock_;
   GatewayOptions options_;
   const ReceiptSigner* signer_;

@@ -9,8 +9,7 @@
 #include "core/request_json.hpp"
 #include "engine/gateway.hpp"
 #include "store/sqlite/sqlite_store.hpp"
-#include "testing/fake_clock.hpp"
-#include "testing/temp_dir.hpp"
+#include "testing/gateway_harness.hpp"
 
 namespace countersign {
 namespace {
@@ -68,16 +67,9 @@ class GatewayPolicyTest : public ::testing::Test {
   void SetUp() override { Open({}); }
 
   void Open(GatewayOptions options) {
-    gateway_.reset();
-    if (store_) store_->Stop();
-    store_.reset();
-    SqliteStoreOptions store_options;
-    store_options.path = dir_.File("countersign.db");
-    auto opened = SqliteStore::Open(store_options);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
-    gateway_ = std::make_unique<Gateway>(*store_, clock_, options, &signer_);
-    ASSERT_TRUE(gateway_->Start().ok());
+    ASSERT_TRUE(harness_.Open(options, &signer_).ok());
+    store_ = &harness_.store();
+    gateway_ = &harness_.gateway();
   }
 
   void UsePolicies(std::vector<Policy> policies) {
@@ -90,11 +82,7 @@ class GatewayPolicyTest : public ::testing::Test {
 
   template <typename T, typename Start>
   Result<T> Call(Start start) {
-    std::promise<Result<T>> promise;
-    auto future = promise.get_future();
-    start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
-    EXPECT_EQ(future.wait_for(kEventually), std::future_status::ready);
-    return future.get();
+    return testing::GatewayHarness::Call<T>(std::move(start));
   }
 
   Result<RequestPtr> Create(NewRequest in, const Actor& actor = kAgent) {
@@ -139,18 +127,17 @@ class GatewayPolicyTest : public ::testing::Test {
     clock_.Advance(by);
     // The scheduler writes asynchronously; a store write queued after it commits after it.
     for (int i = 0; i < 1000 && EventTypes(id).size() == events_before; ++i) {
-      std::promise<void> flushed;
-      store_->Write([](Transaction&) { return Ok(); }, [&](Status) { flushed.set_value(); });
-      flushed.get_future().wait();
+      EXPECT_TRUE(harness_.Flush().ok());
     }
     return gateway_->Get(kAlice, id).value();
   }
 
-  testing::TempDir dir_;
-  testing::FakeClock clock_;
-  RecordingSigner signer_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Gateway> gateway_;
+  RecordingSigner signer_;  // before the harness: the gateway signs with it until closed
+  testing::GatewayHarness harness_;
+  testing::TempDir& dir_ = harness_.dir();
+  testing::FakeClock& clock_ = harness_.clock();
+  SqliteStore* store_ = nullptr;
+  Gateway* gateway_ = nullptr;
 };
 
 TEST_F(GatewayPolicyTest, PolicySetsQuorumAndApproversAndRejectionsAreAudited) {

@@ -7,8 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "store/sqlite/sqlite_store.hpp"
-#include "testing/fake_clock.hpp"
-#include "testing/temp_dir.hpp"
+#include "testing/gateway_harness.hpp"
 
 namespace countersign {
 namespace {
@@ -31,28 +30,20 @@ class GatewayTest : public ::testing::Test {
   void SetUp() override { Open(); }
 
   void Open() {
-    SqliteStoreOptions options;
-    options.path = dir_.File("countersign.db");
-    auto opened = SqliteStore::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
-    gateway_ = std::make_unique<Gateway>(*store_, clock_);
-    ASSERT_TRUE(gateway_->Start().ok());
+    ASSERT_TRUE(harness_.Open().ok());
+    store_ = &harness_.store();
+    gateway_ = &harness_.gateway();
   }
 
   void Close() {
-    gateway_.reset();
-    store_->Stop();
-    store_.reset();
+    harness_.Close();
+    store_ = nullptr;
+    gateway_ = nullptr;
   }
 
   template <typename T, typename Start>
   Result<T> Call(Start start) {
-    std::promise<Result<T>> promise;
-    auto future = promise.get_future();
-    start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
-    EXPECT_EQ(future.wait_for(kEventually), std::future_status::ready);
-    return future.get();
+    return testing::GatewayHarness::Call<T>(std::move(start));
   }
 
   Result<Gateway::Created> Create(const Actor& actor, NewRequest input) {
@@ -94,10 +85,11 @@ class GatewayTest : public ::testing::Test {
     return types;
   }
 
-  testing::TempDir dir_;
-  testing::FakeClock clock_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Gateway> gateway_;
+  testing::GatewayHarness harness_;
+  testing::TempDir& dir_ = harness_.dir();
+  testing::FakeClock& clock_ = harness_.clock();
+  SqliteStore* store_ = nullptr;
+  Gateway* gateway_ = nullptr;
 };
 
 TEST_F(GatewayTest, QuorumOfTwoNeedsTwoDistinctPrincipals) {
@@ -397,6 +389,21 @@ TEST_F(GatewayTest, ReadCacheAnswersFromMemoryAndNeverWithAStaleState) {
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after.value()->status, RequestStatus::kApproved);
   EXPECT_EQ(after.value()->decisions.size(), 1u);
+}
+
+TEST_F(GatewayTest, TheChangeFeedAnnouncesEveryCommitBeforeTheCallerHearsOfIt) {
+  gateway_->EnableReadCache(16);
+  std::vector<std::string> heard;  // written on the writer thread, read after Create returns
+  gateway_->changes().Subscribe("test", [&heard](const std::vector<Event>& events) {
+    for (const Event& e : events) heard.push_back(e.type + " " + e.request_id);
+  });
+  EXPECT_EQ(gateway_->changes().Names(), (std::vector<std::string>{"read cache", "test"}));
+  auto request = MustCreate(kAgent);
+  ASSERT_TRUE(request);
+  ASSERT_FALSE(heard.empty());
+  EXPECT_EQ(heard.front(), "request.created " + request->id);
+  ASSERT_TRUE(Decide(kAlice, request->id, "approve").ok());
+  EXPECT_EQ(heard.back(), "request.resolved " + request->id);
 }
 
 TEST_F(GatewayTest, ReadCacheKeepsEveryVisibilityRule) {

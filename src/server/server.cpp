@@ -60,6 +60,10 @@ Status Server::Open() {
   // Status reads of recent requests skip SQLite. Small: each cached request is a few KB, and
   // thousands of long-polls each read their own request.
   gateway_->EnableReadCache(1024);
+  // Live streams (/v1/events, /v1/ws) hear every committed event, after the cache has dropped
+  // what it changed; subscribed before the first write.
+  gateway_->changes().Subscribe(
+      "event bus", [this](const std::vector<Event>& events) { event_bus_.Publish(events); });
   spdlog::info("policies: {} from {}", config_.policies->policies().size(),
                config_.config_file.empty() ? std::string("(no config file)") : config_.config_file);
   tokens_ = std::make_unique<TokenRegistry>(*store_, clock_, ids_);
@@ -101,7 +105,7 @@ Status Server::Open() {
   dispatch_options.workers = config_.notify.outbox.workers;
   dispatcher_ =
       std::make_unique<Dispatcher>(*store_, clock_, transport_, *channels_, dispatch_options);
-  store_->AddCommitListener([this](const std::vector<Event>&) {
+  gateway_->changes().Subscribe("outbox dispatcher", [this](const std::vector<Event>&) {
     if (notifier_->TakeEnqueued()) dispatcher_->Wake();
   });
   dispatcher_->Start();
@@ -171,10 +175,6 @@ Status Server::OpenStore() {
   }
   store_ = std::move(opened).value();
   spdlog::info("store: sqlite {}", config_.store_path);
-  // Live streams (/v1/events, /v1/ws) hear every committed event; registered before the first
-  // write.
-  store_->AddCommitListener(
-      [this](const std::vector<Event>& events) { event_bus_.Publish(events); });
   return Ok();
 }
 
