@@ -87,7 +87,15 @@ class Server:
     def stop(self, sig=signal.SIGTERM, timeout=30):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout=timeout)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                # Never leave a hung server behind to load the machine for the next tests.
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError(
+                    f"the server did not stop within {timeout}s of {signal.Signals(sig).name}; "
+                    "killed it")
         if getattr(self, "log", None):
             self.log.close()
         return self.proc.returncode if self.proc else None
