@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "core/mutex_lock.hpp"
 #include "core/sha256.hpp"
 
 namespace countersign {
@@ -58,7 +59,7 @@ Status SlackVerifier::Verify(std::string_view timestamp, std::string_view signat
     return Error::Unauthorized("X-Slack-Signature does not match");
   }
 
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ForgetExpired(now_seconds);
   std::string key(signature.substr(kPrefix.size()));
   if (seen_.count(key) != 0) return Error::Unauthorized("this request was already received");
@@ -81,7 +82,7 @@ void SlackVerifier::ForgetExpired(int64_t now_seconds) {
 }
 
 size_t SlackVerifier::CachedForTest() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return seen_.size();
 }
 

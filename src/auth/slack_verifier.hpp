@@ -19,7 +19,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -27,6 +26,7 @@
 #include <utility>
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 #include "core/result.hpp"
 
 namespace countersign {
@@ -51,15 +51,15 @@ class SlackVerifier {
   size_t CachedForTest() const;
 
  private:
-  // Drops entries whose timestamp is older than now - kWindow. Needs mu_.
-  void ForgetExpired(int64_t now_seconds);
+  // Drops entries whose timestamp is older than now - kWindow.
+  void ForgetExpired(int64_t now_seconds) CS_REQUIRES(mu_);
 
   const std::string secret_;
   const size_t capacity_;
-  mutable std::mutex mu_;
-  // The accepted signatures, and the same ordered by timestamp for expiry. Guarded by mu_.
-  std::unordered_set<std::string> seen_;
-  std::set<std::pair<int64_t, std::string>> by_time_;
+  mutable Mutex mu_;
+  // The accepted signatures, and the same ordered by timestamp for expiry.
+  std::unordered_set<std::string> seen_ CS_GUARDED_BY(mu_);
+  std::set<std::pair<int64_t, std::string>> by_time_ CS_GUARDED_BY(mu_);
 };
 
 }  // namespace countersign

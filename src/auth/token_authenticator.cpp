@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "auth/token.hpp"
+#include "core/mutex_lock.hpp"
 
 namespace countersign {
 
@@ -26,7 +27,7 @@ Result<std::string> TokenAuthenticator::TokenHash(std::string_view authorization
 }
 
 std::optional<Actor> TokenAuthenticator::FindCached(const std::string& hash, TimePoint now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = cache_.find(hash);
   if (it != cache_.end() && it->second.expires_at > now) return it->second.actor;
   return std::nullopt;
@@ -53,14 +54,14 @@ Result<Actor> TokenAuthenticator::Authenticate(std::string_view authorization) {
   }
   const Principal& p = *found.value();
   Actor actor{p.name, p.role, p.tenant, p.groups};
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (cache_.size() >= kMaxCached) cache_.clear();  // bounded; refills from the store
   cache_[std::move(hash)] = Cached{actor, now + ttl_};
   return actor;
 }
 
 void TokenAuthenticator::Forget() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   cache_.clear();
 }
 

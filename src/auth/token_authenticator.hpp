@@ -7,12 +7,12 @@
 // cached. Thread-safe.
 #pragma once
 
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "auth/authenticator.hpp"
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 #include "store/store.hpp"
 
 namespace countersign {
@@ -41,8 +41,8 @@ class TokenAuthenticator final : public Authenticator {
   Store& store_;
   Clock& clock_;
   const Millis ttl_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Cached> cache_;  // guarded by mu_; key: token SHA-256
+  Mutex mu_;
+  std::unordered_map<std::string, Cached> cache_ CS_GUARDED_BY(mu_);  // key: token SHA-256
 };
 
 }  // namespace countersign

@@ -14,7 +14,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
-#include <mutex>
 #include <random>
 #include <string_view>
 #include <thread>
@@ -32,6 +31,8 @@
 #include "cli/query_string.hpp"
 #include "cli/request_view.hpp"
 #include "cli/signal_relay.hpp"
+#include "core/mutex.hpp"
+#include "core/mutex_lock.hpp"
 
 extern char** environ;
 
@@ -245,7 +246,7 @@ class ExecRun {
   void OnSignal(int signal, bool sent_by_process) {
     std::string id;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       switch (phase_) {
         case Phase::kRunning:
           if (sent_by_process) kill(child_, signal);
@@ -271,7 +272,7 @@ class ExecRun {
   // Main thread: the request exists. False when an interrupt came first; the caller then
   // calls Cancel() and exits 130.
   bool Created(const std::string& id) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     request_id_ = id;
     if (phase_ == Phase::kInterrupted) return false;
     phase_ = Phase::kWaiting;
@@ -293,7 +294,7 @@ class ExecRun {
     posix_spawnattr_setsigmask(&attributes, &child_mask);
     posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
 
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (phase_ == Phase::kInterrupted) {
       posix_spawnattr_destroy(&attributes);
       return 0;
@@ -309,7 +310,7 @@ class ExecRun {
 
   // Main thread: the command has exited; later signals are left alone.
   void Finished() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     phase_ = Phase::kFinished;
   }
 
@@ -317,7 +318,7 @@ class ExecRun {
   void Cancel(const std::string& id) {
     int signal = SIGINT;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(mu_);
       signal = signal_;
     }
     boost::json::object body;
@@ -338,11 +339,11 @@ class ExecRun {
 
   const ApiClient api_;
   const bool quiet_;
-  std::mutex mu_;
-  Phase phase_ = Phase::kCreating;  // guarded by mu_
-  std::string request_id_;          // guarded by mu_
-  pid_t child_ = -1;                // guarded by mu_
-  int signal_ = SIGINT;             // guarded by mu_
+  Mutex mu_;
+  Phase phase_ CS_GUARDED_BY(mu_) = Phase::kCreating;
+  std::string request_id_ CS_GUARDED_BY(mu_);
+  pid_t child_ CS_GUARDED_BY(mu_) = -1;
+  int signal_ CS_GUARDED_BY(mu_) = SIGINT;
 };
 
 // The environment of the command: ours, with the receipt and the request id set.

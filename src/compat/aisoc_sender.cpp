@@ -1,5 +1,7 @@
 #include "compat/aisoc_sender.hpp"
 
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 
 AisocSender::AisocSender(HttpTransport& transport, size_t threads, size_t max_queued)
@@ -9,7 +11,7 @@ AisocSender::AisocSender(HttpTransport& transport, size_t threads, size_t max_qu
 
 AisocSender::~AisocSender() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -18,7 +20,7 @@ AisocSender::~AisocSender() {
 
 void AisocSender::Send(OutboundCall call, std::chrono::milliseconds timeout, Done done) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!stopping_ && queue_.size() < max_queued_) {
       queue_.push_back({std::move(call), timeout, std::move(done)});
       wake_.notify_one();
@@ -34,8 +36,8 @@ void AisocSender::Run() {
   for (;;) {
     Job job;
     {
-      std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) lock.Wait(wake_);
       if (queue_.empty()) return;  // stopping, and nothing is left to send
       job = std::move(queue_.front());
       queue_.pop_front();

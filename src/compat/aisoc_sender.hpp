@@ -14,10 +14,10 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "core/mutex.hpp"
 #include "notify/http_transport.hpp"
 
 namespace countersign {
@@ -43,10 +43,10 @@ class AisocSender {
 
   HttpTransport& transport_;
   const size_t max_queued_;
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable wake_;
-  std::deque<Job> queue_;  // guarded by mu_
-  bool stopping_ = false;  // guarded by mu_
+  std::deque<Job> queue_ CS_GUARDED_BY(mu_);
+  bool stopping_ CS_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <openssl/rand.h>
 
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 namespace {
 
@@ -12,7 +14,7 @@ constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 std::string IdGenerator::Next(std::string_view prefix) {
   std::array<uint8_t, 16> bytes{};
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     int64_t ms = ToUnixMillis(clock_.Now());
     if (ms <= last_ms_) {
       // Same (or an earlier, if the clock stepped back) millisecond: keep the time and

@@ -7,11 +7,11 @@
 
 #include <array>
 #include <cstdint>
-#include <mutex>
 #include <string>
 #include <string_view>
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 
 namespace countersign {
 
@@ -23,9 +23,9 @@ class IdGenerator {
 
  private:
   const Clock& clock_;
-  std::mutex mu_;
-  int64_t last_ms_ = -1;              // guarded by mu_
-  std::array<uint8_t, 10> random_{};  // guarded by mu_
+  Mutex mu_;
+  int64_t last_ms_ CS_GUARDED_BY(mu_) = -1;
+  std::array<uint8_t, 10> random_ CS_GUARDED_BY(mu_) = {};
 };
 
 // True when `id` is `prefix` followed by 26 Crockford base32 characters.

@@ -1,5 +1,7 @@
 #include "engine/deadline_scheduler.hpp"
 
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 
 DeadlineScheduler::DeadlineScheduler(Clock& clock, OnDue on_due)
@@ -8,21 +10,21 @@ DeadlineScheduler::DeadlineScheduler(Clock& clock, OnDue on_due)
 DeadlineScheduler::~DeadlineScheduler() { Stop(); }
 
 void DeadlineScheduler::Schedule(std::string tenant, std::string id, TimePoint deadline) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   const bool earliest = heap_.empty() || deadline < heap_.top().deadline;
   heap_.push({deadline, std::move(tenant), std::move(id)});
   if (earliest) cv_.notify_all();
 }
 
 void DeadlineScheduler::Start() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] { Run(); });
 }
 
 void DeadlineScheduler::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     cv_.notify_all();
   }
@@ -30,20 +32,20 @@ void DeadlineScheduler::Stop() {
 }
 
 size_t DeadlineScheduler::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return heap_.size();
 }
 
 void DeadlineScheduler::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stopping_) {
     if (heap_.empty()) {
-      clock_.WaitUntil(lock, cv_, TimePoint::max());
+      clock_.WaitUntil(lock.native(), cv_, TimePoint::max());
       continue;
     }
     const TimePoint next = heap_.top().deadline;
     if (next > clock_.Now()) {
-      clock_.WaitUntil(lock, cv_, next);
+      clock_.WaitUntil(lock.native(), cv_, next);
       continue;
     }
     std::vector<Entry> due;
@@ -52,9 +54,9 @@ void DeadlineScheduler::Run() {
       due.push_back(heap_.top());
       heap_.pop();
     }
-    lock.unlock();
+    lock.Unlock();
     for (const auto& e : due) on_due_(e.tenant, e.id);
-    lock.lock();
+    lock.Lock();
   }
 }
 

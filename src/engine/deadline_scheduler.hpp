@@ -9,13 +9,13 @@
 
 #include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <queue>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 
 namespace countersign {
 
@@ -44,10 +44,10 @@ class DeadlineScheduler {
 
   Clock& clock_;
   OnDue on_due_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable cv_;
-  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_;  // guarded by mu_
-  bool stopping_ = false;                                                // guarded by mu_
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap_ CS_GUARDED_BY(mu_);
+  bool stopping_ CS_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

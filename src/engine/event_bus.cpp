@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 
 EventBus::EventBus(size_t max_queue) : max_queue_(std::max<size_t>(1, max_queue)) {}
@@ -9,7 +11,7 @@ EventBus::EventBus(size_t max_queue) : max_queue_(std::max<size_t>(1, max_queue)
 void EventBus::Publish(const std::vector<Event>& events) {
   std::vector<std::shared_ptr<EventSubscription>> to_wake;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (subscriptions_.empty()) return;
     for (const auto& event : events) {
       if (event.request_id.empty()) continue;
@@ -32,7 +34,7 @@ std::shared_ptr<EventSubscription> EventBus::Subscribe(std::string tenant, std::
   auto subscription = std::make_shared<EventSubscription>(std::move(tenant), std::move(request_id),
                                                           max_queue_, std::move(wake));
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!closed_) {
       subscriptions_[subscription->tenant()].push_back(subscription);
       ++count_;
@@ -45,7 +47,7 @@ std::shared_ptr<EventSubscription> EventBus::Subscribe(std::string tenant, std::
 
 void EventBus::Unsubscribe(const std::shared_ptr<EventSubscription>& subscription) {
   if (!subscription) return;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = subscriptions_.find(subscription->tenant());
   if (it == subscriptions_.end()) return;
   auto& list = it->second;
@@ -61,7 +63,7 @@ void EventBus::Unsubscribe(const std::shared_ptr<EventSubscription>& subscriptio
 void EventBus::CloseAll() {
   std::unordered_map<std::string, std::vector<std::shared_ptr<EventSubscription>>> closed;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closed_ = true;
     closed.swap(subscriptions_);
     count_ = 0;
@@ -74,7 +76,7 @@ void EventBus::CloseAll() {
 }
 
 size_t EventBus::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return count_;
 }
 

@@ -16,12 +16,12 @@
 
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/mutex.hpp"
 #include "engine/event_subscription.hpp"
 
 namespace countersign {
@@ -48,12 +48,12 @@ class EventBus {
 
  private:
   const size_t max_queue_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // By tenant.
-  std::unordered_map<std::string, std::vector<std::shared_ptr<EventSubscription>>>
-      subscriptions_;    // guarded by mu_
-  size_t count_ = 0;     // guarded by mu_
-  bool closed_ = false;  // guarded by mu_
+  std::unordered_map<std::string, std::vector<std::shared_ptr<EventSubscription>>> subscriptions_
+      CS_GUARDED_BY(mu_);
+  size_t count_ CS_GUARDED_BY(mu_) = 0;
+  bool closed_ CS_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace countersign

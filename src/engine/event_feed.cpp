@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <utility>
 
+#include "core/mutex.hpp"
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 namespace {
 
@@ -45,9 +48,9 @@ struct EventFeed::State {
   std::unordered_map<std::string, bool> visible;  // request id -> the feed may send it
 
   // With an offload: a batch computed there, waiting for Next(), and whether one is being.
-  std::mutex mu;
-  std::optional<Result<Batch>> ready;  // guarded by mu
-  bool in_flight = false;              // guarded by mu
+  Mutex mu;
+  std::optional<Result<Batch>> ready CS_GUARDED_BY(mu);
+  bool in_flight CS_GUARDED_BY(mu) = false;
 };
 
 EventFeed::EventFeed(EventBus& bus, Store& store, Actor actor, std::string request_id,
@@ -78,7 +81,7 @@ Result<EventFeed::Batch> EventFeed::Next(size_t max) {
   max = std::max<size_t>(1, max);
   if (!offload_) return state_->Compute(max);
   {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(state_->mu);
     if (state_->ready) {
       Result<Batch> out = std::move(*state_->ready);
       state_->ready.reset();
@@ -91,14 +94,14 @@ Result<EventFeed::Batch> EventFeed::Next(size_t max) {
   const bool posted = offload_([state = state_, max] {
     Result<Batch> batch = state->Compute(max);
     {
-      std::lock_guard lock(state->mu);
+      MutexLock lock(state->mu);
       state->ready = std::move(batch);
       state->in_flight = false;
     }
     if (state->wake) state->wake();
   });
   if (!posted) {
-    std::lock_guard lock(state_->mu);
+    MutexLock lock(state_->mu);
     state_->in_flight = false;
     return Error::Unavailable("the store is busy: too many reads are waiting");
   }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 
 EventSubscription::EventSubscription(std::string tenant, std::string request_id, size_t max_queue,
@@ -16,7 +18,7 @@ bool EventSubscription::Matches(const Event& event) const {
 }
 
 bool EventSubscription::Offer(const EventPtr& event) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (state_ != State::kOpen) return false;
   if (queue_.size() >= max_queue_) {
     // Freeing the backlog at once is the point: a stalled consumer holds no more than
@@ -31,7 +33,7 @@ bool EventSubscription::Offer(const EventPtr& event) {
 }
 
 bool EventSubscription::Close() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (state_ != State::kOpen) return false;
   std::deque<EventPtr>().swap(queue_);
   state_ = State::kClosed;
@@ -43,7 +45,7 @@ void EventSubscription::WakeConsumer() const {
 }
 
 EventSubscription::State EventSubscription::Take(std::vector<EventPtr>& out, size_t max) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (state_ != State::kOpen) return state_;
   const size_t n = std::min(max, queue_.size());
   for (size_t i = 0; i < n; ++i) {
@@ -54,12 +56,12 @@ EventSubscription::State EventSubscription::Take(std::vector<EventPtr>& out, siz
 }
 
 EventSubscription::State EventSubscription::state() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_;
 }
 
 size_t EventSubscription::queued() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return queue_.size();
 }
 

@@ -20,11 +20,11 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/mutex.hpp"
 
 namespace countersign {
 
@@ -60,9 +60,9 @@ class EventSubscription {
   const std::string request_id_;
   const size_t max_queue_;
   const Wake wake_;
-  mutable std::mutex mu_;
-  std::deque<EventPtr> queue_;  // guarded by mu_
-  State state_ = State::kOpen;  // guarded by mu_
+  mutable Mutex mu_;
+  std::deque<EventPtr> queue_ CS_GUARDED_BY(mu_);
+  State state_ CS_GUARDED_BY(mu_) = State::kOpen;
 };
 
 }  // namespace countersign

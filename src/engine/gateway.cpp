@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/mutex_lock.hpp"
 #include "core/request_json.hpp"
 #include "core/time_format.hpp"
 #include "engine/field_rules.hpp"
@@ -139,12 +140,12 @@ void Gateway::Stop() {
 }
 
 void Gateway::SetPolicies(std::shared_ptr<const PolicySet> policies) {
-  std::lock_guard lock(policies_mu_);
+  MutexLock lock(policies_mu_);
   policies_ = std::move(policies);
 }
 
 std::shared_ptr<const PolicySet> Gateway::Policies() const {
-  std::lock_guard lock(policies_mu_);
+  MutexLock lock(policies_mu_);
   return policies_;
 }
 

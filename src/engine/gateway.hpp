@@ -18,7 +18,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -28,6 +27,7 @@
 #include "core/event.hpp"
 #include "core/grant.hpp"
 #include "core/id_generator.hpp"
+#include "core/mutex.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
 #include "engine/change_feed.hpp"
@@ -249,8 +249,8 @@ class Gateway {
   IdGenerator ids_;
   RateLimiter principal_limiter_;
   RateLimiter action_limiter_;
-  mutable std::mutex policies_mu_;
-  std::shared_ptr<const PolicySet> policies_;  // guarded by policies_mu_
+  mutable Mutex policies_mu_;
+  std::shared_ptr<const PolicySet> policies_ CS_GUARDED_BY(policies_mu_);
   std::atomic<Notifier*> notifier_{nullptr};
   RequestBuilder builder_;
   // Past it, Create skips the grant look-up; set by Start(), raised before any grant is written.
@@ -260,9 +260,9 @@ class Gateway {
   DeadlineScheduler scheduler_;
   DeadlineScheduler reminders_;
   // The last checkpoint this process verified; {0, ""} until the first verification.
-  std::mutex verified_mu_;
-  AuditCheckpoint verified_;  // guarded by verified_mu_
-  ReadExecutor reads_;        // last: its threads stop before anything they read is destroyed
+  Mutex verified_mu_;
+  AuditCheckpoint verified_ CS_GUARDED_BY(verified_mu_);
+  ReadExecutor reads_;  // last: its threads stop before anything they read is destroyed
 };
 
 }  // namespace countersign

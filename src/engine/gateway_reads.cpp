@@ -4,6 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/mutex_lock.hpp"
 #include "engine/gateway.hpp"
 
 namespace countersign {
@@ -57,7 +58,7 @@ void Gateway::VerifyAudit(const Actor& actor, bool full, Callback<AuditVerificat
   auto v = std::make_shared<Verification>();
   v->actor = actor;
   {
-    std::lock_guard lock(verified_mu_);
+    MutexLock lock(verified_mu_);
     v->full = full || verified_.seq == 0;
     if (!v->full) v->from = verified_;
   }
@@ -91,7 +92,7 @@ void Gateway::FinishVerification(std::shared_ptr<Verification> v) {
   AuditCheckpoint reached = v->total.checkpoint;
   reached.verified_at = clock_.Now();
   if (v->total.ok) {
-    std::lock_guard lock(verified_mu_);
+    MutexLock lock(verified_mu_);
     // Two verifications may overlap: keep the one that got further.
     if (reached.seq >= verified_.seq) verified_ = reached;
   } else {

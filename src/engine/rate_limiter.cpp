@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 
 void RateLimiter::Roll(Counter& c, int64_t window_start_ms) const {
@@ -29,7 +31,7 @@ int64_t RateLimiter::Acquire(const std::string& key, TimePoint now) {
   const int64_t window_ms = std::chrono::duration_cast<Millis>(window_).count();
   const int64_t now_ms = ToUnixMillis(now);
   const int64_t window_start_ms = now_ms - now_ms % window_ms;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = counters_.find(key);
   if (it == counters_.end()) {
     if (counters_.size() >= max_keys_) EvictIdle(window_start_ms);

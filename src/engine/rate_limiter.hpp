@@ -6,11 +6,11 @@
 #pragma once
 
 #include <chrono>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 
 namespace countersign {
 
@@ -31,13 +31,13 @@ class RateLimiter {
     int previous = 0;
   };
   void Roll(Counter& c, int64_t window_start_ms) const;
-  void EvictIdle(int64_t window_start_ms);
+  void EvictIdle(int64_t window_start_ms) CS_REQUIRES(mu_);
 
   const int limit_;
   const std::chrono::seconds window_;
   const size_t max_keys_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Counter> counters_;  // guarded by mu_
+  Mutex mu_;
+  std::unordered_map<std::string, Counter> counters_ CS_GUARDED_BY(mu_);
 };
 
 }  // namespace countersign

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 
 ReadExecutor::ReadExecutor(size_t threads, size_t max_queued) : max_queued_(max_queued) {
@@ -13,7 +15,7 @@ ReadExecutor::~ReadExecutor() { Stop(); }
 
 bool ReadExecutor::Post(Task task) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return false;
     if (tasks_.size() >= max_queued_) {
       ++refused_;
@@ -27,7 +29,7 @@ bool ReadExecutor::Post(Task task) {
 
 void ReadExecutor::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_ && threads_.empty()) return;
     stopping_ = true;
   }
@@ -39,12 +41,12 @@ void ReadExecutor::Stop() {
 }
 
 size_t ReadExecutor::queued() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return tasks_.size();
 }
 
 uint64_t ReadExecutor::refused() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return refused_;
 }
 
@@ -52,8 +54,8 @@ void ReadExecutor::Loop() {
   for (;;) {
     Task task;
     {
-      std::unique_lock lock(mu_);
-      ready_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && tasks_.empty()) lock.Wait(ready_);
       // Stopping still drains the queue: every accepted task's caller gets its answer.
       if (tasks_.empty()) return;
       task = std::move(tasks_.front());

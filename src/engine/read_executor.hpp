@@ -12,9 +12,10 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "core/mutex.hpp"
 
 namespace countersign {
 
@@ -39,11 +40,11 @@ class ReadExecutor {
   void Loop();
 
   const size_t max_queued_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable ready_;
-  std::deque<Task> tasks_;  // guarded by mu_
-  bool stopping_ = false;   // guarded by mu_
-  uint64_t refused_ = 0;    // guarded by mu_
+  std::deque<Task> tasks_ CS_GUARDED_BY(mu_);
+  bool stopping_ CS_GUARDED_BY(mu_) = false;
+  uint64_t refused_ CS_GUARDED_BY(mu_) = 0;
   std::vector<std::thread> threads_;
 };
 

@@ -1,5 +1,7 @@
 #include "engine/request_cache.hpp"
 
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 
 std::string RequestCache::Key(std::string_view tenant, std::string_view id) {
@@ -11,13 +13,13 @@ std::string RequestCache::Key(std::string_view tenant, std::string_view id) {
 }
 
 uint64_t RequestCache::Generation() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return generation_;
 }
 
 RequestCache::RequestPtr RequestCache::Find(std::string_view tenant, std::string_view id) const {
   const std::string key = Key(tenant, id);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = requests_.find(key);
   return it == requests_.end() ? nullptr : it->second;
 }
@@ -25,14 +27,14 @@ RequestCache::RequestPtr RequestCache::Find(std::string_view tenant, std::string
 void RequestCache::Put(uint64_t generation, RequestPtr request) {
   if (capacity_ == 0 || !request) return;
   std::string key = Key(request->tenant, request->id);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (generation != generation_) return;
   if (requests_.size() >= capacity_ && !requests_.contains(key)) requests_.erase(requests_.begin());
   requests_.insert_or_assign(std::move(key), std::move(request));
 }
 
 void RequestCache::Forget(const std::vector<Event>& events) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++generation_;
   if (requests_.empty()) return;
   for (const auto& event : events) {
@@ -41,7 +43,7 @@ void RequestCache::Forget(const std::vector<Event>& events) {
 }
 
 size_t RequestCache::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return requests_.size();
 }
 

@@ -14,13 +14,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/mutex.hpp"
 #include "core/request.hpp"
 
 namespace countersign {
@@ -46,9 +46,9 @@ class RequestCache {
   static std::string Key(std::string_view tenant, std::string_view id);
 
   const size_t capacity_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, RequestPtr> requests_;  // guarded by mu_
-  uint64_t generation_ = 0;                               // guarded by mu_
+  mutable Mutex mu_;
+  std::unordered_map<std::string, RequestPtr> requests_ CS_GUARDED_BY(mu_);
+  uint64_t generation_ CS_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace countersign

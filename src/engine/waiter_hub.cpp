@@ -2,12 +2,14 @@
 
 #include <algorithm>
 
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 
 uint64_t WaiterHub::Add(const std::string& request_id, Wake wake) {
   uint64_t ticket = 0;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!closed_) {
       ticket = next_ticket_++;
       waiters_[request_id].push_back({ticket, std::move(wake)});
@@ -20,7 +22,7 @@ uint64_t WaiterHub::Add(const std::string& request_id, Wake wake) {
 }
 
 void WaiterHub::Remove(const std::string& request_id, uint64_t ticket) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = waiters_.find(request_id);
   if (it == waiters_.end()) return;
   auto& list = it->second;
@@ -35,7 +37,7 @@ void WaiterHub::Remove(const std::string& request_id, uint64_t ticket) {
 void WaiterHub::Notify(const std::shared_ptr<const Request>& request) {
   std::vector<Waiter> woken;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = waiters_.find(request->id);
     if (it == waiters_.end()) return;
     woken = std::move(it->second);
@@ -48,7 +50,7 @@ void WaiterHub::Notify(const std::shared_ptr<const Request>& request) {
 void WaiterHub::CloseAll() {
   std::unordered_map<std::string, std::vector<Waiter>> woken;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     closed_ = true;
     woken.swap(waiters_);
     count_ = 0;
@@ -59,7 +61,7 @@ void WaiterHub::CloseAll() {
 }
 
 size_t WaiterHub::size() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return count_;
 }
 

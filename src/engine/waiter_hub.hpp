@@ -10,11 +10,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "core/mutex.hpp"
 #include "core/request.hpp"
 
 namespace countersign {
@@ -38,11 +38,11 @@ class WaiterHub {
     Wake wake;
   };
 
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, std::vector<Waiter>> waiters_;  // guarded by mu_
-  uint64_t next_ticket_ = 1;                                      // guarded by mu_
-  size_t count_ = 0;                                              // guarded by mu_
-  bool closed_ = false;                                           // guarded by mu_
+  mutable Mutex mu_;
+  std::unordered_map<std::string, std::vector<Waiter>> waiters_ CS_GUARDED_BY(mu_);
+  uint64_t next_ticket_ CS_GUARDED_BY(mu_) = 1;
+  size_t count_ CS_GUARDED_BY(mu_) = 0;
+  bool closed_ CS_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace countersign

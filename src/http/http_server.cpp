@@ -7,6 +7,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/mutex_lock.hpp"
 #include "http/http_connection.hpp"
 #include "http/tls_context.hpp"
 
@@ -64,7 +65,7 @@ void HttpServer::Shutdown() {
   });
   std::vector<std::shared_ptr<Connection>> open;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     open.assign(connections_.begin(), connections_.end());
   }
   for (auto& c : open) {
@@ -82,7 +83,7 @@ void HttpServer::Shutdown() {
 }
 
 size_t HttpServer::connections() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return connections_.size();
 }
 
@@ -103,7 +104,7 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
     socket.set_option(tcp::no_delay(true), ignored);
     auto connection = std::make_shared<Connection>(std::move(socket));
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       connections_.insert(connection);
     }
     metrics_.ConnectionOpened();
@@ -134,7 +135,7 @@ void HttpServer::Close(const std::shared_ptr<Connection>& connection, std::excep
   connection->stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   connection->stream.close();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     connections_.erase(connection);
   }
   metrics_.ConnectionClosed();

@@ -19,7 +19,6 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_set>
@@ -28,6 +27,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include "core/mutex.hpp"
 #include "core/result.hpp"
 #include "http/beast.hpp"
 #include "http/io_context_pool.hpp"
@@ -110,8 +110,8 @@ class HttpServer {
   std::unique_ptr<asio::ssl::context> tls_context_;  // set by Listen(), then read-only
   tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
-  mutable std::mutex mu_;
-  std::unordered_set<std::shared_ptr<Connection>> connections_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::unordered_set<std::shared_ptr<Connection>> connections_ CS_GUARDED_BY(mu_);
 };
 
 }  // namespace countersign

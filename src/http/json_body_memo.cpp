@@ -2,6 +2,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "core/mutex_lock.hpp"
 #include "core/request_json.hpp"
 
 namespace countersign {
@@ -9,14 +10,14 @@ namespace countersign {
 std::shared_ptr<const std::string> JsonBodyMemo::Body(
     const std::shared_ptr<const Request>& request) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = entries_.find(request.get());
     if (it != entries_.end() && it->second.request.lock() == request) return it->second.body;
   }
   std::string text = boost::json::serialize(RequestToJson(*request));
   text.push_back('\n');
   auto body = std::make_shared<const std::string>(std::move(text));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (entries_.size() >= capacity_) entries_.clear();
   entries_.insert_or_assign(request.get(), Entry{request, body});
   return body;

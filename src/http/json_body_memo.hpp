@@ -9,10 +9,10 @@
 
 #include <cstddef>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
+#include "core/mutex.hpp"
 #include "core/request.hpp"
 
 namespace countersign {
@@ -31,8 +31,8 @@ class JsonBodyMemo {
   };
 
   const size_t capacity_;
-  std::mutex mu_;
-  std::unordered_map<const Request*, Entry> entries_;  // guarded by mu_
+  Mutex mu_;
+  std::unordered_map<const Request*, Entry> entries_ CS_GUARDED_BY(mu_);
 };
 
 }  // namespace countersign

@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/mutex_lock.hpp"
+
 namespace countersign {
 namespace {
 
@@ -31,7 +33,7 @@ Dispatcher::Dispatcher(Store& store, Clock& clock, HttpTransport& transport,
 Dispatcher::~Dispatcher() { Stop(); }
 
 void Dispatcher::Start() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (scheduler_.joinable() || stopping_) return;
   woken_ = true;  // rows left by an earlier run
   scheduler_ = std::thread([this] { SchedulerLoop(); });
@@ -42,7 +44,7 @@ void Dispatcher::Start() {
 
 void Dispatcher::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
     work_.clear();
   }
@@ -57,28 +59,28 @@ void Dispatcher::Stop() {
 
 void Dispatcher::Wake() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     woken_ = true;
   }
   scheduler_cv_.notify_one();
 }
 
 DispatcherStats Dispatcher::Stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return stats_;
 }
 
 void Dispatcher::SchedulerLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   while (!stopping_) {
     woken_ = false;
     scanning_ = true;
-    lock.unlock();
+    lock.Unlock();
     const TimePoint now = clock_.Now();
     auto due = store_.ListDueOutbox(now, kBatch);
     auto next = store_.NextOutboxDue();
     if (scan_hook_) scan_hook_();
-    lock.lock();
+    lock.Lock();
     scanning_ = false;
     if (!due.ok()) spdlog::warn("outbox: cannot read due rows: {}", due.error().message);
     bool queued = false;
@@ -103,23 +105,23 @@ void Dispatcher::SchedulerLoop() {
     if (next.ok() && next.value() && *next.value() > now)
       wake_at = std::min(wake_at, *next.value());
     while (!stopping_ && !woken_ && clock_.Now() < wake_at) {
-      clock_.WaitUntil(lock, scheduler_cv_, wake_at);
+      clock_.WaitUntil(lock.native(), scheduler_cv_, wake_at);
     }
   }
 }
 
 void Dispatcher::WorkerLoop() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(mu_);
   for (;;) {
-    workers_cv_.wait(lock, [&] { return stopping_ || !work_.empty(); });
+    while (!stopping_ && work_.empty()) lock.Wait(workers_cv_);
     if (stopping_) return;
     OutboxRow row = std::move(work_.front());
     work_.pop_front();
-    lock.unlock();
+    lock.Unlock();
     const int64_t id = row.id;
     std::string destination = row.destination;
     Attempt(std::move(row));
-    lock.lock();
+    lock.Lock();
     in_flight_.erase(id);
     if (scanning_) ended_during_scan_.insert(id);
     if (--active_[destination] <= 0) active_.erase(destination);
@@ -129,7 +131,7 @@ void Dispatcher::WorkerLoop() {
 }
 
 size_t Dispatcher::InFlightForTest() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return in_flight_.size();
 }
 
@@ -145,7 +147,7 @@ std::chrono::milliseconds Dispatcher::Backoff(int attempts) {
                          std::pow(2.0, std::clamp(attempts - 1, 0, 40));
   const auto full =
       static_cast<int64_t>(std::min(doubled, static_cast<double>(options_.retry_max.count())));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::uniform_int_distribution<int64_t> draw(full / 2, std::max<int64_t>(full / 2, full));
   return std::chrono::milliseconds(draw(random_));
 }
@@ -234,7 +236,7 @@ void Dispatcher::Attempt(OutboxRow row) {
                   status.error().message);
     return;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   switch (outcome.kind) {
     case DeliveryOutcome::Kind::kDelivered:
       ++stats_.delivered;

@@ -25,13 +25,13 @@
 #include <deque>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/mutex.hpp"
 #include "notify/channel_set.hpp"
 #include "notify/http_transport.hpp"
 #include "store/store.hpp"
@@ -94,21 +94,21 @@ class Dispatcher {
   const ChannelSet& channels_;
   const DispatcherOptions options_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable scheduler_cv_;  // woken by Wake(), finished attempts, Stop()
   std::condition_variable workers_cv_;    // work_ grew, or stopping_
-  bool woken_ = false;                    // guarded by mu_
-  bool stopping_ = false;                 // guarded by mu_
-  std::deque<OutboxRow> work_;            // guarded by mu_
-  std::set<int64_t> in_flight_;           // guarded by mu_: queued or being attempted
-  // guarded by mu_: whether the scheduler is reading due rows, and the rows whose attempt
-  // ended meanwhile. The read may predate that attempt's record, so it may list such a row
-  // as still due; it must not be queued again.
-  bool scanning_ = false;
-  std::set<int64_t> ended_during_scan_;
-  std::map<std::string, int> active_;  // guarded by mu_: in flight per destination
-  DispatcherStats stats_;              // guarded by mu_
-  std::mt19937_64 random_;             // guarded by mu_
+  bool woken_ CS_GUARDED_BY(mu_) = false;
+  bool stopping_ CS_GUARDED_BY(mu_) = false;
+  std::deque<OutboxRow> work_ CS_GUARDED_BY(mu_);
+  std::set<int64_t> in_flight_ CS_GUARDED_BY(mu_);  // queued or being attempted
+  // Whether the scheduler is reading due rows, and the rows whose attempt ended meanwhile.
+  // The read may predate that attempt's record, so it may list such a row as still due; it
+  // must not be queued again.
+  bool scanning_ CS_GUARDED_BY(mu_) = false;
+  std::set<int64_t> ended_during_scan_ CS_GUARDED_BY(mu_);
+  std::map<std::string, int> active_ CS_GUARDED_BY(mu_);  // in flight per destination
+  DispatcherStats stats_ CS_GUARDED_BY(mu_);
+  std::mt19937_64 random_ CS_GUARDED_BY(mu_);
   std::function<void()> scan_hook_;
 
   std::thread scheduler_;

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/embedded_file.hpp"
+#include "core/mutex_lock.hpp"
 #include "store/sqlite/sqlite_rows.hpp"
 #include "store/sqlite/sqlite_transaction.hpp"
 
@@ -223,7 +224,7 @@ void SqliteStore::Stop() {
   std::unique_lock stop_lock(stop_mu_, std::defer_lock);
   if (!on_writer) stop_lock.lock();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   work_cv_.notify_all();
@@ -231,14 +232,14 @@ void SqliteStore::Stop() {
 }
 
 void SqliteStore::AddCommitListener(CommitListener listener) {
-  std::lock_guard lock(listeners_mu_);
+  MutexLock lock(listeners_mu_);
   listeners_.push_back(std::move(listener));
 }
 
 void SqliteStore::Write(WriteFn fn, WriteDone done) {
   std::optional<Error> refused;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (failed_) {
       refused = *failed_;
     } else if (stopping_) {
@@ -261,8 +262,8 @@ void SqliteStore::WriterLoop() {
   for (;;) {
     batch.clear();
     {
-      std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      MutexLock lock(mu_);
+      while (!stopping_ && queue_.empty()) lock.Wait(work_cv_);
       if (queue_.empty()) return;  // stopping, and everything queued is committed
       const size_t n = std::min(queue_.size(), options_.max_batch);
       batch.reserve(n);
@@ -360,7 +361,7 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
     events.clear();
   }
   if (!events.empty()) {
-    std::lock_guard lock(listeners_mu_);
+    MutexLock lock(listeners_mu_);
     for (const auto& listener : listeners_) {
       try {
         listener(events);
@@ -418,7 +419,7 @@ Error SqliteStore::StopWritesAfterFault(int rc, std::string_view what) {
   Error error = Error::Unavailable("the store stopped taking writes after " + cause +
                                    " and must be restarted");
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (failed_) return *failed_;
     failed_ = error;
   }
@@ -433,7 +434,7 @@ Error SqliteStore::StopWritesAfterFault(int rc, std::string_view what) {
 }
 
 std::optional<Error> SqliteStore::WriterFailure() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return failed_;
 }
 
@@ -443,12 +444,12 @@ Status SqliteStore::WriterHealth() const {
 }
 
 void SqliteStore::RecordCommit(size_t operations, double commit_ms) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   stats_.RecordCommit(operations, commit_ms);
 }
 
 StoreStats SqliteStore::Stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   StoreStats stats = stats_;
   stats.queue_depth = queue_.size();
   return stats;
@@ -459,15 +460,15 @@ SqliteStore::Reader::Reader(SqliteStore& store, std::unique_ptr<SqliteConnection
 
 SqliteStore::Reader::~Reader() {
   {
-    std::lock_guard lock(store_.readers_mu_);
+    MutexLock lock(store_.readers_mu_);
     store_.free_readers_.push_back(std::move(connection_));
   }
   store_.readers_cv_.notify_one();
 }
 
 SqliteStore::Reader SqliteStore::AcquireReader() {
-  std::unique_lock lock(readers_mu_);
-  readers_cv_.wait(lock, [&] { return !free_readers_.empty(); });
+  MutexLock lock(readers_mu_);
+  while (free_readers_.empty()) lock.Wait(readers_cv_);
   std::unique_ptr<SqliteConnection> connection = std::move(free_readers_.back());
   free_readers_.pop_back();
   return Reader(*this, std::move(connection));
