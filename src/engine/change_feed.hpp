@@ -15,11 +15,12 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/mutex.hpp"
+#include "core/thread_annotations.hpp"
 
 namespace countersign {
 
@@ -41,9 +42,9 @@ class ChangeFeed {
   };
   using Entries = std::vector<Entry>;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // Replaced, never changed in place, so Publish() delivers without holding mu_.
-  std::shared_ptr<const Entries> entries_ = std::make_shared<const Entries>();  // guarded by mu_
+  std::shared_ptr<const Entries> entries_ CS_GUARDED_BY(mu_) = std::make_shared<const Entries>();
 };
 
 }  // namespace countersign

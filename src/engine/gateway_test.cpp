@@ -29,8 +29,8 @@ class GatewayTest : public ::testing::Test {
  protected:
   void SetUp() override { Open(); }
 
-  void Open() {
-    ASSERT_TRUE(harness_.Open().ok());
+  void Open(GatewayOptions options = {}) {
+    ASSERT_TRUE(harness_.Open(options).ok());
     store_ = &harness_.store();
     gateway_ = &harness_.gateway();
   }
@@ -483,16 +483,9 @@ TEST_F(GatewayTest, VerifyAuditIsTheOperatorsAndIncrementalAfterTheFirst) {
 }
 
 TEST_F(GatewayTest, AVerificationInChunksAddsUpToOnePass) {
-  Close();
-  SqliteStoreOptions options;
-  options.path = dir_.File("countersign.db");
-  auto opened = SqliteStore::Open(options);
-  ASSERT_TRUE(opened.ok()) << opened.error().message;
-  store_ = std::move(opened).value();
   GatewayOptions small;
   small.verify_chunk = 3;
-  gateway_ = std::make_unique<Gateway>(*store_, clock_, small);
-  ASSERT_TRUE(gateway_->Start().ok());
+  Open(small);
   for (int i = 0; i < 10; ++i) MustCreate(kAgent);
   const Actor root{"root", Role::kAdmin, kOperatorTenant, {}};
   auto report = Call<AuditVerification>(
