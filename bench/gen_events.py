@@ -16,8 +16,8 @@ in byte order, no spaces, `at` as RFC 3339 UTC with milliseconds); `data` is sto
 canonical JSON that was hashed. Timestamps are one millisecond apart, ending now, never before
 the last existing event.
 
-Everything is one transaction; the events indexes are dropped and rebuilt around the insert.
-Stdlib only.
+Everything is one transaction, with the events indexes dropped and rebuilt around the insert
+(bench/bulk_load.py). Stdlib only.
 """
 
 import argparse
@@ -27,6 +27,8 @@ import json
 import sqlite3
 import sys
 import time
+
+from bulk_load import bulk_load
 
 GENESIS = "0" * 64
 
@@ -85,24 +87,17 @@ def main():
             yield (seq, at, tenant, request_id, "request.reminded", "system", data, prev, digest)
             prev = digest
 
-    indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
-                         "tbl_name = 'events' AND sql IS NOT NULL").fetchall()
-    db.execute("PRAGMA synchronous = OFF")  # generated data: a crash here just means rerun
-    db.execute("BEGIN")
-    for index in indexes:
-        db.execute(f'DROP INDEX "{index["name"]}"')
-    insert = ("INSERT INTO events (seq, at, tenant, request_id, type, actor, data, prev_hash, hash)"
-              " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-    generated = rows()
-    while True:
-        batch = [row for _, row in zip(range(10_000), generated)]
-        if not batch:
-            break
-        db.executemany(insert, batch)
-    for index in indexes:
-        db.execute(index["sql"])
-    db.execute("COMMIT")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    def fill():
+        insert = ("INSERT INTO events (seq, at, tenant, request_id, type, actor, data, prev_hash,"
+                  " hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        generated = rows()
+        while True:
+            batch = [row for _, row in zip(range(10_000), generated)]
+            if not batch:
+                break
+            db.executemany(insert, batch)
+
+    bulk_load(db, ["events"], fill)
     after = db.execute("SELECT count(*) FROM events").fetchone()[0]
     db.close()
     print(f"gen_events: {after} events ({after - before} new, last seq {seq}, "

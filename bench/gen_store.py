@@ -11,8 +11,8 @@ future (a week after creation), the older ones are approved, denied (each with i
 expired or cancelled. Audit events are not generated: start-up does not read them, and an
 audit verify on this store reports the gap.
 
-Everything is one transaction; the indexes are dropped and rebuilt around the insert, which
-is much faster than maintaining them row by row. Stdlib only.
+Everything is one transaction, with the indexes dropped and rebuilt around the insert
+(bench/bulk_load.py). Stdlib only.
 """
 
 import argparse
@@ -20,6 +20,8 @@ import os
 import sqlite3
 import sys
 import time
+
+from bulk_load import bulk_load
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 DAY_MS = 24 * 3600 * 1000
@@ -96,34 +98,29 @@ def main():
                                       "cancelled": '["%s"]' % template["requester"]}[status]
             yield row, rand_state
 
-    indexes = db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
-                         "tbl_name IN ('requests', 'decisions') AND sql IS NOT NULL").fetchall()
-    db.execute("PRAGMA synchronous = OFF")  # generated data: a crash here just means rerun
-    db.execute("BEGIN")
-    for index in indexes:
-        db.execute(f'DROP INDEX "{index["name"]}"')
     placeholders = ",".join("?" for _ in columns)
     quoted = ",".join(f'"{c}"' for c in columns)
+    insert_request = f"INSERT INTO requests ({quoted}) VALUES ({placeholders})"
     insert_decision = ("INSERT INTO decisions (id, request_id, tenant, principal, choice, outcome,"
                        " comment, at) VALUES (?, ?, ?, 'bench-approver', ?, ?, '', ?)")
-    batch, decisions = [], []
-    for row, rand in rows():
-        batch.append(tuple(row[c] for c in columns))
-        if row["status"] in ("approved", "denied"):
-            approved = row["status"] == "approved"
-            decisions.append((make_id("dec_", row["resolved_at"], rand),
-                              row["id"], row["tenant"], "approve" if approved else "deny",
-                              row["status"], row["resolved_at"]))
-        if len(batch) >= 10_000:
-            db.executemany(f"INSERT INTO requests ({quoted}) VALUES ({placeholders})", batch)
-            db.executemany(insert_decision, decisions)
-            batch, decisions = [], []
-    db.executemany(f"INSERT INTO requests ({quoted}) VALUES ({placeholders})", batch)
-    db.executemany(insert_decision, decisions)
-    for index in indexes:
-        db.execute(index["sql"])
-    db.execute("COMMIT")
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def fill():
+        batch, decisions = [], []
+        for row, rand in rows():
+            batch.append(tuple(row[c] for c in columns))
+            if row["status"] in ("approved", "denied"):
+                approved = row["status"] == "approved"
+                decisions.append((make_id("dec_", row["resolved_at"], rand),
+                                  row["id"], row["tenant"], "approve" if approved else "deny",
+                                  row["status"], row["resolved_at"]))
+            if len(batch) >= 10_000:
+                db.executemany(insert_request, batch)
+                db.executemany(insert_decision, decisions)
+                batch, decisions = [], []
+        db.executemany(insert_request, batch)
+        db.executemany(insert_decision, decisions)
+
+    bulk_load(db, ["requests", "decisions"], fill)
     counts = dict(db.execute("SELECT status, count(*) FROM requests GROUP BY status").fetchall())
     db.close()
     print(f"gen_store: {sum(counts.values())} requests ({counts.get('pending', 0)} pending) "

@@ -21,6 +21,7 @@ constexpr DurationRange kPolicyDuration{std::chrono::seconds(1), std::chrono::ho
 constexpr std::chrono::seconds kMaxRateWindow = std::chrono::hours(24);
 constexpr int64_t kMaxRateCount = 1'000'000;
 constexpr int kMaxQuorum = 100;
+constexpr int kMaxConnections = 1000000;
 constexpr std::string_view kGroupPrefix = "group:";
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
@@ -384,7 +385,7 @@ Status ReadRisk(const toml::table& root, const std::string& file,
   return Ok();
 }
 
-Status ReadLimits(const toml::table& root, const std::string& file, RateLimitConfig& out) {
+Status ReadLimits(const toml::table& root, const std::string& file, LimitsConfig& out) {
   const toml::node* node = root.get("limits");
   if (node == nullptr) return Ok();
   const auto* table = node->as_table();
@@ -394,6 +395,11 @@ Status ReadLimits(const toml::table& root, const std::string& file, RateLimitCon
     const std::string where = Where(file, value, "limits." + key);
     int* count = nullptr;
     std::chrono::seconds* window = nullptr;
+    if (key == "max_connections" || key == "max_connections_per_ip") {
+      int& cap = key == "max_connections" ? out.max_connections : out.max_connections_per_ip;
+      CS_RETURN_IF_ERROR(ReadInt(value, where, 0, kMaxConnections, cap));
+      continue;
+    }
     if (key == "rate_per_principal") {
       count = &out.per_principal;
       window = &out.principal_window;
@@ -402,8 +408,8 @@ Status ReadLimits(const toml::table& root, const std::string& file, RateLimitCon
       window = &out.action_window;
     } else {
       return Error::Invalid(where +
-                            ": unknown key ([limits] takes rate_per_principal and "
-                            "rate_per_action)");
+                            ": unknown key ([limits] takes rate_per_principal, "
+                            "rate_per_action, max_connections and max_connections_per_ip)");
     }
     const auto* text = value.as_string();
     const auto rate = text != nullptr ? ParseRate(text->get()) : std::nullopt;

@@ -1,6 +1,6 @@
 // Reading the policy side of the config file: [groups], [[policy]], [risk] and [limits].
 //
-// ReadPolicyTables() turns a parsed TOML document into a PolicySet and a RateLimitConfig,
+// ReadPolicyTables() turns a parsed TOML document into a PolicySet and a LimitsConfig,
 // checking every value; the first problem found is returned as Error::Invalid with the
 // file, line and key, e.g. "countersign.toml:14: policy[1].quorum must be 1-100". Policies
 // are numbered from 0 in file order. Never throws. Pure functions; thread-safe.

@@ -32,19 +32,22 @@ struct ServeOptions {
   void Give(std::string_view name, const std::optional<std::string>& value);
 };
 
-// [limits]: "N/WINDOW" rates. A count of 0 means unlimited (the window is then 0 too).
-struct RateLimitConfig {
+// [limits]: "N/WINDOW" rates (a count of 0 means unlimited, the window is then 0 too), and
+// caps on open connections (0: the total follows the file descriptor limit; per address, none).
+struct LimitsConfig {
   int per_principal = 0;
   std::chrono::seconds principal_window{0};
   int per_action = 0;
   std::chrono::seconds action_window{0};
+  int max_connections = 0;
+  int max_connections_per_ip = 0;
 };
 
 // The parts of a config file that a running server can swap on SIGHUP: [groups],
 // [[policy]] and [risk] (as one PolicySet) and [limits]. `policies` is never null.
 struct LoadedConfigFile {
   std::shared_ptr<const PolicySet> policies = std::make_shared<const PolicySet>();
-  RateLimitConfig limits;
+  LimitsConfig limits;
 };
 
 // The settings of the table get their defaults there, not here; LoadServerConfig() applies
@@ -77,9 +80,9 @@ struct ServerConfig {
   // From the file's [groups], [[policy]] and [risk]; the built-in default when it has none.
   // Never null.
   std::shared_ptr<const PolicySet> policies = std::make_shared<const PolicySet>();
-  RateLimitConfig limits;  // from [limits]; unlimited by default
-  NotifyConfig notify;     // [[channel]], [[webhook]], [identities], [outbox]
-  CompatOptions compat;    // [compat.hermes], [compat.molecule], [compat.aisoc]
+  LimitsConfig limits;   // from [limits]; unlimited by default
+  NotifyConfig notify;   // [[channel]], [[webhook]], [identities], [outbox]
+  CompatOptions compat;  // [compat.hermes], [compat.molecule], [compat.aisoc]
 };
 
 // Every setting from `options`, the file it names and the defaults, checked one by one and

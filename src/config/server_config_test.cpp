@@ -363,6 +363,21 @@ TEST_F(ServerConfigTest, MissingFileIsAnErrorNotAnException) {
   auto loaded = LoadConfigFile(dir_.File("missing.toml"));
   ASSERT_FALSE(loaded.ok());
   EXPECT_NE(loaded.error().message.find("missing.toml:"), std::string::npos);
+  EXPECT_NE(loaded.error().message.find("No such file"), std::string::npos)
+      << loaded.error().message;
+}
+
+// A directory reads as empty: taken as a config file it would mean no policies at all.
+TEST_F(ServerConfigTest, ADirectoryIsNotAConfigFile) {
+  const std::string dir = dir_.path().string();
+  auto loaded = LoadConfigFile(dir);
+  ASSERT_FALSE(loaded.ok());
+  EXPECT_EQ(loaded.error().message, dir + ":0: not a regular file (a directory)");
+
+  ServeOptions options;
+  options.given["config"] = dir;
+  auto config = LoadServerConfig(options);
+  ASSERT_FALSE(config.ok()) << "serve must not start on a directory";
 }
 
 TEST(ParseDurationTest, UnitsAndSequences) {

@@ -10,7 +10,7 @@
 #include "engine/gateway.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "testing/fake_clock.hpp"
-#include "testing/temp_dir.hpp"
+#include "testing/gateway_harness.hpp"
 
 namespace countersign {
 namespace {
@@ -32,21 +32,22 @@ class EventFeedTest : public ::testing::Test {
 
   void SetUp() override { Open(EventBus::kDefaultMaxQueue); }
 
+  // A fresh store and gateway (in the same directory), publishing to a fresh bus as the
+  // server's does: through the gateway's change feed.
   void Open(size_t max_queue) {
+    harness_.Close();
     bus_ = std::make_unique<EventBus>(max_queue);
-    SqliteStoreOptions options;
-    options.path = dir_.File("countersign.db");
-    auto opened = SqliteStore::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
-    store_->AddCommitListener([this](const std::vector<Event>& events) { bus_->Publish(events); });
-    gateway_ = std::make_unique<Gateway>(*store_, clock_);
-    ASSERT_TRUE(gateway_->Start().ok());
+    ASSERT_TRUE(harness_.Open().ok());
+    store_ = &harness_.store();
+    gateway_ = &harness_.gateway();
+    gateway_->changes().Subscribe(
+        "event bus", [this](const std::vector<Event>& events) { bus_->Publish(events); });
   }
 
   void TearDown() override {
-    gateway_.reset();
-    store_->Stop();
+    harness_.Close();
+    store_ = nullptr;
+    gateway_ = nullptr;
   }
 
   // Appends one event in its own write and returns its seq once committed (and published:
@@ -123,11 +124,11 @@ class EventFeedTest : public ::testing::Test {
     return seqs;
   }
 
-  testing::TempDir dir_;
-  testing::FakeClock clock_;
-  std::unique_ptr<EventBus> bus_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<EventBus> bus_;  // outlives the gateway that publishes to it
+  testing::GatewayHarness harness_;
+  testing::FakeClock& clock_ = harness_.clock();
+  SqliteStore* store_ = nullptr;
+  Gateway* gateway_ = nullptr;
 };
 
 TEST_F(EventFeedTest, ResumingReplaysTheMissedEventsThenLiveOnesWithoutDuplicates) {

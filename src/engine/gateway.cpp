@@ -92,6 +92,7 @@ Gateway::Gateway(Store& store, Clock& clock, GatewayOptions options, const Recei
       action_limiter_(options.rate_per_action, options.action_window),
       policies_(std::make_shared<const PolicySet>()),
       builder_(options.default_timeout, options.max_timeout),
+      alarms_(clock),
       scheduler_(clock,
                  [this](const std::string& tenant, const std::string& id) {
                    Expire(tenant, id, [this, tenant, id](Result<RequestPtr> r) {
@@ -106,6 +107,8 @@ Gateway::Gateway(Store& store, Clock& clock, GatewayOptions options, const Recei
                  [this](const std::string& tenant, const std::string& id) { Remind(tenant, id); }),
       reads_(options.read_threads, options.read_queue) {
   store_.AddCommitListener([this](const std::vector<Event>& events) { changes_.Publish(events); });
+  changes_.Subscribe("request counts",
+                     [this](const std::vector<Event>& events) { counts_.Apply(events); });
 }
 
 Gateway::~Gateway() {
@@ -113,9 +116,15 @@ Gateway::~Gateway() {
   Stop();
 }
 
-void Gateway::StopReads() { reads_.Stop(); }
+void Gateway::StopReads() {
+  reads_.Stop();
+  alarms_.Stop();
+}
 
 Status Gateway::Start() {
+  auto counts = store_.CountRequestsByStatus();
+  if (!counts.ok()) return std::move(counts).error();
+  counts_.Seed(std::move(counts).value());
   auto horizon = store_.LatestGrantExpiry();
   if (!horizon.ok()) return std::move(horizon).error();
   grant_horizon_.Set(horizon.value());

@@ -30,6 +30,7 @@
 #include "core/mutex.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
+#include "engine/alarms.hpp"
 #include "engine/change_feed.hpp"
 #include "engine/deadline_scheduler.hpp"
 #include "engine/event_bus.hpp"
@@ -40,6 +41,7 @@
 #include "engine/read_executor.hpp"
 #include "engine/request_builder.hpp"
 #include "engine/request_cache.hpp"
+#include "engine/request_counts.hpp"
 #include "engine/waiter_hub.hpp"
 #include "notify/notifier.hpp"
 #include "policy/policy_set.hpp"
@@ -76,9 +78,9 @@ struct AuditVerification {
   int64_t from_seq = 0;  // the checkpoint it started after (0 when full)
 };
 
-// What /metrics shows of the store.
+// What /metrics shows of the store, from memory (no store read).
 struct StoreSnapshot {
-  std::map<std::string, int64_t> requests_by_status;  // empty when the store could not count
+  std::map<std::string, int64_t> requests_by_status;
   StoreStats stats;
 };
 
@@ -102,8 +104,8 @@ class Gateway {
   Status Start();
   // Stops the scheduler and wakes every waiter (they answer with the current state).
   void Stop();
-  // Runs the reads still queued, then refuses new ones. Call once nothing on a network
-  // thread can ask any more, before the store stops.
+  // Runs the reads still queued, then refuses new ones, and stops the alarms. Call once
+  // nothing on a network thread can ask any more, before the store stops.
   void StopReads();
 
   void Create(const Actor& actor, NewRequest input, Callback<Created> done);
@@ -185,7 +187,8 @@ class Gateway {
   Result<int64_t> CountPending(std::string_view tenant);
   // Ok when the store answers reads and its writer is healthy; else why not.
   Status CheckReady();
-  StoreSnapshot StoreState();
+  // From memory: safe on a network thread, however large the store.
+  StoreSnapshot StoreState() const;
   // A live feed of events the actor may see (see EventFeed), replaying from `since`.
   std::unique_ptr<EventFeed> OpenFeed(EventBus& bus, const Actor& actor, std::string request_id,
                                       std::optional<int64_t> since, std::string session = {});
@@ -206,6 +209,9 @@ class Gateway {
   std::shared_ptr<const PolicySet> Policies() const;
 
   WaiterHub& waiters() { return waiters_; }
+  // Timers on the gateway's clock, for the waits network code does on the engine's behalf:
+  // a long-poll's timeout, an engine call's deadline, a stream's heartbeat.
+  Alarms& alarms() { return alarms_; }
 
  private:
   static Error ReadsBusy();
@@ -257,6 +263,8 @@ class Gateway {
   GrantHorizon grant_horizon_;
   std::unique_ptr<RequestCache> cache_;  // set before serving, by EnableReadCache
   WaiterHub waiters_;
+  RequestCounts counts_;  // seeded by Start()
+  Alarms alarms_;
   DeadlineScheduler scheduler_;
   DeadlineScheduler reminders_;
   // The last checkpoint this process verified; {0, ""} until the first verification.

@@ -1,7 +1,6 @@
 // The outbox rows a channel that mails each recipient (email) gets, through the real
 // Gateway, store, notifier and EmailChannel: one row per recipient, groups expanded, and
 // "email:ADDRESS" notify entries routed to the email channel.
-#include <future>
 #include <tuple>
 
 #include <gtest/gtest.h>
@@ -12,7 +11,7 @@
 #include "notify/outbox_notifier.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "testing/fake_clock.hpp"
-#include "testing/temp_dir.hpp"
+#include "testing/gateway_harness.hpp"
 
 namespace countersign {
 namespace {
@@ -38,11 +37,6 @@ ChannelSettings EmailSettings(std::string name, std::string to) {
 class GatewayEmailOutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions options;
-    options.path = dir_.File("countersign.db");
-    auto opened = SqliteStore::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
     for (auto [name, to, tenant] :
          {std::tuple{"email-ops", "ops@example.com", "default"},
           std::tuple{"email-second", "second@example.com", "default"},
@@ -51,7 +45,9 @@ class GatewayEmailOutboxTest : public ::testing::Test {
       ASSERT_TRUE(channel.ok()) << channel.error().message;
       channels_.AddChannel(std::move(channel).value(), tenant);
     }
-    gateway_ = std::make_unique<Gateway>(*store_, clock_);
+    ASSERT_TRUE(harness_.Open().ok());
+    store_ = &harness_.store();
+    gateway_ = &harness_.gateway();
     gateway_->SetPolicies(std::make_shared<const PolicySet>(
         std::vector<Policy>{},
         std::map<std::string, std::vector<std::string>>{{"sre", {"bob", "carol", "group:leads"}},
@@ -61,15 +57,14 @@ class GatewayEmailOutboxTest : public ::testing::Test {
       return gateway_->Policies()->Members(group);
     });
     gateway_->SetNotifier(notifier_.get());
-    ASSERT_TRUE(gateway_->Start().ok());
   }
+
+  // The gateway's writes call the notifier: they end before it goes.
+  void TearDown() override { harness_.Close(); }
 
   template <typename T, typename Start>
   Result<T> Call(Start start) {
-    std::promise<Result<T>> promise;
-    auto future = promise.get_future();
-    start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
-    return future.get();
+    return testing::GatewayHarness::Call<T>(std::move(start));
   }
 
   RequestPtr Create(std::vector<std::string> notify, std::vector<std::string> approvers) {
@@ -97,14 +92,13 @@ class GatewayEmailOutboxTest : public ::testing::Test {
     return out;
   }
 
-  testing::TempDir dir_;
-  testing::FakeClock clock_;
-  IdGenerator ids_{clock_};
+  testing::GatewayHarness harness_;
+  IdGenerator ids_{harness_.clock()};
   LinkSigner signer_{std::string(32, 'k')};
   LinkBuilder links_{"https://cs.example.com", signer_};
-  std::unique_ptr<SqliteStore> store_;
+  SqliteStore* store_ = nullptr;
   ChannelSet channels_;
-  std::unique_ptr<Gateway> gateway_;
+  Gateway* gateway_ = nullptr;
   std::unique_ptr<OutboxNotifier> notifier_;
 };
 

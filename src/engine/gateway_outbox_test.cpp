@@ -1,5 +1,4 @@
 // The outbox rows each state change writes, through the real Gateway, store and notifier.
-#include <future>
 
 #include <gtest/gtest.h>
 #include <boost/json/parse.hpp>
@@ -10,7 +9,7 @@
 #include "notify/webhook_channel.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "testing/fake_clock.hpp"
-#include "testing/temp_dir.hpp"
+#include "testing/gateway_harness.hpp"
 
 namespace countersign {
 namespace {
@@ -63,11 +62,6 @@ class AnsweringChannel final : public Channel {
 class GatewayOutboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions options;
-    options.path = dir_.File("countersign.db");
-    auto opened = SqliteStore::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
     channels_.AddChannel(std::make_unique<ChatLikeChannel>("chat-ops"), "default");
     channels_.AddChannel(std::make_unique<ChatLikeChannel>("chat-other-tenant"), "tenant-b");
     channels_.AddChannel(std::make_unique<AnsweringChannel>(), "default");
@@ -77,18 +71,19 @@ class GatewayOutboxTest : public ::testing::Test {
                          "");
     channels_.SetCallbacks(std::make_unique<WebhookChannel>("callback", "", "0123456789abcdef",
                                                             std::vector<std::string>{}));
-    gateway_ = std::make_unique<Gateway>(*store_, clock_);
+    ASSERT_TRUE(harness_.Open().ok());
+    store_ = &harness_.store();
+    gateway_ = &harness_.gateway();
     notifier_ = std::make_unique<OutboxNotifier>(channels_, ids_);
     gateway_->SetNotifier(notifier_.get());
-    ASSERT_TRUE(gateway_->Start().ok());
   }
+
+  // The gateway's writes call the notifier: they end before it goes.
+  void TearDown() override { harness_.Close(); }
 
   template <typename T, typename Start>
   Result<T> Call(Start start) {
-    std::promise<Result<T>> promise;
-    auto future = promise.get_future();
-    start([&promise](Result<T> r) { promise.set_value(std::move(r)); });
-    return future.get();
+    return testing::GatewayHarness::Call<T>(std::move(start));
   }
 
   RequestPtr Create(NewRequest input) {
@@ -118,12 +113,12 @@ class GatewayOutboxTest : public ::testing::Test {
 
   using Row = std::tuple<std::string, std::string, std::string>;
 
-  testing::TempDir dir_;
-  testing::FakeClock clock_;
+  testing::GatewayHarness harness_;
+  testing::FakeClock& clock_ = harness_.clock();
   IdGenerator ids_{clock_};
-  std::unique_ptr<SqliteStore> store_;
+  SqliteStore* store_ = nullptr;
   ChannelSet channels_;
-  std::unique_ptr<Gateway> gateway_;
+  Gateway* gateway_ = nullptr;
   std::unique_ptr<OutboxNotifier> notifier_;
 };
 

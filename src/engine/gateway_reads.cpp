@@ -143,10 +143,9 @@ Status Gateway::CheckReady() {
   return store_.WriterHealth();
 }
 
-StoreSnapshot Gateway::StoreState() {
+StoreSnapshot Gateway::StoreState() const {
   StoreSnapshot out;
-  auto counts = store_.CountRequestsByStatus();
-  if (counts.ok()) out.requests_by_status = std::move(counts).value();
+  out.requests_by_status = counts_.ByStatus();
   out.stats = store_.Stats();
   return out;
 }

@@ -397,7 +397,8 @@ TEST_F(GatewayTest, TheChangeFeedAnnouncesEveryCommitBeforeTheCallerHearsOfIt) {
   gateway_->changes().Subscribe("test", [&heard](const std::vector<Event>& events) {
     for (const Event& e : events) heard.push_back(e.type + " " + e.request_id);
   });
-  EXPECT_EQ(gateway_->changes().Names(), (std::vector<std::string>{"read cache", "test"}));
+  EXPECT_EQ(gateway_->changes().Names(),
+            (std::vector<std::string>{"request counts", "read cache", "test"}));
   auto request = MustCreate(kAgent);
   ASSERT_TRUE(request);
   ASSERT_FALSE(heard.empty());
@@ -495,6 +496,40 @@ TEST_F(GatewayTest, AVerificationInChunksAddsUpToOnePass) {
   EXPECT_TRUE(report->report.reached_end);
   EXPECT_EQ(report->report.events_checked, 10);
   EXPECT_EQ(report->report.checkpoint.seq, 10);
+}
+
+}  // namespace
+}  // namespace countersign
+
+namespace countersign {
+namespace {
+
+// /metrics reads these counts: they follow every commit in memory, and agree with a count of
+// the store after a restart seeds them again.
+TEST_F(GatewayTest, StatusCountsFollowEveryCommitWithoutReadingTheStore) {
+  MustCreate(kAgent);
+  RequestPtr approved = MustCreate(kAgent);
+  RequestPtr cancelled = MustCreate(kAgent);
+  NewRequest short_lived;
+  short_lived.timeout_seconds = 5;
+  RequestPtr expired = MustCreate(kAgent, short_lived);
+  ASSERT_TRUE(Decide(kAlice, approved->id, "approve").ok());
+  ASSERT_TRUE(Call<RequestPtr>([&](auto done) {
+                gateway_->Cancel(kAgent, cancelled->id, "not needed", std::move(done));
+              }).ok());
+  auto expiry = WaitFor(expired->id);
+  clock_.Advance(std::chrono::seconds(6));
+  ASSERT_EQ(expiry.wait_for(testing::GatewayHarness::kBound), std::future_status::ready);
+  ASSERT_TRUE(harness_.Flush().ok());
+
+  using Counts = std::map<std::string, int64_t>;
+  const Counts expected{{"pending", 1}, {"approved", 1}, {"cancelled", 1}, {"expired", 1}};
+  EXPECT_EQ(gateway_->StoreState().requests_by_status, expected);
+  EXPECT_EQ(store_->CountRequestsByStatus().value(), expected);
+
+  Close();
+  Open();
+  EXPECT_EQ(gateway_->StoreState().requests_by_status, expected) << "seeded from the store";
 }
 
 }  // namespace

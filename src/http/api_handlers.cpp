@@ -3,9 +3,7 @@
 #include <charconv>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -15,6 +13,7 @@
 #include "core/sha256.hpp"
 #include "core/time_format.hpp"
 #include "http/await_callback.hpp"
+#include "http/clock_timer.hpp"
 #include "http/engine_call.hpp"
 #include "http/responses.hpp"
 
@@ -163,15 +162,18 @@ asio::awaitable<HttpResponse> ApiHandlers::ListRequests(RequestContext& ctx) {
 }
 
 struct ApiHandlers::LongPoll {
-  LongPoll(const asio::any_io_executor& executor, std::chrono::seconds after, std::string id,
-           Actor actor)
-      : timer(executor, after), request_id(std::move(id)), actor(std::move(actor)) {}
-  asio::steady_timer timer;  // cancelled by the wake-up
+  LongPoll(const asio::any_io_executor& executor, Alarms& alarms, std::chrono::seconds after,
+           std::string id, Actor actor)
+      : timer(executor, alarms), request_id(std::move(id)), actor(std::move(actor)) {
+    timer.ExpiresAfter(after);
+  }
+  ClockTimer timer;  // cancelled by the wake-up
   const std::string request_id;
   const Actor actor;
   uint64_t ticket = 0;
   RequestPtr resolved;  // set with `signalled`, on the timer's executor
   bool signalled = false;
+  bool abandoned = false;  // the client went away; on the timer's executor
 };
 
 asio::awaitable<HttpResponse> ApiHandlers::WaitRequest(RequestContext& ctx) {
@@ -187,13 +189,13 @@ asio::awaitable<HttpResponse> ApiHandlers::WaitRequest(RequestContext& ctx) {
   }
 
   auto executor = co_await asio::this_coro::executor;
-  auto poll = std::make_shared<LongPoll>(executor, wait_for, id, ctx.actor);
+  auto poll = std::make_shared<LongPoll>(executor, gateway_.alarms(), wait_for, id, ctx.actor);
   // The wake-up holds only the poll, so it fits in the std::function without an allocation.
   poll->ticket = gateway_.waiters().Add(id, [poll](RequestPtr resolved) {
     asio::post(poll->timer.get_executor(), [poll, resolved = std::move(resolved)]() mutable {
       poll->resolved = std::move(resolved);
       poll->signalled = true;
-      poll->timer.cancel();
+      poll->timer.Cancel();
     });
   });
   // It may have resolved between the first read and registering: read again, now that any
@@ -206,13 +208,19 @@ asio::awaitable<HttpResponse> ApiHandlers::WaitRequest(RequestContext& ctx) {
   }
   // Thousands may wait at once: the wait goes on in a small coroutine of its own, after this
   // one, the router's and the request have gone, and it keeps no copy of the request.
+  ctx.abandon = [poll] {
+    poll->abandoned = true;
+    poll->timer.Cancel();
+  };
   ctx.deferred = AwaitLongPoll(std::move(poll));
   co_return HttpResponse();
 }
 
 asio::awaitable<HttpResponse> ApiHandlers::AwaitLongPoll(std::shared_ptr<LongPoll> poll) {
-  co_await poll->timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  // The wake-up may have come already (while the second read ran): a cancel then is lost.
+  if (!poll->signalled && !poll->abandoned) co_await poll->timer.Wait();
   if (!poll->signalled) gateway_.waiters().Remove(poll->request_id, poll->ticket);
+  if (poll->abandoned) co_return HttpResponse();  // nobody to answer
   if (poll->resolved && poll->resolved->tenant == poll->actor.tenant) {
     co_return RequestResponse(http::status::ok, *poll->resolved);
   }

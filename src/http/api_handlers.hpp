@@ -5,8 +5,8 @@
 // Thread-safe: handlers keep no state of their own beyond the references they hold.
 #pragma once
 
-#include "auth/token_registry.hpp"
 #include "engine/gateway.hpp"
+#include "engine/token_registry.hpp"
 #include "http/json_body_memo.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"

@@ -7,20 +7,23 @@
 #include <functional>
 #include <utility>
 
+#include "core/clock.hpp"
+
 namespace countersign {
 
 class CredentialRecheck {
  public:
   // `authorized` null: there is nothing to re-check.
-  CredentialRecheck(std::function<bool()> authorized, std::chrono::steady_clock::duration interval)
+  CredentialRecheck(std::function<bool()> authorized, Millis interval, const Clock& clock)
       : authorized_(std::move(authorized)),
+        clock_(clock),
         interval_(interval),
-        next_(std::chrono::steady_clock::now() + interval) {}
+        next_(clock.Now() + interval) {}
 
   // False once the credentials have been found no longer valid.
   bool StillAuthorized() {
     if (!authorized_) return true;
-    const auto now = std::chrono::steady_clock::now();
+    const TimePoint now = clock_.Now();
     if (now < next_) return true;
     next_ = now + interval_;
     return authorized_();
@@ -28,8 +31,9 @@ class CredentialRecheck {
 
  private:
   std::function<bool()> authorized_;
-  std::chrono::steady_clock::duration interval_;
-  std::chrono::steady_clock::time_point next_;
+  const Clock& clock_;
+  Millis interval_;
+  TimePoint next_;
 };
 
 }  // namespace countersign

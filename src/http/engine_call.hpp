@@ -1,10 +1,10 @@
 // Awaiting the engine from a handler coroutine without ever blocking the network thread.
 //
 // AwaitUntil runs `start`, which hands a callback to the engine, and completes with the
-// callback's value, or with nullopt once `deadline` passes first (a later callback is then
-// dropped). Both completions are posted to the awaiting coroutine's executor, so they never
-// race. CallEngine bounds an engine call by the gateway's call deadline and turns a missed
-// deadline into a 503 with Retry-After, counted in EngineCallTimeouts(); ReadEngine runs a
+// callback's value, or with nullopt once the alarms' clock reaches `deadline` first (a later
+// callback is then dropped). Both completions are posted to the awaiting coroutine's executor,
+// so they never race. CallEngine bounds an engine call by the gateway's call deadline and turns a
+// missed deadline into a 503 with Retry-After, counted in EngineCallTimeouts(); ReadEngine runs a
 // plain gateway read that way on the gateway's read executor. Whatever `start` or `read`
 // captures must be owned (by value): after a missed deadline the coroutine goes on while the
 // engine may still be working.
@@ -21,17 +21,17 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "auth/authenticator.hpp"
+#include "core/clock.hpp"
 #include "core/result.hpp"
+#include "engine/alarms.hpp"
 #include "engine/gateway.hpp"
 #include "http/beast.hpp"
+#include "http/clock_timer.hpp"
 
 namespace countersign {
-
-using EngineDeadline = std::chrono::steady_clock::time_point;
 
 // Engine calls answered 503 because the engine missed the call deadline, since start.
 uint64_t EngineCallTimeouts();
@@ -39,28 +39,29 @@ uint64_t EngineCallTimeouts();
 Error EngineCallTimedOut(std::chrono::milliseconds waited);
 
 template <typename T, typename Start>
-asio::awaitable<std::optional<T>> AwaitUntil(EngineDeadline deadline, Start start) {
+asio::awaitable<std::optional<T>> AwaitUntil(Alarms& alarms, TimePoint deadline, Start start) {
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(std::optional<T>)>(
-      [deadline, start = std::move(start)](auto handler) mutable {
+      [&alarms, deadline, start = std::move(start)](auto handler) mutable {
         using Handler = decltype(handler);
         using Executor = asio::associated_executor_t<Handler>;
         Executor executor = asio::get_associated_executor(handler);
         struct State {
-          State(Handler h, const Executor& ex, EngineDeadline d)
-              : handler(std::move(h)), timer(ex, d) {}
+          State(Handler h, const Executor& ex, Alarms& alarms)
+              : handler(std::move(h)), timer(ex, alarms) {}
           void Finish(std::optional<T> value) {
             if (finished) return;
             finished = true;
-            timer.cancel();
+            timer.Cancel();
             std::move(handler)(std::move(value));
           }
           Handler handler;
-          asio::steady_timer timer;
+          ClockTimer timer;
           bool finished = false;  // touched only on the executor
         };
-        auto state = std::make_shared<State>(std::move(handler), executor, deadline);
-        state->timer.async_wait([state](boost::system::error_code ec) {
-          if (!ec) state->Finish(std::nullopt);
+        auto state = std::make_shared<State>(std::move(handler), executor, alarms);
+        state->timer.ExpiresAt(deadline);
+        state->timer.AsyncWait([state](bool expired) {
+          if (expired) state->Finish(std::nullopt);
         });
         start(std::function<void(T)>([state, executor](T value) {
           asio::post(executor, [state, value = std::move(value)]() mutable {
@@ -73,11 +74,12 @@ asio::awaitable<std::optional<T>> AwaitUntil(EngineDeadline deadline, Start star
 
 // `within`: a bound other than the call deadline, for work known to take long.
 template <typename T, typename Start>
-asio::awaitable<Result<T>> CallEngine(const Gateway& gateway, Start start,
+asio::awaitable<Result<T>> CallEngine(Gateway& gateway, Start start,
                                       std::optional<std::chrono::milliseconds> within = {}) {
   const auto waited = within.value_or(gateway.call_deadline());
+  Alarms& alarms = gateway.alarms();
   std::optional<Result<T>> answer =
-      co_await AwaitUntil<Result<T>>(std::chrono::steady_clock::now() + waited, std::move(start));
+      co_await AwaitUntil<Result<T>>(alarms, alarms.Now() + waited, std::move(start));
   if (!answer) co_return EngineCallTimedOut(waited);
   co_return std::move(*answer);
 }

@@ -61,8 +61,8 @@ class EventStreamSession {
         request_(request),
         feed_(*upgrade.feed),
         options_(options),
-        credentials_(upgrade.authorized, options.heartbeat),
-        signal_(std::make_shared<StreamSignal>(tcp.get_executor())),
+        credentials_(upgrade.authorized, options.heartbeat, options.alarms->clock()),
+        signal_(std::make_shared<StreamSignal>(tcp.get_executor(), *options.alarms)),
         stop_slot_(stop),
         stop_(stop) {}
   ~EventStreamSession() {

@@ -8,7 +8,6 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parse.hpp>
 
@@ -22,7 +21,6 @@ namespace countersign {
 namespace {
 
 using RequestPtr = Gateway::RequestPtr;
-using Deadline = EngineDeadline;
 
 HttpResponse Ack() { return TextResponse(http::status::ok, "", "text/plain; charset=utf-8"); }
 
@@ -189,7 +187,7 @@ void HookHandlers::LogPress(std::string_view platform, const ChannelCallback& pr
 }
 
 asio::awaitable<HttpResponse> HookHandlers::Slack(RequestContext& ctx) {
-  const Deadline deadline = std::chrono::steady_clock::now() + kAnswerWithin;
+  const TimePoint deadline = clock_.Now() + kAnswerWithin;
   const InboundCallback inbound = Inbound(ctx);
   const TimePoint now = clock_.Now();
 
@@ -227,7 +225,7 @@ asio::awaitable<HttpResponse> HookHandlers::Slack(RequestContext& ctx) {
     co_return ErrorResponse(Error::Unauthorized("the Slack signature does not verify"));
   }
 
-  auto outcome = co_await AwaitUntil<PressOutcome>(deadline, [&](auto done) {
+  auto outcome = co_await AwaitUntil<PressOutcome>(gateway_.alarms(), deadline, [&](auto done) {
     OfferPress(*press, owner->channel->name(), owner->tenant, "Slack", std::move(done));
   });
   LogPress("slack", *press, outcome);
@@ -236,7 +234,7 @@ asio::awaitable<HttpResponse> HookHandlers::Slack(RequestContext& ctx) {
 }
 
 asio::awaitable<HttpResponse> HookHandlers::Telegram(RequestContext& ctx) {
-  const Deadline deadline = std::chrono::steady_clock::now() + kAnswerWithin;
+  const TimePoint deadline = clock_.Now() + kAnswerWithin;
   const InboundCallback inbound = Inbound(ctx);
   const TimePoint now = clock_.Now();
 
@@ -272,7 +270,7 @@ asio::awaitable<HttpResponse> HookHandlers::Telegram(RequestContext& ctx) {
   }
 
   const ChannelCallback& press = *query->press;
-  auto outcome = co_await AwaitUntil<PressOutcome>(deadline, [&](auto done) {
+  auto outcome = co_await AwaitUntil<PressOutcome>(gateway_.alarms(), deadline, [&](auto done) {
     OfferPress(press, owner->channel->name(), owner->tenant, "Telegram", std::move(done));
   });
   LogPress("telegram", press, outcome);
@@ -285,7 +283,7 @@ asio::awaitable<HttpResponse> HookHandlers::Telegram(RequestContext& ctx) {
 }
 
 asio::awaitable<HttpResponse> HookHandlers::Discord(RequestContext& ctx) {
-  const Deadline deadline = std::chrono::steady_clock::now() + kAnswerWithin;
+  const TimePoint deadline = clock_.Now() + kAnswerWithin;
   const InboundCallback inbound = Inbound(ctx);
   const TimePoint now = clock_.Now();
 
@@ -322,7 +320,7 @@ asio::awaitable<HttpResponse> HookHandlers::Discord(RequestContext& ctx) {
   if (!owner) co_return DiscordEphemeral("countersign only handles its own buttons here");
 
   const ChannelCallback& press = *interaction->press;
-  auto outcome = co_await AwaitUntil<PressOutcome>(deadline, [&](auto done) {
+  auto outcome = co_await AwaitUntil<PressOutcome>(gateway_.alarms(), deadline, [&](auto done) {
     OfferPress(press, owner->channel->name(), owner->tenant, "Discord", std::move(done));
   });
   LogPress("discord", press, outcome);

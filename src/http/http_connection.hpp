@@ -13,10 +13,13 @@
 namespace countersign {
 
 struct HttpConnection {
-  explicit HttpConnection(tcp::socket socket) : stream(std::move(socket)) {}
+  HttpConnection(tcp::socket socket, asio::ip::address peer)
+      : stream(std::move(socket)), peer(std::move(peer)) {}
   // The TCP layer, which owns the timeouts and which Shutdown() cancels; under TLS the
   // session wraps it in a TlsStream.
   beast::tcp_stream stream;
+  // The client's address, as it counts against max_connections_per_ip.
+  const asio::ip::address peer;
   bool busy = false;
   // While the connection runs a live stream, the stream's session is connected to this
   // signal's slot (has_handler()), and a terminal cancellation emitted on it ends the stream.

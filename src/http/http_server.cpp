@@ -1,23 +1,33 @@
 #include "http/http_server.hpp"
 
+#include <poll.h>
+
+#include <algorithm>
+#include <sstream>
+#include <string>
+
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/write.hpp>
 
 #include "core/mutex_lock.hpp"
+#include "http/clock_timer.hpp"
 #include "http/http_connection.hpp"
+#include "http/responses.hpp"
 #include "http/tls_context.hpp"
 
 namespace countersign {
 
-HttpServer::HttpServer(asio::io_context& io, Router& router, Metrics& metrics,
+HttpServer::HttpServer(asio::io_context& io, Router& router, Metrics& metrics, Alarms& alarms,
                        HttpServerOptions options)
     : io_(io),
       router_(router),
       metrics_(metrics),
+      alarms_(alarms),
       options_(options),
       acceptor_(asio::make_strand(io)) {}
 
@@ -88,6 +98,7 @@ size_t HttpServer::connections() const {
 }
 
 asio::awaitable<void> HttpServer::AcceptLoop() {
+  int failures_in_a_row = 0;
   while (!stopping_) {
     asio::any_io_executor executor = options_.connection_pool
                                          ? options_.connection_pool->Next()
@@ -96,16 +107,33 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
         co_await acceptor_.async_accept(executor, asio::as_tuple(asio::use_awaitable));
     if (ec) {
       if (ec == asio::error::operation_aborted || stopping_) break;
-      // Out of file descriptors and similar: log, and keep serving what is open.
-      spdlog::warn("accept failed: {}", ec.message());
+      // Out of file descriptors and similar: keep serving what is open, and try again after a
+      // pause (the pending connection stays in the backlog).
+      metrics_.CountAcceptFailure();
+      if (auto left_out = accept_failures_.Allow()) {
+        spdlog::warn("accept failed: {}{}; {} connections open, retrying with backoff",
+                     ec.message(),
+                     *left_out > 0 ? fmt::format(" ({} more since the last line)", *left_out) : "",
+                     connections());
+      }
+      co_await BackOff(++failures_in_a_row);
       continue;
     }
+    failures_in_a_row = 0;
+    boost::system::error_code peer_ec;
+    auto peer = socket.remote_endpoint(peer_ec);
+    if (peer_ec) continue;  // gone already
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    auto connection = std::make_shared<Connection>(std::move(socket));
-    {
-      MutexLock lock(mu_);
-      connections_.insert(connection);
+    auto connection = std::make_shared<Connection>(std::move(socket), peer.address());
+    if (auto over = Admit(connection)) {
+      metrics_.CountConnectionRefused();
+      if (auto left_out = refusals_.Allow()) {
+        spdlog::warn("connection from {} refused: {}{}", peer.address().to_string(), *over,
+                     *left_out > 0 ? fmt::format(" ({} more since the last line)", *left_out) : "");
+      }
+      Refuse(connection->stream.socket(), *over);
+      continue;
     }
     metrics_.ConnectionOpened();
     // Session()'s result (graceful or not) matters only inside ServeTls.
@@ -119,6 +147,64 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
       asio::co_spawn(c.stream.get_executor(), Session(c, c.stream), std::move(closed));
     }
   }
+}
+
+asio::awaitable<void> HttpServer::WatchForClose(tcp::socket& socket,
+                                                std::shared_ptr<ClientWatch> watch,
+                                                std::function<void()> abandon) {
+  auto [ec] =
+      co_await socket.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
+  // Stopped: the session may have closed the socket since; touch nothing.
+  if (watch->stopped || ec) co_return;
+  watch->woke = true;
+  // Readable: a close (possibly after a TLS close_notify), a reset, or more requests. Only the
+  // first two show as a hang-up.
+  pollfd state{socket.native_handle(), POLLIN | POLLRDHUP, 0};
+  if (::poll(&state, 1, 0) == 1 && (state.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+    watch->gone = true;
+    abandon();
+  }
+}
+
+asio::awaitable<void> HttpServer::BackOff(int failures_in_a_row) {
+  const int doublings = std::min(failures_in_a_row - 1, 8);
+  const auto pause = std::min<Millis>(Millis(5) * (1 << doublings), Millis(1000));
+  ClockTimer timer(acceptor_.get_executor(), alarms_);
+  timer.ExpiresAfter(pause);
+  co_await timer.Wait();
+}
+
+std::optional<std::string> HttpServer::Admit(const std::shared_ptr<Connection>& connection) {
+  MutexLock lock(mu_);
+  if (options_.max_connections > 0 && connections_.size() >= options_.max_connections) {
+    return "the server holds its maximum of " + std::to_string(options_.max_connections) +
+           " connections ([limits] max_connections)";
+  }
+  size_t& from_peer = per_ip_[connection->peer];
+  if (options_.max_connections_per_ip > 0 && from_peer >= options_.max_connections_per_ip) {
+    if (from_peer == 0) per_ip_.erase(connection->peer);
+    return "the address holds its maximum of " + std::to_string(options_.max_connections_per_ip) +
+           " connections ([limits] max_connections_per_ip)";
+  }
+  ++from_peer;
+  connections_.insert(connection);
+  return std::nullopt;
+}
+
+void HttpServer::Refuse(tcp::socket& socket, std::string_view why) {
+  HttpResponse response =
+      ErrorResponse(Error::Unavailable("too many connections: " + std::string(why)));
+  response.set(http::field::server, "countersign");
+  response.set(http::field::retry_after, "1");
+  response.keep_alive(false);
+  std::ostringstream text;
+  text << response;
+  // Never blocks the accept loop: what the socket's buffer takes is sent, the rest dropped.
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.send(asio::buffer(text.str()), 0, ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
 }
 
 void HttpServer::Close(const std::shared_ptr<Connection>& connection, std::exception_ptr failure) {
@@ -136,7 +222,10 @@ void HttpServer::Close(const std::shared_ptr<Connection>& connection, std::excep
   connection->stream.close();
   {
     MutexLock lock(mu_);
-    connections_.erase(connection);
+    if (connections_.erase(connection) > 0) {
+      auto it = per_ip_.find(connection->peer);
+      if (it != per_ip_.end() && --it->second == 0) per_ip_.erase(it);
+    }
   }
   metrics_.ConnectionClosed();
 }

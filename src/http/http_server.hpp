@@ -18,18 +18,24 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
+#include "core/log_throttle.hpp"
 #include "core/mutex.hpp"
 #include "core/result.hpp"
+#include "engine/alarms.hpp"
 #include "http/beast.hpp"
+#include "http/host_guard.hpp"
 #include "http/io_context_pool.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -57,11 +63,19 @@ struct HttpServerOptions {
   // Where connections run (taken in turn); nullptr: each on a strand of the server's
   // io_context. Must outlive the server's connections.
   IoContextPool* connection_pool = nullptr;
+  // Set (auth off): requests for another host, or from another origin's page, get 403.
+  std::optional<HostGuard> host_guard;
+  // Connections open at once, in all and from one client address; 0: no cap. A connection
+  // over a cap is answered 503 and closed.
+  size_t max_connections = 0;
+  size_t max_connections_per_ip = 0;
 };
 
 class HttpServer {
  public:
-  HttpServer(asio::io_context& io, Router& router, Metrics& metrics, HttpServerOptions options);
+  // `alarms` keeps the streams' heartbeats; it must outlive the server's connections.
+  HttpServer(asio::io_context& io, Router& router, Metrics& metrics, Alarms& alarms,
+             HttpServerOptions options);
   ~HttpServer();
 
   // Loads the TLS certificate and key when the options name them (an unreadable file or a
@@ -78,7 +92,26 @@ class HttpServer {
  private:
   using Connection = HttpConnection;
 
+  // Between a long-poll's Session and its WatchForClose, on the connection's strand.
+  struct ClientWatch {
+    bool woke = false;     // the watch's wait has completed (nothing left to cancel)
+    bool gone = false;     // the client closed or reset the connection
+    bool stopped = false;  // the session is done waiting; the watch touches nothing more
+  };
+  // Waits, without reading, until the socket has something to say: a close or reset by the
+  // client calls `abandon` and marks the watch gone; data (a pipelined request) means the
+  // client is still there. Ends early when the session cancels the socket's operations.
+  static asio::awaitable<void> WatchForClose(tcp::socket& socket,
+                                             std::shared_ptr<ClientWatch> watch,
+                                             std::function<void()> abandon);
   asio::awaitable<void> AcceptLoop();
+  // After a failed accept (out of descriptors, typically): waits, longer after each failure
+  // in a row (5 ms doubling to 1 s), so the loop does not spin while the cause lasts.
+  asio::awaitable<void> BackOff(int failures_in_a_row);
+  // Registers `connection`, or says which cap it is over.
+  std::optional<std::string> Admit(const std::shared_ptr<Connection>& connection);
+  // A best-effort 503 on a connection that is not admitted, then closes it.
+  static void Refuse(tcp::socket& socket, std::string_view why);
   // A connection runs ServeTls() or, without TLS, Session() directly; the spawn's completion
   // handler owns the Connection and closes it. No coroutine in between, since a waiting
   // long-poll would keep its frame.
@@ -106,12 +139,16 @@ class HttpServer {
   asio::io_context& io_;
   Router& router_;
   Metrics& metrics_;
+  Alarms& alarms_;
   HttpServerOptions options_;
   std::unique_ptr<asio::ssl::context> tls_context_;  // set by Listen(), then read-only
   tcp::acceptor acceptor_;
   std::atomic<bool> stopping_{false};
   mutable Mutex mu_;
   std::unordered_set<std::shared_ptr<Connection>> connections_ CS_GUARDED_BY(mu_);
+  std::unordered_map<asio::ip::address, size_t> per_ip_ CS_GUARDED_BY(mu_);
+  LogThrottle accept_failures_;
+  LogThrottle refusals_;
 };
 
 }  // namespace countersign

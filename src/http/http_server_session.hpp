@@ -7,15 +7,20 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -42,6 +47,54 @@ inline bool IsQuietError(const boost::system::error_code& ec) {
          ec.category() == asio::error::get_ssl_category();
 }
 
+// An obs-fold (a header line continued on the next, RFC 9112 §5.2): `head` is the request line
+// and the header lines, each ending in CRLF.
+inline bool HasObsoleteFold(std::string_view head) {
+  return head.find("\n ") != std::string_view::npos || head.find("\n\t") != std::string_view::npos;
+}
+
+// The body's length is stated one way only (RFC 9112 §6.1, §6.3): any Transfer-Encoding but
+// exactly one "chunked", or one sent with Content-Length, is how requests are smuggled past
+// a proxy that reads the framing differently.
+inline bool HasSafeFraming(const http::request_header<>& header) {
+  const size_t codings = header.count(http::field::transfer_encoding);
+  if (codings == 0) return true;
+  if (codings > 1 || header.count(http::field::content_length) > 0) return false;
+  if (header.version() < 11) return false;
+  return beast::iequals(header[http::field::transfer_encoding], "chunked");
+}
+
+// What a client whose request could not be read is told, if anything.
+inline std::optional<std::pair<Error, http::status>> RefusalFor(const boost::system::error_code& ec,
+                                                                size_t body_limit) {
+  if (ec == http::error::body_limit) {
+    return std::pair{
+        Error{ErrorCode::kTooLarge,
+              "request body is larger than " + std::to_string(body_limit) + " bytes", nullptr},
+        http::status::payload_too_large};
+  }
+  if (ec == http::error::header_limit) {
+    return std::pair{Error{ErrorCode::kTooLarge, "request headers are too large", nullptr},
+                     http::status::request_header_fields_too_large};
+  }
+  if (ec == http::error::bad_transfer_encoding) {
+    return std::pair{Error::Malformed("Transfer-Encoding must be exactly \"chunked\" (HTTP/1.1), "
+                                      "and never sent with Content-Length"),
+                     http::status::bad_request};
+  }
+  if (ec == http::error::bad_content_length) {
+    return std::pair{Error::Malformed("malformed Content-Length, or Content-Length sent with "
+                                      "Transfer-Encoding"),
+                     http::status::bad_request};
+  }
+  if (ec == http::error::bad_value) {
+    return std::pair{Error::Malformed("malformed header value (folded header lines are refused)"),
+                     http::status::bad_request};
+  }
+  if (IsQuietError(ec)) return std::nullopt;
+  return std::pair{Error::Malformed("malformed HTTP request"), http::status::bad_request};
+}
+
 }  // namespace http_session
 
 template <typename Stream>
@@ -61,35 +114,49 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
     const boost::system::error_code ec = co_await ReadRequest(stream, buffer, request);
     connection.busy = true;
     if (ec) {
-      if (ec == http::error::body_limit) {
-        refusal =
-            Error{ErrorCode::kTooLarge,
-                  "request body is larger than " + std::to_string(options_.body_limit) + " bytes",
-                  nullptr};
-        refusal_status = http::status::payload_too_large;
-      } else if (ec == http::error::header_limit) {
-        refusal = Error{ErrorCode::kTooLarge, "request headers are too large", nullptr};
-        refusal_status = http::status::request_header_fields_too_large;
-      } else if (!http_session::IsQuietError(ec)) {
-        refusal = Error::Malformed("malformed HTTP request");
-        refusal_status = http::status::bad_request;
+      if (auto refused = http_session::RefusalFor(ec, options_.body_limit)) {
+        refusal = std::move(refused->first);
+        refusal_status = refused->second;
       }
       // The client closed, or Shutdown() cancelled an idle read: both ends are in step.
       graceful = ec == http::error::end_of_stream || ec == asio::error::operation_aborted;
       break;
     }
     const bool keep_alive = request.keep_alive();
+    const http::verb request_method = request.method();
     // The handler may long-poll; the read timeout covers reading, not waiting.
     tcp_stream.expires_never();
     Router::Routed routed;
     try {
-      routed = co_await router_.Route(request);
+      std::optional<Error> misdirected;
+      if (options_.host_guard) misdirected = options_.host_guard->Check(request);
+      if (misdirected) {
+        routed.response = ErrorResponse(*misdirected);
+      } else {
+        routed = co_await router_.Route(request);
+      }
       if (routed.deferred) {
-        // A long-poll: while it waits, hold neither the request nor an empty read buffer.
+        // A long-poll: while it waits, hold neither the request nor an empty read buffer, and
+        // notice a client that leaves (its waiter and descriptor are freed at once).
         request = {};
         if (buffer.size() == 0) buffer.shrink_to_fit();
+        auto watch = std::make_shared<ClientWatch>();
+        if (routed.abandon) {
+          asio::co_spawn(tcp_stream.get_executor(),
+                         WatchForClose(tcp_stream.socket(), watch, std::move(routed.abandon)),
+                         asio::detached);
+        }
         routed.response = co_await std::move(*routed.deferred);
         routed.deferred.reset();
+        watch->stopped = true;
+        if (!watch->woke) {
+          boost::system::error_code ignored;
+          tcp_stream.socket().cancel(ignored);
+        }
+        if (watch->gone) {
+          graceful = false;
+          break;
+        }
       }
     } catch (const std::exception& ex) {
       spdlog::error("{} {} failed: {}", std::string(request.method_string()),
@@ -104,6 +171,12 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
       break;
     }
     HttpResponse& response = routed.response;
+    if (request_method == http::verb::head) {
+      // The GET route's answer, headers only (its Content-Length stays).
+      const size_t length = response.body().size();
+      response.body().clear();
+      response.content_length(length);
+    }
     response.set(http::field::server, "countersign");
     response.keep_alive(keep_alive && !stopping_);
     metrics_.CountResponse(response.result_int());
@@ -128,12 +201,40 @@ template <typename Stream>
 asio::awaitable<boost::system::error_code> HttpServer::ReadRequest(Stream& stream,
                                                                    beast::flat_buffer& buffer,
                                                                    HttpRequest& request) {
+  // The whole header first, to look at its raw bytes: Beast joins folded lines silently.
+  size_t end = std::string_view::npos;
+  for (;;) {
+    const std::string_view seen(static_cast<const char*>(buffer.data().data()), buffer.size());
+    end = seen.find("\r\n\r\n");
+    if (end != std::string_view::npos) break;
+    if (buffer.size() > options_.header_limit) co_return http::error::header_limit;
+    auto [ec, n] = co_await stream.async_read_some(buffer.prepare(4096), http_session::kAwait);
+    if (ec) {
+      if (ec == asio::error::eof) {
+        co_return buffer.size() == 0 ? http::error::end_of_stream : http::error::partial_message;
+      }
+      co_return ec;
+    }
+    buffer.commit(n);
+  }
+  const std::string_view head(static_cast<const char*>(buffer.data().data()), end + 2);
+  if (http_session::HasObsoleteFold(head)) co_return http::error::bad_value;
+
   http::request_parser<http::string_body> parser;
   parser.body_limit(options_.body_limit);
   parser.header_limit(static_cast<uint32_t>(options_.header_limit));
-  auto [ec, unused_bytes] = co_await http::async_read(stream, buffer, parser, http_session::kAwait);
-  if (!ec) request = parser.release();
-  co_return ec;
+  {
+    auto [ec, unused] =
+        co_await http::async_read_header(stream, buffer, parser, http_session::kAwait);
+    if (ec) co_return ec;
+  }
+  if (!http_session::HasSafeFraming(parser.get())) co_return http::error::bad_transfer_encoding;
+  if (!parser.is_done()) {
+    auto [ec, unused] = co_await http::async_read(stream, buffer, parser, http_session::kAwait);
+    if (ec) co_return ec;
+  }
+  request = parser.release();
+  co_return boost::system::error_code();
 }
 
 template <typename Stream>
@@ -142,6 +243,7 @@ asio::awaitable<bool> HttpServer::RunStream(Connection& connection, Stream& stre
   StreamSessionOptions stream_options;
   stream_options.heartbeat = options_.stream_heartbeat;
   stream_options.write_timeout = options_.read_timeout;
+  stream_options.alarms = &alarms_;
   EventFeed& feed = *upgrade.feed;
   const bool sse = upgrade.protocol == StreamProtocol::kServerSentEvents;
   metrics_.CountResponse(sse ? 200 : 101);

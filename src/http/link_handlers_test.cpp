@@ -9,7 +9,7 @@
 
 #include "store/sqlite/sqlite_store.hpp"
 #include "testing/fake_clock.hpp"
-#include "testing/temp_dir.hpp"
+#include "testing/gateway_harness.hpp"
 
 namespace countersign {
 namespace {
@@ -17,7 +17,6 @@ namespace {
 using namespace std::chrono_literals;
 using RequestPtr = Gateway::RequestPtr;
 
-constexpr auto kEventually = 30s;
 const Actor kAgent{"ci-bot", Role::kAgent, "default", {}};
 // 43 base64url characters whose last leaves its unused low bits zero: a value GET could set.
 const std::string kCsrf = std::string(42, 'C') + "A";
@@ -25,13 +24,9 @@ const std::string kCsrf = std::string(42, 'C') + "A";
 class LinkHandlersTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    SqliteStoreOptions options;
-    options.path = dir_.File("countersign.db");
-    auto opened = SqliteStore::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
-    gateway_ = std::make_unique<Gateway>(*store_, clock_);
-    ASSERT_TRUE(gateway_->Start().ok());
+    ASSERT_TRUE(harness_.Open().ok());
+    store_ = &harness_.store();
+    gateway_ = &harness_.gateway();
     auto pages = LinkPages::Load();
     ASSERT_TRUE(pages.ok()) << pages.error().message;
     pages_.emplace(std::move(pages).value());
@@ -39,23 +34,16 @@ class LinkHandlersTest : public ::testing::Test {
                       PublicUrl::Parse("https://approvals.example.com", "public_url").value());
   }
 
-  // The store drains its queued writes before the gateway they call back into goes.
   void TearDown() override {
     handlers_.reset();
-    gateway_->Stop();
-    store_->Stop();
-    gateway_.reset();
+    harness_.Close();
   }
 
   RequestPtr Create(NewRequest input = {}) {
     input.action = "deploy_production";
     input.title = "Deploy v2.0";
-    std::promise<Result<Gateway::Created>> promise;
-    gateway_->Create(kAgent, std::move(input),
-                     [&](Result<Gateway::Created> r) { promise.set_value(std::move(r)); });
-    auto future = promise.get_future();
-    EXPECT_EQ(future.wait_for(kEventually), std::future_status::ready);
-    auto created = future.get();
+    auto created = testing::GatewayHarness::Call<Gateway::Created>(
+        [&](auto done) { gateway_->Create(kAgent, std::move(input), std::move(done)); });
     EXPECT_TRUE(created.ok()) << created.error().message;
     return created.ok() ? created->request : nullptr;
   }
@@ -86,7 +74,7 @@ class LinkHandlersTest : public ::testing::Test {
   }
 
   HttpResponse Run(const HttpRequest& request, const std::string& token, bool post) {
-    RequestContext ctx{request, {{"token", token}}, {}, {}, {}};
+    RequestContext ctx{request, {{"token", token}}, {}, {}, {}, {}};
     auto future =
         asio::co_spawn(io_, post ? handlers_->Submit(ctx) : handlers_->Show(ctx), asio::use_future);
     io_.restart();
@@ -104,10 +92,10 @@ class LinkHandlersTest : public ::testing::Test {
     return events.ok() ? events->size() : 0;
   }
 
-  testing::TempDir dir_;
-  testing::FakeClock clock_;
-  std::unique_ptr<SqliteStore> store_;
-  std::unique_ptr<Gateway> gateway_;
+  testing::GatewayHarness harness_;
+  testing::FakeClock& clock_ = harness_.clock();
+  SqliteStore* store_ = nullptr;
+  Gateway* gateway_ = nullptr;
   LinkSigner signer_{std::string(32, 'k')};
   std::optional<LinkPages> pages_;
   Metrics metrics_;

@@ -51,6 +51,16 @@ std::string Metrics::Render(const Snapshot& s) const {
   line("# HELP countersign_stream_overflows_total Streams closed because the client fell behind.");
   line("# TYPE countersign_stream_overflows_total counter");
   line(fmt::format("countersign_stream_overflows_total {}", stream_overflows_.load()));
+  line(
+      "# HELP countersign_accept_failures_total Accepts that failed (out of file descriptors, "
+      "typically); each is followed by a pause.");
+  line("# TYPE countersign_accept_failures_total counter");
+  line(fmt::format("countersign_accept_failures_total {}", accept_failures_.load()));
+  line(
+      "# HELP countersign_connections_refused_total Connections answered 503 and closed: over "
+      "[limits] max_connections or max_connections_per_ip.");
+  line("# TYPE countersign_connections_refused_total counter");
+  line(fmt::format("countersign_connections_refused_total {}", connections_refused_.load()));
   line("# HELP countersign_http_responses_total HTTP responses since start, by status class.");
   line("# TYPE countersign_http_responses_total counter");
   for (unsigned k = 1; k <= 5; ++k) {

@@ -21,6 +21,8 @@ class Metrics {
   void StreamOpened() { streams_.fetch_add(1, std::memory_order_relaxed); }
   void StreamClosed() { streams_.fetch_sub(1, std::memory_order_relaxed); }
   void CountStreamOverflow() { stream_overflows_.fetch_add(1, std::memory_order_relaxed); }
+  void CountAcceptFailure() { accept_failures_.fetch_add(1, std::memory_order_relaxed); }
+  void CountConnectionRefused() { connections_refused_.fetch_add(1, std::memory_order_relaxed); }
 
   struct Snapshot {
     std::map<std::string, int64_t> requests_by_status;
@@ -40,6 +42,8 @@ class Metrics {
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> streams_{0};
   std::atomic<uint64_t> stream_overflows_{0};
+  std::atomic<uint64_t> accept_failures_{0};
+  std::atomic<uint64_t> connections_refused_{0};
 };
 
 }  // namespace countersign

@@ -1,6 +1,7 @@
 // RequestContext: one HTTP request as a handler sees it.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -22,6 +23,10 @@ struct RequestContext {
   // handler's frames, and the request itself, are freed, so a waiting client holds little.
   // It must not refer to `request` or to this context.
   std::optional<asio::awaitable<HttpResponse>> deferred;
+  // Set with `deferred`: called, on the connection's executor, when the client goes away while
+  // the deferred answer waits. It should end the wait soon (its answer is then discarded) and
+  // free what the wait holds.
+  std::function<void()> abandon;
 
   std::string_view Query(std::string_view key) const {
     auto it = query.find(key);

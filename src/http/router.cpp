@@ -62,7 +62,10 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
       }
     }
     if (!same) continue;
-    if (route.method != request.method()) {
+    // HEAD is answered by the GET route (not a stream's): the server sends the headers only.
+    const bool head_as_get = request.method() == http::verb::head &&
+                             route.method == http::verb::get && !route.stream_handler;
+    if (route.method != request.method() && !head_as_get) {
       if (!allow.empty()) allow += ", ";
       allow += std::string(http::to_string(route.method));
       continue;
@@ -84,7 +87,7 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
     co_return routed;
   }
 
-  RequestContext ctx{request, std::move(captures), {}, {}, {}};
+  RequestContext ctx{request, std::move(captures), {}, {}, {}, {}};
   for (auto param : url->params()) ctx.query[param.key] = param.value;
   if (match->access == Access::kAuthenticated) {
     auto actor = co_await AuthenticateOffThread(authenticator_, gateway_,
@@ -110,6 +113,7 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
   }
   routed.response = co_await match->handler(ctx);
   routed.deferred = std::move(ctx.deferred);
+  routed.abandon = std::move(ctx.abandon);
   co_return routed;
 }
 

@@ -36,6 +36,7 @@ class Router {
   struct Routed {
     HttpResponse response;
     std::optional<asio::awaitable<HttpResponse>> deferred;  // set: its result is the response
+    std::function<void()> abandon;                          // RequestContext::abandon
     std::optional<StreamUpgrade> upgrade;                   // set: `response` is unused
   };
 

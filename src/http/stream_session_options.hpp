@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstddef>
 
+#include "engine/alarms.hpp"
+
 namespace countersign {
 
 struct StreamSessionOptions {
@@ -15,6 +17,8 @@ struct StreamSessionOptions {
   std::chrono::seconds write_timeout{30};
   // The most events taken from the feed for one write.
   size_t batch_events = 64;
+  // The clock the heartbeat and the credential re-check keep time by. Required.
+  Alarms* alarms = nullptr;
 };
 
 }  // namespace countersign

@@ -5,7 +5,7 @@
 // A Notify() while nobody waits is remembered, so a wake-up is never lost. Wait()
 // and `on_notify` belong to the strand. The session holds the signal by shared_ptr, and
 // so does every wake-up in flight, so a late Notify() after the session ended is harmless once
-// the session has cleared `on_notify`.
+// the session has cleared `on_notify`. The timeout is kept on the Alarms' clock.
 #pragma once
 
 #include <chrono>
@@ -13,20 +13,19 @@
 #include <memory>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "engine/alarms.hpp"
 #include "http/beast.hpp"
+#include "http/clock_timer.hpp"
 
 namespace countersign {
 
 class StreamSignal : public std::enable_shared_from_this<StreamSignal> {
  public:
-  explicit StreamSignal(const asio::any_io_executor& strand) : timer_(strand) {}
+  StreamSignal(const asio::any_io_executor& strand, Alarms& alarms) : timer_(strand, alarms) {}
 
   // Any thread.
   void Notify() {
@@ -36,18 +35,16 @@ class StreamSignal : public std::enable_shared_from_this<StreamSignal> {
   // Strand only.
   void NotifyOnStrand() {
     notified_ = true;
-    timer_.cancel();
+    timer_.Cancel();
     if (on_notify) on_notify();
   }
 
   // Strand only. Returns true when woken by Notify(), false when `timeout` passed first or a
   // cancellation arrived through `stop`.
-  asio::awaitable<bool> Wait(std::chrono::steady_clock::duration timeout,
-                             asio::cancellation_slot stop = {}) {
+  asio::awaitable<bool> Wait(Millis timeout, asio::cancellation_slot stop = {}) {
     if (!notified_) {
-      timer_.expires_after(timeout);
-      [[maybe_unused]] auto [ec] = co_await timer_.async_wait(
-          asio::bind_cancellation_slot(stop, asio::as_tuple(asio::use_awaitable)));
+      timer_.ExpiresAfter(timeout);
+      co_await timer_.Wait(stop);
     }
     const bool notified = notified_;
     notified_ = false;
@@ -58,7 +55,7 @@ class StreamSignal : public std::enable_shared_from_this<StreamSignal> {
   std::function<void()> on_notify;
 
  private:
-  asio::steady_timer timer_;
+  ClockTimer timer_;
   bool notified_ = false;  // strand only
 };
 

@@ -39,12 +39,9 @@ asio::awaitable<HttpResponse> SystemHandlers::Readyz(RequestContext&) {
 
 asio::awaitable<HttpResponse> SystemHandlers::MetricsText(RequestContext&) {
   Metrics::Snapshot snapshot;
-  auto read = [this]() -> Result<StoreSnapshot> { return gateway_.StoreState(); };
-  auto state = co_await ReadEngine<StoreSnapshot>(gateway_, std::move(read));
-  if (state.ok()) {
-    snapshot.requests_by_status = std::move(state->requests_by_status);
-    snapshot.store = state->stats;
-  }
+  StoreSnapshot state = gateway_.StoreState();  // memory only: no store read
+  snapshot.requests_by_status = std::move(state.requests_by_status);
+  snapshot.store = state.stats;
   snapshot.waiters = gateway_.waiters().size();
   snapshot.reads_queued = gateway_.reads().queued();
   snapshot.reads_refused = gateway_.reads().refused();

@@ -54,6 +54,20 @@ std::string TruncateText(std::string_view text, size_t max_units) {
   return out;
 }
 
+std::string TruncateEscaped(std::string_view raw, size_t max_units,
+                            std::string (*escape)(std::string_view)) {
+  std::string escaped = escape(TruncateText(raw, max_units));
+  if (TextLength(escaped) <= max_units) return escaped;
+  std::string cut = TruncateText(escaped, max_units);
+  if (cut.size() < kEllipsis.size()) return cut;
+  // A cut right after a lone escaping backslash would escape the ellipsis; drop it.
+  std::string_view kept(cut.data(), cut.size() - kEllipsis.size());
+  size_t slashes = 0;
+  while (slashes < kept.size() && kept[kept.size() - 1 - slashes] == '\\') ++slashes;
+  if (slashes % 2 == 1) kept.remove_suffix(1);
+  return std::string(kept) + std::string(kEllipsis);
+}
+
 std::string ChoiceButtonText(const Choice& choice, size_t max_units) {
   const std::string suffix = ChoiceMeaning::Suffix(choice);
   const size_t suffix_units = TextLength(suffix);

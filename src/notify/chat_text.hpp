@@ -31,6 +31,12 @@ size_t TextLength(std::string_view text);
 // appended, is at most `max_units` long, plus "…". `max_units` 0 gives "".
 std::string TruncateText(std::string_view text, size_t max_units);
 
+// `raw` escaped by `escape` (which puts a backslash before what it escapes), within
+// `max_units`: cut before escaping, and again after when the backslashes made it longer, never
+// leaving a lone escaping backslash before the "…".
+std::string TruncateEscaped(std::string_view raw, size_t max_units,
+                            std::string (*escape)(std::string_view));
+
 // A button's text for `choice`: its ChoiceMeaning::Caption() within `max_units`. The label is
 // cut, never the outcome words after it ("Ship it… — approves"), unless the limit leaves no
 // room for them.

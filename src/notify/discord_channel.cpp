@@ -65,18 +65,9 @@ std::string EscapeMarkdown(std::string_view text) {
   return out;
 }
 
-// User text escaped, within `max` characters: cut before escaping, and again after when the
-// backslashes made it longer (never leaving a lone backslash to escape the ellipsis).
+// User text escaped, within `max` characters.
 std::string Markdown(std::string_view raw, size_t max) {
-  std::string escaped = EscapeMarkdown(TruncateText(raw, max));
-  if (TextLength(escaped) <= max) return escaped;
-  std::string cut = TruncateText(escaped, max);
-  // A cut right after a lone escaping backslash would escape the ellipsis; drop it.
-  std::string_view kept(cut.data(), cut.size() - kEllipsis.size());
-  size_t slashes = 0;
-  while (slashes < kept.size() && kept[kept.size() - 1 - slashes] == '\\') ++slashes;
-  if (slashes % 2 == 1) kept.remove_suffix(1);
-  return std::string(kept) + std::string(kEllipsis);
+  return TruncateEscaped(raw, max, EscapeMarkdown);
 }
 
 // A triple backtick in the arguments would end the code block early.

@@ -5,6 +5,7 @@
 #include "core/choice_meaning.hpp"
 #include "core/time_format.hpp"
 #include "notify/chat_text.hpp"
+#include "notify/markdown_escape.hpp"
 #include "notify/request_text.hpp"
 
 namespace countersign {
@@ -57,7 +58,17 @@ struct Fact {
   std::string value;
 };
 
-std::vector<Fact> RequestFacts(const Request& r) {
+// How user text goes into a card: escaped where Teams renders Markdown (every text of an
+// Adaptive Card, a MessageCard's title), as it is where it does not (MessageCard sections,
+// sent with "markdown": false), cut to `max` either way.
+enum class Text { kMarkdown, kPlain };
+
+std::string CardText(std::string_view raw, size_t max, Text text) {
+  return text == Text::kMarkdown ? TruncateEscaped(raw, max, EscapeCommonMark)
+                                 : TruncateText(raw, max);
+}
+
+std::vector<Fact> RequestFacts(const Request& r, Text text) {
   std::vector<Fact> facts{{"Action", r.action},
                           {"Requested by", r.requester},
                           {"Deadline", CardTime(r.deadline_at)},
@@ -74,26 +85,27 @@ std::vector<Fact> RequestFacts(const Request& r) {
                      value.is_string() ? std::string(value.get_string()) : json::serialize(value)});
   }
   for (auto& f : facts) {
-    f.title = TruncateText(f.title, 100);
-    f.value = TruncateText(f.value, TeamsChannel::kMaxFact);
+    f.title = CardText(f.title, 100, text);
+    f.value = CardText(f.value, TeamsChannel::kMaxFact, text);
   }
   return facts;
 }
 
 // Who decided what: one fact per decision.
-std::vector<Fact> DecisionFacts(const Request& r) {
+std::vector<Fact> DecisionFacts(const Request& r, Text text) {
   std::vector<Fact> facts;
   for (const auto& d : r.decisions) {
     const Choice* c = r.FindChoice(d.choice);
     std::string what = !d.answer.empty() ? d.answer : c ? ChoiceMeaning::Caption(*c) : d.choice;
     if (!d.comment.empty()) what += " \u2014 \u201c" + d.comment + "\u201d";
-    facts.push_back({TruncateText(d.principal, 100), TruncateText(what, TeamsChannel::kMaxFact)});
+    facts.push_back(
+        {CardText(d.principal, 100, text), CardText(what, TeamsChannel::kMaxFact, text)});
   }
   return facts;
 }
 
-std::string ArgumentsText(const Request& r) {
-  return TruncateText(json::serialize(r.arguments), TeamsChannel::kMaxArguments);
+std::string ArgumentsText(const Request& r, Text text) {
+  return CardText(json::serialize(r.arguments), TeamsChannel::kMaxArguments, text);
 }
 
 std::string Summary(const Request& r, std::string_view event) {
@@ -152,25 +164,26 @@ std::vector<std::string> TeamsChannel::KindsFor(std::string_view event_type) con
 }
 
 json::object TeamsChannel::AdaptiveMessage(const Request& r, std::string_view event) const {
+  const Text md = Text::kMarkdown;
   json::array body;
   body.emplace_back(json::object{{"type", "TextBlock"},
-                                 {"text", TruncateText(RequestHeadline(r, event), kMaxTitle)},
+                                 {"text", CardText(RequestHeadline(r, event), kMaxTitle, md)},
                                  {"weight", "Bolder"},
                                  {"color", AdaptiveColor(r.status)},
                                  {"wrap", true}});
   body.emplace_back(json::object{{"type", "TextBlock"},
-                                 {"text", TruncateText(r.title, kMaxTitle)},
+                                 {"text", CardText(r.title, kMaxTitle, md)},
                                  {"size", "Large"},
                                  {"weight", "Bolder"},
                                  {"wrap", true}});
-  body.emplace_back(AdaptiveFactSet(RequestFacts(r)));
+  body.emplace_back(AdaptiveFactSet(RequestFacts(r, md)));
   if (!r.arguments.empty()) {
     body.emplace_back(json::object{{"type", "TextBlock"},
-                                   {"text", ArgumentsText(r)},
+                                   {"text", ArgumentsText(r, md)},
                                    {"fontType", "Monospace"},
                                    {"wrap", true}});
   }
-  if (!r.decisions.empty()) body.emplace_back(AdaptiveFactSet(DecisionFacts(r)));
+  if (!r.decisions.empty()) body.emplace_back(AdaptiveFactSet(DecisionFacts(r, md)));
   json::object card{{"type", "AdaptiveCard"}, {"version", "1.4"}, {"body", std::move(body)}};
   if (r.pending()) {
     json::array actions;
@@ -193,25 +206,26 @@ json::object TeamsChannel::AdaptiveMessage(const Request& r, std::string_view ev
 }
 
 json::object TeamsChannel::MessageCard(const Request& r, std::string_view event) const {
+  const Text plain = Text::kPlain;
   json::array sections;
   sections.emplace_back(
-      json::object{{"activityTitle", TruncateText(RequestHeadline(r, event), kMaxTitle)},
-                   {"facts", MessageCardFacts(RequestFacts(r))},
+      json::object{{"activityTitle", CardText(RequestHeadline(r, event), kMaxTitle, plain)},
+                   {"facts", MessageCardFacts(RequestFacts(r, plain))},
                    {"markdown", false}});
   if (!r.arguments.empty()) {
-    sections.emplace_back(
-        json::object{{"title", "Arguments"}, {"text", ArgumentsText(r)}, {"markdown", false}});
+    sections.emplace_back(json::object{
+        {"title", "Arguments"}, {"text", ArgumentsText(r, plain)}, {"markdown", false}});
   }
   if (!r.decisions.empty()) {
     sections.emplace_back(json::object{{"title", "Decisions"},
-                                       {"facts", MessageCardFacts(DecisionFacts(r))},
+                                       {"facts", MessageCardFacts(DecisionFacts(r, plain))},
                                        {"markdown", false}});
   }
   json::object card{{"@type", "MessageCard"},
                     {"@context", "https://schema.org/extensions"},
                     {"summary", Summary(r, event)},
                     {"themeColor", ThemeColor(r.status)},
-                    {"title", TruncateText(r.title, kMaxTitle)},
+                    {"title", CardText(r.title, kMaxTitle, Text::kMarkdown)},
                     {"sections", std::move(sections)}};
   if (r.pending()) {
     json::array actions;

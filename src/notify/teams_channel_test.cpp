@@ -141,7 +141,7 @@ TEST_F(TeamsChannelTest, ARequestIsExactlyThisAdaptiveCardInTheWorkflowsEnvelope
           {"type": "TextBlock", "text": "Deploy v2.0", "size": "Large", "weight": "Bolder",
            "wrap": true},
           {"type": "FactSet", "facts": [
-            {"title": "Action", "value": "deploy_production"},
+            {"title": "Action", "value": "deploy\\_production"},
             {"title": "Requested by", "value": "ci-bot"},
             {"title": "Deadline", "value": "2026-11-21 10:15:00 UTC"},
             {"title": "Risk", "value": "normal"},
@@ -294,6 +294,33 @@ TEST_F(TeamsChannelTest, AnActionsColourComesFromItsOutcomeAndACustomLabelSaysWh
   EXPECT_EQ(actions[0].at("style"), "positive");
   EXPECT_EQ(actions[1].at("title"), "Hold \u2014 denies");
   EXPECT_EQ(actions[1].at("style"), "destructive");
+}
+
+// Teams renders Markdown in every Adaptive Card text and in a MessageCard's title: a requester
+// must not be able to put a disguised link or shouting emphasis in front of an approver.
+TEST_F(TeamsChannelTest, MarkdownInRequestTextIsShownAsTyped) {
+  Request r = Fixture();
+  r.title = "[Approve here](https://evil.example) **URGENT**";
+  r.details = {{"note", "# not a heading"}};
+  const std::string escaped_title_text =
+      "\\[Approve here\\](https://evil.example) \\*\\*URGENT\\*\\*";
+
+  const json::value adaptive = RenderJson(*Make(Settings()), Row("request.created"), r);
+  const auto& body = adaptive.at("attachments").at(0).at("content").at("body").as_array();
+  EXPECT_EQ(body.at(1).at("text"), json::value(escaped_title_text));
+  bool saw_note = false;
+  for (const auto& fact : body.at(2).at("facts").as_array()) {
+    if (fact.at("title") == "note") {
+      saw_note = true;
+      EXPECT_EQ(fact.at("value"), "\\# not a heading");
+    }
+  }
+  EXPECT_TRUE(saw_note);
+
+  const json::value legacy = RenderJson(*Make(Settings("messagecard")), Row("request.created"), r);
+  EXPECT_EQ(legacy.at("title"), json::value(escaped_title_text));
+  // Sections go with "markdown": false, so their text is left as typed.
+  EXPECT_EQ(legacy.at("sections").at(0).at("markdown"), false);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "notify/channel_factory.hpp"
 #include "notify/webhook_channel.hpp"
 #include "server/data_files.hpp"
+#include "server/open_file_limit.hpp"
 
 namespace countersign {
 
@@ -214,7 +215,36 @@ Status Server::Listen() {
   server_options.tls_cert_file = config_.tls_cert;
   server_options.tls_key_file = config_.tls_key;
   server_options.stream_heartbeat = config_.stream_heartbeat;
-  http_server_ = std::make_unique<HttpServer>(io_, *router_, metrics_, server_options);
+  const uint64_t open_files = RaiseOpenFileLimit();
+  server_options.max_connections = config_.limits.max_connections > 0
+                                       ? static_cast<size_t>(config_.limits.max_connections)
+                                       : DefaultMaxConnections(open_files);
+  server_options.max_connections_per_ip =
+      static_cast<size_t>(config_.limits.max_connections_per_ip);
+  if (server_options.max_connections_per_ip > 0) {
+    spdlog::info("connections: at most {}, {} from any one address", server_options.max_connections,
+                 server_options.max_connections_per_ip);
+  } else {
+    spdlog::info("connections: at most {}", server_options.max_connections);
+  }
+  if (!config_.auth) {
+    // Loopback hosts only, and the public_url's: a web page must not reach the open server.
+    std::vector<std::string> extra_hosts;
+    if (!config_.public_url.empty()) {
+      const PublicUrl url = PublicUrl::Parse(config_.public_url, "public_url").value();
+      const std::string host = HostGuard::HostOf(url.origin().substr(url.origin().find("://") + 3));
+      if (!HostGuard::IsLoopbackHost(host)) {
+        spdlog::warn(
+            "auth is OFF but public_url {} is not a loopback address: whoever reaches that URL "
+            "(through a proxy) acts as any name they give. Turn auth on for anything shared.",
+            config_.public_url);
+        extra_hosts.push_back(host);
+      }
+    }
+    server_options.host_guard.emplace(std::move(extra_hosts));
+  }
+  http_server_ =
+      std::make_unique<HttpServer>(io_, *router_, metrics_, gateway_->alarms(), server_options);
   boost::system::error_code address_ec;
   const std::string host = config_.listen_host == "localhost" ? "127.0.0.1" : config_.listen_host;
   auto address = asio::ip::make_address(host, address_ec);

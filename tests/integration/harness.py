@@ -7,6 +7,7 @@ file the server writes with --port-file once it is listening, so no test ever sl
 import http.client
 import json
 import os
+import resource
 import shutil
 import signal
 import ssl
@@ -41,8 +42,11 @@ class Server:
     that turns TLS on some other way (config file, environment) sets ca_file instead.
     """
 
-    def __init__(self, auth=True, data_dir=None, extra_args=(), env=None, tls=None):
+    def __init__(self, auth=True, data_dir=None, extra_args=(), env=None, tls=None,
+                 open_files=None):
+        """open_files: the server process's RLIMIT_NOFILE (soft and hard), when set."""
         self.auth = auth
+        self.open_files = open_files
         self.tls = tls
         self.ca_file = tls[0] if tls else None
         self.owns_dir = data_dir is None
@@ -68,7 +72,12 @@ class Server:
         env = dict(os.environ)
         env.update(self.env or {})
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        limit = None
+        if self.open_files:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+                                     preexec_fn=limit)
         deadline = time.monotonic() + START_TIMEOUT
         while not os.path.exists(port_file):
             if self.proc.poll() is not None:

@@ -84,8 +84,11 @@ class TeamsTest(unittest.TestCase):
     def link(self, r, choice, recipient):
         return one_click_url(self.dir, self.server.url, r, choice, recipient)
 
-    def facts(self, r):
-        return [("Action", "deploy_staging"), ("Requested by", "ci-bot"),
+    def facts(self, r, markdown=True):
+        """The request's facts as a card shows them: with Markdown escaped where Teams renders
+        it (Adaptive Cards), as typed where it does not (MessageCard sections)."""
+        action = "deploy\\_staging" if markdown else "deploy_staging"
+        return [("Action", action), ("Requested by", "ci-bot"),
                 ("Deadline", r["deadline_at"][:19].replace("T", " ") + " UTC"),
                 ("Risk", "normal"), ("Policy", r["policy"])]
 
@@ -153,7 +156,8 @@ class TeamsTest(unittest.TestCase):
             "title": "Deploy v2.0",
             "sections": [
                 {"activityTitle": "Approval needed", "markdown": False,
-                 "facts": [{"name": n, "value": v} for n, v in self.facts(r)]},
+                 "facts": [{"name": n, "value": v}
+                           for n, v in self.facts(r, markdown=False)]},
                 {"title": "Arguments", "text": "{\"ref\":\"v2.0\"}", "markdown": False}],
             "potentialAction": [
                 {"@type": "OpenUri", "name": "Approve",

@@ -48,10 +48,15 @@ class GatewayHarness {
     return gateway_->Start();
   }
 
-  // The gateway first (its timers and reads stop), then the store.
+  // In the server's order: the gateway's timers, then its reads, then the store (its queued
+  // writes commit, and their callbacks still find the gateway), then the objects.
   void Close() {
-    gateway_.reset();
+    if (gateway_) {
+      gateway_->Stop();
+      gateway_->StopReads();
+    }
     if (store_) store_->Stop();
+    gateway_.reset();
     store_.reset();
   }
 

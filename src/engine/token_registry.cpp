@@ -1,4 +1,4 @@
-#include "auth/token_registry.hpp"
+#include "engine/token_registry.hpp"
 
 #include <memory>
 
