@@ -2,7 +2,6 @@
 
 #include <charconv>
 
-#include "core/mutex_lock.hpp"
 #include "core/sha256.hpp"
 
 namespace countersign {
@@ -23,7 +22,7 @@ bool IsLowerHex(std::string_view s) {
 }  // namespace
 
 SlackVerifier::SlackVerifier(std::string signing_secret, size_t capacity)
-    : secret_(std::move(signing_secret)), capacity_(capacity == 0 ? 1 : capacity) {}
+    : secret_(std::move(signing_secret)), replays_(kWindow, capacity == 0 ? 1 : capacity) {}
 
 std::string SlackVerifier::Sign(std::string_view signing_secret, std::string_view timestamp,
                                 std::string_view body) {
@@ -59,31 +58,7 @@ Status SlackVerifier::Verify(std::string_view timestamp, std::string_view signat
     return Error::Unauthorized("X-Slack-Signature does not match");
   }
 
-  MutexLock lock(mu_);
-  ForgetExpired(now_seconds);
-  std::string key(signature.substr(kPrefix.size()));
-  if (seen_.count(key) != 0) return Error::Unauthorized("this request was already received");
-  if (seen_.size() >= capacity_) {
-    seen_.erase(by_time_.begin()->second);
-    by_time_.erase(by_time_.begin());
-  }
-  by_time_.emplace(ts, key);
-  seen_.insert(std::move(key));
-  return Ok();
-}
-
-void SlackVerifier::ForgetExpired(int64_t now_seconds) {
-  // An entry may go once its timestamp is outside the window: a replay of it is refused by
-  // the timestamp check alone.
-  while (!by_time_.empty() && by_time_.begin()->first < now_seconds - kWindow.count()) {
-    seen_.erase(by_time_.begin()->second);
-    by_time_.erase(by_time_.begin());
-  }
-}
-
-size_t SlackVerifier::CachedForTest() const {
-  MutexLock lock(mu_);
-  return seen_.size();
+  return replays_.Admit(std::string(signature.substr(kPrefix.size())), ts, now_seconds);
 }
 
 }  // namespace countersign

@@ -8,10 +8,8 @@
 // accepted before within that window. Nothing of the body is interpreted: callers verify
 // first and parse only what passed.
 //
-// The replay cache holds the signatures accepted in the last kWindow, at most `capacity` of
-// them; only requests with a valid signature enter it, so nobody without the secret can fill
-// it. When it is full of live entries the one with the oldest timestamp is dropped, which
-// reopens a replay window only for that request (clicks are idempotent in the engine anyway).
+// The replay cache (auth/ReplayCache) holds the signatures accepted in the last kWindow, at
+// most `capacity` of them.
 //
 // Thread-safe: Verify() takes an internal lock around the replay cache.
 #pragma once
@@ -19,14 +17,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <set>
 #include <string>
 #include <string_view>
-#include <unordered_set>
-#include <utility>
 
+#include "auth/replay_cache.hpp"
 #include "core/clock.hpp"
-#include "core/mutex.hpp"
 #include "core/result.hpp"
 
 namespace countersign {
@@ -48,18 +43,11 @@ class SlackVerifier {
   static std::string Sign(std::string_view signing_secret, std::string_view timestamp,
                           std::string_view body);
 
-  size_t CachedForTest() const;
+  size_t CachedForTest() const { return replays_.size(); }
 
  private:
-  // Drops entries whose timestamp is older than now - kWindow.
-  void ForgetExpired(int64_t now_seconds) CS_REQUIRES(mu_);
-
   const std::string secret_;
-  const size_t capacity_;
-  mutable Mutex mu_;
-  // The accepted signatures, and the same ordered by timestamp for expiry.
-  std::unordered_set<std::string> seen_ CS_GUARDED_BY(mu_);
-  std::set<std::pair<int64_t, std::string>> by_time_ CS_GUARDED_BY(mu_);
+  ReplayCache replays_;
 };
 
 }  // namespace countersign

@@ -527,7 +527,7 @@ Result<AisocHandlers::Timeline> AisocHandlers::CollectTimeline(const Actor& acto
     if (listed->next_cursor.empty()) break;
     filter.cursor = listed->next_cursor;
   }
-  if (!any) return Error::NotFound("no ChatOps verification for case " + case_id);
+  if (!any) return Error::NotFound("no ChatOps verification for case " + Echo(case_id));
   return entries;
 }
 

@@ -129,7 +129,7 @@ Result<std::string> MoleculeHandlers::TenantOf(std::string_view ws) const {
   auto mapped = options_.workspaces.find(std::string(ws));
   if (mapped != options_.workspaces.end()) return mapped->second;
   if (!options_.default_tenant.empty()) return options_.default_tenant;
-  return Error::NotFound("unknown workspace '" + std::string(ws) + "'");
+  return Error::NotFound("unknown workspace '" + Echo(ws) + "'");
 }
 
 asio::awaitable<Result<Actor>> MoleculeHandlers::CallerIn(const HttpRequest& request,
@@ -142,7 +142,7 @@ asio::awaitable<Result<Actor>> MoleculeHandlers::CallerIn(const HttpRequest& req
   if (!actor.ok()) co_return std::move(actor).error();
   // A token of another tenant learns nothing, not even that the workspace exists.
   if (actor->tenant != tenant.value()) {
-    co_return Error::NotFound("unknown workspace '" + ws + "'");
+    co_return Error::NotFound("unknown workspace '" + Echo(ws) + "'");
   }
   co_return actor;
 }
@@ -154,7 +154,7 @@ asio::awaitable<Result<MoleculeHandlers::RequestPtr>> MoleculeHandlers::FindAppr
     co_return std::move(found).error();
   }
   if (!found.ok() || found.value()->session != MoleculeSession(ws)) {
-    co_return Error::NotFound("no approval '" + id + "' in workspace '" + ws + "'");
+    co_return Error::NotFound("no approval '" + Echo(id) + "' in workspace '" + Echo(ws) + "'");
   }
   co_return found;
 }

@@ -97,6 +97,7 @@ Status ReadChannels(const toml::table& root, const std::string& file, NotifyConf
       const std::string key(key_node.str());
       const std::string where =
           Where(file, node, "channel[" + std::to_string(index - 1) + "]." + key);
+      settings.lines[key] = WhereLine(file, node);
       if (key != "name" && key != "type" && key != "tenant" && !node.is_value()) {
         CS_RETURN_IF_ERROR(ReadListOrTable(node, key, where, settings));
         continue;
@@ -289,8 +290,11 @@ Status ReadOutbound(const toml::table& root, const std::string& file, NotifyConf
 Result<std::string> ResolveSecret(const std::string& value, const std::string& where) {
   if (value.starts_with("env:")) {
     const std::string name = value.substr(4);
-    const char* v = name.empty() ? nullptr : std::getenv(name.c_str());
-    if (!v || !*v) return Error::Invalid(where + ": environment variable " + name + " is not set");
+    if (name.empty()) return Error::Invalid(where + ": env: names no environment variable");
+    const char* v = std::getenv(name.c_str());
+    if (!v) return Error::Invalid(where + ": environment variable " + name + " is not set");
+    // Set to nothing is a mistake of its own (an empty secret), and says so.
+    if (!*v) return Error::Invalid(where + ": environment variable " + name + " is empty");
     return std::string(v);
   }
   if (value.starts_with("file:")) {

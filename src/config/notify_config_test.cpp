@@ -3,11 +3,26 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 namespace countersign {
 namespace {
 
 Result<NotifyConfig> Read(std::string_view text) {
   return ReadNotifyTables(toml::parse(text), "cs.toml");
+}
+
+TEST(NotifyConfigTest, AnEmptyVariableIsToldApartFromAnUnsetOne) {
+  ::unsetenv("CS_NOTIFY_TEST_UNSET");
+  ::setenv("CS_NOTIFY_TEST_EMPTY", "", 1);
+  ::setenv("CS_NOTIFY_TEST_SET", "s3cret", 1);
+  EXPECT_EQ(ResolveSecret("env:CS_NOTIFY_TEST_UNSET", "f:1: k").error().message,
+            "f:1: k: environment variable CS_NOTIFY_TEST_UNSET is not set");
+  EXPECT_EQ(ResolveSecret("env:CS_NOTIFY_TEST_EMPTY", "f:1: k").error().message,
+            "f:1: k: environment variable CS_NOTIFY_TEST_EMPTY is empty");
+  EXPECT_EQ(ResolveSecret("env:CS_NOTIFY_TEST_SET", "f:1: k").value(), "s3cret");
+  EXPECT_EQ(ResolveSecret("env:", "f:1: k").error().message,
+            "f:1: k: env: names no environment variable");
 }
 
 TEST(NotifyConfigTest, ArraysBecomeCommaListsAndTablesBecomeDottedKeys) {

@@ -395,9 +395,16 @@ Status ReadLimits(const toml::table& root, const std::string& file, LimitsConfig
     const std::string where = Where(file, value, "limits." + key);
     int* count = nullptr;
     std::chrono::seconds* window = nullptr;
-    if (key == "max_connections" || key == "max_connections_per_ip") {
-      int& cap = key == "max_connections" ? out.max_connections : out.max_connections_per_ip;
+    if (key == "max_connections" || key == "max_connections_per_ip" ||
+        key == "max_pending_per_principal") {
+      int& cap = key == "max_connections"          ? out.max_connections
+                 : key == "max_connections_per_ip" ? out.max_connections_per_ip
+                                                   : out.max_pending_per_principal;
       CS_RETURN_IF_ERROR(ReadInt(value, where, 0, kMaxConnections, cap));
+      continue;
+    }
+    if (key == "idempotency_ttl") {
+      CS_RETURN_IF_ERROR(ReadPolicyDuration(value, where, out.idempotency_ttl));
       continue;
     }
     if (key == "rate_per_principal") {
@@ -409,7 +416,8 @@ Status ReadLimits(const toml::table& root, const std::string& file, LimitsConfig
     } else {
       return Error::Invalid(where +
                             ": unknown key ([limits] takes rate_per_principal, "
-                            "rate_per_action, max_connections and max_connections_per_ip)");
+                            "rate_per_action, max_pending_per_principal, idempotency_ttl, "
+                            "max_connections and max_connections_per_ip)");
     }
     const auto* text = value.as_string();
     const auto rate = text != nullptr ? ParseRate(text->get()) : std::nullopt;

@@ -32,13 +32,17 @@ struct ServeOptions {
   void Give(std::string_view name, const std::optional<std::string>& value);
 };
 
-// [limits]: "N/WINDOW" rates (a count of 0 means unlimited, the window is then 0 too), and
-// caps on open connections (0: the total follows the file descriptor limit; per address, none).
+// [limits]: "N/WINDOW" rates (a count of 0 means unlimited, the window is then 0 too), the
+// pending requests one principal may hold, how long idempotency keys are kept, and caps on
+// open connections (0: the total follows the file descriptor limit; per address, none). The
+// defaults bound what one careless or hostile agent can pile up.
 struct LimitsConfig {
-  int per_principal = 0;
-  std::chrono::seconds principal_window{0};
+  int per_principal = 600;
+  std::chrono::seconds principal_window{60};
   int per_action = 0;
   std::chrono::seconds action_window{0};
+  int max_pending_per_principal = 1000;
+  std::chrono::seconds idempotency_ttl{24 * 3600};
   int max_connections = 0;
   int max_connections_per_ip = 0;
 };
@@ -60,6 +64,8 @@ struct ServerConfig {
   // The SQLite VFS to open it with; empty: SQLite's default. No flag sets it: it is how a
   // test opens the server's database through a fault-injecting VFS.
   std::string sqlite_vfs;
+  // PRAGMA quick_check on the database before serving (off: skip it, for a huge store).
+  bool integrity_check = true;
   bool auth = false;
   std::string data_dir;  // when not given: the directory holding the database
   std::string port_file;

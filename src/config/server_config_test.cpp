@@ -151,8 +151,14 @@ TEST_F(ServerConfigTest, NoFileMeansTheBuiltInPolicyAndNoLimits) {
   ASSERT_NE(config->policies, nullptr);
   EXPECT_TRUE(config->policies->policies().empty());
   EXPECT_EQ(config->policies->high_risk_actions(), PolicySet::DefaultHighRiskActions());
-  EXPECT_EQ(config->limits.per_principal, 0);
+  // Bounded by default: one agent cannot pile up requests without end.
+  EXPECT_EQ(config->limits.per_principal, 600);
+  EXPECT_EQ(config->limits.principal_window, seconds(60));
   EXPECT_EQ(config->limits.per_action, 0);
+  EXPECT_EQ(config->limits.max_pending_per_principal, 1000);
+  EXPECT_EQ(config->limits.idempotency_ttl, std::chrono::hours(24));
+  EXPECT_EQ(config->limits.max_connections, 0);
+  EXPECT_EQ(config->limits.max_connections_per_ip, 0);
 
   ServeOptions server_only;
   server_only.given["config"] = Write("[server]\nthreads = 2\n");
@@ -357,6 +363,23 @@ TEST_F(ServerConfigTest, StreamSettingsComeFromTheFileAndTheFlagsWin) {
   EXPECT_NE(refused.error().message.find("countersign.toml:2: server.stream_heartbeat_seconds"),
             std::string::npos)
       << refused.error().message;
+}
+
+TEST_F(ServerConfigTest, LimitsTakeCapsTtlAndZeroForNone) {
+  auto loaded = LoadConfigFile(
+      Write("[limits]\nrate_per_principal = \"0\"\nmax_pending_per_principal = 0\n"
+            "idempotency_ttl = \"7d\"\nmax_connections = 500\nmax_connections_per_ip = 20\n"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded->limits.per_principal, 0);
+  EXPECT_EQ(loaded->limits.max_pending_per_principal, 0);
+  EXPECT_EQ(loaded->limits.idempotency_ttl, std::chrono::hours(7 * 24));
+  EXPECT_EQ(loaded->limits.max_connections, 500);
+  EXPECT_EQ(loaded->limits.max_connections_per_ip, 20);
+
+  auto negative = LoadConfigFile(Write("[limits]\nmax_connections = -1\n"));
+  ASSERT_FALSE(negative.ok());
+  EXPECT_NE(negative.error().message.find(":2: limits.max_connections"), std::string::npos)
+      << negative.error().message;
 }
 
 TEST_F(ServerConfigTest, MissingFileIsAnErrorNotAnException) {

@@ -65,6 +65,15 @@ Status ApplyAuth(const SettingValue& value, const std::string&, ServerConfig& ou
 
 std::string ShowAuth(const ServerConfig& config) { return config.auth ? "on" : "off"; }
 
+Status ApplyIntegrityCheck(const SettingValue& value, const std::string&, ServerConfig& out) {
+  out.integrity_check = value.on;
+  return Ok();
+}
+
+std::string ShowIntegrityCheck(const ServerConfig& config) {
+  return config.integrity_check ? "on" : "off";
+}
+
 Status ApplyPublicUrl(const SettingValue& value, const std::string& where, ServerConfig& out) {
   auto url = PublicUrl::Parse(value.text, where);
   if (!url.ok()) return std::move(url).error();
@@ -156,6 +165,16 @@ std::vector<ServerSetting> Declare() {
        .choices = {"on", "off"},
        .apply = ApplyAuth,
        .show = ShowAuth},
+      {.name = "integrity_check",
+       .file_key = "server.integrity_check",
+       .kind = K::kSwitch,
+       .value_name = "on|off",
+       .default_text = "on",
+       .help = "check the database (PRAGMA quick_check) before serving; off skips it for a "
+               "store too large to check at every start",
+       .choices = {"on", "off"},
+       .apply = ApplyIntegrityCheck,
+       .show = ShowIntegrityCheck},
       {.name = "config",
        .file_key = "",
        .kind = K::kText,

@@ -29,6 +29,7 @@ const std::map<std::string, Sample>& Samples() {
       {"listen", {"127.0.0.1:7999"}},
       {"store", {"sqlite:elsewhere/cs.db"}},
       {"auth", {"off"}},
+      {"integrity_check", {"off"}},
       {"config", {""}},  // the file itself: see ConfigNamesTheFile
       {"data_dir", {"some/dir"}},
       {"port_file", {"cs.port"}},

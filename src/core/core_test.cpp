@@ -7,6 +7,7 @@
 #include "core/canonical_json.hpp"
 #include "core/event.hpp"
 #include "core/id_generator.hpp"
+#include "core/result.hpp"
 #include "core/sha256.hpp"
 #include "core/time_format.hpp"
 #include "testing/fake_clock.hpp"
@@ -125,6 +126,13 @@ TEST(EventTest, ChainHashCoversEveryHashedField) {
   edited = e;
   edited.actor = "someone-else";
   EXPECT_NE(ChainHash(edited), hash);
+}
+
+TEST(EchoTest, LongCallerTextIsCutOnACharacterBoundary) {
+  EXPECT_EQ(Echo("req_01"), "req_01");
+  EXPECT_EQ(Echo(std::string(15000, 'x')), std::string(64, 'x') + "...");
+  // "é" is two bytes: a cut at 5 would split the third one, so it falls before it.
+  EXPECT_EQ(Echo("\u00e9\u00e9\u00e9", 5), "\u00e9\u00e9...");
 }
 
 }  // namespace

@@ -30,4 +30,12 @@ const char* ErrorCodeName(ErrorCode code) {
   return "internal";
 }
 
+std::string Echo(std::string_view text, size_t max) {
+  if (text.size() <= max) return std::string(text);
+  size_t cut = max;
+  // Back off continuation bytes (10xxxxxx) so the cut falls before a character's first byte.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut)) + "...";
+}
+
 }  // namespace countersign

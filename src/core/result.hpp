@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -33,6 +34,11 @@ enum class ErrorCode {
 
 // The stable machine-readable name of a code ("not_found", ...).
 const char* ErrorCodeName(ErrorCode code);
+
+// `text` a caller sent, as an error message may repeat it: whole when at most `max` bytes,
+// else cut there (never inside a UTF-8 character) with "..." after, so a 15 KB id does not
+// come back in a 404.
+std::string Echo(std::string_view text, size_t max = 64);
 
 struct Error {
   ErrorCode code = ErrorCode::kInternal;

@@ -16,7 +16,7 @@ bool CanSee(const Actor& actor, const Request& r) {
   return r.tenant == actor.tenant && (actor.CanReadTenant() || r.requester == actor.name);
 }
 
-Error NotFound(std::string_view id) { return Error::NotFound("no request " + std::string(id)); }
+Error NotFound(std::string_view id) { return Error::NotFound("no request " + Echo(id)); }
 
 Error ConflictWith(const Request& current, const std::string& message) {
   return Error::Conflict(message, std::make_shared<const Request>(current));
@@ -39,17 +39,29 @@ Result<Gateway::RequestPtr> Reload(Transaction& txn, const std::string& tenant,
   return std::make_shared<const Request>(std::move(*found.value()));
 }
 
-// The request an earlier submission with `r`'s idempotency key created, if any. Keys belong to
-// the requester: another principal reusing the same key gets a request of its own, never a
-// view of someone else's. kConflict when the key came with a different body.
+// How many expired idempotency keys one new key's write removes, oldest first: more than one,
+// so that the expired ones never pile up, and few, so that a create stays quick.
+constexpr int64_t kIdempotencyPurgeBatch = 16;
+
+// The request an earlier submission with `r`'s idempotency key created, if any, within `ttl`.
+// Keys belong to the requester: another principal reusing the same key gets a request of its
+// own, never a view of someone else's. kConflict when the key came with a different body.
 Result<Gateway::RequestPtr> FindReplay(Transaction& txn, const Request& r,
-                                       const std::string& body_sha256) {
+                                       const std::string& body_sha256, std::chrono::seconds ttl) {
   if (r.idempotency_key.empty()) return Gateway::RequestPtr();
   const std::string scoped_key = r.requester + '\n' + r.idempotency_key;
+  const TimePoint expired_before = r.created_at - ttl;
   auto prior = txn.FindIdempotency(r.tenant, scoped_key);
   if (!prior.ok()) return std::move(prior).error();
+  if (prior.value() && prior.value()->created_at < expired_before) {
+    CS_RETURN_IF_ERROR(txn.DeleteIdempotency(r.tenant, scoped_key));
+    prior.value().reset();
+  }
   if (!prior.value()) {
-    CS_RETURN_IF_ERROR(txn.InsertIdempotency({r.tenant, scoped_key, body_sha256, r.id}));
+    CS_RETURN_IF_ERROR(
+        txn.InsertIdempotency({r.tenant, scoped_key, body_sha256, r.id, r.created_at}));
+    auto purged = txn.PurgeIdempotency(expired_before, kIdempotencyPurgeBatch);
+    if (!purged.ok()) return std::move(purged).error();
     return Gateway::RequestPtr();
   }
   auto earlier = Reload(txn, r.tenant, prior.value()->request_id);
@@ -210,6 +222,8 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
     return;
   }
   if (int64_t wait = action_limiter_.Acquire(actor.tenant + '\n' + input.action, now)) {
+    // Refused: the attempt does not count against the principal's quota either.
+    principal_limiter_.Release(actor.tenant + '\n' + actor.name, now);
     done(Error::RateLimited("too many requests for action " + input.action, wait));
     return;
   }
@@ -227,9 +241,20 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
   auto request = std::make_shared<const Request>(std::move(b.request));
   auto fn = [this, request, body_sha256 = input.body_sha256, actor = actor.name,
              verdict = b.verdict](Transaction& txn) -> Result<Created> {
-    auto replay = FindReplay(txn, *request, body_sha256);
+    auto replay = FindReplay(txn, *request, body_sha256, options_.idempotency_ttl);
     if (!replay.ok()) return std::move(replay).error();
     if (replay.value()) return Created{std::move(replay).value(), true};
+    if (options_.max_pending_per_principal > 0 && verdict.AsksAPerson()) {
+      auto pending = txn.CountPendingFrom(request->tenant, request->requester);
+      if (!pending.ok()) return std::move(pending).error();
+      if (pending.value() >= options_.max_pending_per_principal) {
+        return Error::RateLimited(
+            request->requester + " already has " + std::to_string(pending.value()) +
+                " pending requests, the most [limits] max_pending_per_principal allows; "
+                "decide, cancel or let some expire first",
+            60);
+      }
+    }
     CS_RETURN_IF_ERROR(txn.InsertRequest(*request));
     auto event = txn.AppendEvent(RequestCreated(*request, actor));
     if (!event.ok()) return std::move(event).error();
@@ -515,7 +540,7 @@ void Gateway::RevokeGrant(const Actor& actor, std::string id, Callback<Grant> do
   auto fn = [actor, id, now](Transaction& txn) -> Result<Grant> {
     auto changed = txn.RevokeGrant(actor.tenant, id, now);
     if (!changed.ok()) return std::move(changed).error();
-    if (!changed.value()) return Error::NotFound("no active grant " + id);
+    if (!changed.value()) return Error::NotFound("no active grant " + Echo(id));
     auto event =
         txn.AppendEvent({now, actor.tenant, "", "grant.revoked", actor.name, {{"grant_id", id}}});
     if (!event.ok()) return std::move(event).error();

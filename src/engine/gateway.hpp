@@ -60,6 +60,10 @@ struct GatewayOptions {
   std::chrono::seconds principal_window{60};
   int rate_per_action = 0;
   std::chrono::seconds action_window{60};
+  // Pending requests one principal may hold at once (0: no cap); more are answered 429.
+  int max_pending_per_principal = 0;
+  // How long an idempotency key is remembered; a later request with it is a new one.
+  std::chrono::seconds idempotency_ttl{24 * 3600};
   // The read executor: its threads (as many as the store has read connections is right) and
   // how many reads may wait for one before Read() answers "busy".
   size_t read_threads = 4;

@@ -26,7 +26,7 @@ Error Gateway::ReadsBusy() {
 Result<Gateway::RequestPtr> Gateway::GetInTenant(std::string_view tenant, std::string_view id) {
   auto found = store_.GetRequest(tenant, id);
   if (!found.ok()) return std::move(found).error();
-  if (!found.value()) return Error::NotFound("no request " + std::string(id));
+  if (!found.value()) return Error::NotFound("no request " + Echo(id));
   return std::make_shared<const Request>(std::move(*found.value()));
 }
 

@@ -534,3 +534,53 @@ TEST_F(GatewayTest, StatusCountsFollowEveryCommitWithoutReadingTheStore) {
 
 }  // namespace
 }  // namespace countersign
+
+namespace countersign {
+namespace {
+
+TEST_F(GatewayTest, AnIdempotencyKeyIsForgottenAfterItsTtl) {
+  Close();
+  GatewayOptions options;
+  options.idempotency_ttl = std::chrono::hours(24);
+  Open(options);
+  NewRequest in;
+  in.idempotency_key = "nightly-deploy";
+  in.body_sha256 = "body-a";
+  auto first = Create(kAgent, in);
+  ASSERT_TRUE(first.ok());
+  clock_.Advance(std::chrono::hours(23));
+  auto replay = Create(kAgent, in);
+  ASSERT_TRUE(replay.ok());
+  EXPECT_TRUE(replay->replayed) << "within a day the key still names the first request";
+
+  clock_.Advance(std::chrono::hours(2));
+  in.body_sha256 = "body-b";  // another body: past the TTL this is no conflict
+  auto fresh = Create(kAgent, in);
+  ASSERT_TRUE(fresh.ok()) << fresh.error().message;
+  EXPECT_FALSE(fresh->replayed);
+  EXPECT_NE(fresh->request->id, first->request->id);
+  auto again = Create(kAgent, in);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->request->id, fresh->request->id) << "the key now names the new request";
+}
+
+TEST_F(GatewayTest, APrincipalMayHoldOnlySoManyPendingRequests) {
+  Close();
+  GatewayOptions options;
+  options.max_pending_per_principal = 2;
+  Open(options);
+  RequestPtr first = MustCreate(kAgent);
+  MustCreate(kAgent);
+  auto third = Create(kAgent, {});
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, ErrorCode::kRateLimited);
+  EXPECT_NE(third.error().message.find("max_pending_per_principal"), std::string::npos);
+  EXPECT_TRUE(Create(kOtherAgent, {}).ok()) << "each principal has a cap of its own";
+
+  ASSERT_TRUE(Decide(kAlice, first->id, "approve").ok());
+  EXPECT_TRUE(Create(kAgent, {}).ok()) << "a decided request frees a place";
+}
+
+}  // namespace
+}  // namespace countersign

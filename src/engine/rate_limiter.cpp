@@ -55,4 +55,15 @@ int64_t RateLimiter::Acquire(const std::string& key, TimePoint now) {
   return 0;
 }
 
+void RateLimiter::Release(const std::string& key, TimePoint now) {
+  if (limit_ <= 0) return;
+  const int64_t window_ms = std::chrono::duration_cast<Millis>(window_).count();
+  const int64_t now_ms = ToUnixMillis(now);
+  MutexLock lock(mu_);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) return;
+  Counter& c = it->second;
+  if (c.window_start_ms == now_ms - now_ms % window_ms && c.current > 0) --c.current;
+}
+
 }  // namespace countersign

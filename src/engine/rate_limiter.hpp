@@ -23,6 +23,9 @@ class RateLimiter {
   // Counts one event for `key` at `now` unless that would pass the limit. Returns 0 when
   // allowed, else the seconds to wait before the next attempt can succeed (at least 1).
   int64_t Acquire(const std::string& key, TimePoint now);
+  // Takes back one event Acquire() counted for `key` at `now` (the attempt was refused for
+  // another reason): refused attempts never use up the quota.
+  void Release(const std::string& key, TimePoint now);
 
  private:
   struct Counter {

@@ -33,6 +33,17 @@ TEST(RateLimiterTest, TheWindowSlidesRatherThanResettingAtItsEdge) {
   EXPECT_EQ(limiter.Acquire("k", clock.Now()), 0);
 }
 
+TEST(RateLimiterTest, AReleasedEventNoLongerCounts) {
+  testing::FakeClock clock;
+  RateLimiter limiter(2, 60s);
+  ASSERT_EQ(limiter.Acquire("alice", clock.Now()), 0);
+  ASSERT_EQ(limiter.Acquire("alice", clock.Now()), 0);
+  limiter.Release("alice", clock.Now());
+  EXPECT_EQ(limiter.Acquire("alice", clock.Now()), 0) << "the refused attempt was given back";
+  EXPECT_GT(limiter.Acquire("alice", clock.Now()), 0);
+  limiter.Release("nobody", clock.Now());  // an unknown key is harmless
+}
+
 TEST(RateLimiterTest, ZeroMeansUnlimited) {
   testing::FakeClock clock;
   RateLimiter limiter(0, 60s);

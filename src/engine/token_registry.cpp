@@ -102,7 +102,7 @@ void TokenRegistry::Revoke(const Actor& actor, std::string id, std::function<voi
     if (p.id == id && !p.revoked_at) tenant = p.tenant;
   }
   if (tenant.empty()) {
-    done(Error::NotFound("no active token " + id));
+    done(Error::NotFound("no active token " + Echo(id)));
     return;
   }
   const TimePoint now = clock_.Now();
@@ -111,7 +111,7 @@ void TokenRegistry::Revoke(const Actor& actor, std::string id, std::function<voi
       [scope, id, now, actor_name, tenant](Transaction& txn) -> Status {
         auto changed = txn.RevokePrincipal(scope, id, now);
         if (!changed.ok()) return std::move(changed).error();
-        if (!changed.value()) return Error::NotFound("no active token " + id);
+        if (!changed.value()) return Error::NotFound("no active token " + Echo(id));
         auto event =
             txn.AppendEvent({now, tenant, "", "token.revoked", actor_name, {{"token_id", id}}});
         if (!event.ok()) return std::move(event).error();

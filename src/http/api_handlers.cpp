@@ -82,12 +82,21 @@ Result<Actor> ApiHandlers::ActorFor(const RequestContext& ctx, const std::string
                                     bool name_required) const {
   Actor actor = ctx.actor;
   if (!options_.auth_off) return actor;
-  if (body_name.empty()) {
+  // Trimmed, so that "alice " cannot approve what "alice" asked (separation of duties).
+  std::string_view name = body_name;
+  while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.remove_prefix(1);
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+  if (name.empty()) {
     if (name_required) return Error::Invalid("by is required when auth is off");
     return actor;
   }
-  if (body_name.size() > 128) return Error::Invalid("the name in the body is too long");
-  actor.name = body_name;
+  if (name.size() > 128) return Error::Invalid("the name in the body is too long");
+  for (char c : name) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return Error::Invalid("the name in the body has a control character");
+    }
+  }
+  actor.name = std::string(name);
   return actor;
 }
 

@@ -123,7 +123,7 @@ TEST_F(LinkHandlersTest, GetRendersTheConfirmPageWithProtectiveHeaders) {
   EXPECT_NE(cookie.find("; Path=/l/; HttpOnly; SameSite=Strict; Secure"), std::string::npos);
   const std::string value = cookie.substr(13, 43);
   EXPECT_TRUE(Contains(res, "name=\"csrf\" value=\"" + value + "\""));
-  EXPECT_TRUE(Contains(res, ">Approve</button>"));
+  EXPECT_TRUE(Contains(res, "><bdi>Approve</bdi></button>"));
 }
 
 TEST_F(LinkHandlersTest, ManyGetsChangeNothingAndWriteNoEvent) {

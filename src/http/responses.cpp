@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/json_duplicate_keys.hpp"
 #include "core/request_json.hpp"
 
 namespace countersign {
@@ -125,6 +126,13 @@ Result<boost::json::value> ParseJsonBody(const HttpRequest& request, bool allow_
   boost::system::error_code ec;
   boost::json::value value = boost::json::parse(request.body(), ec);
   if (ec) return Error::Malformed("malformed JSON: " + ec.message());
+  // Parsers disagree on which of two equal keys wins: what an approver is shown must be what
+  // the agent sent, with one meaning.
+  if (auto duplicate = FindDuplicateKey(request.body())) {
+    if (duplicate->size() > 64) *duplicate = duplicate->substr(0, 64) + "...";
+    return Error::Malformed("duplicate key \"" + *duplicate +
+                            "\" in a JSON object: each key may appear once");
+  }
   if (!AllNumbersFinite(value)) {
     return Error::Malformed("numbers must be finite (1e400 and the like are out of range)");
   }

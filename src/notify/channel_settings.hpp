@@ -16,6 +16,15 @@ struct ChannelSettings {
   std::string type;
   std::map<std::string, std::string> values;  // every other key, as text
   std::string source;                         // "countersign.toml:42", for errors
+  std::map<std::string, std::string> lines;   // each key's own "countersign.toml:44"
+
+  // What an error about `key` starts with: the key's line (the table's when unknown) and the
+  // channel: "countersign.toml:44: channel 'ops' (slack)".
+  std::string At(const std::string& key) const {
+    auto it = lines.find(key);
+    if (it == lines.end()) it = lines.find(key.substr(0, key.find('.')));
+    return (it == lines.end() ? source : it->second) + ": channel '" + name + "' (" + type + ")";
+  }
 
   // Removes and returns `key`; nullopt when absent.
   std::optional<std::string> Take(const std::string& key) {
@@ -40,15 +49,14 @@ struct ChannelSettings {
     if (!value) return fallback;
     while (!value->empty() && value->back() == '/') value->pop_back();
     if (!value->starts_with("https://") && !value->starts_with("http://")) {
-      return Error::Invalid(source + ": channel '" + name + "' (" + type +
-                            ") api_base must be an http or https URL");
+      return Error::Invalid(At("api_base") + " api_base must be an http or https URL");
     }
     return *value;
   }
   // An error naming the first key nobody took, or Ok.
   Status RejectUnknown() const {
     if (values.empty()) return Ok();
-    return Error::Invalid(source + ": channel '" + name + "' (" + type + ") has no setting '" +
+    return Error::Invalid(At(values.begin()->first) + " has no setting '" +
                           values.begin()->first + "'");
   }
 };

@@ -1,5 +1,6 @@
 #include "notify/discord_channel.hpp"
 
+#include <charconv>
 #include <cmath>
 
 #include <boost/json/parse.hpp>
@@ -46,7 +47,8 @@ int64_t Color(RequestStatus status) {
 // line (emphasis, code, spoilers, quotes, masked links, mentions and timestamps), and before
 // those that start a heading or a list at the beginning of a line. Discord hides the
 // backslashes.
-std::string EscapeMarkdown(std::string_view text) {
+std::string EscapeMarkdown(std::string_view raw) {
+  const std::string text = ShowBidiControls(raw);
   std::string out;
   out.reserve(text.size());
   bool line_start = true;
@@ -236,19 +238,19 @@ Result<std::unique_ptr<DiscordChannel>> DiscordChannel::Create(ChannelSettings s
   if (webhook_url) {
     c->mode_ = Mode::kWebhook;
     if (!IsHttpUrl(*webhook_url)) {
-      return Error::Invalid(where + ": webhook_url must be an http or https URL");
+      return Error::Invalid(settings.At("webhook_url") + ": webhook_url must be an http or https URL");
     }
     c->webhook_url_ = std::move(*webhook_url);
     c->principal_ = settings.Take("principal").value_or("channel:" + settings.name);
-    if (c->principal_.empty()) return Error::Invalid(where + " has an empty principal");
+    if (c->principal_.empty()) return Error::Invalid(settings.At("principal") + " has an empty principal");
   } else {
     c->mode_ = Mode::kApplication;
-    if (bot_token->empty()) return Error::Invalid(where + " has an empty bot_token");
+    if (bot_token->empty()) return Error::Invalid(settings.At("bot_token") + " has an empty bot_token");
     c->bot_token_ = std::move(*bot_token);
     auto channel_id = settings.TakeRequired("channel_id");
     if (!channel_id.ok()) return std::move(channel_id).error();
     if (!IsSnowflake(*channel_id)) {
-      return Error::Invalid(where + ": channel_id must be a channel's numeric id");
+      return Error::Invalid(settings.At("channel_id") + ": channel_id must be a channel's numeric id");
     }
     c->channel_id_ = std::move(channel_id).value();
     auto public_key = settings.Take("public_key");
@@ -258,7 +260,7 @@ Result<std::unique_ptr<DiscordChannel>> DiscordChannel::Create(ChannelSettings s
                             "which verifies them with it");
     }
     auto verifier = DiscordVerifier::Create(*public_key);
-    if (!verifier.ok()) return Error::Invalid(where + ": public_key: " + verifier.error().message);
+    if (!verifier.ok()) return Error::Invalid(settings.At("public_key") + ": public_key: " + verifier.error().message);
     c->verifier_ = std::move(verifier).value();
     auto api_base = settings.TakeApiBase(c->api_base_);
     if (!api_base.ok()) return std::move(api_base).error();
@@ -429,6 +431,15 @@ Result<DiscordInteraction> DiscordChannel::ReadInteraction(const InboundCallback
   const json::object& interaction = parsed.get_object();
   const auto* type = interaction.if_contains("type");
   if (!type || !type->is_int64()) return Error::Malformed("an interaction without a type");
+  const std::string id = StringAt(interaction, "id");
+  if (!id.empty()) {
+    const int64_t now_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    int64_t sent = now_seconds;
+    const std::string timestamp = Header(callback, "x-signature-timestamp");
+    std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), sent);
+    CS_RETURN_IF_ERROR(interactions_.Admit(id, sent, now_seconds));
+  }
   DiscordInteraction out;
   if (type->get_int64() == 1) {
     out.type = DiscordInteraction::Type::kPing;

@@ -20,8 +20,11 @@
 // escaped for Discord markdown and cut to Discord's limits on UTF-8 boundaries; messages
 // never mention anyone (allowed_mentions {"parse": []}).
 //
-// Thread-safe: immutable after Create(). The LinkBuilder passed to Create() must outlive the
-// channel.
+// An interaction is acted on once: its id is remembered for the signature's window, and the
+// same signed interaction sent again is refused (401) like a bad signature.
+//
+// Thread-safe: immutable after Create() but for the replay cache, which locks. The LinkBuilder
+// passed to Create() must outlive the channel.
 #pragma once
 
 #include <memory>
@@ -32,6 +35,7 @@
 #include <boost/json/object.hpp>
 
 #include "auth/discord_verifier.hpp"
+#include "auth/replay_cache.hpp"
 #include "notify/channel.hpp"
 #include "notify/channel_settings.hpp"
 #include "notify/link_builder.hpp"
@@ -110,6 +114,7 @@ class DiscordChannel final : public Channel {
   std::string channel_id_;
   std::string api_base_ = "https://discord.com/api/v10";
   std::optional<DiscordVerifier> verifier_;  // application mode only
+  mutable ReplayCache interactions_{DiscordVerifier::kWindow, 10000};
 };
 
 }  // namespace countersign

@@ -63,12 +63,14 @@ std::string Header(const OutboundCall& call, const std::string& name) {
   return {};
 }
 
+// Each call is a new interaction, with an id of its own (the channel refuses one seen before).
 std::string Click(const std::string& custom_id, const std::string& channel_id = kChannelId,
                   bool in_guild = true) {
+  static int next_id = 0;
   json::object user{{"id", "80351110224678912"}, {"username", "alice"}, {"global_name", "Alice"}};
   json::object interaction{
       {"type", 3},
-      {"id", "1200000000000000000"},
+      {"id", std::to_string(1200000000000000000 + ++next_id)},
       {"application_id", "1000000000000000000"},
       {"token", "aW50ZXJhY3Rpb24tdG9rZW4"},
       {"version", 1},
@@ -93,10 +95,11 @@ class DiscordChannelTest : public ::testing::Test {
              {"channel_id", kChannelId},
              {"public_key", key_.public_key_hex()},
              {"api_base", "http://127.0.0.1:9/api/v10/"}},
-            "countersign.toml:40"};
+            "countersign.toml:40",
+            {}};
   }
   ChannelSettings WebhookSettings(std::string url = kWebhook) {
-    return {"dc-hook", "discord", {{"webhook_url", std::move(url)}}, "countersign.toml:50"};
+    return {"dc-hook", "discord", {{"webhook_url", std::move(url)}}, "countersign.toml:50", {}};
   }
 
   std::unique_ptr<DiscordChannel> Make(ChannelSettings settings) {
@@ -153,7 +156,7 @@ TEST_F(DiscordChannelTest, SettingsChooseAModeAndErrorsNameTheKey) {
   };
   EXPECT_EQ(error(AppSettings()), "ok");
   EXPECT_EQ(error(WebhookSettings()), "ok");
-  ChannelSettings none{"d", "discord", {}, "cs.toml:3"};
+  ChannelSettings none{"d", "discord", {}, "cs.toml:3", {}};
   EXPECT_NE(error(none).find("webhook_url"), std::string::npos);
   EXPECT_NE(error(none).find("cs.toml:3"), std::string::npos);
   auto both = AppSettings();
@@ -413,6 +416,18 @@ TEST_F(DiscordChannelTest, APingAndAClickAreReadOnlyWhenSignedWithTheApplication
   EXPECT_EQ(hook->ReadInteraction(Signed(click), kNow).error().code, ErrorCode::kUnauthorized);
 }
 
+TEST_F(DiscordChannelTest, AReplayedInteractionIsRefusedEvenWithItsValidSignature) {
+  auto app = Make(AppSettings());
+  const InboundCallback click = Signed(Click(ButtonKey::Encode(kId, 1)));
+  ASSERT_TRUE(app->ParseCallback(click, kNow).ok());
+  auto replayed = app->ParseCallback(click, kNow + 5s);
+  ASSERT_FALSE(replayed.ok());
+  EXPECT_EQ(replayed.error().code, ErrorCode::kUnauthorized);
+  EXPECT_EQ(replayed.error().message, "this request was already received");
+  EXPECT_TRUE(app->ParseCallback(Signed(Click(ButtonKey::Encode(kId, 1))), kNow).ok())
+      << "another interaction of the same button is a new click";
+}
+
 TEST_F(DiscordChannelTest, OtherInteractionsChannelsAndButtonsAreToldApart) {
   auto app = Make(AppSettings());
   auto command = app->ReadInteraction(Signed(R"({"type":2,"data":{"name":"approve"}})"), kNow);
@@ -423,9 +438,9 @@ TEST_F(DiscordChannelTest, OtherInteractionsChannelsAndButtonsAreToldApart) {
   auto foreign = app->ReadInteraction(Signed(Click("poll:yes")), kNow);
   ASSERT_TRUE(foreign.ok());
   EXPECT_FALSE(foreign->press);
-  const std::string elsewhere = Click(ButtonKey::Encode(kId, 0), "1100000000000000999");
-  EXPECT_FALSE(app->ReadInteraction(Signed(elsewhere), kNow)->in_channel);
-  EXPECT_EQ(app->ParseCallback(Signed(elsewhere), kNow).error().code, ErrorCode::kNotFound);
+  const auto elsewhere = [] { return Click(ButtonKey::Encode(kId, 0), "1100000000000000999"); };
+  EXPECT_FALSE(app->ReadInteraction(Signed(elsewhere()), kNow)->in_channel);
+  EXPECT_EQ(app->ParseCallback(Signed(elsewhere()), kNow).error().code, ErrorCode::kNotFound);
   EXPECT_EQ(app->ReadInteraction(Signed("[1,2]"), kNow).error().code, ErrorCode::kMalformed);
 }
 

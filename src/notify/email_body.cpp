@@ -87,7 +87,7 @@ std::string PlainText(const Request& r, std::string_view event, const std::vecto
     }
   }
   out += "\n-- \ncountersign request " + r.id + "\n";
-  return out;
+  return ShowBidiControls(out);
 }
 
 const char* ButtonColor(std::string_view style) {
@@ -98,7 +98,7 @@ const char* ButtonColor(std::string_view style) {
 
 std::string Html(const Request& r, std::string_view event, const std::vector<EmailLink>& links,
                  std::string_view decides_as) {
-  const auto e = [](std::string_view text) { return HtmlEscape(text).str(); };
+  const auto e = [](std::string_view text) { return HtmlEscape(ShowBidiControls(text)).str(); };
   std::string out =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + e(EmailSubject(r)) +
       "</title></head>\n<body style=\"font-family:sans-serif;font-size:14px;color:#201f1e\">\n";
@@ -152,7 +152,7 @@ std::string EmailSubject(const Request& r) {
                      : r.kind == Kind::kQuestion   ? "Question"
                                                    : "Approval needed";
   return std::string(asks) + ": " +
-         TruncateText(r.title.empty() ? r.action : r.title, EmailBody::kMaxTitle);
+         TruncateText(ShowBidiControls(r.title.empty() ? r.action : r.title), EmailBody::kMaxTitle);
 }
 
 EmailBody RenderEmailBody(const Request& r, std::string_view event,

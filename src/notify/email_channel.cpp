@@ -80,16 +80,16 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
   smtp.url = std::move(url).value();
   const bool implicit_tls = smtp.url.starts_with("smtps://");
   if (!implicit_tls && !smtp.url.starts_with("smtp://")) {
-    return Error::Invalid(where + ": smtp_url must be an smtp:// or smtps:// URL");
+    return Error::Invalid(settings.At("smtp_url") + ": smtp_url must be an smtp:// or smtps:// URL");
   }
   const std::string host = UrlHost(smtp.url);
-  if (host.empty()) return Error::Invalid(where + ": smtp_url has no host");
+  if (host.empty()) return Error::Invalid(settings.At("smtp_url") + ": smtp_url has no host");
   const std::string starttls = settings.Take("starttls").value_or("required");
   if (starttls == "required") {
     smtp.require_tls = true;
   } else if (starttls == "off") {
     if (implicit_tls) {
-      return Error::Invalid(where + ": starttls = \"off\" makes no sense with smtps://");
+      return Error::Invalid(settings.At("starttls") + ": starttls = \"off\" makes no sense with smtps://");
     }
     if (!IsLoopbackHost(host)) {
       return Error::Invalid(where +
@@ -99,18 +99,18 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
     }
     smtp.require_tls = false;
   } else {
-    return Error::Invalid(where + ": starttls must be \"required\" or \"off\"");
+    return Error::Invalid(settings.At("starttls") + ": starttls must be \"required\" or \"off\"");
   }
   smtp.username = settings.Take("username").value_or("");
   smtp.password = settings.Take("password").value_or("");
   if (!smtp.password.empty() && smtp.username.empty()) {
-    return Error::Invalid(where + ": password is set but username is not");
+    return Error::Invalid(settings.At("password") + ": password is set but username is not");
   }
   smtp.ca_file = settings.Take("ca_file").value_or("");
   if (!smtp.ca_file.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(smtp.ca_file, ec)) {
-      return Error::Invalid(where + ": ca_file " + smtp.ca_file + " is not a readable file");
+      return Error::Invalid(settings.At("ca_file") + ": ca_file " + smtp.ca_file + " is not a readable file");
     }
   }
 
@@ -119,14 +119,14 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
   if (!from_text.ok()) return std::move(from_text).error();
   auto from = ParseMailbox(from_text.value());
   if (!from) {
-    return Error::Invalid(where + ": from must be an address or \"Name <address>\" (got '" +
+    return Error::Invalid(settings.At("from") + ": from must be an address or \"Name <address>\" (got '" +
                           from_text.value() + "')");
   }
   c->from_ = std::move(*from);
 
   for (auto& address : SplitList(settings.Take("to").value_or(""))) {
     if (!IsMailAddress(address)) {
-      return Error::Invalid(where + ": to has '" + address + "', which is not an address");
+      return Error::Invalid(settings.At("to") + ": to has '" + address + "', which is not an address");
     }
     if (std::find(c->to_.begin(), c->to_.end(), address) == c->to_.end()) {
       c->to_.push_back(std::move(address));
@@ -135,7 +135,7 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
   for (auto& domain : SplitList(settings.Take("allow_domains").value_or(""))) {
     domain = AsciiLower(domain);
     if (!IsMailAddress("x@" + domain)) {
-      return Error::Invalid(where + ": allow_domains has '" + domain + "', which is not a domain");
+      return Error::Invalid(settings.At("allow_domains") + ": allow_domains has '" + domain + "', which is not a domain");
     }
     c->allow_domains_.push_back(std::move(domain));
   }
@@ -148,21 +148,21 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
     }
     const std::string principal = it->first.substr(kAddresses.size());
     const std::string address = it->second;
-    if (principal.empty()) return Error::Invalid(where + ": addresses has an empty principal");
+    if (principal.empty()) return Error::Invalid(settings.At("addresses") + ": addresses has an empty principal");
     if (!IsMailAddress(address)) {
-      return Error::Invalid(where + ": addresses." + principal + " = '" + address +
+      return Error::Invalid(settings.At("addresses") + ": addresses." + principal + " = '" + address +
                             "' is not an address");
     }
     auto [owner, added] = c->owners_.emplace(AsciiLower(address), principal);
     if (!added) {
-      return Error::Invalid(where + ": addresses gives " + address + " to both " + owner->second +
+      return Error::Invalid(settings.At("addresses") + ": addresses gives " + address + " to both " + owner->second +
                             " and " + principal + " (a link decides as one person)");
     }
     c->addresses_[principal] = address;
     it = settings.values.erase(it);
   }
   c->principal_ = settings.Take("principal").value_or("channel:" + settings.name);
-  if (c->principal_.empty()) return Error::Invalid(where + " has an empty principal");
+  if (c->principal_.empty()) return Error::Invalid(settings.At("principal") + " has an empty principal");
   c->id_domain_ = IdDomain(links.public_url());
   CS_RETURN_IF_ERROR(settings.RejectUnknown());
   return c;

@@ -43,14 +43,14 @@ ChannelSettings WebApiSettings() {
            {"channel", "C0123456789"},
            {"signing_secret", kSecret},
            {"api_base", "http://127.0.0.1:9/api/"}},
-          "countersign.toml:10"};
+          "countersign.toml:10", {}};
 }
 
 ChannelSettings WebhookSettings() {
   return {"slack-hook",
           "slack",
           {{"webhook_url", "https://hooks.slack.example/services/T/B/X"}},
-          "countersign.toml:20"};
+          "countersign.toml:20", {}};
 }
 
 OutboxRow Row(std::string kind, std::string event) {
@@ -97,7 +97,7 @@ TEST_F(SlackChannelTest, SettingsNeedATokenOrAWebhookAndErrorsNameTheKey) {
     auto made = SlackChannel::Create(std::move(s), links_);
     return made.ok() ? std::string("ok") : made.error().message;
   };
-  ChannelSettings none{"s", "slack", {{"channel", "C1"}}, "cs.toml:3"};
+  ChannelSettings none{"s", "slack", {{"channel", "C1"}}, "cs.toml:3", {}};
   EXPECT_NE(error(none).find("bot_token"), std::string::npos) << error(none);
   EXPECT_NE(error(none).find("cs.toml:3"), std::string::npos);
   auto no_channel = WebApiSettings();

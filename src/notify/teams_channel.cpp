@@ -64,8 +64,9 @@ struct Fact {
 enum class Text { kMarkdown, kPlain };
 
 std::string CardText(std::string_view raw, size_t max, Text text) {
-  return text == Text::kMarkdown ? TruncateEscaped(raw, max, EscapeCommonMark)
-                                 : TruncateText(raw, max);
+  const std::string shown = ShowBidiControls(raw);
+  return text == Text::kMarkdown ? TruncateEscaped(shown, max, EscapeCommonMark)
+                                 : TruncateText(shown, max);
 }
 
 std::vector<Fact> RequestFacts(const Request& r, Text text) {
@@ -133,12 +134,11 @@ TeamsChannel::TeamsChannel(std::string name, const LinkBuilder& links)
 Result<std::unique_ptr<Channel>> TeamsChannel::Create(ChannelSettings settings,
                                                       const LinkBuilder& links) {
   std::unique_ptr<TeamsChannel> c(new TeamsChannel(settings.name, links));
-  const std::string where = settings.source + ": channel '" + settings.name + "' (teams)";
   auto url = settings.TakeRequired("webhook_url");
   if (!url.ok()) return std::move(url).error();
   c->webhook_url_ = std::move(url).value();
   if (c->webhook_url_.rfind("https://", 0) != 0 && c->webhook_url_.rfind("http://", 0) != 0) {
-    return Error::Invalid(where + ": webhook_url must be an http or https URL");
+    return Error::Invalid(settings.At("webhook_url") + ": webhook_url must be an http or https URL");
   }
   const std::string format = settings.Take("format").value_or("adaptive");
   if (format == "adaptive") {
@@ -146,10 +146,10 @@ Result<std::unique_ptr<Channel>> TeamsChannel::Create(ChannelSettings settings,
   } else if (format == "messagecard") {
     c->format_ = Format::kMessageCard;
   } else {
-    return Error::Invalid(where + ": format must be \"adaptive\" or \"messagecard\"");
+    return Error::Invalid(settings.At("format") + ": format must be \"adaptive\" or \"messagecard\"");
   }
   c->principal_ = settings.Take("principal").value_or("channel:" + settings.name);
-  if (c->principal_.empty()) return Error::Invalid(where + " has an empty principal");
+  if (c->principal_.empty()) return Error::Invalid(settings.At("principal") + " has an empty principal");
   CS_RETURN_IF_ERROR(settings.RejectUnknown());
   return std::unique_ptr<Channel>(std::move(c));
 }

@@ -34,7 +34,7 @@ ChannelSettings Settings(std::string format = "") {
   ChannelSettings s{"teams-ops",
                     "teams",
                     {{"webhook_url", "https://prod.example.logic.azure.com/workflows/abc"}},
-                    "countersign.toml:30"};
+                    "countersign.toml:30", {}};
   if (!format.empty()) s.values["format"] = format;
   return s;
 }
@@ -96,10 +96,16 @@ TEST_F(TeamsChannelTest, SettingsAreCheckedAndErrorsNameTheKey) {
     auto made = TeamsChannel::Create(std::move(s), links_);
     return made.ok() ? std::string("ok") : made.error().message;
   };
-  ChannelSettings none{"t", "teams", {}, "cs.toml:7"};
+  ChannelSettings none{"t", "teams", {}, "cs.toml:7", {}};
   EXPECT_NE(error(none).find("webhook_url"), std::string::npos);
   EXPECT_NE(error(none).find("cs.toml:7"), std::string::npos);
   EXPECT_NE(error(Settings("html")).find("format"), std::string::npos);
+  // A bad value is reported at its own line, not the table's.
+  auto bad_format = Settings("html");
+  bad_format.lines["format"] = "countersign.toml:33";
+  EXPECT_EQ(error(bad_format).rfind("countersign.toml:33: channel 'teams-ops' (teams): format", 0),
+            0u)
+      << error(bad_format);
   auto unknown = Settings();
   unknown.values["bot_token"] = "x";
   EXPECT_NE(error(unknown).find("'bot_token'"), std::string::npos);

@@ -39,7 +39,8 @@ constexpr size_t kButtonsPerRow = 3;
 
 // Telegram's HTML mode needs only these escaped (and '"' inside attributes, which we never
 // write).
-std::string EscapeHtml(std::string_view text) {
+std::string EscapeHtml(std::string_view raw) {
+  const std::string text = ShowBidiControls(raw);
   std::string out;
   out.reserve(text.size());
   for (char c : text) {
@@ -220,7 +221,7 @@ Result<std::unique_ptr<TelegramChannel>> TelegramChannel::Create(ChannelSettings
   if (!bot_token.ok()) return std::move(bot_token).error();
   // It goes into the URL path: "123456789:AA...".
   if (!AllTokenChars(*bot_token, ":_-") || bot_token->find(':') == std::string::npos) {
-    return Error::Invalid(where + ": bot_token must look like 123456789:AAH... (from @BotFather)");
+    return Error::Invalid(settings.At("bot_token") + ": bot_token must look like 123456789:AAH... (from @BotFather)");
   }
   c->bot_token_ = std::move(bot_token).value();
 
@@ -230,7 +231,7 @@ Result<std::unique_ptr<TelegramChannel>> TelegramChannel::Create(ChannelSettings
   c->numeric_chat_id_ = ParseInt64(c->chat_id_);
   if (!c->numeric_chat_id_ && !(c->chat_id_.size() > 1 && c->chat_id_[0] == '@' &&
                                 AllTokenChars(std::string_view(c->chat_id_).substr(1), "_"))) {
-    return Error::Invalid(where + ": chat_id must be a numeric chat id or @channelusername");
+    return Error::Invalid(settings.At("chat_id") + ": chat_id must be a numeric chat id or @channelusername");
   }
 
   auto secret = settings.Take("secret_token");
@@ -240,7 +241,7 @@ Result<std::unique_ptr<TelegramChannel>> TelegramChannel::Create(ChannelSettings
                           "checks it");
   }
   if (secret->size() > kMaxSecretToken || !AllTokenChars(*secret, "_-")) {
-    return Error::Invalid(where + ": secret_token must be 1-256 of A-Z, a-z, 0-9, _ and -");
+    return Error::Invalid(settings.At("secret_token") + ": secret_token must be 1-256 of A-Z, a-z, 0-9, _ and -");
   }
   c->secret_token_ = std::move(*secret);
 
@@ -410,7 +411,7 @@ DeliveryOutcome TelegramChannel::Interpret(const OutboxRow& row, const OutboundR
 }
 
 Result<TelegramCallbackQuery> TelegramChannel::ReadUpdate(const InboundCallback& callback,
-                                                          TimePoint /*now*/) const {
+                                                          TimePoint now) const {
   const std::string token = Header(callback, "x-telegram-bot-api-secret-token");
   if (token.empty() || !ConstantTimeEquals(token, secret_token_)) {
     return Error::Unauthorized("X-Telegram-Bot-Api-Secret-Token does not match");
@@ -419,6 +420,11 @@ Result<TelegramCallbackQuery> TelegramChannel::ReadUpdate(const InboundCallback&
   boost::system::error_code ec;
   json::value update = json::parse(callback.body, ec);
   if (ec || !update.is_object()) return Error::Malformed("the update is not a JSON object");
+  if (const auto update_id = Int64At(update.get_object(), "update_id")) {
+    const int64_t now_seconds =
+        std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    CS_RETURN_IF_ERROR(updates_.Admit(std::to_string(*update_id), now_seconds, now_seconds));
+  }
   const json::object* query = ObjectAt(update.get_object(), "callback_query");
   if (!query) return Error::Invalid("not a callback query");
   TelegramCallbackQuery out;

@@ -21,7 +21,10 @@
 // secret token and only sends presses of buttons this bot posted. A question gets no buttons
 // (an answer needs typed text).
 //
-// Thread-safe: immutable after Create().
+// An update is acted on once: its update_id is remembered for a day, and the same update sent
+// again (a replay with the right secret token) is refused (401).
+//
+// Thread-safe: immutable after Create() but for the replay cache, which locks.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +35,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "auth/replay_cache.hpp"
 #include "notify/channel.hpp"
 #include "notify/channel_settings.hpp"
 
@@ -104,6 +108,7 @@ class TelegramChannel final : public Channel {
   std::optional<int64_t> numeric_chat_id_;
   std::string secret_token_;
   std::string api_base_ = "https://api.telegram.org";
+  mutable ReplayCache updates_{std::chrono::hours(24), 10000};
 };
 
 }  // namespace countersign

@@ -42,7 +42,8 @@ ChannelSettings Settings() {
            {"chat_id", "-1001234567890"},
            {"secret_token", kSecret},
            {"api_base", "http://127.0.0.1:9/"}},
-          "countersign.toml:30"};
+          "countersign.toml:30",
+          {}};
 }
 
 OutboxRow Row(std::string kind, std::string event, std::string target = "",
@@ -107,12 +108,14 @@ InboundCallback Update(const std::string& body, const std::string& secret = kSec
   return cb;
 }
 
+// Each call is a new update, with an update_id of its own (the channel refuses one seen before).
 std::string CallbackQuery(const std::string& data, int64_t chat_id = -1001234567890,
                           const std::string& chat_username = "") {
+  static int64_t next_update = 10000;
   json::object chat{{"id", chat_id}, {"type", "supergroup"}, {"title", "Ops"}};
   if (!chat_username.empty()) chat["username"] = chat_username;
   return json::serialize(json::object{
-      {"update_id", 10000},
+      {"update_id", ++next_update},
       {"callback_query",
        json::object{
            {"id", "4382bfdwdsb323b2d9"},
@@ -464,6 +467,17 @@ TEST_F(TelegramChannelTest, ACallbackQueryOfACountersignButtonIsAPressByTheTeleg
   EXPECT_EQ(parsed->identity, "telegram:123456789");
 }
 
+TEST_F(TelegramChannelTest, AReplayedUpdateIsRefusedEvenWithTheSecretToken) {
+  auto channel = Make();
+  const InboundCallback update = Update(CallbackQuery(ButtonKey::Encode(kId, 1)));
+  ASSERT_TRUE(channel->ParseCallback(update, kNow).ok());
+  auto replayed = channel->ParseCallback(update, kNow + 1h);
+  ASSERT_FALSE(replayed.ok());
+  EXPECT_EQ(replayed.error().code, ErrorCode::kUnauthorized);
+  EXPECT_TRUE(channel->ParseCallback(Update(CallbackQuery(ButtonKey::Encode(kId, 1))), kNow).ok())
+      << "a new update of the same button is a new press";
+}
+
 TEST_F(TelegramChannelTest, OtherUpdatesChatsAndCallbackDataAreToldApart) {
   auto channel = Make();
   auto message = channel->ReadUpdate(
@@ -478,11 +492,11 @@ TEST_F(TelegramChannelTest, OtherUpdatesChatsAndCallbackDataAreToldApart) {
   EXPECT_EQ(channel->ParseCallback(Update(CallbackQuery("menu:settings")), kNow).error().code,
             ErrorCode::kInvalid);
 
-  const std::string elsewhere = CallbackQuery(ButtonKey::Encode(kId, 0), -100999);
-  auto other_chat = channel->ReadUpdate(Update(elsewhere), kNow);
+  const auto elsewhere = [] { return CallbackQuery(ButtonKey::Encode(kId, 0), -100999); };
+  auto other_chat = channel->ReadUpdate(Update(elsewhere()), kNow);
   ASSERT_TRUE(other_chat.ok());
   EXPECT_FALSE(other_chat->in_chat);
-  EXPECT_EQ(channel->ParseCallback(Update(elsewhere), kNow).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(channel->ParseCallback(Update(elsewhere()), kNow).error().code, ErrorCode::kNotFound);
 
   auto settings = Settings();
   settings.values["chat_id"] = "@Ops_Approvals";
@@ -493,7 +507,7 @@ TEST_F(TelegramChannelTest, OtherUpdatesChatsAndCallbackDataAreToldApart) {
   EXPECT_TRUE(by_name->in_chat);
 
   auto no_user = channel->ReadUpdate(
-      Update(R"({"update_id":1,"callback_query":{"id":"1","data":"x"}})"), kNow);
+      Update(R"({"update_id":2,"callback_query":{"id":"1","data":"x"}})"), kNow);
   EXPECT_EQ(no_user.error().code, ErrorCode::kMalformed);
 }
 

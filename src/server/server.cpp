@@ -46,6 +46,8 @@ Status Server::Open() {
   gateway_options.principal_window = config_.limits.principal_window;
   gateway_options.rate_per_action = config_.limits.per_action;
   gateway_options.action_window = config_.limits.action_window;
+  gateway_options.max_pending_per_principal = config_.limits.max_pending_per_principal;
+  gateway_options.idempotency_ttl = config_.limits.idempotency_ttl;
   gateway_options.default_timeout = config_.default_timeout;
   auto receipt_signer = Ed25519ReceiptSigner::LoadOrCreate(config_.data_dir);
   if (!receipt_signer.ok()) return std::move(receipt_signer).error();
@@ -169,6 +171,7 @@ Status Server::OpenStore() {
   SqliteStoreOptions store_options;
   store_options.path = config_.store_path;
   store_options.vfs = config_.sqlite_vfs;
+  store_options.check_integrity = config_.integrity_check;
   auto opened = SqliteStore::Open(store_options);
   if (!opened.ok()) {
     return Error::Unavailable("cannot open store " + config_.store_path + ": " +

@@ -46,6 +46,7 @@ struct IdempotencyRecord {
   std::string key;
   std::string body_sha256;
   std::string request_id;
+  TimePoint created_at;
 };
 
 struct RequestFilter {
@@ -168,7 +169,14 @@ class Transaction {
   virtual Result<int64_t> AppendEvent(EventDraft draft) = 0;
   virtual Result<std::optional<IdempotencyRecord>> FindIdempotency(std::string_view tenant,
                                                                    std::string_view key) = 0;
+  // Fails (a UNIQUE constraint) when the tenant already holds the key: remove an expired one
+  // first.
   virtual Status InsertIdempotency(const IdempotencyRecord& record) = 0;
+  virtual Status DeleteIdempotency(std::string_view tenant, std::string_view key) = 0;
+  // Removes up to `limit` records created before `before`, oldest first; returns how many.
+  virtual Result<int64_t> PurgeIdempotency(TimePoint before, int64_t limit) = 0;
+  // Pending requests of `requester` in `tenant`.
+  virtual Result<int64_t> CountPendingFrom(std::string_view tenant, std::string_view requester) = 0;
   virtual Status InsertPrincipal(const Principal& principal) = 0;
   // Sets revoked_at on the principal with this id in this tenant (any tenant when empty).
   // Returns false when there is no such unrevoked principal.

@@ -42,16 +42,17 @@ TEST_F(LinkPagesTest, ConfirmShowsTheRequestTheChoiceAndTheForm) {
   EXPECT_TRUE(Contains(html, "Deploy v2.0"));
   EXPECT_TRUE(Contains(html, "deploy_production"));
   EXPECT_TRUE(Contains(html, "ci-bot"));
-  EXPECT_TRUE(Contains(html, "<dt>env</dt><dd>prod</dd>"));
-  EXPECT_TRUE(Contains(html, "<dt>hosts</dt><dd>3</dd>"));
+  EXPECT_TRUE(Contains(html, "<dt><bdi>env</bdi></dt><dd><bdi>prod</bdi></dd>"));
+  EXPECT_TRUE(Contains(html, "<dt><bdi>hosts</bdi></dt><dd><bdi>3</bdi></dd>"));
   EXPECT_TRUE(Contains(html, "&quot;ref&quot;: &quot;v2.0&quot;"));
   EXPECT_TRUE(Contains(html, "2026-11-21 10:05 UTC"));  // the deadline
   EXPECT_TRUE(Contains(html, "<form method=\"post\">"));
   EXPECT_TRUE(Contains(html, "name=\"csrf\" value=\"CSRFVALUE\""));
   EXPECT_TRUE(Contains(html, "<textarea id=\"comment\" name=\"comment\""));
   EXPECT_TRUE(Contains(html, "<label for=\"comment\">"));
-  EXPECT_TRUE(Contains(html, "<button type=\"submit\" class=\"primary\">Approve</button>"));
-  EXPECT_FALSE(Contains(html, ">Deny</button>"));  // one link, one choice
+  EXPECT_TRUE(
+      Contains(html, "<button type=\"submit\" class=\"primary\"><bdi>Approve</bdi></button>"));
+  EXPECT_FALSE(Contains(html, ">Deny</bdi></button>"));  // one link, one choice
   EXPECT_FALSE(Contains(html, "<script"));
   EXPECT_FALSE(Contains(html, "High risk"));
   EXPECT_FALSE(Contains(html, "{{"));

@@ -62,6 +62,18 @@ def healthy(server):
         conn.close()
 
 
+def start_with_config(test, toml, **server_args):
+    """A server started with a config file holding `toml`; stopped and removed after `test`."""
+    config = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
+    config.write(toml)
+    config.close()
+    test.addCleanup(os.unlink, config.name)
+    server = Server(extra_args=["--config", config.name], **server_args)
+    server.start()
+    test.addCleanup(server.cleanup)
+    return server
+
+
 def statuses(reply):
     """The status codes of the responses in `reply`, in order."""
     return [int(code) for code in re.findall(rb"(?:^|\n)HTTP/1\.1 (\d{3}) ", reply)]
@@ -177,6 +189,16 @@ class AuthOffBrowserTest(ServerTestCase):
                                 headers={"Origin": f"http://127.0.0.1:{self.server.port}"})
         self.assertEqual(same.status, 201, same)
 
+    def test_a_name_with_spaces_around_it_is_the_same_person(self):
+        r = self.server.call("POST", "/v1/requests",
+                             {"action": "deploy_production", "title": "t", "requester": "alice"},
+                             token=None)
+        self.assertEqual(r.status, 201, r)
+        self_approval = self.server.call("POST", f"/v1/requests/{r.json['id']}/decisions",
+                                         {"choice": "approve", "by": " alice\t"}, token=None)
+        self.assertEqual(self_approval.status, 403, self_approval)
+        self.assertEqual(self.server.get_request(r.json["id"])["status"], "pending")
+
     def assertError(self, r, status, code):
         self.assertEqual(r.status, status, r)
         self.assertEqual(r.json["error"]["code"], code, r)
@@ -220,13 +242,7 @@ class OutOfDescriptorsTest(unittest.TestCase):
     instead of spinning, logs a line now and then, and serves again once descriptors free up."""
 
     def test_the_accept_loop_backs_off_and_recovers(self):
-        config = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
-        config.write("[limits]\nmax_connections = 10000\n")
-        config.close()
-        self.addCleanup(os.unlink, config.name)
-        server = Server(extra_args=["--config", config.name], open_files=64)
-        server.start()
-        self.addCleanup(server.cleanup)
+        server = start_with_config(self, "[limits]\nmax_connections = 10000\n", open_files=64)
         keep = http.client.HTTPConnection("127.0.0.1", server.port, timeout=BOUND)
         self.assertEqual(metric(server, "countersign_accept_failures_total", conn=keep), 0)
 
@@ -252,13 +268,7 @@ class OutOfDescriptorsTest(unittest.TestCase):
         keep.close()
 
     def test_connections_over_the_cap_are_answered_503(self):
-        config = tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False)
-        config.write("[limits]\nmax_connections_per_ip = 3\n")
-        config.close()
-        self.addCleanup(os.unlink, config.name)
-        server = Server(extra_args=["--config", config.name])
-        server.start()
-        self.addCleanup(server.cleanup)
+        server = start_with_config(self, "[limits]\nmax_connections_per_ip = 3\n")
         held = [http.client.HTTPConnection("127.0.0.1", server.port, timeout=BOUND)
                 for _ in range(3)]
         for conn in held:
@@ -272,6 +282,83 @@ class OutOfDescriptorsTest(unittest.TestCase):
         eventually(lambda: healthy(server), "a freed slot is taken")
         for conn in held[1:]:
             conn.close()
+
+
+class DefaultLimitsTest(ServerTestCase):
+    """Out of the box, one agent cannot pile up requests without end (issue 14: 167,000 pending
+    in 30 s grew the database from 5.5 to 296 MB)."""
+
+    def test_a_flooding_agent_is_stopped_at_the_default_rate(self):
+        flood = self.server.create_token("flood-bot", "agent")
+        conn = self.server.connection()
+        body = {"action": "deploy_staging", "title": "again"}
+        codes = [self.server.call("POST", "/v1/requests", body, token=flood, conn=conn).status
+                 for _ in range(600)]
+        self.assertEqual(codes, [201] * 600)
+        over = self.server.call("POST", "/v1/requests", body, token=flood, conn=conn)
+        self.assertEqual(over.status, 429, over)
+        self.assertIn("Retry-After", over.headers)
+        conn.close()
+        other = self.server.create_token("quiet-bot", "agent")
+        self.assertEqual(self.server.call("POST", "/v1/requests", body, token=other).status, 201)
+
+    def test_pending_requests_per_principal_are_capped(self):
+        server = start_with_config(self, "[limits]\nmax_pending_per_principal = 3\n")
+        ids = [server.create_request()["id"] for _ in range(3)]
+        over = server.call("POST", "/v1/requests",
+                           {"action": "deploy_staging", "title": "one too many"})
+        self.assertEqual(over.status, 429, over)
+        self.assertIn("max_pending_per_principal", over.json["error"]["message"])
+        cancelled = server.call("POST", f"/v1/requests/{ids[0]}/cancel", {"reason": "done"})
+        self.assertEqual(cancelled.status, 200, cancelled)
+        self.assertEqual(server.call("POST", "/v1/requests",
+                                     {"action": "deploy_staging", "title": "now fits"}).status,
+                         201)
+
+
+class CorruptDatabaseTest(unittest.TestCase):
+    def test_a_corrupt_database_does_not_start_and_says_what_to_do(self):
+        server = Server()
+        server.start()
+        self.addCleanup(server.cleanup)
+        for _ in range(50):
+            server.create_request()
+        self.assertEqual(server.stop(), 0)
+        db = os.path.join(server.data_dir, "countersign.db")
+        size = os.path.getsize(db)
+        with open(db, "r+b") as f:
+            f.seek(size - 4096)
+            f.write(b"\x5a" * 4096)
+        r = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--store", f"sqlite:{db}"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("is corrupt", r.stdout + r.stderr)
+        self.assertIn("quick_check", r.stdout + r.stderr)
+        self.assertIn("restore the file from a backup", r.stdout + r.stderr)
+
+        unchecked = Server(data_dir=server.data_dir, extra_args=["--integrity-check", "off"])
+        unchecked.start()
+        self.addCleanup(unchecked.stop)
+        self.assertEqual(unchecked.call("GET", "/healthz", token=None).status, 200)
+
+
+class DuplicateKeyTest(ServerTestCase):
+    def test_a_body_with_a_key_twice_is_refused_and_creates_nothing(self):
+        raw = (b'{"action": "shell", "title": "run it", '
+               b'"arguments": {"cmd": "ls", "cmd": "rm -rf /"}}')
+        r = self.server.call("POST", "/v1/requests", raw=raw)
+        self.assertEqual(r.status, 400, r)
+        self.assertEqual(r.json["error"]["code"], "malformed")
+        self.assertIn('duplicate key "cmd"', r.json["error"]["message"])
+        self.assertEqual(self.server.call("GET", "/v1/requests").json["requests"], [])
+
+
+class LongIdTest(ServerTestCase):
+    def test_a_404_does_not_echo_a_huge_id(self):
+        r = self.server.call("GET", "/v1/requests/req_" + "x" * 15000)
+        self.assertEqual(r.status, 404, r)
+        self.assertLess(len(r.body), 300, r.body[:400])
+        self.assertIn("...", r.json["error"]["message"])
 
 
 class ConfigFileTest(unittest.TestCase):

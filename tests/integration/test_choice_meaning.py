@@ -15,7 +15,7 @@ import urllib.parse
 import harness
 
 CLI_TIMEOUT = 60  # seconds; a safety net so a hung CLI fails the test instead of the run
-BUTTON = re.compile(r'<button type="submit" class="([^"]*)">([^<]*)</button>')
+BUTTON = re.compile(r'<button type="submit" class="([^"]*)"><bdi>([^<]*)</bdi></button>')
 
 
 def run_cli(*args, env=None):

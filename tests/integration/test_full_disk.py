@@ -64,13 +64,20 @@ class FullDiskTest(unittest.TestCase):
         self.assertEqual(refused.json["error"]["code"], "unavailable")
         self.assertIn("Retry-After", refused.headers)
 
+        # Not ready while the disk is full: a load balancer sends the writes elsewhere.
+        ready = server.call("GET", "/readyz", token=None)
+        self.assertEqual(ready.status, 503, ready)
+        self.assertIn("full", ready.json["store"])
+
         # Reads still work and everything acknowledged is there.
         self.assertEqual(server.call("GET", f"/v1/requests/{kept['id']}").status, 200)
         for rid in acknowledged:
             self.assertEqual(server.call("GET", f"/v1/requests/{rid}").status, 200)
 
-        # Free the space: writes resume, the decision lands, the chain is whole.
+        # Free the space: ready again at once, writes resume, the decision lands, the chain is
+        # whole.
         os.unlink(filler)
+        self.assertEqual(server.call("GET", "/readyz", token=None).status, 200)
         d = server.call("POST", f"/v1/requests/{kept['id']}/decisions", {"choice": "approve"},
                         token=alice)
         self.assertEqual(d.status, 200, d)

@@ -16,7 +16,9 @@ import json
 import os
 import resource
 import selectors
+import shutil
 import socket
+import tempfile
 import time
 import unittest
 
@@ -118,6 +120,11 @@ class Connection:
 
 
 class ManyWaitersTest(unittest.TestCase):
+    def dir_for_config(self):
+        d = tempfile.mkdtemp(prefix="countersign-waiters-")
+        self.addCleanup(shutil.rmtree, d, True)
+        return d
+
     def setUp(self):
         # The server and this process each hold one socket per waiter.
         needed = WAITERS + CLIENTS + 256
@@ -128,7 +135,11 @@ class ManyWaitersTest(unittest.TestCase):
                               f"the hard limit is {hard}")
             resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
             self.addCleanup(resource.setrlimit, resource.RLIMIT_NOFILE, (soft, hard))
-        self.server = Server()
+        # One agent makes every request: past the default per-principal rate and pending cap.
+        config = os.path.join(self.dir_for_config(), "countersign.toml")
+        with open(config, "w") as f:
+            f.write('[limits]\nrate_per_principal = "0"\nmax_pending_per_principal = 0\n')
+        self.server = Server(extra_args=["--config", config])
         self.server.start()
         self.addCleanup(self._stop_server)
         self.selector = selectors.DefaultSelector()

@@ -6,6 +6,7 @@ never reads being cut off, and shutdown. A stream subscribes before it answers, 
 client has the response head (or the 101) no later event can be missed: no test sleeps.
 """
 
+import os
 import shutil
 import tempfile
 import threading
@@ -260,6 +261,16 @@ class SlowConsumerTest(StreamTestCase):
     # A keep-alive ping the stalled client never answers would cut a WebSocket after two
     # heartbeats; the flood must be what ends it, however slow the machine.
     extra_args = ("--stream-queue", "16", "--stream-heartbeat", "1h")
+
+    def setUp(self):
+        # The flood comes from one agent: past the default per-principal rate and pending cap.
+        config_dir = tempfile.mkdtemp(prefix="countersign-flood-")
+        self.addCleanup(shutil.rmtree, config_dir, True)
+        config = os.path.join(config_dir, "countersign.toml")
+        with open(config, "w") as f:
+            f.write('[limits]\nrate_per_principal = "0"\nmax_pending_per_principal = 0\n')
+        self.extra_args = (*type(self).extra_args, "--config", config)
+        super().setUp()
 
     def flood_until_overflow(self, before, limit=20000):
         """Creates requests (several at a time) until the server counts an overflow."""

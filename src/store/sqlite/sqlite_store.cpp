@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <system_error>
@@ -150,6 +152,37 @@ Status ConfigureWriter(SqliteConnection& db) {
       "PRAGMA wal_autocheckpoint = 4000; PRAGMA temp_store = MEMORY;");
 }
 
+// What to do about a corrupt database, appended to the error that says so.
+std::string CorruptionAdvice() {
+  return ". Stop here: restore the file from a backup, or salvage it with `sqlite3 FILE "
+         "\".recover\" | sqlite3 NEW` (docs/operations.md, \"A corrupt database\"); "
+         "--integrity-check off starts without this check";
+}
+
+// PRAGMA quick_check: the structure of every page and index, without comparing index contents
+// to their tables (O(N), seconds for millions of rows). A corrupt file must not start and
+// then fail request by request.
+Status QuickCheck(SqliteConnection& db, const std::string& path) {
+  auto check = db.Prepare("PRAGMA quick_check(5)");
+  if (!check.ok())
+    return Prefixed("cannot check database \"" + path + "\"", std::move(check).error());
+  std::string problems;
+  for (;;) {
+    auto row = (*check)->Step();
+    if (!row.ok()) {
+      return Error::Internal("database \"" + path + "\" is corrupt: " + row.error().message +
+                             CorruptionAdvice());
+    }
+    if (!*row) break;
+    const std::string line((*check)->ColumnText(0));
+    if (line == "ok") return Ok();
+    if (!problems.empty()) problems += "; ";
+    problems += line;
+  }
+  return Error::Internal("database \"" + path + "\" is corrupt (PRAGMA quick_check: " + problems +
+                         ")" + CorruptionAdvice());
+}
+
 Status ConfigureReader(SqliteConnection& db) {
   sqlite3_busy_timeout(db.handle(), kBusyTimeoutMs);
   return db.Exec(
@@ -186,6 +219,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
   if (!writer.ok()) return std::move(writer).error();
   if (auto status = ConfigureWriter(**writer); !status.ok()) {
     return Prefixed(context, std::move(status).error());
+  }
+  if (options.check_integrity) {
+    if (auto status = QuickCheck(**writer, options.path); !status.ok()) {
+      return std::move(status).error();
+    }
   }
   if (auto status = Migrate(**writer); !status.ok()) {
     return Prefixed(context, std::move(status).error());
@@ -342,6 +380,8 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
     if (commit.ok()) {
       committed = true;
       RecordCommit(batch.size(), took.count());
+      MutexLock lock(mu_);
+      disk_full_ = false;
     } else {
       batch_error = Error::Unavailable("cannot commit: " + commit.error().message);
     }
@@ -355,6 +395,10 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
     if (!committed) batch_error = std::move(stopped);
   } else if (batch_error) {
     spdlog::error("store: a batch of {} writes failed: {}", batch.size(), batch_error->message);
+    if (batch_error->message.find(sqlite3_errstr(SQLITE_FULL)) != std::string::npos) {
+      MutexLock lock(mu_);
+      disk_full_ = true;
+    }
   }
   if (batch_error) {
     for (auto& result : results) result = *batch_error;
@@ -412,16 +456,32 @@ std::string FaultName(int rc) {
 
 }  // namespace
 
+// Below this much free space after a write failed for a full disk, the store is not ready.
+constexpr std::uintmax_t kMinFreeBytes = 1 << 20;
+
 Error SqliteStore::StopWritesAfterFault(int rc, std::string_view what) {
   const std::string cause =
       std::string((rc & 0xff) == SQLITE_CORRUPT ? "finding the database corrupt" : "an I/O error") +
       " (" + FaultName(rc) + ": " + std::string(what) + ")";
-  Error error = Error::Unavailable("the store stopped taking writes after " + cause +
-                                   " and must be restarted");
+  const bool corrupt = (rc & 0xff) == SQLITE_CORRUPT;
+  // An I/O error may pass with a restart (503: try again later); a corrupt file does not (500).
+  Error error =
+      corrupt
+          ? Error::Internal("the store stopped taking writes after " + cause + CorruptionAdvice())
+          : Error::Unavailable("the store stopped taking writes after " + cause +
+                               " and must be restarted");
   {
     MutexLock lock(mu_);
     if (failed_) return *failed_;
     failed_ = error;
+  }
+  if (corrupt) {
+    spdlog::error(
+        "store: stopped taking writes after {}. Every write now fails with 500 and "
+        "/readyz reports it. Stop countersign and restore the database from a backup, "
+        "or salvage it (docs/operations.md, \"A corrupt database\").",
+        cause);
+    return error;
   }
   // Once: from now on every write fails with `error` without touching SQLite again.
   spdlog::error(
@@ -440,6 +500,23 @@ std::optional<Error> SqliteStore::WriterFailure() const {
 
 Status SqliteStore::WriterHealth() const {
   if (std::optional<Error> failed = WriterFailure()) return *failed;
+  bool full = false;
+  {
+    MutexLock lock(mu_);
+    full = disk_full_;
+  }
+  // Writes failed for want of space: not ready while the disk is still (next to) full, ready
+  // again as soon as there is room, even before the next write proves it.
+  if (full) {
+    const std::filesystem::path dir = std::filesystem::absolute(options_.path).parent_path();
+    std::error_code ec;
+    const auto space = std::filesystem::space(dir, ec);
+    if (ec || space.available < kMinFreeBytes) {
+      return Error::Unavailable(
+          "the disk holding the database is full: writes fail until "
+          "there is space");
+    }
+  }
   return Ok();
 }
 

@@ -47,13 +47,15 @@ struct SqliteStoreOptions {
   size_t max_queue = 10000;  // writes waiting for the writer before Write() refuses more
   size_t max_batch = 512;    // most operations committed in one transaction
   std::string vfs;           // the SQLite VFS every connection uses; empty: SQLite's default
+  // PRAGMA quick_check before anything else: a corrupt file is refused (kInternal) at Open.
+  bool check_integrity = true;
 };
 
 class SqliteStore final : public Store {
  public:
   // Opens (creating if needed) the database, migrates it and starts the writer thread.
-  // kUnavailable when the file cannot be opened; kInternal when its schema is newer than this
-  // binary knows or a migration fails.
+  // kUnavailable when the file cannot be opened; kInternal when it is corrupt, its schema is
+  // newer than this binary knows, or a migration fails.
   static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
 
   // Stops (committing what is queued) and closes every connection.
@@ -139,7 +141,10 @@ class SqliteStore final : public Store {
   std::deque<PendingWrite> queue_ CS_GUARDED_BY(mu_);
   bool stopping_ CS_GUARDED_BY(mu_) = false;
   std::optional<Error> failed_ CS_GUARDED_BY(mu_);  // set once, by the writer, never cleared
-  StoreStats stats_ CS_GUARDED_BY(mu_);             // queue_depth filled in by Stats()
+  // The last batch failed for a full disk; cleared by the next commit. While it is set and the
+  // disk still has next to no space, WriterHealth() says so.
+  bool disk_full_ CS_GUARDED_BY(mu_) = false;
+  StoreStats stats_ CS_GUARDED_BY(mu_);  // queue_depth filled in by Stats()
 
   // Serialises Stop() callers around the join. A plain std::mutex: Stop() takes it on every
   // thread but the writer's, a conditional lock the thread-safety analysis cannot follow, and

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <future>
 #include <latch>
@@ -275,7 +276,8 @@ TEST_F(SqliteStoreTest, MigrationsApplyOnAFreshFileAndRecordTheSchemaVersion) {
                      "SELECT group_concat(version || ' ' || name, ', ') FROM "
                      "(SELECT * FROM schema_migrations ORDER BY version)"),
             "1 001_initial.sql, 2 002_lean_request_indexes.sql, "
-            "3 003_policies_receipts_grants.sql, 4 004_outbox.sql, 5 005_audit_checkpoint.sql");
+            "3 003_policies_receipts_grants.sql, 4 004_outbox.sql, 5 005_audit_checkpoint.sql, "
+            "6 006_idempotency_expiry.sql");
   EXPECT_EQ(RawQuery(path_,
                      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                      "'requests_pending_deadline'"),
@@ -307,7 +309,7 @@ TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopenWithoutReapplyingMigrations) {
   EXPECT_TRUE(audit->ok);
   EXPECT_EQ(audit->events_checked, 1);
   store_.reset();
-  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "5");
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "6");
 }
 
 TEST_F(SqliteStoreTest, CommitListenersHearOnlyTheEventsOfOperationsThatCommitted) {
@@ -421,6 +423,32 @@ TEST_F(SqliteStoreTest, OutboxRowsForDifferentTargetsDoNotWaitForEachOther) {
   std::vector<std::string> ids;
   for (const auto& r : *due) ids.push_back(r.delivery_id);
   EXPECT_EQ(ids, (std::vector<std::string>{"a1", "b1"}));
+}
+
+// A corrupt page must stop the server at start, with what to do, not fail request by request.
+TEST_F(SqliteStoreTest, ACorruptFileIsRefusedAtOpenUnlessTheCheckIsOff) {
+  ASSERT_TRUE(OpenStore());
+  for (int i = 0; i < 50; ++i) Insert(MakeRequest("req_" + std::to_string(100 + i)));
+  store_->Stop();
+  store_.reset();
+  const auto size = std::filesystem::file_size(path_);
+  ASSERT_GT(size, 8 * 4096u);
+  {
+    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(size - 4096));  // the last page
+    const std::string junk(4096, '\x5a');
+    file.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  auto refused = SqliteStore::Open(Options(path_));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kInternal);
+  EXPECT_TRUE(HasText(refused.error().message, "is corrupt")) << refused.error().message;
+  EXPECT_TRUE(HasText(refused.error().message, "restore the file from a backup"));
+
+  SqliteStoreOptions unchecked = Options(path_);
+  unchecked.check_integrity = false;
+  auto opened = SqliteStore::Open(unchecked);
+  EXPECT_TRUE(opened.ok()) << "the check is skipped: " << opened.error().message;
 }
 
 TEST_F(SqliteStoreTest, ADatabaseWithANewerSchemaVersionIsRefused) {
@@ -1251,7 +1279,7 @@ TEST_F(SqliteStoreTest, ListPendingDeadlinesReturnsOnlyPendingRequestsSoonestFir
 
 TEST_F(SqliteStoreTest, IdempotencyRecordsAreFoundByTenantAndKeyAndNotDuplicated) {
   ASSERT_TRUE(OpenStore());
-  const IdempotencyRecord record{"default", "key-1", "bodyhash", "req_001"};
+  const IdempotencyRecord record{"default", "key-1", "bodyhash", "req_001", kT0};
   std::optional<IdempotencyRecord> before = record;
   std::optional<IdempotencyRecord> after;
   std::optional<IdempotencyRecord> other_tenant = record;
@@ -1274,12 +1302,77 @@ TEST_F(SqliteStoreTest, IdempotencyRecordsAreFoundByTenantAndKeyAndNotDuplicated
   EXPECT_EQ(after->key, "key-1");
   EXPECT_EQ(after->body_sha256, "bodyhash");
   EXPECT_EQ(after->request_id, "req_001");
+  EXPECT_EQ(after->created_at, kT0);
   EXPECT_FALSE(other_tenant.has_value());
 
   Status duplicate =
       WriteAndWait(*store_, [&](Transaction& txn) { return txn.InsertIdempotency(record); });
   ASSERT_FALSE(duplicate.ok());
   EXPECT_TRUE(HasText(duplicate.error().message, "UNIQUE"));
+}
+
+TEST_F(SqliteStoreTest, ExpiredIdempotencyRecordsArePurgedOldestFirstAndBounded) {
+  ASSERT_TRUE(OpenStore());
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                for (int i = 0; i < 5; ++i) {
+                  const std::string n = std::to_string(i);
+                  CS_RETURN_IF_ERROR(txn.InsertIdempotency(
+                      {"default", "key-" + n, "hash", "req_" + n, kT0 + Millis(i * 1000)}));
+                }
+                return Ok();
+              }).ok());
+  int64_t purged = -1;
+  std::vector<bool> left;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                // Three are older than kT0 + 3 s; at most two go per call.
+                auto first = txn.PurgeIdempotency(kT0 + Millis(3000), 2);
+                if (!first.ok()) return std::move(first).error();
+                purged = *first;
+                for (int i = 0; i < 5; ++i) {
+                  auto found = txn.FindIdempotency("default", "key-" + std::to_string(i));
+                  if (!found.ok()) return std::move(found).error();
+                  left.push_back(found->has_value());
+                }
+                CS_RETURN_IF_ERROR(txn.DeleteIdempotency("default", "key-4"));
+                auto gone = txn.FindIdempotency("default", "key-4");
+                if (!gone.ok()) return std::move(gone).error();
+                left.push_back(gone->has_value());
+                return Ok();
+              }).ok());
+  EXPECT_EQ(purged, 2);
+  EXPECT_EQ(left, (std::vector<bool>{false, false, true, true, true, false}));
+}
+
+TEST_F(SqliteStoreTest, PendingRequestsAreCountedPerRequester) {
+  ASSERT_TRUE(OpenStore());
+  int64_t alice = -1, bob = -1, other_tenant = -1;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                for (int i = 0; i < 3; ++i) {
+                  Request r = MakeRequest("req_00" + std::to_string(i));
+                  r.requester = "alice";
+                  CS_RETURN_IF_ERROR(txn.InsertRequest(r));
+                }
+                Request resolved = MakeRequest("req_009");
+                resolved.requester = "alice";
+                resolved.status = RequestStatus::kApproved;
+                CS_RETURN_IF_ERROR(txn.InsertRequest(resolved));
+                Request elsewhere = MakeRequest("req_010", "acme");
+                elsewhere.requester = "alice";
+                CS_RETURN_IF_ERROR(txn.InsertRequest(elsewhere));
+                auto counted = txn.CountPendingFrom("default", "alice");
+                if (!counted.ok()) return std::move(counted).error();
+                alice = *counted;
+                counted = txn.CountPendingFrom("default", "bob");
+                if (!counted.ok()) return std::move(counted).error();
+                bob = *counted;
+                counted = txn.CountPendingFrom("acme", "alice");
+                if (!counted.ok()) return std::move(counted).error();
+                other_tenant = *counted;
+                return Ok();
+              }).ok());
+  EXPECT_EQ(alice, 3);
+  EXPECT_EQ(bob, 0);
+  EXPECT_EQ(other_tenant, 1);
 }
 
 TEST_F(SqliteStoreTest, PrincipalsAreFoundByTokenHashRevokedAndListed) {

@@ -172,7 +172,7 @@ Result<int64_t> SqliteTransaction::AppendEvent(EventDraft draft) {
 Result<std::optional<IdempotencyRecord>> SqliteTransaction::FindIdempotency(std::string_view tenant,
                                                                             std::string_view key) {
   static constexpr char kSelect[] =
-      "SELECT body_sha256, request_id FROM idempotency WHERE tenant = ?1 AND key = ?2";
+      "SELECT body_sha256, request_id, created_at FROM idempotency WHERE tenant = ?1 AND key = ?2";
   auto statement = connection_.Prepare(kSelect);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -180,22 +180,58 @@ Result<std::optional<IdempotencyRecord>> SqliteTransaction::FindIdempotency(std:
   auto row = s.Step();
   if (!row.ok()) return std::move(row).error();
   if (!*row) return std::optional<IdempotencyRecord>();
-  return std::optional<IdempotencyRecord>(IdempotencyRecord{std::string(tenant), std::string(key),
-                                                            std::string(s.ColumnText(0)),
-                                                            std::string(s.ColumnText(1))});
+  return std::optional<IdempotencyRecord>(
+      IdempotencyRecord{std::string(tenant), std::string(key), std::string(s.ColumnText(0)),
+                        std::string(s.ColumnText(1)), FromUnixMillis(s.ColumnInt64(2))});
 }
 
 Status SqliteTransaction::InsertIdempotency(const IdempotencyRecord& record) {
   static constexpr char kInsert[] =
-      "INSERT INTO idempotency (tenant, key, body_sha256, request_id) VALUES (?1, ?2, ?3, ?4)";
+      "INSERT INTO idempotency (tenant, key, body_sha256, request_id, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)";
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
   s.BindText(1, record.tenant)
       .BindText(2, record.key)
       .BindText(3, record.body_sha256)
-      .BindText(4, record.request_id);
+      .BindText(4, record.request_id)
+      .BindInt64(5, ToUnixMillis(record.created_at));
   return s.Run();
+}
+
+Status SqliteTransaction::DeleteIdempotency(std::string_view tenant, std::string_view key) {
+  static constexpr char kDelete[] = "DELETE FROM idempotency WHERE tenant = ?1 AND key = ?2";
+  auto statement = connection_.Prepare(kDelete);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, tenant).BindText(2, key);
+  return s.Run();
+}
+
+Result<int64_t> SqliteTransaction::PurgeIdempotency(TimePoint before, int64_t limit) {
+  static constexpr char kPurge[] =
+      "DELETE FROM idempotency WHERE (tenant, key) IN (SELECT tenant, key FROM idempotency "
+      "WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)";
+  auto statement = connection_.Prepare(kPurge);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindInt64(1, ToUnixMillis(before)).BindInt64(2, limit);
+  CS_RETURN_IF_ERROR(s.Run());
+  return connection_.Changes();
+}
+
+Result<int64_t> SqliteTransaction::CountPendingFrom(std::string_view tenant,
+                                                    std::string_view requester) {
+  static constexpr char kCount[] =
+      "SELECT count(*) FROM requests WHERE tenant = ?1 AND requester = ?2 AND status = 'pending'";
+  auto statement = connection_.Prepare(kCount);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, tenant).BindText(2, requester);
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  return *row ? s.ColumnInt64(0) : 0;
 }
 
 Status SqliteTransaction::InsertPrincipal(const Principal& p) {

@@ -31,6 +31,9 @@ class SqliteTransaction final : public Transaction {
   Result<std::optional<IdempotencyRecord>> FindIdempotency(std::string_view tenant,
                                                            std::string_view key) override;
   Status InsertIdempotency(const IdempotencyRecord& record) override;
+  Status DeleteIdempotency(std::string_view tenant, std::string_view key) override;
+  Result<int64_t> PurgeIdempotency(TimePoint before, int64_t limit) override;
+  Result<int64_t> CountPendingFrom(std::string_view tenant, std::string_view requester) override;
   Status InsertPrincipal(const Principal& principal) override;
   Result<bool> RevokePrincipal(std::string_view tenant, std::string_view id, TimePoint at) override;
   Status InsertOutbox(OutboxRow& row) override;
