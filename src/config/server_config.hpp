@@ -67,6 +67,8 @@ struct ServerConfig {
   // PRAGMA quick_check on the database before serving (off: skip it, for a huge store).
   bool integrity_check = true;
   bool auth = false;
+  // GET /metrics needs an operator's token (an admin of the default tenant).
+  bool metrics_auth = false;
   std::string data_dir;  // when not given: the directory holding the database
   std::string port_file;
   std::string log_level;

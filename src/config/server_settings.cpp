@@ -74,6 +74,15 @@ std::string ShowIntegrityCheck(const ServerConfig& config) {
   return config.integrity_check ? "on" : "off";
 }
 
+Status ApplyMetricsAuth(const SettingValue& value, const std::string&, ServerConfig& out) {
+  out.metrics_auth = value.on;
+  return Ok();
+}
+
+std::string ShowMetricsAuth(const ServerConfig& config) {
+  return config.metrics_auth ? "on" : "off";
+}
+
 Status ApplyPublicUrl(const SettingValue& value, const std::string& where, ServerConfig& out) {
   auto url = PublicUrl::Parse(value.text, where);
   if (!url.ok()) return std::move(url).error();
@@ -175,6 +184,16 @@ std::vector<ServerSetting> Declare() {
        .choices = {"on", "off"},
        .apply = ApplyIntegrityCheck,
        .show = ShowIntegrityCheck},
+      {.name = "metrics_auth",
+       .file_key = "server.metrics_auth",
+       .kind = K::kSwitch,
+       .value_name = "on|off",
+       .default_text = "off",
+       .help = "on: GET /metrics needs the token of an admin of the default tenant (it counts "
+               "every tenant together)",
+       .choices = {"on", "off"},
+       .apply = ApplyMetricsAuth,
+       .show = ShowMetricsAuth},
       {.name = "config",
        .file_key = "",
        .kind = K::kText,

@@ -30,6 +30,7 @@ const std::map<std::string, Sample>& Samples() {
       {"store", {"sqlite:elsewhere/cs.db"}},
       {"auth", {"off"}},
       {"integrity_check", {"off"}},
+      {"metrics_auth", {"on"}},
       {"config", {""}},  // the file itself: see ConfigNamesTheFile
       {"data_dir", {"some/dir"}},
       {"port_file", {"cs.port"}},

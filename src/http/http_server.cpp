@@ -29,7 +29,8 @@ HttpServer::HttpServer(asio::io_context& io, Router& router, Metrics& metrics, A
       metrics_(metrics),
       alarms_(alarms),
       options_(options),
-      acceptor_(asio::make_strand(io)) {}
+      acceptor_(asio::make_strand(io)),
+      accept_pause_(acceptor_.get_executor(), alarms) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -169,9 +170,8 @@ asio::awaitable<void> HttpServer::WatchForClose(tcp::socket& socket,
 asio::awaitable<void> HttpServer::BackOff(int failures_in_a_row) {
   const int doublings = std::min(failures_in_a_row - 1, 8);
   const auto pause = std::min<Millis>(Millis(5) * (1 << doublings), Millis(1000));
-  ClockTimer timer(acceptor_.get_executor(), alarms_);
-  timer.ExpiresAfter(pause);
-  co_await timer.Wait();
+  accept_pause_.ExpiresAfter(pause);
+  co_await accept_pause_.Wait();
 }
 
 std::optional<std::string> HttpServer::Admit(const std::shared_ptr<Connection>& connection) {

@@ -35,6 +35,7 @@
 #include "core/result.hpp"
 #include "engine/alarms.hpp"
 #include "http/beast.hpp"
+#include "http/clock_timer.hpp"
 #include "http/host_guard.hpp"
 #include "http/io_context_pool.hpp"
 #include "http/metrics.hpp"
@@ -143,6 +144,9 @@ class HttpServer {
   HttpServerOptions options_;
   std::unique_ptr<asio::ssl::context> tls_context_;  // set by Listen(), then read-only
   tcp::acceptor acceptor_;
+  // The accept loop's pause after a failure. Made with the server: when accepts fail for want
+  // of descriptors, making a timer (and whatever it needs) could fail too.
+  ClockTimer accept_pause_;
   std::atomic<bool> stopping_{false};
   mutable Mutex mu_;
   std::unordered_set<std::shared_ptr<Connection>> connections_ CS_GUARDED_BY(mu_);

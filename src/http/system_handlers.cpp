@@ -16,7 +16,7 @@ void SystemHandlers::Register(Router& router) {
              [this](RequestContext& ctx) { return Healthz(ctx); });
   router.Add(http::verb::get, "/readyz", A::kPublic,
              [this](RequestContext& ctx) { return Readyz(ctx); });
-  router.Add(http::verb::get, "/metrics", A::kPublic,
+  router.Add(http::verb::get, "/metrics", metrics_auth_ ? A::kAuthenticated : A::kPublic,
              [this](RequestContext& ctx) { return MetricsText(ctx); });
   router.Add(http::verb::get, "/v1/openapi.json", A::kPublic,
              [this](RequestContext& ctx) { return OpenApi(ctx); });
@@ -37,7 +37,11 @@ asio::awaitable<HttpResponse> SystemHandlers::Readyz(RequestContext&) {
                          boost::json::object{{"status", "ready"}, {"store", "ok"}});
 }
 
-asio::awaitable<HttpResponse> SystemHandlers::MetricsText(RequestContext&) {
+asio::awaitable<HttpResponse> SystemHandlers::MetricsText(RequestContext& ctx) {
+  if (metrics_auth_ && !ctx.actor.IsOperator()) {
+    co_return ErrorResponse(Error::Forbidden(
+        "/metrics counts every tenant together: only an admin of the default tenant may read it"));
+  }
   Metrics::Snapshot snapshot;
   StoreSnapshot state = gateway_.StoreState();  // memory only: no store read
   snapshot.requests_by_status = std::move(state.requests_by_status);

@@ -10,7 +10,9 @@ namespace countersign {
 
 class SystemHandlers {
  public:
-  SystemHandlers(Gateway& gateway, Metrics& metrics) : gateway_(gateway), metrics_(metrics) {}
+  // `metrics_auth`: GET /metrics answers only an operator (an admin of the default tenant).
+  SystemHandlers(Gateway& gateway, Metrics& metrics, bool metrics_auth = false)
+      : gateway_(gateway), metrics_(metrics), metrics_auth_(metrics_auth) {}
 
   void Register(Router& router);
 
@@ -22,6 +24,7 @@ class SystemHandlers {
  private:
   Gateway& gateway_;
   Metrics& metrics_;
+  const bool metrics_auth_;
 };
 
 }  // namespace countersign

@@ -83,7 +83,7 @@ Status Server::Open() {
   api_->Register(*router_);
   streams_ = std::make_unique<StreamHandlers>(*gateway_, event_bus_);
   streams_->Register(*router_);
-  system_ = std::make_unique<SystemHandlers>(*gateway_, metrics_);
+  system_ = std::make_unique<SystemHandlers>(*gateway_, metrics_, config_.metrics_auth);
   system_->Register(*router_);
   keys_ = std::make_unique<KeyHandlers>(*receipt_signer_);
   keys_->Register(*router_);

@@ -242,6 +242,10 @@ class OutOfDescriptorsTest(unittest.TestCase):
     instead of spinning, logs a line now and then, and serves again once descriptors free up."""
 
     def test_the_accept_loop_backs_off_and_recovers(self):
+        if os.environ.get("COUNTERSIGN_SANITIZED") == "1":
+            # UBSan's vptr check opens a pipe to probe memory: with no descriptor left it fails
+            # and reports a sound object as broken, so this would test the sanitizer.
+            self.skipTest("the sanitizers need file descriptors of their own")
         server = start_with_config(self, "[limits]\nmax_connections = 10000\n", open_files=64)
         keep = http.client.HTTPConnection("127.0.0.1", server.port, timeout=BOUND)
         self.assertEqual(metric(server, "countersign_accept_failures_total", conn=keep), 0)
@@ -359,6 +363,21 @@ class LongIdTest(ServerTestCase):
         self.assertEqual(r.status, 404, r)
         self.assertLess(len(r.body), 300, r.body[:400])
         self.assertIn("...", r.json["error"]["message"])
+
+
+class MetricsAuthTest(ServerTestCase):
+    extra_args = ("--metrics-auth", "on")
+
+    def test_metrics_need_an_operators_token_when_asked(self):
+        self.assertEqual(self.server.call("GET", "/metrics", token=None).status, 401)
+        agent = self.server.create_token("scraper-bot", "agent")
+        self.assertEqual(self.server.call("GET", "/metrics", token=agent).status, 403)
+        foreign = self.server.create_token("b-admin", "admin", tenant="tenant-b")
+        self.assertEqual(self.server.call("GET", "/metrics", token=foreign).status, 403)
+        ok = self.server.call("GET", "/metrics")
+        self.assertEqual(ok.status, 200, ok)
+        self.assertIn("countersign_requests{status=\"pending\"}", ok.body)
+        self.assertEqual(self.server.call("GET", "/healthz", token=None).status, 200)
 
 
 class ConfigFileTest(unittest.TestCase):
