@@ -31,7 +31,8 @@ ChannelSettings EmailSettings(std::string name, std::string to) {
            {"addresses.alice", "alice@example.com"},
            {"addresses.bob", "bob@example.com"},
            {"addresses.dave", "dave@example.com"}},
-          "countersign.toml:1", {}};
+          "countersign.toml:1",
+          {}};
 }
 
 class GatewayEmailOutboxTest : public ::testing::Test {

@@ -182,7 +182,6 @@ std::optional<std::string> HttpServer::Admit(const std::shared_ptr<Connection>& 
   }
   size_t& from_peer = per_ip_[connection->peer];
   if (options_.max_connections_per_ip > 0 && from_peer >= options_.max_connections_per_ip) {
-    if (from_peer == 0) per_ip_.erase(connection->peer);
     return "the address holds its maximum of " + std::to_string(options_.max_connections_per_ip) +
            " connections ([limits] max_connections_per_ip)";
   }

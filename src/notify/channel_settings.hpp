@@ -56,8 +56,8 @@ struct ChannelSettings {
   // An error naming the first key nobody took, or Ok.
   Status RejectUnknown() const {
     if (values.empty()) return Ok();
-    return Error::Invalid(At(values.begin()->first) + " has no setting '" +
-                          values.begin()->first + "'");
+    return Error::Invalid(At(values.begin()->first) + " has no setting '" + values.begin()->first +
+                          "'");
   }
 };
 

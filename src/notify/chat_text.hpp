@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/bidi_controls.hpp"
 #include "core/request.hpp"
 
 namespace countersign {
@@ -36,12 +37,6 @@ std::string TruncateText(std::string_view text, size_t max_units);
 // leaving a lone escaping backslash before the "…".
 std::string TruncateEscaped(std::string_view raw, size_t max_units,
                             std::string (*escape)(std::string_view));
-
-// `text` with every bidirectional control character (the embeddings and overrides U+202A to
-// U+202E, the isolates U+2066 to U+2069, the marks U+200E, U+200F and U+061C) replaced by its
-// name in brackets ("[RLO]"), so a title cannot reorder what an approver reads
-// ("invoice\u202Efdp.exe" shows as "invoice[RLO]fdp.exe"). Everything else is kept.
-std::string ShowBidiControls(std::string_view text);
 
 // A button's text for `choice`: its ChoiceMeaning::Caption() within `max_units`. The label is
 // cut, never the outcome words after it ("Ship it… — approves"), unless the limit leaves no

@@ -238,19 +238,23 @@ Result<std::unique_ptr<DiscordChannel>> DiscordChannel::Create(ChannelSettings s
   if (webhook_url) {
     c->mode_ = Mode::kWebhook;
     if (!IsHttpUrl(*webhook_url)) {
-      return Error::Invalid(settings.At("webhook_url") + ": webhook_url must be an http or https URL");
+      return Error::Invalid(settings.At("webhook_url") +
+                            ": webhook_url must be an http or https URL");
     }
     c->webhook_url_ = std::move(*webhook_url);
     c->principal_ = settings.Take("principal").value_or("channel:" + settings.name);
-    if (c->principal_.empty()) return Error::Invalid(settings.At("principal") + " has an empty principal");
+    if (c->principal_.empty())
+      return Error::Invalid(settings.At("principal") + " has an empty principal");
   } else {
     c->mode_ = Mode::kApplication;
-    if (bot_token->empty()) return Error::Invalid(settings.At("bot_token") + " has an empty bot_token");
+    if (bot_token->empty())
+      return Error::Invalid(settings.At("bot_token") + " has an empty bot_token");
     c->bot_token_ = std::move(*bot_token);
     auto channel_id = settings.TakeRequired("channel_id");
     if (!channel_id.ok()) return std::move(channel_id).error();
     if (!IsSnowflake(*channel_id)) {
-      return Error::Invalid(settings.At("channel_id") + ": channel_id must be a channel's numeric id");
+      return Error::Invalid(settings.At("channel_id") +
+                            ": channel_id must be a channel's numeric id");
     }
     c->channel_id_ = std::move(channel_id).value();
     auto public_key = settings.Take("public_key");
@@ -260,7 +264,9 @@ Result<std::unique_ptr<DiscordChannel>> DiscordChannel::Create(ChannelSettings s
                             "which verifies them with it");
     }
     auto verifier = DiscordVerifier::Create(*public_key);
-    if (!verifier.ok()) return Error::Invalid(settings.At("public_key") + ": public_key: " + verifier.error().message);
+    if (!verifier.ok())
+      return Error::Invalid(settings.At("public_key") +
+                            ": public_key: " + verifier.error().message);
     c->verifier_ = std::move(verifier).value();
     auto api_base = settings.TakeApiBase(c->api_base_);
     if (!api_base.ok()) return std::move(api_base).error();

@@ -80,7 +80,8 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
   smtp.url = std::move(url).value();
   const bool implicit_tls = smtp.url.starts_with("smtps://");
   if (!implicit_tls && !smtp.url.starts_with("smtp://")) {
-    return Error::Invalid(settings.At("smtp_url") + ": smtp_url must be an smtp:// or smtps:// URL");
+    return Error::Invalid(settings.At("smtp_url") +
+                          ": smtp_url must be an smtp:// or smtps:// URL");
   }
   const std::string host = UrlHost(smtp.url);
   if (host.empty()) return Error::Invalid(settings.At("smtp_url") + ": smtp_url has no host");
@@ -89,7 +90,8 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
     smtp.require_tls = true;
   } else if (starttls == "off") {
     if (implicit_tls) {
-      return Error::Invalid(settings.At("starttls") + ": starttls = \"off\" makes no sense with smtps://");
+      return Error::Invalid(settings.At("starttls") +
+                            ": starttls = \"off\" makes no sense with smtps://");
     }
     if (!IsLoopbackHost(host)) {
       return Error::Invalid(where +
@@ -110,7 +112,8 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
   if (!smtp.ca_file.empty()) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(smtp.ca_file, ec)) {
-      return Error::Invalid(settings.At("ca_file") + ": ca_file " + smtp.ca_file + " is not a readable file");
+      return Error::Invalid(settings.At("ca_file") + ": ca_file " + smtp.ca_file +
+                            " is not a readable file");
     }
   }
 
@@ -119,14 +122,16 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
   if (!from_text.ok()) return std::move(from_text).error();
   auto from = ParseMailbox(from_text.value());
   if (!from) {
-    return Error::Invalid(settings.At("from") + ": from must be an address or \"Name <address>\" (got '" +
+    return Error::Invalid(settings.At("from") +
+                          ": from must be an address or \"Name <address>\" (got '" +
                           from_text.value() + "')");
   }
   c->from_ = std::move(*from);
 
   for (auto& address : SplitList(settings.Take("to").value_or(""))) {
     if (!IsMailAddress(address)) {
-      return Error::Invalid(settings.At("to") + ": to has '" + address + "', which is not an address");
+      return Error::Invalid(settings.At("to") + ": to has '" + address +
+                            "', which is not an address");
     }
     if (std::find(c->to_.begin(), c->to_.end(), address) == c->to_.end()) {
       c->to_.push_back(std::move(address));
@@ -135,7 +140,8 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
   for (auto& domain : SplitList(settings.Take("allow_domains").value_or(""))) {
     domain = AsciiLower(domain);
     if (!IsMailAddress("x@" + domain)) {
-      return Error::Invalid(settings.At("allow_domains") + ": allow_domains has '" + domain + "', which is not a domain");
+      return Error::Invalid(settings.At("allow_domains") + ": allow_domains has '" + domain +
+                            "', which is not a domain");
     }
     c->allow_domains_.push_back(std::move(domain));
   }
@@ -148,21 +154,24 @@ Result<std::unique_ptr<EmailChannel>> EmailChannel::Create(ChannelSettings setti
     }
     const std::string principal = it->first.substr(kAddresses.size());
     const std::string address = it->second;
-    if (principal.empty()) return Error::Invalid(settings.At("addresses") + ": addresses has an empty principal");
+    if (principal.empty())
+      return Error::Invalid(settings.At("addresses") + ": addresses has an empty principal");
     if (!IsMailAddress(address)) {
-      return Error::Invalid(settings.At("addresses") + ": addresses." + principal + " = '" + address +
-                            "' is not an address");
+      return Error::Invalid(settings.At("addresses") + ": addresses." + principal + " = '" +
+                            address + "' is not an address");
     }
     auto [owner, added] = c->owners_.emplace(AsciiLower(address), principal);
     if (!added) {
-      return Error::Invalid(settings.At("addresses") + ": addresses gives " + address + " to both " + owner->second +
-                            " and " + principal + " (a link decides as one person)");
+      return Error::Invalid(settings.At("addresses") + ": addresses gives " + address +
+                            " to both " + owner->second + " and " + principal +
+                            " (a link decides as one person)");
     }
     c->addresses_[principal] = address;
     it = settings.values.erase(it);
   }
   c->principal_ = settings.Take("principal").value_or("channel:" + settings.name);
-  if (c->principal_.empty()) return Error::Invalid(settings.At("principal") + " has an empty principal");
+  if (c->principal_.empty())
+    return Error::Invalid(settings.At("principal") + " has an empty principal");
   c->id_domain_ = IdDomain(links.public_url());
   CS_RETURN_IF_ERROR(settings.RejectUnknown());
   return c;

@@ -43,7 +43,8 @@ ChannelSettings Settings() {
            {"addresses.alice", "alice@example.com"},
            {"addresses.bob", "Bob@Example.com"},
            {"allow_domains", "partner.example.org"}},
-          "countersign.toml:40", {}};
+          "countersign.toml:40",
+          {}};
 }
 
 OutboxRow Row(std::string kind, std::string event, std::string target, int64_t seq = 7) {

@@ -316,7 +316,8 @@ Result<std::unique_ptr<Channel>> SlackChannel::Create(ChannelSettings settings,
   auto signing_secret = settings.Take("signing_secret");
   if (bot_token) {
     c->mode_ = Mode::kWebApi;
-    if (bot_token->empty()) return Error::Invalid(settings.At("bot_token") + " has an empty bot_token");
+    if (bot_token->empty())
+      return Error::Invalid(settings.At("bot_token") + " has an empty bot_token");
     c->bot_token_ = std::move(*bot_token);
     auto channel = settings.TakeRequired("channel");
     if (!channel.ok()) return std::move(channel).error();
@@ -330,11 +331,13 @@ Result<std::unique_ptr<Channel>> SlackChannel::Create(ChannelSettings settings,
   } else {
     c->mode_ = Mode::kWebhook;
     if (webhook_url->rfind("https://", 0) != 0 && webhook_url->rfind("http://", 0) != 0) {
-      return Error::Invalid(settings.At("webhook_url") + ": webhook_url must be an http or https URL");
+      return Error::Invalid(settings.At("webhook_url") +
+                            ": webhook_url must be an http or https URL");
     }
     c->webhook_url_ = std::move(*webhook_url);
     c->principal_ = settings.Take("principal").value_or("channel:" + settings.name);
-    if (c->principal_.empty()) return Error::Invalid(settings.At("principal") + " has an empty principal");
+    if (c->principal_.empty())
+      return Error::Invalid(settings.At("principal") + " has an empty principal");
   }
   if (signing_secret && !signing_secret->empty()) {
     c->verifier_ = std::make_unique<SlackVerifier>(std::move(*signing_secret));

@@ -43,14 +43,16 @@ ChannelSettings WebApiSettings() {
            {"channel", "C0123456789"},
            {"signing_secret", kSecret},
            {"api_base", "http://127.0.0.1:9/api/"}},
-          "countersign.toml:10", {}};
+          "countersign.toml:10",
+          {}};
 }
 
 ChannelSettings WebhookSettings() {
   return {"slack-hook",
           "slack",
           {{"webhook_url", "https://hooks.slack.example/services/T/B/X"}},
-          "countersign.toml:20", {}};
+          "countersign.toml:20",
+          {}};
 }
 
 OutboxRow Row(std::string kind, std::string event) {

@@ -138,7 +138,8 @@ Result<std::unique_ptr<Channel>> TeamsChannel::Create(ChannelSettings settings,
   if (!url.ok()) return std::move(url).error();
   c->webhook_url_ = std::move(url).value();
   if (c->webhook_url_.rfind("https://", 0) != 0 && c->webhook_url_.rfind("http://", 0) != 0) {
-    return Error::Invalid(settings.At("webhook_url") + ": webhook_url must be an http or https URL");
+    return Error::Invalid(settings.At("webhook_url") +
+                          ": webhook_url must be an http or https URL");
   }
   const std::string format = settings.Take("format").value_or("adaptive");
   if (format == "adaptive") {
@@ -146,10 +147,12 @@ Result<std::unique_ptr<Channel>> TeamsChannel::Create(ChannelSettings settings,
   } else if (format == "messagecard") {
     c->format_ = Format::kMessageCard;
   } else {
-    return Error::Invalid(settings.At("format") + ": format must be \"adaptive\" or \"messagecard\"");
+    return Error::Invalid(settings.At("format") +
+                          ": format must be \"adaptive\" or \"messagecard\"");
   }
   c->principal_ = settings.Take("principal").value_or("channel:" + settings.name);
-  if (c->principal_.empty()) return Error::Invalid(settings.At("principal") + " has an empty principal");
+  if (c->principal_.empty())
+    return Error::Invalid(settings.At("principal") + " has an empty principal");
   CS_RETURN_IF_ERROR(settings.RejectUnknown());
   return std::unique_ptr<Channel>(std::move(c));
 }

@@ -34,7 +34,8 @@ ChannelSettings Settings(std::string format = "") {
   ChannelSettings s{"teams-ops",
                     "teams",
                     {{"webhook_url", "https://prod.example.logic.azure.com/workflows/abc"}},
-                    "countersign.toml:30", {}};
+                    "countersign.toml:30",
+                    {}};
   if (!format.empty()) s.values["format"] = format;
   return s;
 }

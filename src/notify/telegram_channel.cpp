@@ -221,7 +221,8 @@ Result<std::unique_ptr<TelegramChannel>> TelegramChannel::Create(ChannelSettings
   if (!bot_token.ok()) return std::move(bot_token).error();
   // It goes into the URL path: "123456789:AA...".
   if (!AllTokenChars(*bot_token, ":_-") || bot_token->find(':') == std::string::npos) {
-    return Error::Invalid(settings.At("bot_token") + ": bot_token must look like 123456789:AAH... (from @BotFather)");
+    return Error::Invalid(settings.At("bot_token") +
+                          ": bot_token must look like 123456789:AAH... (from @BotFather)");
   }
   c->bot_token_ = std::move(bot_token).value();
 
@@ -231,7 +232,8 @@ Result<std::unique_ptr<TelegramChannel>> TelegramChannel::Create(ChannelSettings
   c->numeric_chat_id_ = ParseInt64(c->chat_id_);
   if (!c->numeric_chat_id_ && !(c->chat_id_.size() > 1 && c->chat_id_[0] == '@' &&
                                 AllTokenChars(std::string_view(c->chat_id_).substr(1), "_"))) {
-    return Error::Invalid(settings.At("chat_id") + ": chat_id must be a numeric chat id or @channelusername");
+    return Error::Invalid(settings.At("chat_id") +
+                          ": chat_id must be a numeric chat id or @channelusername");
   }
 
   auto secret = settings.Take("secret_token");
@@ -241,7 +243,8 @@ Result<std::unique_ptr<TelegramChannel>> TelegramChannel::Create(ChannelSettings
                           "checks it");
   }
   if (secret->size() > kMaxSecretToken || !AllTokenChars(*secret, "_-")) {
-    return Error::Invalid(settings.At("secret_token") + ": secret_token must be 1-256 of A-Z, a-z, 0-9, _ and -");
+    return Error::Invalid(settings.At("secret_token") +
+                          ": secret_token must be 1-256 of A-Z, a-z, 0-9, _ and -");
   }
   c->secret_token_ = std::move(*secret);
 

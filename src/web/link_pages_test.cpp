@@ -58,6 +58,18 @@ TEST_F(LinkPagesTest, ConfirmShowsTheRequestTheChoiceAndTheForm) {
   EXPECT_FALSE(Contains(html, "{{"));
 }
 
+// Inside its <bdi> a right-to-left override would still show "invoice\u202Efdp.exe" as
+// "invoiceexe.pdf": the page names it instead.
+TEST_F(LinkPagesTest, BidiControlsInRequestTextAreNamedAndIsolated) {
+  request_.title = "Send invoice\u202Efdp.exe";
+  request_.details = {{"file", "a\u2067b"}};
+  const std::string html = pages().Confirm(request_, offer_, "CSRFVALUE");
+  EXPECT_TRUE(Contains(html, "<bdi>Send invoice[RLO]fdp.exe</bdi>"));
+  EXPECT_TRUE(Contains(html, "<dd><bdi>a[RLI]b</bdi></dd>"));
+  EXPECT_FALSE(Contains(html, "\u202E"));
+  EXPECT_FALSE(Contains(html, "\u2067"));
+}
+
 TEST_F(LinkPagesTest, HighRiskRequestsCarryANotice) {
   request_.risk = "high";
   const std::string html = pages().Confirm(request_, offer_, "x");

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/bidi_controls.hpp"
 #include "core/embedded_file.hpp"
 
 namespace countersign {
@@ -18,7 +19,8 @@ bool IsName(std::string_view name) {
 }  // namespace
 
 PageTemplate::Values& PageTemplate::Values::Text(std::string name, std::string text) {
-  values_[std::move(name)] = HtmlEscape(text);
+  // A right-to-left override inside a <bdi> still reverses what follows it there: name it.
+  values_[std::move(name)] = HtmlEscape(ShowBidiControls(text));
   return *this;
 }
 

@@ -1,4 +1,4 @@
-#include "notify/chat_text.hpp"
+#include "core/bidi_controls.hpp"
 
 #include <gtest/gtest.h>
 
