@@ -241,7 +241,10 @@ std::string Ed25519ReceiptSigner::Sign(const ReceiptClaims& claims) const {
   payload["decided_at"] = UnixSeconds(claims.decided_at);
   payload["exp"] = UnixSeconds(claims.exp);
   payload["iat"] = UnixSeconds(claims.decided_at);
+  return SignJws(payload);
+}
 
+std::string Ed25519ReceiptSigner::SignJws(const boost::json::object& payload) const {
   std::string token = header_b64_;
   token.push_back('.');
   token += Base64UrlEncode(boost::json::serialize(payload));

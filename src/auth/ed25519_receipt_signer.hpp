@@ -46,6 +46,7 @@ class Ed25519ReceiptSigner final : public ReceiptSigner {
 
   // Empty only when OpenSSL itself fails (out of memory); treat that as an internal error.
   std::string Sign(const ReceiptClaims& claims) const override;
+  std::string SignJws(const boost::json::object& payload) const override;
   boost::json::object Jwks() const override;
 
   const std::string& kid() const { return kid_; }

@@ -31,6 +31,9 @@ class ReceiptSigner {
 
   // The compact serialisation: base64url(header).base64url(payload).base64url(signature).
   virtual std::string Sign(const ReceiptClaims& claims) const = 0;
+  // The same compact JWS over any payload, with the same key and header: what signs the audit
+  // log's checkpoints. Empty only when the crypto library fails.
+  virtual std::string SignJws(const boost::json::object& payload) const = 0;
   // {"keys": [ {"kty":"OKP","crv":"Ed25519","x":…,"kid":…,"alg":"EdDSA","use":"sig"} ]}
   virtual boost::json::object Jwks() const = 0;
 };

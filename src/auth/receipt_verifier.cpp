@@ -116,8 +116,7 @@ Result<ReceiptVerifier> ReceiptVerifier::FromJwks(const boost::json::value& jwks
   return verifier;
 }
 
-ReceiptVerdict ReceiptVerifier::Verify(std::string_view token,
-                                       const ReceiptExpectations& expect) const {
+ReceiptVerdict ReceiptVerifier::VerifyJws(std::string_view token) const {
   const size_t first_dot = token.find('.');
   const size_t second_dot =
       first_dot == std::string_view::npos ? first_dot : token.find('.', first_dot + 1);
@@ -186,6 +185,13 @@ ReceiptVerdict ReceiptVerifier::Verify(std::string_view token,
     return verdict;
   }
   verdict.claims = std::move(claims);
+  return verdict;
+}
+
+ReceiptVerdict ReceiptVerifier::Verify(std::string_view token,
+                                       const ReceiptExpectations& expect) const {
+  ReceiptVerdict verdict = VerifyJws(token);
+  if (!verdict.valid()) return verdict;
   const boost::json::object& c = *verdict.claims;
   if (std::string bad = BadClaim(c); !bad.empty()) {
     verdict.fault = ReceiptFault::kMalformed;

@@ -6,7 +6,7 @@
 // verifies; the payload has every claim with the right JSON type; `outcome` is "approved";
 // `exp` has not passed (valid while now < exp, RFC 7519 §4.1.4); and, when expected, `action`
 // and `arguments_sha256` equal the expected values. The first failed check is the verdict.
-// Immutable after construction; Verify() is thread-safe.
+// Immutable after construction; Verify() and VerifyJws() are thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -60,6 +60,10 @@ class ReceiptVerifier {
   static Result<ReceiptVerifier> FromJwks(const boost::json::value& jwks);
 
   ReceiptVerdict Verify(std::string_view token, const ReceiptExpectations& expect) const;
+  // Only the JWS checks of Verify() (its first three steps) and that the payload is a JSON
+  // object, which then is in `claims`: for other statements the same key signs (the audit
+  // log's checkpoints). The fault is kMalformed, kUnknownKey or kBadSignature.
+  ReceiptVerdict VerifyJws(std::string_view token) const;
 
   size_t key_count() const { return keys_.size(); }
 

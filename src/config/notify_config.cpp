@@ -207,7 +207,9 @@ Status ReadOutbox(const toml::table& root, const std::string& file, NotifyConfig
   const toml::table* table = node->as_table();
   if (!table) return Error::Invalid(Where(file, *node, "outbox") + " must be a table");
   OutboxSettings& o = out.outbox;
-  for (const auto& [key_node, value] : *table) {
+  for (const auto& [key_node, entry] : *table) {
+    // A named reference, not the binding itself: Clang before 16 cannot capture a binding.
+    const toml::node& value = entry;
     const std::string key(key_node.str());
     const std::string where = Where(file, value, "outbox." + key);
     auto integer = [&](int lo, int hi, int& into) -> Status {

@@ -91,6 +91,18 @@ Status Complete(ServerConfig& config) {
   return Ok();
 }
 
+// Every table of a parsed config file checked; the swappable parts returned.
+Result<LoadedConfigFile> ReadConfigTables(const toml::table& root, const std::string& file) {
+  ServerConfig server;  // checked, not returned: [server] changes need a restart
+  CS_RETURN_IF_ERROR(ApplyDefaults(server));
+  CS_RETURN_IF_ERROR(ApplyServerTable(file, root, server));
+  auto notify = ReadNotifyTables(root, file);  // checked too: they change on restart only
+  if (!notify.ok()) return std::move(notify).error();
+  auto compat = ReadCompatTables(root, file);
+  if (!compat.ok()) return std::move(compat).error();
+  return ReadPolicyTables(root, file, server.default_timeout);
+}
+
 }  // namespace
 
 void ServeOptions::Give(std::string_view name, const std::optional<std::string>& value) {
@@ -137,14 +149,13 @@ Result<ServerConfig> LoadServerConfig(const ServeOptions& options) {
 Result<LoadedConfigFile> LoadConfigFile(const std::string& path) {
   auto root = ParseTomlFile(path);
   if (!root.ok()) return std::move(root).error();
-  ServerConfig server;  // checked, not returned: [server] changes need a restart
-  CS_RETURN_IF_ERROR(ApplyDefaults(server));
-  CS_RETURN_IF_ERROR(ApplyServerTable(path, *root, server));
-  auto notify = ReadNotifyTables(*root, path);  // checked too: they change on restart only
-  if (!notify.ok()) return std::move(notify).error();
-  auto compat = ReadCompatTables(*root, path);
-  if (!compat.ok()) return std::move(compat).error();
-  return ReadPolicyTables(*root, path, server.default_timeout);
+  return ReadConfigTables(*root, path);
+}
+
+Result<LoadedConfigFile> LoadConfigText(std::string_view text, const std::string& name) {
+  auto root = ParseTomlText(text, name);
+  if (!root.ok()) return std::move(root).error();
+  return ReadConfigTables(*root, name);
 }
 
 Result<std::shared_ptr<const PolicySet>> LoadPolicyFile(const std::string& path) {

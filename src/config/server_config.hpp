@@ -66,6 +66,12 @@ struct ServerConfig {
   std::string sqlite_vfs;
   // PRAGMA quick_check on the database before serving (off: skip it, for a huge store).
   bool integrity_check = true;
+  // Start even when the database ends before the audit head file's record (a recovery).
+  bool accept_audit_gap = false;
+  // A signed audit checkpoint after this many unsigned events (0: never by count) and at least
+  // this often while any is unsigned (0: never by time).
+  int audit_checkpoint_every = 1000;
+  std::chrono::seconds audit_checkpoint_interval{600};
   bool auth = false;
   // GET /metrics needs an operator's token (an admin of the default tenant).
   bool metrics_auth = false;
@@ -102,6 +108,9 @@ Result<ServerConfig> LoadServerConfig(const ServeOptions& options);
 // the caller keeps what it has. The error names the file, the line and the key, e.g.
 // "countersign.toml:12: policy[1].quorum must be 1-100". Never throws.
 Result<LoadedConfigFile> LoadConfigFile(const std::string& path);
+// The same checks of config text already in memory, errors naming `name` as the file (the
+// fuzz target's way in: no file per input).
+Result<LoadedConfigFile> LoadConfigText(std::string_view text, const std::string& name);
 // LoadConfigFile(path), policies only.
 Result<std::shared_ptr<const PolicySet>> LoadPolicyFile(const std::string& path);
 

@@ -74,6 +74,15 @@ std::string ShowIntegrityCheck(const ServerConfig& config) {
   return config.integrity_check ? "on" : "off";
 }
 
+Status ApplyAcceptAuditGap(const SettingValue& value, const std::string&, ServerConfig& out) {
+  out.accept_audit_gap = value.on;
+  return Ok();
+}
+
+std::string ShowAcceptAuditGap(const ServerConfig& config) {
+  return config.accept_audit_gap ? "on" : "off";
+}
+
 Status ApplyMetricsAuth(const SettingValue& value, const std::string&, ServerConfig& out) {
   out.metrics_auth = value.on;
   return Ok();
@@ -184,6 +193,17 @@ std::vector<ServerSetting> Declare() {
        .choices = {"on", "off"},
        .apply = ApplyIntegrityCheck,
        .show = ShowIntegrityCheck},
+      {.name = "accept_audit_gap",
+       .file_key = "",
+       .kind = K::kSwitch,
+       .value_name = "on|off",
+       .default_text = "off",
+       .help = "on: start even though the database lost acknowledged writes (its audit log ends "
+               "before the event recorded in the .audit-head file beside it); for recovery, "
+               "once, after reading docs/operations.md",
+       .choices = {"on", "off"},
+       .apply = ApplyAcceptAuditGap,
+       .show = ShowAcceptAuditGap},
       {.name = "metrics_auth",
        .file_key = "server.metrics_auth",
        .kind = K::kSwitch,
@@ -276,6 +296,27 @@ std::vector<ServerSetting> Declare() {
        .duration = kSeconds(1, 3600),
        .apply = ApplySeconds<&ServerConfig::stream_heartbeat>,
        .show = ShowSeconds<&ServerConfig::stream_heartbeat>},
+      {.name = "audit_checkpoint_every",
+       .file_key = "server.audit_checkpoint_every",
+       .kind = K::kInteger,
+       .value_name = "N",
+       .default_text = "1000",
+       .help = "sign the audit chain (a checkpoint event, with the receipt key) after this many "
+               "unsigned events; 0: only by time",
+       .min = 0,
+       .max = 1000000000,
+       .apply = ApplyInteger<&ServerConfig::audit_checkpoint_every>,
+       .show = ShowInteger<&ServerConfig::audit_checkpoint_every>},
+      {.name = "audit_checkpoint_interval",
+       .file_key = "server.audit_checkpoint_interval",
+       .kind = K::kDuration,
+       .value_name = "DURATION",
+       .default_text = "10m",
+       .help = "and at least this often while any event is unsigned, 0s to 24h; 0s: only by "
+               "count",
+       .duration = kSeconds(0, 24 * 3600),
+       .apply = ApplySeconds<&ServerConfig::audit_checkpoint_interval>,
+       .show = ShowSeconds<&ServerConfig::audit_checkpoint_interval>},
       {.name = "public_url",
        .file_key = "server.public_url",
        .kind = K::kText,

@@ -38,4 +38,15 @@ Result<toml::table> ParseTomlFile(const std::string& path) {
   }
 }
 
+Result<toml::table> ParseTomlText(std::string_view text, const std::string& name) {
+  try {
+    return toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    return Error::Invalid(name + ":" + std::to_string(e.source().begin.line) + ": " +
+                          std::string(e.description()));
+  } catch (const std::exception& e) {
+    return Error::Invalid(name + ":0: " + e.what());
+  }
+}
+
 }  // namespace countersign

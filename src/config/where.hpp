@@ -23,4 +23,7 @@ std::string WhereLine(const std::string& file, const toml::node& node);
 // Never throws (toml++ reports errors by throwing; the exception stops here).
 Result<toml::table> ParseTomlFile(const std::string& path);
 
+// Parses `text` as TOML, errors as ParseTomlFile's with `name` in place of the path.
+Result<toml::table> ParseTomlText(std::string_view text, const std::string& name);
+
 }  // namespace countersign

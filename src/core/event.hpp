@@ -17,6 +17,9 @@ namespace countersign {
 inline constexpr char kGenesisHash[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
+// The type of the events that sign the chain up to the event before them (engine/AuditSealer).
+inline constexpr char kAuditCheckpointEvent[] = "audit.checkpoint";
+
 struct Event {
   int64_t seq = 0;
   TimePoint at;

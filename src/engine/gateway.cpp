@@ -118,6 +118,11 @@ Gateway::Gateway(Store& store, Clock& clock, GatewayOptions options, const Recei
       reminders_(clock,
                  [this](const std::string& tenant, const std::string& id) { Remind(tenant, id); }),
       reads_(options.read_threads, options.read_queue) {
+  if (signer_ != nullptr) {
+    if (auto verifier = ReceiptVerifier::FromJwks(signer_->Jwks()); verifier.ok()) {
+      seal_verifier_.emplace(std::move(verifier).value());
+    }
+  }
   store_.AddCommitListener([this](const std::vector<Event>& events) { changes_.Publish(events); });
   changes_.Subscribe("request counts",
                      [this](const std::vector<Event>& events) { counts_.Apply(events); });

@@ -23,6 +23,7 @@
 
 #include "auth/actor.hpp"
 #include "auth/receipt_signer.hpp"
+#include "auth/receipt_verifier.hpp"
 #include "core/clock.hpp"
 #include "core/event.hpp"
 #include "core/grant.hpp"
@@ -75,11 +76,19 @@ struct GatewayOptions {
   int64_t verify_chunk = 100000;
 };
 
+// The newest signed checkpoint (engine/AuditSealer) a verification found good.
+struct SignedPoint {
+  int64_t seq = 0;             // the event it vouches for, and every one before; 0: none
+  int64_t checkpoint_seq = 0;  // the checkpoint event's own seq
+  TimePoint at;                // when it was signed
+};
+
 // What GET /v1/audit/verify reports.
 struct AuditVerification {
   AuditReport report;    // over the events checked by this call
   bool full = false;     // checked from the first event, not from a checkpoint
   int64_t from_seq = 0;  // the checkpoint it started after (0 when full)
+  SignedPoint last_signed;
 };
 
 // What /metrics shows of the store, from memory (no store read).
@@ -179,6 +188,8 @@ class Gateway {
   // checkpoint this process verified last, so only events since then are hashed; the first
   // verification after a start is always full, because a checkpoint read back from the
   // database is no better than the rows it vouches for. The result becomes the checkpoint.
+  // Every signed checkpoint met must verify with the receipt key and name the event before
+  // it; the report says which was the last (a bad one breaks the chain there).
   void VerifyAudit(const Actor& actor, bool full, Callback<AuditVerification> done);
   // An approver named `principal` in `tenant`, with the groups of its unrevoked tokens (as an
   // API call by that principal would have). Without them when the store cannot be read.
@@ -274,6 +285,9 @@ class Gateway {
   // The last checkpoint this process verified; {0, ""} until the first verification.
   Mutex verified_mu_;
   AuditCheckpoint verified_ CS_GUARDED_BY(verified_mu_);
+  SignedPoint signed_ CS_GUARDED_BY(verified_mu_);  // the last signed point up to verified_
+  // The receipt key's public half, which checks the checkpoints; nullopt without a signer.
+  std::optional<ReceiptVerifier> seal_verifier_;
   ReadExecutor reads_;  // last: its threads stop before anything they read is destroyed
 };
 

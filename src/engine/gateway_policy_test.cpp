@@ -33,6 +33,7 @@ class RecordingSigner final : public ReceiptSigner {
     signed_.push_back(claims);
     return "receipt-for-" + claims.request_id;
   }
+  std::string SignJws(const boost::json::object&) const override { return "signed"; }
   boost::json::object Jwks() const override { return {}; }
   std::vector<ReceiptClaims> Signed() const {
     std::lock_guard lock(mu_);

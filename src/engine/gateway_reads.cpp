@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/mutex_lock.hpp"
+#include "engine/audit_sealer.hpp"
 #include "engine/gateway.hpp"
 
 namespace countersign {
@@ -14,6 +15,7 @@ struct Gateway::Verification {
   bool full = false;
   AuditCheckpoint from;  // where this verification started
   AuditReport total;     // the chunks so far, added up
+  SignedPoint last_signed;
   Callback<AuditVerification> done;
 };
 
@@ -60,7 +62,10 @@ void Gateway::VerifyAudit(const Actor& actor, bool full, Callback<AuditVerificat
   {
     MutexLock lock(verified_mu_);
     v->full = full || verified_.seq == 0;
-    if (!v->full) v->from = verified_;
+    if (!v->full) {
+      v->from = verified_;
+      v->last_signed = signed_;
+    }
   }
   v->total.checkpoint = v->from;
   v->done = std::move(done);
@@ -80,6 +85,21 @@ void Gateway::VerifyChunk(std::shared_ptr<Verification> v) {
   total.reason = std::move(chunk->reason);
   total.checkpoint = std::move(chunk->checkpoint);
   total.reached_end = chunk->reached_end;
+  for (const Event& checkpoint : chunk->signed_checkpoints) {
+    std::string wrong = seal_verifier_ ? AuditSealer::Check(*seal_verifier_, checkpoint)
+                                       : "no receipt key to check the checkpoint at seq " +
+                                             std::to_string(checkpoint.seq) + " with";
+    if (!wrong.empty()) {
+      total.ok = false;
+      total.first_bad_seq = checkpoint.seq;
+      total.reason = std::move(wrong);
+      total.reached_end = false;
+      // Good up to the event the checkpoint claims to sign, no further.
+      total.checkpoint = AuditCheckpoint{checkpoint.seq - 1, checkpoint.prev_hash, {}};
+      break;
+    }
+    v->last_signed = SignedPoint{checkpoint.seq - 1, checkpoint.seq, checkpoint.at};
+  }
   if (total.ok && !total.reached_end) {
     // Behind the reads queued meanwhile: a long verification never holds up the others.
     if (!reads_.Post([this, v] { VerifyChunk(v); })) v->done(ReadsBusy());
@@ -94,11 +114,14 @@ void Gateway::FinishVerification(std::shared_ptr<Verification> v) {
   if (v->total.ok) {
     MutexLock lock(verified_mu_);
     // Two verifications may overlap: keep the one that got further.
-    if (reached.seq >= verified_.seq) verified_ = reached;
+    if (reached.seq >= verified_.seq) {
+      verified_ = reached;
+      signed_ = v->last_signed;
+    }
   } else {
     spdlog::error("audit chain broken at event {}: {}", v->total.first_bad_seq, v->total.reason);
   }
-  v->done(AuditVerification{std::move(v->total), v->full, v->from.seq});
+  v->done(AuditVerification{std::move(v->total), v->full, v->from.seq, v->last_signed});
   // Persisted for the record ("last verified"), never trusted back: see VerifyAudit.
   store_.Write([reached](Transaction& txn) { return txn.PutAuditCheckpoint(reached); },
                [](Status s) {

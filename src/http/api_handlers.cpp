@@ -314,6 +314,16 @@ asio::awaitable<HttpResponse> ApiHandlers::VerifyAudit(RequestContext& ctx) {
                           {"full", verified->full},
                           {"from_seq", verified->from_seq},
                           {"verified_to_seq", report.checkpoint.seq}};
+  const SignedPoint& signed_point = verified->last_signed;
+  if (signed_point.seq > 0) {
+    out["last_signed_seq"] = signed_point.seq;
+    out["last_signed_at"] = FormatTime(signed_point.at);
+  } else {
+    out["last_signed_seq"] = nullptr;
+    out["last_signed_at"] = nullptr;
+  }
+  out["unsigned_events"] =
+      std::max<int64_t>(0, report.checkpoint.seq - signed_point.checkpoint_seq);
   if (report.ok) {
     out["first_bad_seq"] = nullptr;
     out["reason"] = nullptr;

@@ -158,6 +158,9 @@ void Dispatcher::Attempt(OutboxRow row) {
   if (!channel) {
     outcome =
         DeliveryOutcome::Failed("destination '" + row.destination + "' is no longer configured");
+  } else if (row.request_id.empty()) {
+    // An event about no request (an audit checkpoint): the webhook's body holds all of it.
+    outcome = channel->Deliver(row, Request{}, "", transport_, options_.call_timeout);
   } else {
     auto request = store_.GetRequest(row.tenant, row.request_id);
     std::string message_ref;

@@ -22,6 +22,8 @@ class Notifier {
   // in order.
   virtual Status Enqueue(Transaction& txn, const Request& current,
                          const std::vector<Event>& events) = 0;
+  // The same for an event about no request (an audit checkpoint): only webhooks take it.
+  virtual Status EnqueueAuditEvent(Transaction& txn, const Event& event) = 0;
 };
 
 }  // namespace countersign

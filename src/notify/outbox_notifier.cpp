@@ -101,7 +101,7 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
     row.payload = payload.empty() ? std::string("{}") : std::move(payload);
     row.next_attempt_at = e.at;
     row.created_at = e.at;
-    if (row.kind == "event") row.payload = WebhookBody(row.delivery_id, e, current);
+    if (row.kind == "event") row.payload = WebhookBody(row.delivery_id, e, &current);
     CS_RETURN_IF_ERROR(txn.InsertOutbox(row));
     enqueued_.store(true, std::memory_order_release);
     return Ok();
@@ -183,6 +183,27 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
       for (const auto& kind : hook.channel->KindsFor(e.type)) {
         CS_RETURN_IF_ERROR(insert(e, "webhook:" + hook.channel->name(), kind, "", ""));
       }
+    }
+  }
+  return Ok();
+}
+
+Status OutboxNotifier::EnqueueAuditEvent(Transaction& txn, const Event& event) {
+  for (const auto& hook : channels_.webhooks()) {
+    if (!hook.tenant.empty() && hook.tenant != event.tenant) continue;
+    for (const auto& kind : hook.channel->KindsFor(event.type)) {
+      OutboxRow row;
+      row.delivery_id = ids_.Next("dlv_");
+      row.tenant = event.tenant;
+      row.destination = "webhook:" + hook.channel->name();
+      row.kind = kind;
+      row.event = event.type;
+      row.event_seq = event.seq;
+      row.payload = WebhookBody(row.delivery_id, event, nullptr);
+      row.next_attempt_at = event.at;
+      row.created_at = event.at;
+      CS_RETURN_IF_ERROR(txn.InsertOutbox(row));
+      enqueued_.store(true, std::memory_order_release);
     }
   }
   return Ok();

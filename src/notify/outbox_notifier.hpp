@@ -17,7 +17,8 @@
 //   carrying one gets a "respond" row (payload {"choice": id}) ahead of the message edit when
 //   the channel AnswersEveryPress() (Telegram);
 // - the request's callback_url gets the terminal events (resolved, expired, cancelled);
-// - every [[webhook]] subscription of the tenant gets the events it subscribed to.
+// - every [[webhook]] subscription of the tenant gets the events it subscribed to, and
+//   EnqueueAuditEvent gives them the events about no request (audit checkpoints).
 // Thread-safe: it holds only references to immutable configuration.
 #pragma once
 
@@ -44,6 +45,8 @@ class OutboxNotifier final : public Notifier {
 
   Status Enqueue(Transaction& txn, const Request& current,
                  const std::vector<Event>& events) override;
+  // Each [[webhook]] of the event's tenant (or of none) subscribed to its type gets a row.
+  Status EnqueueAuditEvent(Transaction& txn, const Event& event) override;
 
   // Whether rows were enqueued since the last call (a row whose operation then rolled back
   // counts too: the dispatcher merely looks once more). Lets a commit listener wake the

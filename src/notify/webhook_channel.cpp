@@ -38,11 +38,15 @@ Result<OutboundCall> WebhookChannel::Render(const OutboxRow& row, const Request&
 }
 
 std::string WebhookBody(const std::string& delivery_id, const Event& event,
-                        const Request& request) {
+                        const Request* request) {
   boost::json::object body{
-      {"delivery", delivery_id},          {"event", event.type},  {"seq", event.seq},
-      {"at", FormatTime(event.at)},       {"actor", event.actor}, {"data", event.data},
-      {"request", RequestToJson(request)}};
+      {"delivery", delivery_id},
+      {"event", event.type},
+      {"seq", event.seq},
+      {"at", FormatTime(event.at)},
+      {"actor", event.actor},
+      {"data", event.data},
+      {"request", request != nullptr ? boost::json::value(RequestToJson(*request)) : nullptr}};
   return boost::json::serialize(body);
 }
 

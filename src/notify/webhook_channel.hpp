@@ -35,7 +35,8 @@ class WebhookChannel final : public Channel {
   std::vector<std::string> events_;
 };
 
-// The body a webhook row carries: {"delivery", "event", "seq", "at", "request"}.
-std::string WebhookBody(const std::string& delivery_id, const Event& event, const Request& request);
+// The body a webhook row carries: {"delivery", "event", "seq", "at", "actor", "data",
+// "request"}; "request" is null for an event about no request (an audit checkpoint).
+std::string WebhookBody(const std::string& delivery_id, const Event& event, const Request* request);
 
 }  // namespace countersign

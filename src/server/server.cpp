@@ -99,6 +99,12 @@ Status Server::Open() {
     return gateway_->Policies()->Members(group);
   });
   gateway_->SetNotifier(notifier_.get());
+  AuditSealerOptions seal_options;
+  seal_options.every_events = config_.audit_checkpoint_every;
+  seal_options.interval = config_.audit_checkpoint_interval;
+  sealer_ =
+      std::make_unique<AuditSealer>(*store_, gateway_->alarms(), *receipt_signer_, seal_options);
+  sealer_->SetNotifier(notifier_.get());
   DispatcherOptions dispatch_options;
   dispatch_options.max_attempts = config_.notify.outbox.max_attempts;
   dispatch_options.retry_base = config_.notify.outbox.retry_base;
@@ -146,6 +152,7 @@ Status Server::Open() {
   if (!started.ok()) {
     return Error::Unavailable("cannot load pending deadlines: " + started.error().message);
   }
+  sealer_->Start(gateway_->changes());
   http_server_->Start();
   spdlog::info("countersign listening on {}://{}:{} ({} threads, auth {})",
                http_server_->tls() ? "https" : "http", bound_.address().to_string(), bound_.port(),
@@ -172,6 +179,8 @@ Status Server::OpenStore() {
   store_options.path = config_.store_path;
   store_options.vfs = config_.sqlite_vfs;
   store_options.check_integrity = config_.integrity_check;
+  store_options.head_file = config_.store_path + ".audit-head";
+  store_options.accept_audit_gap = config_.accept_audit_gap;
   auto opened = SqliteStore::Open(store_options);
   if (!opened.ok()) {
     return Error::Unavailable("cannot open store " + config_.store_path + ": " +
@@ -356,6 +365,7 @@ void Server::BeginStop() {
   boost::system::error_code ignored;
   if (reload_signal_) reload_signal_->cancel(ignored);
   if (stop_signals_) stop_signals_->cancel(ignored);
+  if (sealer_) sealer_->Stop();
   if (gateway_) gateway_->Stop();
   if (connection_pool_) connection_pool_->Release();
 }

@@ -44,6 +44,7 @@
 #include "core/public_url.hpp"
 #include "core/result.hpp"
 #include "core/system_clock.hpp"
+#include "engine/audit_sealer.hpp"
 #include "engine/event_bus.hpp"
 #include "engine/gateway.hpp"
 #include "engine/token_registry.hpp"
@@ -126,6 +127,7 @@ class Server {
   IdGenerator ids_{clock_};  // tokens, outbox deliveries; requests take the gateway's
   std::unique_ptr<Ed25519ReceiptSigner> receipt_signer_;
   std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<AuditSealer> sealer_;  // signs the audit chain; on the gateway's alarms
   // Signs one-click links (/l/{token}); kept here for everything that mints them.
   std::optional<LinkSigner> link_signer_;
   std::optional<LinkPages> link_pages_;

@@ -89,9 +89,22 @@ struct AuditReport {
   // The last event found good: the starting checkpoint when none was, so a caller can resume
   // from it. verified_at is left unset.
   AuditCheckpoint checkpoint;
+  // The kAuditCheckpointEvent events among those checked, in seq order: the chain shows they
+  // are in place, and the caller checks their signatures.
+  std::vector<Event> signed_checkpoints;
   // True when ok and no event after `checkpoint` exists (as of this call's snapshot); false
   // when the call stopped at its limit with more to check, or found a bad event.
   bool reached_end = false;
+};
+
+// The end of the audit chain.
+struct AuditHead {
+  int64_t seq = 0;   // the last event's; 0 when there is none
+  std::string hash;  // the last event's; empty when there is none
+  std::string type;  // the last event's
+  // The seq of the newest kAuditCheckpointEvent event, 0 when there is none. Filled in by
+  // Store::GetAuditHead only.
+  int64_t last_checkpoint_seq = 0;
 };
 
 struct PendingDeadline {
@@ -195,6 +208,8 @@ class Transaction {
   // hash (or seq is 0 and the hash empty), so a checkpoint never names an event that is not
   // in the log. Store only what a VerifyAudit reported (its `checkpoint`, ok or not).
   virtual Status PutAuditCheckpoint(const AuditCheckpoint& checkpoint) = 0;
+  // The last event of the chain as this transaction sees it (last_checkpoint_seq left 0).
+  virtual Result<AuditHead> FindAuditHead() = 0;
   // The events this operation has appended so far, in seq order.
   virtual const std::vector<Event>& AppendedEvents() const = 0;
 };
@@ -236,6 +251,9 @@ class Store {
   Result<AuditReport> VerifyAudit() { return VerifyAudit(AuditCheckpoint{}, kWholeChain); }
   // What PutAuditCheckpoint stored last; {0, ""} (verified_at at the epoch) when nothing was.
   virtual Result<AuditCheckpoint> GetAuditCheckpoint() = 0;
+  // The end of the audit chain and its newest signed checkpoint. Reads back from the end, so
+  // it costs one row per event after that checkpoint.
+  virtual Result<AuditHead> GetAuditHead() = 0;
   virtual Result<std::vector<PendingDeadline>> ListPendingDeadlines() = 0;
   virtual Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) = 0;
   // Every principal of `tenant` (every tenant when empty), revoked ones included.

@@ -24,7 +24,14 @@ struct FaultVfs::Callbacks {
   // sqlite3_io_methods: the two that can fail on purpose, the rest forwarded as they are.
   static int Write(sqlite3_file* file, const void* data, int amount, sqlite3_int64 offset) {
     FaultFile* f = File(file);
-    if (int rc = f->owner->FaultFor(Call::kWrite, f->kind); rc != SQLITE_OK) return rc;
+    const int rc = f->owner->FaultFor(Call::kWrite, f->kind);
+    if (rc == kTear) {
+      (void)RealMethods(file)->xWrite(Real(file), data, amount / 2, offset);
+      if (f->owner->at_crash_) f->owner->at_crash_();
+      return SQLITE_IOERR_WRITE;
+    }
+    if (rc != SQLITE_OK) return rc;
+    f->owner->writes_ += 1;
     return RealMethods(file)->xWrite(Real(file), data, amount, offset);
   }
   static int Sync(sqlite3_file* file, int flags) {
@@ -39,6 +46,8 @@ struct FaultVfs::Callbacks {
     return RealMethods(file)->xRead(Real(file), data, amount, offset);
   }
   static int Truncate(sqlite3_file* file, sqlite3_int64 size) {
+    FaultFile* f = File(file);
+    if (int rc = f->owner->FaultFor(Call::kTruncate, f->kind); rc != SQLITE_OK) return rc;
     return RealMethods(file)->xTruncate(Real(file), size);
   }
   static int FileSize(sqlite3_file* file, sqlite3_int64* size) {
@@ -211,7 +220,19 @@ void FaultVfs::Inject(Fault fault, Target target, int64_t after) {
   fault_ = fault;
 }
 
-void FaultVfs::Clear() { fault_ = Fault::kNone; }
+void FaultVfs::InjectCrash(Target target, int64_t after, std::function<void()> at_crash) {
+  fault_ = Fault::kNone;
+  crashed_ = false;
+  at_crash_ = std::move(at_crash);
+  target_ = target;
+  successes_left_ = after;
+  fault_ = Fault::kTornWrite;
+}
+
+void FaultVfs::Clear() {
+  fault_ = Fault::kNone;
+  crashed_ = false;
+}
 
 void FaultVfs::CloseReadGate() {
   std::lock_guard lock(gate_mu_);
@@ -242,6 +263,12 @@ void FaultVfs::PassReadGate() {
 
 int FaultVfs::FaultFor(Call call, Target file) {
   int rc = SQLITE_OK;
+  if (fault_.load() == Fault::kTornWrite && crashed_.load()) {
+    injected_ += 1;
+    return call == Call::kSync       ? SQLITE_IOERR_FSYNC
+           : call == Call::kTruncate ? SQLITE_IOERR_TRUNCATE
+                                     : SQLITE_IOERR_WRITE;
+  }
   switch (fault_.load()) {
     case Fault::kNone:
       break;
@@ -254,6 +281,9 @@ int FaultVfs::FaultFor(Call call, Target file) {
     case Fault::kWriteFull:
       if (call == Call::kWrite) rc = SQLITE_FULL;
       break;
+    case Fault::kTornWrite:
+      if (call == Call::kWrite) rc = kTear;
+      break;
   }
   if (rc == SQLITE_OK) return SQLITE_OK;
   const Target target = target_.load();
@@ -262,6 +292,7 @@ int FaultVfs::FaultFor(Call call, Target file) {
     if (successes_left_.compare_exchange_weak(left, left - 1)) return SQLITE_OK;
   }
   injected_ += 1;
+  if (rc == kTear) crashed_ = true;
   return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 
@@ -29,6 +30,7 @@ class FaultVfs {
     kWriteIoError,  // xWrite returns SQLITE_IOERR_WRITE (a failed write(2))
     kSyncIoError,   // xSync returns SQLITE_IOERR_FSYNC (a failed fsync(2))
     kWriteFull,     // xWrite returns SQLITE_FULL (no space left on the device)
+    kTornWrite,     // a crash in the middle of a write: see InjectCrash()
   };
   // Which files a fault applies to, by how SQLite opened them.
   enum class Target {
@@ -48,6 +50,11 @@ class FaultVfs {
   // Arms `fault` for `target` files, failing from the (after + 1)-th matching call on.
   // Replaces whatever was armed before.
   void Inject(Fault fault, Target target = Target::kAnyFile, int64_t after = 0);
+  // Arms a crash at the (after + 1)-th write to `target` files: half of that write reaches the
+  // file, then `at_crash` runs on the writing thread (a test copies the files there: the disk
+  // as the crash left it), and from then on every write, sync and truncate of every file fails
+  // with SQLITE_IOERR, so nothing more reaches the disk, until Clear().
+  void InjectCrash(Target target, int64_t after, std::function<void()> at_crash);
   // Disarms: every call succeeds again (as far as the real disk lets it).
   void Clear();
 
@@ -63,11 +70,15 @@ class FaultVfs {
   int64_t injected() const { return injected_.load(); }
   // xSync calls that reached the real VFS since construction (all files).
   int64_t syncs() const { return syncs_.load(); }
+  // Whole xWrite calls that reached the real VFS since construction (all files).
+  int64_t writes() const { return writes_.load(); }
 
  private:
   struct Callbacks;  // the sqlite3_vfs and sqlite3_io_methods entry points (fault_vfs.cpp)
 
-  enum class Call { kWrite, kSync };
+  enum class Call { kWrite, kSync, kTruncate };
+  // FaultFor's answer when the write at hand is the one a crash tears.
+  static constexpr int kTear = -1;
   // Returns once the read gate is open.
   void PassReadGate();
   // The result code a `call` on a file of `target` kind must fail with, or SQLITE_OK.
@@ -82,6 +93,9 @@ class FaultVfs {
   std::atomic<int64_t> successes_left_{0};  // matching calls still let through before failing
   std::atomic<int64_t> injected_{0};
   std::atomic<int64_t> syncs_{0};
+  std::atomic<int64_t> writes_{0};
+  std::atomic<bool> crashed_{false};  // a torn write happened: everything fails from now on
+  std::function<void()> at_crash_;    // set by InjectCrash() before it arms the fault
 
   std::mutex gate_mu_;
   std::condition_variable gate_cv_;

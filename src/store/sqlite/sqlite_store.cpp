@@ -190,6 +190,78 @@ Status ConfigureReader(SqliteConnection& db) {
       "PRAGMA mmap_size = 268435456;");
 }
 
+// The database's last audit event, and the hash of event `seq` (empty when there is none).
+struct ChainFacts {
+  int64_t last_seq = 0;
+  std::string last_hash = kGenesisHash;
+  std::string hash_at_seq;
+};
+
+Result<ChainFacts> ReadChainFacts(SqliteConnection& db, int64_t seq) {
+  ChainFacts facts;
+  auto last = db.Prepare("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1");
+  if (!last.ok()) return std::move(last).error();
+  auto row = (*last)->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (*row) {
+    facts.last_seq = (*last)->ColumnInt64(0);
+    facts.last_hash = (*last)->ColumnText(1);
+  }
+  auto at = db.Prepare("SELECT hash FROM events WHERE seq = ?1");
+  if (!at.ok()) return std::move(at).error();
+  (*at)->BindInt64(1, seq);
+  row = (*at)->Step();
+  if (!row.ok()) return std::move(row).error();
+  if (*row) facts.hash_at_seq = (*at)->ColumnText(0);
+  return facts;
+}
+
+// Opens the head file and holds the database against it (see SqliteStoreOptions::head_file).
+Result<std::unique_ptr<AuditHeadFile>> OpenHeadFile(SqliteConnection& db,
+                                                    const SqliteStoreOptions& options) {
+  auto file = AuditHeadFile::Open(options.head_file);
+  if (!file.ok()) return std::move(file).error();
+  const auto& recorded = (*file)->recorded();
+  if ((*file)->torn()) {
+    spdlog::warn(
+        "audit head file {} holds no whole record (torn by a crash?); the next commit "
+        "rewrites it",
+        options.head_file);
+  }
+  if (!recorded) return file;
+  auto facts = ReadChainFacts(db, recorded->seq);
+  if (!facts.ok()) {
+    // A damaged database started with --integrity-check off: its reads fail on their own.
+    spdlog::warn("cannot compare the database with audit head file {}: {}", options.head_file,
+                 facts.error().message);
+    return file;
+  }
+  const std::string recorded_text =
+      "event " + std::to_string(recorded->seq) + " was committed (" + options.head_file + ")";
+  std::string problem;
+  if (facts->last_seq < recorded->seq) {
+    problem = "the audit log ends at event " + std::to_string(facts->last_seq) + " but " +
+              recorded_text + ": " + std::to_string(recorded->seq - facts->last_seq) +
+              " acknowledged events are missing, and with them the writes they recorded. The "
+              "database lost writes it had confirmed (a damaged or deleted -wal file, or an "
+              "older copy put in its place)";
+  } else if (facts->hash_at_seq != recorded->hash) {
+    problem = "the database's event " + std::to_string(recorded->seq) +
+              " is not the one that was committed (its hash differs from " + options.head_file +
+              "): the log was rewritten, or this is another database";
+  }
+  if (problem.empty()) return file;
+  if (!options.accept_audit_gap) {
+    return Error::Internal(problem +
+                           ". Restore the newest backup (docs/operations.md, \"Lost "
+                           "writes\"); to go on with what is left, start once with "
+                           "--accept-audit-gap on");
+  }
+  spdlog::error("{}; going on as --accept-audit-gap asks, from event {}", problem, facts->last_seq);
+  CS_RETURN_IF_ERROR((*file)->Record(facts->last_seq, facts->last_hash));
+  return file;
+}
+
 // Runs `read` inside one read transaction, so its queries see a single snapshot.
 template <typename Fn>
 auto InSnapshot(SqliteConnection& db, Fn&& read) -> decltype(read()) {
@@ -228,6 +300,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
   if (auto status = Migrate(**writer); !status.ok()) {
     return Prefixed(context, std::move(status).error());
   }
+  std::unique_ptr<AuditHeadFile> head_file;
+  if (!options.head_file.empty()) {
+    auto opened = OpenHeadFile(**writer, options);
+    if (!opened.ok()) return std::move(opened).error();
+    head_file = std::move(opened).value();
+  }
   std::vector<std::unique_ptr<SqliteConnection>> readers;
   for (int i = 0; i < options.read_connections; ++i) {
     auto reader = SqliteConnection::Open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
@@ -238,8 +316,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
     }
     readers.push_back(std::move(reader).value());
   }
-  std::unique_ptr<SqliteStore> store(
-      new SqliteStore(options, std::move(writer).value(), std::move(readers)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(writer).value(),
+                                                     std::move(readers), std::move(head_file)));
   try {
     store->writer_thread_ = std::thread(&SqliteStore::WriterLoop, store.get());
   } catch (const std::system_error& e) {
@@ -251,8 +329,12 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
 
 SqliteStore::SqliteStore(const SqliteStoreOptions& options,
                          std::unique_ptr<SqliteConnection> writer,
-                         std::vector<std::unique_ptr<SqliteConnection>> readers)
-    : options_(options), writer_(std::move(writer)), free_readers_(std::move(readers)) {}
+                         std::vector<std::unique_ptr<SqliteConnection>> readers,
+                         std::unique_ptr<AuditHeadFile> head_file)
+    : options_(options),
+      writer_(std::move(writer)),
+      head_file_(std::move(head_file)),
+      free_readers_(std::move(readers)) {}
 
 SqliteStore::~SqliteStore() { Stop(); }
 
@@ -403,6 +485,16 @@ void SqliteStore::CommitBatch(std::vector<PendingWrite>& batch) {
   if (batch_error) {
     for (auto& result : results) result = *batch_error;
     events.clear();
+  }
+  // Before anyone hears of the commit: what was acknowledged is recorded.
+  if (!events.empty() && head_file_) {
+    if (Status recorded = head_file_->Record(events.back().seq, events.back().hash);
+        !recorded.ok()) {
+      if (auto left_out = head_file_errors_.Allow()) {
+        spdlog::error("store: {} ({} more left out); a lost write would go unnoticed at start",
+                      recorded.error().message, *left_out);
+      }
+    }
   }
   if (!events.empty()) {
     MutexLock lock(listeners_mu_);
@@ -723,6 +815,11 @@ Result<AuditReport> SqliteStore::VerifyAudit(const AuditCheckpoint& from, int64_
                                   : "prev_hash does not match seq " + std::to_string(seq - 1));
       }
       if (std::string wrong = CheckEventHash(s); !wrong.empty()) return fail(seq, wrong);
+      if (s.ColumnText(4) == kAuditCheckpointEvent) {
+        auto event = sqlite_rows::EventFromRow(s);
+        if (!event.ok()) return fail(seq, "malformed event: " + event.error().message);
+        report.signed_checkpoints.push_back(std::move(event).value());
+      }
       report.checkpoint.seq = seq;
       report.checkpoint.hash = s.ColumnText(8);
       expected_seq += 1;
@@ -744,6 +841,29 @@ Result<AuditCheckpoint> SqliteStore::GetAuditCheckpoint() {
   checkpoint.hash = s.ColumnText(1);
   checkpoint.verified_at = FromUnixMillis(s.ColumnInt64(2));
   return checkpoint;
+}
+
+Result<AuditHead> SqliteStore::GetAuditHead() {
+  Reader reader = AcquireReader();
+  return InSnapshot(*reader, [&]() -> Result<AuditHead> {
+    AuditHead head;
+    auto last = reader->Prepare("SELECT seq, hash, type FROM events ORDER BY seq DESC LIMIT 1");
+    if (!last.ok()) return std::move(last).error();
+    auto row = (*last)->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return head;
+    head.seq = (*last)->ColumnInt64(0);
+    head.hash = (*last)->ColumnText(1);
+    head.type = (*last)->ColumnText(2);
+    auto signed_point =
+        reader->Prepare("SELECT seq FROM events WHERE type = ?1 ORDER BY seq DESC LIMIT 1");
+    if (!signed_point.ok()) return std::move(signed_point).error();
+    (*signed_point)->BindText(1, kAuditCheckpointEvent);
+    row = (*signed_point)->Step();
+    if (!row.ok()) return std::move(row).error();
+    if (*row) head.last_checkpoint_seq = (*signed_point)->ColumnInt64(0);
+    return head;
+  });
 }
 
 Result<std::vector<PendingDeadline>> SqliteStore::ListPendingDeadlines() {

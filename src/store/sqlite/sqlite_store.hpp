@@ -35,7 +35,9 @@
 #include <thread>
 #include <vector>
 
+#include "core/log_throttle.hpp"
 #include "core/mutex.hpp"
+#include "store/audit_head_file.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store/store.hpp"
 
@@ -49,6 +51,11 @@ struct SqliteStoreOptions {
   std::string vfs;           // the SQLite VFS every connection uses; empty: SQLite's default
   // PRAGMA quick_check before anything else: a corrupt file is refused (kInternal) at Open.
   bool check_integrity = true;
+  // The AuditHeadFile to keep beside the database; empty: none. At Open, a database whose
+  // audit chain ends before the recorded event, or holds another event at its seq, is refused
+  // (kInternal) unless accept_audit_gap, which logs the gap and records the database's head.
+  std::string head_file;
+  bool accept_audit_gap = false;
 };
 
 class SqliteStore final : public Store {
@@ -72,6 +79,7 @@ class SqliteStore final : public Store {
   using Store::VerifyAudit;
   Result<AuditReport> VerifyAudit(const AuditCheckpoint& from, int64_t max_events) override;
   Result<AuditCheckpoint> GetAuditCheckpoint() override;
+  Result<AuditHead> GetAuditHead() override;
   Result<std::vector<PendingDeadline>> ListPendingDeadlines() override;
   Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) override;
   Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) override;
@@ -114,7 +122,8 @@ class SqliteStore final : public Store {
   };
 
   SqliteStore(const SqliteStoreOptions& options, std::unique_ptr<SqliteConnection> writer,
-              std::vector<std::unique_ptr<SqliteConnection>> readers);
+              std::vector<std::unique_ptr<SqliteConnection>> readers,
+              std::unique_ptr<AuditHeadFile> head_file);
 
   // Blocks until a read connection is free.
   Reader AcquireReader();
@@ -135,6 +144,8 @@ class SqliteStore final : public Store {
   mutable Mutex listeners_mu_;
   std::vector<CommitListener> listeners_ CS_GUARDED_BY(listeners_mu_);
   std::unique_ptr<SqliteConnection> writer_;  // used only by writer_thread_
+  std::unique_ptr<AuditHeadFile> head_file_;  // used only by writer_thread_; may be null
+  LogThrottle head_file_errors_;
 
   mutable Mutex mu_;
   std::condition_variable work_cv_;  // signalled when queue_ grows or stopping_ is set

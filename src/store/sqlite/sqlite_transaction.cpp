@@ -123,6 +123,21 @@ Result<bool> SqliteTransaction::EscalateIfPending(std::string_view id, int escal
   return connection_.Changes() == 1;
 }
 
+Result<AuditHead> SqliteTransaction::FindAuditHead() {
+  auto statement =
+      connection_.Prepare("SELECT seq, hash, type FROM events ORDER BY seq DESC LIMIT 1");
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  AuditHead head;
+  if (!*row) return head;
+  head.seq = s.ColumnInt64(0);
+  head.hash = s.ColumnText(1);
+  head.type = s.ColumnText(2);
+  return head;
+}
+
 Result<int64_t> SqliteTransaction::AppendEvent(EventDraft draft) {
   static constexpr char kLast[] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
   static constexpr char kInsert[] =

@@ -41,6 +41,7 @@ class SqliteTransaction final : public Transaction {
   Status PutChannelMessage(std::string_view request_id, std::string_view destination,
                            std::string_view ref) override;
   Status PutAuditCheckpoint(const AuditCheckpoint& checkpoint) override;
+  Result<AuditHead> FindAuditHead() override;
   const std::vector<Event>& AppendedEvents() const override { return appended_; }
   // Hands the appended events over, once the operation is done with this transaction.
   std::vector<Event> TakeAppendedEvents() { return std::move(appended_); }
