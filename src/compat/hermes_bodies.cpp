@@ -6,6 +6,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/json_duplicate_keys.hpp"
+
 namespace countersign {
 namespace {
 
@@ -114,6 +116,8 @@ HermesResolution ParseHermesResolution(std::string_view body, const char* name_f
   // without looking at it, and clients that send none still name their decider.
   const boost::json::value parsed = boost::json::parse(body, ec);
   if (ec || !parsed.is_object()) return out;
+  out.duplicate_key = FindDuplicateKey(body);
+  if (out.duplicate_key) return out;
   out.by = LenientString(parsed.get_object(), name_field);
   out.reason = LenientString(parsed.get_object(), "reason");
   return out;

@@ -33,6 +33,8 @@ Result<NewRequest> ParseHermesSubmission(const boost::json::value& body);
 struct HermesResolution {
   std::string by;
   std::string reason;
+  // A key the body names twice, which is refused (400) rather than read either way.
+  std::optional<std::string> duplicate_key;
 };
 HermesResolution ParseHermesResolution(std::string_view body, const char* name_field);
 

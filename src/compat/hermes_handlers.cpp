@@ -232,6 +232,10 @@ asio::awaitable<HttpResponse> HermesHandlers::Resolve(RequestContext& ctx, Outco
   // the caller chose can not stand beside a verified one on the record.
   const HermesResolution body =
       ParseHermesResolution(ctx.request.body(), approving ? "approver" : "denier");
+  if (body.duplicate_key) {
+    co_return Message(http::status::bad_request,
+                      "The body names the key '" + *body.duplicate_key + "' twice");
+  }
   Actor actor = caller.value();
   if (!identity_.auth_on) {
     if (body.by.size() > kMaxNameBytes) {

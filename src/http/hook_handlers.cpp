@@ -12,6 +12,7 @@
 #include <boost/json/parse.hpp>
 
 #include "core/ascii.hpp"
+#include "core/json_duplicate_keys.hpp"
 #include "http/engine_call.hpp"
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
@@ -28,7 +29,7 @@ HttpResponse Ack() { return TextResponse(http::status::ok, "", "text/plain; char
 std::optional<std::string> UrlVerificationChallenge(const std::string& body) {
   boost::system::error_code ec;
   boost::json::value v = boost::json::parse(body, ec);
-  if (ec || !v.is_object()) return std::nullopt;
+  if (ec || !v.is_object() || FindDuplicateKey(body)) return std::nullopt;
   const auto& o = v.get_object();
   const auto* type = o.if_contains("type");
   const auto* challenge = o.if_contains("challenge");

@@ -7,6 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/choice_meaning.hpp"
+#include "core/json_duplicate_keys.hpp"
 #include "notify/button_key.hpp"
 #include "notify/chat_text.hpp"
 #include "notify/request_text.hpp"
@@ -434,6 +435,9 @@ Result<DiscordInteraction> DiscordChannel::ReadInteraction(const InboundCallback
   boost::system::error_code ec;
   json::value parsed = json::parse(callback.body, ec);
   if (ec || !parsed.is_object()) return Error::Malformed("the interaction is not a JSON object");
+  if (auto twice = FindDuplicateKey(callback.body)) {
+    return Error::Malformed("the interaction names the key \"" + *twice + "\" twice");
+  }
   const json::object& interaction = parsed.get_object();
   const auto* type = interaction.if_contains("type");
   if (!type || !type->is_int64()) return Error::Malformed("an interaction without a type");

@@ -459,6 +459,15 @@ TEST_F(DiscordChannelTest, MessageDataIsWhatAnUpdateMessageAnswerCarries) {
   EXPECT_EQ(json::value(*data), body);
 }
 
+TEST_F(DiscordChannelTest, AnInteractionNamingAKeyTwiceIsRefused) {
+  auto app = Make(AppSettings());
+  auto read =
+      app->ReadInteraction(Signed(R"({"type":1,"id":"1","type":3,"application_id":"2"})"), kNow);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().code, ErrorCode::kMalformed);
+  EXPECT_NE(read.error().message.find("\"type\" twice"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace countersign
 

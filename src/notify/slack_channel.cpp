@@ -8,6 +8,7 @@
 
 #include "core/choice_meaning.hpp"
 #include "core/id_generator.hpp"
+#include "core/json_duplicate_keys.hpp"
 #include "core/time_format.hpp"
 #include "notify/chat_text.hpp"
 #include "notify/request_text.hpp"
@@ -577,6 +578,9 @@ Result<ChannelCallback> SlackChannel::ParseCallback(const InboundCallback& callb
   boost::system::error_code ec;
   json::value payload = json::parse(*payload_text, ec);
   if (ec || !payload.is_object()) return Error::Malformed("the payload is not a JSON object");
+  if (auto twice = FindDuplicateKey(*payload_text)) {
+    return Error::Malformed("the payload names the key \"" + *twice + "\" twice");
+  }
   const json::object& p = payload.get_object();
   const std::string type = StringAt(p, "type");
   if (type != "block_actions") return Error::Invalid("unsupported interaction '" + type + "'");
@@ -591,7 +595,9 @@ Result<ChannelCallback> SlackChannel::ParseCallback(const InboundCallback& callb
   const std::string value_text = StringAt(actions->get_array()[0].get_object(), "value");
   if (value_text.empty()) return Error::Invalid("not a countersign button");
   json::value value = json::parse(value_text, ec);
-  if (ec || !value.is_object()) return Error::Invalid("not a countersign button");
+  if (ec || !value.is_object() || FindDuplicateKey(value_text)) {
+    return Error::Invalid("not a countersign button");
+  }
   ChannelCallback out;
   const std::string channel = StringAt(value.get_object(), "channel");
   out.request_id = StringAt(value.get_object(), "request");

@@ -561,6 +561,15 @@ TEST_F(SlackChannelTest, VerifiedPayloadsThatAreNotOurButtonsAreNotCallbacks) {
   EXPECT_EQ(code(ssl_check), "invalid");
 }
 
+TEST_F(SlackChannelTest, AButtonValueNamingAKeyTwiceIsNotOurs) {
+  auto channel = Make(WebApiSettings());
+  const std::string twice = "{\"channel\":\"slack-ops\",\"request\":\"" + std::string(kId) +
+                            "\",\"choice\":\"deny\",\"choice\":\"approve\"}";
+  auto parsed = channel->ParseCallback(Press(twice, kSecret, kNowSeconds), kNow);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.error().code, ErrorCode::kInvalid);
+}
+
 }  // namespace
 }  // namespace countersign
 

@@ -7,6 +7,7 @@
 
 #include "core/ascii.hpp"
 #include "core/choice_meaning.hpp"
+#include "core/json_duplicate_keys.hpp"
 #include "core/sha256.hpp"
 #include "notify/button_key.hpp"
 #include "notify/chat_text.hpp"
@@ -423,6 +424,9 @@ Result<TelegramCallbackQuery> TelegramChannel::ReadUpdate(const InboundCallback&
   boost::system::error_code ec;
   json::value update = json::parse(callback.body, ec);
   if (ec || !update.is_object()) return Error::Malformed("the update is not a JSON object");
+  if (auto twice = FindDuplicateKey(callback.body)) {
+    return Error::Malformed("the update names the key \"" + *twice + "\" twice");
+  }
   if (const auto update_id = Int64At(update.get_object(), "update_id")) {
     const int64_t now_seconds =
         std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();

@@ -525,6 +525,17 @@ TEST_F(TelegramChannelTest, WebhookAnswerAndSetWebhookAreTheBotApiCalls) {
                             "allowed_updates":["callback_query"]})"));
 }
 
+TEST_F(TelegramChannelTest, AnUpdateNamingAKeyTwiceIsRefused) {
+  auto channel = Make();
+  const std::string body = CallbackQuery(ButtonKey::Encode(kId, 1));
+  auto read = channel->ReadUpdate(Update("{\"update_id\":1," + body.substr(1)), kNow);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().code, ErrorCode::kMalformed);
+  EXPECT_NE(read.error().message.find("\"update_id\" twice"), std::string::npos);
+  // Refused before its update_id was remembered: the real update still goes through.
+  EXPECT_TRUE(channel->ReadUpdate(Update(body), kNow).ok());
+}
+
 }  // namespace
 }  // namespace countersign
 

@@ -189,6 +189,14 @@ class HermesSeedTest(HermesServerCase):
         self.assertEqual(denied.status, 200, denied)
         self.assertEqual((denied.json["resolved_by"], denied.json["reason"]), ("dora", "not today"))
 
+    def test_a_resolution_naming_a_key_twice_is_400_and_decides_nothing(self):
+        req_id = self.submit()["id"]
+        r = self.call("POST", f"/confirm/{req_id}/deny",
+                      raw=b'{"denier": "dora", "denier": "the CEO", "reason": "no"}')
+        self.assertEqual(r.status, 400, r)
+        self.assertIn("'denier' twice", r.json["error"])
+        self.assertEqual(self.call("GET", f"/confirm/{req_id}").json["status"], "pending")
+
     def test_double_approve_returns_409(self):
         req_id = self.submit(description="Ship it")["id"]
         first = self.call("POST", f"/confirm/{req_id}/approve")
