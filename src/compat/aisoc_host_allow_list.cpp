@@ -46,6 +46,10 @@ Status AisocHostAllowList::Check(std::string_view field, std::string_view url) c
   }
   const boost::urls::url_view& u = *parsed;
   if (u.has_userinfo()) return Error::Invalid(name + " must not carry user info");
+  // "evil.example%2f.webhook.office.com" decodes to a name that ends like an allowed one.
+  if (u.encoded_host().find('%') != std::string_view::npos) {
+    return Error::Invalid(name + " must not percent-encode its host");
+  }
   const std::string scheme = AsciiLower(u.scheme());
   const std::string host = AsciiLower(u.host_address());
   if (scheme == "https") {

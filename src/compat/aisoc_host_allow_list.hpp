@@ -5,7 +5,8 @@
 // created or sent. A pattern is a host name ("hooks.slack.com", matched exactly) or a
 // wildcard ("*.webhook.office.com", matching any name below that domain but not the domain
 // itself); names compare case-insensitively and a pattern never names a port. A URL passes
-// when it is https, carries no user info, and a pattern matches its host. Plain http passes
+// when it is https, carries no user info, does not percent-encode its host, and a pattern
+// matches its host. Plain http passes
 // only for a loopback host (localhost, 127.0.0.0/8, ::1) that a pattern names exactly, which
 // is what tests and a local relay use. Immutable; thread-safe.
 #pragma once

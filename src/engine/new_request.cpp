@@ -1,9 +1,15 @@
 #include "engine/new_request.hpp"
 
+#include <cmath>
+
 #include "core/request_json.hpp"
 
 namespace countersign {
 namespace {
+
+// Whether `d` is a whole number within int64's range: casting any other double to int64 is
+// undefined (1e19 is a whole number, but not an int64).
+bool IsWholeInt64(double d) { return d >= -0x1p63 && d < 0x1p63 && d == std::trunc(d); }
 
 // Reads optional typed members, naming the field in every error.
 class FieldReader {
@@ -38,8 +44,7 @@ class FieldReader {
       out = v->get_int64();
     } else if (v->is_uint64()) {
       out = INT64_MAX;  // far out of every range; the gateway reports it as such
-    } else if (v->is_double() &&
-               v->get_double() == static_cast<double>(static_cast<int64_t>(v->get_double()))) {
+    } else if (v->is_double() && IsWholeInt64(v->get_double())) {
       out = static_cast<int64_t>(v->get_double());
     } else {
       return Error::Malformed(std::string(name) + " must be an integer");
