@@ -49,8 +49,8 @@ Figures Run(const std::filesystem::path& dir, bool head_file, int ops, int write
       for (int i = w; i < ops; i += writers) {
         const auto sent = Clock::now();
         cs::Status s = cs::WriteSync(**store, [i](cs::Transaction& txn) -> cs::Status {
-          auto seq = txn.AppendEvent({cs::TimePoint{}, "default", "req_bench", "request.created",
-                                      "bench", {{"i", i}}});
+          auto seq = txn.AppendEvent(
+              {cs::TimePoint{}, "default", "req_bench", "request.created", "bench", {{"i", i}}});
           if (!seq.ok()) return std::move(seq).error();
           return cs::Ok();
         });
@@ -58,7 +58,8 @@ Figures Run(const std::filesystem::path& dir, bool head_file, int ops, int write
           std::fprintf(stderr, "write failed: %s\n", s.error().message.c_str());
           std::exit(1);
         }
-        latencies[w].push_back(std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
+        latencies[w].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - sent).count());
       }
     });
   }
