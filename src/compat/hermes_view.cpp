@@ -27,6 +27,8 @@ const char* HermesStatus(const Request& request) {
     case RequestStatus::kDenied:
     case RequestStatus::kAnswered:
     case RequestStatus::kCancelled:
+    case RequestStatus::kDismissed:
+    case RequestStatus::kEnded:
       return "denied";
   }
   return "denied";

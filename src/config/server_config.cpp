@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "config/compat_config.hpp"
+#include "config/conversation_config.hpp"
 #include "config/policy_config.hpp"
 #include "config/server_settings.hpp"
 #include "config/where.hpp"
@@ -13,9 +14,9 @@
 namespace countersign {
 namespace {
 
-constexpr std::string_view kTopLevelTables[] = {"server", "groups",   "policy",  "risk",
-                                                "limits", "channel",  "webhook", "identities",
-                                                "outbox", "outbound", "compat"};
+constexpr std::string_view kTopLevelTables[] = {
+    "server",     "groups", "policy",   "risk",   "limits", "channel",      "webhook",
+    "identities", "outbox", "outbound", "compat", "llm",    "conversations"};
 
 // Every setting's default, through the same checks as a flag's value.
 Status ApplyDefaults(ServerConfig& out) {
@@ -35,7 +36,8 @@ Status ApplyServerTable(const std::string& file, const toml::table& root, Server
       return Error::Invalid(
           WhereLine(file, node) + ": unknown table or key '" + std::string(name) +
           "' (this version reads [server], [groups], [[policy]], [risk], "
-          "[limits], [[channel]], [[webhook]], [identities], [outbox], [outbound] and [compat.*])");
+          "[limits], [[channel]], [[webhook]], [identities], [outbox], [outbound], [compat.*], "
+          "[llm] and [conversations])");
     }
   }
   const toml::node* server_node = root.get("server");
@@ -100,6 +102,8 @@ Result<LoadedConfigFile> ReadConfigTables(const toml::table& root, const std::st
   if (!notify.ok()) return std::move(notify).error();
   auto compat = ReadCompatTables(root, file);
   if (!compat.ok()) return std::move(compat).error();
+  auto conversations = ReadConversationTables(root, file);
+  if (!conversations.ok()) return std::move(conversations).error();
   return ReadPolicyTables(root, file, server.default_timeout);
 }
 
@@ -134,6 +138,9 @@ Result<ServerConfig> LoadServerConfig(const ServeOptions& options) {
     auto compat = ReadCompatTables(*root, file->second, config.compat);
     if (!compat.ok()) return std::move(compat).error();
     config.compat = std::move(compat).value();
+    auto conversations = ReadConversationTables(*root, file->second);
+    if (!conversations.ok()) return std::move(conversations).error();
+    config.conversations = std::move(conversations).value();
   }
   CS_RETURN_IF_ERROR(ApplyGiven(options, config));
   if (root) {

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "compat/compat_options.hpp"
+#include "config/conversation_config.hpp"
 #include "config/notify_config.hpp"
 #include "core/result.hpp"
 #include "policy/policy_set.hpp"
@@ -94,9 +95,10 @@ struct ServerConfig {
   // From the file's [groups], [[policy]] and [risk]; the built-in default when it has none.
   // Never null.
   std::shared_ptr<const PolicySet> policies = std::make_shared<const PolicySet>();
-  LimitsConfig limits;   // from [limits]; unlimited by default
-  NotifyConfig notify;   // [[channel]], [[webhook]], [identities], [outbox]
-  CompatOptions compat;  // [compat.hermes], [compat.molecule], [compat.aisoc]
+  LimitsConfig limits;               // from [limits]; unlimited by default
+  NotifyConfig notify;               // [[channel]], [[webhook]], [identities], [outbox]
+  CompatOptions compat;              // [compat.hermes], [compat.molecule], [compat.aisoc]
+  ConversationConfig conversations;  // [llm], [conversations]
 };
 
 // Every setting from `options`, the file it names and the defaults, checked one by one and

@@ -12,9 +12,9 @@ std::optional<Enum> ParseName(std::string_view text, const char* const (&names)[
 }
 
 // Indexed by the enumerator's value; the order must match the enum declarations.
-constexpr const char* kKindNames[] = {"approval", "verification", "question"};
-constexpr const char* kStatusNames[] = {"pending",  "approved", "denied",
-                                        "answered", "expired",  "cancelled"};
+constexpr const char* kKindNames[] = {"approval", "verification", "question", "conversation"};
+constexpr const char* kStatusNames[] = {"pending", "approved",  "denied",    "answered",
+                                        "expired", "cancelled", "dismissed", "ended"};
 constexpr const char* kOutcomeNames[] = {"approved", "denied", "escalate", "answered"};
 constexpr const char* kOnTimeoutNames[] = {"expire", "deny", "escalate"};
 
@@ -48,6 +48,8 @@ std::vector<Choice> DefaultChoices(Kind kind) {
               {"escalate", "I'm not sure \u2014 escalate", "default", Outcome::kEscalate}};
     case Kind::kQuestion:
       return {{"answer", "Answer", "primary", Outcome::kAnswered}};
+    case Kind::kConversation:
+      return {};  // closed by its chat (engine/conversation_rules.hpp), not by a choice
   }
   return {};
 }

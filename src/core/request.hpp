@@ -16,9 +16,21 @@
 
 namespace countersign {
 
-enum class Kind { kApproval, kVerification, kQuestion };
+// A conversation (core/conversation.hpp) is an alert settled by chatting with its subject.
+enum class Kind { kApproval, kVerification, kQuestion, kConversation };
 
-enum class RequestStatus { kPending, kApproved, kDenied, kAnswered, kExpired, kCancelled };
+// kDismissed and kEnded end conversations only: an analyst chose to do nothing, or ended the
+// chat before the subject answered.
+enum class RequestStatus {
+  kPending,
+  kApproved,
+  kDenied,
+  kAnswered,
+  kExpired,
+  kCancelled,
+  kDismissed,
+  kEnded
+};
 
 // Where choosing a choice leads.
 enum class Outcome { kApproved, kDenied, kEscalate, kAnswered };

@@ -216,6 +216,11 @@ Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& 
 }
 
 void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> done) {
+  CreateWith(actor, std::move(input), nullptr, std::move(done));
+}
+
+void Gateway::CreateWith(const Actor& actor, NewRequest input, AlsoWrite also,
+                         Callback<Created> done) {
   if (!actor.CanCreate()) {
     done(
         Error::Forbidden("role " + std::string(RoleName(actor.role)) + " may not create requests"));
@@ -238,6 +243,7 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
     return;
   }
   RequestBuilder::Built& b = built.value();
+  if (also) b.verdict = AutoVerdict{};  // a conversation asks its subject, always
   const Request& r = b.request;
   if (auto granted = ApplyGrants(b.verdict, r.tenant, r.action, r.session, now); !granted.ok()) {
     done(std::move(granted).error());
@@ -245,7 +251,7 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
   }
   auto request = std::make_shared<const Request>(std::move(b.request));
   auto fn = [this, request, body_sha256 = input.body_sha256, actor = actor.name,
-             verdict = b.verdict](Transaction& txn) -> Result<Created> {
+             verdict = b.verdict, also](Transaction& txn) -> Result<Created> {
     auto replay = FindReplay(txn, *request, body_sha256, options_.idempotency_ttl);
     if (!replay.ok()) return std::move(replay).error();
     if (replay.value()) return Created{std::move(replay).value(), true};
@@ -263,6 +269,7 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
     CS_RETURN_IF_ERROR(txn.InsertRequest(*request));
     auto event = txn.AppendEvent(RequestCreated(*request, actor));
     if (!event.ok()) return std::move(event).error();
+    if (also) CS_RETURN_IF_ERROR(also(txn, *request));
     // Stored exactly as built, so there is nothing to read back unless it was decided.
     Created out{request, false};
     if (!verdict.AsksAPerson()) {
@@ -274,7 +281,9 @@ void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> don
     CS_RETURN_IF_ERROR(Announce(txn, out.request));
     return out;
   };
-  Commit<Created>(std::move(fn), [this, done = std::move(done)](Result<Created> created) {
+  Commit<Created>(std::move(fn), [this, conversation = bool(also),
+                                  done = std::move(done)](Result<Created> created) {
+    if (created.ok() && conversation && !created->replayed) PokeConversations();
     if (created.ok() && !created->replayed && created->request->pending()) {
       const Request& stored = *created->request;
       scheduler_.Schedule(stored.tenant, stored.id, stored.deadline_at);
@@ -383,7 +392,8 @@ void Gateway::RejectCallback(std::string tenant, std::string id, DecisionVia via
 void Gateway::Note(std::string tenant, std::string id, std::string type, std::string actor,
                    boost::json::object data, Callback<Event> done) {
   if (type.empty() || type.size() > kMaxShortText || HasControlChars(type) ||
-      type.starts_with("request.") || type.starts_with("decision.") || type.starts_with("grant.")) {
+      type.starts_with("request.") || type.starts_with("decision.") || type.starts_with("grant.") ||
+      type.starts_with("conversation.")) {
     done(Error::Invalid("a note's type must be 1 to 128 printable bytes and not an engine event"));
     return;
   }
@@ -419,7 +429,11 @@ void Gateway::Cancel(const Actor& actor, std::string id, std::string reason,
     if (!loaded.ok()) return std::move(loaded).error();
     auto plan = PlanCancel(loaded.value(), actor, reason, now);
     if (!plan.ok()) return std::move(plan).error();
-    return ApplyPlan(txn, loaded.value(), plan.value());
+    auto cancelled = ApplyPlan(txn, loaded.value(), plan.value());
+    if (cancelled.ok() && cancelled.value()) {
+      CS_RETURN_IF_ERROR(CloseConversationOf(txn, *cancelled.value()));
+    }
+    return cancelled;
   };
   CommitTransition(std::move(fn), std::move(done));
 }
@@ -457,7 +471,11 @@ void Gateway::Expire(std::string tenant, std::string id, Callback<RequestPtr> do
     if (!found.value()) return RequestPtr();
     auto plan = PlanTimeout(*found.value(), now);
     if (!plan) return RequestPtr();
-    return ApplyPlan(txn, *found.value(), *plan);
+    auto expired = ApplyPlan(txn, *found.value(), *plan);
+    if (expired.ok() && expired.value()) {
+      CS_RETURN_IF_ERROR(CloseConversationOf(txn, *expired.value()));
+    }
+    return expired;
   };
   CommitTransition(std::move(fn), std::move(done));
 }
@@ -595,6 +613,7 @@ void Gateway::CommitTransition(std::function<Result<RequestPtr>(Transaction&)> c
     const RequestPtr current = r.ok() ? r.value() : nullptr;
     // Waiters first, so a long-poll is answered no later than the caller that resolved it.
     if (current && !current->pending()) waiters_.Notify(current);
+    if (current && current->kind == Kind::kConversation) PokeConversations();
     // Escalation is the only change that moves a deadline; a stale entry costs a no-op.
     if (current && current->pending() && current->escalation_level > 0) {
       scheduler_.Schedule(current->tenant, current->id, current->deadline_at);
@@ -602,5 +621,9 @@ void Gateway::CommitTransition(std::function<Result<RequestPtr>(Transaction&)> c
     done(std::move(r));
   });
 }
+
+// The conversations' writes (gateway_conversations.cpp) commit through the same template.
+template void Gateway::Commit<Gateway::ConversationChanged>(
+    std::function<Result<ConversationChanged>(Transaction&)>, Callback<ConversationChanged>);
 
 }  // namespace countersign

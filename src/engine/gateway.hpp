@@ -33,10 +33,12 @@
 #include "core/result.hpp"
 #include "engine/alarms.hpp"
 #include "engine/change_feed.hpp"
+#include "engine/conversation_rules.hpp"
 #include "engine/deadline_scheduler.hpp"
 #include "engine/event_bus.hpp"
 #include "engine/event_feed.hpp"
 #include "engine/grant_horizon.hpp"
+#include "engine/new_alert.hpp"
 #include "engine/new_request.hpp"
 #include "engine/rate_limiter.hpp"
 #include "engine/read_executor.hpp"
@@ -140,7 +142,7 @@ class Gateway {
   // with the event as stored. The request itself never changes, whatever its state.
   // kNotFound when `tenant` has no such request; kInvalid when `type` is not 1 to 128
   // printable bytes or names one of the engine's own events ("request.", "decision.",
-  // "grant."), which only the engine writes.
+  // "grant.", "conversation."), which only the engine writes.
   void Note(std::string tenant, std::string id, std::string type, std::string actor,
             boost::json::object data, Callback<Event> done);
   // Records a reminder (request.reminded, naming the channels to nudge) for a request still
@@ -223,6 +225,49 @@ class Gateway {
   void SetPolicies(std::shared_ptr<const PolicySet> policies);
   std::shared_ptr<const PolicySet> Policies() const;
 
+  // Conversations (docs/conversations.md; the rules are engine/conversation_rules.hpp).
+  struct ConversationChanged {
+    RequestPtr request;  // as stored after the change
+    std::shared_ptr<const Conversation> conversation;
+    std::vector<ConversationMessage> appended;  // the messages this change stored
+  };
+  using ConversationChange =
+      std::function<Result<ConversationPlan>(const Request&, const Conversation&, TimePoint now)>;
+
+  // The request (kind conversation) an alert asks for, with its conversation, posted for the
+  // conversation worker to deliver. Never decided by a policy or a grant: it asks the
+  // subject. `input.subject` must already be a chat identity.
+  void CreateAlert(const Actor& actor, NewAlert input, Callback<Created> done);
+  // Runs `change` on request `id` of `tenant` and its conversation, as the writer has just read
+  // them, and commits its plan in one transaction: the messages (a message whose external id
+  // is already stored makes the whole change nothing), the resolution (a compare-and-set out of
+  // pending), the conversation and the events. A refusal in the plan is committed, then
+  // answered as the error. kNotFound when there is no such conversation.
+  void ChangeConversation(std::string tenant, std::string id, ConversationChange change,
+                          Callback<ConversationChanged> done);
+  // A direct message from `subject`: recorded on their newest chatting conversation (see
+  // PlanSubjectMessage). Nothing (a null request) when they have none.
+  void SubjectSaid(std::string tenant, std::string subject, std::string text,
+                   std::string external_id, bool with_judge, Callback<ConversationChanged> done);
+  // An analyst's reply in the thread of the alert message `feed_ts`, by chat user `identity`
+  // (mapped to `actor`, or nullopt): relayed to the subject when they may act on the alert
+  // (PlanAnalystMessage), refused on the record otherwise. Nothing (a null request) when no
+  // conversation of `tenant` has that thread.
+  void AnalystSaid(std::string tenant, std::string feed_ts, std::string identity,
+                   std::optional<Actor> actor, std::string text, std::string external_id,
+                   Callback<ConversationChanged> done);
+  // The conversation of request `id` when the actor may see the request (kNotFound otherwise,
+  // and for a request of another kind).
+  Result<Conversation> GetConversation(const Actor& actor, std::string_view id);
+  Result<std::optional<Conversation>> GetConversationInTenant(std::string_view tenant,
+                                                              std::string_view id);
+  // The transcript of request `id` after `since`, at most `limit` messages (as GetConversation).
+  Result<std::vector<ConversationMessage>> ListMessages(const Actor& actor, std::string_view id,
+                                                        int64_t since, int limit);
+  // Called on the writer thread after each committed change to a conversation: the
+  // conversation worker's wake-up. Set before serving; must not block.
+  void SetConversationListener(std::function<void()> listener);
+
   WaiterHub& waiters() { return waiters_; }
   // Timers on the gateway's clock, for the waits network code does on the engine's behalf:
   // a long-poll's timeout, an engine call's deadline, a stream's heartbeat.
@@ -261,6 +306,18 @@ class Gateway {
   // moved), then answers `done`. A null request means nothing changed.
   void CommitTransition(std::function<Result<RequestPtr>(Transaction&)> change,
                         Callback<RequestPtr> done);
+  // Create, and `also` in the same transaction after the request is stored (an alert's
+  // conversation); with `also` the request always asks a person.
+  using AlsoWrite = std::function<Status(Transaction&, const Request&)>;
+  void CreateWith(const Actor& actor, NewRequest input, AlsoWrite also, Callback<Created> done);
+  // Writes a conversation plan for `r` and `c` as the writer read them (see ChangeConversation).
+  Result<ConversationChanged> ApplyConversationPlan(Transaction& txn, const Request& r,
+                                                    const Conversation& c,
+                                                    const ConversationPlan& plan) const;
+  // Closes the conversation of `r`, which has just left pending some other way (its deadline,
+  // a cancellation): a no-op for other kinds.
+  Status CloseConversationOf(Transaction& txn, const Request& r) const;
+  void PokeConversations();
 
   Store& store_;
   ChangeFeed changes_;
@@ -288,6 +345,8 @@ class Gateway {
   SignedPoint signed_ CS_GUARDED_BY(verified_mu_);  // the last signed point up to verified_
   // The receipt key's public half, which checks the checkpoints; nullopt without a signer.
   std::optional<ReceiptVerifier> seal_verifier_;
+  Mutex conversation_mu_;
+  std::function<void()> conversation_listener_ CS_GUARDED_BY(conversation_mu_);
   ReadExecutor reads_;  // last: its threads stop before anything they read is destroyed
 };
 

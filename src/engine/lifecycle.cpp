@@ -9,7 +9,6 @@
 #include "engine/grant_rules.hpp"
 
 namespace countersign {
-namespace {
 
 bool IsEligibleApprover(const Actor& actor, const Request& r, const PolicySet& policies) {
   if (r.approvers.empty()) return true;
@@ -18,6 +17,8 @@ bool IsEligibleApprover(const Actor& actor, const Request& r, const PolicySet& p
   }
   return false;
 }
+
+namespace {
 
 // Distinct principals whose decisions on `r`, then `latest`, have `outcome`, oldest first.
 std::vector<std::string> DecidersWith(const Request& r, const Decision& latest, Outcome outcome) {

@@ -71,6 +71,9 @@ struct DecisionAttempt {
   std::optional<DecisionVia> via;
 };
 
+// Whether `actor` is among the approvers of `r` (anyone, when `r` names none).
+bool IsEligibleApprover(const Actor& actor, const Request& r, const PolicySet& policies);
+
 // Whether an error is a refusal by the rules (forbidden, conflict, invalid), which a decision
 // from a chat button puts on the record, rather than a failure of the store.
 bool IsRefusal(const Error& error);

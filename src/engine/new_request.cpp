@@ -1,70 +1,9 @@
 #include "engine/new_request.hpp"
 
-#include <cmath>
-
 #include "core/request_json.hpp"
+#include "engine/field_reader.hpp"
 
 namespace countersign {
-namespace {
-
-// Whether `d` is a whole number within int64's range: casting any other double to int64 is
-// undefined (1e19 is a whole number, but not an int64).
-bool IsWholeInt64(double d) { return d >= -0x1p63 && d < 0x1p63 && d == std::trunc(d); }
-
-// Reads optional typed members, naming the field in every error.
-class FieldReader {
- public:
-  explicit FieldReader(const boost::json::object& o) : o_(o) {}
-
-  Status String(const char* name, std::string& out) {
-    const auto* v = o_.if_contains(name);
-    if (!v || v->is_null()) return Ok();
-    if (!v->is_string()) return Error::Malformed(std::string(name) + " must be a string");
-    out = v->get_string();
-    return Ok();
-  }
-  Status Object(const char* name, boost::json::object& out) {
-    const auto* v = o_.if_contains(name);
-    if (!v || v->is_null()) return Ok();
-    if (!v->is_object()) return Error::Malformed(std::string(name) + " must be an object");
-    out = v->get_object();
-    return Ok();
-  }
-  Status OptionalObject(const char* name, std::optional<boost::json::object>& out) {
-    const auto* v = o_.if_contains(name);
-    if (!v || v->is_null()) return Ok();
-    if (!v->is_object()) return Error::Malformed(std::string(name) + " must be an object");
-    out = v->get_object();
-    return Ok();
-  }
-  Status Integer(const char* name, std::optional<int64_t>& out) {
-    const auto* v = o_.if_contains(name);
-    if (!v || v->is_null()) return Ok();
-    if (v->is_int64()) {
-      out = v->get_int64();
-    } else if (v->is_uint64()) {
-      out = INT64_MAX;  // far out of every range; the gateway reports it as such
-    } else if (v->is_double() && IsWholeInt64(v->get_double())) {
-      out = static_cast<int64_t>(v->get_double());
-    } else {
-      return Error::Malformed(std::string(name) + " must be an integer");
-    }
-    return Ok();
-  }
-  Status Strings(const char* name, std::vector<std::string>& out) {
-    const auto* v = o_.if_contains(name);
-    if (!v || v->is_null()) return Ok();
-    auto parsed = StringsFromJson(*v, name);
-    if (!parsed.ok()) return std::move(parsed).error();
-    out = std::move(parsed).value();
-    return Ok();
-  }
-
- private:
-  const boost::json::object& o_;
-};
-
-}  // namespace
 
 Result<NewRequest> ParseNewRequest(const boost::json::value& body) {
   if (!body.is_object()) return Error::Malformed("the request body must be a JSON object");

@@ -34,6 +34,8 @@ struct NewRequest {
   std::string idempotency_key;
   std::string requester;    // from the body: display only unless auth is off
   std::string body_sha256;  // canonical hash of the whole body; set when a key is given
+  // Set by NewAlert::ToNewRequest only: a conversation is created by POST /v1/alerts.
+  bool from_alert = false;
 };
 
 // A grant given with an approval: "don't ask again" for this action.

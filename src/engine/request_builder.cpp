@@ -90,7 +90,11 @@ Status RequestBuilder::CheckFields(const NewRequest& in) const {
     return Error::Invalid("title is longer than " + std::to_string(kMaxTitleBytes) + " bytes");
   }
   const auto kind = ParseKind(in.kind);
-  if (!kind) return Error::Invalid("kind must be approval, verification or question");
+  if (!kind || (*kind == Kind::kConversation && !in.from_alert)) {
+    return Error::Invalid(
+        "kind must be approval, verification or question (a conversation is created by POST "
+        "/v1/alerts)");
+  }
   if (in.on_timeout && !ParseOnTimeout(*in.on_timeout)) {
     return Error::Invalid("on_timeout must be expire, deny or escalate");
   }

@@ -127,7 +127,13 @@ TEST_F(RequestBuilderTest, EachFieldIsCheckedBeforeAnyPolicyApplies) {
       {[](NewRequest& in) { in.action = "bad action"; },
        "action must match [A-Za-z0-9_.:/-]{1,128}"},
       {[](NewRequest& in) { in.title.clear(); }, "title is required"},
-      {[](NewRequest& in) { in.kind = "poll"; }, "kind must be approval, verification or question"},
+      {[](NewRequest& in) { in.kind = "poll"; },
+       "kind must be approval, verification or question (a conversation is created by POST "
+       "/v1/alerts)"},
+      // A conversation comes only from an alert, which creates its chat with it.
+      {[](NewRequest& in) { in.kind = "conversation"; },
+       "kind must be approval, verification or question (a conversation is created by POST "
+       "/v1/alerts)"},
       {[](NewRequest& in) { in.on_timeout = "retry"; },
        "on_timeout must be expire, deny or escalate"},
       {[](NewRequest& in) { in.choices = std::vector<Choice>{}; },

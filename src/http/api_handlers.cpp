@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/canonical_json.hpp"
+#include "core/conversation_json.hpp"
 #include "core/id_generator.hpp"
 #include "core/request_json.hpp"
 #include "core/sha256.hpp"
@@ -135,6 +136,17 @@ asio::awaitable<HttpResponse> ApiHandlers::CreateRequest(RequestContext& ctx) {
 asio::awaitable<HttpResponse> ApiHandlers::GetRequest(RequestContext& ctx) {
   auto found = co_await GetRequestFrom(gateway_, ctx.actor, ctx.path["id"]);
   if (!found.ok()) co_return ErrorResponse(found.error());
+  if (found.value()->kind == Kind::kConversation) {
+    // A conversation's request shows where the chat is, which the request alone does not say.
+    const Actor actor = ctx.actor;
+    const std::string id = found.value()->id;
+    auto read = [this, actor, id] { return gateway_.GetConversation(actor, id); };
+    auto conversation = co_await ReadEngine<Conversation>(gateway_, std::move(read));
+    if (!conversation.ok()) co_return ErrorResponse(conversation.error());
+    boost::json::object out = RequestToJson(*found.value());
+    out["conversation"] = ConversationView(conversation.value());
+    co_return JsonResponse(http::status::ok, out);
+  }
   co_return TextResponse(http::status::ok, *bodies_.Body(found.value()), "application/json");
 }
 

@@ -17,6 +17,7 @@
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
 #include "notify/chat_text.hpp"
+#include "notify/slack_conversation_chat.hpp"
 
 namespace countersign {
 namespace {
@@ -91,6 +92,8 @@ HookHandlers::HookHandlers(Gateway& gateway, const Clock& clock, const ChannelSe
 }
 
 void HookHandlers::Register(Router& router) {
+  router.Add(http::verb::post, "/hooks/slack/events", Router::Access::kPublic,
+             [this](RequestContext& ctx) { return SlackEventsHook(ctx); });
   router.Add(http::verb::post, "/hooks/slack", Router::Access::kPublic,
              [this](RequestContext& ctx) { return Slack(ctx); });
   router.Add(http::verb::post, "/hooks/telegram", Router::Access::kPublic,
@@ -132,6 +135,10 @@ void HookHandlers::OfferPressNow(const ChannelCallback& press, const std::string
     choice = choices[*press.choice_index].id;
   }
 
+  if (choice.starts_with("conv_")) {
+    OfferConversationPress(press, channel, tenant, std::move(done));
+    return;
+  }
   DecisionVia via{channel, press.identity, press.response_url};
   auto mapped = identities_.find(press.identity);
   if (mapped == identities_.end()) {
@@ -231,6 +238,81 @@ asio::awaitable<HttpResponse> HookHandlers::Slack(RequestContext& ctx) {
   });
   LogPress("slack", *press, outcome);
   // Whatever happened is on the record; the outbox tells the person and edits the message.
+  co_return Ack();
+}
+
+void HookHandlers::OfferConversationPress(const ChannelCallback& press, const std::string& channel,
+                                          const std::string& tenant,
+                                          std::function<void(PressOutcome)> done) {
+  using Kind = PressOutcome::Kind;
+  using Chat = SlackConversationChat;
+  std::optional<Actor> actor;
+  if (auto it = identities_.find(press.identity); it != identities_.end()) {
+    actor = gateway_.PrincipalActor(tenant, it->second);
+  }
+  auto change = [actor, via = DecisionVia{channel, press.identity, press.response_url},
+                 policies = gateway_.Policies(), choice = press.choice,
+                 identity = press.identity](const Request& r, const Conversation& c,
+                                            TimePoint now) -> Result<ConversationPlan> {
+    const ConversationActor by = ActorOn(r, identity, actor, *policies, via);
+    if (choice == Chat::kStartChoice) return PlanStartChat(r, c, by, now);
+    if (choice == Chat::kDismissChoice) return PlanDismiss(r, c, by, now);
+    if (choice == Chat::kEndChoice) return PlanEndChat(r, c, by, now);
+    if (choice == Chat::kConfirmedChoice) return PlanAnalystVerdict(r, c, by, true, now);
+    if (choice == Chat::kDeniedChoice) return PlanAnalystVerdict(r, c, by, false, now);
+    return Error::Invalid("unknown conversation button '" + choice + "'");
+  };
+  gateway_.ChangeConversation(
+      tenant, press.request_id, std::move(change),
+      [done = std::move(done)](Result<Gateway::ConversationChanged> changed) {
+        if (changed.ok()) {
+          done({Kind::kDecided, changed->request, ""});
+          return;
+        }
+        // Refusals by the rules are on the record (decision.rejected, answered through `via`).
+        const ErrorCode code = changed.error().code;
+        const bool recorded = code == ErrorCode::kForbidden || code == ErrorCode::kConflict;
+        done({recorded ? Kind::kRefused : Kind::kFailed, nullptr, changed.error().message});
+      });
+}
+
+asio::awaitable<HttpResponse> HookHandlers::SlackEventsHook(RequestContext& ctx) {
+  const InboundCallback inbound = Inbound(ctx);
+  const TimePoint now = clock_.Now();
+  if (IsSslCheck(inbound.body)) co_return Ack();
+  const SlackChannel* owner = nullptr;
+  std::string tenant;
+  std::string refusal = "no Slack channel is configured";
+  for (const auto& hook : slack_) {
+    const auto* slack = dynamic_cast<const SlackChannel*>(hook.channel);
+    if (!slack) continue;
+    Status verified = slack->VerifyRequest(inbound, now);
+    if (verified.ok()) {
+      owner = slack;
+      tenant = hook.tenant;
+      break;
+    }
+    refusal = verified.error().message;
+  }
+  if (!owner) {
+    spdlog::warn("POST /hooks/slack/events refused: {}", refusal);
+    co_return ErrorResponse(Error::Unauthorized("the Slack signature does not verify"));
+  }
+  // Verified: from here on the body is Slack's own.
+  boost::system::error_code ec;
+  boost::json::value body = boost::json::parse(inbound.body, ec);
+  if (ec || !body.is_object())
+    co_return ErrorResponse(Error::Malformed("the body is not a JSON object"));
+  if (auto twice = FindDuplicateKey(inbound.body)) {
+    co_return ErrorResponse(Error::Malformed("the body names the key \"" + *twice + "\" twice"));
+  }
+  if (auto challenge = UrlVerificationChallenge(inbound.body)) {
+    co_return JsonResponse(http::status::ok, boost::json::object{{"challenge", *challenge}});
+  }
+  const auto* type = body.get_object().if_contains("type");
+  if (type && type->is_string() && type->get_string() == "event_callback" && slack_events_) {
+    slack_events_->Handle(*owner, tenant, body.get_object());
+  }
   co_return Ack();
 }
 

@@ -33,6 +33,13 @@
 //     ephemeral (flags 64) message saying why; an engine slower than kAnswerWithin →
 //     {"type":6} (the outbox edits the message afterwards).
 //
+// POST /hooks/slack/events is Slack's Events API Request URL (conversations): the signature
+// is checked before the body is read; url_verification is answered with its challenge, an
+// unsigned ssl_check with 200, and an event_callback handed to SlackEvents, answering 200 at
+// once (the work is done after). A conversation's buttons (choices "conv_…") go to the
+// conversation rules (Gateway::ChangeConversation) instead of Decide, with the same identity
+// look-up, and a refusal is answered ephemerally the same way.
+//
 // Thread-safe: no mutable state of its own; gateway and channels must outlive the handlers.
 #pragma once
 
@@ -47,6 +54,7 @@
 #include "engine/gateway.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "http/slack_events.hpp"
 #include "notify/channel.hpp"
 #include "notify/channel_set.hpp"
 #include "notify/discord_channel.hpp"
@@ -65,6 +73,10 @@ class HookHandlers {
                std::map<std::string, std::string> identities, Metrics* metrics = nullptr);
 
   void Register(Router& router);
+  // Where verified Slack events go (null: they are acknowledged and dropped). Set before
+  // serving; must outlive the handlers.
+  void SetSlackEvents(SlackEvents* events) { slack_events_ = events; }
+  asio::awaitable<HttpResponse> SlackEventsHook(RequestContext& ctx);
 
   asio::awaitable<HttpResponse> Slack(RequestContext& ctx);
   asio::awaitable<HttpResponse> Telegram(RequestContext& ctx);
@@ -99,6 +111,10 @@ class HookHandlers {
   void OfferPressNow(const ChannelCallback& press, const std::string& channel,
                      const std::string& tenant, std::string_view platform,
                      std::function<void(PressOutcome)> done);
+  // A press of a conversation's button (choice "conv_…"), on the read executor: as
+  // OfferPressNow, through the conversation rules.
+  void OfferConversationPress(const ChannelCallback& press, const std::string& channel,
+                              const std::string& tenant, std::function<void(PressOutcome)> done);
   // Logs what came of a press (nullopt: the engine took longer than kAnswerWithin).
   static void LogPress(std::string_view platform, const ChannelCallback& press,
                        const std::optional<PressOutcome>& outcome);
@@ -109,6 +125,7 @@ class HookHandlers {
   std::vector<Hook<DiscordChannel>> discord_;
   std::map<std::string, std::string> identities_;
   Metrics* metrics_;
+  SlackEvents* slack_events_ = nullptr;
 };
 
 }  // namespace countersign

@@ -39,6 +39,8 @@ int64_t Color(RequestStatus status) {
       return 0xED4245;
     case RequestStatus::kExpired:
     case RequestStatus::kCancelled:
+    case RequestStatus::kDismissed:
+    case RequestStatus::kEnded:
       return 0x95A5A6;
   }
   return 0x95A5A6;

@@ -143,31 +143,33 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
     // of one request are delivered in order).
     if (e.type == "decision.recorded") CS_RETURN_IF_ERROR(answer_press(e));
 
-    // Chat and other named channels.
-    int level = current.escalation_level;
-    std::vector<std::string> first_named;
-    if (e.type == "request.escalated") {
-      const auto before = NamedChannels(current, std::max(0, level - 1));
-      for (const auto& n : NamedChannels(current, level)) {
-        if (std::find(before.begin(), before.end(), n) == before.end()) first_named.push_back(n);
+    // Chat and other named channels; a conversation's chat is the conversation worker's.
+    if (current.kind != Kind::kConversation) {
+      int level = current.escalation_level;
+      std::vector<std::string> first_named;
+      if (e.type == "request.escalated") {
+        const auto before = NamedChannels(current, std::max(0, level - 1));
+        for (const auto& n : NamedChannels(current, level)) {
+          if (std::find(before.begin(), before.end(), n) == before.end()) first_named.push_back(n);
+        }
       }
-    }
-    std::set<std::tuple<std::string, std::string, std::string>> named_rows;  // of this event
-    for (const auto& name : NamedChannels(current, level)) {
-      std::string address;
-      const ChannelSet::Entry* entry = FindNamed(name, current.tenant, address);
-      if (!entry) {
-        spdlog::debug("request {} names channel '{}', which is not configured", current.id, name);
-        continue;
-      }
-      if (!entry->tenant.empty() && entry->tenant != current.tenant) continue;
-      const bool announce =
-          std::find(first_named.begin(), first_named.end(), name) != first_named.end();
-      const std::string& destination = entry->channel->name();
-      for (const auto& kind : entry->channel->KindsFor(announce ? "request.created" : e.type)) {
-        for (auto& target : entry->channel->TargetsFor(current, principals(), address)) {
-          if (!named_rows.insert({destination, kind, target}).second) continue;
-          CS_RETURN_IF_ERROR(insert(e, destination, kind, std::move(target), ""));
+      std::set<std::tuple<std::string, std::string, std::string>> named_rows;  // of this event
+      for (const auto& name : NamedChannels(current, level)) {
+        std::string address;
+        const ChannelSet::Entry* entry = FindNamed(name, current.tenant, address);
+        if (!entry) {
+          spdlog::debug("request {} names channel '{}', which is not configured", current.id, name);
+          continue;
+        }
+        if (!entry->tenant.empty() && entry->tenant != current.tenant) continue;
+        const bool announce =
+            std::find(first_named.begin(), first_named.end(), name) != first_named.end();
+        const std::string& destination = entry->channel->name();
+        for (const auto& kind : entry->channel->KindsFor(announce ? "request.created" : e.type)) {
+          for (auto& target : entry->channel->TargetsFor(current, principals(), address)) {
+            if (!named_rows.insert({destination, kind, target}).second) continue;
+            CS_RETURN_IF_ERROR(insert(e, destination, kind, std::move(target), ""));
+          }
         }
       }
     }

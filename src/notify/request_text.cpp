@@ -43,6 +43,10 @@ std::string RequestHeadline(const Request& r, std::string_view event) {
       return "Expired: no decision before the deadline";
     case RequestStatus::kCancelled:
       return "Cancelled";
+    case RequestStatus::kDismissed:
+      return "Dismissed by " + by;
+    case RequestStatus::kEnded:
+      return "Chat ended by " + by;
   }
   return {};
 }
@@ -67,6 +71,10 @@ const char* StatusIcon(RequestStatus status) {
       return "\u231b ";
     case RequestStatus::kCancelled:
       return "\U0001f6ab ";
+    case RequestStatus::kDismissed:
+      return "\u26aa ";
+    case RequestStatus::kEnded:
+      return "\u23f9 ";
   }
   return "";
 }

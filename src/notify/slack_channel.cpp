@@ -12,6 +12,7 @@
 #include "core/time_format.hpp"
 #include "notify/chat_text.hpp"
 #include "notify/request_text.hpp"
+#include "notify/slack_mrkdwn.hpp"
 #include "web/pretty_json.hpp"
 
 namespace countersign {
@@ -26,45 +27,6 @@ constexpr std::string_view kTransientErrors[] = {"ratelimited", "internal_error"
 constexpr size_t kMaxConfirmTitle = 100;
 constexpr size_t kMaxConfirmText = 300;
 constexpr size_t kMaxConfirmButton = 30;
-
-std::string EscapeMrkdwn(std::string_view raw) {
-  const std::string text = ShowBidiControls(raw);
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-// Cuts escaped mrkdwn to `max` units without leaving half an entity ("&am…") behind.
-std::string TruncateMrkdwn(const std::string& escaped, size_t max) {
-  std::string cut = TruncateText(escaped, max);
-  if (cut.size() == escaped.size()) return cut;
-  std::string_view kept(cut.data(), cut.size() - kEllipsis.size());
-  const size_t amp = kept.rfind('&');
-  if (amp != std::string_view::npos && kept.find(';', amp) == std::string_view::npos) {
-    return std::string(kept.substr(0, amp)) + std::string(kEllipsis);
-  }
-  return cut;
-}
-
-// User text as mrkdwn: escaped, then cut to `max`.
-std::string Mrkdwn(std::string_view raw, size_t max) {
-  return TruncateMrkdwn(EscapeMrkdwn(raw), max);
-}
 
 json::object PlainText(std::string_view text, size_t max) {
   return {{"type", "plain_text"}, {"text", TruncateText(text, max)}, {"emoji", true}};
@@ -149,6 +111,12 @@ std::string OutcomeText(const Request& r) {
     case RequestStatus::kCancelled:
       head = ":no_entry_sign: *Cancelled*";
       break;
+    case RequestStatus::kDismissed:
+      head = ":white_circle: *Dismissed* by " + by + ": no action needed";
+      break;
+    case RequestStatus::kEnded:
+      head = ":stop_button: *Chat ended* by " + by;
+      break;
   }
   std::string lines;
   for (const auto& d : r.decisions) {
@@ -184,6 +152,12 @@ std::string FallbackText(const Request& r) {
       break;
     case RequestStatus::kCancelled:
       text = "Cancelled: " + r.title;
+      break;
+    case RequestStatus::kDismissed:
+      text = "Dismissed by " + by + ": " + r.title;
+      break;
+    case RequestStatus::kEnded:
+      text = "Chat ended by " + by + ": " + r.title;
       break;
   }
   return Mrkdwn(text, SlackChannel::kMaxMessageText);
@@ -323,12 +297,26 @@ Result<std::unique_ptr<Channel>> SlackChannel::Create(ChannelSettings settings,
     auto channel = settings.TakeRequired("channel");
     if (!channel.ok()) return std::move(channel).error();
     c->channel_ = std::move(channel).value();
-    if (!signing_secret || signing_secret->empty()) {
-      return Error::Invalid(where + " needs signing_secret: its buttons call back to /hooks/slack");
-    }
     auto api_base = settings.TakeApiBase(c->api_base_);
     if (!api_base.ok()) return std::move(api_base).error();
     c->api_base_ = std::move(api_base).value();
+    const std::string mode = settings.Take("mode").value_or("events");
+    if (mode != "events" && mode != "socket") {
+      return Error::Invalid(settings.At("mode") + ": mode must be \"events\" or \"socket\"");
+    }
+    c->socket_mode_ = mode == "socket";
+    c->app_token_ = settings.Take("app_token").value_or("");
+    if (c->socket_mode_ && !c->app_token_.starts_with("xapp-")) {
+      return Error::Invalid(where +
+                            ": mode = \"socket\" needs app_token, an app-level token "
+                            "starting with xapp- (scope connections:write)");
+    }
+    c->analyst_prefix_ = settings.Take("analyst_prefix").value_or("!");
+    // Over Socket Mode Slack's events and button presses come through the connection, which
+    // the app token authenticates; over HTTP they are signed with the signing secret.
+    if (!c->socket_mode_ && (!signing_secret || signing_secret->empty())) {
+      return Error::Invalid(where + " needs signing_secret: its buttons call back to /hooks/slack");
+    }
   } else {
     c->mode_ = Mode::kWebhook;
     if (webhook_url->rfind("https://", 0) != 0 && webhook_url->rfind("http://", 0) != 0) {
@@ -575,10 +563,20 @@ Result<ChannelCallback> SlackChannel::ParseCallback(const InboundCallback& callb
   // Verified: from here on the body is Slack's own.
   auto payload_text = FormField(callback.body, "payload");
   if (!payload_text) return Error::Invalid("not an interactivity payload");
+  return ParseInteraction(*payload_text);
+}
+
+Status SlackChannel::VerifyRequest(const InboundCallback& request, TimePoint now) const {
+  if (!verifier_) return Error::Unauthorized("slack channel '" + name_ + "' has no signing_secret");
+  return verifier_->Verify(Header(request, "x-slack-request-timestamp"),
+                           Header(request, "x-slack-signature"), request.body, now);
+}
+
+Result<ChannelCallback> SlackChannel::ParseInteraction(std::string_view payload_text) const {
   boost::system::error_code ec;
-  json::value payload = json::parse(*payload_text, ec);
+  json::value payload = json::parse(payload_text, ec);
   if (ec || !payload.is_object()) return Error::Malformed("the payload is not a JSON object");
-  if (auto twice = FindDuplicateKey(*payload_text)) {
+  if (auto twice = FindDuplicateKey(payload_text)) {
     return Error::Malformed("the payload names the key \"" + *twice + "\" twice");
   }
   const json::object& p = payload.get_object();

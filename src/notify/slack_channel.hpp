@@ -74,6 +74,24 @@ class SlackChannel final : public Channel {
 
   Mode mode() const { return mode_; }
 
+  // Conversations (docs/conversations.md). The Web API settings the conversation worker posts
+  // with (`channel` is the alert feed), and how Slack's events reach countersign: the HTTP
+  // Events API at /hooks/slack/events (`mode = "events"`, the default), or Socket Mode
+  // (`mode = "socket"` with `app_token`, an app-level "xapp-" token). An analyst's thread
+  // reply is relayed to the user when it mentions the bot or starts with `analyst_prefix`
+  // (default "!").
+  const std::string& bot_token() const { return bot_token_; }
+  const std::string& feed_channel() const { return channel_; }
+  const std::string& api_base() const { return api_base_; }
+  const std::string& app_token() const { return app_token_; }
+  bool socket_mode() const { return socket_mode_; }
+  const std::string& analyst_prefix() const { return analyst_prefix_; }
+  // Checks Slack's v0 signature of an inbound request (Events API), before anything is read.
+  Status VerifyRequest(const InboundCallback& request, TimePoint now) const;
+  // A block_actions payload (its JSON text) already known to be Slack's (verified, or from
+  // the Socket Mode connection): as ParseCallback after verifying.
+  Result<ChannelCallback> ParseInteraction(std::string_view payload_text) const;
+
  private:
   SlackChannel(std::string name, const LinkBuilder& links);
 
@@ -93,6 +111,9 @@ class SlackChannel final : public Channel {
   std::string api_base_ = "https://slack.com/api";
   std::string webhook_url_;
   std::string principal_;
+  std::string app_token_;
+  bool socket_mode_ = false;
+  std::string analyst_prefix_ = "!";
   std::unique_ptr<SlackVerifier> verifier_;  // null without a signing_secret
 };
 

@@ -32,6 +32,8 @@ const char* AdaptiveColor(RequestStatus status) {
       return "Attention";
     case RequestStatus::kExpired:
     case RequestStatus::kCancelled:
+    case RequestStatus::kDismissed:
+    case RequestStatus::kEnded:
       return "Warning";
   }
   return "Default";
@@ -48,6 +50,8 @@ const char* ThemeColor(RequestStatus status) {
       return "D13438";
     case RequestStatus::kExpired:
     case RequestStatus::kCancelled:
+    case RequestStatus::kDismissed:
+    case RequestStatus::kEnded:
       return "8A8886";
   }
   return "8A8886";

@@ -10,6 +10,8 @@
 #include <boost/asio/post.hpp>
 
 #include "auth/token.hpp"
+#include "engine/model_assistant.hpp"
+#include "engine/template_assistant.hpp"
 #include "notify/channel_factory.hpp"
 #include "notify/webhook_channel.hpp"
 #include "server/data_files.hpp"
@@ -121,6 +123,7 @@ Status Server::Open() {
   hooks_ = std::make_unique<HookHandlers>(*gateway_, clock_, *channels_, config_.notify.identities,
                                           &metrics_);
   hooks_->Register(*router_);
+  CS_RETURN_IF_ERROR(OpenConversations());
   outbox_ = std::make_unique<OutboxHandlers>(*gateway_);
   outbox_->Register(*router_);
 
@@ -153,6 +156,7 @@ Status Server::Open() {
     return Error::Unavailable("cannot load pending deadlines: " + started.error().message);
   }
   sealer_->Start(gateway_->changes());
+  conversation_worker_->Start();
   http_server_->Start();
   spdlog::info("countersign listening on {}://{}:{} ({} threads, auth {})",
                http_server_->tls() ? "https" : "http", bound_.address().to_string(), bound_.port(),
@@ -366,6 +370,7 @@ void Server::BeginStop() {
   if (reload_signal_) reload_signal_->cancel(ignored);
   if (stop_signals_) stop_signals_->cancel(ignored);
   if (sealer_) sealer_->Stop();
+  if (conversation_worker_) conversation_worker_->Stop();
   if (gateway_) gateway_->Stop();
   if (connection_pool_) connection_pool_->Release();
 }
@@ -378,6 +383,50 @@ void Server::FinishStop() {
   if (gateway_) gateway_->StopReads();
   if (dispatcher_) dispatcher_->Stop();
   if (store_) store_->Stop();
+}
+
+Status Server::OpenConversations() {
+  const ConversationConfig& settings = config_.conversations;
+  if (settings.llm) {
+    CS_RETURN_IF_ERROR(
+        config_.notify.outbound.CheckUrl("[llm] base_url", settings.llm->client.base_url));
+    ModelPrompts prompts = ModelPrompts::Defaults();
+    const auto take = [](std::string& into, const std::string& given) {
+      if (!given.empty()) into = given;
+    };
+    take(prompts.greeting, settings.llm->greeting_prompt);
+    take(prompts.judge, settings.llm->judge_prompt);
+    take(prompts.nudge, settings.llm->nudge_prompt);
+    take(prompts.summary, settings.llm->summary_prompt);
+    assistant_ = std::make_unique<ModelAssistant>(
+        ChatCompletionsClient(settings.llm->client, transport_), std::move(prompts));
+    spdlog::info("conversations: judged by model {} at {}", settings.llm->client.model,
+                 settings.llm->client.base_url);
+  } else {
+    assistant_ = std::make_unique<TemplateAssistant>();
+  }
+  std::map<std::string, ConversationChat*> chats;
+  std::string first;
+  for (const auto* entry : channels_->OfType("slack")) {
+    const auto* slack = dynamic_cast<const SlackChannel*>(entry->channel.get());
+    if (!slack || slack->mode() != SlackChannel::Mode::kWebApi) continue;
+    conversation_chats_.push_back(std::make_unique<SlackConversationChat>(*slack, transport_));
+    chats[slack->name()] = conversation_chats_.back().get();
+    if (first.empty()) first = slack->name();
+  }
+  SlackEventsOptions event_options;
+  event_options.max_message_bytes = settings.max_message_bytes;
+  event_options.messages_per_minute = settings.messages_per_minute;
+  slack_events_ = std::make_unique<SlackEvents>(*gateway_, clock_, config_.notify.identities,
+                                                assistant_->judges(), event_options);
+  hooks_->SetSlackEvents(slack_events_.get());
+  conversation_worker_ = std::make_unique<ConversationWorker>(*gateway_, *store_, clock_,
+                                                              std::move(chats), first, *assistant_);
+  gateway_->SetConversationListener([worker = conversation_worker_.get()] { worker->Poke(); });
+  conversations_ = std::make_unique<ConversationHandlers>(
+      *gateway_, metrics_, config_.notify.identities, config_.notify.outbound, !config_.auth);
+  conversations_->Register(*router_);
+  return Ok();
 }
 
 }  // namespace countersign

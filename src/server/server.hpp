@@ -45,11 +45,14 @@
 #include "core/result.hpp"
 #include "core/system_clock.hpp"
 #include "engine/audit_sealer.hpp"
+#include "engine/conversation_assistant.hpp"
+#include "engine/conversation_worker.hpp"
 #include "engine/event_bus.hpp"
 #include "engine/gateway.hpp"
 #include "engine/token_registry.hpp"
 #include "http/api_handlers.hpp"
 #include "http/beast.hpp"
+#include "http/conversation_handlers.hpp"
 #include "http/hook_handlers.hpp"
 #include "http/http_server.hpp"
 #include "http/io_context_pool.hpp"
@@ -58,6 +61,7 @@
 #include "http/metrics.hpp"
 #include "http/outbox_handlers.hpp"
 #include "http/router.hpp"
+#include "http/slack_events.hpp"
 #include "http/stream_handlers.hpp"
 #include "http/system_handlers.hpp"
 #include "notify/channel_set.hpp"
@@ -65,6 +69,7 @@
 #include "notify/dispatcher.hpp"
 #include "notify/link_builder.hpp"
 #include "notify/outbox_notifier.hpp"
+#include "notify/slack_conversation_chat.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "web/link_pages.hpp"
 
@@ -107,6 +112,9 @@ class Server {
   Status BootstrapAdmin();
   Status Listen();
   Status BuildChannels();
+  // Conversations (docs/conversations.md): the assistant ([llm] or templates), a chat for each
+  // Slack channel in Web API mode, the Slack events router, the worker and the API routes.
+  Status OpenConversations();
   // Installs the signal handlers on io_ (run by Run()).
   void HandleSignals();
   void WaitForReloadSignal();
@@ -156,6 +164,11 @@ class Server {
   CurlTransport transport_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<HookHandlers> hooks_;
+  std::unique_ptr<ConversationAssistant> assistant_;
+  std::vector<std::unique_ptr<SlackConversationChat>> conversation_chats_;
+  std::unique_ptr<SlackEvents> slack_events_;
+  std::unique_ptr<ConversationWorker> conversation_worker_;
+  std::unique_ptr<ConversationHandlers> conversations_;
   std::unique_ptr<OutboxHandlers> outbox_;
   std::unique_ptr<HermesHandlers> hermes_;
   std::optional<MoleculePages> molecule_pages_;

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/conversation.hpp"
 #include "core/event.hpp"
 #include "core/grant.hpp"
 #include "core/principal.hpp"
@@ -210,6 +211,24 @@ class Transaction {
   virtual Status PutAuditCheckpoint(const AuditCheckpoint& checkpoint) = 0;
   // The last event of the chain as this transaction sees it (last_checkpoint_seq left 0).
   virtual Result<AuditHead> FindAuditHead() = 0;
+  // Conversations (core/conversation.hpp), one per request of kind conversation.
+  virtual Status InsertConversation(const Conversation& conversation) = 0;
+  virtual Result<std::optional<Conversation>> FindConversation(std::string_view tenant,
+                                                               std::string_view request_id) = 0;
+  // Replaces the stored conversation of conversation.request_id (kNotFound when none).
+  virtual Status UpdateConversation(const Conversation& conversation) = 0;
+  // The conversation of `tenant` whose alert message is `feed_ts` (its thread), or nullopt.
+  virtual Result<std::optional<Conversation>> FindConversationByThread(
+      std::string_view tenant, std::string_view feed_ts) = 0;
+  // Conversations of `tenant` about `subject` in `phase`, oldest first.
+  virtual Result<std::vector<Conversation>> FindConversationsWith(std::string_view tenant,
+                                                                  std::string_view subject,
+                                                                  ConversationPhase phase) = 0;
+  // Appends `message` to its conversation's transcript and sets its seq. A message whose
+  // non-empty external_id is already in that transcript is not stored again: false.
+  virtual Result<bool> AppendMessage(ConversationMessage& message) = 0;
+  // The transcript of `request_id`, in order.
+  virtual Result<std::vector<ConversationMessage>> ListMessagesIn(std::string_view request_id) = 0;
   // The events this operation has appended so far, in seq order.
   virtual const std::vector<Event>& AppendedEvents() const = 0;
 };
@@ -282,6 +301,16 @@ class Store {
   // What PutChannelMessage stored for this request and destination; empty when nothing.
   virtual Result<std::string> FindChannelMessage(std::string_view request_id,
                                                  std::string_view destination) = 0;
+  virtual Result<std::optional<Conversation>> GetConversation(std::string_view tenant,
+                                                              std::string_view request_id) = 0;
+  // The transcript of `request_id`: messages with seq > `since`, at most `limit`, in order.
+  virtual Result<std::vector<ConversationMessage>> ListMessages(std::string_view request_id,
+                                                                int64_t since, int limit) = 0;
+  // Conversations with work (Conversation::has_work) due at `now`, soonest first, at most
+  // `limit`.
+  virtual Result<std::vector<Conversation>> ListDueConversations(TimePoint now, int limit) = 0;
+  // The earliest step_due of any conversation with work, or nullopt when none has any.
+  virtual Result<std::optional<TimePoint>> NextConversationDue() = 0;
   // Cheap round trip to check the store answers (readiness).
   virtual Status Ping() = 0;
   // Ok while the store takes writes; after an I/O error or corruption stopped the writer (see

@@ -10,9 +10,27 @@ like POST.
 
 Routes:
   POST /api/chat.postMessage  Slack Web API: needs `Authorization: Bearer <bot_token>` and a
-  POST /api/chat.update       JSON body; answers {"ok":true,"channel":C,"ts":T} (ts increasing;
-                              an update needs a ts this fake handed out, else
+  POST /api/chat.update       JSON (or application/x-www-form-urlencoded) body; answers
+                              {"ok":true,"channel":C,"ts":T} (ts increasing; an update needs a
+                              ts this fake handed out, else
                               {"ok":false,"error":"message_not_found"}).
+  POST /api/chat.postEphemeral  channel, user, text (or blocks): {"ok":true,"message_ts":T}.
+  POST /api/conversations.open  users (one user id): {"ok":true,"channel":{"id":D}}, where D
+                              is dm_channel_id(user) ("D" + the user id without its first
+                              letter; several users give a stable "G..." id); opening it again
+                              adds "no_op":true,"already_open":true. No users (and no channel):
+                              {"ok":false,"error":"invalid_arguments"}.
+  POST /api/auth.test         {"ok":true,"url":"https://fake.slack.com/","team":"Fake",
+                              "user":"countersign","team_id":"T0001","user_id":<bot_user_id>,
+                              "bot_id":"B0001"}.
+  POST /api/apps.connections.open  Socket Mode: needs `Authorization: Bearer <app_token>`
+                              (xapp-...; any other token: invalid_auth); answers
+                              {"ok":true,"url":"ws://127.0.0.1:P/link/?ticket=<fresh uuid>"}, a
+                              URL of the FakeSocketMode (fake_slack_socket.py) given to the
+                              constructor, or created on first use and stopped with this fake.
+                              Each ticket is good for one connection.
+  Without the right token the Web API answers {"ok":false,"error":"invalid_auth"}
+  ("not_authed" with no Authorization at all).
   POST /services/...          Slack incoming webhook: answers 200 "ok".
   POST /response/...          Slack response_url: answers 200 {"ok":true}.
   POST /teams/...             Teams Workflows webhook: answers 202 with no body.
@@ -26,15 +44,21 @@ Retry-After, or {"ok":false,"error":"channel_not_found"}. Scripted requests are 
 Waiting: wait_for(count, path=...) blocks on a condition variable until that many matching
 requests have arrived (or fails after a generous timeout): no test sleeps for a fixed time.
 Thread-safe.
+
+Slack's side of the app: block_actions_body / block_actions_payload (a button press),
+event_callback / event_callback_body (Events API wrapper), message_im_event (a direct message),
+url_verification_body, and slack_headers / event_headers (the v0 signature headers).
 """
 
 import hashlib
 import hmac
 import http.server
+import itertools
 import json
 import threading
 import time
 import urllib.parse
+import uuid
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -49,6 +73,10 @@ class Recorded:
         self.headers = headers  # names lower-cased
         self.body = body  # bytes, exactly as received
         self.json = _json_or_none(body)
+        self.form = None  # an application/x-www-form-urlencoded body, as a dict
+        if headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            self.form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"),
+                                                    keep_blank_values=True))
         self.answer_status = answer.status
         self.answer_json = _json_or_none(answer.body)  # what the fake answered, when JSON
 
@@ -81,13 +109,21 @@ def slack_error(error, status=200, retry_after=None):
 
 
 class FakeChat:
-    def __init__(self, bot_token="xoxb-test-token"):
+    def __init__(self, bot_token="xoxb-test-token", app_token="xapp-1-A0001-1-test-app-token",
+                 bot_user_id="UBOT0001", socket_mode=None):
+        """socket_mode: a started FakeSocketMode for apps.connections.open; by default one is
+        created (and started) on first use, and stopped by stop()."""
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.bot_user_id = bot_user_id
         self._cond = threading.Condition()
         self._requests = []
         self._scripts = {}
         self._next_ts = 0
-        self._messages = {}  # (channel, ts) -> the last posted or updated JSON body
+        self._messages = {}  # (channel, ts) -> the last posted or updated body (args)
+        self._open_dms = set()  # channel ids conversations.open has handed out
+        self._socket_mode = socket_mode
+        self._owns_socket_mode = False
         self._server = None
         self._thread = None
 
@@ -121,6 +157,11 @@ class FakeChat:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._cond:
+            owned = self._socket_mode if self._owns_socket_mode else None
+            self._owns_socket_mode = False
+        if owned:
+            owned.stop()
 
     def __enter__(self):
         return self.start()
@@ -135,6 +176,16 @@ class FakeChat:
     @property
     def api_base(self):
         return self.url + "/api"
+
+    @property
+    def socket_mode(self):
+        """The FakeSocketMode apps.connections.open hands out URLs of (created if need be)."""
+        with self._cond:
+            if self._socket_mode is None:
+                from fake_slack_socket import FakeSocketMode
+                self._socket_mode = FakeSocketMode().start()
+                self._owns_socket_mode = True
+            return self._socket_mode
 
     # -- scripting and inspection ------------------------------------------------------------
     def script(self, path, *answers):
@@ -219,22 +270,44 @@ class FakeChat:
         return Answer(200)
 
     def _slack_api(self, method, headers, body):
-        if headers.get("authorization") != "Bearer " + self.bot_token:
+        token = self.app_token if method == "apps.connections.open" else self.bot_token
+        if headers.get("authorization") != "Bearer " + token:
             return slack_error("invalid_auth" if headers.get("authorization") else "not_authed")
-        if not headers.get("content-type", "").startswith("application/json"):
+        content_type = headers.get("content-type", "")
+        if content_type.startswith("application/json"):
+            try:
+                args = json.loads(body) if body else {}
+            except ValueError:
+                return slack_error("invalid_json")
+            if not isinstance(args, dict):
+                return slack_error("invalid_json")
+        elif content_type.startswith("application/x-www-form-urlencoded"):
+            args = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"),
+                                               keep_blank_values=True))
+        elif body:
             return slack_error("invalid_form_data")
-        try:
-            args = json.loads(body)
-        except ValueError:
-            return slack_error("invalid_json")
+        else:
+            args = {}
+        if method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
+            return self._chat(method, args)
+        if method == "conversations.open":
+            return self._conversations_open(args)
+        if method == "auth.test":
+            return Answer(200, {"ok": True, "url": "https://fake.slack.com/", "team": "Fake",
+                                "user": "countersign", "team_id": "T0001",
+                                "user_id": self.bot_user_id, "bot_id": "B0001"})
+        if method == "apps.connections.open":
+            return Answer(200, {"ok": True, "url": self._socket_mode_url()})
+        return slack_error("unknown_method", status=404)
+
+    def _chat(self, method, args):
         channel = args.get("channel")
         if not channel:
             return slack_error("channel_not_found")
         if method == "chat.postMessage":
             if not args.get("text") and not args.get("blocks"):
                 return slack_error("no_text")
-            self._next_ts += 1
-            ts = f"{1700000000 + self._next_ts}.{self._next_ts:06d}"
+            ts = self._new_ts()
             if not args.get("thread_ts"):
                 self._messages[(channel, ts)] = args
             return Answer(200, {"ok": True, "channel": channel, "ts": ts,
@@ -246,7 +319,48 @@ class FakeChat:
             self._messages[(channel, ts)] = args
             return Answer(200, {"ok": True, "channel": channel, "ts": ts,
                                 "text": args.get("text", "")})
-        return slack_error("unknown_method", status=404)
+        # chat.postEphemeral
+        if not args.get("user"):
+            return slack_error("user_not_in_channel")
+        if not args.get("text") and not args.get("blocks"):
+            return slack_error("no_text")
+        return Answer(200, {"ok": True, "message_ts": self._new_ts()})
+
+    def _conversations_open(self, args):
+        users = args.get("users")
+        if isinstance(users, list):
+            users = ",".join(users)
+        users = [u.strip() for u in (users or "").split(",") if u.strip()]
+        if users:
+            channel = dm_channel_id(users[0]) if len(users) == 1 else mpim_channel_id(users)
+        elif args.get("channel"):
+            channel = args["channel"]
+        else:
+            return slack_error("invalid_arguments")
+        answer = {"ok": True, "channel": {"id": channel}}
+        if channel in self._open_dms:
+            answer.update(no_op=True, already_open=True)
+        self._open_dms.add(channel)
+        return Answer(200, answer)
+
+    def _new_ts(self):
+        self._next_ts += 1
+        return f"{1700000000 + self._next_ts}.{self._next_ts:06d}"
+
+    def _socket_mode_url(self):
+        # Called with self._cond held; the socket_mode property takes it again (an RLock).
+        return self.socket_mode.new_url()
+
+
+def dm_channel_id(user_id):
+    """The id of the direct-message channel conversations.open gives for one user."""
+    return "D" + user_id[1:]
+
+
+def mpim_channel_id(user_ids):
+    """A stable id for a multi-person DM of these users."""
+    digest = hashlib.sha1(",".join(sorted(user_ids)).encode()).hexdigest()
+    return "G" + digest[:10].upper()
 
 
 def _json_or_none(data):
@@ -273,11 +387,12 @@ def slack_signature(secret, timestamp, body):
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def block_actions_body(value, user_id="U024BE7LH", username="alice", response_url="",
-                       channel_id="C0123456789", message_ts="1700000001.000001",
-                       action_id="approve"):
-    """The form body Slack POSTs when someone presses a button: payload=<JSON>."""
-    payload = {
+def block_actions_payload(value, user_id="U024BE7LH", username="alice", response_url="",
+                          channel_id="C0123456789", message_ts="1700000001.000001",
+                          action_id="approve"):
+    """The block_actions interaction of a button press, as a dict (the payload of a Socket
+    Mode "interactive" envelope)."""
+    return {
         "type": "block_actions",
         "user": {"id": user_id, "username": username, "name": username, "team_id": "T0001"},
         "api_app_id": "A0001",
@@ -293,12 +408,79 @@ def block_actions_body(value, user_id="U024BE7LH", username="alice", response_ur
                      "type": "button", "action_ts": "1700000002.000002",
                      "text": {"type": "plain_text", "text": action_id, "emoji": True}}],
     }
+
+
+def block_actions_body(value, user_id="U024BE7LH", username="alice", response_url="",
+                       channel_id="C0123456789", message_ts="1700000001.000001",
+                       action_id="approve"):
+    """The form body Slack POSTs when someone presses a button: payload=<JSON>."""
+    payload = block_actions_payload(value, user_id, username, response_url, channel_id,
+                                    message_ts, action_id)
     return urllib.parse.urlencode({"payload": json.dumps(payload, separators=(",", ":"))})
 
 
-def slack_headers(secret, body, timestamp=None):
+def slack_headers(secret, body, timestamp=None,
+                  content_type="application/x-www-form-urlencoded"):
     """The headers Slack sends with `body`, signed at `timestamp` (default: now)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
-    return {"Content-Type": "application/x-www-form-urlencoded",
+    return {"Content-Type": content_type,
             "X-Slack-Request-Timestamp": str(timestamp),
             "X-Slack-Signature": slack_signature(secret, timestamp, body)}
+
+
+# -- Slack's side of the Events API ----------------------------------------------------------
+_event_ts_counter = itertools.count(1)
+
+
+def _fresh_ts():
+    """A message ts, unique within this process: "<unix seconds>.<counter>"."""
+    return f"{int(time.time())}.{next(_event_ts_counter):06d}"
+
+
+def message_im_event(user, text, channel=None, ts=None, thread_ts=None):
+    """A message.im event: someone wrote `text` to the app in a direct message (channel
+    defaults to dm_channel_id(user), ts to a fresh one)."""
+    ts = ts or _fresh_ts()
+    event = {"type": "message", "channel_type": "im", "user": user, "text": text, "ts": ts,
+             "event_ts": ts, "channel": channel or dm_channel_id(user)}
+    if thread_ts:
+        event["thread_ts"] = thread_ts
+    return event
+
+
+def event_callback(event, event_id=None, team_id="T0001", api_app_id="A0001",
+                   event_time=None, bot_user_id="UBOT0001"):
+    """The Events API wrapper of `event`, as a dict (the payload of a Socket Mode
+    "events_api" envelope). event_id defaults to a fresh "Ev..." id."""
+    if event_time is None:
+        event_time = int(float(event.get("event_ts") or event.get("ts") or time.time()))
+    return {"token": "deprecated-verification-token", "team_id": team_id,
+            "api_app_id": api_app_id, "event": event, "type": "event_callback",
+            "event_id": event_id or "Ev" + uuid.uuid4().hex[:10].upper(),
+            "event_time": event_time,
+            "authorizations": [{"enterprise_id": None, "team_id": team_id,
+                                "user_id": bot_user_id, "is_bot": True,
+                                "is_enterprise_install": False}],
+            "is_ext_shared_channel": False}
+
+
+def event_callback_body(event, event_id=None, team_id="T0001", api_app_id="A0001", **kwargs):
+    """event_callback(...) as the JSON bytes Slack POSTs to the Request URL."""
+    wrapper = event_callback(event, event_id, team_id, api_app_id, **kwargs)
+    return json.dumps(wrapper, separators=(",", ":")).encode()
+
+
+def url_verification_body(challenge, token="deprecated-verification-token"):
+    """The JSON bytes Slack POSTs to check a Request URL; the app answers the challenge."""
+    return json.dumps({"token": token, "challenge": challenge, "type": "url_verification"},
+                      separators=(",", ":")).encode()
+
+
+def event_headers(secret, body, timestamp=None, retry_num=None, retry_reason=None):
+    """The headers of an Events API POST: JSON, signed, with X-Slack-Retry-Num and
+    X-Slack-Retry-Reason when it is a retry."""
+    headers = slack_headers(secret, body, timestamp, content_type="application/json")
+    if retry_num is not None:
+        headers["X-Slack-Retry-Num"] = str(retry_num)
+        headers["X-Slack-Retry-Reason"] = retry_reason or "http_timeout"
+    return headers

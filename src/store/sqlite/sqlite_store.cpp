@@ -16,6 +16,7 @@
 
 #include "core/embedded_file.hpp"
 #include "core/mutex_lock.hpp"
+#include "store/sqlite/sqlite_conversations.hpp"
 #include "store/sqlite/sqlite_rows.hpp"
 #include "store/sqlite/sqlite_transaction.hpp"
 
@@ -1106,6 +1107,28 @@ Result<std::string> SqliteStore::FindChannelMessage(std::string_view request_id,
   if (!row.ok()) return std::move(row).error();
   if (!*row) return std::string();
   return std::string(s.ColumnText(0));
+}
+
+Result<std::optional<Conversation>> SqliteStore::GetConversation(std::string_view tenant,
+                                                                 std::string_view request_id) {
+  Reader reader = AcquireReader();
+  return sqlite_conversations::Find(*reader, tenant, request_id);
+}
+
+Result<std::vector<ConversationMessage>> SqliteStore::ListMessages(std::string_view request_id,
+                                                                   int64_t since, int limit) {
+  Reader reader = AcquireReader();
+  return sqlite_conversations::ListMessages(*reader, request_id, since, limit);
+}
+
+Result<std::vector<Conversation>> SqliteStore::ListDueConversations(TimePoint now, int limit) {
+  Reader reader = AcquireReader();
+  return sqlite_conversations::ListDue(*reader, now, limit);
+}
+
+Result<std::optional<TimePoint>> SqliteStore::NextConversationDue() {
+  Reader reader = AcquireReader();
+  return sqlite_conversations::NextDue(*reader);
 }
 
 Status SqliteStore::Ping() {

@@ -95,6 +95,12 @@ class SqliteStore final : public Store {
   Result<std::map<std::string, int64_t>> CountOutboxByState() override;
   Result<std::string> FindChannelMessage(std::string_view request_id,
                                          std::string_view destination) override;
+  Result<std::optional<Conversation>> GetConversation(std::string_view tenant,
+                                                      std::string_view request_id) override;
+  Result<std::vector<ConversationMessage>> ListMessages(std::string_view request_id, int64_t since,
+                                                        int limit) override;
+  Result<std::vector<Conversation>> ListDueConversations(TimePoint now, int limit) override;
+  Result<std::optional<TimePoint>> NextConversationDue() override;
   Status Ping() override;
   Status WriterHealth() const override;
   StoreStats Stats() const override;

@@ -277,7 +277,7 @@ TEST_F(SqliteStoreTest, MigrationsApplyOnAFreshFileAndRecordTheSchemaVersion) {
                      "(SELECT * FROM schema_migrations ORDER BY version)"),
             "1 001_initial.sql, 2 002_lean_request_indexes.sql, "
             "3 003_policies_receipts_grants.sql, 4 004_outbox.sql, 5 005_audit_checkpoint.sql, "
-            "6 006_idempotency_expiry.sql");
+            "6 006_idempotency_expiry.sql, 7 007_conversations.sql");
   EXPECT_EQ(RawQuery(path_,
                      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                      "'requests_pending_deadline'"),
@@ -309,7 +309,7 @@ TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopenWithoutReapplyingMigrations) {
   EXPECT_TRUE(audit->ok);
   EXPECT_EQ(audit->events_checked, 1);
   store_.reset();
-  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "6");
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "7");
 }
 
 TEST_F(SqliteStoreTest, CommitListenersHearOnlyTheEventsOfOperationsThatCommitted) {

@@ -1,9 +1,12 @@
 #include "store/sqlite/sqlite_transaction.hpp"
 
+#include <limits>
+
 #include <boost/json/serialize.hpp>
 
 #include "core/canonical_json.hpp"
 #include "core/request_json.hpp"
+#include "store/sqlite/sqlite_conversations.hpp"
 #include "store/sqlite/sqlite_rows.hpp"
 
 namespace countersign {
@@ -411,6 +414,39 @@ Status SqliteTransaction::PutAuditCheckpoint(const AuditCheckpoint& checkpoint) 
       .BindText(2, checkpoint.hash)
       .BindInt64(3, ToUnixMillis(checkpoint.verified_at));
   return s.Run();
+}
+
+Status SqliteTransaction::InsertConversation(const Conversation& conversation) {
+  return sqlite_conversations::Insert(connection_, conversation);
+}
+
+Result<std::optional<Conversation>> SqliteTransaction::FindConversation(
+    std::string_view tenant, std::string_view request_id) {
+  return sqlite_conversations::Find(connection_, tenant, request_id);
+}
+
+Status SqliteTransaction::UpdateConversation(const Conversation& conversation) {
+  return sqlite_conversations::Update(connection_, conversation);
+}
+
+Result<std::optional<Conversation>> SqliteTransaction::FindConversationByThread(
+    std::string_view tenant, std::string_view feed_ts) {
+  return sqlite_conversations::FindByThread(connection_, tenant, feed_ts);
+}
+
+Result<std::vector<Conversation>> SqliteTransaction::FindConversationsWith(
+    std::string_view tenant, std::string_view subject, ConversationPhase phase) {
+  return sqlite_conversations::FindWith(connection_, tenant, subject, phase);
+}
+
+Result<bool> SqliteTransaction::AppendMessage(ConversationMessage& message) {
+  return sqlite_conversations::AppendMessage(connection_, message);
+}
+
+Result<std::vector<ConversationMessage>> SqliteTransaction::ListMessagesIn(
+    std::string_view request_id) {
+  return sqlite_conversations::ListMessages(connection_, request_id, 0,
+                                            std::numeric_limits<int>::max());
 }
 
 }  // namespace countersign

@@ -42,6 +42,17 @@ class SqliteTransaction final : public Transaction {
                            std::string_view ref) override;
   Status PutAuditCheckpoint(const AuditCheckpoint& checkpoint) override;
   Result<AuditHead> FindAuditHead() override;
+  Status InsertConversation(const Conversation& conversation) override;
+  Result<std::optional<Conversation>> FindConversation(std::string_view tenant,
+                                                       std::string_view request_id) override;
+  Status UpdateConversation(const Conversation& conversation) override;
+  Result<std::optional<Conversation>> FindConversationByThread(std::string_view tenant,
+                                                               std::string_view feed_ts) override;
+  Result<std::vector<Conversation>> FindConversationsWith(std::string_view tenant,
+                                                          std::string_view subject,
+                                                          ConversationPhase phase) override;
+  Result<bool> AppendMessage(ConversationMessage& message) override;
+  Result<std::vector<ConversationMessage>> ListMessagesIn(std::string_view request_id) override;
   const std::vector<Event>& AppendedEvents() const override { return appended_; }
   // Hands the appended events over, once the operation is done with this transaction.
   std::vector<Event> TakeAppendedEvents() { return std::move(appended_); }
