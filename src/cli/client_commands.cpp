@@ -12,6 +12,7 @@ ClientCommands::ClientCommands()
 
 void ClientCommands::Register(CLI::App& app) {
   request_.Register(app, exit_code_);
+  alert_.Register(app, exit_code_);
   get_.Register(app, exit_code_);
   list_.Register(app, exit_code_);
   approve_.Register(app, exit_code_);

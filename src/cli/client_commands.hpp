@@ -1,11 +1,12 @@
 // ClientCommands: every subcommand that talks to a running server over the v1 API
-// (request, get, ls, approve, deny, decide, cancel, audit, token), plus the offline
+// (request, alert send, get, ls, approve, deny, decide, cancel, audit, token), plus the offline
 // `receipt verify` and `policy test`.
 //
 // Register() adds them to a CLI11 app; the one that parses runs from its CLI11 callback and
 // leaves its exit code in exit_code(). The object must outlive the parse. Not thread-safe.
 #pragma once
 
+#include "cli/alert_command.hpp"
 #include "cli/audit_command.hpp"
 #include "cli/cancel_command.hpp"
 #include "cli/decide_command.hpp"
@@ -35,6 +36,7 @@ class ClientCommands {
  private:
   int exit_code_ = 0;
   RequestCommand request_;
+  AlertCommand alert_;
   GetCommand get_;
   ListCommand list_;
   DecideCommand approve_;

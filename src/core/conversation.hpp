@@ -79,9 +79,10 @@ struct Conversation {
   std::string question;  // what the chat settles
   ConversationPhase phase = ConversationPhase::kPosted;
   ConversationStep step = ConversationStep::kNone;
-  TimePoint step_due;     // when the worker should (re)try the step
-  int step_attempts = 0;  // failed attempts at the current step
-  int nudges = 0;         // re-asks sent so far
+  TimePoint step_due;         // when the worker should (re)try the step
+  int step_attempts = 0;      // failed attempts at the current step
+  int delivery_failures = 0;  // failed attempts in a row to show the chat
+  int nudges = 0;             // re-asks sent so far
   int max_nudges = 3;
   std::string feed_channel;  // where the alert message is (Slack channel id) ...
   std::string feed_ts;       // ... and its ts: the thread's parent
@@ -96,9 +97,12 @@ struct Conversation {
   // or it could not be reached.
   bool needs_analyst = false;
   // Delivery to the chat, done by the conversation worker after each change: messages up to
-  // delivered_through are sent (to the subject and mirrored into the thread), and the alert
-  // message shows version parent_shown of parent_version.
+  // delivered_through are shown (sent to the subject when they are for them, and mirrored into
+  // the thread), and the alert message shows version parent_shown of parent_version.
   int64_t delivered_through = 0;
+  // Messages to the subject up to here are sent (a message can be sent, then fail to mirror:
+  // the retry mirrors it without sending it twice).
+  int64_t sent_through = 0;
   int64_t last_seq = 0;  // the newest message's seq (kept by the gateway)
   int parent_version = 0;
   int parent_shown = 0;

@@ -76,6 +76,7 @@ boost::json::object ConversationToJson(const Conversation& c) {
                         {"step", StepName(c.step)},
                         {"step_due", ToUnixMillis(c.step_due)},
                         {"step_attempts", c.step_attempts},
+                        {"delivery_failures", c.delivery_failures},
                         {"nudges", c.nudges},
                         {"max_nudges", c.max_nudges},
                         {"feed_channel", c.feed_channel},
@@ -87,6 +88,7 @@ boost::json::object ConversationToJson(const Conversation& c) {
                         {"needs_analyst", c.needs_analyst},
                         {"delivered_through", c.delivered_through},
                         {"last_seq", c.last_seq},
+                        {"sent_through", c.sent_through},
                         {"parent_version", c.parent_version},
                         {"parent_shown", c.parent_shown},
                         {"result", ResultToJson(c.result)},
@@ -123,6 +125,9 @@ Result<Conversation> ConversationFromJson(const boost::json::value& value) {
   if (!parsed_phase || !parsed_step) return Bad("phase or step");
   c.phase = *parsed_phase;
   c.step = *parsed_step;
+  int64_t delivery_failures = 0;
+  if (!ReadInt(*o, "delivery_failures", delivery_failures)) return Bad("delivery_failures");
+  c.delivery_failures = static_cast<int>(delivery_failures);
   int64_t attempts = 0, nudges = 0, max_nudges = c.max_nudges, closing = -1;
   if (!ReadInt(*o, "step_attempts", attempts) || !ReadInt(*o, "nudges", nudges) ||
       !ReadInt(*o, "max_nudges", max_nudges) || !ReadInt(*o, "closing_status", closing) ||
@@ -132,7 +137,8 @@ Result<Conversation> ConversationFromJson(const boost::json::value& value) {
   }
   int64_t parent_version = 0, parent_shown = 0;
   if (!ReadInt(*o, "delivered_through", c.delivered_through) ||
-      !ReadInt(*o, "last_seq", c.last_seq) || !ReadInt(*o, "parent_version", parent_version) ||
+      !ReadInt(*o, "last_seq", c.last_seq) || !ReadInt(*o, "sent_through", c.sent_through) ||
+      !ReadInt(*o, "parent_version", parent_version) ||
       !ReadInt(*o, "parent_shown", parent_shown)) {
     return Bad("delivery");
   }

@@ -20,6 +20,8 @@ class ConversationAssistant {
 
   // Whether a model judges the chat (else the analysts settle it with their buttons).
   virtual bool judges() const = 0;
+  // The server is stopping: abandon the calls in flight, refuse new ones. For good.
+  virtual void Cancel() const {}
   // The first message to the subject, without a salutation (the chat puts their name first).
   virtual Result<std::string> Greeting(const Conversation& c, ModelCall& call) const = 0;
   // Whether the subject has answered the question, from the whole transcript.

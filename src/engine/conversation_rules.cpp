@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <boost/json/serialize.hpp>
+
 namespace countersign {
 namespace {
 
@@ -62,12 +64,17 @@ std::optional<ConversationPlan> RefuseIneligible(const Request& r, const Convers
   return Refusal(r, by, what, reason, Error::Forbidden(reason), now);
 }
 
-Status CheckOpen(const Request& r, const Conversation& c) {
-  if (!r.pending() || !c.open()) {
-    return ConflictWith(r, std::string("the conversation is already ") + PhaseName(c.phase) +
-                               " (request " + StatusName(r.status) + ")");
-  }
-  return Ok();
+// Why `c` takes no more actions, or nullopt while it is open.
+std::optional<std::string> Closed(const Request& r, const Conversation& c) {
+  if (r.pending() && c.open()) return std::nullopt;
+  return std::string("the conversation is already ") + PhaseName(c.phase) + " (request " +
+         StatusName(r.status) + ")";
+}
+
+// A press that comes too early or too late: refused as a conflict, on the record.
+ConversationPlan Conflict(const Request& r, const ConversationActor& by, const char* what,
+                          const std::string& reason, TimePoint now) {
+  return Refusal(r, by, what, reason, ConflictWith(r, reason), now);
 }
 
 // Moves `c` to closing toward `status`, for the worker to summarise.
@@ -104,9 +111,34 @@ ConversationActor ActorOn(const Request& r, const std::string& identity,
   out.via = std::move(via);
   if (!actor) return out;
   out.principal = actor->name;
-  out.eligible =
-      actor->CanDecide() && actor->name != r.requester && IsEligibleApprover(*actor, r, policies);
+  // The person the alert is about never settles it, whatever their role.
+  const auto* subject = r.details.if_contains("subject");
+  const bool is_subject = subject && subject->is_string() && subject->get_string() == identity;
+  out.eligible = !is_subject && actor->CanDecide() && actor->name != r.requester &&
+                 IsEligibleApprover(*actor, r, policies);
   return out;
+}
+
+std::string PropertiesText(const Alert& alert) {
+  if (alert.properties.empty()) return "This alert has no properties.";
+  std::string text;
+  for (const auto& [key, value] : alert.properties) {
+    const std::string shown =
+        value.is_string() ? std::string(value.get_string()) : boost::json::serialize(value);
+    text += "The value of " + std::string(key) + " for this alert is " + shown + ".\n";
+  }
+  text.pop_back();
+  return text;
+}
+
+ConversationPlan PlanPosted(const Request& r, const Conversation& c, const std::string& actor) {
+  ConversationPlan plan;
+  plan.events.push_back(
+      Draft(r, r.created_at, "conversation.posted", actor,
+            {{"subject", c.subject}, {"alert", c.alert.name}, {"max_nudges", c.max_nudges}}));
+  AddMessage(plan, r, MessageRole::kNote, kBot, PropertiesText(c.alert), "", r.created_at);
+  plan.conversation = c;
+  return plan;
 }
 
 std::chrono::seconds StepBackoff(int attempts) {
@@ -117,7 +149,7 @@ std::chrono::seconds StepBackoff(int attempts) {
 Result<ConversationPlan> PlanStartChat(const Request& r, const Conversation& c,
                                        const ConversationActor& by, TimePoint now) {
   if (auto refused = RefuseIneligible(r, by, "start a chat", now)) return *std::move(refused);
-  CS_RETURN_IF_ERROR(CheckOpen(r, c));
+  if (auto closed = Closed(r, c)) return Conflict(r, by, "start a chat", *closed, now);
   if (c.phase != ConversationPhase::kPosted) {
     const std::string reason = "the chat was already started by " + c.started_by;
     return Refusal(r, by, "start a chat", reason, ConflictWith(r, reason), now);
@@ -140,7 +172,7 @@ Result<ConversationPlan> PlanStartChat(const Request& r, const Conversation& c,
 Result<ConversationPlan> PlanDismiss(const Request& r, const Conversation& c,
                                      const ConversationActor& by, TimePoint now) {
   if (auto refused = RefuseIneligible(r, by, "dismiss", now)) return *std::move(refused);
-  CS_RETURN_IF_ERROR(CheckOpen(r, c));
+  if (auto closed = Closed(r, c)) return Conflict(r, by, "dismiss", *closed, now);
   ConversationPlan plan;
   Conversation next = c;
   next.phase = ConversationPhase::kClosed;
@@ -158,9 +190,10 @@ Result<ConversationPlan> PlanDismiss(const Request& r, const Conversation& c,
 Result<ConversationPlan> PlanEndChat(const Request& r, const Conversation& c,
                                      const ConversationActor& by, TimePoint now) {
   if (auto refused = RefuseIneligible(r, by, "end the chat", now)) return *std::move(refused);
-  CS_RETURN_IF_ERROR(CheckOpen(r, c));
+  if (auto closed = Closed(r, c)) return Conflict(r, by, "end the chat", *closed, now);
   if (c.phase != ConversationPhase::kChatting) {
-    return ConflictWith(r, "the chat has not started; dismiss the alert instead");
+    return Conflict(r, by, "end the chat", "the chat has not started; dismiss the alert instead",
+                    now);
   }
   ConversationPlan plan;
   plan.conversation = Closing(c, RequestStatus::kEnded, by.name(), now);
@@ -173,9 +206,10 @@ Result<ConversationPlan> PlanAnalystVerdict(const Request& r, const Conversation
                                             const ConversationActor& by, bool is_aware,
                                             TimePoint now) {
   if (auto refused = RefuseIneligible(r, by, "settle the chat", now)) return *std::move(refused);
-  CS_RETURN_IF_ERROR(CheckOpen(r, c));
+  if (auto closed = Closed(r, c)) return Conflict(r, by, "settle the chat", *closed, now);
   if (c.phase != ConversationPhase::kChatting) {
-    return ConflictWith(r, "the chat has not started; there is no answer to confirm");
+    return Conflict(r, by, "settle the chat",
+                    "the chat has not started; there is no answer to confirm", now);
   }
   ConversationPlan plan;
   Conversation next = Closing(c, RequestStatus::kAnswered, by.name(), now);
@@ -211,9 +245,10 @@ Result<ConversationPlan> PlanAnalystMessage(const Request& r, const Conversation
                                             const ConversationActor& by, std::string text,
                                             std::string external_id, TimePoint now) {
   if (auto refused = RefuseIneligible(r, by, "write to the user", now)) return *std::move(refused);
-  CS_RETURN_IF_ERROR(CheckOpen(r, c));
+  if (auto closed = Closed(r, c)) return Conflict(r, by, "write to the user", *closed, now);
   if (c.phase != ConversationPhase::kChatting) {
-    return ConflictWith(r, "the chat has not started; press Start chat first");
+    return Conflict(r, by, "write to the user", "the chat has not started; press Start chat first",
+                    now);
   }
   ConversationPlan plan;
   AddMessage(plan, r, MessageRole::kAnalyst, by.name(), std::move(text), std::move(external_id),
@@ -225,7 +260,7 @@ Result<ConversationPlan> PlanAnalystMessage(const Request& r, const Conversation
 }
 
 ConversationPlan PlanGreeting(const Request& r, const Conversation& c, std::string text,
-                              const ModelCall& call, TimePoint now) {
+                              const ModelCall& call, bool with_judge, TimePoint now) {
   ConversationPlan plan;
   if (!r.pending() || c.step != ConversationStep::kGreet) return plan;
   plan.events.push_back(Draft(r, now, "conversation.model", kBot, [&] {
@@ -235,17 +270,21 @@ ConversationPlan PlanGreeting(const Request& r, const Conversation& c, std::stri
   }()));
   AddMessage(plan, r, MessageRole::kBot, kBot, std::move(text), "", now);
   Conversation next = c;
-  next.step = ConversationStep::kNone;
+  // Replies that came while the greeting was written (nothing else is in the transcript yet)
+  // are judged now.
+  const bool replies = c.last_seq > c.judged_through;
+  next.step = with_judge && replies && !c.needs_analyst ? ConversationStep::kJudge
+                                                        : ConversationStep::kNone;
+  next.step_due = now;
   next.step_attempts = 0;
   next.updated_at = now;
-  // Replies that came while the greeting was written are judged now.
   plan.conversation = std::move(next);
   return plan;
 }
 
 ConversationPlan PlanJudgement(const Request& r, const Conversation& c, const Verdict& verdict,
                                int64_t judged_through, const ModelCall& call, std::string nudge,
-                               TimePoint now) {
+                               const ModelCall& nudge_call, TimePoint now) {
   ConversationPlan plan;
   if (!r.pending() || c.step != ConversationStep::kJudge) return plan;
   auto data = CallData(call);
@@ -264,7 +303,10 @@ ConversationPlan PlanJudgement(const Request& r, const Conversation& c, const Ve
   next.step_due = now;
   next.step_attempts = 0;
   next.updated_at = now;
-  if (verdict.has_answered && verdict.confidence >= kMinConfidence) {
+  if (more) {
+    // Messages came while the judge was reading: judge the whole transcript again before
+    // closing or asking again.
+  } else if (verdict.has_answered && verdict.confidence >= kMinConfidence) {
     next = Closing(next, RequestStatus::kAnswered, "judge", now);
     next.result.has_answered = true;
     next.result.is_aware = verdict.is_aware;
@@ -278,9 +320,10 @@ ConversationPlan PlanJudgement(const Request& r, const Conversation& c, const Ve
                    std::to_string(static_cast<int>(verdict.confidence * 100)) +
                    "%): please read the chat and settle it with the buttons.",
                "", now);
-  } else if (more) {
-    // Not answered yet, but there is more to read before asking again.
   } else if (!nudge.empty() && c.nudges < c.max_nudges) {
+    auto nudged = CallData(nudge_call);
+    nudged["use"] = "nudge";
+    plan.events.push_back(Draft(r, now, "conversation.model", kBot, std::move(nudged)));
     next.nudges += 1;
     AddMessage(plan, r, MessageRole::kBot, kBot, std::move(nudge), "", now);
   } else if (c.nudges >= c.max_nudges && !c.needs_analyst) {
@@ -328,12 +371,12 @@ ConversationPlan PlanClose(const Request& r, const Conversation& c, std::string 
 }
 
 ConversationPlan PlanStepFailed(const Request& r, const Conversation& c, const std::string& why,
-                                int max_attempts, TimePoint now) {
+                                int max_attempts, std::chrono::seconds retry_after, TimePoint now) {
   ConversationPlan plan;
   if (c.step == ConversationStep::kNone) return plan;
   Conversation next = c;
   next.step_attempts += 1;
-  next.step_due = now + StepBackoff(next.step_attempts);
+  next.step_due = now + std::max(StepBackoff(next.step_attempts), retry_after);
   next.updated_at = now;
   plan.events.push_back(
       Draft(r, now, "conversation.step_failed", kBot,
@@ -373,23 +416,25 @@ ConversationPlan PlanDeliveryFailed(const Request& r, const Conversation& c, con
                                     std::chrono::seconds retry_after, TimePoint now) {
   ConversationPlan plan;
   Conversation next = c;
-  next.step_attempts += 1;
-  next.step_due = now + (retry_after.count() > 0 ? retry_after : StepBackoff(next.step_attempts));
+  next.delivery_failures += 1;
+  next.step_due =
+      now + (retry_after.count() > 0 ? retry_after : StepBackoff(next.delivery_failures));
   plan.conversation = std::move(next);
   // Only the first failure in a row goes on the record: a long outage is one event, not many.
-  if (c.step_attempts == 0) {
+  if (c.delivery_failures == 0) {
     plan.events.push_back(Draft(r, now, "conversation.delivery_failed", kBot, {{"error", why}}));
   }
   return plan;
 }
 
-ConversationPlan PlanDelivered(const Conversation& c, int64_t through, int shown,
-                               const std::string& feed_channel, const std::string& feed_ts,
-                               const std::string& dm_channel) {
+ConversationPlan PlanDelivered(const Conversation& c, int64_t through, int64_t sent_through,
+                               int shown, const std::string& feed_channel,
+                               const std::string& feed_ts, const std::string& dm_channel) {
   ConversationPlan plan;
   Conversation next = c;
   next.delivered_through = std::max(c.delivered_through, through);
-  if (c.step == ConversationStep::kNone) next.step_attempts = 0;
+  next.sent_through = std::max(c.sent_through, sent_through);
+  next.delivery_failures = 0;
   next.parent_shown = std::max(c.parent_shown, shown);
   if (!feed_ts.empty()) {
     next.feed_channel = feed_channel;

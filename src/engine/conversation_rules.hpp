@@ -71,6 +71,12 @@ inline constexpr double kMinConfidence = 0.7;
 // Backoff of a failed step: attempt n waits min(2^n s, 5 min).
 std::chrono::seconds StepBackoff(int attempts);
 
+// The properties of an alert, one sentence each ("The value of K for this alert is V."), or a
+// line saying it has none: the first note of the thread.
+std::string PropertiesText(const Alert& alert);
+// An alert just created: its conversation.posted event and the properties note, written with
+// the request (`c` is stored as it is).
+ConversationPlan PlanPosted(const Request& r, const Conversation& c, const std::string& actor);
 // Start chat: an eligible analyst, once, while the alert is only posted. The worker greets.
 Result<ConversationPlan> PlanStartChat(const Request& r, const Conversation& c,
                                        const ConversationActor& by, TimePoint now);
@@ -95,31 +101,34 @@ Result<ConversationPlan> PlanAnalystMessage(const Request& r, const Conversation
 
 // The worker's results. Each applies only while the conversation still waits for that step
 // (an empty plan otherwise: the chat moved on while the model was thinking).
+// With a judge, replies that came while the greeting was written are judged next.
 ConversationPlan PlanGreeting(const Request& r, const Conversation& c, std::string text,
-                              const ModelCall& call, TimePoint now);
+                              const ModelCall& call, bool with_judge, TimePoint now);
 // `judged_through` is the last message the judge read (it judges again when more came
 // meanwhile); `nudge` the re-ask to send
 // when the subject has not answered (empty when the nudges are used up).
+// `nudge_call` is the model call that wrote the nudge (unused without a nudge).
 ConversationPlan PlanJudgement(const Request& r, const Conversation& c, const Verdict& verdict,
                                int64_t judged_through, const ModelCall& call, std::string nudge,
-                               TimePoint now);
+                               const ModelCall& nudge_call, TimePoint now);
 // The summary: thanks the subject when they answered, posts it, and resolves the request.
 ConversationPlan PlanClose(const Request& r, const Conversation& c, std::string summary,
                            const ModelCall& call, TimePoint now);
 // A step that failed (the model down): retried after a backoff; after `max_attempts` the
 // analysts are asked to settle it with their buttons.
+// `retry_after` (when not zero) is how long the model server asked to wait.
 ConversationPlan PlanStepFailed(const Request& r, const Conversation& c, const std::string& why,
-                                int max_attempts, TimePoint now);
+                                int max_attempts, std::chrono::seconds retry_after, TimePoint now);
 // The request left pending some other way (its deadline, a cancellation): the chat closes.
 ConversationPlan PlanRequestGone(const Request& r, const Conversation& c, TimePoint now);
 // Showing the chat failed (Slack down or rate-limited): the worker tries again after
 // `retry_after` (its own backoff when zero).
 ConversationPlan PlanDeliveryFailed(const Request& r, const Conversation& c, const std::string& why,
                                     std::chrono::seconds retry_after, TimePoint now);
-// The worker delivered messages up to `through` and showed parent version `shown`, and knows
-// where the alert message is.
-ConversationPlan PlanDelivered(const Conversation& c, int64_t through, int shown,
-                               const std::string& feed_channel, const std::string& feed_ts,
-                               const std::string& dm_channel);
+// The worker showed messages up to `through` (sent those for the subject up to
+// `sent_through`) and parent version `shown`, and knows where the alert message is.
+ConversationPlan PlanDelivered(const Conversation& c, int64_t through, int64_t sent_through,
+                               int shown, const std::string& feed_channel,
+                               const std::string& feed_ts, const std::string& dm_channel);
 
 }  // namespace countersign

@@ -46,8 +46,15 @@ void ConversationWorker::Stop() {
     MutexLock lock(mu_);
     stopping_ = true;
   }
+  // A model call in flight fails at once; its step is done again after the restart.
+  assistant_.Cancel();
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+}
+
+bool ConversationWorker::Stopping() {
+  MutexLock lock(mu_);
+  return stopping_;
 }
 
 void ConversationWorker::Poke() {
@@ -87,7 +94,10 @@ int ConversationWorker::RunOnce() {
     spdlog::warn("conversations: cannot read the work due: {}", due.error().message);
     return 0;
   }
-  for (const auto& c : due.value()) Handle(c.tenant, c.request_id);
+  for (const auto& c : due.value()) {
+    if (Stopping()) break;
+    Handle(c.tenant, c.request_id);
+  }
   return static_cast<int>(due->size());
 }
 
@@ -149,13 +159,14 @@ bool ConversationWorker::Deliver(const Request& r, Conversation c, ConversationC
   const bool with_model = assistant_.judges();
   int shown = c.parent_shown;
   int64_t through = c.delivered_through;
+  int64_t sent = c.sent_through;
   // Records what was shown so far, and the failure when there was one.
   const auto record = [&](const Error* failure) {
     const std::string channel = c.feed_channel, ts = c.feed_ts, dm = c.dm_channel;
     std::optional<Error> error;
     if (failure) error = *failure;
     Commit(c, [=](const Request& now_r, const Conversation& now_c, TimePoint now) {
-      ConversationPlan plan = PlanDelivered(now_c, through, shown, channel, ts, dm);
+      ConversationPlan plan = PlanDelivered(now_c, through, sent, shown, channel, ts, dm);
       if (!error) return Result<ConversationPlan>(std::move(plan));
       const Conversation after = plan.conversation ? *plan.conversation : now_c;
       ConversationPlan failed = PlanDeliveryFailed(
@@ -191,19 +202,15 @@ bool ConversationWorker::Deliver(const Request& r, Conversation c, ConversationC
     return false;
   }
   for (const auto& m : messages.value()) {
-    if (m.role == MessageRole::kBot || m.role == MessageRole::kAnalyst) {
+    const bool for_subject = m.role == MessageRole::kBot || m.role == MessageRole::kAnalyst;
+    if (for_subject && m.seq > sent) {
       auto dm = chat.SendToSubject(c, m);
       if (!dm.ok()) return record(&dm.error());
       c.dm_channel = dm.value();
+      sent = m.seq;
     }
-    if (auto mirrored = chat.Mirror(c, m); !mirrored.ok()) {
-      // Sent but not mirrored: the next attempt sends the mirror only.
-      if (m.role == MessageRole::kBot || m.role == MessageRole::kAnalyst) {
-        spdlog::warn("conversation {}: message {} sent to the user but not mirrored", c.request_id,
-                     m.seq);
-      }
-      return record(&mirrored.error());
-    }
+    // Sent but not mirrored: the next attempt mirrors it without sending it again.
+    if (auto mirrored = chat.Mirror(c, m); !mirrored.ok()) return record(&mirrored.error());
     through = m.seq;
   }
   return record(nullptr);
@@ -211,11 +218,16 @@ bool ConversationWorker::Deliver(const Request& r, Conversation c, ConversationC
 
 void ConversationWorker::Step(const Conversation& c) {
   const bool last_attempt = c.step_attempts + 1 >= options_.max_step_attempts;
-  const auto failed = [&](const std::string& why) {
-    spdlog::warn("conversation {}: {} failed: {}", c.request_id, StepName(c.step), why);
+  const auto failed = [&](const Error& error) {
+    // A call cut short by the shutdown is no failure: the step is done again after restart.
+    if (Stopping()) return;
+    spdlog::warn("conversation {}: {} failed: {}", c.request_id, StepName(c.step), error.message);
     const int max = options_.max_step_attempts;
-    Commit(c, [why, max](const Request& now_r, const Conversation& now_c, TimePoint now) {
-      return Result<ConversationPlan>(PlanStepFailed(now_r, now_c, why, max, now));
+    const std::chrono::seconds retry_after(
+        error.code == ErrorCode::kRateLimited ? error.retry_after_seconds : 0);
+    Commit(c, [why = error.message, max, retry_after](const Request& now_r,
+                                                      const Conversation& now_c, TimePoint now) {
+      return Result<ConversationPlan>(PlanStepFailed(now_r, now_c, why, max, retry_after, now));
     });
   };
   switch (c.step) {
@@ -225,46 +237,49 @@ void ConversationWorker::Step(const Conversation& c) {
       ModelCall call;
       auto text = assistant_.Greeting(c, call);
       if (!text.ok()) {
-        if (!last_attempt) return failed(text.error().message);
+        if (!last_attempt) return failed(text.error());
         ModelCall fallback;
         fallback.error = text.error().message;
         text = templates_.Greeting(c, fallback);
         call = fallback;
       }
-      Commit(c, [text = text.value(), call](const Request& now_r, const Conversation& now_c,
-                                            TimePoint now) {
-        return Result<ConversationPlan>(PlanGreeting(now_r, now_c, text, call, now));
+      Commit(c, [text = text.value(), call, judges = assistant_.judges()](
+                    const Request& now_r, const Conversation& now_c, TimePoint now) {
+        return Result<ConversationPlan>(PlanGreeting(now_r, now_c, text, call, judges, now));
       });
       return;
     }
     case ConversationStep::kJudge: {
       auto transcript = store_.ListMessages(c.request_id, 0, 1000);
-      if (!transcript.ok()) return failed(transcript.error().message);
+      if (!transcript.ok()) return failed(transcript.error());
       ModelCall call;
       auto verdict = assistant_.Judge(c, transcript.value(), call);
-      if (!verdict.ok()) return failed(verdict.error().message);
+      if (!verdict.ok()) return failed(verdict.error());
       std::string nudge;
+      ModelCall nudge_call;
       if (!verdict->has_answered && c.nudges < c.max_nudges) {
-        ModelCall nudge_call;
         auto written = assistant_.Nudge(c, transcript.value(), nudge_call);
-        if (!written.ok()) written = templates_.Nudge(c, transcript.value(), nudge_call);
+        if (!written.ok()) {
+          nudge_call.model.clear();  // the template's words, with the model's error
+          written = templates_.Nudge(c, transcript.value(), nudge_call);
+        }
         nudge = written.value();
       }
       const int64_t judged_through = LastSeq(transcript.value());
-      Commit(c, [verdict = verdict.value(), judged_through, call, nudge](
+      Commit(c, [verdict = verdict.value(), judged_through, call, nudge, nudge_call](
                     const Request& now_r, const Conversation& now_c, TimePoint now) {
         return Result<ConversationPlan>(
-            PlanJudgement(now_r, now_c, verdict, judged_through, call, nudge, now));
+            PlanJudgement(now_r, now_c, verdict, judged_through, call, nudge, nudge_call, now));
       });
       return;
     }
     case ConversationStep::kClose: {
       auto transcript = store_.ListMessages(c.request_id, 0, 1000);
-      if (!transcript.ok()) return failed(transcript.error().message);
+      if (!transcript.ok()) return failed(transcript.error());
       ModelCall call;
       auto summary = assistant_.Summary(c, transcript.value(), call);
       if (!summary.ok()) {
-        if (!last_attempt) return failed(summary.error().message);
+        if (!last_attempt) return failed(summary.error());
         ModelCall fallback;
         fallback.error = summary.error().message;
         summary = templates_.Summary(c, transcript.value(), fallback);

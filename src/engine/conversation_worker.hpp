@@ -58,6 +58,7 @@ class ConversationWorker {
 
  private:
   void Loop();
+  bool Stopping();
   // Shows the chat what changed, then does the step; false when it must wait (a failure).
   void Handle(const std::string& tenant, const std::string& id);
   bool Deliver(const Request& r, Conversation c, ConversationChat& chat);

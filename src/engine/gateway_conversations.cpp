@@ -19,15 +19,18 @@ void Gateway::CreateAlert(const Actor& actor, NewAlert input, Callback<Created> 
   auto alert = std::make_shared<const NewAlert>(input);
   AlsoWrite also = [alert, actor = actor.name](Transaction& txn, const Request& r) -> Status {
     Conversation c = alert->ToConversation(r.id, r.tenant, r.created_at);
+    ConversationPlan posted = PlanPosted(r, c, actor);
+    for (ConversationMessage m : posted.messages) {
+      auto stored = txn.AppendMessage(m);
+      if (!stored.ok()) return std::move(stored).error();
+      c.last_seq = m.seq;
+    }
+    c.judged_through = c.last_seq;  // the properties note is nothing to judge
     CS_RETURN_IF_ERROR(txn.InsertConversation(c));
-    auto posted = txn.AppendEvent(
-        {r.created_at,
-         r.tenant,
-         r.id,
-         "conversation.posted",
-         actor,
-         {{"subject", c.subject}, {"alert", c.alert.name}, {"max_nudges", c.max_nudges}}});
-    if (!posted.ok()) return std::move(posted).error();
+    for (const EventDraft& e : posted.events) {
+      auto appended = txn.AppendEvent(e);
+      if (!appended.ok()) return std::move(appended).error();
+    }
     return Ok();
   };
   CreateWith(actor, input.ToNewRequest(), std::move(also), std::move(done));

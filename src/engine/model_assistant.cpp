@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/utf8_text.hpp"
+
 namespace countersign {
 namespace {
 
@@ -17,6 +19,27 @@ json::object VerdictSchema() {
                         {"reason", json::object{{"type", "string"}}}}},
           {"required", json::array{"has_answered", "is_aware", "confidence", "reason"}},
           {"additionalProperties", false}};
+}
+
+// Text from outside (the alert, the employee) as the model reads it: it cannot close the
+// delimiters it sits in, and a line of it cannot pass for another speaker's (every line after
+// the first is indented).
+std::string Quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (ch == '<') {
+      out += "\u2039";  // ‹: no tag of ours can be written with it
+    } else if (ch == '>') {
+      out += "\u203a";
+    } else if (ch == '\n') {
+      out += "\n    ";
+    } else if (ch != '\r') {
+      out += ch;
+    }
+  }
+  return out;
 }
 
 const char* Speaker(MessageRole role) {
@@ -38,11 +61,7 @@ Result<std::string> Checked(std::string text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return Error::Invalid("the model answered nothing");
   text = text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
-  if (text.size() > ModelAssistant::kMaxOutputBytes) {
-    text.resize(ModelAssistant::kMaxOutputBytes);
-    text += "\u2026";
-  }
-  return text;
+  return ValidUtf8(text, ModelAssistant::kMaxOutputBytes);
 }
 
 }  // namespace
@@ -78,20 +97,21 @@ ModelPrompts ModelPrompts::Defaults() {
 }
 
 std::string ModelAssistant::AlertText(const Conversation& c) {
-  std::string text = "<alert>\nName: " + c.alert.name + "\n";
-  if (!c.alert.description.empty()) text += "Description: " + c.alert.description + "\n";
+  std::string text = "<alert>\nName: " + Quoted(c.alert.name) + "\n";
+  if (!c.alert.description.empty()) text += "Description: " + Quoted(c.alert.description) + "\n";
   for (const auto& [key, value] : c.alert.properties) {
-    text += std::string(key) + ": " +
-            (value.is_string() ? std::string(value.get_string()) : json::serialize(value)) + "\n";
+    text += Quoted(key) + ": " +
+            Quoted(value.is_string() ? std::string(value.get_string()) : json::serialize(value)) +
+            "\n";
   }
-  return text + "</alert>\nQuestion to settle: " + c.question;
+  return text + "</alert>\nQuestion to settle: " + Quoted(c.question);
 }
 
 std::string ModelAssistant::TranscriptText(const std::vector<ConversationMessage>& transcript) {
   std::string text = "<transcript>\n";
   for (const auto& m : transcript) {
     if (m.role == MessageRole::kNote) continue;
-    text += "[" + std::string(Speaker(m.role)) + "] " + m.text + "\n";
+    text += "[" + std::string(Speaker(m.role)) + "] " + Quoted(m.text) + "\n";
   }
   return text + "</transcript>";
 }
@@ -107,7 +127,7 @@ Result<std::string> ModelAssistant::Ask(const std::string& system, const std::st
   call.model = completion->model;
   call.input_bytes = completion->input_bytes;
   call.latency_ms = completion->latency_ms;
-  call.output = completion->content;
+  call.output = ValidUtf8(completion->content, kMaxOutputBytes);
   return Checked(completion->content);
 }
 
@@ -141,7 +161,7 @@ Result<Verdict> ModelAssistant::Judge(const Conversation& c,
   call.model = completion->model;
   call.input_bytes = completion->input_bytes;
   call.latency_ms = completion->latency_ms;
-  call.output = completion->content.substr(0, kMaxOutputBytes);
+  call.output = ValidUtf8(completion->content, kMaxOutputBytes);
   auto verdict = ReadVerdict(completion->content);
   if (!verdict.ok()) call.error = verdict.error().message;
   return verdict;
@@ -176,7 +196,7 @@ Result<Verdict> ModelAssistant::ReadVerdict(const std::string& text) {
     out.confidence = out.has_answered ? 0.5 : 0;  // unsure without one: the analysts decide
   }
   if (const auto* reason = o.if_contains("reason"); reason && reason->is_string()) {
-    out.reason = std::string(reason->get_string()).substr(0, 500);
+    out.reason = ValidUtf8(reason->get_string(), 500);
   }
   // "Answered" without saying whether they were aware settles nothing.
   if (out.has_answered && !out.is_aware) out.confidence = std::min(out.confidence, 0.5);

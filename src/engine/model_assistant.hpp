@@ -35,6 +35,7 @@ class ModelAssistant final : public ConversationAssistant {
       : client_(std::move(client)), prompts_(std::move(prompts)) {}
 
   bool judges() const override { return true; }
+  void Cancel() const override { client_.Cancel(); }
   Result<std::string> Greeting(const Conversation& c, ModelCall& call) const override;
   Result<Verdict> Judge(const Conversation& c, const std::vector<ConversationMessage>& transcript,
                         ModelCall& call) const override;

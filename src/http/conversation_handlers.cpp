@@ -25,6 +25,24 @@ std::string ConversationHandlers::SubjectIdentity(const std::string& subject) co
   return {};
 }
 
+Result<std::string> ConversationHandlers::ChatFor(const std::string& tenant,
+                                                  const std::string& channel) const {
+  for (const auto& [name, serves] : chats_) {
+    if (!channel.empty() && name != channel) continue;
+    if (!serves.empty() && serves != tenant) {
+      if (channel.empty()) continue;
+      return Error::Invalid("channel '" + Echo(channel) + "' does not serve tenant " + tenant);
+    }
+    return name;
+  }
+  if (!channel.empty()) {
+    return Error::Invalid("channel '" + Echo(channel) +
+                          "' is not a Slack [[channel]] with a bot_token on this server");
+  }
+  return Error::Invalid("no Slack [[channel]] with a bot_token serves tenant " + tenant +
+                        ": a conversation needs one (docs/conversations.md)");
+}
+
 asio::awaitable<HttpResponse> ConversationHandlers::CreateAlert(RequestContext& ctx) {
   auto body = ParseJsonBody(ctx.request, false);
   if (!body.ok()) co_return ErrorResponse(body.error());
@@ -55,6 +73,9 @@ asio::awaitable<HttpResponse> ConversationHandlers::CreateAlert(RequestContext& 
   }
   Actor actor = ctx.actor;
   if (auth_off_ && !input->requester.empty()) actor.name = input->requester;
+  auto chat = ChatFor(actor.tenant, input->channel);
+  if (!chat.ok()) co_return ErrorResponse(chat.error());
+  input->channel = std::move(chat).value();
   auto created = co_await CallEngine<Gateway::Created>(gateway_, [&](auto done) {
     gateway_.CreateAlert(actor, std::move(input).value(), std::move(done));
   });

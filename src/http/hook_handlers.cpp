@@ -241,6 +241,14 @@ asio::awaitable<HttpResponse> HookHandlers::Slack(RequestContext& ctx) {
   co_return Ack();
 }
 
+void HookHandlers::OfferSocketPress(const SlackChannel& channel, const std::string& tenant,
+                                    ChannelCallback press) {
+  ChannelCallback logged = press;
+  OfferPress(
+      std::move(press), channel.name(), tenant, "Slack",
+      [logged = std::move(logged)](PressOutcome outcome) { LogPress("slack", logged, outcome); });
+}
+
 void HookHandlers::OfferConversationPress(const ChannelCallback& press, const std::string& channel,
                                           const std::string& tenant,
                                           std::function<void(PressOutcome)> done) {

@@ -76,6 +76,10 @@ class HookHandlers {
   // Where verified Slack events go (null: they are acknowledged and dropped). Set before
   // serving; must outlive the handlers.
   void SetSlackEvents(SlackEvents* events) { slack_events_ = events; }
+  // A button press that came over Slack's Socket Mode (already Slack's: the connection is
+  // authenticated), down the same path as a press POSTed to /hooks/slack.
+  void OfferSocketPress(const SlackChannel& channel, const std::string& tenant,
+                        ChannelCallback press);
   asio::awaitable<HttpResponse> SlackEventsHook(RequestContext& ctx);
 
   asio::awaitable<HttpResponse> Slack(RequestContext& ctx);

@@ -17,10 +17,37 @@ std::string Metrics::Render(const Snapshot& s) const {
   };
   line("# HELP countersign_requests Requests in the store, by status.");
   line("# TYPE countersign_requests gauge");
-  for (const char* status : {"pending", "approved", "denied", "answered", "expired", "cancelled"}) {
+  for (const char* status : {"pending", "approved", "denied", "answered", "expired", "cancelled",
+                             "dismissed", "ended"}) {
     auto it = s.requests_by_status.find(status);
     line(fmt::format("countersign_requests{{status=\"{}\"}} {}", status,
                      it == s.requests_by_status.end() ? 0 : it->second));
+  }
+  if (!s.slack_sockets.empty()) {
+    line("# HELP countersign_slack_socket_connected Whether a Socket Mode channel is connected.");
+    line("# TYPE countersign_slack_socket_connected gauge");
+    for (const auto& socket : s.slack_sockets) {
+      line(fmt::format("countersign_slack_socket_connected{{channel=\"{}\"}} {}", socket.channel,
+                       socket.connected ? 1 : 0));
+    }
+    line("# HELP countersign_slack_socket_envelopes_total Socket Mode envelopes acknowledged.");
+    line("# TYPE countersign_slack_socket_envelopes_total counter");
+    for (const auto& socket : s.slack_sockets) {
+      line(fmt::format("countersign_slack_socket_envelopes_total{{channel=\"{}\"}} {}",
+                       socket.channel, socket.envelopes));
+    }
+    line("# HELP countersign_slack_socket_duplicates_total Envelopes delivered again, dropped.");
+    line("# TYPE countersign_slack_socket_duplicates_total counter");
+    for (const auto& socket : s.slack_sockets) {
+      line(fmt::format("countersign_slack_socket_duplicates_total{{channel=\"{}\"}} {}",
+                       socket.channel, socket.duplicates));
+    }
+    line("# HELP countersign_slack_socket_failures_total Socket Mode connections that failed.");
+    line("# TYPE countersign_slack_socket_failures_total counter");
+    for (const auto& socket : s.slack_sockets) {
+      line(fmt::format("countersign_slack_socket_failures_total{{channel=\"{}\"}} {}",
+                       socket.channel, socket.failures));
+    }
   }
   line("# HELP countersign_requests_created_total Requests created since start.");
   line("# TYPE countersign_requests_created_total counter");

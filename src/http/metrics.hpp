@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "http/slack_socket_mode.hpp"
 #include "store/store.hpp"
 
 namespace countersign {
@@ -31,6 +32,7 @@ class Metrics {
     size_t reads_queued = 0;       // store reads waiting for a read-executor thread
     uint64_t reads_refused = 0;    // store reads refused because too many were waiting
     uint64_t engine_timeouts = 0;  // calls answered 503: the store missed the call deadline
+    std::vector<SlackSocketMode::State> slack_sockets;  // the Socket Mode channels
   };
   std::string Render(const Snapshot& snapshot) const;
 

@@ -3,7 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/mutex_lock.hpp"
-#include "notify/chat_text.hpp"
+#include "core/utf8_text.hpp"
 
 namespace countersign {
 namespace {
@@ -81,6 +81,18 @@ void SlackEvents::Handle(const SlackChannel& channel, const std::string& tenant,
     spdlog::debug("slack event {} delivered again: ignored", event_id);
     return;
   }
+  // The Events API names the bot it delivers to: its own messages are not answers, and a
+  // mention of it addresses it.
+  if (const auto* auth = wrapper.if_contains("authorizations");
+      auth && auth->is_array() && !auth->get_array().empty() && auth->get_array()[0].is_object()) {
+    const auto& first = auth->get_array()[0].get_object();
+    const auto* is_bot = first.if_contains("is_bot");
+    const std::string id = StringAt(first, "user_id");
+    if (is_bot && is_bot->is_bool() && is_bot->get_bool() && !id.empty() &&
+        BotUser(channel.name()) != id) {
+      SetBotUser(channel.name(), id);
+    }
+  }
   const auto* e = wrapper.if_contains("event");
   if (!e || !e->is_object()) return;
   const boost::json::object& event = e->get_object();
@@ -94,17 +106,23 @@ void SlackEvents::Handle(const SlackChannel& channel, const std::string& tenant,
     return;
   }
   std::string text = Unescape(StringAt(event, "text"));
+  static constexpr std::string_view kCut = " [cut: the message was longer]";
   if (text.size() > options_.max_message_bytes) {
-    text = TruncateText(text, options_.max_message_bytes / 2) + " [cut: the message was longer]";
+    text = ValidUtf8(text, options_.max_message_bytes - kCut.size()) + std::string(kCut);
   }
   const std::string identity = "slack:" + user;
-  if (int64_t wait = per_user_.Acquire(identity, now)) {
-    spdlog::warn("slack user {} is writing too fast: message {} dropped (next in {}s)", user, ts,
-                 wait);
-    return;
-  }
+  // Only what reaches a conversation counts against a person's rate, once per message.
+  const auto admitted = [&] {
+    if (int64_t wait = per_user_.Acquire(identity, now)) {
+      spdlog::warn("slack user {} is writing too fast: message {} dropped (next in {}s)", user, ts,
+                   wait);
+      return false;
+    }
+    return true;
+  };
 
   if (type == "message" && StringAt(event, "channel_type") == "im") {
+    if (!admitted()) return;
     gateway_.SubjectSaid(tenant, identity, std::move(text), ts, with_judge_,
                          [identity](Result<Gateway::ConversationChanged> changed) {
                            LogOutcome("direct message", identity, changed);
@@ -115,6 +133,7 @@ void SlackEvents::Handle(const SlackChannel& channel, const std::string& tenant,
   if (thread.empty() || thread == ts) return;
   std::string said = Addressed(channel, text);
   if (said.empty()) return;
+  if (!admitted()) return;
   // Who the analyst is reads the store (their tokens' groups): on the read executor.
   auto relay = [this, tenant, thread, identity, said = std::move(said), ts]() mutable {
     std::optional<Actor> actor;

@@ -9,8 +9,10 @@
 // - a reply in an alert's thread (type "message" or "app_mention" with a thread_ts) that
 //   mentions the bot or starts with the channel's analyst_prefix: relayed to the subject when
 //   its author may act on the alert (Gateway::AnalystSaid).
-// Everything else is acknowledged and ignored. Events are de-duplicated by event_id; a
-// person's messages are cut at `max_message_bytes` and limited to `messages_per_minute`.
+// Everything else is acknowledged and ignored. Events are de-duplicated by event_id; the bot's
+// user id is learned from the wrapper's authorizations (or auth.test, by Socket Mode). What
+// reaches a conversation (a direct message, an addressed thread reply) is cut at
+// `max_message_bytes` and limited to `messages_per_minute` per Slack user.
 // Handle() returns at once: the work runs on the gateway's read executor and writer, never on
 // the caller's (network) thread. Thread-safe.
 #pragma once

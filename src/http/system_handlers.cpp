@@ -33,8 +33,19 @@ asio::awaitable<HttpResponse> SystemHandlers::Readyz(RequestContext&) {
         http::status::service_unavailable,
         boost::json::object{{"status", "unavailable"}, {"store", ping.error().message}});
   }
-  co_return JsonResponse(http::status::ok,
-                         boost::json::object{{"status", "ready"}, {"store", "ok"}});
+  boost::json::object out{{"status", "ready"}, {"store", "ok"}};
+  // A Slack socket that is down does not make the API unready; it is shown for the operator.
+  if (!sockets_.empty()) {
+    boost::json::object sockets;
+    for (const auto* socket : sockets_) {
+      const auto state = socket->state();
+      sockets[state.channel] = state.connected            ? std::string("connected")
+                               : state.last_error.empty() ? std::string("connecting")
+                                                          : "disconnected: " + state.last_error;
+    }
+    out["slack_socket_mode"] = std::move(sockets);
+  }
+  co_return JsonResponse(http::status::ok, out);
 }
 
 asio::awaitable<HttpResponse> SystemHandlers::MetricsText(RequestContext& ctx) {
@@ -50,6 +61,7 @@ asio::awaitable<HttpResponse> SystemHandlers::MetricsText(RequestContext& ctx) {
   snapshot.reads_queued = gateway_.reads().queued();
   snapshot.reads_refused = gateway_.reads().refused();
   snapshot.engine_timeouts = EngineCallTimeouts();
+  for (const auto* socket : sockets_) snapshot.slack_sockets.push_back(socket->state());
   co_return TextResponse(http::status::ok, metrics_.Render(snapshot),
                          "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -15,6 +15,10 @@ class SystemHandlers {
       : gateway_(gateway), metrics_(metrics), metrics_auth_(metrics_auth) {}
 
   void Register(Router& router);
+  // The Socket Mode channels, whose state /metrics and /readyz show. Set before serving.
+  void SetSlackSockets(std::vector<const SlackSocketMode*> sockets) {
+    sockets_ = std::move(sockets);
+  }
 
   asio::awaitable<HttpResponse> Healthz(RequestContext& ctx);
   asio::awaitable<HttpResponse> Readyz(RequestContext& ctx);
@@ -25,6 +29,7 @@ class SystemHandlers {
   Gateway& gateway_;
   Metrics& metrics_;
   const bool metrics_auth_;
+  std::vector<const SlackSocketMode*> sockets_;
 };
 
 }  // namespace countersign

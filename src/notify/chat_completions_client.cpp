@@ -5,6 +5,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/utf8_text.hpp"
+
 namespace countersign {
 namespace {
 
@@ -31,11 +33,11 @@ std::optional<std::chrono::milliseconds> RetryAfter(const OutboundReply& reply) 
 std::string ErrorMessage(const std::string& body) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) return body.substr(0, 200);
+  if (ec || !v.is_object()) return ValidUtf8(body, 200);
   const auto* e = v.get_object().if_contains("error");
-  if (!e || !e->is_object()) return body.substr(0, 200);
+  if (!e || !e->is_object()) return ValidUtf8(body, 200);
   const auto* m = e->get_object().if_contains("message");
-  return m && m->is_string() ? std::string(m->get_string()).substr(0, 300) : body.substr(0, 200);
+  return m && m->is_string() ? ValidUtf8(m->get_string(), 300) : ValidUtf8(body, 200);
 }
 
 bool IsQuotaError(const std::string& body) {
@@ -57,8 +59,7 @@ Result<Completion> ReadCompletion(const std::string& body) {
   if (!message || !message->is_object()) return Error::Invalid("the first choice has no message");
   const json::object& m = message->get_object();
   if (const auto* refusal = m.if_contains("refusal"); refusal && refusal->is_string()) {
-    return Error::Invalid("the model refused: " +
-                          std::string(refusal->get_string()).substr(0, 200));
+    return Error::Invalid("the model refused: " + ValidUtf8(refusal->get_string(), 200));
   }
   if (const auto* reason = choice.if_contains("finish_reason");
       reason && reason->is_string() && reason->get_string() == "length") {
@@ -79,7 +80,16 @@ Result<Completion> ReadCompletion(const std::string& body) {
 ChatCompletionsClient::ChatCompletionsClient(ChatCompletionsSettings settings,
                                              HttpTransport& transport, Sleep sleep)
     : settings_(std::move(settings)), transport_(transport), sleep_(std::move(sleep)) {
-  if (!sleep_) sleep_ = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+  if (!sleep_) {
+    // The real wait, a tenth of a second at a time so that Cancel() cuts it short.
+    sleep_ = [cancelled = cancelled_](std::chrono::milliseconds d) {
+      const auto until = std::chrono::steady_clock::now() + d;
+      while (!cancelled->load() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(
+            std::min<std::chrono::milliseconds>(d, std::chrono::milliseconds(100)));
+      }
+    };
+  }
 }
 
 Result<Completion> ChatCompletionsClient::Complete(const std::vector<ChatTurn>& messages,
@@ -107,10 +117,12 @@ Result<Completion> ChatCompletionsClient::Complete(const std::vector<ChatTurn>& 
   if (!settings_.api_key.empty())
     call.headers.push_back({"Authorization", "Bearer " + settings_.api_key});
   call.body = json::serialize(body);
+  call.cancelled = cancelled_.get();
 
   const auto started = std::chrono::steady_clock::now();
   Error last = Error::Unavailable("the model server was not called");
   for (int attempt = 0; attempt <= settings_.retries; ++attempt) {
+    if (cancelled_->load()) return Error::Unavailable("countersign is stopping");
     const OutboundReply reply = transport_.Send(call, settings_.timeout);
     if (reply.refused) return Error::Invalid("the outbound policy refuses " + call.url);
     if (reply.status >= 200 && reply.status < 300) {

@@ -11,8 +11,10 @@
 // (a refusal, a truncated answer, a reply that is not a completion). Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,11 +64,16 @@ class ChatCompletionsClient {
                               const std::string& schema_name = "answer") const;
 
   const ChatCompletionsSettings& settings() const { return settings_; }
+  // Abandons the calls in flight and refuses new ones (kUnavailable): the server is stopping.
+  // For good; thread-safe.
+  void Cancel() const { cancelled_->store(true); }
 
  private:
   ChatCompletionsSettings settings_;
   HttpTransport& transport_;
   Sleep sleep_;
+  // Shared, so that the client stays copyable; set once by Cancel().
+  std::shared_ptr<std::atomic<bool>> cancelled_ = std::make_shared<std::atomic<bool>>(false);
 };
 
 }  // namespace countersign

@@ -27,8 +27,9 @@ class ConversationChat {
 
   // The [[channel]] this chat is.
   virtual const std::string& name() const = 0;
-  // Posts the alert of `r` to the feed (its buttons as `c` stands: `with_model` says whether a
-  // model judges the chat, else the analysts do) and its properties as the first reply.
+  // Posts the alert of `r` to the feed, its buttons as `c` stands (`with_model` says whether a
+  // model judges the chat, else the analysts do). The properties follow as the thread's first
+  // message (a note of the transcript).
   virtual Result<ChatMessageRef> PostAlert(const Request& r, const Conversation& c,
                                            bool with_model) = 0;
   // Rewrites the alert message as `r` and `c` now stand.

@@ -71,6 +71,11 @@ struct ListDeleter {
   void operator()(curl_slist* l) const { curl_slist_free_all(l); }
 };
 
+// CURLOPT_XFERINFOFUNCTION: abort once the call's cancel flag is set.
+int OnProgress(void* flag, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+}
+
 }  // namespace
 
 CurlTransport::CurlTransport(OutboundPolicy policy, size_t max_reply_bytes)
@@ -129,11 +134,22 @@ OutboundReply CurlTransport::Send(const OutboundCall& call, std::chrono::millise
   curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, &sink);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer);
+  if (call.cancelled) {
+    // libcurl asks about once a second, and at every transfer: a non-zero answer aborts.
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, call.cancelled);
+  }
   const CURLcode code = curl_easy_perform(h);
   if (!gate.refusal.empty()) {
     reply.status = 0;
     reply.refused = true;
     reply.error = gate.refusal;
+    return reply;
+  }
+  if (code == CURLE_ABORTED_BY_CALLBACK) {
+    reply.status = 0;
+    reply.error = "cancelled";
     return reply;
   }
   if (code != CURLE_OK) {

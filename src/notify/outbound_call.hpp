@@ -2,6 +2,7 @@
 // builds it and as the transport reports it. Plain values; safe to copy between threads.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <utility>
@@ -14,6 +15,9 @@ struct OutboundCall {
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Type included
   std::string body;
+  // When set, the transport gives the call up (status 0, error "cancelled") soon after the
+  // flag turns true: a shutdown does not wait out a slow server. Must outlive the call.
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 struct OutboundReply {

@@ -1,6 +1,7 @@
 #include "notify/slack_channel.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 #include <boost/json/parse.hpp>
@@ -312,6 +313,15 @@ Result<std::unique_ptr<Channel>> SlackChannel::Create(ChannelSettings settings,
                             "starting with xapp- (scope connections:write)");
     }
     c->analyst_prefix_ = settings.Take("analyst_prefix").value_or("!");
+    if (auto idle = settings.Take("socket_idle_seconds")) {
+      int seconds = 0;
+      const auto [end, ec] = std::from_chars(idle->data(), idle->data() + idle->size(), seconds);
+      if (ec != std::errc() || end != idle->data() + idle->size() || seconds < 2 || seconds > 300) {
+        return Error::Invalid(settings.At("socket_idle_seconds") +
+                              ": socket_idle_seconds must be a whole number from 2 to 300");
+      }
+      c->socket_idle_timeout_ = std::chrono::seconds(seconds);
+    }
     // Over Socket Mode Slack's events and button presses come through the connection, which
     // the app token authenticates; over HTTP they are signed with the signing secret.
     if (!c->socket_mode_ && (!signing_secret || signing_secret->empty())) {

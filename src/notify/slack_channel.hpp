@@ -24,6 +24,7 @@
 // is internally locked. The LinkBuilder passed to Create() must outlive the channel.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,6 +87,10 @@ class SlackChannel final : public Channel {
   const std::string& app_token() const { return app_token_; }
   bool socket_mode() const { return socket_mode_; }
   const std::string& analyst_prefix() const { return analyst_prefix_; }
+  // How long a Socket Mode connection may stay silent (Slack's frames and the answers to the
+  // pings countersign sends) before it is taken as dead and replaced: `socket_idle_seconds`,
+  // 2 to 300, default 20.
+  std::chrono::seconds socket_idle_timeout() const { return socket_idle_timeout_; }
   // Checks Slack's v0 signature of an inbound request (Events API), before anything is read.
   Status VerifyRequest(const InboundCallback& request, TimePoint now) const;
   // A block_actions payload (its JSON text) already known to be Slack's (verified, or from
@@ -114,6 +119,7 @@ class SlackChannel final : public Channel {
   std::string app_token_;
   bool socket_mode_ = false;
   std::string analyst_prefix_ = "!";
+  std::chrono::seconds socket_idle_timeout_{20};
   std::unique_ptr<SlackVerifier> verifier_;  // null without a signing_secret
 };
 

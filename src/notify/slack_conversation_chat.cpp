@@ -116,19 +116,6 @@ json::array SlackConversationChat::AlertBlocks(const Request& r, const Conversat
   return blocks;
 }
 
-std::string SlackConversationChat::PropertiesText(const Alert& alert) {
-  if (alert.properties.empty()) return "This alert has no properties.";
-  std::string text;
-  for (const auto& [key, value] : alert.properties) {
-    const std::string shown =
-        value.is_string() ? std::string(value.get_string()) : json::serialize(value);
-    text += "The value of *" + EscapeMrkdwn(key) + "* for this alert is `" + EscapeMrkdwn(shown) +
-            "`.\n";
-  }
-  text.pop_back();
-  return TruncateMrkdwn(text, kMaxText);
-}
-
 Result<json::object> SlackConversationChat::Call(const std::string& method,
                                                  const json::object& body) {
   OutboundCall call;
@@ -184,11 +171,6 @@ Result<ChatMessageRef> SlackConversationChat::PostAlert(const Request& r, const 
   if (ref.channel.empty() || ref.ts.empty()) {
     return Error::Unavailable("Slack chat.postMessage answered without channel and ts");
   }
-  auto reply = Call("chat.postMessage", {{"channel", ref.channel},
-                                         {"thread_ts", ref.ts},
-                                         {"text", PropertiesText(c.alert)},
-                                         {"unfurl_links", false}});
-  if (!reply.ok()) return std::move(reply).error();
   return ref;
 }
 

@@ -42,8 +42,6 @@ class SlackConversationChat final : public ConversationChat {
 
   // The alert message's blocks as `r` and `c` stand (pure; public for tests).
   boost::json::array AlertBlocks(const Request& r, const Conversation& c, bool with_model) const;
-  // The properties reply: one sentence per property, or a line saying there are none.
-  static std::string PropertiesText(const Alert& alert);
   // The thread's line for `m`: "Sent to @user: > …", "Received from @user: > …", an analyst's
   // relayed words, or a note as it is.
   static std::string MirrorText(const Conversation& c, const ConversationMessage& m);

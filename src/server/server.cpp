@@ -157,6 +157,7 @@ Status Server::Open() {
   }
   sealer_->Start(gateway_->changes());
   conversation_worker_->Start();
+  for (auto& socket : slack_sockets_) socket->Start();
   http_server_->Start();
   spdlog::info("countersign listening on {}://{}:{} ({} threads, auth {})",
                http_server_->tls() ? "https" : "http", bound_.address().to_string(), bound_.port(),
@@ -370,6 +371,7 @@ void Server::BeginStop() {
   if (reload_signal_) reload_signal_->cancel(ignored);
   if (stop_signals_) stop_signals_->cancel(ignored);
   if (sealer_) sealer_->Stop();
+  for (auto& socket : slack_sockets_) socket->Stop();
   if (conversation_worker_) conversation_worker_->Stop();
   if (gateway_) gateway_->Stop();
   if (connection_pool_) connection_pool_->Release();
@@ -406,12 +408,14 @@ Status Server::OpenConversations() {
     assistant_ = std::make_unique<TemplateAssistant>();
   }
   std::map<std::string, ConversationChat*> chats;
+  std::vector<std::pair<std::string, std::string>> chat_tenants;
   std::string first;
   for (const auto* entry : channels_->OfType("slack")) {
     const auto* slack = dynamic_cast<const SlackChannel*>(entry->channel.get());
     if (!slack || slack->mode() != SlackChannel::Mode::kWebApi) continue;
     conversation_chats_.push_back(std::make_unique<SlackConversationChat>(*slack, transport_));
     chats[slack->name()] = conversation_chats_.back().get();
+    chat_tenants.emplace_back(slack->name(), entry->tenant);
     if (first.empty()) first = slack->name();
   }
   SlackEventsOptions event_options;
@@ -424,8 +428,24 @@ Status Server::OpenConversations() {
                                                               std::move(chats), first, *assistant_);
   gateway_->SetConversationListener([worker = conversation_worker_.get()] { worker->Poke(); });
   conversations_ = std::make_unique<ConversationHandlers>(
-      *gateway_, metrics_, config_.notify.identities, config_.notify.outbound, !config_.auth);
+      *gateway_, metrics_, config_.notify.identities, config_.notify.outbound, !config_.auth,
+      std::move(chat_tenants));
   conversations_->Register(*router_);
+  std::vector<const SlackSocketMode*> sockets;
+  for (const auto* entry : channels_->OfType("slack")) {
+    const auto* slack = dynamic_cast<const SlackChannel*>(entry->channel.get());
+    if (!slack || !slack->socket_mode()) continue;
+    SlackSocketModeOptions socket_options;
+    socket_options.idle_timeout = slack->socket_idle_timeout();
+    slack_sockets_.push_back(std::make_unique<SlackSocketMode>(
+        *slack, entry->tenant, transport_, config_.notify.outbound, *slack_events_,
+        [this](const SlackChannel& channel, const std::string& tenant, ChannelCallback press) {
+          hooks_->OfferSocketPress(channel, tenant, std::move(press));
+        },
+        socket_options));
+    sockets.push_back(slack_sockets_.back().get());
+  }
+  system_->SetSlackSockets(std::move(sockets));
   return Ok();
 }
 

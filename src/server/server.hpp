@@ -62,6 +62,7 @@
 #include "http/outbox_handlers.hpp"
 #include "http/router.hpp"
 #include "http/slack_events.hpp"
+#include "http/slack_socket_mode.hpp"
 #include "http/stream_handlers.hpp"
 #include "http/system_handlers.hpp"
 #include "notify/channel_set.hpp"
@@ -169,6 +170,7 @@ class Server {
   std::unique_ptr<SlackEvents> slack_events_;
   std::unique_ptr<ConversationWorker> conversation_worker_;
   std::unique_ptr<ConversationHandlers> conversations_;
+  std::vector<std::unique_ptr<SlackSocketMode>> slack_sockets_;
   std::unique_ptr<OutboxHandlers> outbox_;
   std::unique_ptr<HermesHandlers> hermes_;
   std::optional<MoleculePages> molecule_pages_;
