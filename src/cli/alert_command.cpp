@@ -191,8 +191,8 @@ int AlertCommand::Run() const {
       const auto* name = alert.if_contains("name");
       std::cerr << "countersign: alert "
                 << (name && name->is_string() ? std::string(name->get_string()) : "(unnamed)")
-                << ": ";
-      worst = std::max(worst, ReportFailure(answer.error()));
+                << ": " << answer.error().message << "\n";
+      worst = std::max(worst, ExitCodeFor(answer.error()));
       continue;
     }
     if (connection_.json) {

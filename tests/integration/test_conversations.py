@@ -10,6 +10,7 @@ presses are POSTed to the server signed, as Slack sends them.
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -1226,6 +1227,108 @@ class AlertApiTest(ConversationTest):
         self.assertEqual(r.status, 200, r)
         self.assertEqual([m["seq"] for m in r.json["messages"]], [2, 3])
         self.assertEqual(r.json["conversation"]["phase"], "chatting")
+
+
+ALERTS_TOML = """
+# The seed bot's scripts/alerts.toml, as it is.
+[[alerts]]
+id = "pivot"
+name = "Lateral movement"
+description = "SSH from a laptop to a database server"
+user_id = "%s"
+
+[alerts.properties]
+source_host = "laptop-7"
+destination_host = "db-1"
+
+[[alerts]]
+id = "travel"
+name = "Impossible travel"
+description = "A login from two countries within an hour"
+user_id = "%s"
+""" % (SUBJECT, SUBJECT)
+
+
+class AlertCliTest(ConversationTest):
+    """`countersign alert send`, the seed's send_alert.py replaced."""
+
+    with_model = False
+
+    def cli(self, *args):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTERSIGN_")}
+        env["COUNTERSIGN_URL"] = self.server.url
+        env["COUNTERSIGN_TOKEN"] = self.agent
+        return subprocess.run([harness_bin()] + list(args), env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    def alerts_file(self, text=ALERTS_TOML):
+        path = os.path.join(self.dir, "alerts.toml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_send_reads_the_seed_bots_alerts_file(self):
+        r = self.cli("alert", "send", "--file", self.alerts_file(), "--approver", "alice")
+        self.assertEqual(r.returncode, 0, r)
+        lines = r.stdout.strip().splitlines()
+        self.assertEqual(len(lines), 2, r.stdout)
+        self.assertRegex(lines[0], r"^req_\S+  pending  Lateral movement \(user slack:%s\)$"
+                         % SUBJECT)
+        self.assertRegex(lines[1], r"^req_\S+  pending  Impossible travel")
+        first = self.server.get_request(lines[0].split()[0])
+        self.assertEqual(first["kind"], "conversation")
+        self.assertEqual(first["approvers"], ["alice"])
+        self.assertEqual(first["details"]["alert"]["properties"],
+                         {"source_host": "laptop-7", "destination_host": "db-1"})
+        self.assertEqual(first["details"]["alert"]["id"], "pivot")
+        # Both alerts reach the feed, each with its properties in its thread.
+        self.assertEqual(len(self.slack.wait_for(4, path=POST)), 4)
+
+    def test_send_picks_one_alert_by_id_and_prints_json(self):
+        r = self.cli("alert", "send", "--file", self.alerts_file(), "--id", "travel", "--json",
+                     "--max-nudges", "1")
+        self.assertEqual(r.returncode, 0, r)
+        sent = json.loads(r.stdout)
+        self.assertEqual([a["title"] for a in sent], ["Impossible travel"])
+        self.assertEqual(sent[0]["conversation"]["max_nudges"], 1)
+        r = self.cli("alert", "send", "--file", self.alerts_file(), "--id", "nope")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("has no alert with id nope", r.stderr)
+
+    def test_send_one_alert_from_flags(self):
+        r = self.cli("alert", "send", "--name", "Odd sudo", "--user", SUBJECT,
+                     "--property", "host=web-3", "--question", "Did you run sudo on web-3?")
+        self.assertEqual(r.returncode, 0, r)
+        rid = r.stdout.split()[0]
+        request = self.server.get_request(rid)
+        self.assertEqual(request["conversation"]["question"], "Did you run sudo on web-3?")
+        self.assertEqual(request["details"]["alert"]["properties"], {"host": "web-3"})
+
+    def test_bad_files_and_refused_alerts_are_clear_errors(self):
+        r = self.cli("alert", "send", "--file", self.alerts_file("[[alerts]]\nname = 3\n"))
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("alerts[0].name must be a string", r.stderr)
+        r = self.cli("alert", "send", "--file", self.alerts_file("[alerts\n"))
+        self.assertNotEqual(r.returncode, 0, r)
+        self.assertIn("alerts.toml", r.stderr)
+        r = self.cli("alert", "send", "--file", os.path.join(self.dir, "missing.toml"))
+        self.assertEqual(r.returncode, 3, r)
+        self.assertIn("cannot read", r.stderr)
+        # The server refuses the one without a user; the other is still sent.
+        text = ALERTS_TOML.replace('user_id = "%s"\n\n[alerts.properties]' % SUBJECT,
+                                   "\n[alerts.properties]")
+        r = self.cli("alert", "send", "--file", self.alerts_file(text))
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("alert Lateral movement: subject is required", r.stderr)
+        self.assertIn("Impossible travel", r.stdout)
+        r = self.cli("alert", "send", "--name", "x")
+        self.assertEqual(r.returncode, 1, r)
+        self.assertIn("give --file, or --name with --user or --subject", r.stderr)
+
+
+def harness_bin():
+    import harness
+    return harness.BIN
 
 
 if __name__ == "__main__":
