@@ -1,5 +1,9 @@
 #include "core/conversation_json.hpp"
 
+#include <charconv>
+
+#include <boost/json/serialize.hpp>
+
 #include "core/time_format.hpp"
 
 namespace countersign {
@@ -48,6 +52,16 @@ Result<ConversationResult> ResultFromJson(const boost::json::object& o) {
 }
 
 }  // namespace
+
+std::string PropertyText(const boost::json::value& value) {
+  if (value.is_string()) return std::string(value.get_string());
+  if (value.is_double()) {
+    char buffer[32];
+    const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value.get_double());
+    if (ec == std::errc()) return std::string(buffer, end);
+  }
+  return boost::json::serialize(value);
+}
 
 boost::json::object AlertToJson(const Alert& alert) {
   boost::json::object o{

@@ -2,6 +2,8 @@
 // (DESIGN.md, docs/api.md), and the transcript. Pure functions; thread-safe.
 #pragma once
 
+#include <string>
+
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
@@ -20,6 +22,9 @@ Result<Conversation> ConversationFromJson(const boost::json::value& value);
 boost::json::object ConversationView(const Conversation& c);
 
 boost::json::object AlertToJson(const Alert& alert);
+// An alert property's value as people read it: a string as it is, a number in its shortest
+// exact form (0.5, not 5E-1), true or false.
+std::string PropertyText(const boost::json::value& value);
 boost::json::object ResultToJson(const ConversationResult& result);
 // One transcript entry: {"seq", "role", "author", "text", "at"}.
 boost::json::object MessageToJson(const ConversationMessage& message);

@@ -4,6 +4,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "core/conversation_json.hpp"
+
 namespace countersign {
 namespace {
 
@@ -123,8 +125,7 @@ std::string PropertiesText(const Alert& alert) {
   if (alert.properties.empty()) return "This alert has no properties.";
   std::string text;
   for (const auto& [key, value] : alert.properties) {
-    const std::string shown =
-        value.is_string() ? std::string(value.get_string()) : boost::json::serialize(value);
+    const std::string shown = PropertyText(value);
     text += "The value of " + std::string(key) + " for this alert is " + shown + ".\n";
   }
   text.pop_back();
@@ -255,6 +256,9 @@ Result<ConversationPlan> PlanAnalystMessage(const Request& r, const Conversation
              now);
   Conversation next = c;
   next.updated_at = now;
+  // An analyst's words are nothing for the judge to read: with nothing else waiting, the judge
+  // is past them too (the message takes the next seq).
+  if (c.judged_through == c.last_seq) next.judged_through = c.last_seq + 1;
   plan.conversation = std::move(next);
   return plan;
 }

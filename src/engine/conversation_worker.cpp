@@ -160,12 +160,24 @@ bool ConversationWorker::Deliver(const Request& r, Conversation c, ConversationC
   int shown = c.parent_shown;
   int64_t through = c.delivered_through;
   int64_t sent = c.sent_through;
+  const std::string feed_before = c.feed_ts;
   // Records what was shown so far, and the failure when there was one.
   const auto record = [&](const Error* failure) {
     const std::string channel = c.feed_channel, ts = c.feed_ts, dm = c.dm_channel;
     std::optional<Error> error;
     if (failure) error = *failure;
+    // A failure before anything new was shown is one more in a row (its backoff grows);
+    // after some progress it is the first.
+    const bool progressed = through != c.delivered_through || sent != c.sent_through ||
+                            shown != c.parent_shown || ts != feed_before;
     Commit(c, [=](const Request& now_r, const Conversation& now_c, TimePoint now) {
+      if (error && !progressed) {
+        return Result<ConversationPlan>(PlanDeliveryFailed(
+            now_r, now_c, error->message,
+            std::chrono::seconds(error->code == ErrorCode::kRateLimited ? error->retry_after_seconds
+                                                                        : 0),
+            now));
+      }
       ConversationPlan plan = PlanDelivered(now_c, through, sent, shown, channel, ts, dm);
       if (!error) return Result<ConversationPlan>(std::move(plan));
       const Conversation after = plan.conversation ? *plan.conversation : now_c;
@@ -265,7 +277,9 @@ void ConversationWorker::Step(const Conversation& c) {
         }
         nudge = written.value();
       }
-      const int64_t judged_through = LastSeq(transcript.value());
+      // What the judge read: the transcript as fetched (a very long one is cut, so never less
+      // than the conversation's newest message when the step began).
+      const int64_t judged_through = std::max(c.last_seq, LastSeq(transcript.value()));
       Commit(c, [verdict = verdict.value(), judged_through, call, nudge, nudge_call](
                     const Request& now_r, const Conversation& now_c, TimePoint now) {
         return Result<ConversationPlan>(

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "core/conversation_json.hpp"
 #include "core/utf8_text.hpp"
 
 namespace countersign {
@@ -100,9 +101,7 @@ std::string ModelAssistant::AlertText(const Conversation& c) {
   std::string text = "<alert>\nName: " + Quoted(c.alert.name) + "\n";
   if (!c.alert.description.empty()) text += "Description: " + Quoted(c.alert.description) + "\n";
   for (const auto& [key, value] : c.alert.properties) {
-    text += Quoted(key) + ": " +
-            Quoted(value.is_string() ? std::string(value.get_string()) : json::serialize(value)) +
-            "\n";
+    text += Quoted(key) + ": " + Quoted(PropertyText(value)) + "\n";
   }
   return text + "</alert>\nQuestion to settle: " + Quoted(c.question);
 }
