@@ -46,10 +46,12 @@ void ConversationWorker::Stop() {
     MutexLock lock(mu_);
     stopping_ = true;
   }
+  // Never started (RunOnce alone): nothing is in flight, and the assistant may be gone.
+  if (!thread_.joinable()) return;
   // A model call in flight fails at once; its step is done again after the restart.
   assistant_.Cancel();
   cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  thread_.join();
 }
 
 bool ConversationWorker::Stopping() {
