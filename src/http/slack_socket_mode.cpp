@@ -118,7 +118,7 @@ void SlackSocketMode::Start() {
 }
 
 void SlackSocketMode::Stop() {
-  if (stopping_.exchange(true)) {
+  if (stopping_.exchange(true) || !thread_.joinable()) {
     if (thread_.joinable()) thread_.join();
     return;
   }
