@@ -712,21 +712,21 @@ TEST(PlanJudgementTest, ANudgeIsOnTheRecordAsAModelCallBetweenTheVerdictAndTheMe
 }
 
 TEST(PlanJudgementTest, ATemplateNudgeIsRecordedAsTheTemplateWithTheModelsError) {
-  ModelCall fallback = TemplateCall("Sorry to ask again: Was the user aware of this activity?");
+  ModelCall fallback = TemplateCall("Sorry to ask again: Was this you, or did you know about it?");
   fallback.error = "the model server answered HTTP 503: overloaded";
   ConversationPlan plan =
       PlanJudgement(Pending(), Judging(3), kNoAnswer, 3, JudgeCall(),
-                    "Sorry to ask again: Was the user aware of this activity?", fallback, kNow);
+                    "Sorry to ask again: Was this you, or did you know about it?", fallback, kNow);
   ASSERT_EQ(plan.events.size(), 3u);
   ExpectEvent(plan.events[1], "conversation.model", "countersign",
               {{"model", "template"},
                {"input_bytes", 0},
                {"latency_ms", 0},
-               {"output", "Sorry to ask again: Was the user aware of this activity?"},
+               {"output", "Sorry to ask again: Was this you, or did you know about it?"},
                {"error", "the model server answered HTTP 503: overloaded"},
                {"use", "nudge"}});
   ASSERT_EQ(plan.messages.size(), 1u);
-  EXPECT_EQ(plan.messages[0].text, "Sorry to ask again: Was the user aware of this activity?");
+  EXPECT_EQ(plan.messages[0].text, "Sorry to ask again: Was this you, or did you know about it?");
 }
 
 TEST(PlanJudgementTest, WhenTheNudgesAreUsedUpTheAnalystsAreAskedOnce) {

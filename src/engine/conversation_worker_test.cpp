@@ -636,7 +636,7 @@ TEST_F(ConversationWorkerTest, ANudgeTheModelCannotWriteIsTheTemplatesWithTheMod
   model.verdicts.push_back({false, std::nullopt, 0, "asked a question"});
   EXPECT_EQ(worker.RunOnce(), 1);
 
-  const std::string fallback = "Sorry to ask again: " + std::string(kDefaultQuestion);
+  const std::string fallback = "Sorry to ask again: Was this you, or did you know about it?";
   EXPECT_EQ(Texts(Messages(r->id)).back(), fallback);
   const Conversation c = Stored(r->id);
   EXPECT_EQ(c.nudges, 1);

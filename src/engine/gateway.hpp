@@ -259,8 +259,6 @@ class Gateway {
   // The conversation of request `id` when the actor may see the request (kNotFound otherwise,
   // and for a request of another kind).
   Result<Conversation> GetConversation(const Actor& actor, std::string_view id);
-  Result<std::optional<Conversation>> GetConversationInTenant(std::string_view tenant,
-                                                              std::string_view id);
   // The transcript of request `id` after `since`, at most `limit` messages (as GetConversation).
   Result<std::vector<ConversationMessage>> ListMessages(const Actor& actor, std::string_view id,
                                                         int64_t since, int limit);

@@ -221,11 +221,6 @@ Result<Conversation> Gateway::GetConversation(const Actor& actor, std::string_vi
   return std::move(*found.value());
 }
 
-Result<std::optional<Conversation>> Gateway::GetConversationInTenant(std::string_view tenant,
-                                                                     std::string_view id) {
-  return store_.GetConversation(tenant, id);
-}
-
 Result<std::vector<ConversationMessage>> Gateway::ListMessages(const Actor& actor,
                                                                std::string_view id, int64_t since,
                                                                int limit) {

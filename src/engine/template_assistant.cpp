@@ -1,6 +1,18 @@
 #include "engine/template_assistant.hpp"
 
+#include "engine/new_alert.hpp"
+
 namespace countersign {
+namespace {
+
+// The question as the user reads it: the default one is the analysts' ("was the user
+// aware ..."), so the user is asked it in the second person; any other is the sender's own.
+std::string QuestionForUser(const Conversation& c) {
+  if (c.question == kDefaultQuestion) return "Was this you, or did you know about it?";
+  return c.question;
+}
+
+}  // namespace
 
 Result<std::string> TemplateAssistant::Greeting(const Conversation& c, ModelCall& call) const {
   std::string text =
@@ -8,8 +20,8 @@ Result<std::string> TemplateAssistant::Greeting(const Conversation& c, ModelCall
       "account that we would like to check with you: " +
       c.alert.name + ".";
   if (!c.alert.description.empty()) text += " " + c.alert.description;
-  text +=
-      "\n" + c.question + " A short answer, with anything you remember about it, is all we need.";
+  text += "\n" + QuestionForUser(c) +
+          " A short answer, with anything you remember about it, is all we need.";
   call.output = text;
   return text;
 }
@@ -23,7 +35,7 @@ Result<Verdict> TemplateAssistant::Judge(const Conversation&,
 Result<std::string> TemplateAssistant::Nudge(const Conversation& c,
                                              const std::vector<ConversationMessage>&,
                                              ModelCall& call) const {
-  call.output = "Sorry to ask again: " + c.question;
+  call.output = "Sorry to ask again: " + QuestionForUser(c);
   return call.output;
 }
 

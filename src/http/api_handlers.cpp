@@ -7,11 +7,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "core/canonical_json.hpp"
 #include "core/conversation_json.hpp"
 #include "core/id_generator.hpp"
 #include "core/request_json.hpp"
-#include "core/sha256.hpp"
 #include "core/time_format.hpp"
 #include "http/await_callback.hpp"
 #include "http/clock_timer.hpp"
@@ -106,16 +104,11 @@ asio::awaitable<HttpResponse> ApiHandlers::CreateRequest(RequestContext& ctx) {
   if (!body.ok()) co_return ErrorResponse(body.error());
   auto input = ParseNewRequest(body.value());
   if (!input.ok()) co_return ErrorResponse(input.error());
-  std::string_view header_key = ctx.request["Idempotency-Key"];
-  if (!header_key.empty()) {
-    if (!input->idempotency_key.empty() && input->idempotency_key != header_key) {
-      co_return ErrorResponse(
-          Error::Invalid("Idempotency-Key header and idempotency_key field differ"));
-    }
-    input->idempotency_key = header_key;
+  if (Status key =
+          TakeIdempotencyKey(ctx, body.value(), input->idempotency_key, input->body_sha256);
+      !key.ok()) {
+    co_return ErrorResponse(key.error());
   }
-  // Hashing the canonical body is only needed to recognise a replay.
-  if (!input->idempotency_key.empty()) input->body_sha256 = Sha256Hex(CanonicalJson(body.value()));
   auto actor = ActorFor(ctx, input->requester.empty() ? "anonymous" : input->requester, false);
   if (!actor.ok()) co_return ErrorResponse(actor.error());
   // The server will call this URL for the agent: refuse at once what the outbound policy

@@ -1,9 +1,7 @@
 #include "http/conversation_handlers.hpp"
 
-#include "core/canonical_json.hpp"
 #include "core/conversation_json.hpp"
 #include "core/request_json.hpp"
-#include "core/sha256.hpp"
 #include "http/engine_call.hpp"
 #include "http/responses.hpp"
 
@@ -48,15 +46,11 @@ asio::awaitable<HttpResponse> ConversationHandlers::CreateAlert(RequestContext& 
   if (!body.ok()) co_return ErrorResponse(body.error());
   auto input = ParseNewAlert(body.value());
   if (!input.ok()) co_return ErrorResponse(input.error());
-  std::string_view header_key = ctx.request["Idempotency-Key"];
-  if (!header_key.empty()) {
-    if (!input->idempotency_key.empty() && input->idempotency_key != header_key) {
-      co_return ErrorResponse(
-          Error::Invalid("Idempotency-Key header and idempotency_key field differ"));
-    }
-    input->idempotency_key = header_key;
+  if (Status key =
+          TakeIdempotencyKey(ctx, body.value(), input->idempotency_key, input->body_sha256);
+      !key.ok()) {
+    co_return ErrorResponse(key.error());
   }
-  if (!input->idempotency_key.empty()) input->body_sha256 = Sha256Hex(CanonicalJson(body.value()));
   if (!input->subject.empty()) {
     const std::string identity = SubjectIdentity(input->subject);
     if (identity.empty()) {

@@ -2,7 +2,24 @@
 
 #include <charconv>
 
+#include "core/canonical_json.hpp"
+#include "core/sha256.hpp"
+
 namespace countersign {
+
+Status TakeIdempotencyKey(const RequestContext& ctx, const boost::json::value& body,
+                          std::string& key, std::string& body_sha256) {
+  std::string_view header_key = ctx.request["Idempotency-Key"];
+  if (!header_key.empty()) {
+    if (!key.empty() && key != header_key) {
+      return Error::Invalid("Idempotency-Key header and idempotency_key field differ");
+    }
+    key = header_key;
+  }
+  // Hashing the canonical body is only needed to recognise a replay.
+  if (!key.empty()) body_sha256 = Sha256Hex(CanonicalJson(body));
+  return Ok();
+}
 
 Result<int64_t> IntParam(const RequestContext& ctx, std::string_view name, int64_t fallback,
                          int64_t min, int64_t max) {

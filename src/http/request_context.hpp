@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/value.hpp>
+
 #include "auth/actor.hpp"
 #include "core/result.hpp"
 #include "http/beast.hpp"
@@ -36,6 +38,12 @@ struct RequestContext {
 
 // The integer query parameter `name`, or `fallback` when absent: kMalformed when it is not an
 // integer, kInvalid outside [min, max].
+// The idempotency key of a create (POST /v1/requests, POST /v1/alerts): the Idempotency-Key
+// header fills `key` (the body's idempotency_key) or must equal it (kInvalid otherwise); with
+// a key, `body_sha256` becomes the canonical hash of `body`, by which a replay is recognised.
+Status TakeIdempotencyKey(const RequestContext& ctx, const boost::json::value& body,
+                          std::string& key, std::string& body_sha256);
+
 Result<int64_t> IntParam(const RequestContext& ctx, std::string_view name, int64_t fallback,
                          int64_t min, int64_t max);
 

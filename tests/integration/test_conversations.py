@@ -730,7 +730,7 @@ class ModelConversationTest(ConversationTest):
         self.start(rid)
         self.dm("which alert?")
         nudge = self.wait_dm(lambda t: t.startswith("Sorry to ask again"))
-        self.assertEqual(nudge, "Sorry to ask again: Was the user aware of this activity?")
+        self.assertEqual(nudge, "Sorry to ask again: Was this you, or did you know about it?")
         self.assertEqual(self.server.get_request(rid)["conversation"]["nudges"], 1)
 
     def test_model_output_is_escaped_for_slack(self):
@@ -760,7 +760,9 @@ class TemplateConversationTest(ConversationTest):
         greeting = posts[2].json["text"]
         self.assertTrue(greeting.startswith("Hi <@%s>, this is the security team" % SUBJECT))
         self.assertIn("Lateral movement", greeting)
-        self.assertIn("Was the user aware of this activity?", greeting)
+        # The analysts' default question, asked of the user in the second person.
+        self.assertIn("Was this you, or did you know about it?", greeting)
+        self.assertNotIn("Was the user aware", greeting)
         update = self.slack.wait_for(1, path=UPDATE)[-1]
         self.assertEqual(self.buttons(update), ["conv_confirmed", "conv_denied", "conv_end"])
 
