@@ -2,9 +2,6 @@
 
 #include <charconv>
 
-#include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/conversation_json.hpp"
@@ -12,9 +9,10 @@
 #include "core/request_json.hpp"
 #include "core/time_format.hpp"
 #include "http/await_callback.hpp"
-#include "http/clock_timer.hpp"
 #include "http/engine_call.hpp"
+#include "http/long_poll.hpp"
 #include "http/responses.hpp"
+#include "http/submit_request.hpp"
 
 namespace countersign {
 namespace {
@@ -117,11 +115,9 @@ asio::awaitable<HttpResponse> ApiHandlers::CreateRequest(RequestContext& ctx) {
     Status allowed = options_.outbound.CheckUrl("callback_url", input->callback_url);
     if (!allowed.ok()) co_return ErrorResponse(allowed.error());
   }
-  auto created = co_await CallEngine<Gateway::Created>(gateway_, [&](auto done) {
-    gateway_.Create(actor.value(), std::move(input).value(), std::move(done));
-  });
+  auto created =
+      co_await SubmitRequest(gateway_, metrics_, actor.value(), std::move(input).value());
   if (!created.ok()) co_return ErrorResponse(created.error());
-  if (!created->replayed) metrics_.CountRequestCreated();
   co_return RequestResponse(created->replayed ? http::status::ok : http::status::created,
                             *created->request);
 }
@@ -175,73 +171,19 @@ asio::awaitable<HttpResponse> ApiHandlers::ListRequests(RequestContext& ctx) {
   co_return JsonResponse(http::status::ok, out);
 }
 
-struct ApiHandlers::LongPoll {
-  LongPoll(const asio::any_io_executor& executor, Alarms& alarms, std::chrono::seconds after,
-           std::string id, Actor actor)
-      : timer(executor, alarms), request_id(std::move(id)), actor(std::move(actor)) {
-    timer.ExpiresAfter(after);
-  }
-  ClockTimer timer;  // cancelled by the wake-up
-  const std::string request_id;
-  const Actor actor;
-  uint64_t ticket = 0;
-  RequestPtr resolved;  // set with `signalled`, on the timer's executor
-  bool signalled = false;
-  bool abandoned = false;  // the client went away; on the timer's executor
-};
-
 asio::awaitable<HttpResponse> ApiHandlers::WaitRequest(RequestContext& ctx) {
   auto timeout = IntParam(ctx, "timeout", options_.default_wait.count(), 0, INT32_MAX);
   if (!timeout.ok()) co_return ErrorResponse(timeout.error());
   const auto wait_for =
       std::min<std::chrono::seconds>(std::chrono::seconds(timeout.value()), options_.max_wait);
-  const std::string& id = ctx.path["id"];
-  auto current = co_await GetRequestFrom(gateway_, ctx.actor, id);
-  if (!current.ok()) co_return ErrorResponse(current.error());
-  if (!current.value()->pending() || wait_for.count() == 0) {
-    co_return RequestResponse(http::status::ok, *current.value());
-  }
-
-  auto executor = co_await asio::this_coro::executor;
-  auto poll = std::make_shared<LongPoll>(executor, gateway_.alarms(), wait_for, id, ctx.actor);
-  // The wake-up holds only the poll, so it fits in the std::function without an allocation.
-  poll->ticket = gateway_.waiters().Add(id, [poll](RequestPtr resolved) {
-    asio::post(poll->timer.get_executor(), [poll, resolved = std::move(resolved)]() mutable {
-      poll->resolved = std::move(resolved);
-      poll->signalled = true;
-      poll->timer.Cancel();
-    });
-  });
-  // It may have resolved between the first read and registering: read again, now that any
-  // later resolution is certain to wake us.
-  current = co_await GetRequestFrom(gateway_, ctx.actor, id);
-  if (!current.ok() || !current.value()->pending()) {
-    gateway_.waiters().Remove(id, poll->ticket);
+  LongPollFinish finish = [](Result<RequestPtr> current) -> asio::awaitable<HttpResponse> {
     if (!current.ok()) co_return ErrorResponse(current.error());
     co_return RequestResponse(http::status::ok, *current.value());
-  }
-  // Thousands may wait at once: the wait goes on in a small coroutine of its own, after this
-  // one, the router's and the request have gone, and it keeps no copy of the request.
-  ctx.abandon = [poll] {
-    poll->abandoned = true;
-    poll->timer.Cancel();
   };
-  ctx.deferred = AwaitLongPoll(std::move(poll));
-  co_return HttpResponse();
-}
-
-asio::awaitable<HttpResponse> ApiHandlers::AwaitLongPoll(std::shared_ptr<LongPoll> poll) {
-  // The wake-up may have come already (while the second read ran): a cancel then is lost.
-  if (!poll->signalled && !poll->abandoned) co_await poll->timer.Wait();
-  if (!poll->signalled) gateway_.waiters().Remove(poll->request_id, poll->ticket);
-  if (poll->abandoned) co_return HttpResponse();  // nobody to answer
-  if (poll->resolved && poll->resolved->tenant == poll->actor.tenant) {
-    co_return RequestResponse(http::status::ok, *poll->resolved);
-  }
-  // Timed out, or the server is shutting down: answer with what the store holds now.
-  auto current = co_await GetRequestFrom(gateway_, poll->actor, poll->request_id);
-  if (!current.ok()) co_return ErrorResponse(current.error());
-  co_return RequestResponse(http::status::ok, *current.value());
+  const Actor actor = ctx.actor;
+  std::string id = ctx.path["id"];
+  co_return co_await AnswerOnceResolved(gateway_, ctx, actor, std::move(id), wait_for,
+                                        std::move(finish));
 }
 
 asio::awaitable<HttpResponse> ApiHandlers::Decide(RequestContext& ctx) {

@@ -45,10 +45,6 @@ class ApiHandlers {
   asio::awaitable<HttpResponse> RevokeGrant(RequestContext& ctx);
 
  private:
-  // A long-poll while it waits: everything it needs, in one allocation.
-  struct LongPoll;
-  asio::awaitable<HttpResponse> AwaitLongPoll(std::shared_ptr<LongPoll> poll);
-
   // With auth off, the body names who acts; returns an error when a decision names nobody.
   Result<Actor> ActorFor(const RequestContext& ctx, const std::string& body_name,
                          bool name_required) const;

@@ -1,0 +1,43 @@
+// Long-polls: answering once a request leaves pending, without pinning a thread.
+//
+// AnswerOnceResolved reads request `id` as `actor`. When that fails, when the request is no
+// longer pending, or when `wait_for` is zero, it answers at once: with `finish`, given what
+// the read gave. Otherwise it registers a waiter with the gateway's WaiterHub, reads again (a
+// resolution between the two reads would otherwise be missed), and defers the answer
+// (RequestContext::deferred): a small coroutine of its own waits on a ClockTimer from the
+// gateway's alarms until the waiter wakes it or `wait_for` runs out, and then answers with
+// `finish`, given the request as it stands — resolved, or still pending when the time ran out
+// or the server is stopping (WaiterHub::CloseAll) — or the error reading it. The returned
+// response is then empty: the connection awaits the deferred one.
+//
+// When the client goes away while the answer waits (RequestContext::abandon), the wait ends at
+// once, `finish` is not called, and `gone` (when set) runs instead, provided the request had
+// not been seen to resolve.
+//
+// `finish` and `gone` run on the connection's executor, after the handler's frame, the router's
+// and the HTTP request are gone: they must own what they use (copies, or objects that outlive
+// the server's connections), and never refer to the RequestContext. Thread-safe as the gateway
+// is; one call per HTTP request.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "auth/actor.hpp"
+#include "engine/gateway.hpp"
+#include "http/beast.hpp"
+#include "http/request_context.hpp"
+
+namespace countersign {
+
+// Renders the answer from the request as it stands (or the error reading it).
+using LongPollFinish =
+    std::function<asio::awaitable<HttpResponse>(Result<Gateway::RequestPtr> request)>;
+
+asio::awaitable<HttpResponse> AnswerOnceResolved(Gateway& gateway, RequestContext& ctx, Actor actor,
+                                                 std::string id, std::chrono::milliseconds wait_for,
+                                                 LongPollFinish finish,
+                                                 std::function<void()> gone = {});
+
+}  // namespace countersign
