@@ -12,13 +12,14 @@
 #include "cli/exec_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/link_command.hpp"
+#include "cli/mcp_command.hpp"
 #include "cli/serve.hpp"
 #include "cli/telegram_command.hpp"
 
 namespace countersign {
 namespace {
 
-constexpr const char* kVersion = "countersign 0.1.0";
+constexpr const char* kVersionNumber = "0.1.0";
 
 }  // namespace
 
@@ -27,7 +28,7 @@ int RunCli(int argc, char** argv) {
       "countersign: a human-confirmation gateway. Holds risky actions until a person "
       "approves them.",
       "countersign");
-  app.set_version_flag("--version", kVersion);
+  app.set_version_flag("--version", std::string("countersign ") + kVersionNumber);
   // Not require_subcommand(1): CLI11 would then answer an unknown command with "a subcommand
   // is required" instead of naming the word it did not expect.
   app.require_subcommand(0, 1);
@@ -47,6 +48,9 @@ int RunCli(int argc, char** argv) {
   int link_exit_code = kExitOk;
   LinkCommand link;
   link.Register(app, link_exit_code);
+  int mcp_exit_code = kExitOk;
+  McpCommand mcp;
+  mcp.Register(app, mcp_exit_code, kVersionNumber);
   int telegram_exit_code = kExitOk;
   TelegramCommand telegram;
   telegram.Register(app, telegram_exit_code);
@@ -73,6 +77,7 @@ int RunCli(int argc, char** argv) {
   // Only the command that ran has set its exit code.
   if (exec_exit_code != kExitOk) return exec_exit_code;
   if (telegram_exit_code != kExitOk) return telegram_exit_code;
+  if (mcp_exit_code != kExitOk) return mcp_exit_code;
   return link_exit_code != kExitOk ? link_exit_code : client.exit_code();
 }
 
