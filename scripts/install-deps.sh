@@ -9,7 +9,13 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev googletest libmimalloc-dev
   libcurl4-openssl-dev python3 openssl python3-cryptography python3-pytest python3-aiosmtpd
+  nodejs
 )
+# The MCP tests' npm (scripts/install-node-deps.sh): Debian packages it apart from nodejs, but
+# a nodejs from NodeSource bundles its own, which Debian's npm package would conflict with.
+if ! command -v npm >/dev/null; then
+  packages+=(npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
