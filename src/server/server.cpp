@@ -123,6 +123,11 @@ Status Server::Open() {
   hooks_ = std::make_unique<HookHandlers>(*gateway_, clock_, *channels_, config_.notify.identities,
                                           &metrics_);
   hooks_->Register(*router_);
+  ClaudeCodeOptions claude_code_options;
+  claude_code_options.auth_off = !config_.auth;
+  claude_code_ = std::make_unique<ClaudeCodeHandlers>(*gateway_, *authenticator_, metrics_,
+                                                      claude_code_options);
+  claude_code_->Register(*router_);
   CS_RETURN_IF_ERROR(OpenConversations());
   outbox_ = std::make_unique<OutboxHandlers>(*gateway_);
   outbox_->Register(*router_);

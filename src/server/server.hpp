@@ -52,6 +52,7 @@
 #include "engine/token_registry.hpp"
 #include "http/api_handlers.hpp"
 #include "http/beast.hpp"
+#include "http/claude_code_handlers.hpp"
 #include "http/conversation_handlers.hpp"
 #include "http/hook_handlers.hpp"
 #include "http/http_server.hpp"
@@ -165,6 +166,7 @@ class Server {
   CurlTransport transport_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<HookHandlers> hooks_;
+  std::unique_ptr<ClaudeCodeHandlers> claude_code_;
   std::unique_ptr<ConversationAssistant> assistant_;
   std::vector<std::unique_ptr<SlackConversationChat>> conversation_chats_;
   std::unique_ptr<SlackEvents> slack_events_;
