@@ -233,6 +233,7 @@ std::string Ed25519ReceiptSigner::Sign(const ReceiptClaims& claims) const {
   payload["tenant"] = claims.tenant;
   payload["action"] = claims.action;
   payload["arguments_sha256"] = claims.arguments_sha256;
+  if (!claims.response_sha256.empty()) payload["response_sha256"] = claims.response_sha256;
   payload["outcome"] = claims.outcome;
   boost::json::array approvers;
   approvers.reserve(claims.approvers.size());

@@ -23,6 +23,9 @@ struct ReceiptClaims {
   std::vector<std::string> approvers;
   TimePoint decided_at;
   TimePoint exp;
+  // Of the structured answer the approval carried (canonical JSON), when it had one; a receipt
+  // without one has no response_sha256 claim.
+  std::string response_sha256;
 };
 
 class ReceiptSigner {

@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/connection_options.hpp"
 
@@ -40,6 +41,8 @@ class DecideCommand {
   std::optional<std::string> comment_;
   std::optional<std::string> answer_;
   std::optional<std::string> by_;
+  std::vector<std::string> fields_;      // --field NAME=VALUE
+  std::optional<std::string> response_;  // --response JSON
 };
 
 }  // namespace countersign

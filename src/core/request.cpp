@@ -54,6 +54,17 @@ std::vector<Choice> DefaultChoices(Kind kind) {
   return {};
 }
 
+const boost::json::object* Request::ResolvedResponse() const {
+  std::optional<Outcome> wanted;
+  if (status == RequestStatus::kApproved) wanted = Outcome::kApproved;
+  if (status == RequestStatus::kAnswered) wanted = Outcome::kAnswered;
+  if (!wanted) return nullptr;
+  for (auto d = decisions.rbegin(); d != decisions.rend(); ++d) {
+    if (d->outcome == *wanted && d->response) return &*d->response;
+  }
+  return nullptr;
+}
+
 const Choice* Request::FindChoice(std::string_view choice_id) const {
   for (const auto& c : choices) {
     if (c.id == choice_id) return &c;

@@ -77,6 +77,8 @@ struct Decision {
   std::string answer;                            // the free-text answer of a question
   std::optional<boost::json::object> arguments;  // edited arguments, when the approver edited
   TimePoint at;
+  // The structured answer, when the request has a response_schema (core/response_schema.hpp).
+  std::optional<boost::json::object> response = {};
 
   friend bool operator==(const Decision&, const Decision&) = default;
 };
@@ -115,9 +117,15 @@ struct Request {
   std::vector<std::string> resolved_by;
   std::string answer;   // set when a question is answered
   std::string receipt;  // compact JWS, once approved
+  // The form a decision's `response` must fill (core/response_schema.hpp), as the caller gave
+  // it; checked when the request was created.
+  std::optional<boost::json::object> response_schema;
 
   bool pending() const { return status == RequestStatus::kPending; }
   const Choice* FindChoice(std::string_view choice_id) const;
+  // The structured answer the request was resolved with: the response of the newest decision
+  // carrying one whose outcome is the request's status (approved or answered); else null.
+  const boost::json::object* ResolvedResponse() const;
 
   friend bool operator==(const Request&, const Request&) = default;
 };

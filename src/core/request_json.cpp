@@ -66,6 +66,7 @@ boost::json::object DecisionToJson(const Decision& d) {
                         {"comment", d.comment}, {"at", FormatTime(d.at)}};
   if (!d.answer.empty()) o["answer"] = d.answer;
   if (d.arguments) o["arguments"] = *d.arguments;
+  if (d.response) o["response"] = *d.response;
   return o;
 }
 
@@ -115,6 +116,15 @@ boost::json::object RequestToJson(const Request& r) {
       o["answer"] = nullptr;
     } else {
       o["answer"] = r.answer;
+    }
+  }
+  if (r.response_schema) {
+    o["response_schema"] = *r.response_schema;
+    const boost::json::object* response = r.ResolvedResponse();
+    if (response) {
+      o["response"] = *response;
+    } else {
+      o["response"] = nullptr;
     }
   }
   if (r.receipt.empty()) {

@@ -47,6 +47,8 @@ struct Error {
   std::shared_ptr<const Request> current;
   // For kRateLimited: when to try again.
   int64_t retry_after_seconds = 0;
+  // For kInvalid: the input field at fault ("response.age"), when one is.
+  std::string field = {};
 
   static Error Malformed(std::string m) { return {ErrorCode::kMalformed, std::move(m), nullptr}; }
   static Error Unauthorized(std::string m) {
@@ -58,6 +60,11 @@ struct Error {
     return {ErrorCode::kConflict, std::move(m), std::move(current)};
   }
   static Error Invalid(std::string m) { return {ErrorCode::kInvalid, std::move(m), nullptr}; }
+  static Error InvalidField(std::string field, std::string m) {
+    Error error{ErrorCode::kInvalid, std::move(m), nullptr};
+    error.field = std::move(field);
+    return error;
+  }
   static Error RateLimited(std::string m, int64_t retry_after_seconds) {
     return {ErrorCode::kRateLimited, std::move(m), nullptr, retry_after_seconds};
   }

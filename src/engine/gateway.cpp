@@ -177,10 +177,12 @@ std::shared_ptr<const PolicySet> Gateway::Policies() const {
 
 Status Gateway::IssueReceipt(Transaction& txn, const Request& r,
                              const std::vector<std::string>& approved_by,
-                             const std::string& arguments_sha256, TimePoint at) const {
+                             const std::string& arguments_sha256,
+                             const std::string& response_sha256, TimePoint at) const {
   if (!signer_) return Ok();
-  ReceiptClaims claims{r.id,       r.tenant,    r.action, arguments_sha256,
-                       "approved", approved_by, at,       at + options_.receipt_ttl};
+  ReceiptClaims claims{r.id,           r.tenant,    r.action, arguments_sha256,
+                       "approved",     approved_by, at,       at + options_.receipt_ttl,
+                       response_sha256};
   const std::string receipt = signer_->Sign(claims);
   if (receipt.empty()) return Error::Internal("signing the receipt of " + r.id + " failed");
   return txn.SetReceipt(r.id, receipt);
@@ -209,7 +211,8 @@ Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& 
   }
   if (plan.receipt_arguments_sha256 && plan.resolve) {
     CS_RETURN_IF_ERROR(IssueReceipt(txn, r, plan.resolve->resolved_by,
-                                    *plan.receipt_arguments_sha256, plan.resolve->at));
+                                    *plan.receipt_arguments_sha256, plan.receipt_response_sha256,
+                                    plan.resolve->at));
   }
   if (plan.grant) CS_RETURN_IF_ERROR(txn.InsertGrant(*plan.grant));
   return Reload(txn, r.tenant, r.id);
@@ -339,6 +342,7 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
   d.comment = std::move(input.comment);
   d.answer = std::move(input.answer);
   d.arguments = std::move(input.arguments);
+  d.response = std::move(input.response);
   d.at = clock_.Now();
   attempt->grant = std::move(input.grant);
   if (attempt->grant) {

@@ -283,10 +283,12 @@ class Gateway {
   Status ApplyGrants(AutoVerdict& verdict, const std::string& tenant, const std::string& action,
                      const std::string& session, TimePoint now);
   // Signs and stores the receipt of request `r`, just approved by `approved_by` (inside the
-  // writer's transaction). No-op without a signer.
+  // writer's transaction), binding the arguments and the structured answer (when
+  // `response_sha256` is not empty) by their hashes. No-op without a signer.
   Status IssueReceipt(Transaction& txn, const Request& r,
                       const std::vector<std::string>& approved_by,
-                      const std::string& arguments_sha256, TimePoint at) const;
+                      const std::string& arguments_sha256, const std::string& response_sha256,
+                      TimePoint at) const;
   // Writes `plan`, what the pure lifecycle (engine/lifecycle.hpp) made of `r` as the writer has
   // just read it, and answers with the request as stored after it: null when a resolution lost
   // its race and that is nothing to do, kConflict (with `r`) when a compare-and-set lost it

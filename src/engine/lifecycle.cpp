@@ -4,6 +4,7 @@
 
 #include "core/canonical_json.hpp"
 #include "core/request_json.hpp"
+#include "core/response_schema.hpp"
 #include "core/sha256.hpp"
 #include "core/time_format.hpp"
 #include "engine/grant_rules.hpp"
@@ -47,6 +48,38 @@ std::string ApprovedArgumentsSha256(const Request& r, const Decision& latest) {
   return out;
 }
 
+// The hash of the newest structured answer among the approvals, `latest` included; empty when
+// none carried one.
+std::string ApprovedResponseSha256(const Request& r, const Decision& latest) {
+  std::string out;
+  auto consider = [&](const Decision& d) {
+    if (d.outcome == Outcome::kApproved && d.response) {
+      out = Sha256Hex(CanonicalJson(*d.response));
+    }
+  };
+  for (const auto& d : r.decisions) consider(d);
+  consider(latest);
+  return out;
+}
+
+// A decision's response against the request's form: one is needed to approve or answer a
+// request that has a schema (an empty one passes when nothing is required); a denial may send
+// one, checked the same way; a request without a schema takes none.
+Status CheckResponse(const Request& r, const Decision& d) {
+  if (!r.response_schema) {
+    if (d.response) return Error::InvalidField("response", "this request has no response_schema");
+    return Ok();
+  }
+  const bool fills = d.outcome == Outcome::kApproved || d.outcome == Outcome::kAnswered;
+  if (!d.response && !fills) return Ok();
+  auto schema = ResponseSchema::Parse(*r.response_schema);
+  if (!schema.ok()) {
+    return Error::Internal("the stored response_schema of " + r.id +
+                           " is invalid: " + schema.error().message);
+  }
+  return schema->Validate(d.response ? *d.response : boost::json::object());
+}
+
 boost::json::object ViaToJson(const DecisionVia& via) {
   boost::json::object o{{"channel", via.channel}, {"identity", via.identity}};
   if (!via.response_url.empty()) o["response_url"] = via.response_url;
@@ -77,6 +110,7 @@ EventDraft DecisionRecorded(const Request& r, const Decision& d,
   // Edited arguments are the call the approver agreed to: their hash goes on the record and,
   // if this approval completes the quorum, into the receipt.
   if (d.arguments) data["arguments_sha256"] = Sha256Hex(CanonicalJson(*d.arguments));
+  if (d.response) data["response"] = *d.response;
   return {d.at, r.tenant, r.id, "decision.recorded", d.principal, std::move(data)};
 }
 
@@ -133,7 +167,10 @@ Result<TransitionPlan> CheckDecision(const Request& r, const DecisionAttempt& at
   }
   if (r.kind == Kind::kQuestion) {
     if (choice.empty()) choice = "answer";
-    if (d.answer.empty()) return Error::Invalid("a question needs a non-empty answer");
+    // A question with a form is answered by filling it; the text is then optional.
+    if (d.answer.empty() && !r.response_schema) {
+      return Error::Invalid("a question needs a non-empty answer");
+    }
   }
   if (choice.empty()) return Error::Invalid("choice is required (one of: " + ChoiceIds(r) + ")");
   const Choice* picked = r.FindChoice(choice);
@@ -142,6 +179,7 @@ Result<TransitionPlan> CheckDecision(const Request& r, const DecisionAttempt& at
   }
   d.choice = choice;
   d.outcome = picked->outcome;
+  CS_RETURN_IF_ERROR(CheckResponse(r, d));
   const std::optional<NewGrant>& grant = attempt.grant;
   if (grant && d.outcome != Outcome::kApproved) {
     return Error::Invalid("a grant can only come with an approval");
@@ -169,6 +207,7 @@ Result<TransitionPlan> CheckDecision(const Request& r, const DecisionAttempt& at
                             {"resolved_by", StringsToJson(plan.resolve->resolved_by)}}});
     if (plan.resolve->status == RequestStatus::kApproved) {
       plan.receipt_arguments_sha256 = ApprovedArgumentsSha256(r, d);
+      plan.receipt_response_sha256 = ApprovedResponseSha256(r, d);
       if (grant) {
         plan.grant = MakeGrant(attempt.grant_id, r.tenant, r.action, *grant, r.session, actor.name,
                                d.at, r.id);

@@ -57,7 +57,8 @@ struct TransitionPlan {
   std::vector<EventDraft> events;
   // With an approval: sign a receipt binding these arguments (their SHA-256).
   std::optional<std::string> receipt_arguments_sha256;
-  std::optional<Grant> grant;  // given with the approval
+  std::string receipt_response_sha256;  // and this structured answer, when it has one
+  std::optional<Grant> grant;           // given with the approval
   // A refusal put on the record: the plan is committed, then the caller hears this error.
   std::optional<Error> refusal;
 };

@@ -204,6 +204,79 @@ TEST_F(LifecycleTest, AQuestionIsAnsweredByItsFirstAnswer) {
   ExpectEvent(plan.events[0], kCreated + 10s, "decision.recorded", "alice", data);
 }
 
+// A request whose decisions fill a form: a required integer and an optional choice.
+Request WithForm(Kind kind = Kind::kApproval) {
+  Request r = Pending(kind);
+  r.response_schema =
+      boost::json::object{{"type", "object"},
+                          {"properties",
+                           {{"replicas", {{"type", "integer"}, {"minimum", 1}}},
+                            {"env", {{"type", "string"}, {"enum", {"dev", "prod"}}}}}},
+                          {"required", {"replicas"}}};
+  return r;
+}
+
+TEST_F(LifecycleTest, AnApprovalFillsTheFormAndItsHashGoesIntoTheReceipt) {
+  DecisionAttempt a = Attempt(kAlice, "approve");
+  a.decision.response = boost::json::object{{"replicas", 3}, {"env", "prod"}};
+  TransitionPlan plan = MustPlan(WithForm(), a, policies_);
+  ASSERT_TRUE(plan.resolve);
+  EXPECT_EQ(plan.resolve->status, RequestStatus::kApproved);
+  EXPECT_EQ(plan.record->response, a.decision.response);
+  EXPECT_EQ(plan.receipt_response_sha256, Sha256Hex(CanonicalJson(*a.decision.response)));
+  boost::json::object data = Recorded(*plan.record);
+  data["response"] = *a.decision.response;
+  ExpectEvent(plan.events[0], kCreated + 10s, "decision.recorded", "alice", data);
+}
+
+TEST_F(LifecycleTest, AnApprovalWithoutTheRequiredFieldIsInvalidAndNamesIt) {
+  auto missing = PlanDecision(WithForm(), Attempt(kAlice, "approve"), policies_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().code, ErrorCode::kInvalid);
+  EXPECT_EQ(missing.error().field, "response.replicas");
+
+  DecisionAttempt wrong = Attempt(kAlice, "approve");
+  wrong.decision.response = boost::json::object{{"replicas", 2}, {"env", "staging"}};
+  auto outside = PlanDecision(WithForm(), wrong, policies_);
+  ASSERT_FALSE(outside.ok());
+  EXPECT_EQ(outside.error().field, "response.env");
+}
+
+TEST_F(LifecycleTest, ADenialNeedsNoResponseButOneItSendsIsChecked) {
+  TransitionPlan plan = MustPlan(WithForm(), Attempt(kAlice, "deny"), policies_);
+  ASSERT_TRUE(plan.resolve);
+  EXPECT_EQ(plan.resolve->status, RequestStatus::kDenied);
+  EXPECT_TRUE(plan.receipt_response_sha256.empty());
+
+  DecisionAttempt bad = Attempt(kAlice, "deny");
+  bad.decision.response = boost::json::object{{"replicas", "many"}};
+  auto refused = PlanDecision(WithForm(), bad, policies_);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "response.replicas");
+}
+
+TEST_F(LifecycleTest, ARequestWithoutAFormTakesNoResponse) {
+  DecisionAttempt a = Attempt(kAlice, "approve");
+  a.decision.response = boost::json::object{{"replicas", 3}};
+  auto plan = PlanDecision(Pending(), a, policies_);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().code, ErrorCode::kInvalid);
+  EXPECT_EQ(plan.error().field, "response");
+}
+
+TEST_F(LifecycleTest, AQuestionWithAFormIsAnsweredByFillingItWithoutText) {
+  DecisionAttempt a = Attempt(kAlice, "");
+  a.decision.response = boost::json::object{{"replicas", 5}};
+  TransitionPlan plan = MustPlan(WithForm(Kind::kQuestion), a, policies_);
+  ASSERT_TRUE(plan.resolve);
+  EXPECT_EQ(plan.resolve->status, RequestStatus::kAnswered);
+  EXPECT_EQ(plan.record->choice, "answer");
+
+  auto empty = PlanDecision(WithForm(Kind::kQuestion), Attempt(kAlice, ""), policies_);
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.error().field, "response.replicas");
+}
+
 TEST_F(LifecycleTest, AQuestionWithoutAnAnswerIsInvalid) {
   auto plan = PlanDecision(Pending(Kind::kQuestion), Attempt(kAlice, ""), policies_);
   ASSERT_FALSE(plan.ok());

@@ -33,6 +33,7 @@ Result<NewRequest> ParseNewRequest(const boost::json::value& body) {
   CS_RETURN_IF_ERROR(r.String("session", in.session));
   CS_RETURN_IF_ERROR(r.String("idempotency_key", in.idempotency_key));
   CS_RETURN_IF_ERROR(r.String("requester", in.requester));
+  CS_RETURN_IF_ERROR(r.OptionalObject("response_schema", in.response_schema));
   return in;
 }
 
@@ -44,6 +45,7 @@ Result<NewDecision> ParseNewDecision(const boost::json::value& body) {
   CS_RETURN_IF_ERROR(r.String("comment", in.comment));
   CS_RETURN_IF_ERROR(r.String("answer", in.answer));
   CS_RETURN_IF_ERROR(r.OptionalObject("arguments", in.arguments));
+  CS_RETURN_IF_ERROR(r.OptionalObject("response", in.response));
   CS_RETURN_IF_ERROR(r.String("by", in.by));
   if (const auto* grant = body.get_object().if_contains("grant"); grant && !grant->is_null()) {
     auto parsed = ParseNewGrant(*grant);

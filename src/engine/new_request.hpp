@@ -34,6 +34,8 @@ struct NewRequest {
   std::string idempotency_key;
   std::string requester;    // from the body: display only unless auth is off
   std::string body_sha256;  // canonical hash of the whole body; set when a key is given
+  // The form a decision must fill (core/response_schema.hpp); checked by the gateway.
+  std::optional<boost::json::object> response_schema;
   // Set by NewAlert::ToNewRequest only: a conversation is created by POST /v1/alerts.
   bool from_alert = false;
 };
@@ -59,6 +61,7 @@ struct NewDecision {
   std::string comment;
   std::string answer;
   std::optional<boost::json::object> arguments;
+  std::optional<boost::json::object> response;  // a structured answer (response_schema)
   std::string by;  // from the body: the decider's name when auth is off
   std::optional<NewGrant> grant;
   std::optional<DecisionVia> via;

@@ -5,6 +5,7 @@
 
 #include "core/canonical_json.hpp"
 #include "core/choice_meaning.hpp"
+#include "core/response_schema.hpp"
 #include "core/sha256.hpp"
 #include "engine/field_rules.hpp"
 
@@ -132,6 +133,13 @@ Status RequestBuilder::CheckFields(const NewRequest& in) const {
       return Error::Invalid("each notify entry must be 1 to 128 printable bytes");
     }
   }
+  if (in.response_schema) {
+    if (*kind == Kind::kConversation) {
+      return Error::Invalid("a conversation can not have a response_schema");
+    }
+    auto schema = ResponseSchema::Parse(*in.response_schema);
+    if (!schema.ok()) return std::move(schema).error();
+  }
   return Ok();
 }
 
@@ -181,6 +189,7 @@ Result<RequestBuilder::Built> RequestBuilder::Build(const Actor& actor, NewReque
   r.details = std::move(in.details);
   r.arguments = std::move(in.arguments);
   r.arguments_sha256 = Sha256Hex(CanonicalJson(r.arguments));
+  r.response_schema = std::move(in.response_schema);
   r.requester = actor.name;
   r.session = std::move(in.session);
   r.approvers = std::move(approvers).value();

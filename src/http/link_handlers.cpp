@@ -5,6 +5,7 @@
 #include "http/engine_call.hpp"
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
+#include "web/response_form.hpp"
 
 namespace countersign {
 namespace {
@@ -102,6 +103,19 @@ asio::awaitable<HttpResponse> LinkHandlers::Submit(RequestContext& ctx) {
     input.answer = FormField(form.value(), "answer");
   } else {
     input.comment = FormField(form.value(), "comment");
+  }
+  // The form's fields were shown for a choice that fills the response; the engine checks
+  // what they make against the schema.
+  const bool fills = choice->outcome == Outcome::kApproved || choice->outcome == Outcome::kAnswered;
+  if (fills && before->response_schema) {
+    auto schema = ResponseSchema::Parse(*before->response_schema);
+    if (!schema.ok()) co_return Page(http::status::internal_server_error, pages_.Unavailable());
+    auto response = ResponseForm::Read(schema.value(), form.value());
+    if (!response.ok()) {
+      co_return Page(http::status::unprocessable_entity,
+                     pages_.NotRecorded(*before, response.error().message));
+    }
+    input.response = std::move(response).value();
   }
   const std::string id = claims->request_id;
   auto decided = co_await CallEngine<RequestPtr>(

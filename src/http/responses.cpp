@@ -58,6 +58,7 @@ http::status HttpStatusFor(ErrorCode code) {
 HttpResponse ErrorResponse(const Error& error) {
   boost::json::object body{
       {"error", {{"code", ErrorCodeName(error.code)}, {"message", error.message}}}};
+  if (!error.field.empty()) body["error"].as_object()["field"] = error.field;
   if (error.current) body["request"] = RequestToJson(*error.current);
   HttpResponse res = JsonResponse(HttpStatusFor(error.code), body);
   SetErrorHeaders(res, error);

@@ -56,14 +56,15 @@ std::string StatusSentence(const Request& r) {
 
 LinkPages::LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
                      PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
-                     PageTemplate state)
+                     PageTemplate state, ResponseForm response_form)
     : layout_(std::move(layout)),
       summary_(std::move(summary)),
       detail_row_(std::move(detail_row)),
       decision_item_(std::move(decision_item)),
       confirm_(std::move(confirm)),
       recorded_(std::move(recorded)),
-      state_(std::move(state)) {}
+      state_(std::move(state)),
+      response_form_(std::move(response_form)) {}
 
 Result<LinkPages> LinkPages::Load() {
   const char* names[] = {"layout.html",        "request_summary.html", "detail_row.html",
@@ -75,9 +76,11 @@ Result<LinkPages> LinkPages::Load() {
     if (!loaded.ok()) return std::move(loaded).error();
     parsed.push_back(std::move(loaded).value());
   }
+  auto response_form = ResponseForm::Load();
+  if (!response_form.ok()) return std::move(response_form).error();
   return LinkPages(std::move(parsed[0]), std::move(parsed[1]), std::move(parsed[2]),
                    std::move(parsed[3]), std::move(parsed[4]), std::move(parsed[5]),
-                   std::move(parsed[6]));
+                   std::move(parsed[6]), std::move(response_form).value());
 }
 
 SafeHtml LinkPages::Summary(const Request& r) const {
@@ -115,6 +118,7 @@ SafeHtml LinkPages::Summary(const Request& r) const {
         .Text("at_iso", FormatTime(d.at))
         .Text("comment", d.comment)
         .Text("answer", d.answer);
+    if (d.response) item.Text("response", PrettyJson(*d.response));
     decisions.Append(decision_item_.Render(item));
   }
   v.Html("decisions", std::move(decisions));
@@ -131,13 +135,24 @@ std::string LinkPages::Confirm(const Request& r, const LinkOffer& offer,
                                std::string_view csrf) const {
   const Choice* choice = r.FindChoice(offer.choice);
   const std::string label = choice != nullptr ? ChoiceMeaning::Caption(*choice) : offer.choice;
+  const bool fills = choice != nullptr && (choice->outcome == Outcome::kApproved ||
+                                           choice->outcome == Outcome::kAnswered);
+  SafeHtml fields;
+  if (fills && r.response_schema) {
+    auto schema = ResponseSchema::Parse(*r.response_schema);
+    if (schema.ok()) fields = response_form_.Render(schema.value());
+  }
   PageTemplate::Values v;
   v.Text("heading", "Confirm your choice: " + label)
       .Flag("high_risk", r.risk == "high")
       .Html("summary", Summary(r))
       .Text("csrf", std::string(csrf))
       .Text("recipient", offer.recipient)
+      .Flag("has_fields", !fields.empty())
+      .Html("fields", std::move(fields))
       .Flag("answer_mode", choice != nullptr && choice->outcome == Outcome::kAnswered)
+      .Flag("answer_required",
+            choice != nullptr && choice->outcome == Outcome::kAnswered && !r.response_schema)
       .Text("choice_style", choice != nullptr ? ChoiceMeaning::Style(*choice) : "default")
       .Text("choice_label", label)
       .Text("expires_at", HumanTime(offer.expires_at));

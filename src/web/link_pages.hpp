@@ -14,6 +14,7 @@
 #include "core/request.hpp"
 #include "core/result.hpp"
 #include "web/page_template.hpp"
+#include "web/response_form.hpp"
 
 namespace countersign {
 
@@ -59,7 +60,7 @@ class LinkPages {
  private:
   LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
             PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
-            PageTemplate state);
+            PageTemplate state, ResponseForm response_form);
 
   SafeHtml Summary(const Request& r) const;
   std::string Document(std::string_view title, SafeHtml content) const;
@@ -74,6 +75,7 @@ class LinkPages {
   PageTemplate confirm_;
   PageTemplate recorded_;
   PageTemplate state_;
+  ResponseForm response_form_;
 };
 
 }  // namespace countersign

@@ -123,10 +123,12 @@ class Client:
                notify: Optional[Sequence[str]] = None, callback_url: Optional[str] = None,
                session: Optional[str] = None, idempotency_key: Optional[str] = None,
                requester: Optional[str] = None, risk: Optional[str] = None,
+               response_schema: Optional[Dict[str, Any]] = None,
                **extra: Any) -> Dict[str, Any]:
         """Creates a request (``POST /v1/requests``) and returns it (the v1 request object).
 
-        The members are those of the API (see docs/api.md); ``None`` leaves one out and
+        The members are those of the API (see docs/api.md); ``response_schema`` is the form a
+        decision fills (docs/api.md, "Structured answers"). ``None`` leaves one out and
         ``extra`` passes any other member through. With an ``idempotency_key`` a transient
         failure (unreachable server, 502/503/504) is retried a few times: the key makes the
         retry return the request the first attempt created instead of a second one.
@@ -147,6 +149,7 @@ class Client:
                            callback_url: Optional[str] = None, session: Optional[str] = None,
                            idempotency_key: Optional[str] = None,
                            requester: Optional[str] = None, risk: Optional[str] = None,
+                           response_schema: Optional[Dict[str, Any]] = None,
                            **extra: Any) -> Dict[str, Any]:
         """:meth:`create` for asyncio code."""
         body = self._create_body(locals())
@@ -183,22 +186,27 @@ class Client:
     def decide(self, request_id: str, choice: Optional[str] = None, *,
                comment: Optional[str] = None, answer: Optional[str] = None,
                arguments: Optional[Dict[str, Any]] = None,
-               by: Optional[str] = None) -> Dict[str, Any]:
+               by: Optional[str] = None,
+               response: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """Records a decision (``POST /v1/requests/{id}/decisions``); returns the request.
 
         ``choice`` is a choice id (``"approve"``, ``"deny"``, ...); for a question it may be
-        left out and ``answer`` given. Needs an approver or admin token.
+        left out and ``answer`` given. ``response`` fills the request's form (its
+        ``response_schema``); a response that does not fit raises :class:`ApiError` (422)
+        whose ``field`` names the field at fault. Needs an approver or admin token.
         """
         return self._call("POST", _request_path(request_id, "/decisions"),
-                          _decision_body(choice, comment, answer, arguments, by))
+                          _decision_body(choice, comment, answer, arguments, by, response))
 
     async def decide_async(self, request_id: str, choice: Optional[str] = None, *,
                            comment: Optional[str] = None, answer: Optional[str] = None,
                            arguments: Optional[Dict[str, Any]] = None,
-                           by: Optional[str] = None) -> Dict[str, Any]:
+                           by: Optional[str] = None,
+                           response: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """:meth:`decide` for asyncio code."""
         return await self._call_async("POST", _request_path(request_id, "/decisions"),
-                                      _decision_body(choice, comment, answer, arguments, by))
+                                      _decision_body(choice, comment, answer, arguments, by,
+                                                     response))
 
     def approve(self, request_id: str, comment: Optional[str] = None) -> Dict[str, Any]:
         """``decide(request_id, "approve", comment=comment)``."""
@@ -348,7 +356,7 @@ class Client:
         body: Dict[str, Any] = {}
         for name in ("action", "title", "details", "arguments", "kind", "choices", "approvers",
                      "quorum", "timeout_seconds", "on_timeout", "notify", "callback_url",
-                     "session", "idempotency_key", "requester", "risk"):
+                     "session", "idempotency_key", "requester", "risk", "response_schema"):
             value = fields.get(name)
             if value is not None:
                 body[name] = list(value) if name in ("approvers", "notify") else value
@@ -440,10 +448,11 @@ def _list_target(status: Optional[str] = None, action: Optional[str] = None,
 
 
 def _decision_body(choice: Optional[str], comment: Optional[str], answer: Optional[str],
-                   arguments: Optional[Dict[str, Any]], by: Optional[str]) -> Dict[str, Any]:
+                   arguments: Optional[Dict[str, Any]], by: Optional[str],
+                   response: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     body: Dict[str, Any] = {}
     for name, value in (("choice", choice), ("comment", comment), ("answer", answer),
-                        ("arguments", arguments), ("by", by)):
+                        ("arguments", arguments), ("by", by), ("response", response)):
         if value is not None:
             body[name] = value
     return body
@@ -468,12 +477,14 @@ def _decode(response: HttpResponse, method: str, target: str, url: str) -> Dict[
             raise TransportError(f"countersign at {url} answered {method} {target} with "
                                  "something that is not a JSON object")
         return parsed
-    code, message, request = "", "", None
+    code, message, request, field = "", "", None, None
     if isinstance(parsed, dict):
         error = parsed.get("error")
         if isinstance(error, dict):
             code = str(error.get("code") or "")
             message = str(error.get("message") or "")
+            if isinstance(error.get("field"), str):
+                field = error["field"]
         if isinstance(parsed.get("request"), dict):
             request = parsed["request"]
     if not message:
@@ -486,4 +497,4 @@ def _decode(response: HttpResponse, method: str, target: str, url: str) -> Dict[
             retry_after = max(0.0, float(response.headers["retry-after"]))
         except ValueError:
             retry_after = None
-    raise ApiError(response.status, code, message, request, retry_after)
+    raise ApiError(response.status, code, message, request, retry_after, field)

@@ -48,17 +48,20 @@ class ApiError(CountersignError):
         message: the server's message.
         request: for a ``409``, the request as it stands now; otherwise ``None``.
         retry_after: the ``Retry-After`` header in seconds, when the server sent one.
+        field: for a ``422``, the input field at fault when the server named one
+            (``"response.age"``); otherwise ``None``.
     """
 
     def __init__(self, status: int, code: str, message: str,
                  request: Optional[Dict[str, Any]] = None,
-                 retry_after: Optional[float] = None) -> None:
+                 retry_after: Optional[float] = None, field: Optional[str] = None) -> None:
         super().__init__(f"{message} (HTTP {status}{' ' + code if code else ''})")
         self.status = status
         self.code = code
         self.message = message
         self.request = request
         self.retry_after = retry_after
+        self.field = field
 
     @property
     def transient(self) -> bool:

@@ -115,6 +115,11 @@ Result<Request> RequestFromRow(const SqliteStatement& row) {
   r.tier_timeout = std::chrono::seconds(row.ColumnInt64(29) / 1000);
   r.receipt = row.ColumnText(30);
   r.remind_every = std::chrono::seconds(row.ColumnInt64(31) / 1000);
+  if (!row.ColumnIsNull(32)) {
+    auto schema = ParseStoredObject(row.ColumnText(32), at("response_schema"));
+    if (!schema.ok()) return std::move(schema).error();
+    r.response_schema = std::move(schema).value();
+  }
   return r;
 }
 
@@ -153,6 +158,11 @@ Result<Decision> DecisionFromRow(const SqliteStatement& row) {
     d.arguments = std::move(arguments).value();
   }
   d.at = FromUnixMillis(row.ColumnInt64(8));
+  if (!row.ColumnIsNull(9)) {
+    auto response = ParseStoredObject(row.ColumnText(9), Where("response", "decisions", d.id));
+    if (!response.ok()) return std::move(response).error();
+    d.response = std::move(response).value();
+  }
   return d;
 }
 

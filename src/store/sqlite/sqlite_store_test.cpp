@@ -151,6 +151,7 @@ void ExpectSameDecision(const Decision& a, const Decision& b) {
   EXPECT_EQ(a.answer, b.answer);
   EXPECT_EQ(a.arguments, b.arguments);
   EXPECT_EQ(a.at, b.at);
+  EXPECT_EQ(a.response, b.response);
 }
 
 void ExpectSameRequest(const Request& a, const Request& b) {
@@ -186,6 +187,7 @@ void ExpectSameRequest(const Request& a, const Request& b) {
   EXPECT_EQ(a.resolved_at, b.resolved_at);
   EXPECT_EQ(a.resolved_by, b.resolved_by);
   EXPECT_EQ(a.answer, b.answer);
+  EXPECT_EQ(a.response_schema, b.response_schema);
   ASSERT_EQ(a.decisions.size(), b.decisions.size());
   for (size_t i = 0; i < a.decisions.size(); ++i)
     ExpectSameDecision(a.decisions[i], b.decisions[i]);
@@ -277,7 +279,7 @@ TEST_F(SqliteStoreTest, MigrationsApplyOnAFreshFileAndRecordTheSchemaVersion) {
                      "(SELECT * FROM schema_migrations ORDER BY version)"),
             "1 001_initial.sql, 2 002_lean_request_indexes.sql, "
             "3 003_policies_receipts_grants.sql, 4 004_outbox.sql, 5 005_audit_checkpoint.sql, "
-            "6 006_idempotency_expiry.sql, 7 007_conversations.sql");
+            "6 006_idempotency_expiry.sql, 7 007_conversations.sql, 8 008_structured_answers.sql");
   EXPECT_EQ(RawQuery(path_,
                      "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                      "'requests_pending_deadline'"),
@@ -309,7 +311,7 @@ TEST_F(SqliteStoreTest, DataSurvivesCloseAndReopenWithoutReapplyingMigrations) {
   EXPECT_TRUE(audit->ok);
   EXPECT_EQ(audit->events_checked, 1);
   store_.reset();
-  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "7");
+  EXPECT_EQ(RawQuery(path_, "SELECT count(*) FROM schema_migrations"), "8");
 }
 
 TEST_F(SqliteStoreTest, CommitListenersHearOnlyTheEventsOfOperationsThatCommitted) {
@@ -499,6 +501,9 @@ TEST_F(SqliteStoreTest, InsertThenGetRoundTripsEveryRequestFieldAndDecision) {
   edited.answer = "free text";
   edited.outcome = Outcome::kAnswered;
   edited.arguments = boost::json::object{{"ref", "v2.0.1"}, {"unicode", "\u00e9\u4e2d"}};
+  edited.response = boost::json::object{{"replicas", 3}, {"regions", {"eu", "us"}}};
+  request.response_schema = boost::json::object{
+      {"type", "object"}, {"properties", {{"replicas", {{"type", "integer"}}}}}};
   request.decisions = {plain, edited};
 
   std::optional<Request> found_in_txn;
@@ -517,6 +522,7 @@ TEST_F(SqliteStoreTest, InsertThenGetRoundTripsEveryRequestFieldAndDecision) {
   ASSERT_TRUE(found_in_txn.has_value());
   ExpectSameRequest(*found_in_txn, request);
   EXPECT_FALSE(Get(request).decisions[0].arguments.has_value());
+  EXPECT_FALSE(Get(request).decisions[0].response.has_value());
 }
 
 TEST_F(SqliteStoreTest, APendingRequestRoundTripsWithNoResolution) {

@@ -20,7 +20,7 @@ Status SqliteTransaction::InsertRequest(const Request& r) {
   static const std::string kInsert =
       std::string("INSERT INTO requests (") + sqlite_rows::kRequestColumns +
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)";
+      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)";
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -57,6 +57,11 @@ Status SqliteTransaction::InsertRequest(const Request& r) {
       .BindInt64(30, std::chrono::duration_cast<Millis>(r.tier_timeout).count())
       .BindText(31, r.receipt)
       .BindInt64(32, std::chrono::duration_cast<Millis>(r.remind_every).count());
+  if (r.response_schema) {
+    s.BindText(33, boost::json::serialize(*r.response_schema));
+  } else {
+    s.BindNull(33);
+  }
   return s.Run();
 }
 
@@ -67,7 +72,7 @@ Status SqliteTransaction::InsertDecision(const Request& request, const Decision&
   }
   static constexpr char kInsert[] =
       "INSERT INTO decisions (id, request_id, tenant, principal, choice, outcome, comment, "
-      "answer, arguments, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+      "answer, arguments, at, response) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -84,6 +89,11 @@ Status SqliteTransaction::InsertDecision(const Request& request, const Decision&
     s.BindText(9, boost::json::serialize(*d.arguments));
   } else {
     s.BindNull(9);
+  }
+  if (d.response) {
+    s.BindText(11, boost::json::serialize(*d.response));
+  } else {
+    s.BindNull(11);
   }
   return s.Run();
 }
