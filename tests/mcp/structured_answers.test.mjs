@@ -1,0 +1,55 @@
+// ask_human with a response_schema: the form goes to the gateway as given, and the person's
+// structured response comes back as `response`.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { Gateway, connectMcp } from './harness.mjs';
+
+let gateway;
+let alice;
+let client;
+
+before(async () => {
+  gateway = await new Gateway().start();
+  const agent = await gateway.createToken('mcp-agent', 'agent');
+  alice = await gateway.createToken('alice', 'approver');
+  client = await connectMcp(gateway.url, agent);
+});
+
+after(async () => {
+  await client?.close();
+  await gateway?.stop();
+});
+
+test('ask_human passes response_schema through and returns the structured response', async () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      region: { type: 'string', enum: ['eu-west-1', 'us-east-1'], title: 'Region' },
+      replicas: { type: 'integer', minimum: 1, maximum: 10 },
+    },
+    required: ['region'],
+  };
+  const call = client.callTool({
+    name: 'ask_human',
+    arguments: { question: 'Where should the cluster go, and how big?', response_schema: schema },
+  });
+  const pending = await gateway.pendingRequest({ action: 'mcp.ask_human' });
+  assert.deepEqual(pending.response_schema, schema);
+  await gateway.decide(pending.id, alice, { response: { region: 'eu-west-1', replicas: 3 } });
+  const result = await call;
+  assert.equal(result.isError, undefined);
+  assert.equal(result.structuredContent.status, 'answered');
+  assert.equal(result.structuredContent.answered_by, 'alice');
+  assert.deepEqual(result.structuredContent.response, { region: 'eu-west-1', replicas: 3 });
+  assert.deepEqual(JSON.parse(result.content[0].text), result.structuredContent);
+});
+
+test('a response_schema the gateway refuses is invalid_arguments', async () => {
+  const result = await client.callTool({
+    name: 'ask_human',
+    arguments: { question: 'Nested?', response_schema: { type: 'object', properties: { a: { type: 'object' } } } },
+  });
+  assert.equal(result.isError, true);
+  assert.match(result.content[0].text, /^invalid_arguments: /);
+});
