@@ -77,7 +77,16 @@ Status CheckResponse(const Request& r, const Decision& d) {
     return Error::Internal("the stored response_schema of " + r.id +
                            " is invalid: " + schema.error().message);
   }
-  return schema->Validate(d.response ? *d.response : boost::json::object());
+  Status checked = schema->Validate(d.response ? *d.response : boost::json::object());
+  if (!checked.ok() && !d.response) {
+    // A chat button carries no form: say where the form is.
+    Error error = std::move(checked).error();
+    error.message = "this request asks for a form to be filled in (" + error.message +
+                    "): use the one-click link, or `countersign decide " + r.id + " --choice " +
+                    d.choice + " --field NAME=VALUE`";
+    return error;
+  }
+  return checked;
 }
 
 boost::json::object ViaToJson(const DecisionVia& via) {

@@ -234,6 +234,10 @@ TEST_F(LifecycleTest, AnApprovalWithoutTheRequiredFieldIsInvalidAndNamesIt) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code, ErrorCode::kInvalid);
   EXPECT_EQ(missing.error().field, "response.replicas");
+  EXPECT_NE(missing.error().message.find("response.replicas is required"), std::string::npos);
+  EXPECT_NE(missing.error().message.find("countersign decide req_1 --choice approve --field"),
+            std::string::npos)
+      << "a press without a form is told where the form is: " << missing.error().message;
 
   DecisionAttempt wrong = Attempt(kAlice, "approve");
   wrong.decision.response = boost::json::object{{"replicas", 2}, {"env", "staging"}};
