@@ -89,6 +89,8 @@ struct ServerConfig {
   // the heartbeat of an idle one.
   int stream_queue = 0;
   std::chrono::seconds stream_heartbeat{0};
+  // POST /mcp: how often a waiting tool call reports progress.
+  std::chrono::seconds mcp_progress{0};
   // Where people reach the server, for one-click links: validated and normalised by
   // PublicUrl::Parse. Empty: derived from the bound listen address once listening.
   std::string public_url;

@@ -42,6 +42,7 @@ const std::map<std::string, Sample>& Samples() {
       {"default_timeout", {"1h30m", "90m"}},
       {"stream_queue", {"50"}},
       {"stream_heartbeat", {"20", "20s"}},
+      {"mcp_progress", {"2", "2s"}},
       {"audit_checkpoint_every", {"50"}},
       {"audit_checkpoint_interval", {"2m"}},
       {"public_url", {"HTTPS://Approvals.Example.com/cs", "https://approvals.example.com/cs"}},

@@ -10,7 +10,8 @@
 // "Connection: close", and ends live event streams at once. A stream route (GET /v1/events,
 // GET /v1/ws) takes its connection over: the session runs an EventStreamSession on
 // the connection's executor, over the same plain or TLS stream, and the connection closes when
-// the stream ends. Thread-safe.
+// the stream ends; so does a response a handler streams (RequestContext::streamed, POST /mcp).
+// Thread-safe.
 //
 // The per-connection templates are defined in http_server_session.hpp and compiled once per
 // stream type, in http_server_plain.cpp and http_server_tls.cpp.
@@ -133,6 +134,11 @@ class HttpServer {
   template <typename Stream>
   asio::awaitable<bool> RunStream(Connection& connection, Stream& stream,
                                   const HttpRequest& request, StreamUpgrade& upgrade);
+  // Runs a handler's RequestContext::streamed on the connection; returns Session()'s
+  // "graceful".
+  template <typename Stream>
+  asio::awaitable<bool> RunStreamedResponse(Connection& connection, Stream& stream,
+                                            unsigned version, Router::Routed& routed);
   template <typename Stream>
   asio::awaitable<void> RefuseAndLinger(Connection& connection, Stream& stream, const Error& error,
                                         http::status status);

@@ -27,6 +27,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "http/connection_response_stream.hpp"
 #include "http/event_stream.hpp"
 #include "http/http_connection.hpp"
 #include "http/http_server.hpp"
@@ -164,10 +165,18 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
       routed.response = ErrorResponse(Error::Internal("internal error"));
       routed.deferred.reset();
       routed.upgrade.reset();
+      routed.streamed = nullptr;
     }
     if (routed.upgrade) {
       // The stream is the connection's last exchange.
       graceful = co_await RunStream(connection, stream, request, *routed.upgrade);
+      break;
+    }
+    if (routed.streamed) {
+      // So is a response written while the handler works.
+      const unsigned version = request.version();
+      request = {};
+      graceful = co_await RunStreamedResponse(connection, stream, version, routed);
       break;
     }
     HttpResponse& response = routed.response;
@@ -261,6 +270,40 @@ asio::awaitable<bool> HttpServer::RunStream(Connection& connection, Stream& stre
         feed.position());
   }
   co_return result.graceful;
+}
+
+template <typename Stream>
+asio::awaitable<bool> HttpServer::RunStreamedResponse(Connection& connection, Stream& stream,
+                                                      unsigned version, Router::Routed& routed) {
+  beast::tcp_stream& tcp_stream = connection.stream;
+  auto watch = std::make_shared<ClientWatch>();
+  if (routed.abandon) {
+    asio::co_spawn(tcp_stream.get_executor(),
+                   WatchForClose(tcp_stream.socket(), watch, std::move(routed.abandon)),
+                   asio::detached);
+  }
+  ConnectionResponseStream<Stream> out(stream, tcp_stream, version, options_.read_timeout);
+  metrics_.StreamOpened();
+  try {
+    co_await routed.streamed(out);
+  } catch (const std::exception& ex) {
+    spdlog::error("streamed response failed: {}", ex.what());
+  }
+  metrics_.StreamClosed();
+  routed.streamed = nullptr;
+  watch->stopped = true;
+  if (!watch->woke) {
+    boost::system::error_code ignored;
+    tcp_stream.socket().cancel(ignored);
+  }
+  if (!out.opened()) {
+    // Nothing was written: the client gets a plain error rather than an empty connection.
+    HttpResponse response = ErrorResponse(Error::Internal("the response could not be produced"));
+    const bool opened = co_await out.Open(response);
+    if (opened) (void)co_await out.Write(response.body());
+  }
+  if (out.opened()) metrics_.CountResponse(out.status());
+  co_return !out.failed() && !watch->gone;
 }
 
 template <typename Stream>

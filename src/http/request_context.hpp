@@ -12,6 +12,7 @@
 #include "auth/actor.hpp"
 #include "core/result.hpp"
 #include "http/beast.hpp"
+#include "http/response_stream.hpp"
 
 namespace countersign {
 
@@ -29,6 +30,12 @@ struct RequestContext {
   // the deferred answer waits. It should end the wait soon (its answer is then discarded) and
   // free what the wait holds.
   std::function<void()> abandon;
+  // Instead of `deferred`, a handler whose answer is a body written while it works (an MCP
+  // tool call's event stream) sets this and returns at once: the connection calls it with its
+  // ResponseStream once the router's and the handler's frames, and the request, are freed,
+  // and closes when it returns. `abandon`, when set with it, is called when the client goes
+  // away meanwhile. It must not refer to `request` or to this context.
+  std::function<asio::awaitable<void>(ResponseStream&)> streamed = nullptr;
 
   std::string_view Query(std::string_view key) const {
     auto it = query.find(key);

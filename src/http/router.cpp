@@ -114,6 +114,7 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
   routed.response = co_await match->handler(ctx);
   routed.deferred = std::move(ctx.deferred);
   routed.abandon = std::move(ctx.abandon);
+  routed.streamed = std::move(ctx.streamed);
   co_return routed;
 }
 

@@ -6,8 +6,8 @@
 // connection over instead of answering: its handler either refuses with an error, answered
 // like any other, or returns the StreamUpgrade the server then runs, which for an
 // authenticated route can re-check the request's credentials later. A handler that waits long
-// may defer its answer (RequestContext::deferred). Routes are added before serving starts;
-// Route() is then safe to call from any thread.
+// may defer its answer (RequestContext::deferred), or stream it (RequestContext::streamed).
+// Routes are added before serving starts; Route() is then safe to call from any thread.
 #pragma once
 
 #include <functional>
@@ -38,6 +38,8 @@ class Router {
     std::optional<asio::awaitable<HttpResponse>> deferred;  // set: its result is the response
     std::function<void()> abandon;                          // RequestContext::abandon
     std::optional<StreamUpgrade> upgrade;                   // set: `response` is unused
+    // RequestContext::streamed; set: `response` is unused.
+    std::function<asio::awaitable<void>(ResponseStream&)> streamed;
   };
 
   // A token the authenticator does not hold in memory is looked up on `gateway`'s read

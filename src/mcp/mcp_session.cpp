@@ -28,11 +28,11 @@ McpStep ErrorReply(const boost::json::value& id, std::int64_t code, std::string_
   return Reply(JsonRpcErrorLine(id, code, message));
 }
 
-bool SupportedVersion(std::string_view version) {
+}  // namespace
+
+bool IsSupportedMcpVersion(std::string_view version) {
   return version == kMcpLatestVersion || version == kMcpPreviousVersion;
 }
-
-}  // namespace
 
 McpSession::McpSession(McpServerIdentity identity) : identity_(std::move(identity)) {}
 
@@ -88,7 +88,7 @@ McpStep McpSession::Initialize(const boost::json::value& id, const boost::json::
   }
   // The client's revision when this server speaks it; else this server's latest, and the
   // client decides whether it can use that.
-  protocol_version_ = SupportedVersion(requested->get_string())
+  protocol_version_ = IsSupportedMcpVersion(requested->get_string())
                           ? std::string(requested->get_string())
                           : std::string(kMcpLatestVersion);
   boost::json::object server_info{{"name", identity_.name}, {"version", identity_.version}};

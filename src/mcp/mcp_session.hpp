@@ -27,6 +27,9 @@ namespace countersign {
 inline constexpr std::string_view kMcpLatestVersion = "2025-11-25";
 inline constexpr std::string_view kMcpPreviousVersion = "2025-06-18";
 
+// True for a revision this server speaks: kMcpLatestVersion or kMcpPreviousVersion.
+bool IsSupportedMcpVersion(std::string_view version);
+
 struct McpServerIdentity {
   std::string name = "countersign";
   std::string version;

@@ -128,6 +128,13 @@ Status Server::Open() {
   claude_code_ = std::make_unique<ClaudeCodeHandlers>(*gateway_, *authenticator_, metrics_,
                                                       claude_code_options);
   claude_code_->Register(*router_);
+  McpHttpOptions mcp_options;
+  mcp_options.auth_off = !config_.auth;
+  mcp_options.progress_interval = config_.mcp_progress;
+  mcp_options.public_origin = public_url_->origin();
+  mcp_options.loopback_listener = bound_.address().is_loopback();
+  mcp_ = std::make_unique<McpHandlers>(*gateway_, *authenticator_, metrics_, mcp_options);
+  mcp_->Register(*router_);
   CS_RETURN_IF_ERROR(OpenConversations());
   outbox_ = std::make_unique<OutboxHandlers>(*gateway_);
   outbox_->Register(*router_);

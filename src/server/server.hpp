@@ -59,6 +59,7 @@
 #include "http/io_context_pool.hpp"
 #include "http/key_handlers.hpp"
 #include "http/link_handlers.hpp"
+#include "http/mcp_handlers.hpp"
 #include "http/metrics.hpp"
 #include "http/outbox_handlers.hpp"
 #include "http/router.hpp"
@@ -167,6 +168,7 @@ class Server {
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<HookHandlers> hooks_;
   std::unique_ptr<ClaudeCodeHandlers> claude_code_;
+  std::unique_ptr<McpHandlers> mcp_;  // POST /mcp: MCP over Streamable HTTP
   std::unique_ptr<ConversationAssistant> assistant_;
   std::vector<std::unique_ptr<SlackConversationChat>> conversation_chats_;
   std::unique_ptr<SlackEvents> slack_events_;
