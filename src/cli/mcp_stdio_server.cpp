@@ -1,23 +1,14 @@
 #include "cli/mcp_stdio_server.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
-#include <exception>
-
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 
+#include "cli/line_reader.hpp"
 #include "core/mutex_lock.hpp"
 #include "mcp/json_rpc.hpp"
 #include "mcp/tool_results.hpp"
 
 namespace countersign {
-namespace {
-
-constexpr std::size_t kReadChunk = 64 * 1024;
-
-}  // namespace
 
 McpStdioServer::McpStdioServer(McpSession session, const ToolRunner& runner,
                                std::string session_nonce, McpStdioOptions options,
@@ -28,49 +19,16 @@ McpStdioServer::McpStdioServer(McpSession session, const ToolRunner& runner,
       options_(options),
       output_(output) {}
 
-McpStdioServer::~McpStdioServer() {
-  for (auto& worker : workers_) {
-    if (worker.thread.joinable()) worker.thread.join();
-  }
-}
-
 std::size_t McpStdioServer::Serve(int input_fd) {
-  std::string line;
-  bool oversized = false;  // dropping the rest of a line over the limit
-  char chunk[kReadChunk];
-  for (;;) {
-    const ssize_t got = ::read(input_fd, chunk, sizeof chunk);
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) break;
-    std::string_view data(chunk, static_cast<std::size_t>(got));
-    while (!data.empty()) {
-      const auto newline = data.find('\n');
-      const std::string_view piece = data.substr(0, newline);
-      if (!oversized) {
-        if (line.size() + piece.size() > options_.max_line_bytes) {
-          oversized = true;
-          line.clear();
-          line.shrink_to_fit();
-        } else {
-          line.append(piece);
-        }
-      }
-      if (newline == std::string_view::npos) break;
-      data.remove_prefix(newline + 1);
-      if (oversized) {
+  const LineReader reader(
+      options_.max_line_bytes, [this](std::string_view line) { HandleLine(line); },
+      [this] {
         Send(JsonRpcErrorLine(
             nullptr, kJsonRpcParseError,
             "message over " + std::to_string(options_.max_line_bytes) + " bytes: dropped"));
-        oversized = false;
-      } else {
-        HandleLine(line);
-      }
-      line.clear();
-    }
-  }
-  // A last line without its newline still counts: the client wrote it before closing.
-  if (!oversized && !line.empty()) HandleLine(line);
-  ReapFinishedWorkers();
+      });
+  reader.Read(input_fd);
+  workers_.Reap();
   MutexLock lock(calls_mu_);
   return calls_.size();
 }
@@ -85,7 +43,7 @@ void McpStdioServer::HandleLine(std::string_view line) {
 }
 
 void McpStdioServer::StartCall(McpToolInvocation call) {
-  ReapFinishedWorkers();
+  workers_.Reap();
   const std::string key = boost::json::serialize(call.id);
   auto control = std::make_shared<ToolCallControl>();
   {
@@ -109,7 +67,8 @@ void McpStdioServer::StartCall(McpToolInvocation call) {
   }
   const boost::json::value id = call.id;
   const McpTool tool = call.tool;
-  if (!Spawn([this, call = std::move(call), key, control] { RunCall(call, key, control); })) {
+  if (!workers_.Spawn(
+          [this, call = std::move(call), key, control] { RunCall(call, key, control); })) {
     {
       MutexLock lock(calls_mu_);
       calls_.erase(key);
@@ -152,46 +111,9 @@ void McpStdioServer::CancelCall(const boost::json::value& id) {
                    cancelled.error().message);
     }
   };
-  if (!Spawn(cancel)) cancel();  // no thread to spare: cancel from here
+  if (!workers_.Spawn(cancel)) cancel();  // no thread to spare: cancel from here
 }
 
-void McpStdioServer::Send(const std::string& line) {
-  MutexLock lock(output_mu_);
-  // A client that has gone away makes these fail; there is nobody left to tell.
-  std::fwrite(line.data(), 1, line.size(), output_);
-  std::fputc('\n', output_);
-  std::fflush(output_);
-}
-
-bool McpStdioServer::Spawn(std::function<void()> work) {
-  auto done = std::make_shared<std::atomic<bool>>(false);
-  try {
-    std::thread thread([work = std::move(work), done] {
-      try {
-        work();
-      } catch (const std::exception& e) {
-        spdlog::error("MCP tool call failed: {}", e.what());
-      }
-      done->store(true);
-    });
-    workers_.push_back(Worker{std::move(thread), std::move(done)});
-    return true;
-  } catch (const std::exception& e) {
-    spdlog::error("cannot start a thread: {}", e.what());
-    return false;
-  }
-}
-
-void McpStdioServer::ReapFinishedWorkers() {
-  std::vector<Worker> running;
-  for (auto& worker : workers_) {
-    if (worker.done->load()) {
-      worker.thread.join();
-    } else {
-      running.push_back(std::move(worker));
-    }
-  }
-  workers_ = std::move(running);
-}
+void McpStdioServer::Send(const std::string& line) { output_.Write(line); }
 
 }  // namespace countersign

@@ -16,17 +16,15 @@
 // destroying it (McpCommand does). Serve() is called once, from one thread.
 #pragma once
 
-#include <atomic>
 #include <cstddef>
 #include <cstdio>
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <vector>
 
+#include "cli/line_writer.hpp"
+#include "cli/worker_threads.hpp"
 #include "core/mutex.hpp"
 #include "mcp/mcp_session.hpp"
 #include "mcp/tool_call_control.hpp"
@@ -45,7 +43,7 @@ class McpStdioServer {
   // unique to this session (ToolRunner::IdempotencyKey).
   McpStdioServer(McpSession session, const ToolRunner& runner, std::string session_nonce,
                  McpStdioOptions options, std::FILE* output);
-  ~McpStdioServer();
+  ~McpStdioServer() = default;
   McpStdioServer(const McpStdioServer&) = delete;
   McpStdioServer& operator=(const McpStdioServer&) = delete;
 
@@ -53,34 +51,25 @@ class McpStdioServer {
   std::size_t Serve(int input_fd);
 
  private:
-  struct Worker {
-    std::thread thread;
-    std::shared_ptr<std::atomic<bool>> done;
-  };
-
   void HandleLine(std::string_view line);
   void StartCall(McpToolInvocation call);
   void CancelCall(const boost::json::value& id);
   void RunCall(const McpToolInvocation& call, const std::string& key,
                const std::shared_ptr<ToolCallControl>& control);
   void Send(const std::string& line);
-  // Runs `work` on a new thread; false when none could be started.
-  bool Spawn(std::function<void()> work);
-  void ReapFinishedWorkers();
 
   McpSession session_;
   const ToolRunner& runner_;
   const std::string session_nonce_;
   const McpStdioOptions options_;
 
-  Mutex output_mu_;
-  std::FILE* const output_ CS_PT_GUARDED_BY(output_mu_);
+  LineWriter output_;
 
   Mutex calls_mu_;
   // In-flight tool calls by their JSON-RPC id's JSON text.
   std::map<std::string, std::shared_ptr<ToolCallControl>> calls_ CS_GUARDED_BY(calls_mu_);
 
-  std::vector<Worker> workers_;  // touched by the reading thread only
+  WorkerThreads workers_;  // touched by the reading thread only; destroyed (joined) first
 };
 
 }  // namespace countersign

@@ -87,41 +87,50 @@ std::optional<boost::json::object> ToolRunner::RunWaiting(const ToolCall& call,
     return ToolFailureResult(call.tool, McpToolFailure::kInvalidArguments, body.error().message);
   }
   if (!call.idempotency_key.empty()) (*body)["idempotency_key"] = call.idempotency_key;
-  if (control.cancelled()) return std::nullopt;
+  auto waited = CreateAndWait(call.tool, *body, call.progress_token, control, progress);
+  if (!waited.ok()) return GatewayFailure(call.tool, waited.error());
+  if (!waited->has_value()) return std::nullopt;
+  return ToolResultForRequest(call.tool, **waited);
+}
 
-  auto created = WithRetries([&] { return gateway_.CreateRequest(*body); }, &control);
+Result<std::optional<boost::json::object>> ToolRunner::CreateAndWait(
+    McpTool tool, const boost::json::object& body, const boost::json::value& progress_token,
+    ToolCallControl& control, const ProgressSink& progress) const {
+  using Waited = std::optional<boost::json::object>;
+  if (control.cancelled()) return Waited();
+  auto created = WithRetries([&] { return gateway_.CreateRequest(body); }, &control);
   if (!created.ok()) {
-    if (control.cancelled()) return std::nullopt;
-    return GatewayFailure(call.tool, created.error());
+    if (control.cancelled()) return Waited();
+    return std::move(created).error();
   }
   boost::json::object request = std::move(created).value();
   const std::string id = StringAt(request, "id");
   if (control.RequestCreated(id)) {
     (void)CancelForClient(id);
-    return std::nullopt;
+    return Waited();
   }
-  const std::string message = WaitingMessage(call.tool, request);
+  const std::string message = WaitingMessage(tool, request);
   std::int64_t slices = 0;
   while (StringAt(request, "status") == "pending") {
     auto polled = WithRetries(
         [&] { return gateway_.WaitForRequest(id, options_.progress_interval); }, &control);
-    if (control.cancelled()) return std::nullopt;
+    if (control.cancelled()) return Waited();
     if (!polled.ok()) {
       Error error = std::move(polled).error();
       if (Retryable(error)) {
         error.message +=
             "; request " + id + " is still pending on the gateway: read it later with get_request";
       }
-      return GatewayFailure(call.tool, error);
+      return error;
     }
     request = std::move(polled).value();
-    if (StringAt(request, "status") == "pending" && !call.progress_token.is_null() && progress) {
+    if (StringAt(request, "status") == "pending" && !progress_token.is_null() && progress) {
       boost::json::object params{
-          {"progressToken", call.progress_token}, {"progress", ++slices}, {"message", message}};
+          {"progressToken", progress_token}, {"progress", ++slices}, {"message", message}};
       progress(std::move(params));
     }
   }
-  return ToolResultForRequest(call.tool, request);
+  return Waited(std::move(request));
 }
 
 Status ToolRunner::CancelForClient(const std::string& id) const {

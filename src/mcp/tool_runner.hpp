@@ -58,6 +58,17 @@ class ToolRunner {
   std::optional<boost::json::object> Run(const ToolCall& call, ToolCallControl& control,
                                          const ProgressSink& progress) const;
 
+  // Creates the request `body` (which carries its idempotency key, if any) and waits for it
+  // as Run() does for a waiting `tool`, whose kind words the progress messages: the request
+  // once it is no longer pending, nullopt when `control` was cancelled, or the gateway's
+  // error (one that left the request pending says so, with its id). For callers that build
+  // their own request, like the MCP proxy's gates.
+  Result<std::optional<boost::json::object>> CreateAndWait(McpTool tool,
+                                                           const boost::json::object& body,
+                                                           const boost::json::value& progress_token,
+                                                           ToolCallControl& control,
+                                                           const ProgressSink& progress) const;
+
   // Cancels request `id` on the gateway for a client that cancelled its call (reason
   // kMcpCancelReason). The caller logs a failure: nobody waits for an answer.
   Status CancelForClient(const std::string& id) const;
