@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "mcp/mcp_gate_set.hpp"
+
 namespace countersign {
 namespace {
 
@@ -158,12 +160,7 @@ Result<std::string> CancelReasonArgument(const boost::json::object& arguments) {
 }
 
 std::string PermissionPromptAction(std::string_view tool_name) {
-  std::string action = "claude.";
-  for (char c : tool_name) {
-    if (action.size() == kMaxActionBytes) break;
-    action += IsActionByte(c) ? c : '_';
-  }
-  return action;
+  return McpActionPart("claude." + std::string(tool_name));
 }
 
 }  // namespace countersign

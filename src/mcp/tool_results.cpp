@@ -126,22 +126,6 @@ Unsuccessful WhyUnsuccessful(const boost::json::object& request) {
           "request " + id + " ended as " + status + ". Do not perform the action."};
 }
 
-// The arguments the approvers agreed to: the newest approval's edit, else the request's own.
-boost::json::object ApprovedArguments(const boost::json::object& request, bool& edited) {
-  const auto& decisions = ArrayAt(request, "decisions");
-  for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
-    const auto* decision = it->if_object();
-    if (decision == nullptr || StringAt(*decision, "outcome") != "approved") continue;
-    const auto* arguments = decision->if_contains("arguments");
-    if (arguments != nullptr && arguments->is_object()) {
-      edited = true;
-      return arguments->get_object();
-    }
-  }
-  edited = false;
-  return ObjectAt(request, "arguments");
-}
-
 boost::json::object ApprovalResult(const boost::json::object& request) {
   bool edited = false;
   boost::json::object arguments = ApprovedArguments(request, edited);
@@ -237,6 +221,21 @@ McpToolFailure FailureForGatewayError(const Error& error) {
       return McpToolFailure::kUnavailable;
   }
   return McpToolFailure::kUnavailable;
+}
+
+boost::json::object ApprovedArguments(const boost::json::object& request, bool& edited) {
+  const auto& decisions = ArrayAt(request, "decisions");
+  for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
+    const auto* decision = it->if_object();
+    if (decision == nullptr || StringAt(*decision, "outcome") != "approved") continue;
+    const auto* arguments = decision->if_contains("arguments");
+    if (arguments != nullptr && arguments->is_object()) {
+      edited = true;
+      return arguments->get_object();
+    }
+  }
+  edited = false;
+  return ObjectAt(request, "arguments");
 }
 
 boost::json::object ToolFailureResult(McpTool tool, McpToolFailure failure,

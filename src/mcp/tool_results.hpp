@@ -51,6 +51,10 @@ boost::json::object ToolFailureResult(McpTool tool, McpToolFailure failure,
 // a success.
 boost::json::object ToolResultForRequest(McpTool tool, const boost::json::object& request);
 
+// The arguments the approvers of `request` agreed to: the newest approving decision's edited
+// `arguments`, else the request's own; `edited` says which.
+boost::json::object ApprovedArguments(const boost::json::object& request, bool& edited);
+
 // The request as get_request and cancel_request show it (tool_catalog.cpp's summary schema).
 boost::json::object RequestSummary(const boost::json::object& request);
 
