@@ -38,7 +38,7 @@ test-asan: deps
 # Clang's thread-safety analysis over the libraries that hold a Mutex: every CS_GUARDED_BY
 # member touched without its lock fails the build (src/core/thread_annotations.hpp).
 TSA_TARGETS ?= cs_core cs_store cs_auth cs_policy cs_notify cs_engine cs_http cs_compat cs_config \
-  cs_cli
+  cs_mcp cs_cli
 check-thread-safety: deps
 	CC=clang CXX=clang++ cmake -S . -B $(TSA_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	  -DCOUNTERSIGN_THREAD_SAFETY=ON -DCOUNTERSIGN_TESTS=OFF $(CMAKE_FLAGS)

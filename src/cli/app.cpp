@@ -59,6 +59,7 @@ int RunCli(int argc, char** argv) {
   // would reinterpret it; CLI11 takes the arguments last-first.
   std::vector<std::string> args(argv + 1, argv + argc);
   exec.TakeCommand(args);
+  mcp.TakeCommand(args);
   std::reverse(args.begin(), args.end());
   try {
     app.parse(args);

@@ -3,7 +3,6 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 
 #include <unistd.h>
 
@@ -13,8 +12,8 @@
 
 #include "cli/api_gateway.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/mcp_options.hpp"
 #include "cli/mcp_stdio_server.hpp"
-#include "core/sha256.hpp"
 #include "core/system_clock.hpp"
 
 namespace countersign {
@@ -44,17 +43,6 @@ constexpr const char* kFooter =
     "COUNTERSIGN_MCP_PROGRESS_SECONDS.\n"
     "Exit status: 0 when stdin ends, 3 when the connection options are unusable.";
 
-// 128 random bits as hex: what makes this session's idempotency keys its own.
-std::string SessionNonce() {
-  std::random_device random;
-  std::string bytes;
-  for (int i = 0; i < 4; ++i) {
-    const auto word = random();
-    for (int b = 0; b < 4; ++b) bytes.push_back(static_cast<char>((word >> (8 * b)) & 0xff));
-  }
-  return HexEncode(bytes);
-}
-
 }  // namespace
 
 void McpCommand::Register(CLI::App& parent, int& exit_code, std::string version) {
@@ -64,14 +52,11 @@ void McpCommand::Register(CLI::App& parent, int& exit_code, std::string version)
   command->footer(kFooter);
   connection_.AddTo(*command);
   command->remove_option(command->get_option("--json"));  // the output is MCP, never text
-  command
-      ->add_option("--progress-interval", progress_seconds_,
-                   "seconds between progress notifications while a call waits (1 to 60, "
-                   "default 5)")
-      ->type_name("SECONDS")
-      ->envname("COUNTERSIGN_MCP_PROGRESS_SECONDS")
-      ->check(CLI::Range(1, 60));
-  command->callback([this, &exit_code] { exit_code = Run(); });
+  AddProgressIntervalOption(*command, progress_seconds_);
+  CLI::App* proxy = proxy_.Register(*command, exit_code);
+  command->callback([this, proxy, &exit_code] {
+    if (!proxy->parsed()) exit_code = Run();
+  });
 }
 
 int McpCommand::Run() const {
@@ -89,7 +74,7 @@ int McpCommand::Run() const {
   runner_options.progress_interval = std::chrono::seconds(progress_seconds_);
   const ToolRunner runner(gateway, clock, runner_options);
   McpStdioServer server(McpSession(McpServerIdentity{"countersign", version_}), runner,
-                        SessionNonce(), McpStdioOptions{}, stdout);
+                        McpSessionNonce(), McpStdioOptions{}, stdout);
   const std::size_t running = server.Serve(STDIN_FILENO);
   if (running == 0) return kExitOk;
   // The client is gone. Waiting for the calls' long-polls would hold the exit up for a slice

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "cli/connection_options.hpp"
+#include "cli/mcp_proxy_command.hpp"
 
 namespace CLI {
 class App;
@@ -25,12 +27,17 @@ class McpCommand {
   // `exit_code`.
   void Register(CLI::App& parent, int& exit_code, std::string version);
 
+  // Takes `mcp proxy`'s upstream command line out of `args` before parsing
+  // (McpProxyCommand::TakeCommand).
+  void TakeCommand(std::vector<std::string>& args) { proxy_.TakeCommand(args); }
+
  private:
   int Run() const;
 
   ConnectionOptions connection_;
   int progress_seconds_ = 5;
   std::string version_;
+  McpProxyCommand proxy_;  // `countersign mcp proxy`
 };
 
 }  // namespace countersign
