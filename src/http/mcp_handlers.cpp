@@ -151,7 +151,7 @@ asio::awaitable<HttpResponse> McpHandlers::Post(RequestContext& ctx) {
     co_return Refuse(http::status::internal_server_error, Error::Internal("no answer"),
                      kJsonRpcInternalError);
   }
-  tool_calls_.fetch_add(1, std::memory_order_relaxed);
+  metrics_.CountMcpToolCall();
   co_return co_await CallTool(ctx, std::move(actor), std::move(session).value(),
                               std::move(*step.call), acceptable);
 }
@@ -169,6 +169,7 @@ asio::awaitable<HttpResponse> McpHandlers::Initialize(const Actor& actor, const 
     sessions_.Remove(session->id(), OwnerOf(actor));
     co_return Answer(line, acceptable, nullptr);
   }
+  metrics_.CountMcpSession();
   HttpResponse response = Answer(line, acceptable, session.get());
   response.set(kSessionHeader, session->id());
   co_return response;

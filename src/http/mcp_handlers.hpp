@@ -27,9 +27,7 @@
 // metrics must outlive the server's connections.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -70,10 +68,6 @@ class McpHandlers {
   asio::awaitable<HttpResponse> Post(RequestContext& ctx);
   asio::awaitable<HttpResponse> Delete(RequestContext& ctx);
 
-  // Sessions held, and tool calls started since start (for /metrics and tests).
-  size_t sessions() const { return sessions_.size(); }
-  uint64_t tool_calls() const { return tool_calls_.load(std::memory_order_relaxed); }
-
  private:
   // The origin and token checks every method shares: the caller, or the refusal.
   asio::awaitable<Result<Actor>> Admit(const RequestContext& ctx);
@@ -96,7 +90,6 @@ class McpHandlers {
   Metrics& metrics_;
   const McpHttpOptions options_;
   McpSessionTable sessions_;
-  std::atomic<uint64_t> tool_calls_{0};
 };
 
 }  // namespace countersign

@@ -55,6 +55,12 @@ std::string Metrics::Render(const Snapshot& s) const {
   line("# HELP countersign_decisions_total Decisions recorded since start.");
   line("# TYPE countersign_decisions_total counter");
   line(fmt::format("countersign_decisions_total {}", decisions_.load()));
+  line("# HELP countersign_mcp_sessions_total MCP sessions begun on /mcp since start.");
+  line("# TYPE countersign_mcp_sessions_total counter");
+  line(fmt::format("countersign_mcp_sessions_total {}", mcp_sessions_.load()));
+  line("# HELP countersign_mcp_tool_calls_total MCP tool calls started on /mcp since start.");
+  line("# TYPE countersign_mcp_tool_calls_total counter");
+  line(fmt::format("countersign_mcp_tool_calls_total {}", mcp_tool_calls_.load()));
   line("# HELP countersign_waiters Long-polls waiting for a request to resolve.");
   line("# TYPE countersign_waiters gauge");
   line(fmt::format("countersign_waiters {}", s.waiters));

@@ -17,6 +17,9 @@ class Metrics {
   void CountResponse(unsigned status);
   void CountDecision() { decisions_.fetch_add(1, std::memory_order_relaxed); }
   void CountRequestCreated() { created_.fetch_add(1, std::memory_order_relaxed); }
+  // POST /mcp: a session begun (initialize), a tools/call started.
+  void CountMcpSession() { mcp_sessions_.fetch_add(1, std::memory_order_relaxed); }
+  void CountMcpToolCall() { mcp_tool_calls_.fetch_add(1, std::memory_order_relaxed); }
   void ConnectionOpened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void ConnectionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
   void StreamOpened() { streams_.fetch_add(1, std::memory_order_relaxed); }
@@ -41,6 +44,8 @@ class Metrics {
   std::array<std::atomic<uint64_t>, 6> responses_{};
   std::atomic<uint64_t> decisions_{0};
   std::atomic<uint64_t> created_{0};
+  std::atomic<uint64_t> mcp_sessions_{0};
+  std::atomic<uint64_t> mcp_tool_calls_{0};
   std::atomic<int64_t> connections_{0};
   std::atomic<int64_t> streams_{0};
   std::atomic<uint64_t> stream_overflows_{0};

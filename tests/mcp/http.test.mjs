@@ -378,6 +378,12 @@ describe('/mcp on the wire', () => {
     assert.equal(all.length, 1);
   });
 
+  test('/metrics counts MCP sessions and tool calls', async () => {
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    assert.match(metrics, /^countersign_mcp_sessions_total [1-9]/m);
+    assert.match(metrics, /^countersign_mcp_tool_calls_total [1-9]/m);
+  });
+
   test('DELETE ends a session; the id is then 404', async () => {
     const session = await rawSession();
     const ended = await fetch(`${gateway.url}/mcp`, {
