@@ -8,6 +8,7 @@
 
 #include "core/sha256.hpp"
 #include "mcp/tool_arguments.hpp"
+#include "mcp/tool_progress.hpp"
 #include "mcp/tool_results.hpp"
 
 namespace countersign {
@@ -18,23 +19,6 @@ constexpr std::chrono::seconds kMaxSlice(60);  // the gateway's longest long-pol
 std::string StringAt(const boost::json::object& object, std::string_view key) {
   const auto* value = object.if_contains(key);
   return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
-}
-
-// "waiting for approval from alice, group:sre" (or an answer, or from any approver).
-std::string WaitingMessage(McpTool tool, const boost::json::object& request) {
-  std::string from;
-  if (const auto* approvers = request.if_contains("approvers");
-      approvers && approvers->is_array()) {
-    for (const auto& approver : approvers->get_array()) {
-      if (!approver.is_string()) continue;
-      if (!from.empty()) from += ", ";
-      from += std::string(approver.get_string());
-    }
-  }
-  if (from.empty()) from = tool == McpTool::kAskHuman ? "anyone who may answer" : "any approver";
-  const char* what = tool == McpTool::kAskHuman ? "an answer" : "approval";
-  return std::string("waiting for ") + what + " from " + from + " (request " +
-         StringAt(request, "id") + ", deadline " + StringAt(request, "deadline_at") + ")";
 }
 
 bool Retryable(const Error& error) { return error.code == ErrorCode::kUnavailable; }
@@ -109,7 +93,7 @@ Result<std::optional<boost::json::object>> ToolRunner::CreateAndWait(
     (void)CancelForClient(id);
     return Waited();
   }
-  const std::string message = WaitingMessage(tool, request);
+  const std::string message = McpWaitingMessage(tool, request);
   std::int64_t slices = 0;
   while (StringAt(request, "status") == "pending") {
     auto polled = WithRetries(
@@ -125,9 +109,7 @@ Result<std::optional<boost::json::object>> ToolRunner::CreateAndWait(
     }
     request = std::move(polled).value();
     if (StringAt(request, "status") == "pending" && !progress_token.is_null() && progress) {
-      boost::json::object params{
-          {"progressToken", progress_token}, {"progress", ++slices}, {"message", message}};
-      progress(std::move(params));
+      progress(McpProgressParams(progress_token, ++slices, message));
     }
   }
   return Waited(std::move(request));
