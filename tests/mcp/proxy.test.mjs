@@ -36,6 +36,20 @@ after(async () => {
   await gateway?.stop();
 });
 
+// Whether a stray the SDK reported is a progress notification that is the last step of its
+// total (the upstream's final progress, read in the same chunk as the response it precedes).
+function isFinalUpstreamProgress(stray) {
+  const at = stray.indexOf('{');
+  if (!stray.includes('unknown token') || at < 0) return false;
+  try {
+    const { method, params } = JSON.parse(stray.slice(at));
+    return method === 'notifications/progress' && params.total !== undefined &&
+      params.progress === params.total;
+  } catch {
+    return false;
+  }
+}
+
 // An MCP client of `countersign mcp proxy --name NAME ...proxyArgs -- node everything stdio`.
 // Errors the SDK reports outside a request (a response or progress for an unknown id) are kept
 // in client.strays.
@@ -132,12 +146,18 @@ describe('countersign mcp proxy', () => {
     await gateway.decide(second.id, alice, { choice: 'approve' });
     const ran = await approved;
     assert.match(texts(ran), /Long running operation completed/);
-    assert.deepEqual(client.strays, []);
+    // The SDK handles a notification a microtask later than a response read in the same chunk,
+    // so the upstream's last progress (step 2 of 2), written just before its response, can
+    // reach the SDK after the call ended and be reported as a stray. That is the approved
+    // call's and says nothing about the denied one; anything else is a stray of the denied
+    // call (its progress would be step 1 too, its response an unknown id).
+    const strays = client.strays.filter((s) => !isFinalUpstreamProgress(s));
+    assert.deepEqual(strays, []);
     // The upstream's own progress (it carries a total) came only for the approved call, after
     // the proxy's, still increasing.
     assert.ok(deniedProgress.seen.every((p) => p.total === undefined));
     const upstream = approvedProgress.seen.filter((p) => p.total !== undefined);
-    assert.equal(upstream.length, 2);
+    assert.ok(upstream.length >= 1 && upstream.length <= 2);
     for (let i = 1; i < approvedProgress.seen.length; i++) {
       assert.ok(approvedProgress.seen[i].progress > approvedProgress.seen[i - 1].progress);
     }
