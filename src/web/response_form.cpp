@@ -160,6 +160,9 @@ SafeHtml ResponseForm::Render(const ResponseSchema& schema) const {
           options.Append(option_.Render(o));
         }
         v.Flag("single", select).Flag("select", select).Flag("multi", !select);
+        // A required choice without a default starts on a placeholder the browser will not
+        // submit, so nobody approves with whatever option happened to be first.
+        v.Flag("choose", select && f.required && !f.default_value);
         v.Html("options", std::move(options));
         std::string bounds;
         if (f.min_items && f.max_items) {

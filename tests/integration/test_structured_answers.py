@@ -689,8 +689,11 @@ class LinkFormTest(StructuredTestCase):
         # single choices: a select of the titles; an optional one may be left unanswered
         tag, _ = control("env")
         self.assertEqual(tag, "select")
-        self.assertEqual([(v, t) for v, t, _ in form.options[control_id(SCHEMA, "env")]],
-                         [("staging", "Staging"), ("prod", "Production")])
+        # required without a default: a placeholder the browser will not submit comes first
+        env = form.options[control_id(SCHEMA, "env")]
+        self.assertEqual([(v, t) for v, t, _ in env],
+                         [("", "Choose one"), ("staging", "Staging"), ("prod", "Production")])
+        self.assertIn("disabled", env[0][2])
         self.assertEqual(control("region")[0], "select")
         region = form.options[control_id(SCHEMA, "region")]
         self.assertEqual([(v, t) for v, t, _ in region],
