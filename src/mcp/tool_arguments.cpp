@@ -90,6 +90,7 @@ Result<boost::json::object> ApprovalBody(const boost::json::object& arguments) {
   boost::json::object body{{"kind", "approval"}, {"action", *action}, {"title", *title}};
   CS_RETURN_IF_ERROR(CopyObject(arguments, "details", body));
   CS_RETURN_IF_ERROR(CopyObject(arguments, "arguments", body));
+  CS_RETURN_IF_ERROR(CopyObject(arguments, "response_schema", body));
   CS_RETURN_IF_ERROR(CopyAudience(arguments, body));
   if (session->has_value()) body["session"] = **session;
   return body;

@@ -21,6 +21,19 @@ TEST(ToolArgumentsTest, RequestApprovalBecomesAnApprovalRequest) {
                           R"("approvers":["group:sre"],"timeout_seconds":60,"session":"s1"})"));
 }
 
+TEST(ToolArgumentsTest, RequestApprovalPassesItsResponseSchemaThrough) {
+  const char* schema = R"({"type":"object","properties":{"ticket":{"type":"string"}}})";
+  auto body = RequestBodyFor(
+      McpTool::kRequestApproval,
+      Object(std::string(R"({"action":"a","title":"t","response_schema":)") + schema + "}"));
+  ASSERT_TRUE(body.ok()) << body.error().message;
+  EXPECT_EQ(body->at("response_schema"), boost::json::parse(schema));
+  auto not_an_object = RequestBodyFor(McpTool::kRequestApproval,
+                                      Object(R"({"action":"a","title":"t","response_schema":[]})"));
+  ASSERT_FALSE(not_an_object.ok());
+  EXPECT_NE(not_an_object.error().message.find("response_schema"), std::string::npos);
+}
+
 TEST(ToolArgumentsTest, RequestApprovalChecksTypesAndTheActionCharset) {
   for (std::string_view text :
        {R"({"title":"t"})", R"({"action":"","title":"t"})", R"({"action":"a b","title":"t"})",

@@ -27,6 +27,7 @@ constexpr const char* kDefinitions = R"json([
       "title": {"type": "string", "minLength": 1, "maxLength": 512, "description": "One line for the approvers, e.g. \"Deploy v2.0 to production\"."},
       "details": {"type": "object", "description": "Context for the approvers (why, ticket, what changes), as a JSON object."},
       "arguments": {"type": "object", "description": "The exact call you will make if approved, as a JSON object. Approvers may edit it."},
+      "response_schema": {"type": "object", "description": "A form the approver fills in to approve (a flat JSON Schema object of string, number, integer, boolean and enum properties, as in MCP elicitation), e.g. a change ticket number or a maintenance window. The filled-in form comes back in `response`."},
       "approvers": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 128}, "maxItems": 100, "description": "Who may decide: principal names or group:NAME. Leave it out to let the gateway's policy choose."},
       "timeout_seconds": {"type": "integer", "minimum": 1, "maximum": 2592000, "description": "Seconds the people have before the request expires (default: the gateway's, usually 300)."},
       "session": {"type": "string", "maxLength": 128, "description": "A label for your session or task, so approvers can see related requests together."}
@@ -42,7 +43,8 @@ constexpr const char* kDefinitions = R"json([
       "arguments": {"type": "object", "description": "The arguments to use: the approver's edit when there was one, else yours."},
       "arguments_edited": {"type": "boolean"},
       "comments": {"type": "array", "items": {"type": "object", "properties": {"by": {"type": "string"}, "comment": {"type": "string"}}, "required": ["by", "comment"]}},
-      "receipt": {"type": ["string", "null"], "description": "The signed approval receipt (a compact JWS), verifiable against the gateway's GET /v1/keys."}
+      "receipt": {"type": ["string", "null"], "description": "The signed approval receipt (a compact JWS), verifiable against the gateway's GET /v1/keys."},
+      "response": {"type": "object", "description": "The form the approver filled in, when response_schema was given; its hash is in the receipt."}
     },
     "required": ["request_id", "status", "approved_by", "arguments", "arguments_edited", "comments", "receipt"]
   },

@@ -145,6 +145,9 @@ boost::json::object ApprovalResult(const boost::json::object& request) {
   structured["arguments_edited"] = edited;
   structured["comments"] = std::move(comments);
   structured["receipt"] = StringOrNull(request, "receipt");
+  if (auto response = ObjectOrNull(request, "response"); response.is_object()) {
+    structured["response"] = std::move(response);
+  }
   return StructuredResult(std::move(structured));
 }
 

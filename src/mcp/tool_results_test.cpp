@@ -38,6 +38,16 @@ TEST(ToolResultsTest, AnApprovalWithoutEditsCarriesTheOriginalArguments) {
   EXPECT_EQ(result.at("structuredContent").at("arguments_edited"), false);
 }
 
+TEST(ToolResultsTest, AnApprovalWithAFormCarriesTheFilledInResponse) {
+  auto request = Object(kApproved);
+  request["response"] = Object(R"({"ticket":"CHG-7"})");
+  auto result = ToolResultForRequest(McpTool::kRequestApproval, request);
+  EXPECT_EQ(result.at("structuredContent").at("response"), Object(R"({"ticket":"CHG-7"})"));
+  request["response"] = nullptr;
+  result = ToolResultForRequest(McpTool::kRequestApproval, request);
+  EXPECT_FALSE(result.at("structuredContent").as_object().contains("response"));
+}
+
 TEST(ToolResultsTest, ADenialIsAnErrorNamingTheDenierAndTheComment) {
   auto request = Object(kApproved);
   request["status"] = "denied";

@@ -1,5 +1,6 @@
-// ask_human with a response_schema: the form goes to the gateway as given, and the person's
-// structured response comes back as `response`.
+// ask_human and request_approval with a response_schema: the form goes to the gateway as given,
+// and the person's structured response comes back as `response` (for an approval, bound into
+// the receipt as well).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -52,4 +53,30 @@ test('a response_schema the gateway refuses is invalid_arguments', async () => {
   });
   assert.equal(result.isError, true);
   assert.match(result.content[0].text, /^invalid_arguments: /);
+});
+
+test('request_approval with a response_schema needs the form filled in to approve', async () => {
+  const schema = {
+    type: 'object',
+    properties: { ticket: { type: 'string', title: 'Change ticket', minLength: 3 } },
+    required: ['ticket'],
+  };
+  const call = client.callTool({
+    name: 'request_approval',
+    arguments: { action: 'deploy_production', title: 'Deploy v3', response_schema: schema },
+  });
+  const pending = await gateway.pendingRequest({ action: 'deploy_production' });
+  assert.deepEqual(pending.response_schema, schema);
+  const refused = await gateway.call('POST', `/v1/requests/${pending.id}/decisions`,
+    { choice: 'approve' }, alice);
+  assert.equal(refused.status, 422);
+  assert.equal(refused.body.error.field, 'response.ticket');
+  await gateway.decide(pending.id, alice, { choice: 'approve', response: { ticket: 'CHG-7' } });
+  const result = await call;
+  assert.equal(result.isError, undefined);
+  assert.equal(result.structuredContent.status, 'approved');
+  assert.deepEqual(result.structuredContent.response, { ticket: 'CHG-7' });
+  const claims = JSON.parse(Buffer.from(result.structuredContent.receipt.split('.')[1],
+    'base64url').toString());
+  assert.match(claims.response_sha256, /^[0-9a-f]{64}$/);
 });
