@@ -188,6 +188,32 @@ TEST_F(GatewayOutboxTest, ARefusedChatDecisionIsRecordedAndAnsweredToThePerson) 
             "not an approver of this request");
 }
 
+TEST_F(GatewayOutboxTest, APressWithoutTheFormIsAnsweredWithWhoseFormToOffer) {
+  NewRequest in;
+  in.notify = {"chat-ops"};
+  in.response_schema =
+      boost::json::parse(R"({"type":"object","properties":{"ticket":{"type":"string"}},)"
+                         R"("required":["ticket"]})")
+          .as_object();
+  RequestPtr r = Create(in);
+  ASSERT_TRUE(r);
+  NewDecision d;
+  d.choice = "approve";
+  d.via = DecisionVia{"chat-ops", "slack:U1", "http://127.0.0.1:9/respond"};
+  auto refused = Decide(kAlice, r->id, d);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "response.ticket");
+  auto rows = store_->ListOutbox("", "", r->id, 1);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_EQ(rows->front().kind, "respond");
+  auto payload = boost::json::parse(rows->front().payload).as_object();
+  EXPECT_EQ(payload.at("form"),
+            (boost::json::object{
+                {"choice", "approve"}, {"principal", "alice"}, {"identity", "slack:U1"}}));
+  EXPECT_EQ(rows->front().payload.find("/l/"), std::string::npos) << "no link is stored";
+}
+
 TEST_F(GatewayOutboxTest, AConflictFromAChatButtonIsAlsoToldToThePerson) {
   NewRequest in;
   in.notify = {"chat-ops"};

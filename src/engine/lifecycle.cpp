@@ -82,8 +82,8 @@ Status CheckResponse(const Request& r, const Decision& d) {
     // A chat button carries no form: say where the form is.
     Error error = std::move(checked).error();
     error.message = "this request asks for a form to be filled in (" + error.message +
-                    "): use the one-click link, or `countersign decide " + r.id + " --choice " +
-                    d.choice + " --field NAME=VALUE`";
+                    "): open the form from your own link, or run `countersign decide " + r.id +
+                    " --choice " + d.choice + " --field NAME=VALUE`";
     return error;
   }
   return checked;
@@ -243,8 +243,14 @@ Result<TransitionPlan> PlanDecision(const Request& r, const DecisionAttempt& att
   // A decision from a chat button that the rules refuse is put on the record (with where it
   // came from, so the person is told why) instead of only answering the caller.
   const std::string reason = plan.error().message;
-  return PlanRejection(r, attempt.actor.name, choice, reason, attempt.via, attempt.decision.at,
-                       std::move(plan).error());
+  // A press without the form a request asks for: the person gets the form (a modal or a link
+  // of their own, as their chat app allows) with the answer.
+  const bool form_required =
+      !attempt.decision.response && plan.error().field.starts_with("response");
+  TransitionPlan rejected = PlanRejection(r, attempt.actor.name, choice, reason, attempt.via,
+                                          attempt.decision.at, std::move(plan).error());
+  if (form_required) rejected.events.back().data["form_required"] = true;
+  return rejected;
 }
 
 TransitionPlan PlanRejection(const Request& r, const std::string& actor, const std::string& choice,

@@ -355,6 +355,30 @@ TEST_F(LifecycleTest, ARefusedChatDecisionIsRecordedWithWhereItCameFrom) {
                  {"response_url", "https://hooks.example/r"}}}});
 }
 
+TEST_F(LifecycleTest, AChatPressWithoutTheFormIsRefusedAndMarkedSoThePersonGetsTheForm) {
+  DecisionAttempt a = Attempt(kAlice, "approve");
+  a.via = DecisionVia{"ops-slack", "slack:U1", "https://hooks.example/r"};
+  TransitionPlan plan = MustPlan(WithForm(), a, policies_);
+  EXPECT_FALSE(plan.record);
+  ASSERT_TRUE(plan.refusal);
+  EXPECT_EQ(plan.refusal->field, "response.replicas");
+  ASSERT_EQ(plan.events.size(), 1u);
+  EXPECT_EQ(plan.events[0].type, "decision.rejected");
+  EXPECT_EQ(plan.events[0].data.at("form_required"), true);
+
+  // A response that is there but wrong is refused without the mark: the person has the form.
+  a.decision.response = boost::json::object{{"replicas", "many"}};
+  plan = MustPlan(WithForm(), a, policies_);
+  ASSERT_EQ(plan.events.size(), 1u);
+  EXPECT_FALSE(plan.events[0].data.contains("form_required"));
+  // Nor is any other refusal.
+  a.decision.response.reset();
+  a.decision.choice = "maybe";
+  plan = MustPlan(WithForm(), a, policies_);
+  ASSERT_EQ(plan.events.size(), 1u);
+  EXPECT_FALSE(plan.events[0].data.contains("form_required"));
+}
+
 TEST_F(LifecycleTest, AGrantAskedWithTheDecidingApprovalIsMadeWithIt) {
   Request r = Pending();
   r.session = "sess-1";

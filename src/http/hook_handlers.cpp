@@ -51,16 +51,14 @@ InboundCallback Inbound(const RequestContext& ctx) {
   return inbound;
 }
 
+constexpr std::string_view kTelegramFormToast =
+    "This request asks for a form: I sent you a private message with a link to it. No message? "
+    "Open a chat with me, press Start, then press the button again.";
+
 // CHANNEL_MESSAGE_WITH_SOURCE, ephemeral (flags 64): only the person who clicked sees it.
 HttpResponse DiscordEphemeral(const std::string& text) {
-  return JsonResponse(
-      http::status::ok,
-      boost::json::object{
-          {"type", 4},
-          {"data", boost::json::object{{"content", TruncateText(text, 2000)},
-                                       {"flags", 64},
-                                       {"allowed_mentions",
-                                        boost::json::object{{"parse", boost::json::array()}}}}}});
+  return JsonResponse(http::status::ok,
+                      boost::json::object{{"type", 4}, {"data", DiscordChannel::Ephemeral(text)}});
 }
 
 bool IsSslCheck(const std::string& body) {
@@ -153,22 +151,36 @@ void HookHandlers::OfferPressNow(const ChannelCallback& press, const std::string
   }
   const Actor actor = gateway_.PrincipalActor(tenant, mapped->second);
   NewDecision input;
-  input.choice = std::move(choice);
+  input.choice = choice;
   input.via = std::move(via);
-  gateway_.Decide(actor, press.request_id, std::move(input),
-                  [this, done = std::move(done)](Result<Gateway::RequestPtr> r) {
-                    if (r.ok()) {
-                      if (metrics_) metrics_->CountDecision();
-                      done({Kind::kDecided, std::move(r).value(), ""});
-                      return;
-                    }
-                    // Decide puts these on the record (decision.rejected with `via`).
-                    const ErrorCode code = r.error().code;
-                    const bool recorded = code == ErrorCode::kForbidden ||
-                                          code == ErrorCode::kConflict ||
-                                          code == ErrorCode::kInvalid;
-                    done({recorded ? Kind::kRefused : Kind::kFailed, nullptr, r.error().message});
-                  });
+  gateway_.Decide(
+      actor, press.request_id, std::move(input),
+      [this, done = std::move(done), tenant, id = press.request_id, principal = mapped->second,
+       choice = std::move(choice)](Result<Gateway::RequestPtr> r) {
+        if (r.ok()) {
+          if (metrics_) metrics_->CountDecision();
+          done({Kind::kDecided, std::move(r).value(), ""});
+          return;
+        }
+        // Decide puts these on the record (decision.rejected with `via`).
+        const ErrorCode code = r.error().code;
+        const bool recorded = code == ErrorCode::kForbidden || code == ErrorCode::kConflict ||
+                              code == ErrorCode::kInvalid;
+        PressOutcome outcome{recorded ? Kind::kRefused : Kind::kFailed, nullptr, r.error().message};
+        if (code != ErrorCode::kInvalid || !r.error().field.starts_with("response")) {
+          done(std::move(outcome));
+          return;
+        }
+        // Refused for want of the form: the person is offered it, which needs the request.
+        outcome.form_for = principal;
+        outcome.form_choice = choice;
+        auto read = [this, done, tenant, id, outcome]() mutable {
+          auto found = gateway_.GetInTenant(tenant, id);
+          if (found.ok()) outcome.request = std::move(found).value();
+          done(std::move(outcome));
+        };
+        if (!gateway_.RunOnReadExecutor(read)) done(std::move(outcome));
+      });
 }
 
 void HookHandlers::LogPress(std::string_view platform, const ChannelCallback& press,
@@ -370,6 +382,12 @@ asio::awaitable<HttpResponse> HookHandlers::Telegram(RequestContext& ctx) {
     co_return JsonResponse(http::status::ok,
                            TelegramChannel::WebhookAnswer(query->id, outcome->message));
   }
+  // Refused for want of the form: the outbox sends the link in a private message, since a
+  // query's answer cannot carry one; this says where to look.
+  if (outcome && outcome->request && outcome->request->pending() && !outcome->form_for.empty()) {
+    co_return JsonResponse(http::status::ok,
+                           TelegramChannel::WebhookAnswer(query->id, kTelegramFormToast));
+  }
   co_return Ack();
 }
 
@@ -419,7 +437,17 @@ asio::awaitable<HttpResponse> HookHandlers::Discord(RequestContext& ctx) {
     // DEFERRED_UPDATE_MESSAGE: acknowledged; the outbox edits the message once it is decided.
     co_return JsonResponse(http::status::ok, boost::json::object{{"type", 6}});
   }
-  if (outcome->kind != PressOutcome::Kind::kDecided) co_return DiscordEphemeral(outcome->message);
+  if (outcome->kind != PressOutcome::Kind::kDecided) {
+    if (outcome->request && !outcome->form_for.empty()) {
+      co_return JsonResponse(
+          http::status::ok,
+          boost::json::object{
+              {"type", 4},
+              {"data", owner->channel->FormOffer(*outcome->request, outcome->form_choice,
+                                                 outcome->form_for, outcome->message)}});
+    }
+    co_return DiscordEphemeral(outcome->message);
+  }
   auto data = owner->channel->MessageData(*outcome->request, "decision.recorded");
   if (!data.ok()) {
     spdlog::warn("discord: cannot render {}: {}", outcome->request->id, data.error().message);

@@ -104,6 +104,10 @@ class HookHandlers {
     Kind kind = Kind::kFailed;
     Gateway::RequestPtr request;  // kDecided: the request after the decision
     std::string message;          // otherwise: why, in words for the person
+    // kRefused because the press carried no form the request asks for: the request as it
+    // stands (when it could be read) and the principal and choice to offer the form to.
+    std::string form_for = {};
+    std::string form_choice = {};
   };
 
   // Looks the press's identity up and hands it to the engine (RejectCallback or Decide) for

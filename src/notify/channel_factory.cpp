@@ -37,7 +37,7 @@ Result<std::unique_ptr<Channel>> MakeChannel(ChannelSettings settings, const Lin
   if (settings.type == "teams") return TeamsChannel::Create(std::move(settings), links);
   if (settings.type == "webhook") return MakeWebhookChannel(std::move(settings));
   if (settings.type == "telegram") {
-    auto made = TelegramChannel::Create(std::move(settings));
+    auto made = TelegramChannel::Create(std::move(settings), &links);
     if (!made.ok()) return std::move(made).error();
     return std::unique_ptr<Channel>(std::move(made).value());
   }

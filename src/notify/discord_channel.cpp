@@ -321,6 +321,24 @@ Result<json::array> DiscordChannel::Components(const Request& r) const {
   return rows;
 }
 
+json::object DiscordChannel::Ephemeral(std::string_view text) {
+  return json::object{{"content", TruncateText(text, kMaxContent)},
+                      {"flags", 64},
+                      {"allowed_mentions", json::object{{"parse", json::array()}}}};
+}
+
+json::object DiscordChannel::FormOffer(const Request& request, const std::string& choice,
+                                       const std::string& principal,
+                                       std::string_view reason) const {
+  json::object data = Ephemeral(reason);
+  if (!request.pending()) return data;
+  std::string url = links_.Url(request, choice, principal);
+  if (TextLength(url) > kMaxUrl) return data;
+  json::object button{{"type", 2}, {"style", 5}, {"label", "Open the form"}, {"url", url}};
+  data["components"] = json::array{json::object{{"type", 1}, {"components", json::array{button}}}};
+  return data;
+}
+
 Result<json::object> DiscordChannel::MessageData(const Request& request,
                                                  std::string_view event) const {
   auto components = Components(request);

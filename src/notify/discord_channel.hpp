@@ -94,6 +94,14 @@ class DiscordChannel final : public Channel {
   // left pending) and allowed_mentions. What a post sends, and the `data` of an
   // UPDATE_MESSAGE (type 7) answer to a click. kInvalid when a link is over Discord's limit.
   Result<boost::json::object> MessageData(const Request& request, std::string_view event) const;
+  // The `data` of an ephemeral (flags 64) CHANNEL_MESSAGE_WITH_SOURCE answer: `text`, cut to
+  // Discord's limit, mentioning nobody. Only the person who clicked sees it.
+  static boost::json::object Ephemeral(std::string_view text);
+  // Ephemeral(reason) with a link button to the request's form, bound to `principal` and
+  // deciding `choice`: the answer to a click that lacked the form the request asks for. The
+  // button is left out when the request no longer waits or the link is over Discord's limit.
+  boost::json::object FormOffer(const Request& request, const std::string& choice,
+                                const std::string& principal, std::string_view reason) const;
 
   Mode mode() const { return mode_; }
 

@@ -260,6 +260,21 @@ TEST_F(DiscordChannelTest, AWebhookPostHasLinkButtonsToOneClickLinksAndAsksForTh
                                           {"url", links_.Url(r, "deny", "channel:dc-hook")}}}}}}));
 }
 
+TEST_F(DiscordChannelTest, AFormOfferIsEphemeralWithALinkButtonBoundToThePresser) {
+  auto channel = Make(AppSettings());
+  const json::object data = channel->FormOffer(Fixture(), "approve", "alice", "needs a form");
+  EXPECT_EQ(data.at("content"), "needs a form");
+  EXPECT_EQ(data.at("flags"), 64);
+  const auto& button = data.at("components").at(0).at("components").at(0);
+  EXPECT_EQ(button.at("style"), 5);
+  EXPECT_EQ(button.at("label"), "Open the form");
+  EXPECT_EQ(button.at("url").as_string(), links_.Url(Fixture(), "approve", "alice"));
+
+  Request approved = Fixture();
+  approved.status = RequestStatus::kApproved;
+  EXPECT_FALSE(channel->FormOffer(approved, "approve", "alice", "x").contains("components"));
+}
+
 TEST_F(DiscordChannelTest, UpdatesPatchTheMessageAndDropTheButtonsOnceResolved) {
   Request r = Fixture();
   Decision d;

@@ -120,6 +120,16 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
     boost::json::object payload;
     if (e.type == "decision.rejected") {
       payload["text"] = StringField(e.data, "reason");
+      // A press without the form the request asks for: the channel gives the person the form
+      // (a link of their own, made when the row is delivered, so no link is ever stored).
+      const auto* form_required = e.data.if_contains("form_required");
+      if (form_required && form_required->is_bool() && form_required->get_bool() &&
+          !e.actor.empty()) {
+        payload["form"] =
+            boost::json::object{{"choice", StringField(e.data, "choice")},
+                                {"principal", e.actor},
+                                {"identity", StringField(via->as_object(), "identity")}};
+      }
     } else if (entry->channel->AnswersEveryPress()) {
       payload["choice"] = StringField(e.data, "choice");
     } else {

@@ -13,7 +13,8 @@
 //   one row per channel, kind and target (a decision that resolves the request updates a
 //   message once);
 // - decision.rejected carrying via.response_url gets a "respond" row to that URL (payload
-//   {"text": reason}), so the person who pressed the button hears why; decision.recorded
+//   {"text": reason}, and {"form": {"choice", "principal", "identity"}} when the press lacked the
+//   form the request asks for), so the person who pressed the button hears why; decision.recorded
 //   carrying one gets a "respond" row (payload {"choice": id}) ahead of the message edit when
 //   the channel AnswersEveryPress() (Telegram);
 // - the request's callback_url gets the terminal events (resolved, expired, cancelled);

@@ -471,6 +471,21 @@ OutboundCall SlackChannel::WebhookCall(const json::object& body) const {
   return call;
 }
 
+std::string SlackChannel::RespondText(const json::object& payload, const Request& request) const {
+  const std::string text = StringAt(payload, "text");
+  const auto* form = payload.if_contains("form");
+  if (form == nullptr || !form->is_object() || !request.pending()) {
+    return Mrkdwn(text, kMaxMessageText);
+  }
+  // The press lacked the form: a link of the presser's own to it. Only they see an ephemeral
+  // message, and the link decides as them alone.
+  const std::string url = links_.Url(request, StringAt(form->get_object(), "choice"),
+                                     StringAt(form->get_object(), "principal"));
+  const std::string link = "\n*<" + url + "|Open the form>* (a link for you alone)";
+  if (TextLength(url) > kMaxUrl) return Mrkdwn(text, kMaxMessageText);
+  return Mrkdwn(text, kMaxMessageText - TextLength(link)) + link;
+}
+
 Result<OutboundCall> SlackChannel::Render(const OutboxRow& row, const Request& request,
                                           std::string_view message_ref) const {
   if (row.kind == "respond") {
@@ -481,10 +496,9 @@ Result<OutboundCall> SlackChannel::Render(const OutboxRow& row, const Request& r
     OutboundCall call;
     call.url = row.target;
     call.headers = {{"Content-Type", "application/json; charset=utf-8"}};
-    call.body = json::serialize(
-        json::object{{"response_type", "ephemeral"},
-                     {"replace_original", false},
-                     {"text", Mrkdwn(StringAt(payload.get_object(), "text"), kMaxMessageText)}});
+    call.body = json::serialize(json::object{{"response_type", "ephemeral"},
+                                             {"replace_original", false},
+                                             {"text", RespondText(payload.get_object(), request)}});
     return call;
   }
   if (row.kind != "post" && row.kind != "update" && row.kind != "remind") {

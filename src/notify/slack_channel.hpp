@@ -17,7 +17,9 @@
 // Row kinds: "post", "update" (Web API; edits the message whose message_ref is
 // {"channel":C,"ts":T}, or posts afresh when there is none), "remind" (a reply in the
 // message's thread; in webhook mode a post), "respond" (an ephemeral answer POSTed to the
-// row's target, a Slack response_url, with payload {"text": ...}). Text fields are cut to
+// row's target, a Slack response_url, with payload {"text": ...}; a payload's "form"
+// {"choice","principal"} adds a one-click link to the form, bound to that principal, made
+// at delivery). Text fields are cut to
 // Slack's limits on UTF-8 boundaries; user-provided text is escaped for mrkdwn (&, <, >).
 //
 // Thread-safe: immutable after Create() except the signature verifier's replay cache, which
@@ -105,6 +107,9 @@ class SlackChannel final : public Channel {
   // limit.
   Result<boost::json::array> Blocks(const Request& request, std::string_view event) const;
   Result<boost::json::array> Buttons(const Request& request) const;
+  // The text of a "respond" row: the payload's text, and a link of the presser's own to the
+  // form when the payload has one to offer (and the request still waits).
+  std::string RespondText(const boost::json::object& payload, const Request& request) const;
   OutboundCall ApiCall(const std::string& method, const boost::json::object& body) const;
   OutboundCall WebhookCall(const boost::json::object& body) const;
 

@@ -406,6 +406,34 @@ TEST_F(SlackChannelTest, ARespondRowIsAnEphemeralAnswerToTheResponseUrl) {
   EXPECT_FALSE(channel->Render(Row("event", "request.created"), Fixture(), "").ok());
 }
 
+TEST_F(SlackChannelTest, ARespondRowOfferingTheFormCarriesALinkBoundToThePresser) {
+  auto channel = Make(WebApiSettings());
+  OutboxRow row = Row("respond", "decision.rejected");
+  row.target = "https://hooks.slack.com/actions/T1/1/abc";
+  row.payload =
+      R"json({"text":"this request asks for a form <b>","form":{"choice":"approve","principal":"alice"}})json";
+  auto [call, body] = RenderJson(*channel, row, Fixture());
+  const std::string text(body.at("text").as_string());
+  EXPECT_EQ(text.rfind("this request asks for a form &lt;b&gt;\n*<https://cs.example.com/l/", 0),
+            0u)
+      << text;
+  const size_t start = text.find("/l/") + 3;
+  const size_t end = text.find('|', start);
+  ASSERT_NE(end, std::string::npos) << text;
+  auto claims = signer_.Verify(text.substr(start, end - start));
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->request_id, Fixture().id);
+  EXPECT_EQ(claims->choice, "approve");
+  EXPECT_EQ(claims->recipient, "alice");
+  EXPECT_NE(text.find("|Open the form>* (a link for you alone)"), std::string::npos) << text;
+
+  // Once the request has been decided there is no form to offer.
+  Request decided = Fixture();
+  decided.status = RequestStatus::kApproved;
+  auto [c2, late] = RenderJson(*channel, row, decided);
+  EXPECT_EQ(late.at("text"), "this request asks for a form &lt;b&gt;");
+}
+
 TEST_F(SlackChannelTest, InterpretReadsSlacksOkFalseAnswers) {
   auto channel = Make(WebApiSettings());
   const OutboxRow post = Row("post", "request.created");

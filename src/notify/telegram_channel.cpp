@@ -215,8 +215,9 @@ json::object NoPreview() { return {{"is_disabled", true}}; }
 
 }  // namespace
 
-Result<std::unique_ptr<TelegramChannel>> TelegramChannel::Create(ChannelSettings settings) {
-  std::unique_ptr<TelegramChannel> c(new TelegramChannel(settings.name));
+Result<std::unique_ptr<TelegramChannel>> TelegramChannel::Create(ChannelSettings settings,
+                                                                 const LinkBuilder* links) {
+  std::unique_ptr<TelegramChannel> c(new TelegramChannel(settings.name, links));
   const std::string where = settings.source + ": channel '" + settings.name + "' (telegram)";
   auto bot_token = settings.TakeRequired("bot_token");
   if (!bot_token.ok()) return std::move(bot_token).error();
@@ -295,6 +296,30 @@ OutboundCall TelegramChannel::SetWebhookCall(const std::string& url) const {
                                 {"allowed_updates", json::array{"callback_query"}}});
 }
 
+Result<OutboundCall> TelegramChannel::FormMessage(const json::object& form,
+                                                  const Request& request) const {
+  const std::string identity = StringAt(form, "identity");
+  constexpr std::string_view kUserPrefix = "telegram:";
+  const std::string_view user = std::string_view(identity).substr(
+      identity.starts_with(kUserPrefix) ? kUserPrefix.size() : identity.size());
+  if (user.empty() || user.find_first_not_of("0123456789") != std::string_view::npos) {
+    return Error::Invalid("the form offer names no Telegram user");
+  }
+  const std::string url =
+      links_->Url(request, StringAt(form, "choice"), StringAt(form, "principal"));
+  const std::string text = "<b>" + Html(request.title, 256) +
+                           "</b> asks for a form to be filled in before you decide. The button "
+                           "opens it; the link is yours alone and decides as you.";
+  json::object button{{"text", "Open the form"}, {"url", url}};
+  return ApiCall(
+      "sendMessage",
+      {{"chat_id", std::string(user)},
+       {"text", text},
+       {"parse_mode", "HTML"},
+       {"link_preview_options", NoPreview()},
+       {"reply_markup", json::object{{"inline_keyboard", json::array{json::array{button}}}}}});
+}
+
 Result<OutboundCall> TelegramChannel::Render(const OutboxRow& row, const Request& request,
                                              std::string_view message_ref) const {
   if (row.kind == "respond") {
@@ -305,6 +330,11 @@ Result<OutboundCall> TelegramChannel::Render(const OutboxRow& row, const Request
     boost::system::error_code ec;
     json::value payload = json::parse(row.payload, ec);
     if (ec || !payload.is_object()) return Error::Invalid("a respond row needs a JSON payload");
+    const auto* form = payload.get_object().if_contains("form");
+    if (form != nullptr && form->is_object() && links_ != nullptr && request.pending()) {
+      auto message = FormMessage(form->get_object(), request);
+      if (message.ok()) return message;
+    }
     std::string text = StringAt(payload.get_object(), "text");
     if (text.empty()) text = RecordedText(request, StringAt(payload.get_object(), "choice"));
     return ApiCall("answerCallbackQuery",

@@ -38,6 +38,7 @@
 #include "auth/replay_cache.hpp"
 #include "notify/channel.hpp"
 #include "notify/channel_settings.hpp"
+#include "notify/link_builder.hpp"
 
 namespace countersign {
 
@@ -60,8 +61,10 @@ class TelegramChannel final : public Channel {
   static constexpr size_t kMaxButtonText = 64;
   static constexpr std::string_view kCallbackTargetPrefix = "telegram:callback_query:";
 
-  // Validates and takes the settings; errors name the offending key.
-  static Result<std::unique_ptr<TelegramChannel>> Create(ChannelSettings settings);
+  // Validates and takes the settings; errors name the offending key. `links`, when given,
+  // must outlive the channel: it makes the form links a press without a form is offered.
+  static Result<std::unique_ptr<TelegramChannel>> Create(ChannelSettings settings,
+                                                         const LinkBuilder* links = nullptr);
 
   const std::string& name() const override { return name_; }
   std::string_view type() const override { return "telegram"; }
@@ -95,7 +98,11 @@ class TelegramChannel final : public Channel {
   OutboundCall SetWebhookCall(const std::string& url) const;
 
  private:
-  explicit TelegramChannel(std::string name) : name_(std::move(name)) {}
+  TelegramChannel(std::string name, const LinkBuilder* links)
+      : name_(std::move(name)), links_(links) {}
+  // A "respond" row whose payload offers the form: a private message to the person who
+  // pressed (their user id is the private chat's id), with a link button bound to them.
+  Result<OutboundCall> FormMessage(const boost::json::object& form, const Request& request) const;
 
   OutboundCall ApiCall(const std::string& method, const boost::json::object& body) const;
   // The chat to post in: an integer id, or "@username".
@@ -103,6 +110,7 @@ class TelegramChannel final : public Channel {
   bool IsThisChat(const boost::json::object& chat) const;
 
   std::string name_;
+  const LinkBuilder* links_ = nullptr;
   std::string bot_token_;
   std::string chat_id_;
   std::optional<int64_t> numeric_chat_id_;

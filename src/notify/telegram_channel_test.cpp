@@ -7,6 +7,7 @@
 
 #include "notify/button_key.hpp"
 #include "notify/chat_text.hpp"
+#include "notify/link_builder.hpp"
 
 namespace countersign {
 namespace {
@@ -130,8 +131,11 @@ std::string CallbackQuery(const std::string& data, int64_t chat_id = -1001234567
 
 class TelegramChannelTest : public ::testing::Test {
  protected:
+  LinkSigner signer_{std::string(32, 'k')};
+  LinkBuilder links_{"https://cs.example.com", signer_};
+
   std::unique_ptr<TelegramChannel> Make(ChannelSettings settings = Settings()) {
-    auto made = TelegramChannel::Create(std::move(settings));
+    auto made = TelegramChannel::Create(std::move(settings), &links_);
     EXPECT_TRUE(made.ok()) << made.error().message;
     return made.ok() ? std::move(made).value() : nullptr;
   }
@@ -381,6 +385,39 @@ TEST_F(TelegramChannelTest, ARespondRowAnswersTheCallbackQuery) {
   EXPECT_FALSE(
       channel->Render(Row("respond", "decision.rejected", "https://example.com/x"), Fixture(), "")
           .ok());
+}
+
+TEST_F(TelegramChannelTest, ARespondRowOfferingTheFormIsAPrivateMessageWithTheLink) {
+  auto channel = Make();
+  const std::string target = TelegramChannel::CallbackTarget("q1");
+  const OutboxRow row =
+      Row("respond", "decision.rejected", target,
+          R"({"text":"needs a form","form":{"choice":"approve","principal":"alice",)"
+          R"("identity":"telegram:1234567"}})");
+  auto [call, body] = RenderJson(*channel, row, Fixture());
+  EXPECT_EQ(call.url, std::string("http://127.0.0.1:9/bot") + kToken + "/sendMessage");
+  EXPECT_EQ(body.at("chat_id"), "1234567") << "the person's private chat, not the group";
+  EXPECT_EQ(body.at("parse_mode"), "HTML");
+  const auto& button = body.at("reply_markup").at("inline_keyboard").at(0).at(0);
+  EXPECT_EQ(button.at("text"), "Open the form");
+  const std::string url(button.at("url").as_string());
+  ASSERT_EQ(url.rfind("https://cs.example.com/l/", 0), 0u) << url;
+  auto claims = signer_.Verify(url.substr(std::string("https://cs.example.com/l/").size()));
+  ASSERT_TRUE(claims.ok()) << claims.error().message;
+  EXPECT_EQ(claims->recipient, "alice");
+  EXPECT_EQ(claims->choice, "approve");
+
+  // Decided meanwhile, or no user to write to: the query is answered with the text instead.
+  Request approved = Fixture();
+  approved.status = RequestStatus::kApproved;
+  auto [late, late_body] = RenderJson(*channel, row, approved);
+  EXPECT_TRUE(late.url.ends_with("/answerCallbackQuery"));
+  EXPECT_EQ(late_body.at("text"), "needs a form");
+  const OutboxRow nobody = Row("respond", "decision.rejected", target,
+                               R"({"text":"needs a form","form":{"choice":"approve",)"
+                               R"("principal":"alice","identity":"slack:U1"}})");
+  auto [other, other_body] = RenderJson(*channel, nobody, Fixture());
+  EXPECT_TRUE(other.url.ends_with("/answerCallbackQuery"));
 }
 
 TEST_F(TelegramChannelTest, InterpretKeepsTheMessageRefAndRetriesWhatTelegramAsksTo) {

@@ -7,6 +7,7 @@ file the server writes with --port-file once it is listening, so no test ever sl
 import http.client
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 BIN = os.environ.get("COUNTERSIGN_BIN", os.path.join(os.path.dirname(__file__), "..", "..",
                                                       "build", "countersign"))
@@ -188,6 +190,21 @@ class Server:
         if r.status != 200:
             raise AssertionError(f"reading the audit of {request_id} failed: {r}")
         return r.json["events"]
+
+    def post_link_form(self, path, fields, origin=None):
+        """Opens the one-click link at `path` (its cookie and csrf field) and posts `fields`
+        (a dict or a list of pairs) with them, as a browser would, from `origin` (the server's
+        public_url; default its own URL); returns the response."""
+        page = self.call("GET", path, token=None)
+        if page.status != 200:
+            raise AssertionError(f"opening the link {path} failed: {page}")
+        cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+        csrf = re.search(r'name="csrf" value="([A-Za-z0-9_-]+)"', page.body).group(1)
+        pairs = [("csrf", csrf)] + list(fields.items() if isinstance(fields, dict) else fields)
+        return self.call("POST", path, token=None,
+                         headers={"Cookie": cookie, "Origin": origin or self.url},
+                         raw=urllib.parse.urlencode(pairs).encode(),
+                         content_type="application/x-www-form-urlencoded")
 
     def create_request(self, token="admin", **fields):
         body = {"action": "deploy_production", "title": "Deploy v2.0"}

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 from harness import Server
 
@@ -256,6 +257,30 @@ class DiscordTest(unittest.TestCase):
         self.assertIn("already decided", again.json["data"]["content"])
         second = self.click(r["id"], 0, user_id="80351110224678913")
         self.assertEqual(second.json["data"]["content"], "Approved by alice, bob: Deploy v2.0")
+
+    def test_a_click_on_a_request_with_a_form_offers_the_clicker_their_own_form_link(self):
+        schema = {"type": "object", "required": ["ticket"],
+                  "properties": {"ticket": {"type": "string", "title": "Change ticket"}}}
+        r = self.create(response_schema=schema)
+        self.fake.wait_for(1, path=self.messages)
+        resp = self.click(r["id"], 0)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.json["type"], 4)
+        data = resp.json["data"]
+        self.assertEqual(data["flags"], 64, "only the clicker sees it")
+        self.assertIn("asks for a form", data["content"])
+        [button] = data["components"][0]["components"]
+        self.assertEqual((button["type"], button["style"], button["label"]),
+                         (2, 5, "Open the form"))
+        self.assertEqual(button["url"], one_click_url(self.dir, self.server.url, r, "approve",
+                                                      "alice"))
+        self.assertEqual(self.get(r["id"])["status"], "pending")
+        done = self.server.post_link_form(urllib.parse.urlsplit(button["url"]).path,
+                                          [("r.0", "CHG-9")])
+        self.assertEqual(done.status, 200, done)
+        got = self.get(r["id"])
+        self.assertEqual((got["status"], got["response"]), ("approved", {"ticket": "CHG-9"}))
+        self.assertEqual([d["by"] for d in got["decisions"]], ["alice"])
 
     def test_a_click_of_an_unknown_request_is_answered_privately(self):
         resp = self.click("req_01JD3Z6Q8W9K4M2N7P5R0S1T2V", 0)

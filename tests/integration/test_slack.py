@@ -7,11 +7,13 @@ Block Kit JSON and button values the server sends.
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 from harness import Server
 from stream_clients import SseClient, WsClient
@@ -345,6 +347,34 @@ class SlackTest(unittest.TestCase):
         self.assertIn("not an approver", answer.json["text"])
         self.assertEqual(self.get(r["id"])["status"], "pending")
         self.assertEqual(self.get(r["id"])["decisions"], [])
+
+    def test_a_press_on_a_request_with_a_form_is_answered_with_the_presser_s_own_form_link(self):
+        schema = {"type": "object", "required": ["ticket"],
+                  "properties": {"ticket": {"type": "string", "title": "Change ticket"}}}
+        r = self.create(response_schema=schema)
+        self.fake.wait_for(1, path=POST)
+        resp, _, _ = self.press(r["id"], "approve",
+                                response_url=self.fake.url + "/response/T0001/4/form")
+        self.assertEqual(resp.status, 200, resp)
+        answer = self.fake.wait_for(1, path="/response/T0001/4/form")[0]
+        self.assertEqual(answer.json["response_type"], "ephemeral")
+        text = answer.json["text"]
+        self.assertIn("asks for a form", text)
+        link = re.search(r"<(http://[^|>]+/l/[^|>]+)\|Open the form>", text)
+        self.assertIsNotNone(link, text)
+        self.assertEqual(self.get(r["id"])["status"], "pending")
+        # The link is alice's own (the user who pressed) and its form decides as her.
+        path = urllib.parse.urlsplit(link.group(1)).path
+        done = self.server.post_link_form(path, [("r.0", "CHG-42")])
+        self.assertEqual(done.status, 200, done)
+        got = self.get(r["id"])
+        self.assertEqual(got["status"], "approved")
+        self.assertEqual(got["response"], {"ticket": "CHG-42"})
+        self.assertEqual([d["by"] for d in got["decisions"]], ["alice"])
+        # The link is made when the answer is sent, never kept: the audit trail has none.
+        rejected = [e for e in self.server.audit(r["id"]) if e["type"] == "decision.rejected"]
+        self.assertEqual(rejected[0]["data"]["form_required"], True)
+        self.assertNotIn("/l/", json.dumps(self.server.audit(r["id"])))
 
     def test_a_request_resolved_through_the_api_updates_the_slack_message(self):
         r = self.create()

@@ -17,7 +17,6 @@ import html
 import html.parser
 import json
 import os
-import re
 import subprocess
 import unittest
 import urllib.parse
@@ -26,8 +25,6 @@ import harness
 from test_receipts import canonical_json, verify_receipt
 
 CLI_TIMEOUT = 60  # seconds; a safety net so a hung CLI fails the test instead of the run
-FORM = "application/x-www-form-urlencoded"
-CSRF_FIELD = re.compile(r'name="csrf" value="([A-Za-z0-9_-]+)"')
 
 # Every kind of property the schema may hold, in the order the form shows them.
 SCHEMA = {
@@ -260,15 +257,7 @@ class StructuredTestCase(harness.ServerTestCase):
         return page
 
     def post_form(self, path, fields):
-        """Opens the link (cookie and csrf field) and posts `fields` with them, as a browser
-        would; `fields` is a dict or a list of pairs."""
-        page = self.page(path)
-        cookie = page.headers["Set-Cookie"].split(";", 1)[0]
-        csrf = CSRF_FIELD.search(page.body).group(1)
-        pairs = [("csrf", csrf)] + list(fields.items() if isinstance(fields, dict) else fields)
-        return self.server.call("POST", path, token=None,
-                                headers={"Cookie": cookie, "Origin": self.server.url},
-                                raw=urllib.parse.urlencode(pairs).encode(), content_type=FORM)
+        return self.server.post_link_form(path, fields)
 
     def assert_page(self, response, status, *phrases):
         self.assertEqual(response.status, status, response)

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 from harness import BIN, Server
 
@@ -254,6 +255,30 @@ class TelegramTest(unittest.TestCase):
         self.assertEqual(resp.status, 200, resp)
         self.assertIn("already denied", self.answer_to(query_id).json["text"])
         self.assertEqual(self.get(r["id"])["status"], "denied")
+
+    def test_a_press_on_a_request_with_a_form_sends_the_presser_a_private_form_link(self):
+        schema = {"type": "object", "required": ["ticket"],
+                  "properties": {"ticket": {"type": "string", "title": "Change ticket"}}}
+        r = self.create(response_schema=schema)
+        self.fake.wait_for(1, path=self.send)
+        resp, query_id = self.press(r["id"], 0)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.json["method"], "answerCallbackQuery")
+        self.assertEqual(resp.json["callback_query_id"], query_id)
+        self.assertIn("private message", resp.json["text"])
+        # The link goes to alice's private chat (her user id), never to the group.
+        private = self.fake.wait_until(lambda c: c.json.get("chat_id") == "123456789",
+                                       path=self.send)
+        [[button]] = private.json["reply_markup"]["inline_keyboard"]
+        self.assertEqual(button["text"], "Open the form")
+        self.assertTrue(button["url"].startswith(PUBLIC_URL + "/l/"), button)
+        self.assertEqual(self.get(r["id"])["status"], "pending")
+        done = self.server.post_link_form(urllib.parse.urlsplit(button["url"]).path,
+                                          [("r.0", "CHG-5")], origin=PUBLIC_URL)
+        self.assertEqual(done.status, 200, done)
+        got = self.get(r["id"])
+        self.assertEqual((got["status"], got["response"]), ("approved", {"ticket": "CHG-5"}))
+        self.assertEqual([d["by"] for d in got["decisions"]], ["alice"])
 
     def test_a_button_of_an_unknown_request_is_answered_in_the_webhook_reply(self):
         unknown = "req_01JD3Z6Q8W9K4M2N7P5R0S1T2V"
