@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "cli/http_url.hpp"
 #include "core/result.hpp"
 
 namespace countersign {
@@ -41,11 +42,7 @@ class HttpClient {
  private:
   std::string base_url_;
   std::string token_;
-  std::optional<Error> url_error_;
-  std::string host_;         // for the resolver: no brackets around an IPv6 address
-  std::string port_;         // always set; "80" when the URL has none
-  std::string host_header_;  // host[:port] as written in the URL
-  std::string prefix_;       // path prefix without a trailing '/', may be empty
+  Result<HttpUrl> url_;
 };
 
 }  // namespace countersign

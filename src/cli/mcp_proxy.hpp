@@ -28,9 +28,9 @@
 #include <string_view>
 
 #include "cli/line_writer.hpp"
+#include "cli/mcp_proxy_waits.hpp"
 #include "cli/upstream_process.hpp"
 #include "cli/worker_threads.hpp"
-#include "core/mutex.hpp"
 #include "mcp/mcp_proxy_session.hpp"
 #include "mcp/tool_call_control.hpp"
 #include "mcp/tool_runner.hpp"
@@ -60,9 +60,6 @@ class McpProxy {
   [[noreturn]] void Exit(int status) { output_.ExitHolding(status); }
 
  private:
-  using Controls = std::map<std::string, std::shared_ptr<ToolCallControl>>;
-  enum class Waiting { kHeldCall, kElicitation };
-
   void HandleClientLine(std::string_view line);
   void HandleUpstreamLine(std::string_view line);
   void Hold(ProxyHeldCall call);
@@ -71,28 +68,20 @@ class McpProxy {
   void Bridge(ProxyBridgedElicitation elicitation);
   void RunBridge(const ProxyBridgedElicitation& elicitation, const std::string& key,
                  const std::shared_ptr<ToolCallControl>& control);
-  // Cancels the waiting `what` with `id`, its request on a thread of `workers`; false when
+  // Cancels the waiting `kind` with `id`, its request on a thread of `workers`; false when
   // nothing with that id waits.
-  bool Cancel(Waiting what, const boost::json::value& id, WorkerThreads& workers);
-  // Adds `control` under `key` unless the key is taken or too many wait; else why not.
-  std::optional<std::string> Register(Waiting what, const std::string& key,
-                                      const std::shared_ptr<ToolCallControl>& control);
-  void Unregister(Waiting what, const std::string& key);
-  Controls& ControlsOf(Waiting what) CS_REQUIRES(waiting_mu_);
+  bool Cancel(McpProxyWaits::Kind kind, const boost::json::value& id, WorkerThreads& workers);
   void SendClient(const std::string& line);
   void SendUpstream(const std::string& line);
 
   McpProxySession& session_;
-  const ToolRunner& runner_;
   UpstreamProcess& upstream_;
   const std::string nonce_;
   const McpProxyOptions options_;
 
   LineWriter output_;
-
-  Mutex waiting_mu_;
-  Controls held_ CS_GUARDED_BY(waiting_mu_);     // by the call's id as JSON text
-  Controls bridged_ CS_GUARDED_BY(waiting_mu_);  // by the elicitation's id as JSON text
+  // Calls by their id as JSON text, elicitations by theirs.
+  McpProxyWaits waits_;
 
   // Each touched by one reading thread only; destroyed (joined) first.
   WorkerThreads upstream_workers_;

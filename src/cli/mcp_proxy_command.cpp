@@ -13,8 +13,14 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "cli/agent_http_server.hpp"
 #include "cli/api_gateway.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/http_header_option.hpp"
+#include "cli/http_url.hpp"
+#include "cli/listen_address.hpp"
+#include "cli/mcp_http_proxy.hpp"
+#include "cli/mcp_http_upstream.hpp"
 #include "cli/mcp_options.hpp"
 #include "cli/mcp_proxy.hpp"
 #include "cli/signal_relay.hpp"
@@ -44,7 +50,13 @@ constexpr const char* kFooter =
     "Config file (--config): [[mcp.gate]] tables with tool (glob, required), action, "
     "approvers, timeout_seconds, bridge_elicitation.\n\n"
     "Exit status: the upstream's; 3 bad usage, config or connection options; 127 COMMAND "
-    "cannot be started.";
+    "cannot be started.\n\n"
+    "Streamable HTTP: with --upstream-url URL (http:// only; no COMMAND) the upstream is an "
+    "MCP server over HTTP, and the agent connects to http://IP:PORT/mcp on --listen (default "
+    "127.0.0.1:7401; port 0 picks one), printed on stderr once listening. POST and DELETE "
+    "/mcp are relayed with Mcp-Session-Id and MCP-Protocol-Version; GET is 405; a foreign "
+    "Origin 403; an unreachable upstream 502. --upstream-header adds a header (a bearer "
+    "token) to every upstream request. Runs until SIGINT or SIGTERM (exit status 0).";
 
 }  // namespace
 
@@ -60,8 +72,22 @@ CLI::App* McpProxyCommand::Register(CLI::App& mcp, int& exit_code) {
       ->type_name("TOOL_GLOB");
   command
       ->add_option("--name", name_,
-                   "the upstream's name in actions and titles (default: COMMAND's basename)")
+                   "the upstream's name in actions and titles (default: COMMAND's basename, or "
+                   "the URL's host)")
       ->type_name("SERVER");
+  command
+      ->add_option("--upstream-url", upstream_url_,
+                   "the upstream MCP server's Streamable HTTP endpoint (instead of -- COMMAND)")
+      ->type_name("URL");
+  command
+      ->add_option("--listen", listen_,
+                   "with --upstream-url: where the agent connects (default 127.0.0.1:7401)")
+      ->type_name("IP:PORT")
+      ->each([this](const std::string&) { listen_given_ = true; });
+  command
+      ->add_option("--upstream-header", upstream_headers_,
+                   "with --upstream-url: a header for every upstream request (repeatable)")
+      ->type_name("'NAME: VALUE'");
   command->add_flag("--bridge-elicitation", bridge_elicitation_,
                     "answer the upstream's elicitations through the gateway even when the client "
                     "can answer them");
@@ -84,9 +110,19 @@ void McpProxyCommand::TakeCommand(std::vector<std::string>& args) {
 int McpProxyCommand::Run() const {
   // stdout carries MCP messages only.
   spdlog::set_default_logger(spdlog::stderr_color_mt("countersign-mcp-proxy"));
-  if (!stray_.empty() || command_.empty()) {
-    std::cerr << "countersign: mcp proxy needs the upstream's command after --, e.g. "
-                 "countersign mcp proxy --gate 'delete_*' -- npx my-mcp-server\n";
+  const bool has_command = !stray_.empty() || !command_.empty();
+  if (!upstream_url_.empty() && has_command) {
+    std::cerr << "countersign: mcp proxy takes either --upstream-url URL or the upstream's "
+                 "command after --, not both\n";
+    return kExitError;
+  }
+  if (upstream_url_.empty() && (!stray_.empty() || command_.empty())) {
+    std::cerr << "countersign: mcp proxy needs the upstream: --upstream-url URL, or its command "
+                 "after --, e.g. countersign mcp proxy --gate 'delete_*' -- npx my-mcp-server\n";
+    return kExitError;
+  }
+  if (upstream_url_.empty() && (listen_given_ || !upstream_headers_.empty())) {
+    std::cerr << "countersign: --listen and --upstream-header go with --upstream-url\n";
     return kExitError;
   }
   std::vector<McpGate> gates;
@@ -108,6 +144,11 @@ int McpProxyCommand::Run() const {
   const bool always_bridge =
       bridge_elicitation_ || std::any_of(gates.begin(), gates.end(),
                                          [](const McpGate& g) { return g.bridge_elicitation; });
+  return upstream_url_.empty() ? RunStdio(std::move(gates), always_bridge)
+                               : RunHttp(std::move(gates), always_bridge);
+}
+
+int McpProxyCommand::RunStdio(std::vector<McpGate> gates, bool always_bridge) const {
   const std::string server =
       name_.empty() ? McpServerNameForCommand(command_.front()) : McpActionPart(name_);
   auto api = connection_.Connect();
@@ -162,6 +203,70 @@ int McpProxyCommand::Run() const {
   const int status = upstream->Stop(kUpstreamGrace);
   spdlog::info("stdin closed; the upstream MCP server ended (status {}): exiting", status);
   proxy.Exit(status);
+}
+
+int McpProxyCommand::RunHttp(std::vector<McpGate> gates, bool always_bridge) const {
+  auto url = ParseHttpUrl(upstream_url_, "--upstream-url");
+  if (!url.ok()) {
+    std::cerr << "countersign: " << url.error().message << "\n";
+    return kExitError;
+  }
+  std::vector<HttpHeaderOption> headers;
+  for (const auto& text : upstream_headers_) {
+    auto header = ParseHttpHeaderOption(text);
+    if (!header.ok()) {
+      std::cerr << "countersign: " << header.error().message << "\n";
+      return kExitError;
+    }
+    headers.push_back(std::move(header).value());
+  }
+  auto listen = ParseListenAddress(listen_, "--listen");
+  if (!listen.ok()) {
+    std::cerr << "countersign: " << listen.error().message << "\n";
+    return kExitError;
+  }
+  const std::string server = McpActionPart(name_.empty() ? url->host : name_);
+  auto api = connection_.Connect();
+  if (!api.ok()) return ReportFailure(api.error());
+  const std::string gateway_url = api->base_url();
+  const std::size_t gate_count = gates.size();
+
+  // Before any thread. A stopped proxy leaves held calls' requests pending on the gateway.
+  SignalRelay relay([](int signal, bool) {
+    spdlog::info("signal {}: exiting", signal);
+    std::_Exit(0);
+  });
+  // An agent or upstream that closes its end must not kill the process mid-write.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  ApiGateway gateway(std::move(api).value());
+  SystemClock clock;
+  ToolRunnerOptions runner_options;
+  runner_options.progress_interval = std::chrono::seconds(progress_seconds_);
+  const ToolRunner runner(gateway, clock, runner_options);
+  const McpHttpUpstream upstream(std::move(url).value(), upstream_url_, std::move(headers),
+                                 McpProxyOptions{}.max_line_bytes);
+  McpHttpProxyOptions proxy_options;
+  std::unique_ptr<McpHttpProxy> proxy;
+  AgentHttpServer listener(
+      [&proxy](const AgentHttpServer::Request& request, AgentHttpServer::Reply& reply) {
+        proxy->Handle(request, reply);
+      },
+      AgentHttpServerOptions{});
+  auto bound = listener.Listen(*listen);
+  if (!bound.ok()) {
+    std::cerr << "countersign: " << bound.error().message << "\n";
+    return kExitError;
+  }
+  proxy_options.public_origin = "http://" + *bound;
+  proxy_options.loopback = listener.loopback();
+  proxy = std::make_unique<McpHttpProxy>(McpGateSet(std::move(gates)), server, always_bridge,
+                                         runner, upstream, proxy_options);
+  spdlog::info("proxying MCP for {} at {} on http://{}/mcp, {} gate(s), gateway {}", server,
+               upstream_url_, *bound, gate_count, gateway_url);
+  std::cerr << "countersign: mcp proxy listening on http://" << *bound << "/mcp" << std::endl;
+  listener.Serve();
+  return kExitError;
 }
 
 }  // namespace countersign

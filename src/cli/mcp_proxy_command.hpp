@@ -1,5 +1,6 @@
-// `countersign mcp proxy [--config FILE] [--gate GLOB]... [--name SERVER] -- COMMAND ARGS...`:
-// an MCP gateway in front of another MCP server.
+// `countersign mcp proxy [--config FILE] [--gate GLOB]... [--name SERVER] -- COMMAND ARGS...`
+// or `... --upstream-url URL [--listen IP:PORT] [--upstream-header 'Name: value']...`: an MCP
+// gateway in front of another MCP server.
 //
 // Starts COMMAND (no shell; its stderr is ours) as the upstream MCP server and stands between
 // it and the MCP client on stdin/stdout (cli/mcp_proxy.hpp): tools/call of a gated tool waits
@@ -10,13 +11,19 @@
 // or connection options; 127 COMMAND cannot be started. When stdin ends the upstream's stdin
 // is closed, and it gets SIGTERM (then SIGKILL) if it does not exit within a second; SIGINT
 // or SIGTERM to the proxy is passed on the same way. Registered on a CLI11 app; the object
-// must outlive the parse. Not thread-safe.
+// must outlive the parse.
+//
+// With --upstream-url the upstream is an MCP server over Streamable HTTP instead, and the
+// proxy serves the agent over Streamable HTTP on --listen (cli/mcp_http_proxy.hpp), printing
+// "listening on http://IP:PORT/mcp" on stderr once it listens; it runs until SIGINT or
+// SIGTERM (exit status 0). Not thread-safe.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "cli/connection_options.hpp"
+#include "mcp/mcp_gate_set.hpp"
 
 namespace CLI {
 class App;
@@ -36,6 +43,8 @@ class McpProxyCommand {
 
  private:
   int Run() const;
+  int RunStdio(std::vector<McpGate> gates, bool always_bridge) const;
+  int RunHttp(std::vector<McpGate> gates, bool always_bridge) const;
 
   ConnectionOptions connection_;
   std::string config_file_;
@@ -43,6 +52,10 @@ class McpProxyCommand {
   std::string name_;
   bool bridge_elicitation_ = false;
   int progress_seconds_ = 5;
+  std::string upstream_url_;
+  std::string listen_ = "127.0.0.1:7401";
+  bool listen_given_ = false;
+  std::vector<std::string> upstream_headers_;
   std::vector<std::string> command_;  // from TakeCommand()
   std::vector<std::string> stray_;    // words CLI11 found before `--`: a usage error
 };

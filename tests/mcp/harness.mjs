@@ -108,6 +108,13 @@ export class Gateway {
     throw new Error(`${id} stayed pending`);
   }
 
+  // Every request with `action`, newest first.
+  async requestsFor(action) {
+    const r = await this.call('GET', `/v1/requests?action=${encodeURIComponent(action)}`);
+    if (r.status !== 200) throw new Error(`listing ${action} failed: ${JSON.stringify(r)}`);
+    return r.body.requests;
+  }
+
   async decide(id, token, decision) {
     const r = await this.call('POST', `/v1/requests/${id}/decisions`, decision, token);
     if (r.status !== 200) throw new Error(`deciding ${id} failed: ${JSON.stringify(r)}`);
@@ -126,6 +133,19 @@ export async function connectMcp(url, token, extraArgs = ['--progress-interval',
   const client = new Client({ name: 'countersign-tests', version: '1.0.0' });
   await client.connect(transport);
   return client;
+}
+
+// The text blocks of a CallToolResult, one per line.
+export function texts(result) {
+  return result.content.filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+}
+
+// An `onprogress` for callTool that keeps what it saw; `firstSeen` resolves with the first.
+export function progressRecorder() {
+  const seen = [];
+  let first;
+  const firstSeen = new Promise((resolveFirst) => { first = resolveFirst; });
+  return { seen, firstSeen, onprogress: (p) => { seen.push(p); first(p); } };
 }
 
 // Runs the countersign binary; answers {code, stdout, stderr}.

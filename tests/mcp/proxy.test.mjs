@@ -6,19 +6,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 
-import { BIN, Gateway, runCli } from './harness.mjs';
-
-const here = dirname(fileURLToPath(import.meta.url));
-// The package's own bin (package.json "bin"), run with this node: no npx, no network.
-const EVERYTHING = resolve(here, 'node_modules', '@modelcontextprotocol', 'server-everything',
-  'dist', 'index.js');
+import { BIN, Gateway, progressRecorder, runCli, texts } from './harness.mjs';
+import {
+  CLIENT_NAME, EVERYTHING, LONG_ARGS, bridgesElicitation, cancelsOnClientTimeout, deniesCall,
+  passesThrough, runsWithEditedArguments,
+} from './proxy_scenarios.mjs';
 
 let gateway;
 let agent;  // the proxy's token
@@ -61,7 +58,7 @@ async function connectProxy(name, proxyArgs, capabilities = {}) {
     env: { COUNTERSIGN_URL: gateway.url, COUNTERSIGN_TOKEN: agent },
     stderr: 'inherit',
   });
-  const client = new Client({ name: 'proxy-tests', version: '1.0.0' }, { capabilities });
+  const client = new Client({ name: CLIENT_NAME, version: '1.0.0' }, { capabilities });
   client.strays = [];
   client.onerror = (error) => { client.strays.push(String(error)); };
   await client.connect(transport);
@@ -69,77 +66,25 @@ async function connectProxy(name, proxyArgs, capabilities = {}) {
   return client;
 }
 
-function texts(result) {
-  return result.content.filter((c) => c.type === 'text').map((c) => c.text).join('\n');
-}
-
-function progressRecorder() {
-  const seen = [];
-  let first;
-  const firstSeen = new Promise((resolveFirst) => { first = resolveFirst; });
-  return { seen, firstSeen, onprogress: (p) => { seen.push(p); first(p); } };
-}
-
-async function requestsFor(action) {
-  const r = await gateway.call('GET', `/v1/requests?action=${encodeURIComponent(action)}`);
-  assert.equal(r.status, 200);
-  return r.body.requests;
-}
-
 describe('countersign mcp proxy', () => {
   test('without gates every tool passes straight through and nobody is asked', async () => {
-    const client = await connectProxy('open', []);
-    const { tools } = await client.listTools();
-    const names = tools.map((t) => t.name);
-    assert.ok(names.includes('echo') && names.includes('get-sum'), names.join(','));
-    assert.equal(texts(await client.callTool({ name: 'echo', arguments: { message: 'hi' } })),
-      'Echo: hi');
-    const sum = await client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } });
-    assert.match(texts(sum), /The sum of 1 and 2 is 3\./);
-    assert.equal(client.getServerVersion().name, 'mcp-servers/everything');
-    assert.deepEqual(await requestsFor('mcp.open.get-sum'), []);
+    await passesThrough(await connectProxy('open', []), gateway, 'open');
   });
 
   test('a gated call waits with progress and runs with the arguments the approver edited', async () => {
     const client = await connectProxy('edit', ['--gate', 'get-sum', '--gate', 'trigger-long-*']);
-    // An ungated tool of the same proxy is not held.
-    assert.equal(texts(await client.callTool({ name: 'echo', arguments: { message: 'x' } })),
-      'Echo: x');
-    const progress = progressRecorder();
-    const call = client.callTool({ name: 'get-sum', arguments: { a: 1, b: 2 } }, undefined,
-      { onprogress: progress.onprogress, resetTimeoutOnProgress: true, timeout: 30_000 });
-    const first = await progress.firstSeen;
-    assert.match(first.message, /waiting for approval/);
-    const pending = await gateway.pendingRequest({ action: 'mcp.edit.get-sum' });
-    assert.equal(pending.requester, 'proxy-agent');
-    assert.equal(pending.title, 'proxy-tests wants to call get-sum on edit');
-    assert.deepEqual(pending.details, { server: 'edit', tool: 'get-sum' });
-    assert.deepEqual(pending.arguments, { a: 1, b: 2 });
-    assert.match(pending.session, /^mcp-proxy-/);
-
-    await gateway.decide(pending.id, alice, { choice: 'approve', arguments: { a: 10, b: 20 } });
-    const result = await call;
-    assert.equal(result.isError, undefined);
-    assert.match(texts(result), /The sum of 10 and 20 is 30\./);
+    await runsWithEditedArguments(client, gateway, alice, 'edit');
   });
 
   test('a denied call never reaches the upstream', async () => {
     const client = await connectProxy('deny', ['--gate', 'trigger-long-running-operation']);
-    const args = { duration: 1, steps: 2 };
-    const deniedProgress = progressRecorder();
-    const denied = client.callTool({ name: 'trigger-long-running-operation', arguments: args },
-      undefined, { onprogress: deniedProgress.onprogress, timeout: 30_000 });
-    const first = await gateway.pendingRequest({ action: 'mcp.deny.trigger-long-running-operation' });
-    await gateway.decide(first.id, alice, { choice: 'deny', comment: 'not now' });
-    const result = await denied;
-    assert.equal(result.isError, true);
-    assert.match(texts(result), /^denied: request req_\w+ was denied by alice \("not now"\)/);
+    const first = await deniesCall(client, gateway, alice, 'deny');
 
     // The same call approved afterwards runs upstream, started later than the denied one would
     // have been and as long: by its end, anything the upstream did for the denied call (its
     // progress, its response) would have arrived, as a stray the SDK reports.
     const approvedProgress = progressRecorder();
-    const approved = client.callTool({ name: 'trigger-long-running-operation', arguments: args },
+    const approved = client.callTool({ name: 'trigger-long-running-operation', arguments: LONG_ARGS },
       undefined, { onprogress: approvedProgress.onprogress, timeout: 30_000 });
     const second = await gateway.pendingRequest({ action: 'mcp.deny.trigger-long-running-operation' });
     assert.notEqual(second.id, first.id);
@@ -153,9 +98,8 @@ describe('countersign mcp proxy', () => {
     // call (its progress would be step 1 too, its response an unknown id).
     const strays = client.strays.filter((s) => !isFinalUpstreamProgress(s));
     assert.deepEqual(strays, []);
-    // The upstream's own progress (it carries a total) came only for the approved call, after
-    // the proxy's, still increasing.
-    assert.ok(deniedProgress.seen.every((p) => p.total === undefined));
+    // The upstream's own progress (it carries a total) came for the approved call, after the
+    // proxy's, still increasing.
     const upstream = approvedProgress.seen.filter((p) => p.total !== undefined);
     assert.ok(upstream.length >= 1 && upstream.length <= 2);
     for (let i = 1; i < approvedProgress.seen.length; i++) {
@@ -173,7 +117,7 @@ describe('countersign mcp proxy', () => {
 
     const again = await client.callTool({ name: 'get-sum', arguments: { a: 2, b: 3 } });
     assert.match(texts(again), /The sum of 2 and 3 is 5\./);
-    const requests = await requestsFor('mcp.grant.get-sum');
+    const requests = await gateway.requestsFor('mcp.grant.get-sum');
     assert.equal(requests.length, 2);
     assert.equal(requests[0].status, 'approved');
     assert.equal(requests[0].session, pending.session);
@@ -181,13 +125,8 @@ describe('countersign mcp proxy', () => {
   });
 
   test('a client that cancels a held call (its timeout) cancels the request', async () => {
-    const client = await connectProxy('cancel', ['--gate', 'get-sum']);
-    const call = client.callTool({ name: 'get-sum', arguments: { a: 1, b: 1 } }, undefined,
-      { timeout: 3_000 });
-    const pending = await gateway.pendingRequest({ action: 'mcp.cancel.get-sum' });
-    await assert.rejects(call, (e) => e instanceof McpError && e.code === -32001);
-    const settled = await gateway.settled(pending.id);
-    assert.equal(settled.status, 'cancelled');
+    await cancelsOnClientTimeout(await connectProxy('cancel', ['--gate', 'get-sum']), gateway,
+      'cancel');
   });
 
   describe('the elicitation bridge', () => {
@@ -198,23 +137,7 @@ describe('countersign mcp proxy', () => {
     });
 
     test('a person answers the upstream form through the gateway', async () => {
-      const { tools } = await client.listTools();
-      assert.ok(tools.some((t) => t.name === 'trigger-elicitation-request'));
-      const call = client.callTool({ name: 'trigger-elicitation-request', arguments: {} },
-        undefined, { timeout: 60_000 });
-      const pending = await gateway.pendingRequest({ action: 'mcp.elicit.elicitation' });
-      assert.equal(pending.title, 'Please provide inputs for the following fields:');
-      assert.equal(pending.response_schema.type, 'object');
-      assert.deepEqual(pending.response_schema.required, ['name']);
-      assert.equal(pending.response_schema.properties.email.format, 'email');
-      assert.deepEqual(pending.choices.map((c) => c.id), ['approve', 'deny']);
-
-      await gateway.decide(pending.id, alice,
-        { choice: 'approve', response: { name: 'Ada Lovelace', check: true, integer: 7 } });
-      const text = texts(await call);
-      assert.match(text, /User provided the requested information/);
-      assert.match(text, /- Name: Ada Lovelace/);
-      assert.match(text, /- Favorite Integer: 7/);
+      await bridgesElicitation(client, gateway, alice, 'elicit');
     });
 
     test('a person who declines makes it a decline', async () => {
@@ -233,7 +156,7 @@ describe('countersign mcp proxy', () => {
       { action: 'accept', content: { name: 'Grace Hopper' } }));
     const result = await client.callTool({ name: 'trigger-elicitation-request', arguments: {} });
     assert.match(texts(result), /- Name: Grace Hopper/);
-    assert.deepEqual(await requestsFor('mcp.own.elicitation'), []);
+    assert.deepEqual(await gateway.requestsFor('mcp.own.elicitation'), []);
   });
 
   describe('a bad config file', () => {
