@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev libgtest-dev googletest libmimalloc-dev
   libcurl4-openssl-dev python3 openssl python3-cryptography python3-pytest python3-aiosmtpd
   nodejs
+  chromium chromium-driver python3-selenium  # tests/browser: headless Chromium, Selenium
 )
 # The MCP tests' npm (scripts/install-node-deps.sh): Debian packages it apart from nodejs, but
 # a nodejs from NodeSource bundles its own, which Debian's npm package would conflict with.

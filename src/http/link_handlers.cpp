@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
+#include "http/decision_form.hpp"
 #include "http/engine_call.hpp"
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
-#include "web/response_form.hpp"
 
 namespace countersign {
 namespace {
@@ -97,29 +97,18 @@ asio::awaitable<HttpResponse> LinkHandlers::Submit(RequestContext& ctx) {
   }
   if (!before->pending()) co_return Page(http::status::conflict, pages_.AlreadyResolved(*before));
 
-  NewDecision input;
-  input.choice = offer.choice;
-  if (choice->outcome == Outcome::kAnswered) {
-    input.answer = FormField(form.value(), "answer");
-  } else {
-    input.comment = FormField(form.value(), "comment");
-  }
-  // The form's fields were shown for a choice that fills the response; the engine checks
-  // what they make against the schema.
-  const bool fills = choice->outcome == Outcome::kApproved || choice->outcome == Outcome::kAnswered;
-  if (fills && before->response_schema) {
-    auto schema = ResponseSchema::Parse(*before->response_schema);
-    if (!schema.ok()) co_return Page(http::status::internal_server_error, pages_.Unavailable());
-    auto response = ResponseForm::Read(schema.value(), form.value());
-    if (!response.ok()) {
-      co_return Page(http::status::unprocessable_entity,
-                     pages_.NotRecorded(*before, response.error().message));
+  auto input = DecisionFromForm(*before, *choice, form.value());
+  if (!input.ok()) {
+    if (input.error().code == ErrorCode::kInternal) {
+      co_return Page(http::status::internal_server_error, pages_.Unavailable());
     }
-    input.response = std::move(response).value();
+    co_return Page(http::status::unprocessable_entity,
+                   pages_.NotRecorded(*before, input.error().message));
   }
   const std::string id = claims->request_id;
-  auto decided = co_await CallEngine<RequestPtr>(
-      gateway_, [&](auto done) { gateway_.Decide(actor, id, std::move(input), std::move(done)); });
+  auto decided = co_await CallEngine<RequestPtr>(gateway_, [&](auto done) {
+    gateway_.Decide(actor, id, std::move(input).value(), std::move(done));
+  });
   if (decided.ok()) {
     metrics_.CountDecision();
     co_return Page(http::status::ok, pages_.Recorded(*decided.value(), offer));

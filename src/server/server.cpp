@@ -94,6 +94,13 @@ Status Server::Open() {
   links_ = std::make_unique<LinkHandlers>(*gateway_, clock_, *link_signer_, *link_pages_, metrics_,
                                           *public_url_);
   links_->Register(*router_);
+  auto ui_pages = UiPages::Load(*link_pages_, public_url_->path());
+  if (!ui_pages.ok()) return std::move(ui_pages).error();
+  ui_pages_.emplace(std::move(ui_pages).value());
+  ui_sessions_ = std::make_unique<UiSessionTable>(clock_);
+  ui_ = std::make_unique<UiHandlers>(*gateway_, event_bus_, *authenticator_, *ui_sessions_,
+                                     *ui_pages_, metrics_, *public_url_);
+  ui_->Register(*router_);
 
   CS_RETURN_IF_ERROR(BuildChannels());
   // Email mails each approver: the notifier expands "group:NAME" with the policies in force.

@@ -67,6 +67,8 @@
 #include "http/slack_socket_mode.hpp"
 #include "http/stream_handlers.hpp"
 #include "http/system_handlers.hpp"
+#include "http/ui_handlers.hpp"
+#include "http/ui_session_table.hpp"
 #include "notify/channel_set.hpp"
 #include "notify/curl_transport.hpp"
 #include "notify/dispatcher.hpp"
@@ -75,6 +77,7 @@
 #include "notify/slack_conversation_chat.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "web/link_pages.hpp"
+#include "web/ui_pages.hpp"
 
 namespace countersign {
 
@@ -160,6 +163,10 @@ class Server {
   tcp::endpoint bound_;
   std::optional<PublicUrl> public_url_;
   std::unique_ptr<LinkHandlers> links_;
+  // The web inbox (/ui/): its pages, its browser sessions and its routes.
+  std::optional<UiPages> ui_pages_;
+  std::unique_ptr<UiSessionTable> ui_sessions_;
+  std::unique_ptr<UiHandlers> ui_;
   std::unique_ptr<LinkBuilder> link_builder_;
   std::string callback_secret_;
   std::unique_ptr<ChannelSet> channels_;

@@ -6,27 +6,11 @@
 
 #include "core/choice_meaning.hpp"
 #include "core/time_format.hpp"
+#include "web/page_text.hpp"
 #include "web/pretty_json.hpp"
 
 namespace countersign {
 namespace {
-
-// "2026-11-21 10:00 UTC": for reading; the <time> element carries the exact instant.
-std::string HumanTime(TimePoint t) {
-  const std::string iso = FormatTime(t);
-  return iso.substr(0, 10) + " " + iso.substr(11, 5) + " UTC";
-}
-
-int DistinctApprovals(const Request& r) {
-  std::vector<std::string> seen;
-  for (const auto& d : r.decisions) {
-    if (d.outcome == Outcome::kApproved &&
-        std::find(seen.begin(), seen.end(), d.principal) == seen.end()) {
-      seen.push_back(d.principal);
-    }
-  }
-  return static_cast<int>(seen.size());
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -44,8 +28,7 @@ std::string ChoiceLabel(const Request& r, std::string_view choice) {
 
 std::string StatusSentence(const Request& r) {
   if (r.pending()) {
-    return "The request is still pending: " + std::to_string(DistinctApprovals(r)) + " of " +
-           std::to_string(r.quorum) + (r.quorum == 1 ? " approval." : " approvals.");
+    return "The request is still pending: " + ApprovalProgress(r) + ".";
   }
   std::string sentence = "The request is " + std::string(StatusName(r.status));
   if (!r.resolved_by.empty()) sentence += " (decided by " + Join(r.resolved_by) + ")";
@@ -56,7 +39,7 @@ std::string StatusSentence(const Request& r) {
 
 LinkPages::LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
                      PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
-                     PageTemplate state, ResponseForm response_form)
+                     PageTemplate state, PageTemplate decision_fields, ResponseForm response_form)
     : layout_(std::move(layout)),
       summary_(std::move(summary)),
       detail_row_(std::move(detail_row)),
@@ -64,12 +47,13 @@ LinkPages::LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate det
       confirm_(std::move(confirm)),
       recorded_(std::move(recorded)),
       state_(std::move(state)),
+      decision_fields_(std::move(decision_fields)),
       response_form_(std::move(response_form)) {}
 
 Result<LinkPages> LinkPages::Load() {
   const char* names[] = {"layout.html",        "request_summary.html", "detail_row.html",
                          "decision_item.html", "link_confirm.html",    "link_recorded.html",
-                         "link_state.html"};
+                         "link_state.html",    "decision_fields.html"};
   std::vector<PageTemplate> parsed;
   for (const char* name : names) {
     auto loaded = LoadEmbeddedTemplate(name);
@@ -80,7 +64,7 @@ Result<LinkPages> LinkPages::Load() {
   if (!response_form.ok()) return std::move(response_form).error();
   return LinkPages(std::move(parsed[0]), std::move(parsed[1]), std::move(parsed[2]),
                    std::move(parsed[3]), std::move(parsed[4]), std::move(parsed[5]),
-                   std::move(parsed[6]), std::move(response_form).value());
+                   std::move(parsed[6]), std::move(parsed[7]), std::move(response_form).value());
 }
 
 SafeHtml LinkPages::Summary(const Request& r) const {
@@ -94,8 +78,7 @@ SafeHtml LinkPages::Summary(const Request& r) const {
       .Text("deadline", HumanTime(r.deadline_at))
       .Text("deadline_iso", FormatTime(r.deadline_at));
   if (r.pending() && r.kind != Kind::kQuestion) {
-    v.Text("progress", std::to_string(DistinctApprovals(r)) + " of " + std::to_string(r.quorum) +
-                           (r.quorum == 1 ? " approval" : " approvals"));
+    v.Text("progress", ApprovalProgress(r));
   }
   if (!r.resolved_by.empty()) v.Text("resolved_by", Join(r.resolved_by));
   SafeHtml details;
@@ -137,26 +120,35 @@ std::string LinkPages::Confirm(const Request& r, const LinkOffer& offer,
   const std::string label = choice != nullptr ? ChoiceMeaning::Caption(*choice) : offer.choice;
   const bool fills = choice != nullptr && (choice->outcome == Outcome::kApproved ||
                                            choice->outcome == Outcome::kAnswered);
-  SafeHtml fields;
-  if (fills && r.response_schema) {
-    auto schema = ResponseSchema::Parse(*r.response_schema);
-    if (schema.ok()) fields = response_form_.Render(schema.value());
-  }
   PageTemplate::Values v;
   v.Text("heading", "Confirm your choice: " + label)
       .Flag("high_risk", r.risk == "high")
       .Html("summary", Summary(r))
       .Text("csrf", std::string(csrf))
       .Text("recipient", offer.recipient)
-      .Flag("has_fields", !fields.empty())
-      .Html("fields", std::move(fields))
-      .Flag("answer_mode", choice != nullptr && choice->outcome == Outcome::kAnswered)
-      .Flag("answer_required",
-            choice != nullptr && choice->outcome == Outcome::kAnswered && !r.response_schema)
+      .Html("decision_fields",
+            DecisionFields(r, fills, choice != nullptr && choice->outcome == Outcome::kAnswered,
+                           "h2"))
       .Text("choice_style", choice != nullptr ? ChoiceMeaning::Style(*choice) : "default")
       .Text("choice_label", label)
       .Text("expires_at", HumanTime(offer.expires_at));
   return Document(label + ": " + r.title, confirm_.Render(v));
+}
+
+SafeHtml LinkPages::DecisionFields(const Request& r, bool with_form, bool answer_mode,
+                                   std::string_view heading_tag) const {
+  SafeHtml fields;
+  if (with_form && r.response_schema) {
+    auto schema = ResponseSchema::Parse(*r.response_schema);
+    if (schema.ok()) fields = response_form_.Render(schema.value());
+  }
+  PageTemplate::Values v;
+  v.Flag("has_fields", !fields.empty())
+      .Html("fields", std::move(fields))
+      .Text("heading_tag", std::string(heading_tag))
+      .Flag("answer_mode", answer_mode)
+      .Flag("answer_required", answer_mode && !r.response_schema);
+  return decision_fields_.Render(v);
 }
 
 std::string LinkPages::Recorded(const Request& r, const LinkOffer& offer) const {

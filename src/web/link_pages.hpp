@@ -57,16 +57,25 @@ class LinkPages {
   // The server could not read or write the request just now.
   std::string Unavailable() const;
 
- private:
-  LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
-            PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
-            PageTemplate state, ResponseForm response_form);
-
+  // The pieces the inbox pages (UiPages) share with these.
+  // A request's summary: title, action, requester, status, progress, deadline, details,
+  // arguments, decisions so far.
   SafeHtml Summary(const Request& r) const;
+  // A whole page: the layout around `content`, titled `title`.
   std::string Document(std::string_view title, SafeHtml content) const;
   // A state page: `tone` is ok, warn or error; `r` may be null.
   std::string State(std::string_view heading, std::string_view tone, std::string_view message,
                     std::string_view reason, std::string_view hint, const Request* r) const;
+  // The fields of a decision form: the request's response form when `with_form` and it has
+  // one (under a `heading_tag` heading, "h2" or "h3"), then the answer box (`answer_mode`)
+  // or the comment box.
+  SafeHtml DecisionFields(const Request& r, bool with_form, bool answer_mode,
+                          std::string_view heading_tag) const;
+
+ private:
+  LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
+            PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
+            PageTemplate state, PageTemplate decision_fields, ResponseForm response_form);
 
   PageTemplate layout_;
   PageTemplate summary_;
@@ -75,6 +84,7 @@ class LinkPages {
   PageTemplate confirm_;
   PageTemplate recorded_;
   PageTemplate state_;
+  PageTemplate decision_fields_;
   ResponseForm response_form_;
 };
 

@@ -109,11 +109,17 @@ SafeHtml PageTemplate::Render(const Values& values) const {
 
 extern const EmbeddedFile kWebFiles[];
 
-Result<PageTemplate> LoadEmbeddedTemplate(const char* name) {
+Result<std::string_view> EmbeddedWebFile(const char* name) {
   for (const EmbeddedFile* file = kWebFiles; file->name != nullptr; ++file) {
-    if (std::strcmp(file->name, name) == 0) return PageTemplate::Parse(name, file->content);
+    if (std::strcmp(file->name, name) == 0) return std::string_view(file->content);
   }
-  return Error::Internal(std::string("template ") + name + " is not embedded in this binary");
+  return Error::Internal(std::string("web file ") + name + " is not embedded in this binary");
+}
+
+Result<PageTemplate> LoadEmbeddedTemplate(const char* name) {
+  auto text = EmbeddedWebFile(name);
+  if (!text.ok()) return std::move(text).error();
+  return PageTemplate::Parse(name, text.value());
 }
 
 }  // namespace countersign

@@ -54,6 +54,8 @@ class PageTemplate {
   std::vector<Node> nodes_;
 };
 
+// The file embedded in this binary under `name` (one of src/web/*.html and *.js), as is.
+Result<std::string_view> EmbeddedWebFile(const char* name);
 // The template embedded in this binary under `name` (one of src/web/*.html), parsed.
 Result<PageTemplate> LoadEmbeddedTemplate(const char* name);
 

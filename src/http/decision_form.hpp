@@ -1,0 +1,19 @@
+// DecisionFromForm: the decision a posted HTML form (a one-click link page, an inbox request
+// page) makes of `choice` on `r`: the answer or comment text, and, for a choice that fills a
+// request's form (approve, answer), the response read from the form's controls against its
+// response_schema (web/ResponseForm). Error::Invalid naming the field when a control's value
+// cannot be read; Error::Internal when the stored schema does not parse. The engine checks
+// the rest (required fields, bounds) exactly as for the API.
+#pragma once
+
+#include "core/request.hpp"
+#include "core/result.hpp"
+#include "engine/new_request.hpp"
+#include "http/form_data.hpp"
+#include "web/response_form.hpp"
+
+namespace countersign {
+
+Result<NewDecision> DecisionFromForm(const Request& r, const Choice& choice, const FormData& form);
+
+}  // namespace countersign

@@ -1,0 +1,356 @@
+#include "http/ui_handlers.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "core/principal.hpp"
+#include "engine/lifecycle.hpp"
+#include "http/cookies.hpp"
+#include "http/decision_form.hpp"
+#include "http/engine_call.hpp"
+#include "http/form_data.hpp"
+#include "http/responses.hpp"
+#include "web/page_template.hpp"
+
+namespace countersign {
+namespace {
+
+using RequestPtr = Gateway::RequestPtr;
+
+// Pending requests the inbox reads at most; older ones are on the API (issue: pagination).
+constexpr int kInboxLimit = 500;
+constexpr size_t kMaxTokenBytes = 512;
+// As HtmlPageResponse's, and the inbox's own script and its event stream.
+constexpr const char* kPageSecurityPolicy =
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+bool WantsHtml(const HttpRequest& request) {
+  return std::string_view(request[http::field::accept]).find("text/html") != std::string_view::npos;
+}
+
+bool HasDecided(const Request& r, const std::string& principal) {
+  return std::any_of(r.decisions.begin(), r.decisions.end(),
+                     [&](const Decision& d) { return d.principal == principal; });
+}
+
+}  // namespace
+
+UiHandlers::UiHandlers(Gateway& gateway, EventBus& bus, Authenticator& authenticator,
+                       UiSessionTable& sessions, const UiPages& pages, Metrics& metrics,
+                       PublicUrl public_url)
+    : gateway_(gateway),
+      bus_(bus),
+      authenticator_(authenticator),
+      sessions_(sessions),
+      pages_(pages),
+      metrics_(metrics),
+      public_url_(std::move(public_url)),
+      form_guard_(public_url_, kCsrfCookie, "/ui/", "inbox POST") {}
+
+void UiHandlers::Register(Router& router) {
+  using A = Router::Access;
+  router.Add(http::verb::get, "/", A::kPublic, [this](RequestContext& ctx) { return Root(ctx); });
+  router.Add(http::verb::get, "/ui", A::kPublic,
+             [this](RequestContext& ctx) { return ToInbox(ctx); });
+  router.Add(http::verb::get, "/ui/login", A::kPublic,
+             [this](RequestContext& ctx) { return ShowLogin(ctx); });
+  router.Add(http::verb::post, "/ui/login", A::kPublic,
+             [this](RequestContext& ctx) { return SignIn(ctx); });
+  router.Add(http::verb::post, "/ui/logout", A::kPublic,
+             [this](RequestContext& ctx) { return SignOut(ctx); });
+  router.Add(http::verb::get, "/ui/", A::kPublic,
+             [this](RequestContext& ctx) { return Inbox(ctx); });
+  router.Add(http::verb::get, "/ui/requests/{id}", A::kPublic,
+             [this](RequestContext& ctx) { return ShowRequest(ctx); });
+  router.Add(http::verb::post, "/ui/requests/{id}", A::kPublic,
+             [this](RequestContext& ctx) { return Decide(ctx); });
+  router.Add(http::verb::get, "/ui/inbox.js", A::kPublic,
+             [this](RequestContext& ctx) { return Script(ctx); });
+  router.AddStream(http::verb::get, "/ui/events", A::kPublic,
+                   [this](RequestContext& ctx) { return Events(ctx); });
+}
+
+HttpResponse UiHandlers::SeeOther(std::string_view path) const {
+  HttpResponse res{http::status::see_other, 11};
+  res.set(http::field::location, public_url_.path() + std::string(path));
+  res.set(http::field::cache_control, "no-store");
+  res.content_length(0);
+  return res;
+}
+
+HttpResponse UiHandlers::Page(http::status status, std::string html,
+                              const std::string& csrf) const {
+  HttpResponse res = HtmlPageResponse(status, std::move(html));
+  res.set("Content-Security-Policy", kPageSecurityPolicy);
+  res.set(http::field::set_cookie, form_guard_.SetCookie(csrf));
+  return res;
+}
+
+asio::awaitable<HttpResponse> UiHandlers::Script(RequestContext&) {
+  auto script = EmbeddedWebFile("inbox.js");
+  if (!script.ok()) co_return ErrorResponse(script.error());
+  HttpResponse res =
+      TextResponse(http::status::ok, std::string(script.value()), "text/javascript; charset=utf-8");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.set(http::field::cache_control, "no-cache");
+  co_return res;
+}
+
+asio::awaitable<Result<StreamUpgrade>> UiHandlers::Events(RequestContext& ctx) {
+  Viewer viewer = co_await ViewerOf(ctx.request);
+  if (!viewer.signed_in) co_return Error::Unauthorized("sign in at /ui/login first");
+  const SignedIn& who = *viewer.signed_in;
+  auto feed = gateway_.OpenFeed(bus_, who.actor, "", std::nullopt);
+  // The stream lasts while the session does: signed out, expired, or its token revoked.
+  std::function<bool()> token_valid =
+      StreamCredentialCheck(authenticator_, &gateway_, "Bearer " + who.session.token);
+  auto authorized = [this, id = who.session.id, token_valid = std::move(token_valid)] {
+    return sessions_.Find(id).has_value() && token_valid();
+  };
+  co_return StreamUpgrade{StreamProtocol::kServerSentEvents, std::move(feed), authorized};
+}
+
+HttpResponse UiHandlers::LoginPage(http::status status, const HttpRequest& request,
+                                   std::string_view error, std::string_view notice) const {
+  const std::string csrf = form_guard_.ValueFor(request);
+  return Page(status, pages_.Login(csrf, error, notice), csrf);
+}
+
+UiViewer UiHandlers::ForPage(const SignedIn& who, const std::string& csrf) const {
+  return UiViewer{who.actor.name, RoleName(who.actor.role), csrf};
+}
+
+asio::awaitable<HttpResponse> UiHandlers::ToInbox(RequestContext&) { co_return SeeOther("/ui/"); }
+
+asio::awaitable<HttpResponse> UiHandlers::Root(RequestContext& ctx) {
+  if (WantsHtml(ctx.request)) co_return SeeOther("/ui/");
+  co_return JsonResponse(http::status::ok, boost::json::object{{"service", "countersign"},
+                                                               {"api", "/v1"},
+                                                               {"openapi", "/v1/openapi.json"},
+                                                               {"inbox", "/ui/"},
+                                                               {"health", "/healthz"},
+                                                               {"ready", "/readyz"},
+                                                               {"mcp", "/mcp"}});
+}
+
+asio::awaitable<UiHandlers::Viewer> UiHandlers::ViewerOf(const HttpRequest& request) {
+  Viewer out;
+  auto cookie = FindCookie(request, kSessionCookie);
+  std::optional<UiSession> session;
+  if (cookie) session = sessions_.Find(*cookie);
+  if (!session) {
+    out.instead = SeeOther("/ui/login");
+    co_return out;
+  }
+  auto actor =
+      co_await AuthenticateOffThread(authenticator_, &gateway_, "Bearer " + session->token);
+  if (!actor.ok()) {
+    if (actor.error().code == ErrorCode::kUnauthorized) {
+      // Revoked or expired since sign-in: the session ends with it.
+      sessions_.Remove(session->id);
+      spdlog::info("inbox: the session of {} ended: {}", session->principal, actor.error().message);
+      out.instead = SeeOther("/ui/login?ended=1");
+    } else {
+      out.instead = HtmlPageResponse(HttpStatusFor(actor.error().code),
+                                     pages_.Login("",
+                                                  "The server cannot check your sign-in "
+                                                  "right now. Try again in a moment.",
+                                                  ""));
+    }
+    co_return out;
+  }
+  out.signed_in = SignedIn{std::move(actor).value(), std::move(*session)};
+  co_return out;
+}
+
+asio::awaitable<HttpResponse> UiHandlers::ShowLogin(RequestContext& ctx) {
+  const bool ended = ctx.Query("ended") == "1";
+  const bool out = ctx.Query("out") == "1";
+  co_return LoginPage(http::status::ok, ctx.request,
+                      ended ? "Your session has ended: the token it was signed in with is no "
+                              "longer valid. Sign in again."
+                            : "",
+                      out ? "You are signed out." : "");
+}
+
+asio::awaitable<HttpResponse> UiHandlers::SignIn(RequestContext& ctx) {
+  if (!FormGuard::IsForm(ctx.request)) {
+    co_return LoginPage(http::status::forbidden, ctx.request,
+                        "This form has expired. Sign in again.", "");
+  }
+  auto form = ParseFormData(ctx.request.body());
+  if (!form.ok() || !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
+    co_return LoginPage(http::status::forbidden, ctx.request,
+                        "This form has expired. Sign in again.", "");
+  }
+  std::string token = FormField(form.value(), "token");
+  token.erase(0, token.find_first_not_of(" \t\r\n"));
+  token.erase(token.find_last_not_of(" \t\r\n") + 1);
+  if (token.empty() || token.size() > kMaxTokenBytes) {
+    co_return LoginPage(http::status::unauthorized, ctx.request, "Enter your countersign token.",
+                        "");
+  }
+  auto actor = co_await AuthenticateOffThread(authenticator_, &gateway_, "Bearer " + token);
+  if (!actor.ok()) {
+    if (actor.error().code != ErrorCode::kUnauthorized) {
+      co_return LoginPage(HttpStatusFor(actor.error().code), ctx.request,
+                          "The server cannot check tokens right now. Try again in a moment.", "");
+    }
+    spdlog::info("inbox: a sign-in was refused: {}", actor.error().message);
+    co_return LoginPage(http::status::unauthorized, ctx.request,
+                        "That token is not valid: it is mistyped, revoked or expired.", "");
+  }
+  const std::string id = sessions_.Create(std::move(token), actor->name);
+  spdlog::info("inbox: {} ({}) signed in", actor->name, RoleName(actor->role));
+  HttpResponse res = SeeOther("/ui/");
+  std::string cookie = std::string(kSessionCookie) + "=" + id + "; Path=" + public_url_.path() +
+                       "/ui/; HttpOnly; SameSite=Lax";
+  if (public_url_.https()) cookie += "; Secure";
+  res.set(http::field::set_cookie, cookie);
+  co_return res;
+}
+
+asio::awaitable<HttpResponse> UiHandlers::SignOut(RequestContext& ctx) {
+  auto form = ParseFormData(ctx.request.body());
+  if (!FormGuard::IsForm(ctx.request) || !form.ok() ||
+      !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
+    co_return LoginPage(http::status::forbidden, ctx.request,
+                        "This form has expired; you are still signed in.", "");
+  }
+  if (auto cookie = FindCookie(ctx.request, kSessionCookie)) sessions_.Remove(*cookie);
+  HttpResponse res = SeeOther("/ui/login?out=1");
+  res.set(http::field::set_cookie, std::string(kSessionCookie) + "=; Path=" + public_url_.path() +
+                                       "/ui/; Max-Age=0; HttpOnly; "
+                                       "SameSite=Lax");
+  co_return res;
+}
+
+asio::awaitable<HttpResponse> UiHandlers::Inbox(RequestContext& ctx) {
+  Viewer viewer = co_await ViewerOf(ctx.request);
+  if (!viewer.signed_in) co_return std::move(viewer.instead);
+  const SignedIn& who = *viewer.signed_in;
+  const bool mine = !who.actor.CanDecide();
+  auto read = [this, actor = who.actor, mine]() -> Result<std::vector<Request>> {
+    RequestFilter filter;
+    filter.tenant = actor.tenant;
+    filter.status = RequestStatus::kPending;
+    filter.limit = kInboxLimit;
+    if (mine) filter.requester = actor.name;
+    auto page = gateway_.List(actor, std::move(filter));
+    if (!page.ok()) return std::move(page).error();
+    const auto policies = gateway_.Policies();
+    std::vector<Request> out;
+    for (Request& r : page->requests) {
+      if (r.kind == Kind::kConversation) continue;
+      if (!mine && (!IsEligibleApprover(actor, r, *policies) || HasDecided(r, actor.name))) {
+        continue;
+      }
+      out.push_back(std::move(r));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const Request& a, const Request& b) {
+      return a.deadline_at < b.deadline_at;
+    });
+    return out;
+  };
+  auto requests = co_await ReadEngine<std::vector<Request>>(gateway_, std::move(read));
+  const std::string csrf = form_guard_.ValueFor(ctx.request);
+  if (!requests.ok()) {
+    co_return Page(HttpStatusFor(requests.error().code),
+                   pages_.Message(ForPage(who, csrf), "The inbox is unavailable", "error",
+                                  "The server cannot read requests right now. Try again in a "
+                                  "moment."),
+                   csrf);
+  }
+  co_return Page(http::status::ok, pages_.Inbox(ForPage(who, csrf), requests.value(), mine), csrf);
+}
+
+std::string UiHandlers::WhyNot(const Actor& actor, const Request& r) const {
+  if (!r.pending()) return "";
+  if (!actor.CanDecide()) return "Agents cannot decide requests; an approver decides this one.";
+  if (r.kind == Kind::kConversation) return "Conversations are settled in chat.";
+  if (HasDecided(r, actor.name)) return "You have decided this request already.";
+  if (!IsEligibleApprover(actor, r, *gateway_.Policies())) {
+    return "You are not one of this request's approvers.";
+  }
+  return "";
+}
+
+HttpResponse UiHandlers::RequestPage(const SignedIn& who, const Request& r,
+                                     const HttpRequest& request, http::status status,
+                                     std::string_view notice, std::string_view tone) const {
+  const std::string csrf = form_guard_.ValueFor(request);
+  const std::string why_not = WhyNot(who.actor, r);
+  const bool may_decide = r.pending() && why_not.empty();
+  return Page(status, pages_.RequestPage(ForPage(who, csrf), r, may_decide, why_not, notice, tone),
+              csrf);
+}
+
+asio::awaitable<HttpResponse> UiHandlers::ShowRequest(RequestContext& ctx) {
+  Viewer viewer = co_await ViewerOf(ctx.request);
+  if (!viewer.signed_in) co_return std::move(viewer.instead);
+  const SignedIn& who = *viewer.signed_in;
+  auto found = co_await GetRequestFrom(gateway_, who.actor, std::string(ctx.path["id"]));
+  if (!found.ok()) {
+    const std::string csrf = form_guard_.ValueFor(ctx.request);
+    const bool missing = found.error().code == ErrorCode::kNotFound;
+    co_return Page(
+        missing ? http::status::not_found : HttpStatusFor(found.error().code),
+        pages_.Message(ForPage(who, csrf), missing ? "No such request" : "Unavailable", "error",
+                       missing ? "There is no request with this id that you may see."
+                               : "The server cannot read the request right now."),
+        csrf);
+  }
+  std::string notice;
+  if (auto recorded = ctx.Query("recorded"); !recorded.empty()) {
+    const Choice* c = found.value()->FindChoice(recorded);
+    notice = "Your decision was recorded: " + (c ? c->label : std::string(recorded)) + ".";
+  }
+  co_return RequestPage(who, *found.value(), ctx.request, http::status::ok, notice, "ok");
+}
+
+asio::awaitable<HttpResponse> UiHandlers::Decide(RequestContext& ctx) {
+  Viewer viewer = co_await ViewerOf(ctx.request);
+  if (!viewer.signed_in) co_return std::move(viewer.instead);
+  const SignedIn& who = *viewer.signed_in;
+  const std::string id(ctx.path["id"]);
+  auto found = co_await GetRequestFrom(gateway_, who.actor, id);
+  if (!found.ok()) {
+    const std::string csrf = form_guard_.ValueFor(ctx.request);
+    co_return Page(http::status::not_found,
+                   pages_.Message(ForPage(who, csrf), "No such request", "error",
+                                  "There is no request with this id that you may see."),
+                   csrf);
+  }
+  const RequestPtr before = found.value();
+  auto form = ParseFormData(ctx.request.body());
+  if (!FormGuard::IsForm(ctx.request) || !form.ok() ||
+      !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
+    co_return RequestPage(who, *before, ctx.request, http::status::forbidden,
+                          "This form has expired and nothing was recorded. Decide again.", "error");
+  }
+  const Choice* choice = before->FindChoice(FormField(form.value(), "choice"));
+  if (choice == nullptr) {
+    co_return RequestPage(who, *before, ctx.request, http::status::unprocessable_entity,
+                          "Pick one of the request's choices.", "error");
+  }
+  auto input = DecisionFromForm(*before, *choice, form.value());
+  if (!input.ok()) {
+    co_return RequestPage(who, *before, ctx.request, http::status::unprocessable_entity,
+                          "Not recorded: " + input.error().message, "error");
+  }
+  auto decided = co_await CallEngine<RequestPtr>(gateway_, [&](auto done) {
+    gateway_.Decide(who.actor, id, std::move(input).value(), std::move(done));
+  });
+  if (decided.ok()) {
+    metrics_.CountDecision();
+    co_return SeeOther("/ui/requests/" + id + "?recorded=" + choice->id);
+  }
+  const Error& error = decided.error();
+  const Request& now = error.current ? *error.current : *before;
+  const http::status status = HttpStatusFor(error.code);
+  co_return RequestPage(who, now, ctx.request, status, "Not recorded: " + error.message, "error");
+}
+
+}  // namespace countersign

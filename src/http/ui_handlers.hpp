@@ -1,0 +1,108 @@
+// UiHandlers: the web inbox at /ui/ (docs/inbox.md), and `/`.
+//
+//   GET  /                    a browser (Accept: text/html) is sent to the inbox (303); any
+//                             other client gets a short JSON index of the API
+//   GET  /ui                  308 to /ui/
+//   GET  /ui/login            the sign-in form
+//   POST /ui/login            token=…: a valid token starts a session (cookie cs_ui_session:
+//                             HttpOnly, SameSite=Lax, Path=<public path>/ui/, Secure under
+//                             https) and goes to the inbox (303); a bad one is the form again,
+//                             401, saying so
+//   POST /ui/logout           ends the session, back to the sign-in form (303)
+//   GET  /ui/                 the inbox: pending requests the viewer may decide and has not
+//                             decided yet, soonest deadline first (an agent: its own pending
+//                             requests)
+//   GET  /ui/requests/{id}    a request's page, with the decision form when the viewer may
+//                             decide it; 404 when it does not exist or the viewer may not
+//                             read it (another tenant, another agent's)
+//   GET  /ui/events           the session's live stream (Server-Sent Events) of the request
+//                             events the viewer may see, which the inbox page's script
+//                             (GET /ui/inbox.js) follows to refresh itself; it ends when the
+//                             session does (signed out, expired, its token revoked)
+//   POST /ui/requests/{id}    choice=…, comment/answer, the response form's fields: decides
+//                             through Gateway::Decide exactly like the API, then 303 back to
+//                             the request's page saying what was recorded; a refusal is the
+//                             page again with the engine's reason (403, 409, 422)
+//
+// Every /ui/ page but the sign-in form needs a session; without one (none, unknown, expired,
+// or its token revoked since: each page re-authenticates the session's token) it is 303 to
+// the sign-in form. Every POST passes the anti-CSRF check of the link pages (FormGuard: a
+// double-submit cookie cs_ui_csrf, Origin and Sec-Fetch-Site), or is 403 and changes nothing.
+// Pages may run this server's own scripts and connect back to it, nothing else (CSP).
+// Thread-safe; everything passed in must outlive the handlers.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "auth/authenticator.hpp"
+#include "core/public_url.hpp"
+#include "engine/event_bus.hpp"
+#include "engine/gateway.hpp"
+#include "http/form_guard.hpp"
+#include "http/metrics.hpp"
+#include "http/router.hpp"
+#include "http/ui_session_table.hpp"
+#include "web/ui_pages.hpp"
+
+namespace countersign {
+
+class UiHandlers {
+ public:
+  static constexpr const char* kSessionCookie = "cs_ui_session";
+  static constexpr const char* kCsrfCookie = "cs_ui_csrf";
+
+  UiHandlers(Gateway& gateway, EventBus& bus, Authenticator& authenticator,
+             UiSessionTable& sessions, const UiPages& pages, Metrics& metrics,
+             PublicUrl public_url);
+
+  void Register(Router& router);
+
+ private:
+  struct SignedIn {
+    Actor actor;
+    UiSession session;
+  };
+  // The viewer of a /ui/ request, or the answer to give instead (the sign-in form, 503).
+  struct Viewer {
+    std::optional<SignedIn> signed_in;
+    HttpResponse instead;
+  };
+
+  asio::awaitable<HttpResponse> Root(RequestContext& ctx);
+  asio::awaitable<HttpResponse> ToInbox(RequestContext& ctx);
+  asio::awaitable<HttpResponse> ShowLogin(RequestContext& ctx);
+  asio::awaitable<HttpResponse> SignIn(RequestContext& ctx);
+  asio::awaitable<HttpResponse> SignOut(RequestContext& ctx);
+  asio::awaitable<HttpResponse> Inbox(RequestContext& ctx);
+  asio::awaitable<HttpResponse> ShowRequest(RequestContext& ctx);
+  asio::awaitable<HttpResponse> Decide(RequestContext& ctx);
+  asio::awaitable<HttpResponse> Script(RequestContext& ctx);
+  asio::awaitable<Result<StreamUpgrade>> Events(RequestContext& ctx);
+
+  asio::awaitable<Viewer> ViewerOf(const HttpRequest& request);
+  // The page header's viewer, with the anti-CSRF value the page's forms carry.
+  UiViewer ForPage(const SignedIn& who, const std::string& csrf) const;
+  // An HTML page with the anti-CSRF cookie set.
+  HttpResponse Page(http::status status, std::string html, const std::string& csrf) const;
+  HttpResponse LoginPage(http::status status, const HttpRequest& request, std::string_view error,
+                         std::string_view notice) const;
+  HttpResponse SeeOther(std::string_view path) const;
+  // Why `actor` has no decision form on `r`; empty when it may decide.
+  std::string WhyNot(const Actor& actor, const Request& r) const;
+  HttpResponse RequestPage(const SignedIn& who, const Request& r, const HttpRequest& request,
+                           http::status status, std::string_view notice,
+                           std::string_view tone) const;
+
+  Gateway& gateway_;
+  EventBus& bus_;
+  Authenticator& authenticator_;
+  UiSessionTable& sessions_;
+  const UiPages& pages_;
+  Metrics& metrics_;
+  const PublicUrl public_url_;
+  const FormGuard form_guard_;
+};
+
+}  // namespace countersign

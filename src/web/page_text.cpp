@@ -1,0 +1,31 @@
+#include "web/page_text.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "core/time_format.hpp"
+
+namespace countersign {
+
+std::string HumanTime(TimePoint t) {
+  const std::string iso = FormatTime(t);
+  return iso.substr(0, 10) + " " + iso.substr(11, 5) + " UTC";
+}
+
+int DistinctApprovals(const Request& r) {
+  std::vector<std::string> seen;
+  for (const auto& d : r.decisions) {
+    if (d.outcome == Outcome::kApproved &&
+        std::find(seen.begin(), seen.end(), d.principal) == seen.end()) {
+      seen.push_back(d.principal);
+    }
+  }
+  return static_cast<int>(seen.size());
+}
+
+std::string ApprovalProgress(const Request& r) {
+  return std::to_string(DistinctApprovals(r)) + " of " + std::to_string(r.quorum) +
+         (r.quorum == 1 ? " approval" : " approvals");
+}
+
+}  // namespace countersign

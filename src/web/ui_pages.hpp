@@ -1,0 +1,62 @@
+// UiPages: the web inbox's HTML pages (/ui/), rendered on the server from the embedded
+// templates (ui_*.html) inside the same layout as the one-click link pages, whose request
+// summary and response form they reuse. Every value is escaped by the templates; nothing here
+// needs JavaScript. `base` is the public URL's path ("" or "/approvals"), for links and form
+// actions. Thread-safe after Load() (const rendering only).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/request.hpp"
+#include "core/result.hpp"
+#include "web/link_pages.hpp"
+#include "web/page_template.hpp"
+
+namespace countersign {
+
+// Who is signed in, for the page header.
+struct UiViewer {
+  std::string principal;
+  std::string role;  // "approver", "admin", "agent"
+  std::string csrf;  // the anti-CSRF value every form of the page carries
+};
+
+class UiPages {
+ public:
+  // `links` must outlive the pages.
+  static Result<UiPages> Load(const LinkPages& links, std::string base);
+
+  // The sign-in form; `error` (a refused token) or `notice` (signed out) above it.
+  std::string Login(std::string_view csrf, std::string_view error, std::string_view notice) const;
+  // The inbox: `requests` (pending, soonest deadline first) as a table, or a line saying there
+  // is nothing to decide. `mine`: the viewer is an agent, and these are the requests it made.
+  std::string Inbox(const UiViewer& viewer, const std::vector<Request>& requests, bool mine) const;
+  // A request's page. `may_decide`: the decision form with one button per choice (choices
+  // that do not fill the form skip the browser's checks of its fields); otherwise
+  // `why_not` says why there is none. `notice`/`tone`: what came of a decision just posted.
+  std::string RequestPage(const UiViewer& viewer, const Request& r, bool may_decide,
+                          std::string_view why_not, std::string_view notice,
+                          std::string_view tone) const;
+  // A page with a message (not found, unavailable) under the header.
+  std::string Message(const UiViewer& viewer, std::string_view heading, std::string_view tone,
+                      std::string_view message) const;
+
+ private:
+  UiPages(const LinkPages& links, std::string base, std::vector<PageTemplate> templates);
+
+  SafeHtml Nav(const UiViewer& viewer) const;
+
+  const LinkPages* links_;
+  std::string base_;
+  PageTemplate nav_;
+  PageTemplate login_;
+  PageTemplate inbox_;
+  PageTemplate inbox_row_;
+  PageTemplate request_;
+  PageTemplate choice_button_;
+  PageTemplate message_;
+};
+
+}  // namespace countersign

@@ -1,0 +1,151 @@
+"""The web inbox (/ui/) in a real headless Chromium: sign in with a token, find a request in
+the inbox, open it, approve it with a comment; the agent waiting on the API hears at once.
+
+The real server runs on port 0 (tests/integration/harness.py); Selenium types and clicks what
+a person would, and what the browser did is checked over the API. Screenshots go to a
+temporary directory, or to COUNTERSIGN_SCREENSHOT_DIR (e.g. docs/img) to refresh the docs'.
+"""
+
+import os
+import shutil
+import tempfile
+import threading
+import unittest
+
+from selenium.webdriver.common.by import By
+
+import browser
+from browser import harness
+
+
+class InboxInChromiumTest(unittest.TestCase):
+    def setUp(self):
+        self.server = harness.Server()
+        self.server.start()
+        self.addCleanup(self.server.cleanup)
+        self.agent = self.server.create_token("ci-bot", "agent")
+        self.alice = self.server.create_token("alice", "approver")
+        self.shots = os.environ.get("COUNTERSIGN_SCREENSHOT_DIR") or tempfile.mkdtemp(
+            prefix="countersign-shots-")
+        if "COUNTERSIGN_SCREENSHOT_DIR" not in os.environ:
+            self.addCleanup(shutil.rmtree, self.shots, True)
+
+    def chromium(self, phone=False):
+        b = browser.Browser(phone=phone)
+        self.addCleanup(b.quit)
+        return b
+
+    def sign_in(self, b, token):
+        b.open(self.server.url + "/")  # a browser at / is sent to the inbox, then to sign in
+        self.assertTrue(b.driver.current_url.endswith("/ui/login"), b.driver.current_url)
+        b.driver.find_element(By.ID, "token").send_keys(token)
+        b.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+        b.wait_until(lambda d: d.current_url.endswith("/ui/"), "sign-in did not reach the inbox")
+        b.wait_for_load()
+
+    def test_sign_in_open_a_request_and_approve_it_while_the_agent_waits(self):
+        req = self.server.create_request(token=self.agent, title="Deploy v2.0 to production",
+                                         arguments={"ref": "v2.0", "replicas": 3},
+                                         details={"ticket": "OPS-12"})
+        heard = {}
+
+        def wait_for_outcome():
+            r = self.server.call("GET", f"/v1/requests/{req['id']}/wait?timeout=60",
+                                 token=self.agent)
+            heard["status"], heard["body"] = r.status, r.json
+
+        waiter = threading.Thread(target=wait_for_outcome)
+        waiter.start()
+        self.addCleanup(waiter.join, 5)
+
+        b = self.chromium()
+        self.sign_in(b, self.alice)
+        self.assertEqual(b.driver.title, "(1) Waiting for your decision – countersign")
+        self.assertIn("Signed in as alice (approver)",
+                      b.driver.find_element(By.TAG_NAME, "nav").text)
+        b.save_screenshot(os.path.join(self.shots, "inbox.png"))
+        b.driver.find_element(By.LINK_TEXT, "Deploy v2.0 to production").click()
+        b.wait_until(lambda d: d.current_url.endswith("/ui/requests/" + req["id"]))
+        b.wait_for_load()
+        self.assertIn('"replicas": 3', b.driver.find_element(By.TAG_NAME, "pre").text)
+        b.save_screenshot(os.path.join(self.shots, "inbox-request.png"))
+
+        b.driver.find_element(By.ID, "comment").send_keys("ship it")
+        b.driver.find_element(By.CSS_SELECTOR, 'button[name=choice][value=approve]').click()
+        b.wait_until(lambda d: "recorded=approve" in d.current_url, "the decision did not land")
+        b.wait_for_load()
+        notice = b.driver.find_element(By.CSS_SELECTOR, "p.notice.ok").text
+        self.assertEqual(notice, "Your decision was recorded: Approve.")
+        self.assertEqual(b.driver.find_elements(By.CSS_SELECTOR, "button[name=choice]"), [])
+
+        waiter.join(30)
+        self.assertFalse(waiter.is_alive(), "the agent's long-poll did not return")
+        self.assertEqual(heard["status"], 200, heard)
+        self.assertEqual(heard["body"]["status"], "approved")
+        [decision] = heard["body"]["decisions"]
+        self.assertEqual((decision["by"], decision["comment"]), ("alice", "ship it"))
+
+        b.driver.find_element(By.LINK_TEXT, "Inbox").click()
+        b.wait_until(lambda d: d.current_url.endswith("/ui/"))
+        b.wait_for_load()
+        self.assertEqual(b.driver.find_element(By.CSS_SELECTOR, "p.notice.ok").text,
+                         "Nothing is waiting for you.")
+
+    def test_the_open_inbox_follows_new_and_decided_requests_without_a_reload(self):
+        b = self.chromium()
+        self.sign_in(b, self.alice)
+        self.assertEqual(b.driver.title, "Waiting for your decision – countersign")
+        b.js("window.__sameDocument = true;")  # gone if the page were loaded again
+
+        def rows(d):  # in one script: the page may swap its <main> between two reads
+            return d.execute_script(
+                "return [...document.querySelectorAll('table.inbox a')].map(a => a.textContent);")
+
+        first = self.server.create_request(token=self.agent, title="Rotate the keys")
+        b.wait_until(lambda d: rows(d) == ["Rotate the keys"], "the new request did not appear")
+        second = self.server.create_request(token=self.agent, title="Flush the cache",
+                                            timeout_seconds=60)
+        b.wait_until(lambda d: rows(d) == ["Flush the cache", "Rotate the keys"],
+                     "the second request did not appear, soonest deadline first")
+        b.wait_until(lambda d: d.title == "(2) Waiting for your decision – countersign")
+        for req, left in ((first, ["Flush the cache"]), (second, [])):
+            r = self.server.call("POST", f"/v1/requests/{req['id']}/decisions",
+                                 {"choice": "deny"}, token=self.alice)
+            self.assertEqual(r.status, 200, r)
+            b.wait_until(lambda d, left=left: rows(d) == left, f"not left: {left}")
+        b.wait_until(lambda d: d.execute_script(
+            "return document.querySelector('p.notice.ok')?.textContent;") ==
+            "Nothing is waiting for you.", "the empty inbox did not say so")
+        self.assertEqual(b.driver.title, "Waiting for your decision – countersign")
+        self.assertTrue(b.js("return window.__sameDocument === true;"), "the page was reloaded")
+
+    def test_hostile_text_stays_text_and_every_control_has_a_label(self):
+        hostile = '<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=1">'
+        req = self.server.create_request(token=self.agent, title=hostile,
+                                         details={"why": hostile}, arguments={"x": hostile})
+        b = self.chromium()
+        self.sign_in(b, self.alice)
+        for path in ("/ui/", "/ui/requests/" + req["id"]):
+            b.open(self.server.url + path)
+            self.assertIsNone(b.js("return window.__pwned;"), path)
+            self.assertEqual(b.driver.find_elements(
+                By.CSS_SELECTOR, 'main img, main script:not([src="/ui/inbox.js"])'), [], path)
+            self.assertIn("<script>window.__pwned=1</script>",
+                          b.driver.find_element(By.TAG_NAME, "main").text, path)
+            unlabelled = b.js("""
+              return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+                .filter(c => !(c.id && document.querySelector(`label[for="${c.id}"]`))
+                             && !c.getAttribute('aria-label')).map(c => c.name);""")
+            self.assertEqual(unlabelled, [], path)
+
+    def test_the_inbox_fits_a_phone(self):
+        self.server.create_request(token=self.agent, title="Rotate the database password")
+        b = self.chromium(phone=True)
+        self.sign_in(b, self.alice)
+        self.assertFalse(b.overflows_horizontally(), "the inbox scrolls sideways on a phone")
+        width, height = b.save_screenshot(os.path.join(self.shots, "inbox-mobile.png"))
+        self.assertEqual((width, height), browser.PHONE)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,328 @@
+"""The web inbox (/ui/) over HTTP, as a browser without JavaScript uses it: sign-in with a
+token, the session cookie, the inbox of what I may decide, a request's page and its decision
+form, the anti-CSRF checks, sign-out, and a revoked token's session ending. (The same pages in
+a real Chromium: tests/browser.)"""
+
+import html
+import re
+import unittest
+import urllib.parse
+
+import harness
+
+FORM = "application/x-www-form-urlencoded"
+CSRF_FIELD = re.compile(r'name="csrf" value="([A-Za-z0-9_-]+)"')
+
+
+class Browser:
+    """A cookie jar and the csrf value of the last page, over the harness's HTTP calls; never
+    follows redirects, so each test sees the 303s."""
+
+    def __init__(self, server):
+        self.server = server
+        self.cookies = {}
+        self.csrf = None
+
+    def _keep(self, response):
+        cookie = response.headers.get("Set-Cookie")
+        if cookie:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if "Max-Age=0" in cookie:
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        found = CSRF_FIELD.search(response.body or "")
+        if found:
+            self.csrf = found.group(1)
+        return response
+
+    def headers(self, extra=None):
+        hdrs = {"Accept": "text/html"}
+        if self.cookies:
+            hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        hdrs.update(extra or {})
+        return hdrs
+
+    def get(self, path):
+        return self._keep(self.server.call("GET", path, token=None, headers=self.headers()))
+
+    def post(self, path, pairs, csrf=True, origin=None):
+        fields = ([("csrf", self.csrf)] if csrf else []) + list(pairs)
+        hdrs = self.headers({"Origin": origin or self.server.url})
+        return self._keep(self.server.call("POST", path, token=None, headers=hdrs,
+                                           raw=urllib.parse.urlencode(fields).encode(),
+                                           content_type=FORM))
+
+    def sign_in(self, token):
+        self.get("/ui/login")
+        r = self.post("/ui/login", [("token", token)])
+        assert r.status == 303, r
+        return r
+
+
+def text_of(page):
+    """The page's visible words, one space apart (no markup, no style sheet)."""
+    body = re.sub(r"<style>.*?</style>", " ", page.body, flags=re.S)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+class InboxTest(harness.ServerTestCase):
+    def setUp(self):
+        super().setUp()
+        self.agent_token = self.token("ci-bot", "agent")
+        self.alice = self.token("alice", "approver")
+        self.bob = self.token("bob", "approver")
+
+    def token(self, name, role, tenant=None):
+        """A new token as POST /v1/tokens answers it: {"id", "token", ...}."""
+        body = {"name": name, "role": role}
+        if tenant:
+            body["tenant"] = tenant
+        r = self.server.call("POST", "/v1/tokens", body)
+        self.assertEqual(r.status, 201, r)
+        return r.json
+
+    def create(self, **fields):
+        return self.server.create_request(token=self.agent_token["token"], **fields)
+
+    def signed_in(self, who):
+        browser = Browser(self.server)
+        browser.sign_in(who["token"])
+        return browser
+
+    # -- / and signing in ----------------------------------------------------------------------
+    def test_the_root_sends_a_browser_to_the_inbox_and_a_client_an_index(self):
+        r = self.server.call("GET", "/", token=None, headers={"Accept": "text/html,*/*"})
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(r.headers["Location"], "/ui/")
+        r = self.server.call("GET", "/", token=None, headers={"Accept": "application/json"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual((r.json["api"], r.json["inbox"]), ("/v1", "/ui/"))
+        r = self.server.call("GET", "/ui", token=None)
+        self.assertEqual((r.status, r.headers["Location"]), (303, "/ui/"))
+
+    def test_without_a_session_every_page_sends_you_to_sign_in(self):
+        browser = Browser(self.server)
+        for path in ("/ui/", "/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V"):
+            r = browser.get(path)
+            self.assertEqual((r.status, r.headers["Location"]), (303, "/ui/login"), path)
+        r = browser.get("/ui/login")
+        self.assertEqual(r.status, 200, r)
+        self.assertIn('<label for="token">', r.body)
+        self.assertIn('type="password"', r.body)
+        self.assertIn("frame-ancestors 'none'", r.headers["Content-Security-Policy"])
+
+    def test_a_valid_token_signs_in_with_a_locked_down_session_cookie(self):
+        browser = Browser(self.server)
+        browser.get("/ui/login")
+        r = browser.post("/ui/login", [("token", self.alice["token"])])
+        self.assertEqual((r.status, r.headers["Location"]), (303, "/ui/"), r)
+        cookie = r.headers["Set-Cookie"]
+        self.assertTrue(cookie.startswith("cs_ui_session=ui_"), cookie)
+        for flag in ("HttpOnly", "SameSite=Lax", "Path=/ui/"):
+            self.assertIn(flag, cookie)
+        self.assertNotIn("Secure", cookie, "plain http here; https adds Secure")
+        self.assertNotIn(self.alice["token"], cookie, "the token never goes to the browser")
+        inbox = browser.get("/ui/")
+        self.assertEqual(inbox.status, 200, inbox)
+        self.assertIn("Signed in as alice (approver)", text_of(inbox))
+
+    def test_a_bad_token_is_refused_and_signs_nobody_in(self):
+        browser = Browser(self.server)
+        browser.get("/ui/login")
+        for token in ("cs_not-a-real-token", "", "x" * 600):
+            r = browser.post("/ui/login", [("token", token)])
+            self.assertEqual(r.status, 401, (token[:20], r))
+            self.assertNotIn("cs_ui_session", browser.cookies)
+        self.assertIn("not valid", text_of(browser.post("/ui/login", [("token", "cs_bad")])))
+
+    def test_sign_in_and_sign_out_need_the_page_s_csrf_value(self):
+        browser = Browser(self.server)
+        browser.get("/ui/login")
+        r = browser.post("/ui/login", [("token", self.alice["token"])], csrf=False)
+        self.assertEqual(r.status, 403, r)
+        r = browser.post("/ui/login", [("token", self.alice["token"])],
+                         origin="https://evil.example")
+        self.assertEqual(r.status, 403, r)
+        self.assertNotIn("cs_ui_session", browser.cookies)
+
+        browser.sign_in(self.alice["token"])
+        r = browser.post("/ui/logout", [], csrf=False)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(browser.get("/ui/").status, 200, "still signed in")
+        r = browser.post("/ui/logout", [])
+        self.assertEqual((r.status, r.headers["Location"]), (303, "/ui/login?out=1"))
+        self.assertNotIn("cs_ui_session", browser.cookies)
+
+    def test_a_signed_out_session_cannot_be_replayed(self):
+        browser = self.signed_in(self.alice)
+        stolen = dict(browser.cookies)
+        browser.get("/ui/")
+        browser.post("/ui/logout", [])
+        thief = Browser(self.server)
+        thief.cookies = stolen
+        r = thief.get("/ui/")
+        self.assertEqual((r.status, r.headers["Location"]), (303, "/ui/login"))
+
+    def test_revoking_the_token_ends_its_sessions_at_their_next_request(self):
+        browser = self.signed_in(self.alice)
+        self.assertEqual(browser.get("/ui/").status, 200)
+        r = self.server.call("DELETE", "/v1/tokens/" + self.alice["id"])
+        self.assertIn(r.status, (200, 204), r)
+        r = browser.get("/ui/")
+        self.assertEqual((r.status, r.headers["Location"]), (303, "/ui/login?ended=1"))
+        page = browser.get("/ui/login?ended=1")
+        self.assertIn("Your session has ended", text_of(page))
+        self.assertEqual(browser.get("/ui/").status, 303, "the session is gone for good")
+
+    # -- the inbox ----------------------------------------------------------------------------
+    def test_the_inbox_lists_what_i_may_decide_soonest_deadline_first(self):
+        later = self.create(title="Deploy later", approvers=["alice"], timeout_seconds=240)
+        sooner = self.create(title="Rotate keys", timeout_seconds=60)  # anyone may decide
+        self.create(title="Bob's only", approvers=["bob"])
+        browser = self.signed_in(self.alice)
+        page = browser.get("/ui/")
+        self.assertEqual(page.status, 200, page)
+        self.assertIn("<title>(2) Waiting for your decision", page.body)
+        rows = re.findall(r'<a href="/ui/requests/(req_[0-9A-Z]+)">', page.body)
+        self.assertEqual(rows, [sooner["id"], later["id"]])
+        self.assertNotIn("Bob", page.body)
+        self.assertIn("0 of 1 approval", text_of(page))
+        # Once alice has decided one, it leaves her inbox.
+        r = self.server.call("POST", f"/v1/requests/{sooner['id']}/decisions",
+                             {"choice": "approve"}, token=self.alice["token"])
+        self.assertEqual(r.status, 200, r)
+        rows = re.findall(r'/ui/requests/(req_[0-9A-Z]+)"', browser.get("/ui/").body)
+        self.assertEqual(rows, [later["id"]])
+
+    def test_an_agent_sees_its_own_pending_requests_and_no_decision_form(self):
+        mine = self.create(title="Mine")
+        browser = self.signed_in(self.agent_token)
+        page = browser.get("/ui/")
+        self.assertIn("Your pending requests", page.body)
+        self.assertIn(mine["id"], page.body)
+        page = browser.get("/ui/requests/" + mine["id"])
+        self.assertEqual(page.status, 200, page)
+        self.assertNotIn('name="choice"', page.body)
+        self.assertIn("Agents cannot decide requests", text_of(page))
+        r = browser.post("/ui/requests/" + mine["id"], [("choice", "approve")])
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.server.get_request(mine["id"])["status"], "pending")
+
+    def test_another_tenant_s_request_is_not_found(self):
+        other = self.token("erin", "approver", tenant="acme")
+        mine = self.create(title="Default tenant")
+        browser = self.signed_in(other)
+        for method in ("GET", "POST"):
+            r = (browser.get("/ui/requests/" + mine["id"]) if method == "GET" else
+                 browser.post("/ui/requests/" + mine["id"], [("choice", "approve")]))
+            self.assertEqual(r.status, 404, (method, r))
+            self.assertNotIn("Default tenant", r.body)
+        self.assertEqual(self.server.get_request(mine["id"])["status"], "pending")
+
+    # -- deciding -----------------------------------------------------------------------------
+    def test_approving_from_the_request_page_records_the_decision_and_comment(self):
+        req = self.create(title="Deploy v2", arguments={"ref": "v2"}, quorum=2)
+        browser = self.signed_in(self.alice)
+        page = browser.get("/ui/requests/" + req["id"])
+        self.assertEqual(page.status, 200, page)
+        self.assertIn('name="choice" value="approve"', page.body)
+        self.assertIn('name="choice" value="deny"', page.body)
+        self.assertIn('<label for="comment">', page.body)
+        self.assertIn("&quot;ref&quot;: &quot;v2&quot;", page.body)
+        r = browser.post("/ui/requests/" + req["id"], [("choice", "approve"),
+                                                        ("comment", "ship it")])
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(r.headers["Location"], f"/ui/requests/{req['id']}?recorded=approve")
+        got = self.server.get_request(req["id"])
+        self.assertEqual(got["status"], "pending", "quorum 2: one approval so far")
+        [decision] = got["decisions"]
+        self.assertEqual((decision["by"], decision["choice"], decision["comment"]),
+                         ("alice", "approve", "ship it"))
+        page = browser.get(r.headers["Location"])
+        self.assertIn("Your decision was recorded: Approve.", text_of(page))
+        self.assertIn("You have decided this request already.", text_of(page))
+        self.assertNotIn('name="choice"', page.body)
+        # Bob's approval resolves it.
+        bob = self.signed_in(self.bob)
+        bob.get("/ui/requests/" + req["id"])
+        r = bob.post("/ui/requests/" + req["id"], [("choice", "approve")])
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.server.get_request(req["id"])["status"], "approved")
+
+    def test_a_post_without_the_csrf_value_or_from_another_site_records_nothing(self):
+        req = self.create(title="Guarded")
+        browser = self.signed_in(self.alice)
+        browser.get("/ui/requests/" + req["id"])
+        for kwargs in ({"csrf": False}, {"origin": "https://evil.example"}):
+            r = browser.post("/ui/requests/" + req["id"], [("choice", "approve")], **kwargs)
+            self.assertEqual(r.status, 403, (kwargs, r))
+            self.assertIn("nothing was recorded", text_of(r))
+        cross = browser.headers({"Origin": self.server.url, "Sec-Fetch-Site": "cross-site"})
+        r = self.server.call("POST", "/ui/requests/" + req["id"], token=None, headers=cross,
+                             raw=urllib.parse.urlencode([("csrf", browser.csrf),
+                                                         ("choice", "approve")]).encode(),
+                             content_type=FORM)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.server.get_request(req["id"])["decisions"], [])
+
+    def test_a_refused_decision_shows_the_engine_s_reason(self):
+        req = self.create(title="Not yours", approvers=["bob"])
+        browser = self.signed_in(self.alice)
+        page = browser.get("/ui/requests/" + req["id"])
+        self.assertIn("You are not one of this request", text_of(page))
+        self.assertNotIn('name="choice"', page.body)
+        r = browser.post("/ui/requests/" + req["id"], [("choice", "approve")])
+        self.assertEqual(r.status, 403, r)
+        self.assertIn("Not recorded: ", text_of(r))
+        r = browser.post("/ui/requests/" + req["id"], [("choice", "maybe")])
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(self.server.get_request(req["id"])["decisions"], [])
+
+    def test_a_request_with_a_form_is_approved_with_the_response_and_denied_without(self):
+        schema = {"type": "object", "required": ["ticket"],
+                  "properties": {"ticket": {"type": "string", "title": "Change ticket",
+                                            "minLength": 3}}}
+        req = self.create(title="Needs a ticket", response_schema=schema)
+        browser = self.signed_in(self.alice)
+        page = browser.get("/ui/requests/" + req["id"])
+        self.assertIn('name="r.0"', page.body)
+        self.assertIn("Change ticket", page.body)
+        # Deny skips the browser's checks of the form's fields; approve keeps them.
+        self.assertRegex(page.body, r'value="deny"[^>]*formnovalidate')
+        self.assertNotRegex(page.body, r'value="approve"[^>]*formnovalidate')
+        r = browser.post("/ui/requests/" + req["id"], [("choice", "approve"), ("r.0", "x")])
+        self.assertEqual(r.status, 422, r)
+        self.assertIn("ticket", text_of(r))
+        r = browser.post("/ui/requests/" + req["id"], [("choice", "approve"), ("r.0", "CHG-1")])
+        self.assertEqual(r.status, 303, r)
+        got = self.server.get_request(req["id"])
+        self.assertEqual((got["status"], got["response"]), ("approved", {"ticket": "CHG-1"}))
+
+        other = self.create(title="Deny me", response_schema=schema)
+        browser.get("/ui/requests/" + other["id"])
+        r = browser.post("/ui/requests/" + other["id"], [("choice", "deny"), ("r.0", "")])
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.server.get_request(other["id"])["status"], "denied")
+
+    def test_hostile_text_is_shown_escaped(self):
+        hostile = '<script>window.__pwned=1</script>"><img src=x onerror=alert(1)>\u202egnp.exe'
+        req = self.create(title=hostile, details={"why": hostile}, arguments={"x": hostile})
+        browser = self.signed_in(self.alice)
+        for page in (browser.get("/ui/"), browser.get("/ui/requests/" + req["id"])):
+            self.assertEqual(page.status, 200, page)
+            self.assertNotIn("<script>window", page.body)
+            self.assertNotIn("<img src=x", page.body)
+            self.assertIn("&lt;script&gt;window.__pwned=1&lt;/script&gt;", page.body)
+            self.assertIn("<bdi>", page.body, "bidi text is isolated")
+
+    def test_an_unknown_request_is_a_404_page(self):
+        browser = self.signed_in(self.alice)
+        r = browser.get("/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V")
+        self.assertEqual(r.status, 404, r)
+        self.assertIn("No such request", text_of(r))
+
+
+if __name__ == "__main__":
+    unittest.main()
