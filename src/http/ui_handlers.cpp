@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
+#include <boost/json/parse.hpp>
 
+#include "auth/base64url.hpp"
 #include "core/principal.hpp"
 #include "engine/lifecycle.hpp"
 #include "http/cookies.hpp"
@@ -12,6 +14,7 @@
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
 #include "web/page_template.hpp"
+#include "web/pretty_json.hpp"
 
 namespace countersign {
 namespace {
@@ -28,6 +31,52 @@ constexpr const char* kPageSecurityPolicy =
 
 bool WantsHtml(const HttpRequest& request) {
   return std::string_view(request[http::field::accept]).find("text/html") != std::string_view::npos;
+}
+
+// Audit events a request's page shows at most.
+constexpr int kTrailLimit = 200;
+
+// A receipt's claims as laid-out JSON (the middle part of the compact JWS); empty when there
+// is no receipt or it cannot be read.
+std::string ReceiptClaimsText(const std::string& receipt) {
+  const size_t first = receipt.find('.');
+  if (first == std::string::npos) return "";
+  const size_t second = receipt.find('.', first + 1);
+  if (second == std::string::npos) return "";
+  auto payload = Base64UrlDecode(std::string_view(receipt).substr(first + 1, second - first - 1));
+  if (!payload) return "";
+  boost::system::error_code ec;
+  boost::json::value claims = boost::json::parse(*payload, ec);
+  return ec ? "" : PrettyJson(claims);
+}
+
+// The decision fields only an approval takes: an edit of the arguments (when the posted JSON
+// differs from the request's) and a grant ("session:3600"). Error::Invalid saying what is
+// wrong.
+Status ReadApprovalExtras(const Request& r, const FormData& form, NewDecision& input) {
+  const std::string arguments = FormField(form, "arguments");
+  if (arguments.find_first_not_of(" \t\r\n") != std::string::npos) {
+    boost::system::error_code ec;
+    boost::json::value edited = boost::json::parse(arguments, ec);
+    if (ec || !edited.is_object()) {
+      return Error::Invalid("the arguments must be a JSON object (" +
+                            (ec ? ec.message() : std::string("not an object")) + ")");
+    }
+    if (edited.get_object() != r.arguments) input.arguments = std::move(edited).as_object();
+  }
+  const std::string grant = FormField(form, "grant");
+  if (grant.empty()) return Ok();
+  const size_t colon = grant.find(':');
+  NewGrant wanted;
+  wanted.scope = grant.substr(0, colon);
+  const std::string seconds = colon == std::string::npos ? "" : grant.substr(colon + 1);
+  if ((wanted.scope != "session" && wanted.scope != "tenant") || seconds.empty() ||
+      seconds.size() > 7 || seconds.find_first_not_of("0123456789") != std::string::npos) {
+    return Error::Invalid("unknown grant option '" + grant + "'");
+  }
+  wanted.ttl_seconds = std::stoll(seconds);
+  input.grant = std::move(wanted);
+  return Ok();
 }
 
 bool HasDecided(const Request& r, const std::string& principal) {
@@ -277,13 +326,26 @@ std::string UiHandlers::WhyNot(const Actor& actor, const Request& r) const {
   return "";
 }
 
+asio::awaitable<UiRequestExtras> UiHandlers::ExtrasOf(const Actor& actor, const Request& r) {
+  UiRequestExtras extras;
+  auto read = [this, actor, id = r.id]() -> Result<std::vector<Event>> {
+    return gateway_.ListRequestEvents(actor, id, 0, kTrailLimit);
+  };
+  auto events = co_await ReadEngine<std::vector<Event>>(gateway_, std::move(read));
+  if (events.ok()) extras.events = std::move(events).value();
+  extras.receipt_claims = ReceiptClaimsText(r.receipt);
+  co_return extras;
+}
+
 HttpResponse UiHandlers::RequestPage(const SignedIn& who, const Request& r,
-                                     const HttpRequest& request, http::status status,
-                                     std::string_view notice, std::string_view tone) const {
+                                     const UiRequestExtras& extras, const HttpRequest& request,
+                                     http::status status, std::string_view notice,
+                                     std::string_view tone) const {
   const std::string csrf = form_guard_.ValueFor(request);
   const std::string why_not = WhyNot(who.actor, r);
   const bool may_decide = r.pending() && why_not.empty();
-  return Page(status, pages_.RequestPage(ForPage(who, csrf), r, may_decide, why_not, notice, tone),
+  return Page(status,
+              pages_.RequestPage(ForPage(who, csrf), r, extras, may_decide, why_not, notice, tone),
               csrf);
 }
 
@@ -307,7 +369,8 @@ asio::awaitable<HttpResponse> UiHandlers::ShowRequest(RequestContext& ctx) {
     const Choice* c = found.value()->FindChoice(recorded);
     notice = "Your decision was recorded: " + (c ? c->label : std::string(recorded)) + ".";
   }
-  co_return RequestPage(who, *found.value(), ctx.request, http::status::ok, notice, "ok");
+  const UiRequestExtras extras = co_await ExtrasOf(who.actor, *found.value());
+  co_return RequestPage(who, *found.value(), extras, ctx.request, http::status::ok, notice, "ok");
 }
 
 asio::awaitable<HttpResponse> UiHandlers::Decide(RequestContext& ctx) {
@@ -325,32 +388,45 @@ asio::awaitable<HttpResponse> UiHandlers::Decide(RequestContext& ctx) {
   }
   const RequestPtr before = found.value();
   auto form = ParseFormData(ctx.request.body());
+  std::optional<Error> refusal;
+  http::status status = http::status::unprocessable_entity;
   if (!FormGuard::IsForm(ctx.request) || !form.ok() ||
       !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
-    co_return RequestPage(who, *before, ctx.request, http::status::forbidden,
-                          "This form has expired and nothing was recorded. Decide again.", "error");
+    refusal = Error::Forbidden("this form has expired; decide again");
+    status = http::status::forbidden;
   }
-  const Choice* choice = before->FindChoice(FormField(form.value(), "choice"));
-  if (choice == nullptr) {
-    co_return RequestPage(who, *before, ctx.request, http::status::unprocessable_entity,
-                          "Pick one of the request's choices.", "error");
+  const Choice* choice = refusal ? nullptr : before->FindChoice(FormField(form.value(), "choice"));
+  if (!refusal && choice == nullptr) refusal = Error::Invalid("pick one of the request's choices");
+  std::optional<NewDecision> input;
+  if (!refusal) {
+    auto made = DecisionFromForm(*before, *choice, form.value());
+    if (made.ok() && choice->outcome == Outcome::kApproved) {
+      Status extras = ReadApprovalExtras(*before, form.value(), made.value());
+      if (!extras.ok()) made = std::move(extras).error();
+    }
+    if (made.ok()) {
+      input = std::move(made).value();
+    } else {
+      refusal = std::move(made).error();
+    }
   }
-  auto input = DecisionFromForm(*before, *choice, form.value());
-  if (!input.ok()) {
-    co_return RequestPage(who, *before, ctx.request, http::status::unprocessable_entity,
-                          "Not recorded: " + input.error().message, "error");
+  RequestPtr shown = before;
+  if (!refusal) {
+    auto decided = co_await CallEngine<RequestPtr>(gateway_, [&](auto done) {
+      gateway_.Decide(who.actor, id, std::move(*input), std::move(done));
+    });
+    if (decided.ok()) {
+      metrics_.CountDecision();
+      co_return SeeOther("/ui/requests/" + id + "?recorded=" + choice->id);
+    }
+    if (decided.error().current) shown = decided.error().current;
+    status = HttpStatusFor(decided.error().code);
+    refusal = std::move(decided).error();
   }
-  auto decided = co_await CallEngine<RequestPtr>(gateway_, [&](auto done) {
-    gateway_.Decide(who.actor, id, std::move(input).value(), std::move(done));
-  });
-  if (decided.ok()) {
-    metrics_.CountDecision();
-    co_return SeeOther("/ui/requests/" + id + "?recorded=" + choice->id);
-  }
-  const Error& error = decided.error();
-  const Request& now = error.current ? *error.current : *before;
-  const http::status status = HttpStatusFor(error.code);
-  co_return RequestPage(who, now, ctx.request, status, "Not recorded: " + error.message, "error");
+  // Refused: the request's page again, as it stands, with why; nothing was recorded.
+  const UiRequestExtras extras = co_await ExtrasOf(who.actor, *shown);
+  co_return RequestPage(who, *shown, extras, ctx.request, status,
+                        "Not recorded: " + refusal->message, "error");
 }
 
 }  // namespace countersign

@@ -19,10 +19,12 @@
 //                             events the viewer may see, which the inbox page's script
 //                             (GET /ui/inbox.js) follows to refresh itself; it ends when the
 //                             session does (signed out, expired, its token revoked)
-//   POST /ui/requests/{id}    choice=…, comment/answer, the response form's fields: decides
-//                             through Gateway::Decide exactly like the API, then 303 back to
-//                             the request's page saying what was recorded; a refusal is the
-//                             page again with the engine's reason (403, 409, 422)
+//   POST /ui/requests/{id}    choice=…, comment/answer, the response form's fields, and with
+//                             an approval `arguments` (JSON: an edit when it differs from the
+//                             request's) and `grant` ("session:SECONDS" or "tenant:SECONDS"):
+//                             decides through Gateway::Decide exactly like the API, then 303 back
+//                             to the request's page saying what was recorded; a refusal is the page
+//                             again with the engine's reason (403, 409, 422)
 //
 // Every /ui/ page but the sign-in form needs a session; without one (none, unknown, expired,
 // or its token revoked since: each page re-authenticates the session's token) it is 303 to
@@ -91,8 +93,10 @@ class UiHandlers {
   HttpResponse SeeOther(std::string_view path) const;
   // Why `actor` has no decision form on `r`; empty when it may decide.
   std::string WhyNot(const Actor& actor, const Request& r) const;
-  HttpResponse RequestPage(const SignedIn& who, const Request& r, const HttpRequest& request,
-                           http::status status, std::string_view notice,
+  // The audit trail and the decoded receipt of `r` (an unreadable trail is left out).
+  asio::awaitable<UiRequestExtras> ExtrasOf(const Actor& actor, const Request& r);
+  HttpResponse RequestPage(const SignedIn& who, const Request& r, const UiRequestExtras& extras,
+                           const HttpRequest& request, http::status status, std::string_view notice,
                            std::string_view tone) const;
 
   Gateway& gateway_;

@@ -1,14 +1,40 @@
 #include "web/ui_pages.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include "core/choice_meaning.hpp"
 #include "core/time_format.hpp"
 #include "web/page_text.hpp"
+#include "web/pretty_json.hpp"
 
 namespace countersign {
 namespace {
 
 bool Fills(const Choice& c) {
   return c.outcome == Outcome::kApproved || c.outcome == Outcome::kAnswered;
+}
+
+// A value as a diff cell shows it: objects and arrays laid out, scalars as JSON.
+std::string Shown(const boost::json::value& value) {
+  return value.is_object() || value.is_array() ? PrettyJson(value) : boost::json::serialize(value);
+}
+
+std::string Join(const std::vector<std::string>& items, std::string_view none) {
+  if (items.empty()) return std::string(none);
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+// What an audit event adds to its line: a reason, a choice, a comment.
+std::string EventDetail(const Event& e) {
+  for (const char* key : {"reason", "comment", "choice", "status"}) {
+    const auto* value = e.data.if_contains(key);
+    if (value != nullptr && value->is_string() && !value->get_string().empty()) {
+      return std::string(value->get_string());
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -22,12 +48,16 @@ UiPages::UiPages(const LinkPages& links, std::string base, std::vector<PageTempl
       inbox_row_(std::move(templates[3])),
       request_(std::move(templates[4])),
       choice_button_(std::move(templates[5])),
-      message_(std::move(templates[6])) {}
+      message_(std::move(templates[6])),
+      edit_(std::move(templates[7])),
+      diff_row_(std::move(templates[8])),
+      event_item_(std::move(templates[9])) {}
 
 Result<UiPages> UiPages::Load(const LinkPages& links, std::string base) {
   const char* names[] = {"ui_nav.html",       "ui_login.html",   "ui_inbox.html",
                          "ui_inbox_row.html", "ui_request.html", "ui_choice_button.html",
-                         "ui_message.html"};
+                         "ui_message.html",   "ui_edit.html",    "ui_diff_row.html",
+                         "ui_event_item.html"};
   std::vector<PageTemplate> parsed;
   for (const char* name : names) {
     auto loaded = LoadEmbeddedTemplate(name);
@@ -87,7 +117,55 @@ std::string UiPages::Inbox(const UiViewer& viewer, const std::vector<Request>& r
   return links_->Document(title, inbox_.Render(v));
 }
 
-std::string UiPages::RequestPage(const UiViewer& viewer, const Request& r, bool may_decide,
+SafeHtml UiPages::Edits(const Request& r) const {
+  SafeHtml out;
+  for (const Decision& d : r.decisions) {
+    if (!d.arguments) continue;
+    SafeHtml rows;
+    auto row = [&](std::string_view key, const boost::json::value* before,
+                   const boost::json::value* after) {
+      if (before != nullptr && after != nullptr && *before == *after) return;
+      PageTemplate::Values v;
+      v.Text("key", std::string(key))
+          .Text("kind", before == nullptr  ? "added"
+                        : after == nullptr ? "removed"
+                                           : "changed")
+          .Text("before", before != nullptr ? Shown(*before) : "")
+          .Text("after", after != nullptr ? Shown(*after) : "");
+      rows.Append(diff_row_.Render(v));
+    };
+    for (const auto& member : r.arguments) {
+      row(member.key(), &member.value(), d.arguments->if_contains(member.key()));
+    }
+    for (const auto& member : *d.arguments) {
+      if (!r.arguments.contains(member.key())) row(member.key(), nullptr, &member.value());
+    }
+    PageTemplate::Values v;
+    v.Text("by", d.principal)
+        .Text("at", HumanTime(d.at))
+        .Text("at_iso", FormatTime(d.at))
+        .Html("rows", std::move(rows));
+    out.Append(edit_.Render(v));
+  }
+  return out;
+}
+
+SafeHtml UiPages::Events(const std::vector<Event>& events) const {
+  SafeHtml out;
+  for (const Event& e : events) {
+    PageTemplate::Values v;
+    v.Text("at", HumanTime(e.at))
+        .Text("at_iso", FormatTime(e.at))
+        .Text("type", e.type)
+        .Text("actor", e.actor)
+        .Text("detail", EventDetail(e));
+    out.Append(event_item_.Render(v));
+  }
+  return out;
+}
+
+std::string UiPages::RequestPage(const UiViewer& viewer, const Request& r,
+                                 const UiRequestExtras& extras, bool may_decide,
                                  std::string_view why_not, std::string_view notice,
                                  std::string_view tone) const {
   SafeHtml buttons;
@@ -117,6 +195,22 @@ std::string UiPages::RequestPage(const UiViewer& viewer, const Request& r, bool 
       .Text("csrf", viewer.csrf)
       .Text("principal", viewer.principal)
       .Html("decision_fields", links_->DecisionFields(r, any_fills, answer_mode, "h3"))
+      .Text("policy", r.policy)
+      .Text("policy_reason", r.policy_reason)
+      .Text("approvers", Join(r.approvers, "anyone who may decide"))
+      .Text("quorum", std::to_string(r.quorum))
+      .Text("risk", r.risk)
+      .Text("on_timeout", OnTimeoutName(r.on_timeout))
+      .Text("escalation",
+            r.escalation_level > 0 ? "tier " + std::to_string(r.escalation_level) + " reached" : "")
+      .Html("edits", Edits(r))
+      .Flag("can_edit", may_decide && r.kind == Kind::kApproval)
+      .Text("arguments_json", PrettyJson(r.arguments))
+      .Flag("can_grant", may_decide && r.kind == Kind::kApproval && r.risk != "high")
+      .Flag("has_session", !r.session.empty())
+      .Text("action", r.action)
+      .Text("receipt", extras.receipt_claims)
+      .Html("events", Events(extras.events))
       .Html("buttons", std::move(buttons));
   return links_->Document(r.title, request_.Render(v));
 }

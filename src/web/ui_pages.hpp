@@ -9,12 +9,19 @@
 #include <string_view>
 #include <vector>
 
+#include "core/event.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
 #include "web/link_pages.hpp"
 #include "web/page_template.hpp"
 
 namespace countersign {
+
+// What a request's page shows beyond the request itself.
+struct UiRequestExtras {
+  std::vector<Event> events;   // its audit trail, oldest first
+  std::string receipt_claims;  // the receipt's claims as JSON text; empty without one
+};
 
 // Who is signed in, for the page header.
 struct UiViewer {
@@ -33,11 +40,14 @@ class UiPages {
   // The inbox: `requests` (pending, soonest deadline first) as a table, or a line saying there
   // is nothing to decide. `mine`: the viewer is an agent, and these are the requests it made.
   std::string Inbox(const UiViewer& viewer, const std::vector<Request>& requests, bool mine) const;
-  // A request's page. `may_decide`: the decision form with one button per choice (choices
-  // that do not fill the form skip the browser's checks of its fields); otherwise
-  // `why_not` says why there is none. `notice`/`tone`: what came of a decision just posted.
-  std::string RequestPage(const UiViewer& viewer, const Request& r, bool may_decide,
-                          std::string_view why_not, std::string_view notice,
+  // A request's page: its summary, policy and approvers, each approver's edit of the
+  // arguments as a diff, the receipt's claims and the audit trail. `may_decide`: the decision
+  // form with one button per choice (choices that do not fill the form skip the browser's
+  // checks of its fields), the arguments to edit and, on a request that may be granted, the
+  // grant options; otherwise `why_not` says why there is no form. `notice`/`tone`: what came
+  // of a decision just posted.
+  std::string RequestPage(const UiViewer& viewer, const Request& r, const UiRequestExtras& extras,
+                          bool may_decide, std::string_view why_not, std::string_view notice,
                           std::string_view tone) const;
   // A page with a message (not found, unavailable) under the header.
   std::string Message(const UiViewer& viewer, std::string_view heading, std::string_view tone,
@@ -47,6 +57,9 @@ class UiPages {
   UiPages(const LinkPages& links, std::string base, std::vector<PageTemplate> templates);
 
   SafeHtml Nav(const UiViewer& viewer) const;
+  // Each decision's edit of the arguments: the keys whose values changed, before and after.
+  SafeHtml Edits(const Request& r) const;
+  SafeHtml Events(const std::vector<Event>& events) const;
 
   const LinkPages* links_;
   std::string base_;
@@ -57,6 +70,9 @@ class UiPages {
   PageTemplate request_;
   PageTemplate choice_button_;
   PageTemplate message_;
+  PageTemplate edit_;
+  PageTemplate diff_row_;
+  PageTemplate event_item_;
 };
 
 }  // namespace countersign

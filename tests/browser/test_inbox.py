@@ -6,6 +6,9 @@ a person would, and what the browser did is checked over the API. Screenshots go
 temporary directory, or to COUNTERSIGN_SCREENSHOT_DIR (e.g. docs/img) to refresh the docs'.
 """
 
+import base64
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -90,6 +93,28 @@ class InboxInChromiumTest(unittest.TestCase):
         b.wait_for_load()
         self.assertEqual(b.driver.find_element(By.CSS_SELECTOR, "p.notice.ok").text,
                          "Nothing is waiting for you.")
+
+    def test_editing_the_arguments_shows_the_diff_and_the_receipt_binds_the_edit(self):
+        req = self.server.create_request(token=self.agent, title="Scale the web tier",
+                                         arguments={"replicas": 3, "env": "prod"})
+        b = self.chromium()
+        self.sign_in(b, self.alice)
+        b.open(self.server.url + "/ui/requests/" + req["id"])
+        box = b.driver.find_element(By.ID, "arguments")
+        self.assertEqual(json.loads(box.get_attribute("value")), {"replicas": 3, "env": "prod"})
+        box.clear()
+        box.send_keys('{"replicas": 2, "env": "prod"}')
+        b.driver.find_element(By.CSS_SELECTOR, "button[name=choice][value=approve]").click()
+        b.wait_until(lambda d: "recorded=approve" in d.current_url, "the approval did not land")
+        b.wait_for_load()
+        cells = [c.text for c in b.driver.find_elements(By.CSS_SELECTOR, "table.diff tbody td")]
+        self.assertEqual(cells, ["3", "2"])
+        got = self.server.get_request(req["id"], token=self.alice)
+        claims = json.loads(base64.urlsafe_b64decode(got["receipt"].split(".")[1] + "=="))
+        expected = hashlib.sha256(b'{"env":"prod","replicas":2}').hexdigest()
+        self.assertEqual(claims["arguments_sha256"], expected)
+        self.assertIn(expected, b.driver.find_element(By.ID, "receipt-heading")
+                      .find_element(By.XPATH, "..").text)
 
     def test_the_open_inbox_follows_new_and_decided_requests_without_a_reload(self):
         b = self.chromium()

@@ -3,12 +3,15 @@ token, the session cookie, the inbox of what I may decide, a request's page and 
 form, the anti-CSRF checks, sign-out, and a revoked token's session ending. (The same pages in
 a real Chromium: tests/browser.)"""
 
+import base64
 import html
+import json
 import re
 import unittest
 import urllib.parse
 
 import harness
+from test_receipts import arguments_sha256
 
 FORM = "application/x-www-form-urlencoded"
 CSRF_FIELD = re.compile(r'name="csrf" value="([A-Za-z0-9_-]+)"')
@@ -258,7 +261,7 @@ class InboxTest(harness.ServerTestCase):
         for kwargs in ({"csrf": False}, {"origin": "https://evil.example"}):
             r = browser.post("/ui/requests/" + req["id"], [("choice", "approve")], **kwargs)
             self.assertEqual(r.status, 403, (kwargs, r))
-            self.assertIn("nothing was recorded", text_of(r))
+            self.assertIn("Not recorded: this form has expired", text_of(r))
         cross = browser.headers({"Origin": self.server.url, "Sec-Fetch-Site": "cross-site"})
         r = self.server.call("POST", "/ui/requests/" + req["id"], token=None, headers=cross,
                              raw=urllib.parse.urlencode([("csrf", browser.csrf),
@@ -305,6 +308,86 @@ class InboxTest(harness.ServerTestCase):
         r = browser.post("/ui/requests/" + other["id"], [("choice", "deny"), ("r.0", "")])
         self.assertEqual(r.status, 303, r)
         self.assertEqual(self.server.get_request(other["id"])["status"], "denied")
+
+    def test_the_page_shows_policy_audit_trail_and_once_approved_the_receipt_claims(self):
+        req = self.create(title="Trail", arguments={"ref": "v2"})
+        browser = self.signed_in(self.alice)
+        page = browser.get("/ui/requests/" + req["id"])
+        text = text_of(page)
+        self.assertIn("Policy default", text)
+        self.assertIn("Approvers anyone who may decide", text)
+        self.assertRegex(text, r"Audit trail .* request\.created by ci-bot")
+        self.assertNotIn("Receipt", text)
+        browser.post("/ui/requests/" + req["id"], [("choice", "approve"), ("comment", "ok")])
+        page = browser.get(f"/ui/requests/{req['id']}?recorded=approve")
+        text = text_of(page)
+        self.assertRegex(text, r"decision\.recorded by alice ?: ok")
+        got = self.server.get_request(req["id"])
+        self.assertIn(f'"arguments_sha256": "{got["arguments_sha256"]}"', html.unescape(page.body))
+        self.assertIn(f'"request_id": "{req["id"]}"', html.unescape(page.body))
+
+    def test_approving_with_edited_arguments_records_the_edit_and_shows_the_diff(self):
+        req = self.create(title="Scale", arguments={"replicas": 3, "env": "prod"})
+        browser = self.signed_in(self.alice)
+        page = browser.get("/ui/requests/" + req["id"])
+        self.assertIn('<textarea id="arguments" name="arguments"', page.body)
+        self.assertIn("&quot;replicas&quot;: 3", page.body)
+        # Not JSON, or not an object: refused, nothing recorded.
+        for bad in ("{replicas: 2", "[1, 2]"):
+            r = browser.post("/ui/requests/" + req["id"],
+                             [("choice", "approve"), ("arguments", bad)])
+            self.assertEqual(r.status, 422, (bad, r))
+            self.assertIn("the arguments must be a JSON object", text_of(r))
+        self.assertEqual(self.server.get_request(req["id"])["decisions"], [])
+        edited = {"replicas": 2, "env": "prod", "reason": "cost"}
+        r = browser.post("/ui/requests/" + req["id"],
+                         [("choice", "approve"), ("arguments", json.dumps(edited))])
+        self.assertEqual(r.status, 303, r)
+        got = self.server.get_request(req["id"])
+        self.assertEqual(got["status"], "approved")
+        self.assertEqual(got["decisions"][0]["arguments"], edited)
+        claims = json.loads(base64.urlsafe_b64decode(got["receipt"].split(".")[1] + "=="))
+        self.assertEqual(claims["arguments_sha256"], arguments_sha256(edited))
+        page = browser.get(r.headers["Location"])
+        diff = re.search(r'<table class="diff">.*?</table>', page.body, re.S).group(0)
+        self.assertIn('<tr class="changed"><th scope="row"><code>replicas</code>', diff)
+        self.assertIn('<tr class="added"><th scope="row"><code>reason</code>', diff)
+        self.assertNotIn("<code>env</code>", diff, "unchanged keys are left out")
+
+    def test_unchanged_arguments_are_no_edit(self):
+        req = self.create(title="Same", arguments={"a": 1})
+        browser = self.signed_in(self.alice)
+        browser.get("/ui/requests/" + req["id"])
+        r = browser.post("/ui/requests/" + req["id"],
+                         [("choice", "approve"), ("arguments", '{\n  "a": 1\n}')])
+        self.assertEqual(r.status, 303, r)
+        self.assertIsNone(self.server.get_request(req["id"])["decisions"][0].get("arguments"))
+
+    def test_approving_with_a_grant_lets_the_next_call_in_the_session_through(self):
+        req = self.create(title="Grant me", action="db.read", session="sess-1")
+        browser = self.signed_in(self.alice)
+        page = browser.get("/ui/requests/" + req["id"])
+        self.assertIn('<option value="session:3600">', page.body)
+        r = browser.post("/ui/requests/" + req["id"],
+                         [("choice", "approve"), ("grant", "session:3600")])
+        self.assertEqual(r.status, 303, r)
+        again = self.create(title="Grant me again", action="db.read", session="sess-1")
+        self.assertEqual(again["status"], "approved", "the grant approved it at once")
+        for bad in ("forever:1", "session:", "session:12x", "tenant:99999999"):
+            other = self.create(title="Bad grant " + bad, action="db.write")
+            browser.get("/ui/requests/" + other["id"])
+            r = browser.post("/ui/requests/" + other["id"], [("choice", "approve"),
+                                                              ("grant", bad)])
+            self.assertEqual(r.status, 422, (bad, r))
+            self.assertEqual(self.server.get_request(other["id"])["status"], "pending")
+
+    def test_a_high_risk_request_offers_no_grant(self):
+        req = self.create(title="Risky", risk="high")
+        browser = self.signed_in(self.alice)
+        page = browser.get("/ui/requests/" + req["id"])
+        self.assertEqual(self.server.get_request(req["id"])["risk"], "high")
+        self.assertNotIn('name="grant"', page.body)
+        self.assertIn("High risk.", page.body)
 
     def test_hostile_text_is_shown_escaped(self):
         hostile = '<script>window.__pwned=1</script>"><img src=x onerror=alert(1)>\u202egnp.exe'
