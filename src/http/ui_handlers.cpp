@@ -33,6 +33,10 @@ bool WantsHtml(const HttpRequest& request) {
   return std::string_view(request[http::field::accept]).find("text/html") != std::string_view::npos;
 }
 
+// A batch form names each selected request as the field "pick.<id>"; at most this many.
+constexpr std::string_view kPickPrefix = "pick.";
+constexpr size_t kMaxBatch = 100;
+
 // Audit events a request's page shows at most.
 constexpr int kTrailLimit = 200;
 
@@ -115,6 +119,8 @@ void UiHandlers::Register(Router& router) {
              [this](RequestContext& ctx) { return ShowRequest(ctx); });
   router.Add(http::verb::post, "/ui/requests/{id}", A::kPublic,
              [this](RequestContext& ctx) { return Decide(ctx); });
+  router.Add(http::verb::post, "/ui/batch", A::kPublic,
+             [this](RequestContext& ctx) { return Batch(ctx); });
   router.Add(http::verb::get, "/ui/inbox.js", A::kPublic,
              [this](RequestContext& ctx) { return Script(ctx); });
   router.AddStream(http::verb::get, "/ui/events", A::kPublic,
@@ -279,7 +285,11 @@ asio::awaitable<HttpResponse> UiHandlers::SignOut(RequestContext& ctx) {
 asio::awaitable<HttpResponse> UiHandlers::Inbox(RequestContext& ctx) {
   Viewer viewer = co_await ViewerOf(ctx.request);
   if (!viewer.signed_in) co_return std::move(viewer.instead);
-  const SignedIn& who = *viewer.signed_in;
+  co_return co_await InboxPage(*viewer.signed_in, ctx.request, "", "");
+}
+
+asio::awaitable<HttpResponse> UiHandlers::InboxPage(const SignedIn& who, const HttpRequest& request,
+                                                    std::string notice, std::string tone) {
   const bool mine = !who.actor.CanDecide();
   auto read = [this, actor = who.actor, mine]() -> Result<std::vector<Request>> {
     RequestFilter filter;
@@ -304,7 +314,7 @@ asio::awaitable<HttpResponse> UiHandlers::Inbox(RequestContext& ctx) {
     return out;
   };
   auto requests = co_await ReadEngine<std::vector<Request>>(gateway_, std::move(read));
-  const std::string csrf = form_guard_.ValueFor(ctx.request);
+  const std::string csrf = form_guard_.ValueFor(request);
   if (!requests.ok()) {
     co_return Page(HttpStatusFor(requests.error().code),
                    pages_.Message(ForPage(who, csrf), "The inbox is unavailable", "error",
@@ -312,7 +322,71 @@ asio::awaitable<HttpResponse> UiHandlers::Inbox(RequestContext& ctx) {
                                   "moment."),
                    csrf);
   }
-  co_return Page(http::status::ok, pages_.Inbox(ForPage(who, csrf), requests.value(), mine), csrf);
+  co_return Page(http::status::ok,
+                 pages_.Inbox(ForPage(who, csrf), requests.value(), mine, notice, tone), csrf);
+}
+
+asio::awaitable<HttpResponse> UiHandlers::Batch(RequestContext& ctx) {
+  Viewer viewer = co_await ViewerOf(ctx.request);
+  if (!viewer.signed_in) co_return std::move(viewer.instead);
+  const SignedIn& who = *viewer.signed_in;
+  auto form = ParseFormData(ctx.request.body());
+  if (!FormGuard::IsForm(ctx.request) || !form.ok() ||
+      !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
+    HttpResponse res = co_await InboxPage(
+        who, ctx.request, "This form has expired; nothing was decided. Try again.", "error");
+    res.result(http::status::forbidden);
+    co_return res;
+  }
+  const std::string choice = FormField(form.value(), "choice");
+  std::vector<std::string> ids;
+  for (const auto& [key, value] : form.value()) {
+    if (key.starts_with(kPickPrefix) && value == "1") ids.push_back(key.substr(kPickPrefix.size()));
+  }
+  std::string refused;
+  if (choice != "approve" && choice != "deny") refused = "Choose Approve or Deny.";
+  if (refused.empty() && ids.empty()) refused = "Select at least one request.";
+  if (refused.empty() && ids.size() > kMaxBatch) {
+    refused = "Select at most " + std::to_string(kMaxBatch) + " requests at a time.";
+  }
+  if (!refused.empty()) {
+    HttpResponse res = co_await InboxPage(who, ctx.request, refused, "error");
+    res.result(http::status::unprocessable_entity);
+    co_return res;
+  }
+  const std::string comment = FormField(form.value(), "comment");
+  int decided = 0;
+  std::string skipped;
+  for (const std::string& id : ids) {
+    auto found = co_await GetRequestFrom(gateway_, who.actor, id);
+    std::string why;
+    if (!found.ok()) {
+      why = found.error().code == ErrorCode::kNotFound ? "not found" : found.error().message;
+    } else if (choice == "approve" && found.value()->risk == "high") {
+      why = "high risk: open it to decide";
+    } else if (choice == "approve" && found.value()->response_schema) {
+      why = "it asks for a form: open it to decide";
+    } else {
+      NewDecision input;
+      input.choice = choice;
+      input.comment = comment;
+      auto result = co_await CallEngine<RequestPtr>(gateway_, [&](auto done) {
+        gateway_.Decide(who.actor, id, std::move(input), std::move(done));
+      });
+      if (result.ok()) {
+        metrics_.CountDecision();
+        ++decided;
+        continue;
+      }
+      why = result.error().message;
+    }
+    const std::string title = found.ok() ? found.value()->title : id;
+    skipped += (skipped.empty() ? "" : "; ") + title + " (" + why + ")";
+  }
+  std::string notice = (choice == "approve" ? "Approved " : "Denied ") + std::to_string(decided) +
+                       (decided == 1 ? " request." : " requests.");
+  if (!skipped.empty()) notice += " Not decided: " + skipped + ".";
+  co_return co_await InboxPage(who, ctx.request, notice, skipped.empty() ? "ok" : "warn");
 }
 
 std::string UiHandlers::WhyNot(const Actor& actor, const Request& r) const {

@@ -12,6 +12,11 @@
 //   GET  /ui/                 the inbox: pending requests the viewer may decide and has not
 //                             decided yet, soonest deadline first (an agent: its own pending
 //                             requests)
+//   POST /ui/batch            choice=approve|deny, comment, pick.<id>=1 for each selected
+//                             request (at most 100): decides each as the API would and shows
+//                             the inbox saying what was decided and what was not, and why;
+//                             high-risk requests and requests with a form are never approved
+//                             in a batch
 //   GET  /ui/requests/{id}    a request's page, with the decision form when the viewer may
 //                             decide it; 404 when it does not exist or the viewer may not
 //                             read it (another tenant, another agent's)
@@ -80,7 +85,11 @@ class UiHandlers {
   asio::awaitable<HttpResponse> Inbox(RequestContext& ctx);
   asio::awaitable<HttpResponse> ShowRequest(RequestContext& ctx);
   asio::awaitable<HttpResponse> Decide(RequestContext& ctx);
+  asio::awaitable<HttpResponse> Batch(RequestContext& ctx);
   asio::awaitable<HttpResponse> Script(RequestContext& ctx);
+  // The inbox of `who`, with `notice` (what a batch did) above it.
+  asio::awaitable<HttpResponse> InboxPage(const SignedIn& who, const HttpRequest& request,
+                                          std::string notice, std::string tone);
   asio::awaitable<Result<StreamUpgrade>> Events(RequestContext& ctx);
 
   asio::awaitable<Viewer> ViewerOf(const HttpRequest& request);

@@ -13,6 +13,30 @@
   var busy = false;
   var again = false;
 
+  // What the person was doing survives a refresh: ticked rows that are still there, text
+  // typed, and the focused control.
+  function keep(main) {
+    var kept = { ticked: [], text: {}, focus: document.activeElement && document.activeElement.id };
+    main.querySelectorAll("input[type=checkbox]:checked").forEach(function (box) {
+      kept.ticked.push(box.name);
+    });
+    main.querySelectorAll("textarea").forEach(function (area) { kept.text[area.id] = area.value; });
+    return kept;
+  }
+
+  function restore(main, kept) {
+    kept.ticked.forEach(function (name) {
+      var box = main.querySelector('input[type=checkbox][name="' + CSS.escape(name) + '"]');
+      if (box) box.checked = true;
+    });
+    Object.keys(kept.text).forEach(function (id) {
+      var area = id && main.querySelector("#" + CSS.escape(id));
+      if (area) area.value = kept.text[id];
+    });
+    var focused = kept.focus && main.querySelector("#" + CSS.escape(kept.focus));
+    if (focused) focused.focus();
+  }
+
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
@@ -31,7 +55,9 @@
         var page = new DOMParser().parseFromString(text, "text/html");
         var fresh = page.querySelector("main");
         if (fresh) {
+          var kept = keep(document.querySelector("main"));
           document.querySelector("main").replaceWith(fresh);
+          restore(fresh, kept);
           document.title = page.title;
         }
       })

@@ -86,12 +86,13 @@ std::string UiPages::Login(std::string_view csrf, std::string_view error,
   return links_->Document("Sign in", login_.Render(v));
 }
 
-std::string UiPages::Inbox(const UiViewer& viewer, const std::vector<Request>& requests,
-                           bool mine) const {
+std::string UiPages::Inbox(const UiViewer& viewer, const std::vector<Request>& requests, bool mine,
+                           std::string_view notice, std::string_view tone) const {
   SafeHtml rows;
   for (const Request& r : requests) {
     PageTemplate::Values row;
     row.Text("base", base_)
+        .Flag("batch", !mine)
         .Text("id", r.id)
         .Text("title", r.title)
         .Text("action", r.action)
@@ -109,6 +110,10 @@ std::string UiPages::Inbox(const UiViewer& viewer, const std::vector<Request>& r
   PageTemplate::Values v;
   v.Html("nav", Nav(viewer))
       .Text("base", base_)
+      .Text("csrf", viewer.csrf)
+      .Flag("batch", !mine)
+      .Text("notice", std::string(notice))
+      .Text("tone", std::string(tone))
       .Text("heading", heading)
       .Text("count_sentence", count)
       .Html("rows", std::move(rows))

@@ -38,8 +38,11 @@ class UiPages {
   // The sign-in form; `error` (a refused token) or `notice` (signed out) above it.
   std::string Login(std::string_view csrf, std::string_view error, std::string_view notice) const;
   // The inbox: `requests` (pending, soonest deadline first) as a table, or a line saying there
-  // is nothing to decide. `mine`: the viewer is an agent, and these are the requests it made.
-  std::string Inbox(const UiViewer& viewer, const std::vector<Request>& requests, bool mine) const;
+  // is nothing to decide. `mine`: the viewer is an agent, and these are the requests it made
+  // (no batch form); otherwise each row has a checkbox for the batch form under the table.
+  // `notice`/`tone`: what came of a batch just posted.
+  std::string Inbox(const UiViewer& viewer, const std::vector<Request>& requests, bool mine,
+                    std::string_view notice = {}, std::string_view tone = {}) const;
   // A request's page: its summary, policy and approvers, each approver's edit of the
   // arguments as a diff, the receipt's claims and the audit trail. `may_decide`: the decision
   // form with one button per choice (choices that do not fill the form skip the browser's

@@ -144,6 +144,34 @@ class InboxInChromiumTest(unittest.TestCase):
         self.assertEqual(b.driver.title, "Waiting for your decision – countersign")
         self.assertTrue(b.js("return window.__sameDocument === true;"), "the page was reloaded")
 
+    def test_a_batch_deny_of_three_keeps_the_selection_through_a_live_refresh(self):
+        picked = [self.server.create_request(token=self.agent, title=f"Batch {i}")
+                  for i in range(3)]
+        b = self.chromium()
+        self.sign_in(b, self.alice)
+        for req in picked[:2]:
+            b.driver.find_element(By.ID, "pick-" + req["id"]).click()
+        b.driver.find_element(By.ID, "batch-comment").send_keys("not today")
+        # A request arriving meanwhile refreshes the page; the ticks and the text stay.
+        self.server.create_request(token=self.agent, title="Arrives meanwhile")
+        b.wait_until(lambda d: d.execute_script(
+            "return document.querySelectorAll('table.inbox tbody tr').length;") == 4,
+            "the new request did not appear")
+        self.assertEqual(b.js("return document.getElementById('batch-comment').value;"),
+                         "not today")
+        b.driver.find_element(By.ID, "pick-" + picked[2]["id"]).click()
+        ticked = b.js("return [...document.querySelectorAll('input[type=checkbox]:checked')]"
+                      ".map(c => c.id);")
+        self.assertEqual(sorted(ticked), sorted("pick-" + r["id"] for r in picked))
+        b.driver.find_element(By.CSS_SELECTOR, "button[name=choice][value=deny]").click()
+        b.wait_until(lambda d: d.execute_script(
+            "return document.querySelector('p.notice')?.textContent;") == "Denied 3 requests.",
+            "the batch did not report")
+        for req in picked:
+            got = self.server.get_request(req["id"], token=self.alice)
+            self.assertEqual((got["status"], got["decisions"][0]["comment"]),
+                             ("denied", "not today"))
+
     def test_hostile_text_stays_text_and_every_control_has_a_label(self):
         hostile = '<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=1">'
         req = self.server.create_request(token=self.agent, title=hostile,

@@ -389,6 +389,69 @@ class InboxTest(harness.ServerTestCase):
         self.assertNotIn('name="grant"', page.body)
         self.assertIn("High risk.", page.body)
 
+    # -- batch decisions ----------------------------------------------------------------------
+    def test_a_batch_denies_the_selected_requests_with_one_comment(self):
+        picked = [self.create(title=f"Batch {i}") for i in range(3)]
+        left = self.create(title="Not picked")
+        browser = self.signed_in(self.alice)
+        page = browser.get("/ui/")
+        for req in picked:
+            self.assertIn(f'name="pick.{req["id"]}"', page.body)
+        r = browser.post("/ui/batch", [("choice", "deny"), ("comment", "not today")] +
+                         [(f"pick.{req['id']}", "1") for req in picked])
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Denied 3 requests.", text_of(r))
+        for req in picked:
+            got = self.server.get_request(req["id"])
+            self.assertEqual(got["status"], "denied")
+            self.assertEqual(got["decisions"][0]["comment"], "not today")
+        self.assertEqual(self.server.get_request(left["id"])["status"], "pending")
+        rows = re.findall(r'/ui/requests/(req_[0-9A-Z]+)"', r.body)
+        self.assertEqual(rows, [left["id"]], "the inbox shown after is what is left")
+
+    def test_a_batch_approval_leaves_out_high_risk_and_form_requests_and_says_why(self):
+        plain = self.create(title="Plain", action="cache.flush")
+        risky = self.create(title="Risky", risk="high")
+        schema = {"type": "object", "required": ["t"], "properties": {"t": {"type": "string"}}}
+        formed = self.create(title="Formed", action="cache.warm", response_schema=schema)
+        foreign = self.server.create_request(token=self.token("acme-bot", "agent",
+                                                              tenant="acme")["token"],
+                                             title="Foreign")
+        browser = self.signed_in(self.alice)
+        browser.get("/ui/")
+        r = browser.post("/ui/batch", [("choice", "approve")] +
+                         [(f"pick.{req['id']}", "1") for req in (plain, risky, formed, foreign)])
+        self.assertEqual(r.status, 200, r)
+        text = text_of(r)
+        self.assertIn("Approved 1 request.", text)
+        self.assertIn("Risky (high risk: open it to decide)", text)
+        self.assertIn("Formed (it asks for a form: open it to decide)", text)
+        self.assertIn(f"{foreign['id']} (not found)", text)
+        self.assertEqual(self.server.get_request(plain["id"])["status"], "approved")
+        for req in (risky, formed):
+            self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
+
+    def test_a_batch_without_a_choice_a_selection_or_the_csrf_value_decides_nothing(self):
+        req = self.create(title="Keep")
+        browser = self.signed_in(self.alice)
+        browser.get("/ui/")
+        pick = [(f"pick.{req['id']}", "1")]
+        for pairs, status, says in (([("choice", "approve")], 422, "Select at least one"),
+                                    ([("choice", "maybe")] + pick, 422, "Choose Approve or Deny"),
+                                    ([] + pick, 422, "Choose Approve or Deny")):
+            r = browser.post("/ui/batch", pairs)
+            self.assertEqual(r.status, status, (pairs, r))
+            self.assertIn(says, text_of(r))
+        r = browser.post("/ui/batch", [("choice", "deny")] + pick, csrf=False)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
+        agent = self.signed_in(self.agent_token)
+        page = agent.get("/ui/")
+        self.assertNotIn('name="pick.', page.body, "an agent has no batch form")
+        r = agent.post("/ui/batch", [("choice", "approve")] + pick)
+        self.assertIn("Not decided", text_of(r))
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
+
     def test_hostile_text_is_shown_escaped(self):
         hostile = '<script>window.__pwned=1</script>"><img src=x onerror=alert(1)>\u202egnp.exe'
         req = self.create(title=hostile, details={"why": hostile}, arguments={"x": hostile})
