@@ -126,6 +126,7 @@ std::string LinkPages::Confirm(const Request& r, const LinkOffer& offer,
       .Html("summary", Summary(r))
       .Text("csrf", std::string(csrf))
       .Text("recipient", offer.recipient)
+      .Text("id", r.id)
       .Html("decision_fields",
             DecisionFields(r, fills, choice != nullptr && choice->outcome == Outcome::kAnswered,
                            "h2"))
@@ -162,6 +163,7 @@ std::string LinkPages::Recorded(const Request& r, const LinkOffer& offer) const 
       .Text("choice_label", ChoiceLabel(r, offer.choice))
       .Text("recipient", offer.recipient)
       .Text("outcome", outcome)
+      .Text("id", r.id)
       .Html("summary", Summary(r));
   return Document("Recorded: " + r.title, recorded_.Render(v));
 }

@@ -7,6 +7,7 @@ import base64
 import html
 import json
 import re
+import subprocess
 import unittest
 import urllib.parse
 
@@ -388,6 +389,25 @@ class InboxTest(harness.ServerTestCase):
         self.assertEqual(self.server.get_request(req["id"])["risk"], "high")
         self.assertNotIn('name="grant"', page.body)
         self.assertIn("High risk.", page.body)
+
+    def test_a_one_click_link_page_offers_the_request_in_the_inbox(self):
+        req = self.create(title="Linked")
+        minted = subprocess.run(
+            [harness.BIN, "link", "--data-dir", self.server.data_dir, "--request", req["id"],
+             "--choice", "approve", "--as", "alice", "--public-url", self.server.url],
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(minted.returncode, 0, minted.stderr)
+        link = minted.stdout.strip()
+        page = self.server.call("GET", urllib.parse.urlsplit(link).path, token=None)
+        self.assertEqual(page.status, 200, page)
+        href = re.search(r'<a href="([^"]+)">open this one in the inbox</a>', page.body).group(1)
+        self.assertEqual(urllib.parse.urljoin(link, href),
+                         f"{self.server.url}/ui/requests/{req['id']}")
+        done = self.server.post_link_form(urllib.parse.urlsplit(link).path, [])
+        href = re.search(r'<a href="([^"]+)">open this request in the inbox</a>',
+                         done.body).group(1)
+        self.assertEqual(urllib.parse.urljoin(link, href),
+                         f"{self.server.url}/ui/requests/{req['id']}")
 
     # -- batch decisions ----------------------------------------------------------------------
     def test_a_batch_denies_the_selected_requests_with_one_comment(self):
