@@ -121,7 +121,7 @@ void UiHandlers::Register(Router& router) {
              [this](RequestContext& ctx) { return Decide(ctx); });
   router.Add(http::verb::post, "/ui/batch", A::kPublic,
              [this](RequestContext& ctx) { return Batch(ctx); });
-  router.Add(http::verb::get, "/ui/inbox.js", A::kPublic,
+  router.Add(http::verb::get, "/ui/ui.js", A::kPublic,
              [this](RequestContext& ctx) { return Script(ctx); });
   router.AddStream(http::verb::get, "/ui/events", A::kPublic,
                    [this](RequestContext& ctx) { return Events(ctx); });
@@ -144,7 +144,7 @@ HttpResponse UiHandlers::Page(http::status status, std::string html,
 }
 
 asio::awaitable<HttpResponse> UiHandlers::Script(RequestContext&) {
-  auto script = EmbeddedWebFile("inbox.js");
+  auto script = EmbeddedWebFile("ui.js");
   if (!script.ok()) co_return ErrorResponse(script.error());
   HttpResponse res =
       TextResponse(http::status::ok, std::string(script.value()), "text/javascript; charset=utf-8");

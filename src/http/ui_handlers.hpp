@@ -21,9 +21,10 @@
 //                             decide it; 404 when it does not exist or the viewer may not
 //                             read it (another tenant, another agent's)
 //   GET  /ui/events           the session's live stream (Server-Sent Events) of the request
-//                             events the viewer may see, which the inbox page's script
-//                             (GET /ui/inbox.js) follows to refresh itself; it ends when the
-//                             session does (signed out, expired, its token revoked)
+//                             events the viewer may see, which the inbox follows to refresh
+//                             itself; it ends when the session does (signed out, expired, its
+//                             token revoked)
+//   GET  /ui/ui.js            the pages' script: the live inbox and keyboard shortcuts
 //   POST /ui/requests/{id}    choice=…, comment/answer, the response form's fields, and with
 //                             an approval `arguments` (JSON: an edit when it differs from the
 //                             request's) and `grant` ("session:SECONDS" or "tenant:SECONDS"):

@@ -16,6 +16,8 @@ import threading
 import unittest
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions
 
 import browser
 from browser import harness
@@ -172,6 +174,36 @@ class InboxInChromiumTest(unittest.TestCase):
             self.assertEqual((got["status"], got["decisions"][0]["comment"]),
                              ("denied", "not today"))
 
+    def test_approving_with_the_keyboard_alone(self):
+        req = self.server.create_request(token=self.agent, title="Keyboard only")
+        b = self.chromium()
+        self.sign_in(b, self.alice)
+        body = b.driver.find_element(By.TAG_NAME, "body")
+        body.send_keys("?")
+        b.wait_until(lambda d: d.find_elements(By.ID, "shortcuts"), "? showed no help")
+        self.assertIn("approve this request", b.driver.find_element(By.ID, "shortcuts").text)
+        body.send_keys("?")
+        b.wait_until(lambda d: not d.find_elements(By.ID, "shortcuts"), "? did not hide it")
+        body.send_keys("j")
+        self.assertEqual(b.js("return document.activeElement.textContent;"), "Keyboard only")
+        b.driver.switch_to.active_element.send_keys(Keys.ENTER)
+        b.wait_until(lambda d: d.current_url.endswith("/ui/requests/" + req["id"]))
+        b.wait_for_load()
+        b.driver.find_element(By.TAG_NAME, "body").send_keys("a")
+        alert = b.wait_until(expected_conditions.alert_is_present(), "a asked nothing")
+        self.assertEqual(alert.text, "Approve: Decide: Keyboard only?")
+        alert.accept()
+        b.wait_until(lambda d: "recorded=approve" in d.current_url, "the approval did not land")
+        got = self.server.get_request(req["id"], token=self.alice)
+        self.assertEqual(got["status"], "approved")
+        # Typing in a field is typing, not a shortcut.
+        other = self.server.create_request(token=self.agent, title="Typed into")
+        b.open(self.server.url + "/ui/requests/" + other["id"])
+        b.driver.find_element(By.ID, "comment").send_keys("a d ?")
+        self.assertFalse(expected_conditions.alert_is_present()(b.driver))
+        self.assertEqual(self.server.get_request(other["id"], token=self.alice)["status"],
+                         "pending")
+
     def test_hostile_text_stays_text_and_every_control_has_a_label(self):
         hostile = '<script>window.__pwned=1</script>"><img src=x onerror="window.__pwned=1">'
         req = self.server.create_request(token=self.agent, title=hostile,
@@ -182,7 +214,7 @@ class InboxInChromiumTest(unittest.TestCase):
             b.open(self.server.url + path)
             self.assertIsNone(b.js("return window.__pwned;"), path)
             self.assertEqual(b.driver.find_elements(
-                By.CSS_SELECTOR, 'main img, main script:not([src="/ui/inbox.js"])'), [], path)
+                By.CSS_SELECTOR, 'main img, main script:not([src="/ui/ui.js"])'), [], path)
             self.assertIn("<script>window.__pwned=1</script>",
                           b.driver.find_element(By.TAG_NAME, "main").text, path)
             unlabelled = b.js("""
