@@ -21,6 +21,7 @@ import harness  # noqa: E402  (the real server on port 0, for the tests to use f
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 except ImportError as e:
     raise ImportError("python3-selenium is not installed: run scripts/install-deps.sh "
@@ -106,7 +107,12 @@ class Browser:
     def wait_until(self, condition, message=""):
         """The first truthy value of condition(driver), polled until WAIT_SECONDS pass (then a
         TimeoutException carrying `message`)."""
-        return WebDriverWait(self.driver, WAIT_SECONDS).until(condition, message)
+        # While a page is replaced, Chromium may answer a call about the old one with a plain
+        # WebDriverException ("Node with given id does not belong to the document") instead of
+        # a stale-element error: that is the page changing, so poll again. A condition that
+        # never holds still fails, with `message`, once WAIT_SECONDS pass.
+        return WebDriverWait(self.driver, WAIT_SECONDS,
+                             ignored_exceptions=(WebDriverException,)).until(condition, message)
 
     def open(self, url):
         """Loads `url` and waits for the document to finish loading."""
