@@ -1,12 +1,17 @@
 #include "http/ui_handlers.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include <spdlog/spdlog.h>
 #include <boost/json/parse.hpp>
+#include <boost/url/url.hpp>
 
 #include "auth/base64url.hpp"
+#include "core/id_generator.hpp"
 #include "core/principal.hpp"
+#include "core/request_json.hpp"
+#include "core/time_format.hpp"
 #include "engine/lifecycle.hpp"
 #include "http/cookies.hpp"
 #include "http/decision_form.hpp"
@@ -83,6 +88,93 @@ Status ReadApprovalExtras(const Request& r, const FormData& form, NewDecision& i
   return Ok();
 }
 
+// The All requests page: rows per page, how many requests a search reads at most for one
+// page, and how many an export holds.
+constexpr int kRequestsPerPage = 50;
+constexpr int kScanPage = 100;
+constexpr int kMaxScanned = 1000;
+constexpr int kExportLimit = 1000;
+
+bool LowerContains(std::string_view text, std::string_view words) {
+  auto lower = [](char c) {
+    return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  };
+  auto it = std::search(text.begin(), text.end(), words.begin(), words.end(),
+                        [&](char a, char b) { return lower(a) == lower(b); });
+  return it != text.end();
+}
+
+// The filters of GET /ui/requests and its exports, as given, and as a RequestFilter.
+Result<RequestFilter> ReadRequestQuery(const RequestContext& ctx, const Actor& actor,
+                                       UiRequestQuery& query) {
+  query.q = std::string(ctx.Query("q"));
+  query.status = std::string(ctx.Query("status"));
+  query.action = std::string(ctx.Query("action"));
+  query.requester = std::string(ctx.Query("requester"));
+  query.session = std::string(ctx.Query("session"));
+  boost::urls::url encoded;
+  for (auto [key, value] : {std::pair{"q", &query.q},
+                            {"status", &query.status},
+                            {"action", &query.action},
+                            {"requester", &query.requester},
+                            {"session", &query.session}}) {
+    if (!value->empty()) encoded.params().append({key, *value});
+  }
+  query.encoded = std::string(encoded.encoded_query());
+  RequestFilter filter;
+  filter.tenant = actor.tenant;
+  if (!query.status.empty()) {
+    filter.status = ParseStatus(query.status);
+    if (!filter.status) return Error::Invalid("unknown status '" + Echo(query.status) + "'");
+  }
+  filter.action = query.action;
+  filter.requester = query.requester;
+  filter.session = query.session;
+  filter.cursor = std::string(ctx.Query("cursor"));
+  if (!filter.cursor.empty() && !IsWellFormedId(filter.cursor, "req_")) {
+    return Error::Invalid("that page link is not one this server made");
+  }
+  return filter;
+}
+
+// Up to `want` requests matching `filter` and the words `q` (an id, or words of the title),
+// reading at most kMaxScanned; next_cursor continues after the last one read.
+Result<RequestPage> FindRequests(Gateway& gateway, const Actor& actor, RequestFilter filter,
+                                 const std::string& q, int want) {
+  RequestPage out;
+  for (int read = 0; read < kMaxScanned; read += kScanPage) {
+    filter.limit = q.empty() ? want - static_cast<int>(out.requests.size()) : kScanPage;
+    auto page = gateway.List(actor, filter);
+    if (!page.ok()) return std::move(page).error();
+    for (Request& r : page->requests) {
+      if (!q.empty() && r.id != q && !LowerContains(r.title, q)) continue;
+      out.requests.push_back(std::move(r));
+      if (static_cast<int>(out.requests.size()) == want) {
+        out.next_cursor = out.requests.back().id;
+        return out;
+      }
+    }
+    if (page->next_cursor.empty()) return out;
+    filter.cursor = page->next_cursor;
+    out.next_cursor = filter.cursor;
+  }
+  return out;
+}
+
+// A CSV field: quoted, quotes doubled, and text a spreadsheet would run as a formula
+// (= + - @, tab, carriage return) made inert with a leading apostrophe.
+std::string CsvField(std::string_view text) {
+  std::string out = "\"";
+  if (!text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos) {
+    out += '\'';
+  }
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 bool HasDecided(const Request& r, const std::string& principal) {
   return std::any_of(r.decisions.begin(), r.decisions.end(),
                      [&](const Decision& d) { return d.principal == principal; });
@@ -115,6 +207,12 @@ void UiHandlers::Register(Router& router) {
              [this](RequestContext& ctx) { return SignOut(ctx); });
   router.Add(http::verb::get, "/ui/", A::kPublic,
              [this](RequestContext& ctx) { return Inbox(ctx); });
+  router.Add(http::verb::get, "/ui/requests", A::kPublic,
+             [this](RequestContext& ctx) { return AllRequests(ctx); });
+  router.Add(http::verb::get, "/ui/requests.csv", A::kPublic,
+             [this](RequestContext& ctx) { return Export(ctx, true); });
+  router.Add(http::verb::get, "/ui/requests.json", A::kPublic,
+             [this](RequestContext& ctx) { return Export(ctx, false); });
   router.Add(http::verb::get, "/ui/requests/{id}", A::kPublic,
              [this](RequestContext& ctx) { return ShowRequest(ctx); });
   router.Add(http::verb::post, "/ui/requests/{id}", A::kPublic,
@@ -387,6 +485,83 @@ asio::awaitable<HttpResponse> UiHandlers::Batch(RequestContext& ctx) {
                        (decided == 1 ? " request." : " requests.");
   if (!skipped.empty()) notice += " Not decided: " + skipped + ".";
   co_return co_await InboxPage(who, ctx.request, notice, skipped.empty() ? "ok" : "warn");
+}
+
+asio::awaitable<HttpResponse> UiHandlers::AllRequests(RequestContext& ctx) {
+  Viewer viewer = co_await ViewerOf(ctx.request);
+  if (!viewer.signed_in) co_return std::move(viewer.instead);
+  const SignedIn& who = *viewer.signed_in;
+  UiRequestQuery query;
+  auto filter = ReadRequestQuery(ctx, who.actor, query);
+  const std::string csrf = form_guard_.ValueFor(ctx.request);
+  if (!filter.ok()) {
+    co_return Page(
+        http::status::bad_request,
+        pages_.AllRequests(ForPage(who, csrf), query, {}, "", filter.error().message, kExportLimit),
+        csrf);
+  }
+  auto read = [this, actor = who.actor, filter = std::move(filter).value(), q = query.q] {
+    return FindRequests(gateway_, actor, filter, q, kRequestsPerPage);
+  };
+  auto found = co_await ReadEngine<countersign::RequestPage>(gateway_, std::move(read));
+  if (!found.ok()) {
+    co_return Page(HttpStatusFor(found.error().code),
+                   pages_.Message(ForPage(who, csrf), "Unavailable", "error",
+                                  "The server cannot read requests right now."),
+                   csrf);
+  }
+  std::string next;
+  if (!found->next_cursor.empty()) {
+    next = public_url_.path() + "/ui/requests?" + query.encoded +
+           (query.encoded.empty() ? "" : "&") + "cursor=" + found->next_cursor;
+  }
+  co_return Page(
+      http::status::ok,
+      pages_.AllRequests(ForPage(who, csrf), query, found->requests, next, "", kExportLimit), csrf);
+}
+
+asio::awaitable<HttpResponse> UiHandlers::Export(RequestContext& ctx, bool csv) {
+  Viewer viewer = co_await ViewerOf(ctx.request);
+  if (!viewer.signed_in) co_return std::move(viewer.instead);
+  const SignedIn& who = *viewer.signed_in;
+  UiRequestQuery query;
+  auto filter = ReadRequestQuery(ctx, who.actor, query);
+  if (!filter.ok()) co_return ErrorResponse(filter.error());
+  auto read = [this, actor = who.actor, filter = std::move(filter).value(), q = query.q] {
+    return FindRequests(gateway_, actor, filter, q, kExportLimit);
+  };
+  auto found = co_await ReadEngine<countersign::RequestPage>(gateway_, std::move(read));
+  if (!found.ok()) co_return ErrorResponse(found.error());
+  HttpResponse res;
+  if (csv) {
+    std::string body =
+        "id,created_at,status,action,title,requester,session,risk,resolved_by,deadline_at\r\n";
+    for (const Request& r : found->requests) {
+      std::string resolved_by;
+      for (const auto& name : r.resolved_by) resolved_by += (resolved_by.empty() ? "" : " ") + name;
+      const std::string fields[] = {r.id,
+                                    FormatTime(r.created_at),
+                                    StatusName(r.status),
+                                    r.action,
+                                    r.title,
+                                    r.requester,
+                                    r.session,
+                                    r.risk,
+                                    resolved_by};
+      for (const std::string& field : fields) body += CsvField(field) + ",";
+      body += CsvField(FormatTime(r.deadline_at)) + "\r\n";
+    }
+    res = TextResponse(http::status::ok, std::move(body), "text/csv; charset=utf-8");
+    res.set(http::field::content_disposition, "attachment; filename=\"requests.csv\"");
+  } else {
+    boost::json::array requests;
+    for (const Request& r : found->requests) requests.push_back(RequestToJson(r));
+    res = JsonResponse(http::status::ok, boost::json::object{{"requests", std::move(requests)}});
+    res.set(http::field::content_disposition, "attachment; filename=\"requests.json\"");
+  }
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  co_return res;
 }
 
 std::string UiHandlers::WhyNot(const Actor& actor, const Request& r) const {

@@ -17,6 +17,11 @@
 //                             the inbox saying what was decided and what was not, and why;
 //                             high-risk requests and requests with a form are never approved
 //                             in a batch
+//   GET  /ui/requests         all requests the viewer may see, newest first, 50 a page
+//                             (?cursor= for older ones), filtered by status, action,
+//                             requester and session, and searched by id or title words (q=,
+//                             over at most 1,000 requests per page shown)
+//   GET  /ui/requests.csv     the same filters, exported (at most 1,000 requests); .json too
 //   GET  /ui/requests/{id}    a request's page, with the decision form when the viewer may
 //                             decide it; 404 when it does not exist or the viewer may not
 //                             read it (another tenant, another agent's)
@@ -87,6 +92,8 @@ class UiHandlers {
   asio::awaitable<HttpResponse> ShowRequest(RequestContext& ctx);
   asio::awaitable<HttpResponse> Decide(RequestContext& ctx);
   asio::awaitable<HttpResponse> Batch(RequestContext& ctx);
+  asio::awaitable<HttpResponse> AllRequests(RequestContext& ctx);
+  asio::awaitable<HttpResponse> Export(RequestContext& ctx, bool csv);
   asio::awaitable<HttpResponse> Script(RequestContext& ctx);
   // The inbox of `who`, with `notice` (what a batch did) above it.
   asio::awaitable<HttpResponse> InboxPage(const SignedIn& who, const HttpRequest& request,

@@ -51,13 +51,17 @@ UiPages::UiPages(const LinkPages& links, std::string base, std::vector<PageTempl
       message_(std::move(templates[6])),
       edit_(std::move(templates[7])),
       diff_row_(std::move(templates[8])),
-      event_item_(std::move(templates[9])) {}
+      event_item_(std::move(templates[9])),
+      requests_(std::move(templates[10])),
+      request_row_(std::move(templates[11])),
+      option_(std::move(templates[12])) {}
 
 Result<UiPages> UiPages::Load(const LinkPages& links, std::string base) {
-  const char* names[] = {"ui_nav.html",       "ui_login.html",   "ui_inbox.html",
-                         "ui_inbox_row.html", "ui_request.html", "ui_choice_button.html",
-                         "ui_message.html",   "ui_edit.html",    "ui_diff_row.html",
-                         "ui_event_item.html"};
+  const char* names[] = {"ui_nav.html",        "ui_login.html",    "ui_inbox.html",
+                         "ui_inbox_row.html",  "ui_request.html",  "ui_choice_button.html",
+                         "ui_message.html",    "ui_edit.html",     "ui_diff_row.html",
+                         "ui_event_item.html", "ui_requests.html", "ui_request_row.html",
+                         "ui_option.html"};
   std::vector<PageTemplate> parsed;
   for (const char* name : names) {
     auto loaded = LoadEmbeddedTemplate(name);
@@ -218,6 +222,53 @@ std::string UiPages::RequestPage(const UiViewer& viewer, const Request& r,
       .Html("events", Events(extras.events))
       .Html("buttons", std::move(buttons));
   return links_->Document(r.title, request_.Render(v));
+}
+
+std::string UiPages::AllRequests(const UiViewer& viewer, const UiRequestQuery& query,
+                                 const std::vector<Request>& requests, std::string_view next,
+                                 std::string_view error, int export_limit) const {
+  SafeHtml options;
+  const char* statuses[] = {"",        "pending",   "approved",  "denied", "answered",
+                            "expired", "cancelled", "dismissed", "ended"};
+  for (const char* status : statuses) {
+    PageTemplate::Values o;
+    o.Text("value", status)
+        .Text("label", *status == '\0' ? "any" : status)
+        .Flag("selected", query.status == status);
+    options.Append(option_.Render(o));
+  }
+  SafeHtml rows;
+  for (const Request& r : requests) {
+    PageTemplate::Values row;
+    row.Text("base", base_)
+        .Text("id", r.id)
+        .Text("title", r.title)
+        .Text("status", StatusName(r.status))
+        .Text("action", r.action)
+        .Text("requester", r.requester)
+        .Text("created", HumanTime(r.created_at))
+        .Text("created_iso", FormatTime(r.created_at));
+    rows.Append(request_row_.Render(row));
+  }
+  const size_t n = requests.size();
+  std::string count =
+      n == 0 ? "No request matches."
+             : std::to_string(n) + (n == 1 ? " request" : " requests") + ", newest first.";
+  PageTemplate::Values v;
+  v.Html("nav", Nav(viewer))
+      .Text("base", base_)
+      .Text("q", query.q)
+      .Html("status_options", std::move(options))
+      .Text("action", query.action)
+      .Text("requester", query.requester)
+      .Text("session", query.session)
+      .Text("query", query.encoded)
+      .Text("error", std::string(error))
+      .Text("count_sentence", count)
+      .Text("export_limit", std::to_string(export_limit))
+      .Html("rows", std::move(rows))
+      .Text("next", std::string(next));
+  return links_->Document("All requests", requests_.Render(v));
 }
 
 std::string UiPages::Message(const UiViewer& viewer, std::string_view heading,

@@ -23,6 +23,16 @@ struct UiRequestExtras {
   std::string receipt_claims;  // the receipt's claims as JSON text; empty without one
 };
 
+// The filters of the All requests page, as the person gave them (shown back in its form).
+struct UiRequestQuery {
+  std::string q;  // an id, or words of the title
+  std::string status;
+  std::string action;
+  std::string requester;
+  std::string session;
+  std::string encoded;  // the filters as a query string, for the export links
+};
+
 // Who is signed in, for the page header.
 struct UiViewer {
   std::string principal;
@@ -52,6 +62,12 @@ class UiPages {
   std::string RequestPage(const UiViewer& viewer, const Request& r, const UiRequestExtras& extras,
                           bool may_decide, std::string_view why_not, std::string_view notice,
                           std::string_view tone) const;
+  // All requests the viewer may see that match `query`, newest first, with a link to the
+  // older ones (`next`, a URL; empty on the last page) and to the export of the same filters.
+  // `error`: why the filters could not be used.
+  std::string AllRequests(const UiViewer& viewer, const UiRequestQuery& query,
+                          const std::vector<Request>& requests, std::string_view next,
+                          std::string_view error, int export_limit) const;
   // A page with a message (not found, unavailable) under the header.
   std::string Message(const UiViewer& viewer, std::string_view heading, std::string_view tone,
                       std::string_view message) const;
@@ -76,6 +92,9 @@ class UiPages {
   PageTemplate edit_;
   PageTemplate diff_row_;
   PageTemplate event_item_;
+  PageTemplate requests_;
+  PageTemplate request_row_;
+  PageTemplate option_;
 };
 
 }  // namespace countersign

@@ -4,7 +4,9 @@ form, the anti-CSRF checks, sign-out, and a revoked token's session ending. (The
 a real Chromium: tests/browser.)"""
 
 import base64
+import csv
 import html
+import io
 import json
 import re
 import subprocess
@@ -408,6 +410,72 @@ class InboxTest(harness.ServerTestCase):
                          done.body).group(1)
         self.assertEqual(urllib.parse.urljoin(link, href),
                          f"{self.server.url}/ui/requests/{req['id']}")
+
+    # -- all requests and exports -------------------------------------------------------------
+    def test_all_requests_filters_searches_and_pages_newest_first(self):
+        made = [self.create(title=f"Deploy build {i}", action="deploy_staging",
+                            session="s-a" if i % 2 else "s-b") for i in range(55)]
+        other = self.create(title="Rotate keys", action="db.rotate")
+        r = self.server.call("POST", f"/v1/requests/{other['id']}/decisions",
+                             {"choice": "deny"}, token=self.alice["token"])
+        self.assertEqual(r.status, 200, r)
+        browser = self.signed_in(self.alice)
+
+        def ids(page):
+            return re.findall(r'<a href="/ui/requests/(req_[0-9A-Z]+)">', page.body)
+
+        page = browser.get("/ui/requests")
+        self.assertEqual(page.status, 200, page)
+        newest_first = [other["id"]] + [m["id"] for m in reversed(made)]
+        self.assertEqual(ids(page), newest_first[:50])
+        older = re.search(r'<a href="([^"]+)" rel="next">Older requests</a>', page.body)
+        page = browser.get(html.unescape(older.group(1)))
+        self.assertEqual(ids(page), newest_first[50:])
+        self.assertNotIn('rel="next"', page.body)
+
+        page = browser.get("/ui/requests?status=denied")
+        self.assertEqual(ids(page), [other["id"]])
+        self.assertIn('<option value="denied" selected>', page.body)
+        page = browser.get("/ui/requests?session=s-a&action=deploy_staging")
+        self.assertEqual(len(ids(page)), 27)
+        page = browser.get("/ui/requests?q=BUILD+7")
+        self.assertEqual(ids(page), [made[7]["id"]], "the title's words, in any case")
+        page = browser.get("/ui/requests?q=" + made[3]["id"])
+        self.assertEqual(ids(page), [made[3]["id"]], "or an id")
+        for bad in ("status=sideways", "cursor=nonsense"):
+            page = browser.get("/ui/requests?" + bad)
+            self.assertEqual(page.status, 400, (bad, page))
+            self.assertIn('class="notice error"', page.body)
+
+    def test_the_export_is_csv_or_json_of_the_same_filters_and_defuses_formulas(self):
+        evil = self.create(title="=HYPERLINK(\"http://evil.example\")", action="x.y")
+        self.create(title="Plain, \"quoted\"", action="x.y")
+        self.create(title="Elsewhere", action="other")
+        browser = self.signed_in(self.alice)
+        r = browser.get("/ui/requests.csv?action=x.y")
+        self.assertEqual(r.status, 200, r)
+        self.assertTrue(r.headers["Content-Type"].startswith("text/csv"), r.headers)
+        self.assertIn("attachment", r.headers["Content-Disposition"])
+        rows = list(csv.reader(io.StringIO(r.body)))
+        self.assertEqual(rows[0][:5], ["id", "created_at", "status", "action", "title"])
+        self.assertEqual(len(rows), 3)
+        self.assertEqual(rows[1][4], 'Plain, "quoted"')
+        self.assertEqual(rows[2][4], "'=HYPERLINK(\"http://evil.example\")", "no formula runs")
+        self.assertEqual(rows[2][0], evil["id"])
+        r = browser.get("/ui/requests.json?action=x.y")
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual([q["action"] for q in r.json["requests"]], ["x.y", "x.y"])
+        self.assertEqual(Browser(self.server).get("/ui/requests.csv").status, 303,
+                         "no session, no export")
+
+    def test_an_agent_s_all_requests_are_its_own(self):
+        mine = self.create(title="Mine")
+        other_agent = self.token("other-bot", "agent")
+        theirs = self.server.create_request(token=other_agent["token"], title="Theirs")
+        browser = self.signed_in(self.agent_token)
+        page = browser.get("/ui/requests")
+        self.assertIn(mine["id"], page.body)
+        self.assertNotIn(theirs["id"], page.body)
 
     # -- batch decisions ----------------------------------------------------------------------
     def test_a_batch_denies_the_selected_requests_with_one_comment(self):
