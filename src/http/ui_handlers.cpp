@@ -81,7 +81,7 @@ Status ReadApprovalExtras(const Request& r, const FormData& form, NewDecision& i
   const std::string seconds = colon == std::string::npos ? "" : grant.substr(colon + 1);
   if ((wanted.scope != "session" && wanted.scope != "tenant") || seconds.empty() ||
       seconds.size() > 7 || seconds.find_first_not_of("0123456789") != std::string::npos) {
-    return Error::Invalid("unknown grant option '" + grant + "'");
+    return Error::Invalid("unknown grant option '" + Echo(grant) + "'");
   }
   wanted.ttl_seconds = std::stoll(seconds);
   input.grant = std::move(wanted);
@@ -141,13 +141,17 @@ Result<RequestFilter> ReadRequestQuery(const RequestContext& ctx, const Actor& a
 // reading at most kMaxScanned; next_cursor continues after the last one read.
 Result<RequestPage> FindRequests(Gateway& gateway, const Actor& actor, RequestFilter filter,
                                  const std::string& q, int want) {
+  if (q.empty()) {
+    filter.limit = want;
+    return gateway.List(actor, std::move(filter));
+  }
   RequestPage out;
   for (int read = 0; read < kMaxScanned; read += kScanPage) {
-    filter.limit = q.empty() ? want - static_cast<int>(out.requests.size()) : kScanPage;
+    filter.limit = kScanPage;
     auto page = gateway.List(actor, filter);
     if (!page.ok()) return std::move(page).error();
     for (Request& r : page->requests) {
-      if (!q.empty() && r.id != q && !LowerContains(r.title, q)) continue;
+      if (r.id != q && !LowerContains(r.title, q)) continue;
       out.requests.push_back(std::move(r));
       if (static_cast<int>(out.requests.size()) == want) {
         out.next_cursor = out.requests.back().id;
@@ -206,19 +210,19 @@ void UiHandlers::Register(Router& router) {
   router.Add(http::verb::post, "/ui/logout", A::kPublic,
              [this](RequestContext& ctx) { return SignOut(ctx); });
   router.Add(http::verb::get, "/ui/", A::kPublic,
-             [this](RequestContext& ctx) { return Inbox(ctx); });
+             [this](RequestContext& ctx) { return Signed(ctx, &UiHandlers::Inbox); });
   router.Add(http::verb::get, "/ui/requests", A::kPublic,
-             [this](RequestContext& ctx) { return AllRequests(ctx); });
+             [this](RequestContext& ctx) { return Signed(ctx, &UiHandlers::AllRequests); });
   router.Add(http::verb::get, "/ui/requests.csv", A::kPublic,
-             [this](RequestContext& ctx) { return Export(ctx, true); });
+             [this](RequestContext& ctx) { return Signed(ctx, &UiHandlers::ExportCsv); });
   router.Add(http::verb::get, "/ui/requests.json", A::kPublic,
-             [this](RequestContext& ctx) { return Export(ctx, false); });
+             [this](RequestContext& ctx) { return Signed(ctx, &UiHandlers::ExportJson); });
   router.Add(http::verb::get, "/ui/requests/{id}", A::kPublic,
-             [this](RequestContext& ctx) { return ShowRequest(ctx); });
+             [this](RequestContext& ctx) { return Signed(ctx, &UiHandlers::ShowRequest); });
   router.Add(http::verb::post, "/ui/requests/{id}", A::kPublic,
-             [this](RequestContext& ctx) { return Decide(ctx); });
+             [this](RequestContext& ctx) { return Signed(ctx, &UiHandlers::Decide); });
   router.Add(http::verb::post, "/ui/batch", A::kPublic,
-             [this](RequestContext& ctx) { return Batch(ctx); });
+             [this](RequestContext& ctx) { return Signed(ctx, &UiHandlers::Batch); });
   router.Add(http::verb::get, "/ui/ui.js", A::kPublic,
              [this](RequestContext& ctx) { return Script(ctx); });
   router.AddStream(http::verb::get, "/ui/events", A::kPublic,
@@ -380,10 +384,26 @@ asio::awaitable<HttpResponse> UiHandlers::SignOut(RequestContext& ctx) {
   co_return res;
 }
 
-asio::awaitable<HttpResponse> UiHandlers::Inbox(RequestContext& ctx) {
+asio::awaitable<HttpResponse> UiHandlers::Inbox(RequestContext& ctx, const SignedIn& who) {
+  return InboxPage(who, ctx.request, "", "");
+}
+
+asio::awaitable<HttpResponse> UiHandlers::Signed(RequestContext& ctx, SignedInHandler handler) {
   Viewer viewer = co_await ViewerOf(ctx.request);
   if (!viewer.signed_in) co_return std::move(viewer.instead);
-  co_return co_await InboxPage(*viewer.signed_in, ctx.request, "", "");
+  co_return co_await (this->*handler)(ctx, *viewer.signed_in);
+}
+
+HttpResponse UiHandlers::ReadFailedPage(const SignedIn& who, const HttpRequest& request,
+                                        const Error& error) const {
+  const std::string csrf = form_guard_.ValueFor(request);
+  const bool missing = error.code == ErrorCode::kNotFound;
+  return Page(
+      missing ? http::status::not_found : HttpStatusFor(error.code),
+      pages_.Message(ForPage(who, csrf), missing ? "No such request" : "Unavailable", "error",
+                     missing ? "There is no request with this id that you may see."
+                             : "The server cannot read the request right now."),
+      csrf);
 }
 
 asio::awaitable<HttpResponse> UiHandlers::InboxPage(const SignedIn& who, const HttpRequest& request,
@@ -424,10 +444,7 @@ asio::awaitable<HttpResponse> UiHandlers::InboxPage(const SignedIn& who, const H
                  pages_.Inbox(ForPage(who, csrf), requests.value(), mine, notice, tone), csrf);
 }
 
-asio::awaitable<HttpResponse> UiHandlers::Batch(RequestContext& ctx) {
-  Viewer viewer = co_await ViewerOf(ctx.request);
-  if (!viewer.signed_in) co_return std::move(viewer.instead);
-  const SignedIn& who = *viewer.signed_in;
+asio::awaitable<HttpResponse> UiHandlers::Batch(RequestContext& ctx, const SignedIn& who) {
   auto form = ParseFormData(ctx.request.body());
   if (!FormGuard::IsForm(ctx.request) || !form.ok() ||
       !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
@@ -478,7 +495,7 @@ asio::awaitable<HttpResponse> UiHandlers::Batch(RequestContext& ctx) {
       }
       why = result.error().message;
     }
-    const std::string title = found.ok() ? found.value()->title : id;
+    const std::string title = found.ok() ? found.value()->title : Echo(id);
     skipped += (skipped.empty() ? "" : "; ") + title + " (" + why + ")";
   }
   std::string notice = (choice == "approve" ? "Approved " : "Denied ") + std::to_string(decided) +
@@ -487,10 +504,7 @@ asio::awaitable<HttpResponse> UiHandlers::Batch(RequestContext& ctx) {
   co_return co_await InboxPage(who, ctx.request, notice, skipped.empty() ? "ok" : "warn");
 }
 
-asio::awaitable<HttpResponse> UiHandlers::AllRequests(RequestContext& ctx) {
-  Viewer viewer = co_await ViewerOf(ctx.request);
-  if (!viewer.signed_in) co_return std::move(viewer.instead);
-  const SignedIn& who = *viewer.signed_in;
+asio::awaitable<HttpResponse> UiHandlers::AllRequests(RequestContext& ctx, const SignedIn& who) {
   UiRequestQuery query;
   auto filter = ReadRequestQuery(ctx, who.actor, query);
   const std::string csrf = form_guard_.ValueFor(ctx.request);
@@ -520,10 +534,16 @@ asio::awaitable<HttpResponse> UiHandlers::AllRequests(RequestContext& ctx) {
       pages_.AllRequests(ForPage(who, csrf), query, found->requests, next, "", kExportLimit), csrf);
 }
 
-asio::awaitable<HttpResponse> UiHandlers::Export(RequestContext& ctx, bool csv) {
-  Viewer viewer = co_await ViewerOf(ctx.request);
-  if (!viewer.signed_in) co_return std::move(viewer.instead);
-  const SignedIn& who = *viewer.signed_in;
+asio::awaitable<HttpResponse> UiHandlers::ExportCsv(RequestContext& ctx, const SignedIn& who) {
+  return Export(ctx, who, true);
+}
+
+asio::awaitable<HttpResponse> UiHandlers::ExportJson(RequestContext& ctx, const SignedIn& who) {
+  return Export(ctx, who, false);
+}
+
+asio::awaitable<HttpResponse> UiHandlers::Export(RequestContext& ctx, const SignedIn& who,
+                                                 bool csv) {
   UiRequestQuery query;
   auto filter = ReadRequestQuery(ctx, who.actor, query);
   if (!filter.ok()) co_return ErrorResponse(filter.error());
@@ -598,21 +618,9 @@ HttpResponse UiHandlers::RequestPage(const SignedIn& who, const Request& r,
               csrf);
 }
 
-asio::awaitable<HttpResponse> UiHandlers::ShowRequest(RequestContext& ctx) {
-  Viewer viewer = co_await ViewerOf(ctx.request);
-  if (!viewer.signed_in) co_return std::move(viewer.instead);
-  const SignedIn& who = *viewer.signed_in;
+asio::awaitable<HttpResponse> UiHandlers::ShowRequest(RequestContext& ctx, const SignedIn& who) {
   auto found = co_await GetRequestFrom(gateway_, who.actor, std::string(ctx.path["id"]));
-  if (!found.ok()) {
-    const std::string csrf = form_guard_.ValueFor(ctx.request);
-    const bool missing = found.error().code == ErrorCode::kNotFound;
-    co_return Page(
-        missing ? http::status::not_found : HttpStatusFor(found.error().code),
-        pages_.Message(ForPage(who, csrf), missing ? "No such request" : "Unavailable", "error",
-                       missing ? "There is no request with this id that you may see."
-                               : "The server cannot read the request right now."),
-        csrf);
-  }
+  if (!found.ok()) co_return ReadFailedPage(who, ctx.request, found.error());
   std::string notice;
   if (auto recorded = ctx.Query("recorded"); !recorded.empty()) {
     const Choice* c = found.value()->FindChoice(recorded);
@@ -622,19 +630,10 @@ asio::awaitable<HttpResponse> UiHandlers::ShowRequest(RequestContext& ctx) {
   co_return RequestPage(who, *found.value(), extras, ctx.request, http::status::ok, notice, "ok");
 }
 
-asio::awaitable<HttpResponse> UiHandlers::Decide(RequestContext& ctx) {
-  Viewer viewer = co_await ViewerOf(ctx.request);
-  if (!viewer.signed_in) co_return std::move(viewer.instead);
-  const SignedIn& who = *viewer.signed_in;
+asio::awaitable<HttpResponse> UiHandlers::Decide(RequestContext& ctx, const SignedIn& who) {
   const std::string id(ctx.path["id"]);
   auto found = co_await GetRequestFrom(gateway_, who.actor, id);
-  if (!found.ok()) {
-    const std::string csrf = form_guard_.ValueFor(ctx.request);
-    co_return Page(http::status::not_found,
-                   pages_.Message(ForPage(who, csrf), "No such request", "error",
-                                  "There is no request with this id that you may see."),
-                   csrf);
-  }
+  if (!found.ok()) co_return ReadFailedPage(who, ctx.request, found.error());
   const RequestPtr before = found.value();
   auto form = ParseFormData(ctx.request.body());
   std::optional<Error> refusal;

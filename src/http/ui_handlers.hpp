@@ -88,12 +88,19 @@ class UiHandlers {
   asio::awaitable<HttpResponse> ShowLogin(RequestContext& ctx);
   asio::awaitable<HttpResponse> SignIn(RequestContext& ctx);
   asio::awaitable<HttpResponse> SignOut(RequestContext& ctx);
-  asio::awaitable<HttpResponse> Inbox(RequestContext& ctx);
-  asio::awaitable<HttpResponse> ShowRequest(RequestContext& ctx);
-  asio::awaitable<HttpResponse> Decide(RequestContext& ctx);
-  asio::awaitable<HttpResponse> Batch(RequestContext& ctx);
-  asio::awaitable<HttpResponse> AllRequests(RequestContext& ctx);
-  asio::awaitable<HttpResponse> Export(RequestContext& ctx, bool csv);
+  // The pages behind sign-in, each given the viewer by Signed().
+  using SignedInHandler = asio::awaitable<HttpResponse> (UiHandlers::*)(RequestContext&,
+                                                                        const SignedIn&);
+  // Runs `handler` for the session's viewer, or answers what ViewerOf() says instead.
+  asio::awaitable<HttpResponse> Signed(RequestContext& ctx, SignedInHandler handler);
+  asio::awaitable<HttpResponse> Inbox(RequestContext& ctx, const SignedIn& who);
+  asio::awaitable<HttpResponse> ShowRequest(RequestContext& ctx, const SignedIn& who);
+  asio::awaitable<HttpResponse> Decide(RequestContext& ctx, const SignedIn& who);
+  asio::awaitable<HttpResponse> Batch(RequestContext& ctx, const SignedIn& who);
+  asio::awaitable<HttpResponse> AllRequests(RequestContext& ctx, const SignedIn& who);
+  asio::awaitable<HttpResponse> ExportCsv(RequestContext& ctx, const SignedIn& who);
+  asio::awaitable<HttpResponse> ExportJson(RequestContext& ctx, const SignedIn& who);
+  asio::awaitable<HttpResponse> Export(RequestContext& ctx, const SignedIn& who, bool csv);
   asio::awaitable<HttpResponse> Script(RequestContext& ctx);
   // The inbox of `who`, with `notice` (what a batch did) above it.
   asio::awaitable<HttpResponse> InboxPage(const SignedIn& who, const HttpRequest& request,
@@ -108,6 +115,10 @@ class UiHandlers {
   HttpResponse LoginPage(http::status status, const HttpRequest& request, std::string_view error,
                          std::string_view notice) const;
   HttpResponse SeeOther(std::string_view path) const;
+  // The page for a request that could not be read: 404 when it does not exist or the viewer
+  // may not see it, else the error's status.
+  HttpResponse ReadFailedPage(const SignedIn& who, const HttpRequest& request,
+                              const Error& error) const;
   // Why `actor` has no decision form on `r`; empty when it may decide.
   std::string WhyNot(const Actor& actor, const Request& r) const;
   // The audit trail and the decoded receipt of `r` (an unreadable trail is left out).

@@ -134,6 +134,18 @@ class InboxTest(harness.ServerTestCase):
         self.assertEqual(inbox.status, 200, inbox)
         self.assertIn("Signed in as alice (approver)", text_of(inbox))
 
+    def test_the_live_stream_needs_a_session(self):
+        for cookie in (None, "cs_ui_session=ui_guess"):
+            headers = {"Accept": "text/event-stream"}
+            if cookie:
+                headers["Cookie"] = cookie
+            r = self.server.call("GET", "/ui/events", token=None, headers=headers)
+            self.assertEqual(r.status, 401, (cookie, r))
+        # A bearer token is not a session: the stream is the browser's, by its cookie.
+        r = self.server.call("GET", "/ui/events", token=self.alice["token"],
+                             headers={"Accept": "text/event-stream"})
+        self.assertEqual(r.status, 401, r)
+
     def test_a_bad_token_is_refused_and_signs_nobody_in(self):
         browser = Browser(self.server)
         browser.get("/ui/login")
@@ -442,6 +454,14 @@ class InboxTest(harness.ServerTestCase):
         self.assertEqual(ids(page), [made[7]["id"]], "the title's words, in any case")
         page = browser.get("/ui/requests?q=" + made[3]["id"])
         self.assertEqual(ids(page), [made[3]["id"]], "or an id")
+        # Exactly a page's worth: no link to an empty page after it.
+        for req in made[:5]:
+            r = self.server.call("POST", f"/v1/requests/{req['id']}/decisions",
+                                 {"choice": "deny"}, token=self.alice["token"])
+            self.assertEqual(r.status, 200, r)
+        page = browser.get("/ui/requests?status=pending")
+        self.assertEqual(len(ids(page)), 50)
+        self.assertNotIn('rel="next"', page.body, "no link to an empty page")
         for bad in ("status=sideways", "cursor=nonsense"):
             page = browser.get("/ui/requests?" + bad)
             self.assertEqual(page.status, 400, (bad, page))
