@@ -15,6 +15,7 @@
 #include <cstring>
 #include <iostream>
 #include <random>
+#include <sstream>
 #include <string_view>
 #include <thread>
 #include <utility>
@@ -325,10 +326,11 @@ class ExecRun {
     body["reason"] = std::string("countersign exec was interrupted (") + SignalName(signal) + ")";
     auto cancelled = api_.Post("/v1/requests/" + PercentEncode(id) + "/cancel", body);
     if (cancelled.ok()) {
-      if (!quiet_) std::cerr << "countersign: interrupted; cancelled " << id << "\n";
+      // Each line in one write: the waiting thread may be printing the outcome meanwhile.
+      if (!quiet_) std::cerr << "countersign: interrupted; cancelled " + id + "\n";
     } else {
-      std::cerr << "countersign: interrupted; could not cancel " << id << ": "
-                << cancelled.error().message << "\n";
+      std::cerr << "countersign: interrupted; could not cancel " + id + ": " +
+                       cancelled.error().message + "\n";
     }
     std::cout.flush();
     std::cerr.flush();
@@ -501,7 +503,12 @@ int ExecCommand::Run() const {
   }
   const boost::json::object& request = *decided;
   const std::string status = TextField(request, "status");
-  if (!quiet_) PrintOutcome(std::cerr, request);
+  if (!quiet_) {
+    // Whole, in one write: the interrupt handler's thread may be writing a line of its own.
+    std::ostringstream outcome;
+    PrintOutcome(outcome, request);
+    std::cerr << outcome.str();
+  }
   const std::string line = DisplaySafe(CommandLine(command_));
   if (status == "denied") {
     if (!quiet_) std::cerr << "countersign: not running " << line << "\n";
