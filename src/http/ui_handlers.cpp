@@ -29,10 +29,6 @@ using RequestPtr = Gateway::RequestPtr;
 // Pending requests the inbox reads at most; older ones are on the API (issue: pagination).
 constexpr int kInboxLimit = 500;
 constexpr size_t kMaxTokenBytes = 512;
-// As HtmlPageResponse's, and the inbox's own script and its event stream.
-constexpr const char* kPageSecurityPolicy =
-    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 bool WantsHtml(const HttpRequest& request) {
   return std::string_view(request[http::field::accept]).find("text/html") != std::string_view::npos;
@@ -186,17 +182,14 @@ bool HasDecided(const Request& r, const std::string& principal) {
 
 }  // namespace
 
-UiHandlers::UiHandlers(Gateway& gateway, EventBus& bus, Authenticator& authenticator,
-                       UiSessionTable& sessions, const UiPages& pages, Metrics& metrics,
-                       PublicUrl public_url)
+UiHandlers::UiHandlers(Gateway& gateway, EventBus& bus, Authenticator& authenticator, UiGate& gate,
+                       Metrics& metrics)
     : gateway_(gateway),
       bus_(bus),
       authenticator_(authenticator),
-      sessions_(sessions),
-      pages_(pages),
-      metrics_(metrics),
-      public_url_(std::move(public_url)),
-      form_guard_(public_url_, kCsrfCookie, "/ui/", "inbox POST") {}
+      gate_(gate),
+      pages_(gate.pages()),
+      metrics_(metrics) {}
 
 void UiHandlers::Register(Router& router) {
   using A = Router::Access;
@@ -229,22 +222,6 @@ void UiHandlers::Register(Router& router) {
                    [this](RequestContext& ctx) { return Events(ctx); });
 }
 
-HttpResponse UiHandlers::SeeOther(std::string_view path) const {
-  HttpResponse res{http::status::see_other, 11};
-  res.set(http::field::location, public_url_.path() + std::string(path));
-  res.set(http::field::cache_control, "no-store");
-  res.content_length(0);
-  return res;
-}
-
-HttpResponse UiHandlers::Page(http::status status, std::string html,
-                              const std::string& csrf) const {
-  HttpResponse res = HtmlPageResponse(status, std::move(html));
-  res.set("Content-Security-Policy", kPageSecurityPolicy);
-  res.set(http::field::set_cookie, form_guard_.SetCookie(csrf));
-  return res;
-}
-
 asio::awaitable<HttpResponse> UiHandlers::Script(RequestContext&) {
   auto script = EmbeddedWebFile("ui.js");
   if (!script.ok()) co_return ErrorResponse(script.error());
@@ -256,33 +233,26 @@ asio::awaitable<HttpResponse> UiHandlers::Script(RequestContext&) {
 }
 
 asio::awaitable<Result<StreamUpgrade>> UiHandlers::Events(RequestContext& ctx) {
-  Viewer viewer = co_await ViewerOf(ctx.request);
+  UiGate::Viewer viewer = co_await gate_.ViewerOf(ctx.request);
   if (!viewer.signed_in) co_return Error::Unauthorized("sign in at /ui/login first");
   const SignedIn& who = *viewer.signed_in;
   auto feed = gateway_.OpenFeed(bus_, who.actor, "", std::nullopt);
   // The stream lasts while the session does: signed out, expired, or its token revoked.
   std::function<bool()> token_valid =
       StreamCredentialCheck(authenticator_, &gateway_, "Bearer " + who.session.token);
-  auto authorized = [this, id = who.session.id, token_valid = std::move(token_valid)] {
-    return sessions_.Find(id).has_value() && token_valid();
+  auto authorized = [&sessions = gate_.sessions(), id = who.session.id,
+                     token_valid = std::move(token_valid)] {
+    return sessions.Find(id).has_value() && token_valid();
   };
   co_return StreamUpgrade{StreamProtocol::kServerSentEvents, std::move(feed), authorized};
 }
 
-HttpResponse UiHandlers::LoginPage(http::status status, const HttpRequest& request,
-                                   std::string_view error, std::string_view notice) const {
-  const std::string csrf = form_guard_.ValueFor(request);
-  return Page(status, pages_.Login(csrf, error, notice), csrf);
+asio::awaitable<HttpResponse> UiHandlers::ToInbox(RequestContext&) {
+  co_return gate_.SeeOther("/ui/");
 }
-
-UiViewer UiHandlers::ForPage(const SignedIn& who, const std::string& csrf) const {
-  return UiViewer{who.actor.name, RoleName(who.actor.role), csrf};
-}
-
-asio::awaitable<HttpResponse> UiHandlers::ToInbox(RequestContext&) { co_return SeeOther("/ui/"); }
 
 asio::awaitable<HttpResponse> UiHandlers::Root(RequestContext& ctx) {
-  if (WantsHtml(ctx.request)) co_return SeeOther("/ui/");
+  if (WantsHtml(ctx.request)) co_return gate_.SeeOther("/ui/");
   co_return JsonResponse(http::status::ok, boost::json::object{{"service", "countersign"},
                                                                {"api", "/v1"},
                                                                {"openapi", "/v1/openapi.json"},
@@ -292,95 +262,57 @@ asio::awaitable<HttpResponse> UiHandlers::Root(RequestContext& ctx) {
                                                                {"mcp", "/mcp"}});
 }
 
-asio::awaitable<UiHandlers::Viewer> UiHandlers::ViewerOf(const HttpRequest& request) {
-  Viewer out;
-  auto cookie = FindCookie(request, kSessionCookie);
-  std::optional<UiSession> session;
-  if (cookie) session = sessions_.Find(*cookie);
-  if (!session) {
-    out.instead = SeeOther("/ui/login");
-    co_return out;
-  }
-  auto actor =
-      co_await AuthenticateOffThread(authenticator_, &gateway_, "Bearer " + session->token);
-  if (!actor.ok()) {
-    if (actor.error().code == ErrorCode::kUnauthorized) {
-      // Revoked or expired since sign-in: the session ends with it.
-      sessions_.Remove(session->id);
-      spdlog::info("inbox: the session of {} ended: {}", session->principal, actor.error().message);
-      out.instead = SeeOther("/ui/login?ended=1");
-    } else {
-      out.instead = HtmlPageResponse(HttpStatusFor(actor.error().code),
-                                     pages_.Login("",
-                                                  "The server cannot check your sign-in "
-                                                  "right now. Try again in a moment.",
-                                                  ""));
-    }
-    co_return out;
-  }
-  out.signed_in = SignedIn{std::move(actor).value(), std::move(*session)};
-  co_return out;
-}
-
 asio::awaitable<HttpResponse> UiHandlers::ShowLogin(RequestContext& ctx) {
   const bool ended = ctx.Query("ended") == "1";
   const bool out = ctx.Query("out") == "1";
-  co_return LoginPage(http::status::ok, ctx.request,
-                      ended ? "Your session has ended: the token it was signed in with is no "
-                              "longer valid. Sign in again."
-                            : "",
-                      out ? "You are signed out." : "");
+  co_return gate_.LoginPage(http::status::ok, ctx.request,
+                            ended ? "Your session has ended: the token it was signed in with is no "
+                                    "longer valid. Sign in again."
+                                  : "",
+                            out ? "You are signed out." : "");
 }
 
 asio::awaitable<HttpResponse> UiHandlers::SignIn(RequestContext& ctx) {
-  if (!FormGuard::IsForm(ctx.request)) {
-    co_return LoginPage(http::status::forbidden, ctx.request,
-                        "This form has expired. Sign in again.", "");
+  auto form = gate_.GuardedForm(ctx.request);
+  if (!form) {
+    co_return gate_.LoginPage(http::status::forbidden, ctx.request,
+                              "This form has expired. Sign in again.", "");
   }
-  auto form = ParseFormData(ctx.request.body());
-  if (!form.ok() || !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
-    co_return LoginPage(http::status::forbidden, ctx.request,
-                        "This form has expired. Sign in again.", "");
-  }
-  std::string token = FormField(form.value(), "token");
+  std::string token = FormField(*form, "token");
   token.erase(0, token.find_first_not_of(" \t\r\n"));
   token.erase(token.find_last_not_of(" \t\r\n") + 1);
   if (token.empty() || token.size() > kMaxTokenBytes) {
-    co_return LoginPage(http::status::unauthorized, ctx.request, "Enter your countersign token.",
-                        "");
+    co_return gate_.LoginPage(http::status::unauthorized, ctx.request,
+                              "Enter your countersign token.", "");
   }
   auto actor = co_await AuthenticateOffThread(authenticator_, &gateway_, "Bearer " + token);
   if (!actor.ok()) {
     if (actor.error().code != ErrorCode::kUnauthorized) {
-      co_return LoginPage(HttpStatusFor(actor.error().code), ctx.request,
-                          "The server cannot check tokens right now. Try again in a moment.", "");
+      co_return gate_.LoginPage(HttpStatusFor(actor.error().code), ctx.request,
+                                "The server cannot check tokens right now. Try again in a moment.",
+                                "");
     }
     spdlog::info("inbox: a sign-in was refused: {}", actor.error().message);
-    co_return LoginPage(http::status::unauthorized, ctx.request,
-                        "That token is not valid: it is mistyped, revoked or expired.", "");
+    co_return gate_.LoginPage(http::status::unauthorized, ctx.request,
+                              "That token is not valid: it is mistyped, revoked or expired.", "");
   }
-  const std::string id = sessions_.Create(std::move(token), actor->name);
+  const std::string id = gate_.sessions().Create(std::move(token), actor->name);
   spdlog::info("inbox: {} ({}) signed in", actor->name, RoleName(actor->role));
-  HttpResponse res = SeeOther("/ui/");
-  std::string cookie = std::string(kSessionCookie) + "=" + id + "; Path=" + public_url_.path() +
-                       "/ui/; HttpOnly; SameSite=Lax";
-  if (public_url_.https()) cookie += "; Secure";
-  res.set(http::field::set_cookie, cookie);
+  HttpResponse res = gate_.SeeOther("/ui/");
+  res.set(http::field::set_cookie, gate_.SessionCookie(id));
   co_return res;
 }
 
 asio::awaitable<HttpResponse> UiHandlers::SignOut(RequestContext& ctx) {
-  auto form = ParseFormData(ctx.request.body());
-  if (!FormGuard::IsForm(ctx.request) || !form.ok() ||
-      !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
-    co_return LoginPage(http::status::forbidden, ctx.request,
-                        "This form has expired; you are still signed in.", "");
+  if (!gate_.GuardedForm(ctx.request)) {
+    co_return gate_.LoginPage(http::status::forbidden, ctx.request,
+                              "This form has expired; you are still signed in.", "");
   }
-  if (auto cookie = FindCookie(ctx.request, kSessionCookie)) sessions_.Remove(*cookie);
-  HttpResponse res = SeeOther("/ui/login?out=1");
-  res.set(http::field::set_cookie, std::string(kSessionCookie) + "=; Path=" + public_url_.path() +
-                                       "/ui/; Max-Age=0; HttpOnly; "
-                                       "SameSite=Lax");
+  if (auto cookie = FindCookie(ctx.request, UiGate::kSessionCookie)) {
+    gate_.sessions().Remove(*cookie);
+  }
+  HttpResponse res = gate_.SeeOther("/ui/login?out=1");
+  res.set(http::field::set_cookie, gate_.SessionCookie(""));
   co_return res;
 }
 
@@ -389,21 +321,18 @@ asio::awaitable<HttpResponse> UiHandlers::Inbox(RequestContext& ctx, const Signe
 }
 
 asio::awaitable<HttpResponse> UiHandlers::Signed(RequestContext& ctx, SignedInHandler handler) {
-  Viewer viewer = co_await ViewerOf(ctx.request);
-  if (!viewer.signed_in) co_return std::move(viewer.instead);
-  co_return co_await (this->*handler)(ctx, *viewer.signed_in);
+  return gate_.Signed(ctx, [this, handler](RequestContext& c, const SignedIn& who) {
+    return (this->*handler)(c, who);
+  });
 }
 
 HttpResponse UiHandlers::ReadFailedPage(const SignedIn& who, const HttpRequest& request,
                                         const Error& error) const {
-  const std::string csrf = form_guard_.ValueFor(request);
   const bool missing = error.code == ErrorCode::kNotFound;
-  return Page(
-      missing ? http::status::not_found : HttpStatusFor(error.code),
-      pages_.Message(ForPage(who, csrf), missing ? "No such request" : "Unavailable", "error",
-                     missing ? "There is no request with this id that you may see."
-                             : "The server cannot read the request right now."),
-      csrf);
+  return gate_.MessagePage(missing ? http::status::not_found : HttpStatusFor(error.code), who,
+                           request, missing ? "No such request" : "Unavailable", "error",
+                           missing ? "There is no request with this id that you may see."
+                                   : "The server cannot read the request right now.");
 }
 
 asio::awaitable<HttpResponse> UiHandlers::InboxPage(const SignedIn& who, const HttpRequest& request,
@@ -432,22 +361,23 @@ asio::awaitable<HttpResponse> UiHandlers::InboxPage(const SignedIn& who, const H
     return out;
   };
   auto requests = co_await ReadEngine<std::vector<Request>>(gateway_, std::move(read));
-  const std::string csrf = form_guard_.ValueFor(request);
+  const std::string csrf = gate_.CsrfFor(request);
   if (!requests.ok()) {
-    co_return Page(HttpStatusFor(requests.error().code),
-                   pages_.Message(ForPage(who, csrf), "The inbox is unavailable", "error",
-                                  "The server cannot read requests right now. Try again in a "
-                                  "moment."),
-                   csrf);
+    co_return gate_.Page(
+        HttpStatusFor(requests.error().code),
+        pages_.Message(gate_.ForPage(who, csrf), "The inbox is unavailable", "error",
+                       "The server cannot read requests right now. Try again in a "
+                       "moment."),
+        csrf);
   }
-  co_return Page(http::status::ok,
-                 pages_.Inbox(ForPage(who, csrf), requests.value(), mine, notice, tone), csrf);
+  co_return gate_.Page(http::status::ok,
+                       pages_.Inbox(gate_.ForPage(who, csrf), requests.value(), mine, notice, tone),
+                       csrf);
 }
 
 asio::awaitable<HttpResponse> UiHandlers::Batch(RequestContext& ctx, const SignedIn& who) {
-  auto form = ParseFormData(ctx.request.body());
-  if (!FormGuard::IsForm(ctx.request) || !form.ok() ||
-      !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
+  auto form = gate_.GuardedForm(ctx.request);
+  if (!form) {
     HttpResponse res = co_await InboxPage(
         who, ctx.request, "This form has expired; nothing was decided. Try again.", "error");
     res.result(http::status::forbidden);
@@ -507,31 +437,32 @@ asio::awaitable<HttpResponse> UiHandlers::Batch(RequestContext& ctx, const Signe
 asio::awaitable<HttpResponse> UiHandlers::AllRequests(RequestContext& ctx, const SignedIn& who) {
   UiRequestQuery query;
   auto filter = ReadRequestQuery(ctx, who.actor, query);
-  const std::string csrf = form_guard_.ValueFor(ctx.request);
+  const std::string csrf = gate_.CsrfFor(ctx.request);
   if (!filter.ok()) {
-    co_return Page(
-        http::status::bad_request,
-        pages_.AllRequests(ForPage(who, csrf), query, {}, "", filter.error().message, kExportLimit),
-        csrf);
+    co_return gate_.Page(http::status::bad_request,
+                         pages_.AllRequests(gate_.ForPage(who, csrf), query, {}, "",
+                                            filter.error().message, kExportLimit),
+                         csrf);
   }
   auto read = [this, actor = who.actor, filter = std::move(filter).value(), q = query.q] {
     return FindRequests(gateway_, actor, filter, q, kRequestsPerPage);
   };
   auto found = co_await ReadEngine<countersign::RequestPage>(gateway_, std::move(read));
   if (!found.ok()) {
-    co_return Page(HttpStatusFor(found.error().code),
-                   pages_.Message(ForPage(who, csrf), "Unavailable", "error",
-                                  "The server cannot read requests right now."),
-                   csrf);
+    co_return gate_.Page(HttpStatusFor(found.error().code),
+                         pages_.Message(gate_.ForPage(who, csrf), "Unavailable", "error",
+                                        "The server cannot read requests right now."),
+                         csrf);
   }
   std::string next;
   if (!found->next_cursor.empty()) {
-    next = public_url_.path() + "/ui/requests?" + query.encoded +
+    next = gate_.public_url().path() + "/ui/requests?" + query.encoded +
            (query.encoded.empty() ? "" : "&") + "cursor=" + found->next_cursor;
   }
-  co_return Page(
+  co_return gate_.Page(
       http::status::ok,
-      pages_.AllRequests(ForPage(who, csrf), query, found->requests, next, "", kExportLimit), csrf);
+      pages_.AllRequests(gate_.ForPage(who, csrf), query, found->requests, next, "", kExportLimit),
+      csrf);
 }
 
 asio::awaitable<HttpResponse> UiHandlers::ExportCsv(RequestContext& ctx, const SignedIn& who) {
@@ -610,12 +541,13 @@ HttpResponse UiHandlers::RequestPage(const SignedIn& who, const Request& r,
                                      const UiRequestExtras& extras, const HttpRequest& request,
                                      http::status status, std::string_view notice,
                                      std::string_view tone) const {
-  const std::string csrf = form_guard_.ValueFor(request);
+  const std::string csrf = gate_.CsrfFor(request);
   const std::string why_not = WhyNot(who.actor, r);
   const bool may_decide = r.pending() && why_not.empty();
-  return Page(status,
-              pages_.RequestPage(ForPage(who, csrf), r, extras, may_decide, why_not, notice, tone),
-              csrf);
+  return gate_.Page(
+      status,
+      pages_.RequestPage(gate_.ForPage(who, csrf), r, extras, may_decide, why_not, notice, tone),
+      csrf);
 }
 
 asio::awaitable<HttpResponse> UiHandlers::ShowRequest(RequestContext& ctx, const SignedIn& who) {
@@ -635,11 +567,10 @@ asio::awaitable<HttpResponse> UiHandlers::Decide(RequestContext& ctx, const Sign
   auto found = co_await GetRequestFrom(gateway_, who.actor, id);
   if (!found.ok()) co_return ReadFailedPage(who, ctx.request, found.error());
   const RequestPtr before = found.value();
-  auto form = ParseFormData(ctx.request.body());
+  auto form = gate_.GuardedForm(ctx.request);
   std::optional<Error> refusal;
   http::status status = http::status::unprocessable_entity;
-  if (!FormGuard::IsForm(ctx.request) || !form.ok() ||
-      !form_guard_.Passes(ctx.request, FormField(form.value(), FormGuard::kField))) {
+  if (!form) {
     refusal = Error::Forbidden("this form has expired; decide again");
     status = http::status::forbidden;
   }
@@ -665,7 +596,7 @@ asio::awaitable<HttpResponse> UiHandlers::Decide(RequestContext& ctx, const Sign
     });
     if (decided.ok()) {
       metrics_.CountDecision();
-      co_return SeeOther("/ui/requests/" + id + "?recorded=" + choice->id);
+      co_return gate_.SeeOther("/ui/requests/" + id + "?recorded=" + choice->id);
     }
     if (decided.error().current) shown = decided.error().current;
     status = HttpStatusFor(decided.error().code);

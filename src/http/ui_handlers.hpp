@@ -53,45 +53,31 @@
 #include "core/public_url.hpp"
 #include "engine/event_bus.hpp"
 #include "engine/gateway.hpp"
-#include "http/form_guard.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
-#include "http/ui_session_table.hpp"
+#include "http/ui_gate.hpp"
 #include "web/ui_pages.hpp"
 
 namespace countersign {
 
 class UiHandlers {
  public:
-  static constexpr const char* kSessionCookie = "cs_ui_session";
-  static constexpr const char* kCsrfCookie = "cs_ui_csrf";
-
-  UiHandlers(Gateway& gateway, EventBus& bus, Authenticator& authenticator,
-             UiSessionTable& sessions, const UiPages& pages, Metrics& metrics,
-             PublicUrl public_url);
+  UiHandlers(Gateway& gateway, EventBus& bus, Authenticator& authenticator, UiGate& gate,
+             Metrics& metrics);
 
   void Register(Router& router);
 
  private:
-  struct SignedIn {
-    Actor actor;
-    UiSession session;
-  };
-  // The viewer of a /ui/ request, or the answer to give instead (the sign-in form, 503).
-  struct Viewer {
-    std::optional<SignedIn> signed_in;
-    HttpResponse instead;
-  };
+  using SignedIn = UiGate::SignedIn;
 
   asio::awaitable<HttpResponse> Root(RequestContext& ctx);
   asio::awaitable<HttpResponse> ToInbox(RequestContext& ctx);
   asio::awaitable<HttpResponse> ShowLogin(RequestContext& ctx);
   asio::awaitable<HttpResponse> SignIn(RequestContext& ctx);
   asio::awaitable<HttpResponse> SignOut(RequestContext& ctx);
-  // The pages behind sign-in, each given the viewer by Signed().
+  // The pages behind sign-in, each given the viewer by the gate.
   using SignedInHandler = asio::awaitable<HttpResponse> (UiHandlers::*)(RequestContext&,
                                                                         const SignedIn&);
-  // Runs `handler` for the session's viewer, or answers what ViewerOf() says instead.
   asio::awaitable<HttpResponse> Signed(RequestContext& ctx, SignedInHandler handler);
   asio::awaitable<HttpResponse> Inbox(RequestContext& ctx, const SignedIn& who);
   asio::awaitable<HttpResponse> ShowRequest(RequestContext& ctx, const SignedIn& who);
@@ -107,14 +93,6 @@ class UiHandlers {
                                           std::string notice, std::string tone);
   asio::awaitable<Result<StreamUpgrade>> Events(RequestContext& ctx);
 
-  asio::awaitable<Viewer> ViewerOf(const HttpRequest& request);
-  // The page header's viewer, with the anti-CSRF value the page's forms carry.
-  UiViewer ForPage(const SignedIn& who, const std::string& csrf) const;
-  // An HTML page with the anti-CSRF cookie set.
-  HttpResponse Page(http::status status, std::string html, const std::string& csrf) const;
-  HttpResponse LoginPage(http::status status, const HttpRequest& request, std::string_view error,
-                         std::string_view notice) const;
-  HttpResponse SeeOther(std::string_view path) const;
   // The page for a request that could not be read: 404 when it does not exist or the viewer
   // may not see it, else the error's status.
   HttpResponse ReadFailedPage(const SignedIn& who, const HttpRequest& request,
@@ -130,11 +108,9 @@ class UiHandlers {
   Gateway& gateway_;
   EventBus& bus_;
   Authenticator& authenticator_;
-  UiSessionTable& sessions_;
+  UiGate& gate_;
   const UiPages& pages_;
   Metrics& metrics_;
-  const PublicUrl public_url_;
-  const FormGuard form_guard_;
 };
 
 }  // namespace countersign

@@ -98,8 +98,9 @@ Status Server::Open() {
   if (!ui_pages.ok()) return std::move(ui_pages).error();
   ui_pages_.emplace(std::move(ui_pages).value());
   ui_sessions_ = std::make_unique<UiSessionTable>(clock_);
-  ui_ = std::make_unique<UiHandlers>(*gateway_, event_bus_, *authenticator_, *ui_sessions_,
-                                     *ui_pages_, metrics_, *public_url_);
+  ui_gate_ =
+      std::make_unique<UiGate>(*gateway_, *authenticator_, *ui_sessions_, *ui_pages_, *public_url_);
+  ui_ = std::make_unique<UiHandlers>(*gateway_, event_bus_, *authenticator_, *ui_gate_, metrics_);
   ui_->Register(*router_);
 
   CS_RETURN_IF_ERROR(BuildChannels());

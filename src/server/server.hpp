@@ -166,6 +166,7 @@ class Server {
   // The web inbox (/ui/): its pages, its browser sessions and its routes.
   std::optional<UiPages> ui_pages_;
   std::unique_ptr<UiSessionTable> ui_sessions_;
+  std::unique_ptr<UiGate> ui_gate_;
   std::unique_ptr<UiHandlers> ui_;
   std::unique_ptr<LinkBuilder> link_builder_;
   std::string callback_secret_;

@@ -76,8 +76,16 @@ SafeHtml UiPages::Nav(const UiViewer& viewer) const {
   v.Text("base", base_)
       .Text("principal", viewer.principal)
       .Text("role", viewer.role)
-      .Text("csrf", viewer.csrf);
+      .Text("csrf", viewer.csrf)
+      .Flag("audit", viewer.role != "agent")
+      .Flag("admin", viewer.role == "admin");
   return nav_.Render(v);
+}
+
+std::string UiPages::Framed(const UiViewer& viewer, std::string_view title, SafeHtml body) const {
+  SafeHtml page = Nav(viewer);
+  page.Append(body);
+  return links_->Document(title, std::move(page));
 }
 
 std::string UiPages::Login(std::string_view csrf, std::string_view error,

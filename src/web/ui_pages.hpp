@@ -68,6 +68,13 @@ class UiPages {
   std::string AllRequests(const UiViewer& viewer, const UiRequestQuery& query,
                           const std::vector<Request>& requests, std::string_view next,
                           std::string_view error, int export_limit) const;
+  // The page header: the links (Audit for approvers and admins, Admin for admins), who is
+  // signed in and the sign-out button.
+  SafeHtml Nav(const UiViewer& viewer) const;
+  // A whole page titled `title`: the header, then `body`. For the other /ui/ page classes.
+  std::string Framed(const UiViewer& viewer, std::string_view title, SafeHtml body) const;
+  const std::string& base() const { return base_; }
+
   // A page with a message (not found, unavailable) under the header.
   std::string Message(const UiViewer& viewer, std::string_view heading, std::string_view tone,
                       std::string_view message) const;
@@ -75,7 +82,6 @@ class UiPages {
  private:
   UiPages(const LinkPages& links, std::string base, std::vector<PageTemplate> templates);
 
-  SafeHtml Nav(const UiViewer& viewer) const;
   // Each decision's edit of the arguments: the keys whose values changed, before and after.
   SafeHtml Edits(const Request& r) const;
   SafeHtml Events(const std::vector<Event>& events) const;
