@@ -285,11 +285,29 @@ std::vector<std::string> DiscordChannel::KindsFor(std::string_view event_type) c
 
 Result<json::array> DiscordChannel::Components(const Request& r) const {
   json::array rows;
-  if (!r.pending()) return rows;
+  json::array row;
+  // Buttons fill rows of kButtonsPerRow.
+  const auto add = [&](json::object button) {
+    if (row.size() == kButtonsPerRow) {
+      rows.emplace_back(json::object{{"type", 1}, {"components", std::move(row)}});
+      row = json::array();
+    }
+    row.emplace_back(std::move(button));
+  };
+  // The request's page in the web inbox is the last button, in every state of the message;
+  // left out rather than over the limit.
+  const auto finish = [&] {
+    if (std::string url = links_.InboxUrl(r.id); TextLength(url) <= kMaxUrl) {
+      add(json::object{
+          {"type", 2}, {"style", 5}, {"label", "Open in the inbox"}, {"url", std::move(url)}});
+    }
+    if (!row.empty()) rows.emplace_back(json::object{{"type", 1}, {"components", std::move(row)}});
+    return std::move(rows);
+  };
+  if (!r.pending()) return finish();
   // A question needs typed text, which an interactive button cannot carry; a link can (its
   // page asks for the answer).
-  if (mode_ == Mode::kApplication && r.kind == Kind::kQuestion) return rows;
-  json::array buttons;
+  if (mode_ == Mode::kApplication && r.kind == Kind::kQuestion) return finish();
   for (size_t i = 0; i < r.choices.size(); ++i) {
     const Choice& c = r.choices[i];
     json::object button{{"type", 2}, {"label", ChoiceButtonText(c, kMaxLabel)}};
@@ -309,16 +327,9 @@ Result<json::array> DiscordChannel::Components(const Request& r) const {
       button["style"] = style == "primary" ? 1 : style == "danger" ? 4 : 2;
       button["custom_id"] = std::move(custom_id);
     }
-    buttons.emplace_back(std::move(button));
-    if (buttons.size() == kButtonsPerRow) {
-      rows.emplace_back(json::object{{"type", 1}, {"components", std::move(buttons)}});
-      buttons = json::array();
-    }
+    add(std::move(button));
   }
-  if (!buttons.empty()) {
-    rows.emplace_back(json::object{{"type", 1}, {"components", std::move(buttons)}});
-  }
-  return rows;
+  return finish();
 }
 
 json::object DiscordChannel::Ephemeral(std::string_view text) {

@@ -14,11 +14,14 @@
 //     PATCH {api_base}/channels/{channel_id}/messages/{message_id}.
 //
 // Row kinds: "post", "update" (edits the message whose message_ref is
-// {"channel_id":C,"message_id":M}, or posts afresh when there is none; the buttons go once the
-// request has left pending), "remind" (application: a reply to the message; webhook: a short
-// message of its own; either way without buttons, so it never goes stale). User text is
+// {"channel_id":C,"message_id":M}, or posts afresh when there is none; the choice buttons go
+// once the request has left pending), "remind" (application: a reply to the message; webhook: a
+// short message of its own; either way without buttons, so it never goes stale). User text is
 // escaped for Discord markdown and cut to Discord's limits on UTF-8 boundaries; messages
-// never mention anyone (allowed_mentions {"parse": []}).
+// never mention anyone (allowed_mentions {"parse": []}). In both modes, and in every state of
+// the message, the last button is a link button (style 5) "Open in the inbox" to the
+// request's page in the web inbox (LinkBuilder::InboxUrl): after the choices in their last row
+// when it has room (Discord takes 5 buttons a row), else on a row of its own.
 //
 // An interaction is acted on once: its id is remembered for the signature's window, and the
 // same signed interaction sent again is refused (401) like a bad signature.
@@ -90,8 +93,8 @@ class DiscordChannel final : public Channel {
   // interaction.
   Result<DiscordInteraction> ReadInteraction(const InboundCallback& callback, TimePoint now) const;
 
-  // The message for `request` as it stands now: content, embeds, components (empty once it has
-  // left pending) and allowed_mentions. What a post sends, and the `data` of an
+  // The message for `request` as it stands now: content, embeds, components (only the inbox
+  // link once it has left pending) and allowed_mentions. What a post sends, and the `data` of an
   // UPDATE_MESSAGE (type 7) answer to a click. kInvalid when a link is over Discord's limit.
   Result<boost::json::object> MessageData(const Request& request, std::string_view event) const;
   // The `data` of an ephemeral (flags 64) CHANNEL_MESSAGE_WITH_SOURCE answer: `text`, cut to

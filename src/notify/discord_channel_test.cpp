@@ -19,6 +19,7 @@ constexpr char kId[] = "req_01JD3Z6Q8W9K4M2N7P5R0S1T2V";
 constexpr char kChannelId[] = "1100000000000000001";
 constexpr char kWebhook[] = "https://discord.example/api/webhooks/123/abc";
 const TimePoint kNow = FromUnixMillis(1795255200000);  // 2026-11-21T10:00:00Z
+constexpr char kInboxUrl[] = "https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V";
 constexpr char kNowSeconds[] = "1795255200";
 
 Request Fixture() {
@@ -130,6 +131,15 @@ class DiscordChannelTest : public ::testing::Test {
   LinkBuilder links_{"https://cs.example.com", signer_};
 };
 
+// The components of a message whose choices have gone: the link to the request's inbox page.
+json::array InboxRow() {
+  return json::array{json::object{
+      {"type", 1},
+      {"components",
+       json::array{json::object{
+           {"type", 2}, {"style", 5}, {"label", "Open in the inbox"}, {"url", kInboxUrl}}}}}};
+}
+
 // The embed and content of Fixture() while pending.
 json::object PendingEmbed() {
   return json::parse(R"json({
@@ -209,7 +219,9 @@ TEST_F(DiscordChannelTest, AnApplicationPostIsAnEmbedWithButtonsCarryingShortCus
          {"type": 2, "label": "Approve", "style": 1,
           "custom_id": "cs:req_01JD3Z6Q8W9K4M2N7P5R0S1T2V:0"},
          {"type": 2, "label": "Deny", "style": 4,
-          "custom_id": "cs:req_01JD3Z6Q8W9K4M2N7P5R0S1T2V:1"}]}])json")},
+          "custom_id": "cs:req_01JD3Z6Q8W9K4M2N7P5R0S1T2V:1"},
+         {"type": 2, "style": 5, "label": "Open in the inbox",
+          "url": "https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V"}]}])json")},
                                 {"allowed_mentions", {{"parse", json::array()}}}};
   EXPECT_EQ(body, expected) << json::serialize(body);
 }
@@ -224,9 +236,14 @@ TEST_F(DiscordChannelTest, CustomIdsStayWithinDiscordsLimitAndRowsHoldFiveButton
   }
   auto [call, body] = RenderJson(*channel, Row("post", "request.created"), r);
   const auto& rows = body.at("components").as_array();
-  ASSERT_EQ(rows.size(), 2u);
+  // Two full rows of choices, then the inbox link on a row of its own.
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[2].at("components"), json::parse(R"json([{"type": 2, "style": 5,
+    "label": "Open in the inbox",
+    "url": "https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V"}])json"));
   size_t i = 0;
-  for (const auto& row : rows) {
+  for (size_t n = 0; n < 2; ++n) {
+    const auto& row = rows[n];
     ASSERT_EQ(row.at("components").as_array().size(), 5u);
     for (const auto& button : row.at("components").as_array()) {
       const std::string custom_id(button.at("custom_id").as_string());
@@ -257,7 +274,46 @@ TEST_F(DiscordChannelTest, AWebhookPostHasLinkButtonsToOneClickLinksAndAsksForTh
                              json::object{{"type", 2},
                                           {"label", "Deny"},
                                           {"style", 5},
-                                          {"url", links_.Url(r, "deny", "channel:dc-hook")}}}}}}));
+                                          {"url", links_.Url(r, "deny", "channel:dc-hook")}},
+                             json::object{{"type", 2},
+                                          {"style", 5},
+                                          {"label", "Open in the inbox"},
+                                          {"url", kInboxUrl}}}}}}));
+}
+
+TEST_F(DiscordChannelTest, TheInboxLinkSharesTheLastRowWhenItHasRoomAndFollowsThePublicUrl) {
+  LinkBuilder with_path{"https://example.com/approvals", signer_};
+  auto made = DiscordChannel::Create(AppSettings(), with_path);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  Request r = Fixture();
+  r.choices.clear();
+  for (int i = 0; i < 7; ++i) {
+    r.choices.push_back({"c" + std::to_string(i), "C", "default", Outcome::kApproved});
+  }
+  auto [call, body] = RenderJson(**made, Row("post", "request.created"), r);
+  const auto& rows = body.at("components").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  ASSERT_EQ(rows[0].at("components").as_array().size(), 5u);
+  const auto& last = rows[1].at("components").as_array();
+  ASSERT_EQ(last.size(), 3u);
+  EXPECT_EQ(last[2].at("url"),
+            "https://example.com/approvals/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V");
+
+  // A question gets no choice buttons from an application: the inbox link is the row.
+  Request question = Fixture();
+  question.kind = Kind::kQuestion;
+  question.choices.clear();
+  auto [c2, b2] = RenderJson(**made, Row("post", "request.created"), question);
+  ASSERT_EQ(b2.at("components").as_array().size(), 1u);
+  EXPECT_EQ(b2.at("components").at(0).at("components").at(0).at("label"), "Open in the inbox");
+
+  // Over Discord's 512 characters for a url: the message goes without the link.
+  LinkBuilder too_long{"https://example.com/" + std::string(500, 'a'), signer_};
+  auto long_made = DiscordChannel::Create(AppSettings(), too_long);
+  ASSERT_TRUE(long_made.ok());
+  auto [c3, b3] = RenderJson(**long_made, Row("post", "request.created"), Fixture());
+  ASSERT_EQ(b3.at("components").as_array().size(), 1u);
+  EXPECT_EQ(b3.at("components").at(0).at("components").as_array().size(), 2u);
 }
 
 TEST_F(DiscordChannelTest, AFormOfferIsEphemeralWithALinkButtonBoundToThePresser) {
@@ -275,7 +331,7 @@ TEST_F(DiscordChannelTest, AFormOfferIsEphemeralWithALinkButtonBoundToThePresser
   EXPECT_FALSE(channel->FormOffer(approved, "approve", "alice", "x").contains("components"));
 }
 
-TEST_F(DiscordChannelTest, UpdatesPatchTheMessageAndDropTheButtonsOnceResolved) {
+TEST_F(DiscordChannelTest, UpdatesPatchTheMessageAndDropTheChoicesOnceResolved) {
   Request r = Fixture();
   Decision d;
   d.principal = "alice";
@@ -292,7 +348,7 @@ TEST_F(DiscordChannelTest, UpdatesPatchTheMessageAndDropTheButtonsOnceResolved) 
   EXPECT_EQ(call.method, "PATCH");
   EXPECT_EQ(call.url,
             "http://127.0.0.1:9/api/v10/channels/1100000000000000001/messages/1150000000000000000");
-  EXPECT_EQ(body.at("components"), json::array());
+  EXPECT_EQ(body.at("components"), InboxRow());
   EXPECT_EQ(body.at("content"), "Denied by alice: Deploy v2.0");
   const auto& embed = body.at("embeds").at(0);
   EXPECT_EQ(embed.at("description"), "\u274c **Denied by alice**");
@@ -305,7 +361,7 @@ TEST_F(DiscordChannelTest, UpdatesPatchTheMessageAndDropTheButtonsOnceResolved) 
   EXPECT_EQ(hook_call.method, "PATCH");
   EXPECT_EQ(hook_call.url, std::string(kWebhook) +
                                "/messages/1150000000000000000?thread_id=777&with_components=true");
-  EXPECT_EQ(hook_body.at("components"), json::array());
+  EXPECT_EQ(hook_body.at("components"), InboxRow());
   auto [post, post_body] = RenderJson(*hook, Row("post", "request.created"), Fixture());
   EXPECT_EQ(post.url, std::string(kWebhook) + "?thread_id=777&wait=true&with_components=true");
 }
@@ -468,7 +524,7 @@ TEST_F(DiscordChannelTest, MessageDataIsWhatAnUpdateMessageAnswerCarries) {
   auto data = app->MessageData(r, "decision.recorded");
   ASSERT_TRUE(data.ok());
   EXPECT_EQ(data->at("content"), "Approved by alice: Deploy v2.0");
-  EXPECT_EQ(data->at("components"), json::array());
+  EXPECT_EQ(data->at("components"), InboxRow());
   auto [call, body] = RenderJson(*app, Row("update", "decision.recorded"), r,
                                  R"({"channel_id":"1","message_id":"2"})");
   EXPECT_EQ(json::value(*data), body);
@@ -496,7 +552,7 @@ TEST_F(DiscordChannelTest, AButtonsColourComesFromItsOutcomeAndACustomLabelSaysW
                {"hold", "Hold", "primary", Outcome::kDenied}};
   auto [call, body] = RenderJson(*channel, Row("post", "request.created"), r);
   const auto& buttons = body.at("components").at(0).at("components").as_array();
-  ASSERT_EQ(buttons.size(), 2u);
+  ASSERT_EQ(buttons.size(), 3u);  // the two choices, then the inbox link
   EXPECT_EQ(buttons[0].at("label"), "Ship it \u2014 approves");
   EXPECT_EQ(buttons[0].at("style"), 1);
   EXPECT_EQ(buttons[1].at("label"), "Hold \u2014 denies");

@@ -61,7 +61,7 @@ constexpr char kLinksNote[] =
     "Each link opens a page that asks you to confirm; opening it decides nothing.";
 
 std::string PlainText(const Request& r, std::string_view event, const std::vector<EmailLink>& links,
-                      std::string_view decides_as) {
+                      std::string_view decides_as, std::string_view inbox_url) {
   std::string out = RequestHeadline(r, event) + "\n\n" + r.title + "\n\n";
   for (const auto& f : Fields(r)) {
     std::string name = f.name + ":";
@@ -86,6 +86,7 @@ std::string PlainText(const Request& r, std::string_view event, const std::vecto
              ". Do not forward this message.\n";
     }
   }
+  if (!inbox_url.empty()) out += "\nOpen in the inbox: " + std::string(inbox_url) + "\n";
   out += "\n-- \ncountersign request " + r.id + "\n";
   return ShowBidiControls(out);
 }
@@ -97,7 +98,7 @@ const char* ButtonColor(std::string_view style) {
 }
 
 std::string Html(const Request& r, std::string_view event, const std::vector<EmailLink>& links,
-                 std::string_view decides_as) {
+                 std::string_view decides_as, std::string_view inbox_url) {
   const auto e = [](std::string_view text) { return HtmlEscape(ShowBidiControls(text)).str(); };
   std::string out =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>" + e(EmailSubject(r)) +
@@ -140,6 +141,9 @@ std::string Html(const Request& r, std::string_view event, const std::vector<Ema
              " These links decide as " + e(decides_as) + ". Do not forward this message.</p>\n";
     }
   }
+  if (!inbox_url.empty()) {
+    out += "<p><a href=\"" + e(inbox_url) + "\">Open in the inbox</a></p>\n";
+  }
   out += "<p style=\"color:#a19f9d;font-size:12px\">countersign request " + e(r.id) + "</p>\n";
   out += "</body></html>\n";
   return out;
@@ -156,8 +160,10 @@ std::string EmailSubject(const Request& r) {
 }
 
 EmailBody RenderEmailBody(const Request& r, std::string_view event,
-                          const std::vector<EmailLink>& links, std::string_view decides_as) {
-  return {PlainText(r, event, links, decides_as), Html(r, event, links, decides_as)};
+                          const std::vector<EmailLink>& links, std::string_view decides_as,
+                          std::string_view inbox_url) {
+  return {PlainText(r, event, links, decides_as, inbox_url),
+          Html(r, event, links, decides_as, inbox_url)};
 }
 
 }  // namespace countersign

@@ -2,8 +2,9 @@
 //
 // Both bodies carry the same things: the headline (what is asked, or how the request ended),
 // the title, who asked, the action, the deadline, risk, policy, approvers, details, the
-// arguments (laid out as JSON), the decisions so far, and, while the request is pending, one
-// link per choice. Every link opens a confirmation page; opening it decides nothing. All user
+// arguments (laid out as JSON), the decisions so far, while the request is pending one link
+// per choice, and after them, whatever the request's state, a link to its page in the web
+// inbox. Every choice link opens a confirmation page; opening it decides nothing. All user
 // text is escaped in the HTML. Pure functions; thread-safe.
 #pragma once
 
@@ -37,8 +38,10 @@ std::string EmailSubject(const Request& r);
 
 // The bodies for `r` as it stands after `event`. `links`: one per choice, bound to
 // `decides_as`, who is named next to them; when the request is pending and `links` is empty,
-// the message says to decide elsewhere.
+// the message says to decide elsewhere. `inbox_url`: the request's page in the web inbox
+// (LinkBuilder::InboxUrl), "Open in the inbox"; none when empty.
 EmailBody RenderEmailBody(const Request& r, std::string_view event,
-                          const std::vector<EmailLink>& links, std::string_view decides_as);
+                          const std::vector<EmailLink>& links, std::string_view decides_as,
+                          std::string_view inbox_url);
 
 }  // namespace countersign

@@ -237,7 +237,8 @@ Result<std::string> EmailChannel::Compose(const OutboxRow& row, const Request& r
                        ChoiceMeaning::Style(c)});
     }
   }
-  EmailBody body = RenderEmailBody(request, row.event, links, *decider);
+  EmailBody body =
+      RenderEmailBody(request, row.event, links, *decider, links_.InboxUrl(request.id));
 
   MailMessage m;
   m.from = from_;

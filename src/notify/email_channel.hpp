@@ -19,7 +19,8 @@
 // as that principal; a `to` address as `principal`; any other address whose domain is in
 // `allow_domains` gets the message without decision links (the address was chosen by whoever
 // created the request, who must not be able to mail themselves a vote); any other address is
-// refused (the row fails).
+// refused (the row fails). Every message, to any recipient and in any state of the request,
+// links to the request's page in the web inbox (LinkBuilder::InboxUrl) after the choices.
 //
 // Rows: "post" for request.created, request.escalated and request.reminded; "update" for
 // request.resolved, request.expired and request.cancelled; one row per recipient (its target

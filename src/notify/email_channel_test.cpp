@@ -208,8 +208,8 @@ TEST_F(EmailChannelTest, TheFirstMessageCarriesOneLinkPerChoiceBoundToItsRecipie
                 approve + "\r\n  Deny: " + deny +
                 "\r\n\r\nEach link opens a page that asks you to confirm; opening it decides "
                 "nothing.\r\nThese links decide as alice. Do not forward this message.\r\n"
-                "\r\n-- \r\ncountersign request " +
-                kId + "\r\n");
+                "\r\nOpen in the inbox: https://cs.example.com/ui/requests/" +
+                kId + "\r\n\r\n-- \r\ncountersign request " + kId + "\r\n");
   EXPECT_NE(mail.html.find("<a href=\"" + approve + "\""), std::string::npos) << mail.html;
   EXPECT_NE(mail.html.find("<a href=\"" + deny + "\""), std::string::npos);
   EXPECT_NE(mail.html.find("<h2 style=\"margin:4px 0 12px 0\">Deploy v2.0</h2>"),
@@ -218,6 +218,11 @@ TEST_F(EmailChannelTest, TheFirstMessageCarriesOneLinkPerChoiceBoundToItsRecipie
                            "top\">Requested by</th><td style=\"padding:2px 0\">ci-bot</td>"),
             std::string::npos);
   EXPECT_NE(mail.html.find("These links decide as alice."), std::string::npos);
+  // The inbox link comes after the one-click links.
+  const size_t inbox = mail.html.find("<p><a href=\"https://cs.example.com/ui/requests/" +
+                                      std::string(kId) + "\">Open in the inbox</a></p>");
+  ASSERT_NE(inbox, std::string::npos) << mail.html;
+  EXPECT_GT(inbox, mail.html.find("<a href=\"" + deny + "\""));
 
   // Each recipient's links are their own: bob's decide as bob, ops@ as the channel.
   auto bob = Compose(*channel, Row("post", "request.created", "Bob@Example.com"), r);
@@ -250,6 +255,14 @@ TEST_F(EmailChannelTest, TheFollowUpRepliesToTheFirstMessageWithTheOutcomeAndNoL
   EXPECT_EQ(mail.text.find("/l/"), std::string::npos);
   EXPECT_EQ(mail.html.find("/l/"), std::string::npos);
   EXPECT_NE(mail.html.find("<li>alice: Approve \u2014 \u201cship it\u201d</li>"),
+            std::string::npos);
+  // No choices any more, but the request's page is still linked.
+  EXPECT_NE(mail.text.find("\r\nOpen in the inbox: https://cs.example.com/ui/requests/" +
+                           std::string(kId) + "\r\n"),
+            std::string::npos)
+      << mail.text;
+  EXPECT_NE(mail.html.find("<a href=\"https://cs.example.com/ui/requests/" + std::string(kId) +
+                           "\">Open in the inbox</a>"),
             std::string::npos);
 
   // A reminder is in the thread too, under its own id.
@@ -309,6 +322,9 @@ TEST_F(EmailChannelTest, AnAllowedDomainGetsNoLinksAndAnyOtherAddressIsRefused) 
   EXPECT_EQ(partner.text.find("/l/"), std::string::npos);
   EXPECT_NE(partner.text.find("This message carries no decision links"), std::string::npos);
   EXPECT_EQ(partner.html.find("/l/"), std::string::npos);
+  // The inbox asks who signs in, so the request's page is linked even here.
+  EXPECT_NE(partner.text.find("Open in the inbox: https://cs.example.com/ui/requests/"),
+            std::string::npos);
 
   auto refused = channel->Compose(Row("post", "request.created", "me@agent.example.net"), r);
   ASSERT_FALSE(refused.ok());

@@ -9,4 +9,8 @@ std::string LinkBuilder::Url(const Request& request, const std::string& choice,
   return public_url_ + "/l/" + signer_.Sign(claims);
 }
 
+std::string LinkBuilder::InboxUrl(std::string_view request_id) const {
+  return public_url_ + "/ui/requests/" + std::string(request_id);
+}
+
 }  // namespace countersign

@@ -1,4 +1,5 @@
-// LinkBuilder: the one-click URLs a channel puts on its buttons ({public_url}/l/{token}).
+// LinkBuilder: the one-click URLs a channel puts on its buttons ({public_url}/l/{token}), and
+// the address of a request's page in the web inbox ({public_url}/ui/requests/{id}).
 //
 // A link is bound to the principal it decides as; a broadcast channel (Teams, a Slack
 // incoming webhook) binds its links to the channel's `principal` setting. A link lives until
@@ -6,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "auth/link_signer.hpp"
 #include "core/request.hpp"
@@ -20,7 +22,12 @@ class LinkBuilder {
 
   std::string Url(const Request& request, const std::string& choice,
                   const std::string& recipient) const;
-  // A link to the request's page without a decision (e.g. "open in countersign").
+  // The request's page in the web inbox, {public_url}/ui/requests/{request_id}: a plain link
+  // that decides nothing and is bound to no one (the inbox asks who is signing in). The one
+  // place this address is made; `request_id` is a request id ("req_" and Crockford base32),
+  // which needs no escaping.
+  std::string InboxUrl(std::string_view request_id) const;
+  // The server's public URL, with no trailing slash.
   const std::string& public_url() const { return public_url_; }
 
  private:

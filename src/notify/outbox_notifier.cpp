@@ -101,7 +101,10 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
     row.payload = payload.empty() ? std::string("{}") : std::move(payload);
     row.next_attempt_at = e.at;
     row.created_at = e.at;
-    if (row.kind == "event") row.payload = WebhookBody(row.delivery_id, e, &current);
+    if (row.kind == "event") {
+      row.payload = WebhookBody(row.delivery_id, e, &current,
+                                links_ != nullptr ? links_->InboxUrl(current.id) : "");
+    }
     CS_RETURN_IF_ERROR(txn.InsertOutbox(row));
     enqueued_.store(true, std::memory_order_release);
     return Ok();

@@ -20,6 +20,8 @@
 // - the request's callback_url gets the terminal events (resolved, expired, cancelled);
 // - every [[webhook]] subscription of the tenant gets the events it subscribed to, and
 //   EnqueueAuditEvent gives them the events about no request (audit checkpoints).
+// The body of every webhook and callback row (WebhookBody) is frozen when the row is written;
+// it carries the request's "inbox_url" when the notifier has a LinkBuilder.
 // Thread-safe: it holds only references to immutable configuration.
 #pragma once
 
@@ -31,6 +33,7 @@
 
 #include "core/id_generator.hpp"
 #include "notify/channel_set.hpp"
+#include "notify/link_builder.hpp"
 #include "notify/notifier.hpp"
 
 namespace countersign {
@@ -41,8 +44,11 @@ class OutboxNotifier final : public Notifier {
   // transaction: must be quick and must not write.
   using GroupMembers = std::function<std::vector<std::string>(std::string_view group)>;
 
-  OutboxNotifier(const ChannelSet& channels, IdGenerator& ids, GroupMembers group_members = {})
-      : channels_(channels), ids_(ids), group_members_(std::move(group_members)) {}
+  // `links`, when given, must outlive the notifier: it makes the "inbox_url" of webhook and
+  // callback bodies (without it that is null).
+  OutboxNotifier(const ChannelSet& channels, IdGenerator& ids, GroupMembers group_members = {},
+                 const LinkBuilder* links = nullptr)
+      : channels_(channels), ids_(ids), group_members_(std::move(group_members)), links_(links) {}
 
   Status Enqueue(Transaction& txn, const Request& current,
                  const std::vector<Event>& events) override;
@@ -64,6 +70,7 @@ class OutboxNotifier final : public Notifier {
   const ChannelSet& channels_;
   IdGenerator& ids_;
   const GroupMembers group_members_;
+  const LinkBuilder* const links_;
 };
 
 }  // namespace countersign

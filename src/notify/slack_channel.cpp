@@ -441,6 +441,9 @@ Result<json::array> SlackChannel::Blocks(const Request& r, std::string_view even
   if (r.pending() && mode_ == Mode::kWebApi && r.kind == Kind::kQuestion) {
     context += " \u00b7 answer it with the countersign API or CLI";
   }
+  // The request's page, in every state of the message; left out rather than over the limit.
+  const std::string inbox = " \u00b7 <" + links_.InboxUrl(r.id) + "|Open in the inbox>";
+  if (TextLength(context) + TextLength(inbox) <= kMaxSection) context += inbox;
   blocks.emplace_back(Context(std::move(context)));
 
   if (r.pending()) {

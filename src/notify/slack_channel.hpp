@@ -11,6 +11,8 @@
 //   Incoming webhook (`webhook_url`): the same blocks with URL buttons to one-click links
 //     bound to the `principal` setting (default "channel:NAME"); a webhook cannot edit what
 //     it posted, so a resolution is posted as a new outcome message.
+// In both modes the context line under the request links to its page in the web inbox
+// ("Open in the inbox", LinkBuilder::InboxUrl), whatever the request's state.
 // Optional settings: `api_base` (default https://slack.com/api), `signing_secret` in webhook
 // mode (only to acknowledge clicks on an app with interactivity turned on).
 //

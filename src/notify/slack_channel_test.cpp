@@ -166,7 +166,7 @@ TEST_F(SlackChannelTest, AWebApiPostIsExactlyThisBlockKitMessage) {
       {"type": "section",
        "text": {"type": "mrkdwn", "text": "*Arguments*\n```{\n  \"ref\": \"v2.0\"\n}```"}},
       {"type": "context", "elements": [{"type": "mrkdwn",
-        "text": "Request `req_01JD3Z6Q8W9K4M2N7P5R0S1T2V` \u00b7 policy `prod-deploys` \u00b7 0 of 2 approvals"}]},
+        "text": "Request `req_01JD3Z6Q8W9K4M2N7P5R0S1T2V` \u00b7 policy `prod-deploys` \u00b7 0 of 2 approvals \u00b7 <https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V|Open in the inbox>"}]},
       {"type": "actions", "block_id": "countersign", "elements": [
         {"type": "button", "text": {"type": "plain_text", "text": "Approve", "emoji": true},
          "action_id": "approve",
@@ -320,8 +320,11 @@ TEST_F(SlackChannelTest, AnUpdateEditsThePostedMessageAndShowsWhoDecidedWhat) {
   for (const auto& b : blocks) EXPECT_NE(b.at("type"), "actions") << "buttons must go";
   EXPECT_EQ(blocks[3], json::parse(R"json({"type": "section", "text": {"type": "mrkdwn", "text":
     ":white_check_mark: *Approved* by alice, bob\n\u2022 *alice*: Approve \u2014 \u201cship &lt;it&gt;\u201d\n\u2022 *bob*: Approve"}})json"));
+  // The link to the request's page stays when the buttons go.
   EXPECT_EQ(blocks[4].at("elements").at(0).at("text"),
-            "Request `req_01JD3Z6Q8W9K4M2N7P5R0S1T2V` \u00b7 policy `prod-deploys`");
+            "Request `req_01JD3Z6Q8W9K4M2N7P5R0S1T2V` \u00b7 policy `prod-deploys` \u00b7 "
+            "<https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V|Open in the "
+            "inbox>");
 
   // A partial decision keeps the buttons and counts the approvals.
   Request partial = Fixture();
@@ -332,7 +335,9 @@ TEST_F(SlackChannelTest, AnUpdateEditsThePostedMessageAndShowsWhoDecidedWhat) {
   EXPECT_EQ(pb.back().at("type"), "actions");
   EXPECT_EQ(pb[pb.size() - 2].at("elements").at(0).at("text"),
             "Request `req_01JD3Z6Q8W9K4M2N7P5R0S1T2V` \u00b7 policy `prod-deploys` \u00b7 1 of 2 "
-            "approvals");
+            "approvals \u00b7 "
+            "<https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V|Open in the "
+            "inbox>");
   EXPECT_EQ(pb[3].at("text").at("text"),
             "*Decisions so far*\n\u2022 *alice*: Approve \u2014 \u201cship &lt;it&gt;\u201d");
 }
@@ -384,11 +389,36 @@ TEST_F(SlackChannelTest, WebhookModePostsTheOutcomeAsANewMessage) {
   const auto& blocks = body.at("blocks").as_array();
   for (const auto& b : blocks) EXPECT_NE(b.at("type"), "actions");
   EXPECT_EQ(blocks[3].at("text").at("text"), ":x: *Denied* by carol\n\u2022 *carol*: Deny");
+  EXPECT_EQ(blocks[4].at("elements").at(0).at("text"),
+            "Request `req_01JD3Z6Q8W9K4M2N7P5R0S1T2V` \u00b7 policy `prod-deploys` \u00b7 "
+            "<https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V|Open in the "
+            "inbox>");
 
   auto [c2, reminder] = RenderJson(*channel, Row("post", "request.reminded"), Fixture());
   EXPECT_EQ(reminder.at("blocks").at(1),
             json::parse(R"json({"type": "context", "elements": [{"type": "mrkdwn",
               "text": ":bell: Reminder: still waiting for a decision"}]})json"));
+}
+
+TEST_F(SlackChannelTest, TheInboxLinkFollowsThePublicUrlsPathAndIsLeftOutRatherThanOverALimit) {
+  LinkBuilder with_path{"https://example.com/approvals", signer_};
+  auto made = SlackChannel::Create(WebhookSettings(), with_path);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  auto [call, body] = RenderJson(**made, Row("post", "request.created"), Fixture());
+  const std::string context(body.at("blocks").at(3).at("elements").at(0).at("text").as_string());
+  EXPECT_EQ(
+      context.substr(context.find(" \u00b7 <")),
+      " \u00b7 <https://example.com/approvals/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V|Open "
+      "in the inbox>");
+
+  // A public URL too long for Slack's 3000 characters: the message goes without the link.
+  LinkBuilder too_long{"https://example.com/" + std::string(3000, 'a'), signer_};
+  auto api = SlackChannel::Create(WebApiSettings(), too_long);
+  ASSERT_TRUE(api.ok()) << api.error().message;
+  auto [c2, b2] = RenderJson(**api, Row("post", "request.created"), Fixture());
+  EXPECT_EQ(b2.at("blocks").at(3).at("elements").at(0).at("text"),
+            "Request `req_01JD3Z6Q8W9K4M2N7P5R0S1T2V` \u00b7 policy `prod-deploys` \u00b7 0 of 2 "
+            "approvals");
 }
 
 TEST_F(SlackChannelTest, ARespondRowIsAnEphemeralAnswerToTheResponseUrl) {

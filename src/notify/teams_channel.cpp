@@ -124,6 +124,16 @@ json::object AdaptiveFactSet(const std::vector<Fact>& facts) {
   return {{"type", "FactSet"}, {"facts", std::move(out)}};
 }
 
+// The last action of every card: the request's page in the web inbox, which decides nothing.
+constexpr char kInboxTitle[] = "Open in the inbox";
+
+// A MessageCard button that opens `uri`.
+json::object OpenUri(std::string name, std::string uri) {
+  return {{"@type", "OpenUri"},
+          {"name", std::move(name)},
+          {"targets", json::array{json::object{{"os", "default"}, {"uri", std::move(uri)}}}}};
+}
+
 json::array MessageCardFacts(const std::vector<Fact>& facts) {
   json::array out;
   for (const auto& f : facts) out.emplace_back(json::object{{"name", f.title}, {"value", f.value}});
@@ -192,8 +202,8 @@ json::object TeamsChannel::AdaptiveMessage(const Request& r, std::string_view ev
   }
   if (!r.decisions.empty()) body.emplace_back(AdaptiveFactSet(DecisionFacts(r, md)));
   json::object card{{"type", "AdaptiveCard"}, {"version", "1.4"}, {"body", std::move(body)}};
+  json::array actions;
   if (r.pending()) {
-    json::array actions;
     for (const Choice& c : r.choices) {
       json::object action{{"type", "Action.OpenUrl"},
                           {"title", ChoiceButtonText(c, 75)},
@@ -203,8 +213,10 @@ json::object TeamsChannel::AdaptiveMessage(const Request& r, std::string_view ev
       if (style == "danger") action["style"] = "destructive";
       actions.emplace_back(std::move(action));
     }
-    card["actions"] = std::move(actions);
   }
+  actions.emplace_back(json::object{
+      {"type", "Action.OpenUrl"}, {"title", kInboxTitle}, {"url", links_.InboxUrl(r.id)}});
+  card["actions"] = std::move(actions);
   return {{"type", "message"},
           {"attachments",
            json::array{json::object{{"contentType", "application/vnd.microsoft.card.adaptive"},
@@ -234,17 +246,14 @@ json::object TeamsChannel::MessageCard(const Request& r, std::string_view event)
                     {"themeColor", ThemeColor(r.status)},
                     {"title", CardText(r.title, kMaxTitle, Text::kMarkdown)},
                     {"sections", std::move(sections)}};
+  json::array actions;
   if (r.pending()) {
-    json::array actions;
     for (const Choice& c : r.choices) {
-      actions.emplace_back(json::object{
-          {"@type", "OpenUri"},
-          {"name", ChoiceButtonText(c, 75)},
-          {"targets", json::array{json::object{{"os", "default"},
-                                               {"uri", links_.Url(r, c.id, principal_)}}}}});
+      actions.emplace_back(OpenUri(ChoiceButtonText(c, 75), links_.Url(r, c.id, principal_)));
     }
-    card["potentialAction"] = std::move(actions);
   }
+  actions.emplace_back(OpenUri(kInboxTitle, links_.InboxUrl(r.id)));
+  card["potentialAction"] = std::move(actions);
   return card;
 }
 

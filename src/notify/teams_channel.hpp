@@ -7,10 +7,11 @@
 //
 // Teams cards cannot call back (no Action.Submit through a webhook), so every choice is an
 // Action.OpenUrl (MessageCard: an OpenUri action) to a one-click link, whose GET only shows a
-// confirm page. A webhook cannot edit what it posted: created, escalated and reminded events
-// post the request card; a resolution (resolved, expired, cancelled) posts an outcome card
-// without actions. Row kind: "post" only. Card text is cut to kMax* limits on UTF-8
-// boundaries.
+// confirm page. After the choices, and alone on an outcome card, every card has an "Open in
+// the inbox" action to the request's page in the web inbox (LinkBuilder::InboxUrl). A webhook
+// cannot edit what it posted: created, escalated and reminded events post the request card; a
+// resolution (resolved, expired, cancelled) posts an outcome card without the choices. Row kind:
+// "post" only. Card text is cut to kMax* limits on UTF-8 boundaries.
 //
 // Thread-safe (immutable after Create()). The LinkBuilder passed to Create() must outlive the
 // channel.

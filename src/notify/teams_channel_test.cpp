@@ -158,7 +158,9 @@ TEST_F(TeamsChannelTest, ARequestIsExactlyThisAdaptiveCardInTheWorkflowsEnvelope
            "wrap": true}],
         "actions": [
           {"type": "Action.OpenUrl", "title": "Approve", "url": "@APPROVE@", "style": "positive"},
-          {"type": "Action.OpenUrl", "title": "Deny", "url": "@DENY@", "style": "destructive"}]
+          {"type": "Action.OpenUrl", "title": "Deny", "url": "@DENY@", "style": "destructive"},
+          {"type": "Action.OpenUrl", "title": "Open in the inbox",
+           "url": "https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V"}]
       }
     }]
   })json",
@@ -173,8 +175,11 @@ TEST_F(TeamsChannelTest, OpenUrlActionsAreOneClickLinksBoundToThePrincipal) {
   const Request r = Fixture();
   const json::value body = RenderJson(*channel, Row("request.created"), r);
   const auto& actions = body.at("attachments").at(0).at("content").at("actions").as_array();
-  ASSERT_EQ(actions.size(), 2u);
-  for (size_t i = 0; i < actions.size(); ++i) {
+  ASSERT_EQ(actions.size(), 3u);
+  // The inbox link is no one-click link: it is bound to no one and decides nothing.
+  EXPECT_EQ(actions[2].at("url"),
+            json::value("https://cs.example.com/ui/requests/" + std::string(kId)));
+  for (size_t i = 0; i < 2; ++i) {
     const std::string url(actions[i].at("url").as_string());
     ASSERT_EQ(url.rfind("https://cs.example.com/l/", 0), 0u) << url;
     auto claims = signer_.Verify(url.substr(url.rfind('/') + 1));
@@ -185,7 +190,7 @@ TEST_F(TeamsChannelTest, OpenUrlActionsAreOneClickLinksBoundToThePrincipal) {
   }
 }
 
-TEST_F(TeamsChannelTest, AResolutionPostsAnOutcomeCardWithoutActions) {
+TEST_F(TeamsChannelTest, AResolutionPostsAnOutcomeCardWhoseOnlyActionOpensTheInbox) {
   auto channel = Make(Settings());
   Request r = Fixture();
   r.status = RequestStatus::kApproved;
@@ -196,7 +201,9 @@ TEST_F(TeamsChannelTest, AResolutionPostsAnOutcomeCardWithoutActions) {
       {"dec_2", kId, "bob", "approve", Outcome::kApproved, "", "", {}, kNow + 2min});
   const json::value body = RenderJson(*channel, Row("request.resolved"), r);
   const auto& card = body.at("attachments").at(0).at("content").as_object();
-  EXPECT_FALSE(card.contains("actions"));
+  EXPECT_EQ(card.at("actions"), json::parse(R"json([{"type": "Action.OpenUrl",
+    "title": "Open in the inbox",
+    "url": "https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V"}])json"));
   const auto& blocks = card.at("body").as_array();
   EXPECT_EQ(blocks[0], json::parse(R"json({"type": "TextBlock", "text": "Approved by alice, bob",
     "weight": "Bolder", "color": "Good", "wrap": true})json"));
@@ -237,7 +244,9 @@ TEST_F(TeamsChannelTest, TheMessageCardFormatIsExactlyThisLegacyCard) {
       {"title": "Arguments", "text": "{\"ref\":\"v2.0\"}", "markdown": false}],
     "potentialAction": [
       {"@type": "OpenUri", "name": "Approve", "targets": [{"os": "default", "uri": "@APPROVE@"}]},
-      {"@type": "OpenUri", "name": "Deny", "targets": [{"os": "default", "uri": "@DENY@"}]}]
+      {"@type": "OpenUri", "name": "Deny", "targets": [{"os": "default", "uri": "@DENY@"}]},
+      {"@type": "OpenUri", "name": "Open in the inbox", "targets": [{"os": "default",
+       "uri": "https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V"}]}]
   })json",
                                                 Links(r, "channel:teams-ops")));
   EXPECT_EQ(body, expected) << json::serialize(body);
@@ -246,7 +255,10 @@ TEST_F(TeamsChannelTest, TheMessageCardFormatIsExactlyThisLegacyCard) {
   denied.status = RequestStatus::kDenied;
   denied.resolved_by = {"carol"};
   const json::value outcome = RenderJson(*channel, Row("request.resolved"), denied);
-  EXPECT_FALSE(outcome.as_object().contains("potentialAction"));
+  EXPECT_EQ(outcome.at("potentialAction"),
+            json::parse(R"json([{"@type": "OpenUri", "name": "Open in the inbox",
+              "targets": [{"os": "default",
+                "uri": "https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V"}]}])json"));
   EXPECT_EQ(outcome.at("themeColor"), "D13438");
   EXPECT_EQ(outcome.at("summary"), "Denied by carol: Deploy v2.0");
 }
@@ -296,7 +308,7 @@ TEST_F(TeamsChannelTest, AnActionsColourComesFromItsOutcomeAndACustomLabelSaysWh
                {"hold", "Hold", "primary", Outcome::kDenied}};
   const json::value body = RenderJson(*channel, Row("request.created"), r);
   const auto& actions = body.at("attachments").at(0).at("content").at("actions").as_array();
-  ASSERT_EQ(actions.size(), 2u);
+  ASSERT_EQ(actions.size(), 3u);
   EXPECT_EQ(actions[0].at("title"), "Ship it \u2014 approves");
   EXPECT_EQ(actions[0].at("style"), "positive");
   EXPECT_EQ(actions[1].at("title"), "Hold \u2014 denies");

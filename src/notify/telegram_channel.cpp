@@ -85,8 +85,24 @@ std::string DecisionsText(const Request& r) {
   return raw;
 }
 
-// The whole message for `r` as it stands now.
-std::string MessageText(const Request& r, std::string_view event) {
+// `url` for an href="..." of Telegram's HTML.
+std::string HtmlAttribute(std::string_view url) {
+  std::string out;
+  for (char c : EscapeHtml(url)) {
+    if (c == '"') {
+      out += "&quot;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The whole message for `r` as it stands now; `inbox_url`, when not empty, is linked under the
+// footer (in the text, not as a button: Telegram refuses a url button to a host such as
+// localhost, and would refuse the whole message with it, while a link in the text it cannot
+// use merely stays plain text).
+std::string MessageText(const Request& r, std::string_view event, std::string_view inbox_url) {
   std::string text = StatusIcon(r.status);
   text += "<b>" + Html(RequestHeadline(r, event), kMaxHeadline) + "</b>\n";
   text += "<b>" + Html(r.title, kMaxTitle) + "</b>\n\n";
@@ -121,6 +137,9 @@ std::string MessageText(const Request& r, std::string_view event) {
     footer += " \u00b7 answer it with the countersign API or CLI";
   }
   text += "\n\n<i>" + EscapeHtml(footer) + "</i>";
+  if (!inbox_url.empty()) {
+    text += "\n<a href=\"" + HtmlAttribute(inbox_url) + "\">Open in the inbox</a>";
+  }
   return text;
 }
 
@@ -378,7 +397,8 @@ Result<OutboundCall> TelegramChannel::Render(const OutboxRow& row, const Request
     }
     if (!buttons.empty()) keyboard.emplace_back(std::move(buttons));
   }
-  std::string text = MessageText(request, row.event);
+  std::string text =
+      MessageText(request, row.event, links_ != nullptr ? links_->InboxUrl(request.id) : "");
 
   if (ref && row.kind != "post") {
     // An empty keyboard removes the buttons.

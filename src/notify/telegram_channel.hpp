@@ -15,6 +15,10 @@
 // target names, CallbackTarget(id): the payload's "text", or for {"choice": id} what was
 // recorded). The message text is HTML (parse_mode "HTML") with every user-provided value
 // escaped, each part cut on UTF-8 boundaries so the whole stays under kMaxText characters.
+// With a LinkBuilder, the message ends with a link "Open in the inbox" to the request's page
+// in the web inbox (LinkBuilder::InboxUrl), in every state of the message. It is a link in
+// the text, not a url button: Telegram refuses url buttons to hosts such as localhost, and
+// with them the whole message, where a text link it cannot use stays plain text.
 //
 // A button's callback_data is a ButtonKey ("cs:" + request id + ":" + choice position, at most
 // 36 bytes). No signature is needed in it: Telegram authenticates the whole update with the
@@ -62,7 +66,8 @@ class TelegramChannel final : public Channel {
   static constexpr std::string_view kCallbackTargetPrefix = "telegram:callback_query:";
 
   // Validates and takes the settings; errors name the offending key. `links`, when given,
-  // must outlive the channel: it makes the form links a press without a form is offered.
+  // must outlive the channel: it makes the form links a press without a form is offered, and
+  // the inbox link of every message.
   static Result<std::unique_ptr<TelegramChannel>> Create(ChannelSettings settings,
                                                          const LinkBuilder* links = nullptr);
 

@@ -79,7 +79,9 @@ constexpr char kPendingText[] =
     "Approvers: group:sre (2 needed)\n\n"
     "<b>Arguments</b>\n<pre>{\n  \"ref\": \"v2.0\"\n}</pre>\n\n"
     "<i>Request req_01JD3Z6Q8W9K4M2N7P5R0S1T2V \u00b7 policy prod-deploys \u00b7 0 of 2 "
-    "approvals</i>";
+    "approvals</i>\n"
+    "<a href=\"https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V\">Open in the "
+    "inbox</a>";
 
 // What Telegram counts: the text once tags are dropped and entities decoded.
 std::string VisibleText(const std::string& html) {
@@ -310,8 +312,32 @@ TEST_F(TelegramChannelTest, AnUpdateEditsTheMessageAndDropsTheKeyboardOnceResolv
       << text;
   EXPECT_TRUE(
       text.ends_with("<i>Request req_01JD3Z6Q8W9K4M2N7P5R0S1T2V \u00b7 policy "
-                     "prod-deploys</i>"))
+                     "prod-deploys</i>\n<a "
+                     "href=\"https://cs.example.com/ui/requests/"
+                     "req_01JD3Z6Q8W9K4M2N7P5R0S1T2V\">Open in the inbox</a>"))
       << text;
+}
+
+TEST_F(TelegramChannelTest, TheInboxLinkIsInTheTextFollowsThePublicUrlAndNeedsALinkBuilder) {
+  // A path, with a character HTML would read: escaped in the href.
+  LinkBuilder with_path{"https://example.com/approvals&co", signer_};
+  auto made = TelegramChannel::Create(Settings(), &with_path);
+  ASSERT_TRUE(made.ok()) << made.error().message;
+  auto [call, body] = RenderJson(**made, Row("post", "request.created"), Fixture());
+  const std::string text(body.at("text").as_string());
+  EXPECT_TRUE(
+      text.ends_with("</i>\n<a href=\"https://example.com/approvals&amp;co/ui/requests/"
+                     "req_01JD3Z6Q8W9K4M2N7P5R0S1T2V\">Open in the inbox</a>"))
+      << text;
+  // A link in the text, never a url button (Telegram refuses those to hosts like localhost).
+  for (const auto& row : body.at("reply_markup").at("inline_keyboard").as_array()) {
+    for (const auto& button : row.as_array()) EXPECT_FALSE(button.as_object().contains("url"));
+  }
+
+  auto without = TelegramChannel::Create(Settings(), nullptr);
+  ASSERT_TRUE(without.ok());
+  auto [c2, b2] = RenderJson(**without, Row("post", "request.created"), Fixture());
+  EXPECT_TRUE(std::string(b2.at("text").as_string()).ends_with("approvals</i>"));
 }
 
 TEST_F(TelegramChannelTest, AnUpdateOfAPendingRequestKeepsTheButtons) {

@@ -37,8 +37,8 @@ Result<OutboundCall> WebhookChannel::Render(const OutboxRow& row, const Request&
   return call;
 }
 
-std::string WebhookBody(const std::string& delivery_id, const Event& event,
-                        const Request* request) {
+std::string WebhookBody(const std::string& delivery_id, const Event& event, const Request* request,
+                        std::string_view inbox_url) {
   boost::json::object body{
       {"delivery", delivery_id},
       {"event", event.type},
@@ -46,7 +46,9 @@ std::string WebhookBody(const std::string& delivery_id, const Event& event,
       {"at", FormatTime(event.at)},
       {"actor", event.actor},
       {"data", event.data},
-      {"request", request != nullptr ? boost::json::value(RequestToJson(*request)) : nullptr}};
+      {"request", request != nullptr ? boost::json::value(RequestToJson(*request)) : nullptr},
+      {"inbox_url",
+       request != nullptr && !inbox_url.empty() ? boost::json::value(inbox_url) : nullptr}};
   return boost::json::serialize(body);
 }
 

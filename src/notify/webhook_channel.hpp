@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "notify/channel.hpp"
@@ -36,7 +37,10 @@ class WebhookChannel final : public Channel {
 };
 
 // The body a webhook row carries: {"delivery", "event", "seq", "at", "actor", "data",
-// "request"}; "request" is null for an event about no request (an audit checkpoint).
-std::string WebhookBody(const std::string& delivery_id, const Event& event, const Request* request);
+// "request", "inbox_url"}; "request" is null for an event about no request (an audit
+// checkpoint). "inbox_url" is `inbox_url`, the request's page in the web inbox
+// (LinkBuilder::InboxUrl), or null when it is empty (and always with no request).
+std::string WebhookBody(const std::string& delivery_id, const Event& event, const Request* request,
+                        std::string_view inbox_url = {});
 
 }  // namespace countersign

@@ -225,7 +225,9 @@ class VerificationFlowTest(AisocTestCase):
         self.assertEqual(adaptive_buttons(post.json), [
             (LABELS[0], self.callback_url(req, "acknowledge"), "positive"),
             (LABELS[1], self.callback_url(req, "deny"), "destructive"),
-            (LABELS[2], self.callback_url(req, "escalate"), None)])
+            (LABELS[2], self.callback_url(req, "escalate"), None),
+            # The Teams card of every request ends with its page in the web inbox.
+            ("Open in the inbox", self.server.url + "/ui/requests/" + req["id"], None)])
         text = json.dumps(post.json)
         self.assertIn("Did you sign in from Lisbon?", text)
         self.assertIn("Case 7, VPN off", text)
@@ -239,7 +241,8 @@ class VerificationFlowTest(AisocTestCase):
         self.assertEqual(post.json["@type"], "MessageCard")
         actions = post.json["potentialAction"]
         self.assertEqual([(a["name"], a["targets"][0]["uri"]) for a in actions],
-                         [(LABELS[i], self.callback_url(req, c)) for i, c in enumerate(CHOICES)])
+                         [(LABELS[i], self.callback_url(req, c)) for i, c in enumerate(CHOICES)]
+                         + [("Open in the inbox", self.server.url + "/ui/requests/" + req["id"])])
 
     def test_a_bot_token_and_channel_post_the_same_buttons_with_chat_post_message(self):
         out = self.started(bot_token=self.fake.bot_token, channel="C0123456789")

@@ -58,6 +58,17 @@ def custom_id(request_id, position):
     return f"cs:{request_id}:{position}"
 
 
+def inbox_button(server, r):
+    """The link button to the request's page in the web inbox that ends every message."""
+    return {"type": 2, "style": 5, "label": "Open in the inbox",
+            "url": server.url + "/ui/requests/" + r["id"]}
+
+
+def inbox_row(server, r):
+    """The components once the choices have gone: the inbox link alone."""
+    return [{"type": 1, "components": [inbox_button(server, r)]}]
+
+
 def pending_embed(r):
     return {
         "title": "Deploy v2.0",
@@ -153,8 +164,13 @@ class DiscordTest(unittest.TestCase):
             "components": [{"type": 1, "components": [
                 {"type": 2, "label": "Approve", "style": 1,
                  "custom_id": custom_id(r["id"], 0)},
-                {"type": 2, "label": "Deny", "style": 4, "custom_id": custom_id(r["id"], 1)}]}],
+                {"type": 2, "label": "Deny", "style": 4, "custom_id": custom_id(r["id"], 1)},
+                inbox_button(self.server, r)]}],
             "allowed_mentions": {"parse": []}})
+        # The inbox link is the request's page: a signed-out browser is sent to sign in.
+        page = self.server.call("GET", "/ui/requests/" + r["id"], token=None)
+        self.assertEqual(page.status, 303, page)
+        self.assertTrue(page.headers["Location"].startswith("/ui/login"), page.headers)
 
     def test_a_500_then_success_delivers_once(self):
         self.fake.script(self.messages, discord_error(500, 0, "500: Internal Server Error"))
@@ -167,7 +183,7 @@ class DiscordTest(unittest.TestCase):
                          token=self.agent)
         edit = self.patch_showing(self.messages, "Cancelled: Deploy v2.0")
         self.assertEqual(edit.path, f"{self.messages}/{message_id}")
-        self.assertEqual(edit.json["components"], [])
+        self.assertEqual(edit.json["components"], inbox_row(self.server, r))
         self.assertEqual(len(self.fake.requests(path=self.messages)), 2)
         post = [row for row in self.outbox(r["id"]) if row["kind"] == "post"]
         self.assertEqual([(row["state"], row["attempts"]) for row in post], [("delivered", 2)])
@@ -192,7 +208,7 @@ class DiscordTest(unittest.TestCase):
         self.assertEqual(resp.json["type"], 7)
         data = resp.json["data"]
         self.assertEqual(data["content"], "Approved by alice: Deploy v2.0")
-        self.assertEqual(data["components"], [])
+        self.assertEqual(data["components"], inbox_row(self.server, r))
         self.assertEqual(data["embeds"][0]["description"], "\u2705 **Approved by alice**")
         self.assertEqual(data["embeds"][0]["fields"][-1],
                          {"name": "Decisions", "value": "\u2022 alice: Approve",
@@ -206,7 +222,7 @@ class DiscordTest(unittest.TestCase):
         # The outbox edits the message too, to the same state.
         edit = self.patch_showing(self.messages, "Approved by alice: Deploy v2.0")
         self.assertEqual(edit.path, f"{self.messages}/{posted.answer_json['id']}")
-        self.assertEqual(edit.json["components"], [])
+        self.assertEqual(edit.json["components"], inbox_row(self.server, r))
 
     def test_a_bad_signature_is_401_and_changes_nothing(self):
         r = self.create()
@@ -250,7 +266,7 @@ class DiscordTest(unittest.TestCase):
         self.fake.wait_for(1, path=self.messages)
         first = self.click(r["id"], 0)
         self.assertEqual(first.json["type"], 7)
-        self.assertEqual(len(first.json["data"]["components"][0]["components"]), 2)
+        self.assertEqual(len(first.json["data"]["components"][0]["components"]), 3)
         again = self.click(r["id"], 0)
         self.assertEqual(again.json["type"], 4)
         self.assertEqual(again.json["data"]["flags"], 64)
@@ -310,7 +326,8 @@ class DiscordTest(unittest.TestCase):
         self.assertEqual(call.json["components"], [{"type": 1, "components": [
             {"type": 2, "label": label, "style": 5,
              "url": one_click_url(self.dir, self.server.url, r, choice, "channel:dc-hook")}
-            for choice, label in (("approve", "Approve"), ("deny", "Deny"))]}])
+            for choice, label in (("approve", "Approve"), ("deny", "Deny"))]
+            + [inbox_button(self.server, r)]}])
         self.assertEqual(self.fake.message(call.answer_json["id"])["components"],
                          call.json["components"])
         # The link opens the confirm page; a GET changes nothing.
@@ -324,7 +341,7 @@ class DiscordTest(unittest.TestCase):
         edit = self.patch_showing(self.hook_path, "Approved by carol: Deploy v2.0")
         self.assertEqual(edit.path, f"{self.hook_path}/messages/{call.answer_json['id']}")
         self.assertEqual(edit.query, "with_components=true")
-        self.assertEqual(edit.json["components"], [])
+        self.assertEqual(edit.json["components"], inbox_row(self.server, r))
 
     def test_a_webhook_500_then_success_delivers_once(self):
         self.fake.script(self.hook_path, discord_error(502, 0, "502: Bad Gateway"))

@@ -205,15 +205,22 @@ class EmailTest(unittest.TestCase):
         approve, deny = self.link(r, "approve", "alice"), self.link(r, "deny", "alice")
         self.assertIn("Approve: " + approve, text)
         self.assertIn("Deny: " + deny, text)
-        self.assertEqual(html_links(alice), [("Approve", approve), ("Deny", deny)])
+        # After the choices, the request's page in the web inbox, in both parts.
+        inbox = self.server.url + "/ui/requests/" + r["id"]
+        self.assertIn("Open in the inbox: " + inbox, text.splitlines())
+        self.assertLess(text.index("Deny: " + deny), text.index("Open in the inbox: "))
+        self.assertEqual(html_links(alice),
+                         [("Approve", approve), ("Deny", deny), ("Open in the inbox", inbox)])
 
-        # Each recipient's links are their own.
+        # Each recipient's links are their own; the inbox link is the same for all.
         self.assertEqual(html_links(got["bob@example.com"]),
                          [("Approve", self.link(r, "approve", "bob")),
-                          ("Deny", self.link(r, "deny", "bob"))])
+                          ("Deny", self.link(r, "deny", "bob")),
+                          ("Open in the inbox", inbox)])
         self.assertEqual(html_links(got["ops@example.com"]),
                          [("Approve", self.link(r, "approve", "channel:email-ops")),
-                          ("Deny", self.link(r, "deny", "channel:email-ops"))])
+                          ("Deny", self.link(r, "deny", "channel:email-ops")),
+                          ("Open in the inbox", inbox)])
         self.assertEqual(len({g.message["Message-ID"] for g in got.values()}), 3)
         rows = self.wait_rows(r, lambda rows: len(rows) == 3 and
                               all(x["state"] == "delivered" for x in rows))
@@ -254,7 +261,9 @@ class EmailTest(unittest.TestCase):
         self.assertTrue(text.startswith("Approved by alice"), text)
         self.assertIn("- alice: Approve \u2014 \u201cfrom my inbox\u201d", text)
         self.assertNotIn("/l/", text)
-        self.assertEqual(html_links(follow_up), [])
+        inbox = self.server.url + "/ui/requests/" + r["id"]
+        self.assertIn("Open in the inbox: " + inbox, text.splitlines())
+        self.assertEqual(html_links(follow_up), [("Open in the inbox", inbox)])
         # ops@ is in the same thread of its own.
         [ops_first, ops_follow_up] = self.plain.wait_for(2, to="ops@example.com")
         self.assertEqual(ops_follow_up.message["In-Reply-To"], ops_first.message["Message-ID"])
@@ -311,7 +320,9 @@ class EmailTest(unittest.TestCase):
         r = self.create(["email:pat@partner.example.org", "email:bob@example.com",
                          "email:me@agent.example.net"], approvers=["bob"])
         pat = self.plain.wait_for(1, to="pat@partner.example.org")[0]
-        self.assertEqual(html_links(pat), [])
+        # No decision links; the inbox asks who signs in, so its link is there.
+        self.assertEqual(html_links(pat),
+                         [("Open in the inbox", self.server.url + "/ui/requests/" + r["id"])])
         self.assertIn("This message carries no decision links", pat.part("text/plain"))
         bob = self.plain.wait_for(1, to="bob@example.com")[0]
         self.assertEqual(html_links(bob)[0], ("Approve", self.link(r, "approve", "bob")))

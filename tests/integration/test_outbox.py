@@ -39,13 +39,17 @@ class OutboxTest(unittest.TestCase):
         for s in self.servers:
             s.cleanup()
 
-    def start(self, max_attempts=5, events=None, restart_of=None):
+    def start(self, max_attempts=5, events=None, restart_of=None, public_url=None):
         events_line = ""
         if events is not None:
             events_line = "events = [" + ", ".join(json.dumps(e) for e in events) + "]"
+        server_section = ""
+        if public_url is not None:
+            server_section = f'[server]\npublic_url = "{public_url}"\n'
         config = os.path.join(self.data_dir, "countersign.toml")
         with open(config, "w") as f:
             f.write(f"""
+{server_section}
 # The fake servers of this test listen on loopback over http, which the outbound policy
 # refuses unless the config names it.
 [outbound]
@@ -96,6 +100,8 @@ secret = "env:TEST_WEBHOOK_SECRET"
                              signature(WEBHOOK_SECRET, g.body))
             self.assertEqual(g.json["delivery"], g.header("X-Countersign-Delivery"))
             self.assertEqual(g.json["request"]["id"], req["id"])
+            # The request's page in the web inbox; with no public_url, at the listener.
+            self.assertEqual(g.json["inbox_url"], server.url + "/ui/requests/" + req["id"])
         self.assertEqual(got[1].json["request"]["status"], "approved")
         self.assertEqual(got[1].json["data"]["status"], "approved")
         # decision.recorded was not subscribed to.
@@ -112,6 +118,23 @@ secret = "env:TEST_WEBHOOK_SECRET"
         self.assertEqual(got.header("X-Countersign-Signature"),
                          signature(CALLBACK_SECRET, got.body))
         self.assertEqual(got.json["request"]["status"], "denied")
+        self.assertEqual(got.json["inbox_url"], server.url + "/ui/requests/" + req["id"])
+
+    def test_the_inbox_url_of_webhooks_and_callbacks_keeps_the_public_url_s_path(self):
+        server = self.start(events=["request.created", "request.resolved"],
+                            public_url="https://example.com/approvals")
+        approver = server.create_token("alice", "approver")
+        req = server.create_request(callback_url=f"{self.fake.url}/agent/callback")
+        server.call("POST", f"/v1/requests/{req['id']}/decisions", {"choice": "approve"},
+                    token=approver)
+        expected = "https://example.com/approvals/ui/requests/" + req["id"]
+        hooks = self.fake.wait_for(2, path="/hooks/audit")
+        [callback] = self.fake.wait_for(1, path="/agent/callback")
+        for got in hooks + [callback]:
+            self.assertEqual(got.json["inbox_url"], expected, got.json["event"])
+            # It is part of the signed bytes.
+            secret = CALLBACK_SECRET if got is callback else WEBHOOK_SECRET
+            self.assertEqual(got.header("X-Countersign-Signature"), signature(secret, got.body))
 
     def test_two_server_errors_then_success_delivers_on_the_third_attempt(self):
         self.fake.script("/hooks/audit", Answer(500, b"boom"), Answer(502, b"bad gateway"))

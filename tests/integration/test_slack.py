@@ -64,8 +64,14 @@ def button_value(request_id, choice, channel="slack-ops"):
                       separators=(",", ":"))
 
 
-def expected_post(r):
-    """The exact chat.postMessage body for a pending request made by SlackTest.create()."""
+def inbox_link(public_url, r):
+    """The mrkdwn link to the request's page in the web inbox that ends the context line."""
+    return "<%s/ui/requests/%s|Open in the inbox>" % (public_url, r["id"])
+
+
+def expected_post(r, public_url):
+    """The exact chat.postMessage body for a pending request made by SlackTest.create(), on a
+    server whose public URL is `public_url`."""
     deadline = r["deadline_at"]
     return {
         "channel": CHANNEL_ID,
@@ -83,7 +89,8 @@ def expected_post(r):
                                          "text": "*Arguments*\n```{\n  \"ref\": \"v2.0\"\n}```"}},
             {"type": "context", "elements": [
                 {"type": "mrkdwn",
-                 "text": "Request `%s` \u00b7 policy `%s`" % (r["id"], r["policy"])}]},
+                 "text": "Request `%s` \u00b7 policy `%s` \u00b7 %s"
+                         % (r["id"], r["policy"], inbox_link(public_url, r))}]},
             {"type": "actions", "block_id": "countersign", "elements": [
                 {"type": "button",
                  "text": {"type": "plain_text", "text": "Approve", "emoji": True},
@@ -163,7 +170,7 @@ class SlackTest(unittest.TestCase):
         call = self.fake.wait_for(1, path=POST)[0]
         self.assertEqual(call.header("Authorization"), "Bearer " + BOT_TOKEN)
         self.assertTrue(call.header("Content-Type").startswith("application/json"))
-        self.assertEqual(call.json, expected_post(r))
+        self.assertEqual(call.json, expected_post(r, self.server.url))
         buttons = call.json["blocks"][-1]["elements"]
         self.assertEqual([json.loads(b["value"]) for b in buttons],
                          [{"channel": "slack-ops", "request": r["id"], "choice": "approve"},
@@ -200,7 +207,7 @@ class SlackTest(unittest.TestCase):
         calls = self.fake.wait_for(4, path=POST)
         self.assertEqual([c.answer_status for c in calls], [500, 429, 200, 200])
         self.assertEqual(calls[3].answer_json["ok"], True)
-        self.assertEqual(calls[3].json, expected_post(r))
+        self.assertEqual(calls[3].json, expected_post(r, self.server.url))
         # The delivered post's ts is what a later update edits.
         self.server.call("POST", f"/v1/requests/{r['id']}/cancel", {"reason": "not today"},
                          token=self.agent)
@@ -244,6 +251,10 @@ class SlackTest(unittest.TestCase):
         self.assertIn({"type": "section", "text": {
             "type": "mrkdwn",
             "text": ":white_check_mark: *Approved* by alice\n\u2022 *alice*: Approve"}}, blocks)
+        # The request's page stays linked when the buttons go.
+        self.assertEqual(blocks[-1]["type"], "context")
+        self.assertTrue(blocks[-1]["elements"][0]["text"].endswith(
+            " \u00b7 " + inbox_link(self.server.url, r)), blocks[-1])
         self.assertEqual(self.fake.message(CHANNEL_ID, post.answer_json["ts"])["text"],
                          "Approved by alice: Deploy v2.0")
 
@@ -416,7 +427,7 @@ class SlackTest(unittest.TestCase):
         r = self.create(notify=["slack-hook"])
         call = self.fake.wait_for(1, path=HOOK_PATH)[0]
         self.assertIsNone(call.header("Authorization"))
-        expected = expected_post(r)
+        expected = expected_post(r, self.server.url)
         del expected["channel"]
         expected["blocks"][-1]["elements"] = [
             {"type": "button", "text": {"type": "plain_text", "text": label, "emoji": True},
@@ -438,6 +449,23 @@ class SlackTest(unittest.TestCase):
         outcome = self.fake.wait_until(
             lambda c: c.json.get("text") == "Approved by carol: Deploy v2.0", path=HOOK_PATH)
         self.assertNotIn("actions", [b["type"] for b in outcome.json["blocks"]])
+        self.assertTrue(outcome.json["blocks"][-1]["elements"][0]["text"].endswith(
+            inbox_link(self.server.url, r)), outcome.json["blocks"][-1])
+
+    # -- the inbox link ------------------------------------------------------------------------
+    def test_the_posted_message_links_to_the_request_s_page_in_the_inbox(self):
+        r = self.create()
+        call = self.fake.wait_for(1, path=POST)[0]
+        context = call.json["blocks"][-2]
+        self.assertEqual(context["type"], "context")
+        url = self.server.url + "/ui/requests/" + r["id"]
+        self.assertIn("<" + url + "|Open in the inbox>", context["elements"][0]["text"])
+        # The link is the inbox's page for the request (not a 404): signed out, it sends the
+        # browser to sign in, and it decides nothing.
+        page = self.server.call("GET", url[len(self.server.url):], token=None)
+        self.assertEqual(page.status, 303, page)
+        self.assertTrue(page.headers["Location"].startswith("/ui/login"), page.headers)
+        self.assertEqual(self.get(r["id"])["status"], "pending")
 
 
 if __name__ == "__main__":

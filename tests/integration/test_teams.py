@@ -84,6 +84,9 @@ class TeamsTest(unittest.TestCase):
     def link(self, r, choice, recipient):
         return one_click_url(self.dir, self.server.url, r, choice, recipient)
 
+    def inbox_url(self, r):
+        return self.server.url + "/ui/requests/" + r["id"]
+
     def facts(self, r, markdown=True):
         """The request's facts as a card shows them: with Markdown escaped where Teams renders
         it (Adaptive Cards), as typed where it does not (MessageCard sections)."""
@@ -120,7 +123,9 @@ class TeamsTest(unittest.TestCase):
                          "style": "positive"},
                         {"type": "Action.OpenUrl", "title": "Deny",
                          "url": self.link(r, "deny", "channel:teams-ops"),
-                         "style": "destructive"}],
+                         "style": "destructive"},
+                        {"type": "Action.OpenUrl", "title": "Open in the inbox",
+                         "url": self.inbox_url(r)}],
                 },
             }],
         })
@@ -130,8 +135,13 @@ class TeamsTest(unittest.TestCase):
         self.assertEqual(page.status, 200, page)
         self.assertEqual(self.server.call("GET", "/v1/requests/" + r["id"]).json["status"],
                          "pending")
+        # So is the inbox link: the request's page, which sends a signed-out browser to sign in.
+        inbox = call.json["attachments"][0]["content"]["actions"][-1]["url"]
+        page = self.server.call("GET", inbox[len(self.server.url):], token=None)
+        self.assertEqual(page.status, 303, page)
+        self.assertTrue(page.headers["Location"].startswith("/ui/login"), page.headers)
 
-    def test_a_resolution_is_posted_as_an_outcome_card_without_actions(self):
+    def test_a_resolution_is_posted_as_an_outcome_card_whose_only_action_opens_the_inbox(self):
         r = self.create(["teams-ops"])
         self.fake.wait_for(1, path=WORKFLOW)
         decided = self.server.call("POST", f"/v1/requests/{r['id']}/decisions",
@@ -139,7 +149,8 @@ class TeamsTest(unittest.TestCase):
         self.assertEqual(decided.status, 200, decided)
         calls = self.fake.wait_for(2, path=WORKFLOW)
         card = calls[1].json["attachments"][0]["content"]
-        self.assertNotIn("actions", card)
+        self.assertEqual(card["actions"], [{"type": "Action.OpenUrl", "title": "Open in the inbox",
+                                            "url": self.inbox_url(r)}])
         self.assertEqual(card["body"][0], {"type": "TextBlock", "text": "Approved by carol",
                                            "weight": "Bolder", "color": "Good", "wrap": True})
         self.assertEqual(card["body"][-1], {"type": "FactSet", "facts": [
@@ -163,7 +174,9 @@ class TeamsTest(unittest.TestCase):
                 {"@type": "OpenUri", "name": "Approve",
                  "targets": [{"os": "default", "uri": self.link(r, "approve", "ops-room")}]},
                 {"@type": "OpenUri", "name": "Deny",
-                 "targets": [{"os": "default", "uri": self.link(r, "deny", "ops-room")}]}],
+                 "targets": [{"os": "default", "uri": self.link(r, "deny", "ops-room")}]},
+                {"@type": "OpenUri", "name": "Open in the inbox",
+                 "targets": [{"os": "default", "uri": self.inbox_url(r)}]}],
         })
 
     def test_throttling_is_retried_until_the_card_is_delivered(self):
@@ -189,6 +202,7 @@ class TeamsTest(unittest.TestCase):
         self.assertEqual(call.json["event"], "request.created")
         self.assertEqual(call.json["request"]["id"], r["id"])
         self.assertEqual(json.loads(call.body)["request"]["status"], "pending")
+        self.assertEqual(call.json["inbox_url"], self.inbox_url(r))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,12 @@ def button(request_id, position):
     return f"cs:{request_id}:{position}"
 
 
+def inbox_link(r):
+    """The link to the request's page in the web inbox that ends every message: in the text,
+    since Telegram refuses url buttons to hosts such as localhost."""
+    return f'<a href="{PUBLIC_URL}/ui/requests/{r["id"]}">Open in the inbox</a>'
+
+
 def pending_text(r):
     deadline = r["deadline_at"][:16].replace("T", " ") + " UTC"
     return ("<b>Approval needed</b>\n<b>Deploy v2.0</b>\n\n"
@@ -68,7 +74,7 @@ def pending_text(r):
             f"Deadline: {deadline}\n"
             "Risk: normal\n\n"
             "<b>Arguments</b>\n<pre>{\n  \"ref\": \"v2.0\"\n}</pre>\n\n"
-            f"<i>Request {r['id']} \u00b7 policy {r['policy']}</i>")
+            f"<i>Request {r['id']} \u00b7 policy {r['policy']}</i>\n" + inbox_link(r))
 
 
 class TelegramTest(unittest.TestCase):
@@ -316,6 +322,10 @@ class TelegramTest(unittest.TestCase):
         }
         for request_id, edit in edits.items():
             self.assertIn(request_id, edit.json["text"])
+            # The request's page stays linked once the buttons go.
+            self.assertTrue(edit.json["text"].endswith(
+                f'<a href="{PUBLIC_URL}/ui/requests/{request_id}">Open in the inbox</a>'),
+                edit.json["text"])
             self.assertEqual(edit.json["reply_markup"], {"inline_keyboard": []})
             self.assertEqual(edit.answer_status, 200, edit.answer_json)
         self.assertIn("\u2022 carol: Approve \u2014 \u201cship &lt;it&gt; &amp; go\u201d",
