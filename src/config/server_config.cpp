@@ -7,6 +7,7 @@
 
 #include "config/compat_config.hpp"
 #include "config/conversation_config.hpp"
+#include "config/oidc_config.hpp"
 #include "config/policy_config.hpp"
 #include "config/server_settings.hpp"
 #include "config/where.hpp"
@@ -15,8 +16,8 @@ namespace countersign {
 namespace {
 
 constexpr std::string_view kTopLevelTables[] = {
-    "server",     "groups", "policy",   "risk",   "limits", "channel",      "webhook",
-    "identities", "outbox", "outbound", "compat", "llm",    "conversations"};
+    "server",     "groups", "policy",   "risk",   "limits", "channel",       "webhook",
+    "identities", "outbox", "outbound", "compat", "llm",    "conversations", "ui"};
 
 // Every setting's default, through the same checks as a flag's value.
 Status ApplyDefaults(ServerConfig& out) {
@@ -37,7 +38,7 @@ Status ApplyServerTable(const std::string& file, const toml::table& root, Server
           WhereLine(file, node) + ": unknown table or key '" + std::string(name) +
           "' (this version reads [server], [groups], [[policy]], [risk], "
           "[limits], [[channel]], [[webhook]], [identities], [outbox], [outbound], [compat.*], "
-          "[llm] and [conversations])");
+          "[llm], [conversations] and [ui.oidc])");
     }
   }
   const toml::node* server_node = root.get("server");
@@ -104,6 +105,8 @@ Result<LoadedConfigFile> ReadConfigTables(const toml::table& root, const std::st
   if (!compat.ok()) return std::move(compat).error();
   auto conversations = ReadConversationTables(root, file);
   if (!conversations.ok()) return std::move(conversations).error();
+  auto oidc = ReadOidcTable(root, file);
+  if (!oidc.ok()) return std::move(oidc).error();
   return ReadPolicyTables(root, file, server.default_timeout);
 }
 
@@ -141,6 +144,9 @@ Result<ServerConfig> LoadServerConfig(const ServeOptions& options) {
     auto conversations = ReadConversationTables(*root, file->second);
     if (!conversations.ok()) return std::move(conversations).error();
     config.conversations = std::move(conversations).value();
+    auto oidc = ReadOidcTable(*root, file->second);
+    if (!oidc.ok()) return std::move(oidc).error();
+    config.oidc = std::move(oidc).value();
   }
   CS_RETURN_IF_ERROR(ApplyGiven(options, config));
   if (root) {

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/oidc_settings.hpp"
 #include "compat/compat_options.hpp"
 #include "config/conversation_config.hpp"
 #include "config/notify_config.hpp"
@@ -101,6 +102,7 @@ struct ServerConfig {
   NotifyConfig notify;               // [[channel]], [[webhook]], [identities], [outbox]
   CompatOptions compat;              // [compat.hermes], [compat.molecule], [compat.aisoc]
   ConversationConfig conversations;  // [llm], [conversations]
+  std::optional<OidcSettings> oidc;  // [ui.oidc]; nullopt: the inbox signs in with tokens only
 };
 
 // Every setting from `options`, the file it names and the defaults, checked one by one and

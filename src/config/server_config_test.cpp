@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "config/duration.hpp"
+#include "config/oidc_config.hpp"
 #include "config/policy_config.hpp"
 #include "testing/temp_dir.hpp"
 
@@ -297,6 +299,24 @@ TEST_F(ServerConfigTest, EachInvalidFileNamesItsLineAndKey) {
       {"[server]\nthreads = \"4\"\n", "2: server.threads must be an integer"},
       {"server = 1\n", "1: server must be a table"},
       {"[[policy]]\nname = \"a\"\nquorum = \n", "3: "},
+      {"[ui.oidc]\nissuer = \"https://idp.example.com\"\nclient_secret = \"x\"\n",
+       "1: ui.oidc.client_id is required"},
+      {"[ui.oidc]\nclient_id = \"c\"\nclient_secret = \"x\"\n", "1: ui.oidc.issuer is required"},
+      {"[ui.oidc]\nissuer = \"http://idp.example.com\"\n",
+       "2: ui.oidc.issuer must be an https URL (http only for a loopback host)"},
+      {"[ui.oidc]\nissuer = \"https://idp.example.com#x\"\n",
+       "2: ui.oidc.issuer must be an https URL with no query or fragment"},
+      {"[ui.oidc]\nrole = \"agent\"\n",
+       "2: ui.oidc.role must be \"approver\" or \"admin\" (never \"agent\")"},
+      {"[ui.oidc]\nscopes = [\"email\"]\n", "2: ui.oidc.scopes must include \"openid\""},
+      {"[ui.oidc]\nallowed_groups = []\n", "2: ui.oidc.allowed_groups must not be empty"},
+      {"[ui.oidc]\nclient_auth = \"private_key_jwt\"\n",
+       "2: ui.oidc.client_auth must be \"client_secret_basic\" or \"client_secret_post\""},
+      {"[ui.oidc]\nclient_secret = \"env:CS_TEST_NO_SUCH_VAR\"\n",
+       "2: ui.oidc.client_secret: environment variable CS_TEST_NO_SUCH_VAR is not set"},
+      {"[ui.oidc]\nissuer_url = \"x\"\n", "2: ui.oidc.issuer_url: unknown key"},
+      {"[ui]\ntheme = \"dark\"\n", "2: ui.theme: unknown key (the [ui] table holds only"},
+      {"ui = 1\n", "1: ui must be a table"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.text);
@@ -314,6 +334,52 @@ TEST_F(ServerConfigTest, EachInvalidFileNamesItsLineAndKey) {
     ASSERT_FALSE(served.ok());
     EXPECT_EQ(served.error().message, loaded.error().message);
   }
+}
+
+TEST_F(ServerConfigTest, OidcSignInIsOffWithoutItsTableAndTakesItsDefaults) {
+  ServeOptions options;
+  options.given["config"] = Write("[server]\nthreads = 2\n");
+  auto config = LoadServerConfig(options);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_FALSE(config->oidc);
+
+  options.given["config"] = Write(
+      "[ui.oidc]\nissuer = \"http://127.0.0.1:9000/realms/x/\"\nclient_id = \"cs\"\n"
+      "client_secret = \"s\"\n");
+  config = LoadServerConfig(options);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_TRUE(config->oidc);
+  const OidcSettings& oidc = *config->oidc;
+  EXPECT_EQ(oidc.issuer, "http://127.0.0.1:9000/realms/x/") << "kept exactly as written";
+  EXPECT_EQ(oidc.client_secret, "s");
+  EXPECT_EQ(oidc.client_auth, OidcClientAuth::kSecretBasic);
+  EXPECT_EQ(oidc.scopes, (std::vector<std::string>{"openid", "profile", "email"}));
+  EXPECT_EQ(oidc.principal_claim, "email");
+  EXPECT_EQ(oidc.groups_claim, "groups");
+  EXPECT_EQ(oidc.role, Role::kApprover);
+  EXPECT_EQ(oidc.tenant, "default");
+  EXPECT_TRUE(oidc.allowed_groups.empty());
+
+  // Without client_secret, the variable supplies it; without either, start-up stops.
+  const std::string no_secret = Write(
+      "[ui.oidc]\nissuer = \"https://idp.example.com\"\nclient_id = \"cs\"\nrole = \"admin\"\n"
+      "allowed_groups = [\"sre\"]\nclient_auth = \"client_secret_post\"\n");
+  options.given["config"] = no_secret;
+  ::unsetenv(kOidcClientSecretVariable);
+  auto refused = LoadServerConfig(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find(
+                "ui.oidc.client_secret is required (or set COUNTERSIGN_OIDC_CLIENT_SECRET)"),
+            std::string::npos)
+      << refused.error().message;
+  ::setenv(kOidcClientSecretVariable, "from-env", 1);
+  config = LoadServerConfig(options);
+  ::unsetenv(kOidcClientSecretVariable);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->oidc->client_secret, "from-env");
+  EXPECT_EQ(config->oidc->role, Role::kAdmin);
+  EXPECT_EQ(config->oidc->client_auth, OidcClientAuth::kSecretPost);
+  EXPECT_EQ(config->oidc->allowed_groups, std::vector<std::string>{"sre"});
 }
 
 TEST_F(ServerConfigTest, PublicUrlIsNormalisedAndTheFlagWinsOverTheFile) {

@@ -46,4 +46,9 @@ std::optional<TimePoint> ParseTime(std::string_view text) {
          std::chrono::seconds(s) + Millis(ms);
 }
 
+std::optional<TimePoint> ParseUtcDay(std::string_view day) {
+  if (day.size() != 10 || day[4] != '-' || day[7] != '-') return std::nullopt;
+  return ParseTime(std::string(day) + "T00:00:00Z");
+}
+
 }  // namespace countersign

@@ -13,5 +13,8 @@ std::string FormatTime(TimePoint t);
 
 // Accepts the format FormatTime writes (fraction optional). nullopt when malformed.
 std::optional<TimePoint> ParseTime(std::string_view text);
+// A day as "2026-12-04" (what an HTML date input sends), as its first instant in UTC.
+// nullopt when malformed.
+std::optional<TimePoint> ParseUtcDay(std::string_view day);
 
 }  // namespace countersign

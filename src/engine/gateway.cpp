@@ -580,6 +580,38 @@ void Gateway::RevokeGrant(const Actor& actor, std::string id, Callback<Grant> do
   Commit<Grant>(std::move(fn), std::move(done));
 }
 
+void Gateway::RetryOutbox(const Actor& actor, std::string delivery_id, Callback<OutboxRow> done) {
+  if (actor.role != Role::kAdmin) {
+    done(Error::Forbidden("retrying a delivery needs an admin token"));
+    return;
+  }
+  if (!IsWellFormedId(delivery_id, "dlv_")) {
+    done(Error::NotFound("no delivery " + Echo(delivery_id)));
+    return;
+  }
+  const TimePoint now = clock_.Now();
+  const std::string scope = actor.IsOperator() ? std::string() : actor.tenant;
+  auto fn = [actor, delivery_id, scope, now](Transaction& txn) -> Result<OutboxRow> {
+    auto retried = txn.RetryOutbox(scope, delivery_id, now);
+    if (!retried.ok()) return std::move(retried).error();
+    if (!retried.value()) return Error::NotFound("no delivery " + Echo(delivery_id));
+    OutboxRow row = std::move(*retried.value());
+    if (row.state == "delivered") {
+      return Error::Conflict("delivery " + delivery_id + " was delivered already");
+    }
+    auto event = txn.AppendEvent(
+        {now,
+         row.tenant,
+         row.request_id,
+         "outbox.retried",
+         actor.name,
+         {{"delivery_id", row.delivery_id}, {"destination", row.destination}, {"kind", row.kind}}});
+    if (!event.ok()) return std::move(event).error();
+    return row;
+  };
+  Commit<OutboxRow>(std::move(fn), std::move(done));
+}
+
 Status Gateway::Announce(Transaction& txn, const RequestPtr& current) const {
   Notifier* notifier = notifier_.load(std::memory_order_acquire);
   if (!notifier || !current || txn.AppendedEvents().empty()) return Ok();

@@ -191,8 +191,13 @@ class Gateway {
   // verification after a start is always full, because a checkpoint read back from the
   // database is no better than the rows it vouches for. The result becomes the checkpoint.
   // Every signed checkpoint met must verify with the receipt key and name the event before
-  // it; the report says which was the last (a bad one breaks the chain there).
-  void VerifyAudit(const Actor& actor, bool full, Callback<AuditVerification> done);
+  // it; the report says which was the last (a bad one breaks the chain there). `progress`,
+  // when set, hears after each chunk how many events were checked and how many there were to
+  // check when it began (the end of the chain then, minus where it started), on the read
+  // executor.
+  using VerifyProgress = std::function<void(int64_t checked, int64_t total)>;
+  void VerifyAudit(const Actor& actor, bool full, Callback<AuditVerification> done,
+                   VerifyProgress progress = {});
   // An approver named `principal` in `tenant`, with the groups of its unrevoked tokens (as an
   // API call by that principal would have). Without them when the store cannot be read.
   Actor PrincipalActor(const std::string& tenant, const std::string& principal);
@@ -200,6 +205,12 @@ class Gateway {
   // admins only; the operator sees every tenant's.
   Result<std::vector<OutboxRow>> ListOutbox(const Actor& actor, const std::string& state,
                                             const std::string& request_id, int limit);
+  // "Retry now" for outbox row `delivery_id` (admins only; the operator's reach every tenant's
+  // rows): a pending row becomes due now, a failed (given up) one goes back to pending, due
+  // now, with its attempts reset. Records an outbox.retried event (on the row's request, in its
+  // tenant) and answers with the row as stored. kNotFound when the admin has no such row,
+  // kConflict when it was delivered already. The caller wakes the dispatcher.
+  void RetryOutbox(const Actor& actor, std::string delivery_id, Callback<OutboxRow> done);
   // Requests of `tenant` still pending.
   Result<int64_t> CountPending(std::string_view tenant);
   // Ok when the store answers reads and its writer is healthy; else why not.

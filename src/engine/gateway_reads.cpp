@@ -17,6 +17,8 @@ struct Gateway::Verification {
   AuditReport total;     // the chunks so far, added up
   SignedPoint last_signed;
   Callback<AuditVerification> done;
+  VerifyProgress progress;
+  int64_t total_events = -1;  // to check, read at the first chunk; -1 before
 };
 
 Error Gateway::ReadsBusy() {
@@ -52,7 +54,8 @@ Result<std::vector<Event>> Gateway::ListRequestEvents(const Actor& actor, std::s
   return store_.ListEvents(filter);
 }
 
-void Gateway::VerifyAudit(const Actor& actor, bool full, Callback<AuditVerification> done) {
+void Gateway::VerifyAudit(const Actor& actor, bool full, Callback<AuditVerification> done,
+                          VerifyProgress progress) {
   if (!actor.IsOperator()) {
     done(Error::Forbidden("verifying the audit chain needs an admin of the default tenant"));
     return;
@@ -69,10 +72,21 @@ void Gateway::VerifyAudit(const Actor& actor, bool full, Callback<AuditVerificat
   }
   v->total.checkpoint = v->from;
   v->done = std::move(done);
+  v->progress = std::move(progress);
   if (!reads_.Post([this, v] { VerifyChunk(v); })) v->done(ReadsBusy());
 }
 
 void Gateway::VerifyChunk(std::shared_ptr<Verification> v) {
+  if (v->progress && v->total_events < 0) {
+    // How far the chain reaches now: the progress's 100 %. Events appended meanwhile are
+    // checked too, and the count stops at 100 %.
+    EventFilter last;
+    last.newest_first = true;
+    last.limit = 1;
+    auto newest = store_.ListEvents(last);
+    const int64_t end = newest.ok() && !newest->empty() ? newest->front().seq : 0;
+    v->total_events = std::max<int64_t>(0, end - v->from.seq);
+  }
   auto chunk = store_.VerifyAudit(v->total.checkpoint, std::max<int64_t>(1, options_.verify_chunk));
   if (!chunk.ok()) {
     v->done(std::move(chunk).error());
@@ -99,6 +113,9 @@ void Gateway::VerifyChunk(std::shared_ptr<Verification> v) {
       break;
     }
     v->last_signed = SignedPoint{checkpoint.seq - 1, checkpoint.seq, checkpoint.at};
+  }
+  if (v->progress) {
+    v->progress(std::min(total.events_checked, v->total_events), v->total_events);
   }
   if (total.ok && !total.reached_end) {
     // Behind the reads queued meanwhile: a long verification never holds up the others.

@@ -498,6 +498,37 @@ TEST_F(GatewayTest, AVerificationInChunksAddsUpToOnePass) {
   EXPECT_EQ(report->report.checkpoint.seq, 10);
 }
 
+// The inbox's progress bar: after each chunk, how far of the chain as it stood at the start.
+TEST_F(GatewayTest, AVerificationReportsItsProgressAfterEachChunk) {
+  GatewayOptions small;
+  small.verify_chunk = 4;
+  Open(small);
+  for (int i = 0; i < 10; ++i) MustCreate(kAgent);
+  const Actor root{"root", Role::kAdmin, kOperatorTenant, {}};
+  std::vector<std::pair<int64_t, int64_t>> steps;  // read executor; read after done
+  auto report = Call<AuditVerification>([&](auto done) {
+    gateway_->VerifyAudit(root, true, std::move(done), [&](int64_t checked, int64_t total) {
+      steps.emplace_back(checked, total);
+    });
+  });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  const std::vector<std::pair<int64_t, int64_t>> expected{{4, 10}, {8, 10}, {10, 10}};
+  EXPECT_EQ(steps, expected);
+
+  // Incremental: only the events since the last verification count.
+  for (int i = 0; i < 3; ++i) MustCreate(kAgent);
+  steps.clear();
+  report = Call<AuditVerification>([&](auto done) {
+    gateway_->VerifyAudit(root, false, std::move(done), [&](int64_t checked, int64_t total) {
+      steps.emplace_back(checked, total);
+    });
+  });
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_FALSE(report->full);
+  const std::vector<std::pair<int64_t, int64_t>> incremental{{3, 3}};
+  EXPECT_EQ(steps, incremental);
+}
+
 }  // namespace
 }  // namespace countersign
 

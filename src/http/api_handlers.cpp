@@ -222,6 +222,11 @@ asio::awaitable<HttpResponse> ApiHandlers::Cancel(RequestContext& ctx) {
 asio::awaitable<HttpResponse> ApiHandlers::ListAudit(RequestContext& ctx) {
   EventFilter filter;
   filter.request_id = ctx.Query("request");
+  filter.type_prefix = ctx.Query("type");
+  filter.actor = ctx.Query("actor");
+  if (filter.type_prefix.size() > 64 || filter.actor.size() > 128) {
+    co_return ErrorResponse(Error::Invalid("type or actor is too long"));
+  }
   auto since = IntParam(ctx, "since", 0, 0, INT64_MAX);
   if (!since.ok()) co_return ErrorResponse(since.error());
   auto limit = IntParam(ctx, "limit", 100, 1, 1000);

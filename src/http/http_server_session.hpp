@@ -134,7 +134,7 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
       if (misdirected) {
         routed.response = ErrorResponse(*misdirected);
       } else {
-        routed = co_await router_.Route(request);
+        routed = co_await router_.Route(request, connection.peer);
       }
       if (routed.deferred) {
         // A long-poll: while it waits, hold neither the request nor an empty read buffer, and

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/json/value.hpp>
 
 #include "auth/actor.hpp"
@@ -36,6 +37,8 @@ struct RequestContext {
   // and closes when it returns. `abandon`, when set with it, is called when the client goes
   // away meanwhile. It must not refer to `request` or to this context.
   std::function<asio::awaitable<void>(ResponseStream&)> streamed = nullptr;
+  // The client's address (the TCP peer: a proxy in front of the server, when there is one).
+  asio::ip::address peer{};
 
   std::string_view Query(std::string_view key) const {
     auto it = query.find(key);

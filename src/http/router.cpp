@@ -35,7 +35,7 @@ void Router::AddStream(http::verb method, std::string pattern, Access access,
   routes_.push_back({method, SplitPattern(pattern), access, nullptr, std::move(handler)});
 }
 
-asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
+asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request, asio::ip::address peer) {
   Routed routed;
   auto url = boost::urls::parse_origin_form(request.target());
   if (!url) {
@@ -88,6 +88,7 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request) {
   }
 
   RequestContext ctx{request, std::move(captures), {}, {}, {}, {}};
+  ctx.peer = peer;
   for (auto param : url->params()) ctx.query[param.key] = param.value;
   if (match->access == Access::kAuthenticated) {
     auto actor = co_await AuthenticateOffThread(authenticator_, gateway_,

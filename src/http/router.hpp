@@ -50,7 +50,8 @@ class Router {
   void Add(http::verb method, std::string pattern, Access access, Handler handler);
   void AddStream(http::verb method, std::string pattern, Access access, StreamHandler handler);
 
-  asio::awaitable<Routed> Route(const HttpRequest& request);
+  // `peer`: the client's address, for the handlers (RequestContext::peer).
+  asio::awaitable<Routed> Route(const HttpRequest& request, asio::ip::address peer = {});
 
  private:
   struct RouteEntry {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/sha256.hpp"
 #include "http/cookies.hpp"
 #include "http/engine_call.hpp"
 
@@ -16,13 +17,14 @@ constexpr const char* kPageSecurityPolicy =
 }  // namespace
 
 UiGate::UiGate(Gateway& gateway, Authenticator& authenticator, UiSessionTable& sessions,
-               const UiPages& pages, PublicUrl public_url)
+               const UiPages& pages, PublicUrl public_url, bool oidc_sign_in)
     : gateway_(gateway),
       authenticator_(authenticator),
       sessions_(sessions),
       pages_(pages),
       public_url_(std::move(public_url)),
-      form_guard_(public_url_, kCsrfCookie, "/ui/", "inbox POST") {}
+      form_guard_(public_url_, kCsrfCookie, "/ui/", "inbox POST"),
+      oidc_sign_in_(oidc_sign_in) {}
 
 asio::awaitable<UiGate::Viewer> UiGate::ViewerOf(const HttpRequest& request) {
   Viewer out;
@@ -30,7 +32,15 @@ asio::awaitable<UiGate::Viewer> UiGate::ViewerOf(const HttpRequest& request) {
   std::optional<UiSession> session;
   if (cookie) session = sessions_.Find(*cookie);
   if (!session) {
-    out.instead = SeeOther("/ui/login");
+    // A session cookie this server no longer knows: the session expired, was ended when its
+    // token was revoked, or the server restarted. Say so, rather than a bare sign-in form.
+    out.instead = SeeOther(cookie ? "/ui/login?expired=1" : "/ui/login");
+    co_return out;
+  }
+  if (session->actor) {
+    // Signed in by the identity provider: no token to check again.
+    Actor actor = *session->actor;
+    out.signed_in = SignedIn{std::move(actor), std::move(*session)};
     co_return out;
   }
   auto actor =
@@ -46,7 +56,7 @@ asio::awaitable<UiGate::Viewer> UiGate::ViewerOf(const HttpRequest& request) {
                                      pages_.Login("",
                                                   "The server cannot check your sign-in "
                                                   "right now. Try again in a moment.",
-                                                  ""));
+                                                  "", oidc_sign_in_));
     }
     co_return out;
   }
@@ -74,6 +84,20 @@ HttpResponse UiGate::Page(http::status status, std::string html, const std::stri
   return res;
 }
 
+HttpResponse UiGate::CurrentPage(const HttpRequest& request, std::string html,
+                                 const std::string& csrf) const {
+  const std::string etag = "\"" + Sha256Hex(html).substr(0, 32) + "\"";
+  if (request[http::field::if_none_match] == etag) {
+    HttpResponse res{http::status::not_modified, 11};
+    res.set(http::field::etag, etag);
+    res.set(http::field::cache_control, "no-store");
+    return res;
+  }
+  HttpResponse res = Page(http::status::ok, std::move(html), csrf);
+  res.set(http::field::etag, etag);
+  return res;
+}
+
 HttpResponse UiGate::MessagePage(http::status status, const SignedIn& who,
                                  const HttpRequest& request, std::string_view heading,
                                  std::string_view tone, std::string_view message) const {
@@ -84,7 +108,7 @@ HttpResponse UiGate::MessagePage(http::status status, const SignedIn& who,
 HttpResponse UiGate::LoginPage(http::status status, const HttpRequest& request,
                                std::string_view error, std::string_view notice) const {
   const std::string csrf = CsrfFor(request);
-  return Page(status, pages_.Login(csrf, error, notice), csrf);
+  return Page(status, pages_.Login(csrf, error, notice, oidc_sign_in_), csrf);
 }
 
 HttpResponse UiGate::SeeOther(std::string_view path) const {

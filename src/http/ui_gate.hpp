@@ -4,7 +4,8 @@
 // each hold one.
 //
 // A session is looked up from cookie cs_ui_session and its token authenticated again on every
-// page, so a token revoked since sign-in ends the session at its next request. A page that
+// page, so a token revoked since sign-in ends the session at its next request. A session
+// begun without a token (OpenID Connect) carries its Actor, which is used as it is. A page that
 // needs a session and has none answers 303 to the sign-in form.
 // Thread-safe; everything passed in must outlive the gate.
 #pragma once
@@ -40,8 +41,9 @@ class UiGate {
     HttpResponse instead;
   };
 
+  // `oidc_sign_in`: the sign-in form offers "Sign in with your identity provider" too.
   UiGate(Gateway& gateway, Authenticator& authenticator, UiSessionTable& sessions,
-         const UiPages& pages, PublicUrl public_url);
+         const UiPages& pages, PublicUrl public_url, bool oidc_sign_in = false);
 
   asio::awaitable<Viewer> ViewerOf(const HttpRequest& request);
   // Runs `handler(ctx, signed_in)` (returning asio::awaitable<HttpResponse>) for the session's
@@ -61,6 +63,11 @@ class UiGate {
   UiViewer ForPage(const SignedIn& who, const std::string& csrf) const;
   // An HTML page with the pages' CSP and the anti-CSRF cookie set.
   HttpResponse Page(http::status status, std::string html, const std::string& csrf) const;
+  // As Page() with status 200, tagged with an ETag of its HTML: 304 without a body when the
+  // request's If-None-Match already names it (the live pages' script asks so, and skips the
+  // refresh when nothing it shows has changed).
+  HttpResponse CurrentPage(const HttpRequest& request, std::string html,
+                           const std::string& csrf) const;
   // A page saying `message` under `heading` (tone "error", "warn", "ok").
   HttpResponse MessagePage(http::status status, const SignedIn& who, const HttpRequest& request,
                            std::string_view heading, std::string_view tone,
@@ -83,6 +90,7 @@ class UiGate {
   const UiPages& pages_;
   const PublicUrl public_url_;
   const FormGuard form_guard_;
+  const bool oidc_sign_in_;
 };
 
 }  // namespace countersign

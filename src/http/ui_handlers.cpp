@@ -14,6 +14,7 @@
 #include "core/time_format.hpp"
 #include "engine/lifecycle.hpp"
 #include "http/cookies.hpp"
+#include "http/day_range.hpp"
 #include "http/decision_form.hpp"
 #include "http/engine_call.hpp"
 #include "http/form_data.hpp"
@@ -29,6 +30,9 @@ using RequestPtr = Gateway::RequestPtr;
 // Pending requests the inbox reads at most; older ones are on the API (issue: pagination).
 constexpr int kInboxLimit = 500;
 constexpr size_t kMaxTokenBytes = 512;
+// Refused sign-ins one client address may make a minute (a mistyped token or two is fine; a
+// guesser is slowed down, though a 256-bit token cannot be guessed anyway).
+constexpr int kFailedSignInsPerMinute = 20;
 
 bool WantsHtml(const HttpRequest& request) {
   return std::string_view(request[http::field::accept]).find("text/html") != std::string_view::npos;
@@ -108,12 +112,16 @@ Result<RequestFilter> ReadRequestQuery(const RequestContext& ctx, const Actor& a
   query.action = std::string(ctx.Query("action"));
   query.requester = std::string(ctx.Query("requester"));
   query.session = std::string(ctx.Query("session"));
+  query.from = std::string(ctx.Query("from"));
+  query.to = std::string(ctx.Query("to"));
   boost::urls::url encoded;
   for (auto [key, value] : {std::pair{"q", &query.q},
                             {"status", &query.status},
                             {"action", &query.action},
                             {"requester", &query.requester},
-                            {"session", &query.session}}) {
+                            {"session", &query.session},
+                            {"from", &query.from},
+                            {"to", &query.to}}) {
     if (!value->empty()) encoded.params().append({key, *value});
   }
   query.encoded = std::string(encoded.encoded_query());
@@ -126,6 +134,8 @@ Result<RequestFilter> ReadRequestQuery(const RequestContext& ctx, const Actor& a
   filter.action = query.action;
   filter.requester = query.requester;
   filter.session = query.session;
+  CS_RETURN_IF_ERROR(
+      ReadDayRange(query.from, query.to, filter.created_from, filter.created_before));
   filter.cursor = std::string(ctx.Query("cursor"));
   if (!filter.cursor.empty() && !IsWellFormedId(filter.cursor, "req_")) {
     return Error::Invalid("that page link is not one this server made");
@@ -189,7 +199,8 @@ UiHandlers::UiHandlers(Gateway& gateway, EventBus& bus, Authenticator& authentic
       authenticator_(authenticator),
       gate_(gate),
       pages_(gate.pages()),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      sign_ins_(kFailedSignInsPerMinute, std::chrono::minutes(1)) {}
 
 void UiHandlers::Register(Router& router) {
   using A = Router::Access;
@@ -237,9 +248,12 @@ asio::awaitable<Result<StreamUpgrade>> UiHandlers::Events(RequestContext& ctx) {
   if (!viewer.signed_in) co_return Error::Unauthorized("sign in at /ui/login first");
   const SignedIn& who = *viewer.signed_in;
   auto feed = gateway_.OpenFeed(bus_, who.actor, "", std::nullopt);
-  // The stream lasts while the session does: signed out, expired, or its token revoked.
+  // The stream lasts while the session does: signed out, expired, or its token revoked. A
+  // session signed in by the identity provider has no token: the session alone counts.
   std::function<bool()> token_valid =
-      StreamCredentialCheck(authenticator_, &gateway_, "Bearer " + who.session.token);
+      who.session.actor
+          ? std::function<bool()>([] { return true; })
+          : StreamCredentialCheck(authenticator_, &gateway_, "Bearer " + who.session.token);
   auto authorized = [&sessions = gate_.sessions(), id = who.session.id,
                      token_valid = std::move(token_valid)] {
     return sessions.Find(id).has_value() && token_valid();
@@ -263,13 +277,18 @@ asio::awaitable<HttpResponse> UiHandlers::Root(RequestContext& ctx) {
 }
 
 asio::awaitable<HttpResponse> UiHandlers::ShowLogin(RequestContext& ctx) {
-  const bool ended = ctx.Query("ended") == "1";
   const bool out = ctx.Query("out") == "1";
-  co_return gate_.LoginPage(http::status::ok, ctx.request,
-                            ended ? "Your session has ended: the token it was signed in with is no "
-                                    "longer valid. Sign in again."
-                                  : "",
-                            out ? "You are signed out." : "");
+  std::string ended;
+  if (ctx.Query("ended") == "1") {
+    ended =
+        "Your session has ended: the token it was signed in with is no longer valid. Sign in "
+        "again.";
+  } else if (ctx.Query("expired") == "1") {
+    ended =
+        "Your session has ended: it was signed out or expired, its token was revoked, or the "
+        "server restarted. Sign in again.";
+  }
+  co_return gate_.LoginPage(http::status::ok, ctx.request, ended, out ? "You are signed out." : "");
 }
 
 asio::awaitable<HttpResponse> UiHandlers::SignIn(RequestContext& ctx) {
@@ -285,7 +304,23 @@ asio::awaitable<HttpResponse> UiHandlers::SignIn(RequestContext& ctx) {
     co_return gate_.LoginPage(http::status::unauthorized, ctx.request,
                               "Enter your countersign token.", "");
   }
+  // Failed sign-ins are limited per client address; a good one gives its count back.
+  const std::string address = ctx.peer.to_string();
+  const TimePoint now = gateway_.alarms().clock().Now();
+  if (int64_t wait = sign_ins_.Acquire(address, now)) {
+    spdlog::warn("inbox: sign-ins from {} are over the limit", address);
+    HttpResponse res =
+        gate_.LoginPage(http::status::too_many_requests, ctx.request,
+                        "Too many sign-in attempts from your address. Try again in " +
+                            std::to_string(wait) + (wait == 1 ? " second." : " seconds."),
+                        "");
+    res.set(http::field::retry_after, std::to_string(wait));
+    co_return res;
+  }
   auto actor = co_await AuthenticateOffThread(authenticator_, &gateway_, "Bearer " + token);
+  if (actor.ok() || actor.error().code != ErrorCode::kUnauthorized) {
+    sign_ins_.Release(address, now);
+  }
   if (!actor.ok()) {
     if (actor.error().code != ErrorCode::kUnauthorized) {
       co_return gate_.LoginPage(HttpStatusFor(actor.error().code), ctx.request,
@@ -370,9 +405,9 @@ asio::awaitable<HttpResponse> UiHandlers::InboxPage(const SignedIn& who, const H
                        "moment."),
         csrf);
   }
-  co_return gate_.Page(http::status::ok,
-                       pages_.Inbox(gate_.ForPage(who, csrf), requests.value(), mine, notice, tone),
-                       csrf);
+  std::string page = pages_.Inbox(gate_.ForPage(who, csrf), requests.value(), mine, notice, tone);
+  if (notice.empty()) co_return gate_.CurrentPage(request, std::move(page), csrf);
+  co_return gate_.Page(http::status::ok, std::move(page), csrf);
 }
 
 asio::awaitable<HttpResponse> UiHandlers::Batch(RequestContext& ctx, const SignedIn& who) {
@@ -544,10 +579,10 @@ HttpResponse UiHandlers::RequestPage(const SignedIn& who, const Request& r,
   const std::string csrf = gate_.CsrfFor(request);
   const std::string why_not = WhyNot(who.actor, r);
   const bool may_decide = r.pending() && why_not.empty();
-  return gate_.Page(
-      status,
-      pages_.RequestPage(gate_.ForPage(who, csrf), r, extras, may_decide, why_not, notice, tone),
-      csrf);
+  std::string page =
+      pages_.RequestPage(gate_.ForPage(who, csrf), r, extras, may_decide, why_not, notice, tone);
+  if (status == http::status::ok) return gate_.CurrentPage(request, std::move(page), csrf);
+  return gate_.Page(status, std::move(page), csrf);
 }
 
 asio::awaitable<HttpResponse> UiHandlers::ShowRequest(RequestContext& ctx, const SignedIn& who) {

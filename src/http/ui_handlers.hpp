@@ -8,6 +8,8 @@
 //                             HttpOnly, SameSite=Lax, Path=<public path>/ui/, Secure under
 //                             https) and goes to the inbox (303); a bad one is the form again,
 //                             401, saying so
+//                             (at most 20 refused sign-ins a minute from one client address;
+//                             then 429 with Retry-After)
 //   POST /ui/logout           ends the session, back to the sign-in form (303)
 //   GET  /ui/                 the inbox: pending requests the viewer may decide and has not
 //                             decided yet, soonest deadline first (an agent: its own pending
@@ -53,6 +55,7 @@
 #include "core/public_url.hpp"
 #include "engine/event_bus.hpp"
 #include "engine/gateway.hpp"
+#include "engine/rate_limiter.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
 #include "http/ui_gate.hpp"
@@ -111,6 +114,7 @@ class UiHandlers {
   UiGate& gate_;
   const UiPages& pages_;
   Metrics& metrics_;
+  RateLimiter sign_ins_;  // refused sign-ins, per client address
 };
 
 }  // namespace countersign

@@ -22,8 +22,25 @@ void UiSessionTable::DropExpired(TimePoint now) {
 }
 
 std::string UiSessionTable::Create(std::string token, std::string principal) {
+  UiSession session;
+  session.token = std::move(token);
+  session.principal = std::move(principal);
+  return Insert(std::move(session));
+}
+
+std::string UiSessionTable::CreateFor(Actor actor) {
+  UiSession session;
+  session.principal = actor.name;
+  session.actor = std::move(actor);
+  return Insert(std::move(session));
+}
+
+std::string UiSessionTable::Insert(UiSession session) {
   const TimePoint now = clock_.Now();
   std::string id = "ui_" + GenerateToken().substr(3);  // 256 random bits
+  session.id = id;
+  session.began = now;
+  session.last_used = now;
   MutexLock lock(mu_);
   if (sessions_.size() >= limits_.max_sessions) DropExpired(now);
   if (sessions_.size() >= limits_.max_sessions && !sessions_.empty()) {
@@ -32,7 +49,7 @@ std::string UiSessionTable::Create(std::string token, std::string principal) {
     });
     sessions_.erase(oldest);
   }
-  sessions_.emplace(id, UiSession{id, std::move(token), std::move(principal), now, now});
+  sessions_.emplace(id, std::move(session));
   return id;
 }
 

@@ -3,7 +3,9 @@
 // Create() signs a browser in: a random id (256 bits, base64url) for the token that signed
 // in and the principal it names. The token itself stays in this process's memory only, so
 // each page re-authenticates it and a token revoked after sign-in signs its sessions out at
-// their next request. Find() answers a live session and counts the request as its use; an
+// their next request. CreateFor() signs in someone with no countersign token (OpenID Connect,
+// UiOidcHandlers): the session carries who they are, as the identity provider said at
+// sign-in, for its whole life. Find() answers a live session and counts the request as its use; an
 // unknown id, one that ended (Remove(), signing out) and an expired one are all nullopt. A
 // session expires `idle_expiry` after its last use, and `absolute_expiry` after it began
 // however busy, on the injected clock. At most `max_sessions` are held: Create() then drops
@@ -18,6 +20,7 @@
 #include <string>
 #include <string_view>
 
+#include "auth/actor.hpp"
 #include "core/clock.hpp"
 #include "core/mutex.hpp"
 
@@ -31,8 +34,10 @@ struct UiSessionLimits {
 
 struct UiSession {
   std::string id;
-  std::string token;      // the bearer token that signed in
+  std::string token;      // the bearer token that signed in; empty for a CreateFor() session
   std::string principal;  // who it named then (for the page header)
+  // Who signed in, for a session with no token (CreateFor()); nullopt for a token's.
+  std::optional<Actor> actor;
   TimePoint began;
   TimePoint last_used;
 };
@@ -44,6 +49,8 @@ class UiSessionTable {
 
   // The new session's id.
   std::string Create(std::string token, std::string principal);
+  // The new session's id, for `actor` itself.
+  std::string CreateFor(Actor actor);
   std::optional<UiSession> Find(std::string_view id);
   void Remove(std::string_view id);
   // Sessions held, expired ones not yet dropped included.
@@ -52,6 +59,7 @@ class UiSessionTable {
   const UiSessionLimits& limits() const { return limits_; }
 
  private:
+  std::string Insert(UiSession session);
   bool Expired(const UiSession& session, TimePoint now) const;
   void DropExpired(TimePoint now) CS_REQUIRES(mu_);
 

@@ -31,6 +31,26 @@ TEST(UiSessionTableTest, ASessionIsFoundByItsRandomIdUntilItEnds) {
   table.Remove(id);  // twice is harmless
 }
 
+TEST(UiSessionTableTest, ASessionWithoutATokenCarriesItsActor) {
+  FakeClock clock;
+  UiSessionTable table(clock, {.max_sessions = 10, .idle_expiry = hours(1)});
+  Actor actor;
+  actor.name = "alice@example.com";
+  actor.role = Role::kApprover;
+  actor.groups = {"deployers"};
+  const std::string id = table.CreateFor(actor);
+  EXPECT_EQ(id.size(), 3u + 43u);
+  auto found = table.Find(id);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->token, "");
+  EXPECT_EQ(found->principal, "alice@example.com");
+  ASSERT_TRUE(found->actor);
+  EXPECT_EQ(found->actor->groups, std::vector<std::string>{"deployers"});
+  EXPECT_FALSE(table.Find(table.Create("cs_token", "bob"))->actor);
+  clock.Advance(hours(1));
+  EXPECT_FALSE(table.Find(id)) << "it expires like any other";
+}
+
 TEST(UiSessionTableTest, ASessionExpiresWhenIdleAndAtItsAbsoluteLimitHoweverBusy) {
   FakeClock clock;
   UiSessionTable table(clock,

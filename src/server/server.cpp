@@ -98,16 +98,33 @@ Status Server::Open() {
   if (!ui_pages.ok()) return std::move(ui_pages).error();
   ui_pages_.emplace(std::move(ui_pages).value());
   ui_sessions_ = std::make_unique<UiSessionTable>(clock_);
-  ui_gate_ =
-      std::make_unique<UiGate>(*gateway_, *authenticator_, *ui_sessions_, *ui_pages_, *public_url_);
+  ui_gate_ = std::make_unique<UiGate>(*gateway_, *authenticator_, *ui_sessions_, *ui_pages_,
+                                      *public_url_, config_.oidc.has_value());
   ui_ = std::make_unique<UiHandlers>(*gateway_, event_bus_, *authenticator_, *ui_gate_, metrics_);
   ui_->Register(*router_);
+  if (config_.oidc) {
+    // The provider is called through the one outbound path: a loopback or internal issuer
+    // must be allowed in [outbound], and saying so now beats a failed first sign-in.
+    CS_RETURN_IF_ERROR(config_.notify.outbound.CheckUrl("[ui.oidc] issuer", config_.oidc->issuer));
+    ui_oidc_ = std::make_unique<UiOidcHandlers>(*ui_gate_, *config_.oidc, transport_, clock_);
+    ui_oidc_->Register(*router_);
+    spdlog::info("inbox: sign-in with OpenID Connect at {} (redirect URI {}/ui/oidc/callback)",
+                 config_.oidc->issuer, public_url_->text());
+  }
+  auto ui_audit_pages = UiAuditPages::Load(*ui_pages_);
+  if (!ui_audit_pages.ok()) return std::move(ui_audit_pages).error();
+  ui_audit_pages_.emplace(std::move(ui_audit_pages).value());
+  audit_verify_job_ = std::make_unique<AuditVerifyJob>(*gateway_, clock_);
+  ui_audit_ =
+      std::make_unique<UiAuditHandlers>(*gateway_, *ui_gate_, *ui_audit_pages_, *audit_verify_job_);
+  ui_audit_->Register(*router_);
 
   CS_RETURN_IF_ERROR(BuildChannels());
   // Email mails each approver: the notifier expands "group:NAME" with the policies in force.
-  notifier_ = std::make_unique<OutboxNotifier>(*channels_, ids_, [this](std::string_view group) {
-    return gateway_->Policies()->Members(group);
-  });
+  notifier_ = std::make_unique<OutboxNotifier>(
+      *channels_, ids_,
+      [this](std::string_view group) { return gateway_->Policies()->Members(group); },
+      link_builder_.get());
   gateway_->SetNotifier(notifier_.get());
   AuditSealerOptions seal_options;
   seal_options.every_events = config_.audit_checkpoint_every;
@@ -144,8 +161,19 @@ Status Server::Open() {
   mcp_ = std::make_unique<McpHandlers>(*gateway_, *authenticator_, metrics_, mcp_options);
   mcp_->Register(*router_);
   CS_RETURN_IF_ERROR(OpenConversations());
-  outbox_ = std::make_unique<OutboxHandlers>(*gateway_);
+  outbox_ = std::make_unique<OutboxHandlers>(*gateway_, [this] { dispatcher_->Wake(); });
   outbox_->Register(*router_);
+  // The inbox's Admin pages report on the channels and wake the dispatcher, so they come once
+  // both exist.
+  auto ui_admin_pages = UiAdminPages::Load(*ui_pages_);
+  if (!ui_admin_pages.ok()) return std::move(ui_admin_pages).error();
+  UiAdminOptions ui_admin_options;
+  ui_admin_options.default_timeout = config_.default_timeout;
+  ui_admin_options.wake_dispatcher = [this] { dispatcher_->Wake(); };
+  ui_admin_ = std::make_unique<UiAdminHandlers>(*gateway_, *tokens_, *ui_gate_, *channels_, clock_,
+                                                std::move(ui_admin_pages).value(),
+                                                std::move(ui_admin_options));
+  ui_admin_->Register(*router_);
 
   // The seed systems' wire APIs: each adapter answers 404 until its [compat.*] table enables
   // it. The Hermes adapter's lines go first, Molecule's second, AiSOC's last.

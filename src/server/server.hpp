@@ -67,7 +67,10 @@
 #include "http/slack_socket_mode.hpp"
 #include "http/stream_handlers.hpp"
 #include "http/system_handlers.hpp"
+#include "http/ui_admin_handlers.hpp"
+#include "http/ui_audit_handlers.hpp"
 #include "http/ui_handlers.hpp"
+#include "http/ui_oidc_handlers.hpp"
 #include "http/ui_session_table.hpp"
 #include "notify/channel_set.hpp"
 #include "notify/curl_transport.hpp"
@@ -168,6 +171,9 @@ class Server {
   std::unique_ptr<UiSessionTable> ui_sessions_;
   std::unique_ptr<UiGate> ui_gate_;
   std::unique_ptr<UiHandlers> ui_;
+  std::optional<UiAuditPages> ui_audit_pages_;
+  std::unique_ptr<AuditVerifyJob> audit_verify_job_;
+  std::unique_ptr<UiAuditHandlers> ui_audit_;
   std::unique_ptr<LinkBuilder> link_builder_;
   std::string callback_secret_;
   std::unique_ptr<ChannelSet> channels_;
@@ -184,10 +190,15 @@ class Server {
   std::unique_ptr<ConversationHandlers> conversations_;
   std::vector<std::unique_ptr<SlackSocketMode>> slack_sockets_;
   std::unique_ptr<OutboxHandlers> outbox_;
+  // The web inbox's Admin pages: after the channels and the dispatcher they report on.
+  std::unique_ptr<UiAdminHandlers> ui_admin_;
   std::unique_ptr<HermesHandlers> hermes_;
   std::optional<MoleculePages> molecule_pages_;
   std::unique_ptr<MoleculeHandlers> molecule_;
   std::unique_ptr<AisocHandlers> aisoc_;
+  // Sign-in with OpenID Connect ([ui.oidc]); null without it. Its pool of threads calls the
+  // provider through transport_, so it goes first.
+  std::unique_ptr<UiOidcHandlers> ui_oidc_;
   // Installed once listening, as the port file is written: until then a signal has its
   // default effect.
   std::optional<asio::signal_set> reload_signal_;

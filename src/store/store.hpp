@@ -58,6 +58,8 @@ struct RequestFilter {
   std::string session;
   int limit = 50;      // 1..500
   std::string cursor;  // return only requests with id < cursor (ids sort by creation)
+  std::optional<TimePoint> created_from = {};    // created at or after
+  std::optional<TimePoint> created_before = {};  // created before
 };
 
 struct RequestPage {
@@ -70,6 +72,12 @@ struct EventFilter {
   std::string request_id;  // empty: every request
   int64_t since = 0;       // only events with seq > since
   int limit = 100;         // 1..1000
+  int64_t before = 0;      // > 0: only events with seq < before
+  bool newest_first = false;
+  std::string type_prefix = {};         // empty: every type; "decision." or "decision.recorded"
+  std::string actor = {};               // empty: everyone's
+  std::optional<TimePoint> from = {};   // at or after
+  std::optional<TimePoint> until = {};  // before
 };
 
 // Where an audit verification starts: the last event already verified. It is worth exactly as
@@ -200,6 +208,13 @@ class Transaction {
   virtual Status InsertOutbox(OutboxRow& row) = 0;
   // Records an attempt's result: state, attempts, next_attempt_at and last_error of row `id`.
   virtual Status UpdateOutbox(const OutboxRow& row) = 0;
+  // "Retry now": makes row `delivery_id` of `tenant` (any tenant when empty) due at `now`. A
+  // pending row keeps its attempts; a failed one goes back to pending with attempts 0 (its
+  // last_error stays until the next attempt). A delivered row is left as it is. Returns the
+  // row as it stands afterwards, or nullopt when there is no such row.
+  virtual Result<std::optional<OutboxRow>> RetryOutbox(std::string_view tenant,
+                                                       std::string_view delivery_id,
+                                                       TimePoint now) = 0;
   // Remembers what a channel's post for a request returned (Slack's channel and ts, ...), so
   // later updates can edit that message. Replaces an earlier one.
   virtual Status PutChannelMessage(std::string_view request_id, std::string_view destination,

@@ -88,13 +88,14 @@ std::string UiPages::Framed(const UiViewer& viewer, std::string_view title, Safe
   return links_->Document(title, std::move(page));
 }
 
-std::string UiPages::Login(std::string_view csrf, std::string_view error,
-                           std::string_view notice) const {
+std::string UiPages::Login(std::string_view csrf, std::string_view error, std::string_view notice,
+                           bool oidc) const {
   PageTemplate::Values v;
   v.Text("base", base_)
       .Text("csrf", std::string(csrf))
       .Text("error", std::string(error))
-      .Text("notice", std::string(notice));
+      .Text("notice", std::string(notice))
+      .Flag("oidc", oidc);
   return links_->Document("Sign in", login_.Render(v));
 }
 
@@ -206,6 +207,8 @@ std::string UiPages::RequestPage(const UiViewer& viewer, const Request& r,
       .Text("notice", std::string(notice))
       .Text("tone", std::string(tone))
       .Flag("high_risk", r.pending() && r.risk == "high")
+      .Flag("pending", r.pending())
+      .Text("deadline_iso", FormatTime(r.deadline_at))
       .Html("summary", links_->Summary(r))
       .Flag("decide", may_decide)
       .Text("why_not", std::string(why_not))
@@ -270,6 +273,8 @@ std::string UiPages::AllRequests(const UiViewer& viewer, const UiRequestQuery& q
       .Text("action", query.action)
       .Text("requester", query.requester)
       .Text("session", query.session)
+      .Text("from", query.from)
+      .Text("to", query.to)
       .Text("query", query.encoded)
       .Text("error", std::string(error))
       .Text("count_sentence", count)

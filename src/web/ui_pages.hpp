@@ -30,6 +30,8 @@ struct UiRequestQuery {
   std::string action;
   std::string requester;
   std::string session;
+  std::string from;     // created on or after this day (YYYY-MM-DD, UTC)
+  std::string to;       // created on or before this day
   std::string encoded;  // the filters as a query string, for the export links
 };
 
@@ -45,8 +47,10 @@ class UiPages {
   // `links` must outlive the pages.
   static Result<UiPages> Load(const LinkPages& links, std::string base);
 
-  // The sign-in form; `error` (a refused token) or `notice` (signed out) above it.
-  std::string Login(std::string_view csrf, std::string_view error, std::string_view notice) const;
+  // The sign-in form; `error` (a refused token) or `notice` (signed out) above it. With
+  // `oidc`, a "Sign in with your identity provider" link (to /ui/oidc/start) above the form.
+  std::string Login(std::string_view csrf, std::string_view error, std::string_view notice,
+                    bool oidc = false) const;
   // The inbox: `requests` (pending, soonest deadline first) as a table, or a line saying there
   // is nothing to decide. `mine`: the viewer is an agent, and these are the requests it made
   // (no batch form); otherwise each row has a checkbox for the batch form under the table.

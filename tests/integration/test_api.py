@@ -337,6 +337,14 @@ class TokenAndAuditTest(ServerTestCase):
         self.assertEqual(self.server.call("GET", "/v1/audit/verify", token=tenant_admin).status,
                          403)
         self.assertEqual(self.server.call("GET", "/v1/audit?limit=0").status, 422)
+        # Filters: a type prefix (not a LIKE pattern) and who acted.
+        r = self.server.call("GET", f"/v1/audit?request={req['id']}&type=decision.")
+        self.assertEqual([e["type"] for e in r.json["events"]], ["decision.recorded"])
+        r = self.server.call("GET", f"/v1/audit?request={req['id']}&type=decision_")
+        self.assertEqual(r.json["events"], [])
+        r = self.server.call("GET", f"/v1/audit?request={req['id']}&actor=alice")
+        self.assertEqual({e["actor"] for e in r.json["events"]}, {"alice"})
+        self.assertEqual(self.server.call("GET", "/v1/audit?type=" + "x" * 65).status, 422)
 
 
 class SystemEndpointsTest(ServerTestCase):

@@ -73,12 +73,8 @@ def text_of(page):
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
-class InboxTest(harness.ServerTestCase):
-    def setUp(self):
-        super().setUp()
-        self.agent_token = self.token("ci-bot", "agent")
-        self.alice = self.token("alice", "approver")
-        self.bob = self.token("bob", "approver")
+class InboxTestCase(harness.ServerTestCase):
+    """A server, and tokens and signed-in browsers made on it."""
 
     def token(self, name, role, tenant=None):
         """A new token as POST /v1/tokens answers it: {"id", "token", ...}."""
@@ -89,13 +85,21 @@ class InboxTest(harness.ServerTestCase):
         self.assertEqual(r.status, 201, r)
         return r.json
 
-    def create(self, **fields):
-        return self.server.create_request(token=self.agent_token["token"], **fields)
-
     def signed_in(self, who):
         browser = Browser(self.server)
         browser.sign_in(who["token"])
         return browser
+
+
+class InboxTest(InboxTestCase):
+    def setUp(self):
+        super().setUp()
+        self.agent_token = self.token("ci-bot", "agent")
+        self.alice = self.token("alice", "approver")
+        self.bob = self.token("bob", "approver")
+
+    def create(self, **fields):
+        return self.server.create_request(token=self.agent_token["token"], **fields)
 
     # -- / and signing in ----------------------------------------------------------------------
     def test_the_root_sends_a_browser_to_the_inbox_and_a_client_an_index(self):
@@ -155,6 +159,24 @@ class InboxTest(harness.ServerTestCase):
             self.assertNotIn("cs_ui_session", browser.cookies)
         self.assertIn("not valid", text_of(browser.post("/ui/login", [("token", "cs_bad")])))
 
+    def test_refused_sign_ins_are_limited_per_address_and_good_ones_are_not(self):
+        browser = Browser(self.server)
+        browser.get("/ui/login")
+        for _ in range(30):
+            self.assertEqual(browser.post("/ui/login", [("token", self.alice["token"])]).status,
+                             303, "good sign-ins never use up the quota")
+        for i in range(20):
+            r = browser.post("/ui/login", [("token", f"cs_guess-{i}")])
+            self.assertEqual(r.status, 401, (i, r))
+        r = browser.post("/ui/login", [("token", "cs_guess-21")])
+        self.assertEqual(r.status, 429, r)
+        self.assertGreaterEqual(int(r.headers["Retry-After"]), 1)
+        self.assertIn("Too many sign-in attempts", text_of(r))
+        r = browser.post("/ui/login", [("token", self.alice["token"])])
+        self.assertEqual(r.status, 429, "the address waits, whatever it sends")
+        r = self.server.call("GET", "/v1/requests", token=self.alice["token"])
+        self.assertEqual(r.status, 200, "the API is not affected")
+
     def test_sign_in_and_sign_out_need_the_page_s_csrf_value(self):
         browser = Browser(self.server)
         browser.get("/ui/login")
@@ -181,7 +203,8 @@ class InboxTest(harness.ServerTestCase):
         thief = Browser(self.server)
         thief.cookies = stolen
         r = thief.get("/ui/")
-        self.assertEqual((r.status, r.headers["Location"]), (303, "/ui/login"))
+        self.assertEqual((r.status, r.headers["Location"]), (303, "/ui/login?expired=1"))
+        self.assertIn("Your session has ended", text_of(thief.get("/ui/login?expired=1")))
 
     def test_revoking_the_token_ends_its_sessions_at_their_next_request(self):
         browser = self.signed_in(self.alice)

@@ -207,6 +207,26 @@ Result<Principal> PrincipalFromRow(const SqliteStatement& row) {
   return p;
 }
 
+OutboxRow OutboxFromRow(const SqliteStatement& row) {
+  OutboxRow out;
+  out.id = row.ColumnInt64(0);
+  out.delivery_id = row.ColumnText(1);
+  out.tenant = row.ColumnText(2);
+  out.request_id = row.ColumnText(3);
+  out.destination = row.ColumnText(4);
+  out.kind = row.ColumnText(5);
+  out.event = row.ColumnText(6);
+  out.event_seq = row.ColumnInt64(7);
+  out.target = row.ColumnText(8);
+  out.payload = row.ColumnText(9);
+  out.state = row.ColumnText(10);
+  out.attempts = static_cast<int>(row.ColumnInt64(11));
+  out.next_attempt_at = FromUnixMillis(row.ColumnInt64(12));
+  out.last_error = row.ColumnText(13);
+  out.created_at = FromUnixMillis(row.ColumnInt64(14));
+  return out;
+}
+
 Result<std::optional<Request>> LoadRequest(SqliteConnection& connection, std::string_view tenant,
                                            std::string_view id) {
   static const std::string kSelectRequest =

@@ -17,6 +17,7 @@
 #include "core/result.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
 #include "store/sqlite/sqlite_statement.hpp"
+#include "store/store.hpp"
 
 namespace countersign::sqlite_rows {
 
@@ -36,6 +37,9 @@ inline constexpr char kEventColumns[] =
     "seq, at, tenant, request_id, type, actor, data, prev_hash, hash";
 inline constexpr char kPrincipalColumns[] =
     "id, name, role, tenant, groups, token_sha256, created_at, revoked_at";
+inline constexpr char kOutboxColumns[] =
+    "id, delivery_id, tenant, request_id, destination, kind, event, event_seq, target, payload, "
+    "state, attempts, next_attempt_at, last_error, created_at";
 
 // The request in the current row (without its decisions).
 Result<Request> RequestFromRow(const SqliteStatement& row);
@@ -45,6 +49,7 @@ Result<Event> EventFromRow(const SqliteStatement& row);
 // Every column of an event row but `data`, which is left empty (never fails).
 Event EventWithoutDataFromRow(const SqliteStatement& row);
 Result<Principal> PrincipalFromRow(const SqliteStatement& row);
+OutboxRow OutboxFromRow(const SqliteStatement& row);
 
 // Parses a stored JSON object; kInternal naming `what` (e.g. "requests.details of req_1").
 Result<boost::json::object> ParseStoredObject(std::string_view text, std::string_view what);

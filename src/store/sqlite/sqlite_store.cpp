@@ -653,7 +653,7 @@ Result<std::optional<Request>> SqliteStore::GetRequest(std::string_view tenant,
 Result<RequestPage> SqliteStore::ListRequests(const RequestFilter& filter) {
   if (filter.tenant.empty()) return Error::Invalid("listing requests needs a tenant");
   const int limit = std::clamp(filter.limit, 1, 500);
-  // At most 32 distinct texts, each prepared once per connection.
+  // At most 128 distinct texts, each prepared once per connection.
   std::string sql =
       std::string("SELECT ") + sqlite_rows::kRequestColumns + " FROM requests WHERE tenant = ?1";
   if (filter.status) sql += " AND status = ?2";
@@ -661,6 +661,8 @@ Result<RequestPage> SqliteStore::ListRequests(const RequestFilter& filter) {
   if (!filter.requester.empty()) sql += " AND requester = ?4";
   if (!filter.session.empty()) sql += " AND session = ?5";
   if (!filter.cursor.empty()) sql += " AND id < ?6";
+  if (filter.created_from) sql += " AND created_at >= ?8";
+  if (filter.created_before) sql += " AND created_at < ?9";
   sql += " ORDER BY id DESC LIMIT ?7";
 
   Reader reader = AcquireReader();
@@ -676,6 +678,8 @@ Result<RequestPage> SqliteStore::ListRequests(const RequestFilter& filter) {
       if (!filter.requester.empty()) s.BindText(4, filter.requester);
       if (!filter.session.empty()) s.BindText(5, filter.session);
       if (!filter.cursor.empty()) s.BindText(6, filter.cursor);
+      if (filter.created_from) s.BindInt64(8, ToUnixMillis(*filter.created_from));
+      if (filter.created_before) s.BindInt64(9, ToUnixMillis(*filter.created_before));
       s.BindInt64(7, limit + 1);
       for (;;) {
         auto row = s.Step();
@@ -703,7 +707,13 @@ Result<std::vector<Event>> SqliteStore::ListEvents(const EventFilter& filter) {
       std::string("SELECT ") + sqlite_rows::kEventColumns + " FROM events WHERE seq > ?1";
   if (!filter.tenant.empty()) sql += " AND tenant = ?2";
   if (!filter.request_id.empty()) sql += " AND request_id = ?3";
-  sql += " ORDER BY seq LIMIT ?4";
+  if (filter.before > 0) sql += " AND seq < ?5";
+  // A prefix by range, so "decision." cannot match by LIKE's wildcards.
+  if (!filter.type_prefix.empty()) sql += " AND type >= ?6 AND type < ?6 || char(1114111)";
+  if (!filter.actor.empty()) sql += " AND actor = ?7";
+  if (filter.from) sql += " AND at >= ?8";
+  if (filter.until) sql += " AND at < ?9";
+  sql += filter.newest_first ? " ORDER BY seq DESC LIMIT ?4" : " ORDER BY seq LIMIT ?4";
 
   Reader reader = AcquireReader();
   auto statement = reader->Prepare(sql);
@@ -713,6 +723,11 @@ Result<std::vector<Event>> SqliteStore::ListEvents(const EventFilter& filter) {
   if (!filter.tenant.empty()) s.BindText(2, filter.tenant);
   if (!filter.request_id.empty()) s.BindText(3, filter.request_id);
   s.BindInt64(4, limit);
+  if (filter.before > 0) s.BindInt64(5, filter.before);
+  if (!filter.type_prefix.empty()) s.BindText(6, filter.type_prefix);
+  if (!filter.actor.empty()) s.BindText(7, filter.actor);
+  if (filter.from) s.BindInt64(8, ToUnixMillis(*filter.from));
+  if (filter.until) s.BindInt64(9, ToUnixMillis(*filter.until));
   std::vector<Event> events;
   for (;;) {
     auto row = s.Step();
@@ -980,29 +995,8 @@ Result<std::vector<Grant>> SqliteStore::ListGrants(std::string_view tenant) {
 
 namespace {
 
-constexpr char kOutboxColumns[] =
-    "id, delivery_id, tenant, request_id, destination, kind, event, event_seq, target, payload, "
-    "state, attempts, next_attempt_at, last_error, created_at";
-
-OutboxRow OutboxFromRow(const SqliteStatement& s) {
-  OutboxRow row;
-  row.id = s.ColumnInt64(0);
-  row.delivery_id = s.ColumnText(1);
-  row.tenant = s.ColumnText(2);
-  row.request_id = s.ColumnText(3);
-  row.destination = s.ColumnText(4);
-  row.kind = s.ColumnText(5);
-  row.event = s.ColumnText(6);
-  row.event_seq = s.ColumnInt64(7);
-  row.target = s.ColumnText(8);
-  row.payload = s.ColumnText(9);
-  row.state = s.ColumnText(10);
-  row.attempts = static_cast<int>(s.ColumnInt64(11));
-  row.next_attempt_at = FromUnixMillis(s.ColumnInt64(12));
-  row.last_error = s.ColumnText(13);
-  row.created_at = FromUnixMillis(s.ColumnInt64(14));
-  return row;
-}
+using sqlite_rows::kOutboxColumns;
+using sqlite_rows::OutboxFromRow;
 
 Result<std::vector<OutboxRow>> CollectOutbox(SqliteStatement& s) {
   std::vector<OutboxRow> rows;

@@ -396,6 +396,86 @@ TEST_F(SqliteStoreTest, OutboxRowsComeDueInOrderPerDestinationAndRequest) {
   EXPECT_EQ(store_->FindChannelMessage("req_1", "teams").value(), "");
 }
 
+TEST_F(SqliteStoreTest, RetryOutboxMakesAPendingOrFailedRowDueNowAndLeavesADeliveredOne) {
+  ASSERT_TRUE(OpenStore());
+  const auto row = [](std::string delivery, std::string tenant, std::string state, int attempts) {
+    OutboxRow r;
+    r.delivery_id = std::move(delivery);
+    r.tenant = std::move(tenant);
+    r.request_id = "req_1";
+    r.destination = "webhook:sink";
+    r.kind = "event";
+    r.event = "request.created";
+    r.payload = "{}";
+    r.next_attempt_at = kT0 + Millis(60000);
+    r.created_at = kT0;
+    r.state = std::move(state);
+    r.attempts = attempts;
+    r.last_error = r.state == "pending" ? "" : "HTTP 503";
+    return r;
+  };
+  std::vector<OutboxRow> rows = {
+      row("d_pending", "default", "pending", 2), row("d_failed", "default", "failed", 8),
+      row("d_done", "default", "delivered", 1), row("d_other", "acme", "failed", 8)};
+  rows[3].request_id = "req_2";
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                for (auto& r : rows) {
+                  OutboxRow stored = r;
+                  CS_RETURN_IF_ERROR(txn.InsertOutbox(stored));
+                  r.id = stored.id;
+                  CS_RETURN_IF_ERROR(txn.UpdateOutbox(r));
+                }
+                return Ok();
+              }).ok());
+  const TimePoint now = kT0 + Millis(1000);
+  const auto retry = [&](std::string tenant, std::string delivery) {
+    std::optional<OutboxRow> out;
+    EXPECT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                  auto retried = txn.RetryOutbox(tenant, delivery, now);
+                  if (!retried.ok()) return std::move(retried).error();
+                  out = std::move(retried).value();
+                  return Ok();
+                }).ok());
+    return out;
+  };
+
+  auto pending = retry("default", "d_pending");
+  ASSERT_TRUE(pending.has_value());
+  EXPECT_EQ(pending->state, "pending");
+  EXPECT_EQ(pending->attempts, 2);  // a pending row keeps its count
+  EXPECT_EQ(pending->next_attempt_at, now);
+
+  auto failed = retry("default", "d_failed");
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->state, "pending");
+  EXPECT_EQ(failed->attempts, 0);  // a given-up row starts over
+  EXPECT_EQ(failed->next_attempt_at, now);
+  EXPECT_EQ(failed->last_error, "HTTP 503");
+
+  auto done = retry("default", "d_done");
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->state, "delivered");
+  EXPECT_EQ(done->next_attempt_at, kT0 + Millis(60000));
+
+  // Another tenant's row is not found from this tenant, and stays as it was; the operator
+  // scope (empty) finds it.
+  EXPECT_FALSE(retry("default", "d_other").has_value());
+  EXPECT_FALSE(retry("default", "d_missing").has_value());
+  auto other = store_->ListOutbox("acme", "failed", "", 10);
+  ASSERT_TRUE(other.ok());
+  ASSERT_EQ(other->size(), 1u);
+  EXPECT_EQ((*other)[0].attempts, 8);
+  auto operator_retry = retry("", "d_other");
+  ASSERT_TRUE(operator_retry.has_value());
+  EXPECT_EQ(operator_retry->state, "pending");
+
+  auto due = store_->ListDueOutbox(now, 10);
+  ASSERT_TRUE(due.ok());
+  std::vector<std::string> ids;
+  for (const auto& r : *due) ids.push_back(r.delivery_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"d_pending", "d_other"}));  // d_failed waits behind
+}
+
 TEST_F(SqliteStoreTest, OutboxRowsForDifferentTargetsDoNotWaitForEachOther) {
   ASSERT_TRUE(OpenStore());
   const auto row = [](std::string delivery, std::string target) {
@@ -912,6 +992,83 @@ TEST_F(SqliteStoreTest, ListRequestsAppliesEachFilterWithinTheTenant) {
             (std::vector<std::string>{"req_111", "req_107", "req_103"}));
   EXPECT_TRUE(ids([](RequestFilter& f) { f.tenant = "nobody"; }).empty());
   EXPECT_FALSE(store_->ListRequests({}).ok());  // a tenant is required
+}
+
+// The inbox's date filter: created_at in [created_from, created_before).
+TEST_F(SqliteStoreTest, ListRequestsFiltersByCreationTime) {
+  ASSERT_TRUE(OpenStore());
+  for (int i = 0; i < 5; ++i) {
+    Request r = MakeRequest("req_" + std::to_string(100 + i));
+    r.created_at = kT0 + std::chrono::hours(24 * i);
+    Insert(r);
+  }
+  RequestFilter filter = Requests("default", 50);
+  filter.created_from = kT0 + std::chrono::hours(24);
+  filter.created_before = kT0 + std::chrono::hours(24 * 3);
+  auto page = store_->ListRequests(filter);
+  ASSERT_TRUE(page.ok());
+  std::vector<std::string> ids;
+  for (const auto& r : page->requests) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"req_102", "req_101"}));
+}
+
+// The inbox's audit page: newest first with a `before` cursor, a type prefix (not a LIKE
+// pattern), an actor, and a time range, each within the tenant.
+TEST_F(SqliteStoreTest, ListEventsFiltersAndReadsNewestFirst) {
+  ASSERT_TRUE(OpenStore());
+  struct Draft {
+    const char* tenant;
+    const char* type;
+    const char* actor;
+    int hour;
+  };
+  const Draft drafts[] = {
+      {"default", "request.created", "ci-bot", 0}, {"default", "decision.recorded", "alice", 1},
+      {"other", "decision.recorded", "alice", 2},  {"default", "decision_recorded", "alice", 3},
+      {"default", "decision.rejected", "bob", 4},  {"default", "request.approved", "system", 5}};
+  for (const Draft& d : drafts) {
+    ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                  EventDraft draft = MakeDraft(d.tenant, "req_1", d.type, {});
+                  draft.actor = d.actor;
+                  draft.at = kT0 + std::chrono::hours(d.hour);
+                  auto e = txn.AppendEvent(std::move(draft));
+                  return e.ok() ? Ok() : Status(std::move(e).error());
+                }).ok());
+  }
+  auto seqs = [&](const std::function<void(EventFilter&)>& narrow) {
+    EventFilter filter = Events("default", "", 0, 100);
+    narrow(filter);
+    auto events = store_->ListEvents(filter);
+    EXPECT_TRUE(events.ok());
+    std::vector<int64_t> out;
+    if (events.ok()) {
+      for (const auto& e : events.value()) out.push_back(e.seq);
+    }
+    return out;
+  };
+  using Seqs = std::vector<int64_t>;
+  EXPECT_EQ(seqs([](EventFilter&) {}), (Seqs{1, 2, 4, 5, 6}));
+  EXPECT_EQ(seqs([](EventFilter& f) { f.newest_first = true; }), (Seqs{6, 5, 4, 2, 1}));
+  EXPECT_EQ(seqs([](EventFilter& f) {
+              f.newest_first = true;
+              f.before = 5;
+              f.limit = 2;
+            }),
+            (Seqs{4, 2}));
+  // "decision." is a prefix: "decision_recorded" does not match, as LIKE 'decision_%' would.
+  EXPECT_EQ(seqs([](EventFilter& f) { f.type_prefix = "decision."; }), (Seqs{2, 5}));
+  EXPECT_EQ(seqs([](EventFilter& f) { f.type_prefix = "decision.recorded"; }), (Seqs{2}));
+  EXPECT_EQ(seqs([](EventFilter& f) { f.actor = "alice"; }), (Seqs{2, 4}));
+  EXPECT_EQ(seqs([](EventFilter& f) {
+              f.from = kT0 + std::chrono::hours(1);
+              f.until = kT0 + std::chrono::hours(4);
+            }),
+            (Seqs{2, 4}));
+  EXPECT_EQ(seqs([](EventFilter& f) {
+              f.tenant = "";
+              f.actor = "alice";
+            }),
+            (Seqs{2, 3, 4}));
 }
 
 TEST_F(SqliteStoreTest, ListRequestsPagesNewestFirstWithoutGapsOrDuplicates) {

@@ -384,6 +384,31 @@ Status SqliteTransaction::UpdateOutbox(const OutboxRow& row) {
   return Ok();
 }
 
+Result<std::optional<OutboxRow>> SqliteTransaction::RetryOutbox(std::string_view tenant,
+                                                                std::string_view delivery_id,
+                                                                TimePoint now) {
+  static constexpr char kRetry[] =
+      "UPDATE outbox SET attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, "
+      "state = 'pending', next_attempt_at = ?1 "
+      "WHERE delivery_id = ?2 AND (?3 = '' OR tenant = ?3) AND state IN ('pending', 'failed')";
+  auto update = connection_.Prepare(kRetry);
+  if (!update.ok()) return std::move(update).error();
+  auto& u = **update;
+  u.BindInt64(1, ToUnixMillis(now)).BindText(2, delivery_id).BindText(3, tenant);
+  CS_RETURN_IF_ERROR(u.Run());
+  static const std::string kSelect = std::string("SELECT ") + sqlite_rows::kOutboxColumns +
+                                     " FROM outbox WHERE delivery_id = ?1 AND (?2 = '' OR "
+                                     "tenant = ?2)";
+  auto select = connection_.Prepare(kSelect);
+  if (!select.ok()) return std::move(select).error();
+  auto& s = **select;
+  s.BindText(1, delivery_id).BindText(2, tenant);
+  auto found = s.Step();
+  if (!found.ok()) return std::move(found).error();
+  if (!*found) return std::optional<OutboxRow>();
+  return std::optional<OutboxRow>(sqlite_rows::OutboxFromRow(s));
+}
+
 Status SqliteTransaction::PutChannelMessage(std::string_view request_id,
                                             std::string_view destination, std::string_view ref) {
   static constexpr char kUpsert[] =

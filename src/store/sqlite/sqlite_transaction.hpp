@@ -38,6 +38,9 @@ class SqliteTransaction final : public Transaction {
   Result<bool> RevokePrincipal(std::string_view tenant, std::string_view id, TimePoint at) override;
   Status InsertOutbox(OutboxRow& row) override;
   Status UpdateOutbox(const OutboxRow& row) override;
+  Result<std::optional<OutboxRow>> RetryOutbox(std::string_view tenant,
+                                               std::string_view delivery_id,
+                                               TimePoint now) override;
   Status PutChannelMessage(std::string_view request_id, std::string_view destination,
                            std::string_view ref) override;
   Status PutAuditCheckpoint(const AuditCheckpoint& checkpoint) override;
