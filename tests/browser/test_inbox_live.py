@@ -132,6 +132,26 @@ class InboxLiveInChromiumTest(unittest.TestCase):
         b.open(self.server.url + "/ui/")
         self.assertIn("/ui/login", b.driver.current_url)
 
+    def test_another_tenant_sees_404_and_the_agent_its_own_requests_without_buttons(self):
+        req = self.server.create_request(token=self.agent, title="Purge the CDN")
+        outsider = self.chromium()
+        self.sign_in(outsider, self.server.create_token("zed", "approver", tenant="acme"))
+        self.open_request(outsider, req["id"])
+        main = outsider.driver.find_element(By.TAG_NAME, "main").text
+        self.assertIn("No such request", main)
+        self.assertNotIn("Purge the CDN", outsider.driver.page_source)
+        self.assertEqual(outsider.js("return document.title"), "No such request – countersign")
+
+        agent = self.chromium()
+        self.sign_in(agent, self.agent)
+        self.assertIn("Purge the CDN", agent.driver.find_element(By.TAG_NAME, "main").text)
+        self.assertEqual(agent.driver.find_elements(By.CSS_SELECTOR, "input[type=checkbox]"), [],
+                         "no batch selection for an agent")
+        self.open_request(agent, req["id"])
+        self.assertEqual(agent.driver.find_elements(By.CSS_SELECTOR, "button[name=choice]"), [])
+        self.assertIn("Agents cannot decide requests",
+                      agent.driver.find_element(By.TAG_NAME, "main").text)
+
     def test_the_audit_page_and_verifying_the_chain(self):
         for i in range(3):
             req = self.server.create_request(token=self.agent, title=f"Deploy build {i}")
