@@ -2,7 +2,8 @@
 """How long the web inbox takes to answer with many pending requests: signs in, creates N
 pending requests, then times GET /ui/ (the inbox: reads up to 500 pending requests, keeps the
 ones the viewer may decide, sorts them by deadline, renders the table) and GET /ui/requests
-(the first page of 50), each ROUNDS times, one after another.
+(the first page of 50), each ROUNDS times, one after another; then the inbox's live refresh
+when nothing changed (If-None-Match with the page's ETag: a bodiless 304).
 
     bench/inbox_page.py [N] [ROUNDS]      (defaults 500 and 50; the server is build/countersign
                                            or $COUNTERSIGN_BIN, on a fresh store in /tmp)
@@ -51,6 +52,19 @@ def main():
             p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
             print(f"| `{path}` | {count} | {statistics.median(times):.1f} | {p95:.1f} | "
                   f"{times[-1]:.1f} | {size:,} |")
+        etag = browser.get("/ui/").headers["ETag"]
+        times = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            page = server.call("GET", "/ui/", token=None,
+                               headers=browser.headers({"If-None-Match": etag}))
+            times.append((time.perf_counter() - started) * 1000)
+            if page.status != 304:
+                raise SystemExit(f"the unchanged inbox answered {page.status}")
+        times.sort()
+        p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+        print(f"| `/ui/` unchanged (304) | {count} | {statistics.median(times):.1f} | "
+              f"{p95:.1f} | {times[-1]:.1f} | 0 |")
     finally:
         server.stop()
 
