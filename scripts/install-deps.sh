@@ -6,11 +6,12 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang clang-14 libclang-rt-14-dev clang-format
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev sqlite3 libssl-dev libspdlog-dev libfmt-dev libcli11-dev
+  libsqlite3-dev sqlite3 libpq-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev googletest libmimalloc-dev
   libcurl4-openssl-dev python3 openssl python3-cryptography python3-pytest python3-aiosmtpd
   nodejs
   chromium chromium-driver python3-selenium  # tests/browser: headless Chromium, Selenium
+  postgresql-15  # the pg tests' server (tests/testing/pg_cluster.py), started by the tests
 )
 # The MCP tests' npm (scripts/install-node-deps.sh): Debian packages it apart from nodejs, but
 # a nodejs from NodeSource bundles its own, which Debian's npm package would conflict with.

@@ -13,7 +13,9 @@
 #include "cli/exit_codes.hpp"
 #include "cli/link_command.hpp"
 #include "cli/mcp_command.hpp"
+#include "cli/migrate_command.hpp"
 #include "cli/serve.hpp"
+#include "cli/store_copy_command.hpp"
 #include "cli/telegram_command.hpp"
 
 namespace countersign {
@@ -36,7 +38,8 @@ int RunCli(int argc, char** argv) {
       "Run `countersign COMMAND --help` for a command's options. Client commands find the "
       "server with --url or COUNTERSIGN_URL and authenticate with --token, --token-file or "
       "COUNTERSIGN_TOKEN. Exit status: 0 success, 1 the server refused (4xx), 3 any other "
-      "error; `request --wait` and `exec` exit with the outcome (see their --help).");
+      "error; `request --wait`, `exec` and `store copy` exit with the outcome (see their "
+      "--help).");
 
   ServeOptions serve_options;
   CLI::App* serve = AddServeCommand(app, serve_options);
@@ -54,6 +57,12 @@ int RunCli(int argc, char** argv) {
   int telegram_exit_code = kExitOk;
   TelegramCommand telegram;
   telegram.Register(app, telegram_exit_code);
+  int migrate_exit_code = kExitOk;
+  MigrateCommand migrate;
+  migrate.Register(app, migrate_exit_code);
+  int store_exit_code = kExitOk;
+  StoreCopyCommand store_copy;
+  store_copy.Register(app, store_exit_code);
 
   // exec's command line (after its `--`) is taken out before CLI11 parses the rest, which
   // would reinterpret it; CLI11 takes the arguments last-first.
@@ -79,6 +88,8 @@ int RunCli(int argc, char** argv) {
   if (exec_exit_code != kExitOk) return exec_exit_code;
   if (telegram_exit_code != kExitOk) return telegram_exit_code;
   if (mcp_exit_code != kExitOk) return mcp_exit_code;
+  if (migrate_exit_code != kExitOk) return migrate_exit_code;
+  if (store_exit_code != kExitOk) return store_exit_code;
   return link_exit_code != kExitOk ? link_exit_code : client.exit_code();
 }
 

@@ -82,8 +82,9 @@ Status Complete(ServerConfig& config) {
         "tls_key): HTTPS needs both");
   }
   if (config.data_dir.empty()) {
+    // Beside a SQLite file; for PostgreSQL, ./data (every replica needs the same keys there).
     auto parent = std::filesystem::path(config.store_path).parent_path();
-    config.data_dir = parent.empty() ? "." : parent.string();
+    config.data_dir = !config.store_url.empty() ? "data" : parent.empty() ? "." : parent.string();
   }
   if (!config.auth && !IsLoopbackHost(config.listen_host)) {
     return Error::Invalid(
@@ -175,6 +176,21 @@ Result<std::shared_ptr<const PolicySet>> LoadPolicyFile(const std::string& path)
   auto loaded = LoadConfigFile(path);
   if (!loaded.ok()) return std::move(loaded).error();
   return std::move(loaded->policies);
+}
+
+std::string RedactedStoreUrl(std::string_view url) {
+  std::string out(url);
+  const size_t scheme = out.find("://");
+  const size_t at = out.find('@');
+  if (scheme != std::string::npos && at != std::string::npos && at > scheme) {
+    const size_t colon = out.find(':', scheme + 3);
+    if (colon != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  if (size_t p = out.find("password="); p != std::string::npos) {
+    const size_t end = out.find('&', p);
+    out.replace(p + 9, (end == std::string::npos ? out.size() : end) - p - 9, "***");
+  }
+  return out;
 }
 
 }  // namespace countersign

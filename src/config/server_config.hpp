@@ -62,7 +62,8 @@ struct ServerConfig {
   std::string config_file;  // the file read; empty: none
   std::string listen_host;
   uint16_t listen_port = 0;
-  std::string store_path;  // from "sqlite:PATH"
+  std::string store_path;  // from "sqlite:PATH"; empty for a PostgreSQL store
+  std::string store_url;   // from "postgres://..." or "postgresql://..."; empty for SQLite
   // The SQLite VFS to open it with; empty: SQLite's default. No flag sets it: it is how a
   // test opens the server's database through a fault-injecting VFS.
   std::string sqlite_vfs;
@@ -122,5 +123,9 @@ Result<std::shared_ptr<const PolicySet>> LoadPolicyFile(const std::string& path)
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(const std::string& host);
+
+// A PostgreSQL URL fit for a log line: the password (user:PASSWORD@ or password=...) is
+// replaced by "***".
+std::string RedactedStoreUrl(std::string_view url);
 
 }  // namespace countersign

@@ -46,17 +46,23 @@ std::string ShowListen(const ServerConfig& config) {
 Status ApplyStore(const SettingValue& value, const std::string& where, ServerConfig& out) {
   const std::string& text = value.text;
   if (text.starts_with("postgres://") || text.starts_with("postgresql://")) {
-    return Error::Invalid(where +
-                          ": PostgreSQL stores are not supported by this build yet; use "
-                          "sqlite:PATH");
+    out.store_url = text;
+    out.store_path.clear();
+    return Ok();
   }
   std::string path = text.starts_with("sqlite:") ? text.substr(7) : text;
-  if (path.empty()) return Error::Invalid(where + ": store must be sqlite:PATH");
+  if (path.empty()) {
+    return Error::Invalid(where + ": store must be sqlite:PATH or postgres://USER@HOST/DATABASE");
+  }
   out.store_path = std::move(path);
+  out.store_url.clear();
   return Ok();
 }
 
-std::string ShowStore(const ServerConfig& config) { return "sqlite:" + config.store_path; }
+std::string ShowStore(const ServerConfig& config) {
+  return config.store_url.empty() ? "sqlite:" + config.store_path
+                                  : RedactedStoreUrl(config.store_url);
+}
 
 Status ApplyAuth(const SettingValue& value, const std::string&, ServerConfig& out) {
   out.auth = value.on;
@@ -169,9 +175,9 @@ std::vector<ServerSetting> Declare() {
       {.name = "store",
        .file_key = "server.store",
        .kind = K::kText,
-       .value_name = "sqlite:PATH",
+       .value_name = "sqlite:PATH|postgres://URL",
        .default_text = "sqlite:./data/countersign.db",
-       .help = "where requests are kept",
+       .help = "where requests are kept: a SQLite file, or PostgreSQL for several replicas",
        .apply = ApplyStore,
        .show = ShowStore},
       {.name = "auth",

@@ -154,9 +154,54 @@ Status Gateway::Start() {
     scheduler_.Schedule(std::move(p.tenant), std::move(p.id), p.deadline);
   }
   spdlog::info("deadline scheduler holds {} pending requests", pending->size());
+  if (options_.replicas) FollowOtherReplicas();
   scheduler_.Start();
   reminders_.Start();
   return Ok();
+}
+
+void Gateway::FollowOtherReplicas() {
+  // Every replica hears every commit, its own included: scheduling twice costs a no-op
+  // compare-and-set when the entry fires, and a waiter is woken once whoever reads first.
+  changes_.Subscribe("other replicas", [this](const std::vector<Event>& events) {
+    for (const Event& e : events) {
+      if (e.request_id.empty()) continue;
+      const bool scheduled = e.type == "request.created" || e.type == "request.escalated";
+      const bool resolved = e.type == "request.resolved" || e.type == "request.expired" ||
+                            e.type == "request.cancelled";
+      if (scheduled) {
+        (void)reads_.Post(
+            [this, tenant = e.tenant, id = e.request_id] { ScheduleFromStore(tenant, id); });
+      } else if (resolved && waiters_.Waiting(e.request_id)) {
+        (void)reads_.Post([this, tenant = e.tenant, id = e.request_id] {
+          auto found = store_.GetRequest(tenant, id);
+          if (!found.ok()) {
+            spdlog::warn("cannot read {} resolved on another replica: {}", id,
+                         found.error().message);
+            return;
+          }
+          if (!found.value() || found.value()->pending()) return;
+          waiters_.Notify(std::make_shared<const Request>(std::move(*found.value())));
+        });
+      }
+    }
+  });
+}
+
+void Gateway::ScheduleFromStore(const std::string& tenant, const std::string& id) {
+  auto found = store_.GetRequest(tenant, id);
+  if (!found.ok()) {
+    // The deadline is not lost: the replica that wrote the request scheduled it, and every
+    // replica schedules all pending requests when it starts.
+    spdlog::warn("cannot schedule {} from another replica: {}", id, found.error().message);
+    return;
+  }
+  if (!found.value() || !found.value()->pending()) return;
+  const Request& r = *found.value();
+  scheduler_.Schedule(r.tenant, r.id, r.deadline_at);
+  if (r.remind_every.count() > 0 && r.escalation_level == 0) {
+    reminders_.Schedule(r.tenant, r.id, r.created_at + r.remind_every);
+  }
 }
 
 void Gateway::Stop() {
@@ -452,6 +497,12 @@ void Gateway::Remind(std::string tenant, std::string id) {
     const Request& r = *found.value();
     auto plan = PlanReminder(r, now);
     if (!plan) return Next();
+    // Another replica's timer sent this interval's reminder: follow its rhythm instead.
+    auto last = txn.LastEventAt(id, "request.reminded");
+    if (!last.ok()) return std::move(last).error();
+    if (last.value() && *last.value() > now - r.remind_every / 2) {
+      return Next(*last.value() + r.remind_every);
+    }
     auto reminded = ApplyPlan(txn, r, *plan);
     if (!reminded.ok()) return std::move(reminded).error();
     CS_RETURN_IF_ERROR(Announce(txn, reminded.value()));

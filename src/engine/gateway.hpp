@@ -76,6 +76,9 @@ struct GatewayOptions {
   // An audit verification hashes this many events per read-executor task, so other reads
   // are served between its chunks.
   int64_t verify_chunk = 100000;
+  // The store is shared with other replicas (PostgreSQL): their commits, heard on the change
+  // feed, also wake this replica's waiters and schedule its deadlines and reminders.
+  bool replicas = false;
 };
 
 // The newest signed checkpoint (engine/AuditSealer) a verification found good.
@@ -278,12 +281,19 @@ class Gateway {
   void SetConversationListener(std::function<void()> listener);
 
   WaiterHub& waiters() { return waiters_; }
+  // Deadline timers waiting to fire (a stale one, for a request already resolved, included).
+  size_t deadline_timers() const { return scheduler_.size(); }
   // Timers on the gateway's clock, for the waits network code does on the engine's behalf:
   // a long-poll's timeout, an engine call's deadline, a stream's heartbeat.
   Alarms& alarms() { return alarms_; }
 
  private:
   static Error ReadsBusy();
+  // With options_.replicas: subscribes to the change feed so that requests created, escalated
+  // or resolved on another replica are scheduled and answered here too (Start()).
+  void FollowOtherReplicas();
+  // Reads request `id` and schedules its deadline and next reminder (reads executor).
+  void ScheduleFromStore(const std::string& tenant, const std::string& id);
   // One chunk of VerifyAudit, then the next one, queued behind the reads waiting meanwhile.
   struct Verification;
   void VerifyChunk(std::shared_ptr<Verification> v);

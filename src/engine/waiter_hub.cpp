@@ -34,6 +34,11 @@ void WaiterHub::Remove(const std::string& request_id, uint64_t ticket) {
   if (list.empty()) waiters_.erase(it);
 }
 
+bool WaiterHub::Waiting(const std::string& request_id) const {
+  MutexLock lock(mu_);
+  return waiters_.contains(request_id);
+}
+
 void WaiterHub::Notify(const std::shared_ptr<const Request>& request) {
   std::vector<Waiter> woken;
   {

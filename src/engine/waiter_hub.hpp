@@ -28,6 +28,8 @@ class WaiterHub {
   // Forgets a waiter that stopped waiting (timed out, disconnected). No-op when already woken.
   void Remove(const std::string& request_id, uint64_t ticket);
   void Notify(const std::shared_ptr<const Request>& request);
+  // Whether anyone waits on `request_id` now.
+  bool Waiting(const std::string& request_id) const;
   void CloseAll();
 
   size_t size() const;

@@ -31,6 +31,7 @@ class Metrics {
   struct Snapshot {
     std::map<std::string, int64_t> requests_by_status;
     size_t waiters = 0;
+    size_t deadline_timers = 0;
     StoreStats store;
     size_t reads_queued = 0;       // store reads waiting for a read-executor thread
     uint64_t reads_refused = 0;    // store reads refused because too many were waiting

@@ -58,6 +58,7 @@ asio::awaitable<HttpResponse> SystemHandlers::MetricsText(RequestContext& ctx) {
   snapshot.requests_by_status = std::move(state.requests_by_status);
   snapshot.store = state.stats;
   snapshot.waiters = gateway_.waiters().size();
+  snapshot.deadline_timers = gateway_.deadline_timers();
   snapshot.reads_queued = gateway_.reads().queued();
   snapshot.reads_refused = gateway_.reads().refused();
   snapshot.engine_timeouts = EngineCallTimeouts();

@@ -16,6 +16,8 @@
 #include "notify/webhook_channel.hpp"
 #include "server/data_files.hpp"
 #include "server/open_file_limit.hpp"
+#include "store/postgres/pg_store.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace countersign {
 
@@ -51,6 +53,7 @@ Status Server::Open() {
   gateway_options.max_pending_per_principal = config_.limits.max_pending_per_principal;
   gateway_options.idempotency_ttl = config_.limits.idempotency_ttl;
   gateway_options.default_timeout = config_.default_timeout;
+  gateway_options.replicas = !config_.store_url.empty();
   auto receipt_signer = Ed25519ReceiptSigner::LoadOrCreate(config_.data_dir);
   if (!receipt_signer.ok()) return std::move(receipt_signer).error();
   receipt_signer_ = std::move(receipt_signer).value();
@@ -76,6 +79,12 @@ Status Server::Open() {
 
   token_auth_ = std::make_unique<TokenAuthenticator>(*store_, clock_);
   tokens_->OnRevoked([this] { token_auth_->Forget(); });
+  // A token revoked through another replica sharing the store, heard on the change feed.
+  gateway_->changes().Subscribe("revoked tokens", [this](const std::vector<Event>& events) {
+    for (const Event& e : events) {
+      if (e.type == "token.revoked") token_auth_->Forget();
+    }
+  });
   authenticator_ = config_.auth ? static_cast<Authenticator*>(token_auth_.get()) : &open_auth_;
   router_ = std::make_unique<Router>(*authenticator_, gateway_.get());
   ApiOptions api_options;
@@ -224,6 +233,18 @@ Status Server::OpenStore() {
   if (ec) {
     return Error::Unavailable("cannot create data directory " + config_.data_dir + ": " +
                               ec.message());
+  }
+  if (!config_.store_url.empty()) {
+    PgStoreOptions pg;
+    pg.url = config_.store_url;
+    auto opened = PgStore::Open(pg);
+    if (!opened.ok()) {
+      return Error::Unavailable("cannot open store " + RedactedStoreUrl(config_.store_url) + ": " +
+                                opened.error().message);
+    }
+    store_ = std::move(opened).value();
+    spdlog::info("store: postgres {}", RedactedStoreUrl(config_.store_url));
+    return Ok();
   }
   const auto store_dir = std::filesystem::path(config_.store_path).parent_path();
   if (!store_dir.empty()) std::filesystem::create_directories(store_dir, ec);

@@ -78,7 +78,7 @@
 #include "notify/link_builder.hpp"
 #include "notify/outbox_notifier.hpp"
 #include "notify/slack_conversation_chat.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/store.hpp"
 #include "web/link_pages.hpp"
 #include "web/ui_pages.hpp"
 
@@ -139,7 +139,7 @@ class Server {
 
   // Declared before the store, so the store's writer thread is gone before the bus is.
   EventBus event_bus_;
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   SystemClock clock_;
   IdGenerator ids_{clock_};  // tokens, outbox deliveries; requests take the gateway's
   std::unique_ptr<Ed25519ReceiptSigner> receipt_signer_;

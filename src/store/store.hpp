@@ -1,4 +1,4 @@
-// Store: durable state behind one interface (SQLite today, PostgreSQL later).
+// Store: durable state behind one interface (SQLite for one process, PostgreSQL for replicas).
 //
 // Writes go through Write(): the operation runs on the store's single writer thread inside a
 // batch transaction (group commit). Each operation runs in its own savepoint, so one that
@@ -226,6 +226,10 @@ class Transaction {
   virtual Status PutAuditCheckpoint(const AuditCheckpoint& checkpoint) = 0;
   // The last event of the chain as this transaction sees it (last_checkpoint_seq left 0).
   virtual Result<AuditHead> FindAuditHead() = 0;
+  // When the newest event of `type` about request `request_id` happened, or nullopt when there
+  // is none. Several replicas firing the same timer ask it to find who already acted.
+  virtual Result<std::optional<TimePoint>> LastEventAt(std::string_view request_id,
+                                                       std::string_view type) = 0;
   // Conversations (core/conversation.hpp), one per request of kind conversation.
   virtual Status InsertConversation(const Conversation& conversation) = 0;
   virtual Result<std::optional<Conversation>> FindConversation(std::string_view tenant,
@@ -304,7 +308,9 @@ class Store {
   virtual Result<std::vector<Grant>> ListGrants(std::string_view tenant) = 0;
   // Pending outbox rows due at `now`, oldest first, at most `limit`; a row is left out while
   // an older pending row of the same destination and request exists (they go in order),
-  // unless both rows name different non-empty targets (two mail recipients).
+  // unless both rows name different non-empty targets (two mail recipients). A store shared by
+  // several processes (PgStore) also leases the rows it returns to this process, leaves out
+  // rows another process holds, and ends a lease when UpdateOutbox records the attempt.
   virtual Result<std::vector<OutboxRow>> ListDueOutbox(TimePoint now, int limit) = 0;
   // The earliest next_attempt_at of any pending row, or nullopt when none is pending.
   virtual Result<std::optional<TimePoint>> NextOutboxDue() = 0;

@@ -45,8 +45,11 @@ class Server:
     """
 
     def __init__(self, auth=True, data_dir=None, extra_args=(), env=None, tls=None,
-                 open_files=None):
-        """open_files: the server process's RLIMIT_NOFILE (soft and hard), when set."""
+                 open_files=None, store=None):
+        """open_files: the server process's RLIMIT_NOFILE (soft and hard), when set.
+        store: the --store value (a postgres:// URL for a replica); default: a SQLite file in
+        the data directory."""
+        self.store = store
         self.auth = auth
         self.open_files = open_files
         self.tls = tls
@@ -66,8 +69,10 @@ class Server:
         if os.path.exists(port_file):
             os.unlink(port_file)
         args = [BIN, "serve", "--listen", "127.0.0.1:0",
-                "--store", "sqlite:" + os.path.join(self.data_dir, "countersign.db"),
+                "--store", self.store or "sqlite:" + os.path.join(self.data_dir, "countersign.db"),
                 "--port-file", port_file, "--auth", "on" if self.auth else "off"]
+        if self.store:
+            args += ["--data-dir", self.data_dir]  # not beside a database file
         if self.tls:
             args += ["--tls-cert", self.tls[0], "--tls-key", self.tls[1]]
         args += self.extra_args

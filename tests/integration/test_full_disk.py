@@ -42,7 +42,7 @@ class FullDiskTest(unittest.TestCase):
 
         # Take nearly all the space, then write until the store refuses.
         filler = os.path.join(self.dir, "filler")
-        with open(filler, "wb") as f:
+        with open(filler, "wb", buffering=0) as f:  # nothing left to flush at close
             try:
                 while True:
                     f.write(b"\0" * 65536)

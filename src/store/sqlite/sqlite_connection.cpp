@@ -65,11 +65,7 @@ Result<StatementHandle> SqliteConnection::Prepare(std::string_view sql) {
   return StatementHandle(std::move(fresh).value().release(), StatementRelease{.owned = true});
 }
 
-Status SqliteConnection::Run(std::string_view sql) {
-  auto statement = Prepare(sql);
-  if (!statement.ok()) return std::move(statement).error();
-  return (*statement)->Run();
-}
+Status SqliteConnection::BeginSnapshot() { return Run("BEGIN"); }
 
 int64_t SqliteConnection::Changes() const { return sqlite3_changes64(db_); }
 

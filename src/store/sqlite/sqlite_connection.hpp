@@ -17,13 +17,14 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "store/sql/sql_connection.hpp"
 #include "store/sqlite/sqlite_statement.hpp"
 
 struct sqlite3;
 
 namespace countersign {
 
-class SqliteConnection {
+class SqliteConnection final : public SqlConnection {
  public:
   // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_*) through the VFS named `vfs`
   // (the default one when empty); extended result codes on.
@@ -31,22 +32,21 @@ class SqliteConnection {
                                                         const std::string& vfs = "");
 
   // Finalizes the cached statements, then closes the connection.
-  ~SqliteConnection();
+  ~SqliteConnection() override;
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
 
   // Runs one or more statements, discarding any rows (schema scripts, pragmas). Uncached.
-  Status Exec(std::string_view sql);
+  Status Exec(std::string_view sql) override;
 
   // A cached, reset statement for `sql`. When the cached one is already in use (a nested
   // query with the same text), a fresh uncached statement is returned instead.
-  Result<StatementHandle> Prepare(std::string_view sql);
-
-  // Prepare() and Run() in one: for statements without parameters or rows (BEGIN, COMMIT...).
-  Status Run(std::string_view sql);
+  Result<StatementHandle> Prepare(std::string_view sql) override;
 
   // Rows changed by the most recent INSERT, UPDATE or DELETE.
-  int64_t Changes() const;
+  int64_t Changes() const override;
+  SqlDialect dialect() const override { return SqlDialect::kSqlite; }
+  Status BeginSnapshot() override;
   // The rowid of the most recent successful INSERT on this connection.
   int64_t LastInsertRowId() const;
 

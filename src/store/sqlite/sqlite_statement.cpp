@@ -85,10 +85,6 @@ SqliteStatement& SqliteStatement::BindNull(int index) {
   return *this;
 }
 
-SqliteStatement& SqliteStatement::BindOptionalInt64(int index, std::optional<int64_t> value) {
-  return value ? BindInt64(index, *value) : BindNull(index);
-}
-
 Result<bool> SqliteStatement::Step() {
   if (bind_error_) return *bind_error_;
   int rc = sqlite3_step(stmt_);
@@ -136,14 +132,6 @@ bool SqliteStatement::TryAcquire() {
 void SqliteStatement::Release() {
   Reset();
   in_use_ = false;
-}
-
-void StatementRelease::operator()(SqliteStatement* statement) const {
-  if (owned) {
-    delete statement;
-  } else {
-    statement->Release();
-  }
 }
 
 }  // namespace countersign

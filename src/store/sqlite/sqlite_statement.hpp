@@ -1,4 +1,4 @@
-// SqliteStatement: an RAII prepared statement with bind, step and column helpers.
+// SqliteStatement: an RAII SQLite prepared statement, the SqlStatement of SqliteConnection.
 //
 // Binding never fails loudly on its own: Bind*() calls return the statement for chaining and
 // remember the first bind error, which the next Step() or Run() reports. Nothing throws.
@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/result.hpp"
+#include "store/sql/sql_statement.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -34,7 +35,7 @@ Error SqliteError(int rc, std::string_view context, sqlite3* db);
 // SQLITE_CORRUPT. SQLITE_FULL is not one: the transaction rolls back cleanly.
 bool IsStorageFault(int rc);
 
-class SqliteStatement {
+class SqliteStatement final : public SqlStatement {
  public:
   // Compiles one SQL statement on `db`; the statement must not outlive the connection.
   // `fault_sink`, when given, receives the first storage fault (IsStorageFault) that preparing
@@ -43,25 +44,24 @@ class SqliteStatement {
   static Result<std::unique_ptr<SqliteStatement>> Prepare(sqlite3* db, std::string_view sql,
                                                           int* fault_sink = nullptr);
 
-  ~SqliteStatement();
+  ~SqliteStatement() override;
   SqliteStatement(const SqliteStatement&) = delete;
   SqliteStatement& operator=(const SqliteStatement&) = delete;
 
   // Parameter indexes are 1-based, as in SQLite. Text is copied.
-  SqliteStatement& BindText(int index, std::string_view value);
-  SqliteStatement& BindInt64(int index, int64_t value);
-  SqliteStatement& BindNull(int index);
-  SqliteStatement& BindOptionalInt64(int index, std::optional<int64_t> value);
+  SqliteStatement& BindText(int index, std::string_view value) override;
+  SqliteStatement& BindInt64(int index, int64_t value) override;
+  SqliteStatement& BindNull(int index) override;
 
   // Advances: true when a row is available, false when the statement is done.
-  Result<bool> Step();
+  Result<bool> Step() override;
   // Steps until done, ignoring rows (for INSERT, UPDATE, DDL, ...).
-  Status Run();
+  Status Run() override;
 
   // Column indexes are 0-based. NULL reads as 0 or as empty text.
-  int64_t ColumnInt64(int column) const;
-  std::string_view ColumnText(int column) const;
-  bool ColumnIsNull(int column) const;
+  int64_t ColumnInt64(int column) const override;
+  std::string_view ColumnText(int column) const override;
+  bool ColumnIsNull(int column) const override;
 
   // Makes the statement ready to run again: resets it, clears bindings and any bind error.
   void Reset();
@@ -69,7 +69,7 @@ class SqliteStatement {
   // For a connection's statement cache: marks the statement as handed out, false when it
   // already is; Release() resets it and makes it available again.
   bool TryAcquire();
-  void Release();
+  void Release() override;
 
   const std::string& sql() const { return sql_; }
 
@@ -85,18 +85,7 @@ class SqliteStatement {
   bool in_use_ = false;
 };
 
-// Deleter for a statement handed out by a connection: a cached statement is only reset (and
-// stays in the cache for the next caller); an uncached one is destroyed.
 // Records `rc` in `*sink` when it is the first storage fault there (a null sink is ignored).
 void NoteStorageFault(int* sink, int rc);
-
-struct StatementRelease {
-  bool owned = false;
-  void operator()(SqliteStatement* statement) const;
-};
-
-// A statement in use. Going out of scope resets it, which also ends any implicit read
-// transaction it holds open.
-using StatementHandle = std::unique_ptr<SqliteStatement, StatementRelease>;
 
 }  // namespace countersign

@@ -38,8 +38,10 @@
 #include "core/log_throttle.hpp"
 #include "core/mutex.hpp"
 #include "store/audit_head_file.hpp"
+#include "store/sql/pending_write.hpp"
+#include "store/sql/sql_store.hpp"
+#include "store/sql/write_queue.hpp"
 #include "store/sqlite/sqlite_connection.hpp"
-#include "store/store.hpp"
 
 namespace countersign {
 
@@ -58,7 +60,7 @@ struct SqliteStoreOptions {
   bool accept_audit_gap = false;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public SqlStore {
  public:
   // Opens (creating if needed) the database, migrates it and starts the writer thread.
   // kUnavailable when the file cannot be opened; kInternal when it is corrupt, its schema is
@@ -73,78 +75,25 @@ class SqliteStore final : public Store {
   void Write(WriteFn fn, WriteDone done) override;
   void AddCommitListener(CommitListener listener) override;
 
-  Result<std::optional<Request>> GetRequest(std::string_view tenant, std::string_view id) override;
-  Result<RequestPage> ListRequests(const RequestFilter& filter) override;
-  Result<std::vector<Event>> ListEvents(const EventFilter& filter) override;
-  using Store::VerifyAudit;
-  Result<AuditReport> VerifyAudit(const AuditCheckpoint& from, int64_t max_events) override;
-  Result<AuditCheckpoint> GetAuditCheckpoint() override;
-  Result<AuditHead> GetAuditHead() override;
-  Result<std::vector<PendingDeadline>> ListPendingDeadlines() override;
-  Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) override;
-  Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) override;
-  Result<std::map<std::string, int64_t>> CountRequestsByStatus() override;
-  Result<std::optional<Grant>> FindActiveGrant(std::string_view tenant, std::string_view action,
-                                               std::string_view session, TimePoint now) override;
-  Result<std::vector<Grant>> ListGrants(std::string_view tenant) override;
-  Result<std::optional<TimePoint>> LatestGrantExpiry() override;
-  Result<std::vector<OutboxRow>> ListDueOutbox(TimePoint now, int limit) override;
-  Result<std::optional<TimePoint>> NextOutboxDue() override;
-  Result<std::vector<OutboxRow>> ListOutbox(std::string_view tenant, std::string_view state,
-                                            std::string_view request_id, int limit) override;
-  Result<std::map<std::string, int64_t>> CountOutboxByState() override;
-  Result<std::string> FindChannelMessage(std::string_view request_id,
-                                         std::string_view destination) override;
-  Result<std::optional<Conversation>> GetConversation(std::string_view tenant,
-                                                      std::string_view request_id) override;
-  Result<std::vector<ConversationMessage>> ListMessages(std::string_view request_id, int64_t since,
-                                                        int limit) override;
-  Result<std::vector<Conversation>> ListDueConversations(TimePoint now, int limit) override;
-  Result<std::optional<TimePoint>> NextConversationDue() override;
-  Status Ping() override;
   Status WriterHealth() const override;
   StoreStats Stats() const override;
   void Stop() override;
 
  private:
-  struct PendingWrite {
-    WriteFn fn;
-    WriteDone done;
-  };
-
-  // A read connection borrowed from the pool; returns it on destruction.
-  class Reader {
-   public:
-    Reader(SqliteStore& store, std::unique_ptr<SqliteConnection> connection);
-    ~Reader();
-    Reader(const Reader&) = delete;
-    Reader& operator=(const Reader&) = delete;
-    SqliteConnection& operator*() { return *connection_; }
-    SqliteConnection* operator->() { return connection_.get(); }
-
-   private:
-    SqliteStore& store_;
-    std::unique_ptr<SqliteConnection> connection_;
-  };
-
   SqliteStore(const SqliteStoreOptions& options, std::unique_ptr<SqliteConnection> writer,
               std::vector<std::unique_ptr<SqliteConnection>> readers,
               std::unique_ptr<AuditHeadFile> head_file);
 
-  // Blocks until a read connection is free.
-  Reader AcquireReader();
+  Result<Lease> Borrow() override;
+  void Return(SqlConnection* connection) override;
   void WriterLoop();
   void CommitBatch(std::vector<PendingWrite>& batch);
-  // Runs one operation; on success appends the events it wrote to `events`.
-  Status RunOperation(PendingWrite& op, std::vector<Event>& events);
   void RecordCommit(size_t operations, double commit_ms);
   // Enters the failed state after storage fault `rc` (logging it the first time) and returns
   // the error every write gets from now on.
   Error StopWritesAfterFault(int rc, std::string_view what);
   // The failed state's error, or nullopt while the writer works.
   std::optional<Error> WriterFailure() const;
-  // Calls each `done` with its result, on this thread.
-  static void Complete(std::vector<PendingWrite>& batch, std::vector<Status>& results);
 
   const SqliteStoreOptions options_;
   mutable Mutex listeners_mu_;
@@ -153,10 +102,8 @@ class SqliteStore final : public Store {
   std::unique_ptr<AuditHeadFile> head_file_;  // used only by writer_thread_; may be null
   LogThrottle head_file_errors_;
 
+  WriteQueue queue_;
   mutable Mutex mu_;
-  std::condition_variable work_cv_;  // signalled when queue_ grows or stopping_ is set
-  std::deque<PendingWrite> queue_ CS_GUARDED_BY(mu_);
-  bool stopping_ CS_GUARDED_BY(mu_) = false;
   std::optional<Error> failed_ CS_GUARDED_BY(mu_);  // set once, by the writer, never cleared
   // The last batch failed for a full disk; cleared by the next commit. While it is set and the
   // disk still has next to no space, WriterHealth() says so.

@@ -1,4 +1,4 @@
-#include "store/sqlite/sqlite_transaction.hpp"
+#include "store/sql/sql_transaction.hpp"
 
 #include <limits>
 
@@ -6,19 +6,19 @@
 
 #include "core/canonical_json.hpp"
 #include "core/request_json.hpp"
-#include "store/sqlite/sqlite_conversations.hpp"
-#include "store/sqlite/sqlite_rows.hpp"
+#include "store/sql/sql_conversations.hpp"
+#include "store/sql/sql_rows.hpp"
 
 namespace countersign {
 
-Result<std::optional<Request>> SqliteTransaction::FindRequest(std::string_view tenant,
-                                                              std::string_view id) {
-  return sqlite_rows::LoadRequest(connection_, tenant, id);
+Result<std::optional<Request>> SqlTransaction::FindRequest(std::string_view tenant,
+                                                           std::string_view id) {
+  return sql_rows::LoadRequest(connection_, tenant, id);
 }
 
-Status SqliteTransaction::InsertRequest(const Request& r) {
+Status SqlTransaction::InsertRequest(const Request& r) {
   static const std::string kInsert =
-      std::string("INSERT INTO requests (") + sqlite_rows::kRequestColumns +
+      std::string("INSERT INTO requests (") + sql_rows::kRequestColumns +
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
       "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)";
   auto statement = connection_.Prepare(kInsert);
@@ -65,7 +65,7 @@ Status SqliteTransaction::InsertRequest(const Request& r) {
   return s.Run();
 }
 
-Status SqliteTransaction::InsertDecision(const Request& request, const Decision& d) {
+Status SqlTransaction::InsertDecision(const Request& request, const Decision& d) {
   if (!d.request_id.empty() && d.request_id != request.id) {
     return Error::Internal("decision " + d.id + " names request " + d.request_id +
                            " but was recorded for request " + request.id);
@@ -98,10 +98,10 @@ Status SqliteTransaction::InsertDecision(const Request& request, const Decision&
   return s.Run();
 }
 
-Result<bool> SqliteTransaction::ResolveIfPending(std::string_view id, RequestStatus status,
-                                                 TimePoint at,
-                                                 const std::vector<std::string>& resolved_by,
-                                                 std::string_view answer) {
+Result<bool> SqlTransaction::ResolveIfPending(std::string_view id, RequestStatus status,
+                                              TimePoint at,
+                                              const std::vector<std::string>& resolved_by,
+                                              std::string_view answer) {
   static constexpr char kUpdate[] =
       "UPDATE requests SET status = ?1, resolved_at = ?2, resolved_by = ?3, answer = ?4 "
       "WHERE id = ?5 AND status = 'pending'";
@@ -118,9 +118,9 @@ Result<bool> SqliteTransaction::ResolveIfPending(std::string_view id, RequestSta
   return connection_.Changes() == 1;
 }
 
-Result<bool> SqliteTransaction::EscalateIfPending(std::string_view id, int escalation_level,
-                                                  TimePoint deadline,
-                                                  const std::vector<std::string>& approvers) {
+Result<bool> SqlTransaction::EscalateIfPending(std::string_view id, int escalation_level,
+                                               TimePoint deadline,
+                                               const std::vector<std::string>& approvers) {
   static constexpr char kUpdate[] =
       "UPDATE requests SET escalation_level = ?1, deadline_at = ?2, approvers = ?3 "
       "WHERE id = ?4 AND status = 'pending'";
@@ -136,7 +136,7 @@ Result<bool> SqliteTransaction::EscalateIfPending(std::string_view id, int escal
   return connection_.Changes() == 1;
 }
 
-Result<AuditHead> SqliteTransaction::FindAuditHead() {
+Result<AuditHead> SqlTransaction::FindAuditHead() {
   auto statement =
       connection_.Prepare("SELECT seq, hash, type FROM events ORDER BY seq DESC LIMIT 1");
   if (!statement.ok()) return std::move(statement).error();
@@ -151,7 +151,21 @@ Result<AuditHead> SqliteTransaction::FindAuditHead() {
   return head;
 }
 
-Result<int64_t> SqliteTransaction::AppendEvent(EventDraft draft) {
+Result<std::optional<TimePoint>> SqlTransaction::LastEventAt(std::string_view request_id,
+                                                             std::string_view type) {
+  // Walks the request's events (events_request_seq) from the newest.
+  auto statement = connection_.Prepare(
+      "SELECT at FROM events WHERE request_id = ?1 AND type = ?2 ORDER BY seq DESC LIMIT 1");
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, request_id).BindText(2, type);
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return std::optional<TimePoint>();
+  return std::optional<TimePoint>(FromUnixMillis(s.ColumnInt64(0)));
+}
+
+Result<int64_t> SqlTransaction::AppendEvent(EventDraft draft) {
   static constexpr char kLast[] = "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1";
   static constexpr char kInsert[] =
       "INSERT INTO events (seq, at, tenant, request_id, type, actor, data, prev_hash, hash) "
@@ -197,8 +211,8 @@ Result<int64_t> SqliteTransaction::AppendEvent(EventDraft draft) {
   return appended_.back().seq;
 }
 
-Result<std::optional<IdempotencyRecord>> SqliteTransaction::FindIdempotency(std::string_view tenant,
-                                                                            std::string_view key) {
+Result<std::optional<IdempotencyRecord>> SqlTransaction::FindIdempotency(std::string_view tenant,
+                                                                         std::string_view key) {
   static constexpr char kSelect[] =
       "SELECT body_sha256, request_id, created_at FROM idempotency WHERE tenant = ?1 AND key = ?2";
   auto statement = connection_.Prepare(kSelect);
@@ -213,7 +227,7 @@ Result<std::optional<IdempotencyRecord>> SqliteTransaction::FindIdempotency(std:
                         std::string(s.ColumnText(1)), FromUnixMillis(s.ColumnInt64(2))});
 }
 
-Status SqliteTransaction::InsertIdempotency(const IdempotencyRecord& record) {
+Status SqlTransaction::InsertIdempotency(const IdempotencyRecord& record) {
   static constexpr char kInsert[] =
       "INSERT INTO idempotency (tenant, key, body_sha256, request_id, created_at) "
       "VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -228,7 +242,7 @@ Status SqliteTransaction::InsertIdempotency(const IdempotencyRecord& record) {
   return s.Run();
 }
 
-Status SqliteTransaction::DeleteIdempotency(std::string_view tenant, std::string_view key) {
+Status SqlTransaction::DeleteIdempotency(std::string_view tenant, std::string_view key) {
   static constexpr char kDelete[] = "DELETE FROM idempotency WHERE tenant = ?1 AND key = ?2";
   auto statement = connection_.Prepare(kDelete);
   if (!statement.ok()) return std::move(statement).error();
@@ -237,7 +251,7 @@ Status SqliteTransaction::DeleteIdempotency(std::string_view tenant, std::string
   return s.Run();
 }
 
-Result<int64_t> SqliteTransaction::PurgeIdempotency(TimePoint before, int64_t limit) {
+Result<int64_t> SqlTransaction::PurgeIdempotency(TimePoint before, int64_t limit) {
   static constexpr char kPurge[] =
       "DELETE FROM idempotency WHERE (tenant, key) IN (SELECT tenant, key FROM idempotency "
       "WHERE created_at < ?1 ORDER BY created_at LIMIT ?2)";
@@ -249,8 +263,8 @@ Result<int64_t> SqliteTransaction::PurgeIdempotency(TimePoint before, int64_t li
   return connection_.Changes();
 }
 
-Result<int64_t> SqliteTransaction::CountPendingFrom(std::string_view tenant,
-                                                    std::string_view requester) {
+Result<int64_t> SqlTransaction::CountPendingFrom(std::string_view tenant,
+                                                 std::string_view requester) {
   static constexpr char kCount[] =
       "SELECT count(*) FROM requests WHERE tenant = ?1 AND requester = ?2 AND status = 'pending'";
   auto statement = connection_.Prepare(kCount);
@@ -262,9 +276,9 @@ Result<int64_t> SqliteTransaction::CountPendingFrom(std::string_view tenant,
   return *row ? s.ColumnInt64(0) : 0;
 }
 
-Status SqliteTransaction::InsertPrincipal(const Principal& p) {
+Status SqlTransaction::InsertPrincipal(const Principal& p) {
   static const std::string kInsert = std::string("INSERT INTO principals (") +
-                                     sqlite_rows::kPrincipalColumns +
+                                     sql_rows::kPrincipalColumns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
@@ -281,8 +295,8 @@ Status SqliteTransaction::InsertPrincipal(const Principal& p) {
   return s.Run();
 }
 
-Result<bool> SqliteTransaction::RevokePrincipal(std::string_view tenant, std::string_view id,
-                                                TimePoint at) {
+Result<bool> SqlTransaction::RevokePrincipal(std::string_view tenant, std::string_view id,
+                                             TimePoint at) {
   static constexpr char kRevokeAnyTenant[] =
       "UPDATE principals SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL";
   static constexpr char kRevokeInTenant[] =
@@ -298,7 +312,7 @@ Result<bool> SqliteTransaction::RevokePrincipal(std::string_view tenant, std::st
   return connection_.Changes() == 1;
 }
 
-Status SqliteTransaction::SetReceipt(std::string_view id, std::string_view receipt) {
+Status SqlTransaction::SetReceipt(std::string_view id, std::string_view receipt) {
   auto statement = connection_.Prepare("UPDATE requests SET receipt = ?1 WHERE id = ?2");
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -306,9 +320,8 @@ Status SqliteTransaction::SetReceipt(std::string_view id, std::string_view recei
   return s.Run();
 }
 
-Status SqliteTransaction::InsertGrant(const Grant& g) {
-  static const std::string kInsert = std::string("INSERT INTO grants (") +
-                                     sqlite_rows::kGrantColumns +
+Status SqlTransaction::InsertGrant(const Grant& g) {
+  static const std::string kInsert = std::string("INSERT INTO grants (") + sql_rows::kGrantColumns +
                                      ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
@@ -327,8 +340,8 @@ Status SqliteTransaction::InsertGrant(const Grant& g) {
   return s.Run();
 }
 
-Result<bool> SqliteTransaction::RevokeGrant(std::string_view tenant, std::string_view id,
-                                            TimePoint at) {
+Result<bool> SqlTransaction::RevokeGrant(std::string_view tenant, std::string_view id,
+                                         TimePoint at) {
   auto statement = connection_.Prepare(
       "UPDATE grants SET revoked_at = ?1 WHERE id = ?2 AND tenant = ?3 AND revoked_at IS NULL");
   if (!statement.ok()) return std::move(statement).error();
@@ -339,11 +352,11 @@ Result<bool> SqliteTransaction::RevokeGrant(std::string_view tenant, std::string
   return connection_.Changes() == 1;
 }
 
-Status SqliteTransaction::InsertOutbox(OutboxRow& row) {
+Status SqlTransaction::InsertOutbox(OutboxRow& row) {
   static constexpr char kInsert[] =
       "INSERT INTO outbox (delivery_id, tenant, request_id, destination, kind, event, event_seq, "
       "target, payload, state, attempts, next_attempt_at, last_error, created_at) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?10, '', ?11)";
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', 0, ?10, '', ?11) RETURNING id";
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -358,17 +371,21 @@ Status SqliteTransaction::InsertOutbox(OutboxRow& row) {
       .BindText(9, row.payload)
       .BindInt64(10, ToUnixMillis(row.next_attempt_at))
       .BindInt64(11, ToUnixMillis(row.created_at));
+  auto inserted = s.Step();
+  if (!inserted.ok()) return std::move(inserted).error();
+  if (!*inserted) return Error::Internal("inserting an outbox row returned no id");
+  row.id = s.ColumnInt64(0);
+  // Finish the statement so its row is written before anything else uses the connection.
   CS_RETURN_IF_ERROR(s.Run());
-  row.id = connection_.LastInsertRowId();
   row.state = "pending";
   row.attempts = 0;
   return Ok();
 }
 
-Status SqliteTransaction::UpdateOutbox(const OutboxRow& row) {
+Status SqlTransaction::UpdateOutbox(const OutboxRow& row) {
   static constexpr char kUpdate[] =
-      "UPDATE outbox SET state = ?1, attempts = ?2, next_attempt_at = ?3, last_error = ?4 "
-      "WHERE id = ?5";
+      "UPDATE outbox SET state = ?1, attempts = ?2, next_attempt_at = ?3, last_error = ?4, "
+      "lease_owner = '', lease_until = 0 WHERE id = ?5";
   auto statement = connection_.Prepare(kUpdate);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -384,9 +401,9 @@ Status SqliteTransaction::UpdateOutbox(const OutboxRow& row) {
   return Ok();
 }
 
-Result<std::optional<OutboxRow>> SqliteTransaction::RetryOutbox(std::string_view tenant,
-                                                                std::string_view delivery_id,
-                                                                TimePoint now) {
+Result<std::optional<OutboxRow>> SqlTransaction::RetryOutbox(std::string_view tenant,
+                                                             std::string_view delivery_id,
+                                                             TimePoint now) {
   static constexpr char kRetry[] =
       "UPDATE outbox SET attempts = CASE WHEN state = 'failed' THEN 0 ELSE attempts END, "
       "state = 'pending', next_attempt_at = ?1 "
@@ -396,7 +413,7 @@ Result<std::optional<OutboxRow>> SqliteTransaction::RetryOutbox(std::string_view
   auto& u = **update;
   u.BindInt64(1, ToUnixMillis(now)).BindText(2, delivery_id).BindText(3, tenant);
   CS_RETURN_IF_ERROR(u.Run());
-  static const std::string kSelect = std::string("SELECT ") + sqlite_rows::kOutboxColumns +
+  static const std::string kSelect = std::string("SELECT ") + sql_rows::kOutboxColumns +
                                      " FROM outbox WHERE delivery_id = ?1 AND (?2 = '' OR "
                                      "tenant = ?2)";
   auto select = connection_.Prepare(kSelect);
@@ -406,11 +423,11 @@ Result<std::optional<OutboxRow>> SqliteTransaction::RetryOutbox(std::string_view
   auto found = s.Step();
   if (!found.ok()) return std::move(found).error();
   if (!*found) return std::optional<OutboxRow>();
-  return std::optional<OutboxRow>(sqlite_rows::OutboxFromRow(s));
+  return std::optional<OutboxRow>(sql_rows::OutboxFromRow(s));
 }
 
-Status SqliteTransaction::PutChannelMessage(std::string_view request_id,
-                                            std::string_view destination, std::string_view ref) {
+Status SqlTransaction::PutChannelMessage(std::string_view request_id, std::string_view destination,
+                                         std::string_view ref) {
   static constexpr char kUpsert[] =
       "INSERT INTO channel_messages (request_id, destination, ref) VALUES (?1, ?2, ?3) "
       "ON CONFLICT (request_id, destination) DO UPDATE SET ref = excluded.ref";
@@ -421,7 +438,7 @@ Status SqliteTransaction::PutChannelMessage(std::string_view request_id,
   return s.Run();
 }
 
-Status SqliteTransaction::PutAuditCheckpoint(const AuditCheckpoint& checkpoint) {
+Status SqlTransaction::PutAuditCheckpoint(const AuditCheckpoint& checkpoint) {
   if (checkpoint.seq < 0 || (checkpoint.seq == 0) != checkpoint.hash.empty()) {
     return Error::Invalid("audit checkpoint at seq " + std::to_string(checkpoint.seq) +
                           " must have a hash exactly when seq > 0");
@@ -451,37 +468,38 @@ Status SqliteTransaction::PutAuditCheckpoint(const AuditCheckpoint& checkpoint) 
   return s.Run();
 }
 
-Status SqliteTransaction::InsertConversation(const Conversation& conversation) {
-  return sqlite_conversations::Insert(connection_, conversation);
+Status SqlTransaction::InsertConversation(const Conversation& conversation) {
+  return sql_conversations::Insert(connection_, conversation);
 }
 
-Result<std::optional<Conversation>> SqliteTransaction::FindConversation(
-    std::string_view tenant, std::string_view request_id) {
-  return sqlite_conversations::Find(connection_, tenant, request_id);
+Result<std::optional<Conversation>> SqlTransaction::FindConversation(std::string_view tenant,
+                                                                     std::string_view request_id) {
+  return sql_conversations::Find(connection_, tenant, request_id);
 }
 
-Status SqliteTransaction::UpdateConversation(const Conversation& conversation) {
-  return sqlite_conversations::Update(connection_, conversation);
+Status SqlTransaction::UpdateConversation(const Conversation& conversation) {
+  return sql_conversations::Update(connection_, conversation);
 }
 
-Result<std::optional<Conversation>> SqliteTransaction::FindConversationByThread(
+Result<std::optional<Conversation>> SqlTransaction::FindConversationByThread(
     std::string_view tenant, std::string_view feed_ts) {
-  return sqlite_conversations::FindByThread(connection_, tenant, feed_ts);
+  return sql_conversations::FindByThread(connection_, tenant, feed_ts);
 }
 
-Result<std::vector<Conversation>> SqliteTransaction::FindConversationsWith(
-    std::string_view tenant, std::string_view subject, ConversationPhase phase) {
-  return sqlite_conversations::FindWith(connection_, tenant, subject, phase);
+Result<std::vector<Conversation>> SqlTransaction::FindConversationsWith(std::string_view tenant,
+                                                                        std::string_view subject,
+                                                                        ConversationPhase phase) {
+  return sql_conversations::FindWith(connection_, tenant, subject, phase);
 }
 
-Result<bool> SqliteTransaction::AppendMessage(ConversationMessage& message) {
-  return sqlite_conversations::AppendMessage(connection_, message);
+Result<bool> SqlTransaction::AppendMessage(ConversationMessage& message) {
+  return sql_conversations::AppendMessage(connection_, message);
 }
 
-Result<std::vector<ConversationMessage>> SqliteTransaction::ListMessagesIn(
+Result<std::vector<ConversationMessage>> SqlTransaction::ListMessagesIn(
     std::string_view request_id) {
-  return sqlite_conversations::ListMessages(connection_, request_id, 0,
-                                            std::numeric_limits<int>::max());
+  return sql_conversations::ListMessages(connection_, request_id, 0,
+                                         std::numeric_limits<int>::max());
 }
 
 }  // namespace countersign

@@ -1,5 +1,6 @@
-// The conversation tables through SqliteStore and its Transaction: what is written is read back
-// whole, and the searches the engine and the worker make find what they should.
+// The conversation tables through the Store and its Transaction, on SqliteStore and PgStore
+// alike (StoreFixture): what is written is read back whole, and the searches the engine and the
+// worker make find what they should.
 #include <future>
 #include <limits>
 #include <string>
@@ -7,13 +8,15 @@
 
 #include <gtest/gtest.h>
 
-#include "store/sqlite/sqlite_store.hpp"
-#include "testing/temp_dir.hpp"
+#include "store/store.hpp"
+#include "testing/store_fixture.hpp"
 
 namespace countersign {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::kPostgres;
+using testing::kSqlite;
 
 const TimePoint kT0 = FromUnixMillis(1795255200000);  // 2026-11-21T10:00:00Z
 
@@ -75,14 +78,12 @@ ConversationMessage Message(std::string request_id, std::string text, std::strin
   return m;
 }
 
-class SqliteConversationsTest : public ::testing::Test {
+class ConversationsTest : public testing::StoreFixture {
  protected:
   void SetUp() override {
-    SqliteStoreOptions options;
-    options.path = dir_.File("countersign.db");
-    auto opened = SqliteStore::Open(options);
-    ASSERT_TRUE(opened.ok()) << opened.error().message;
-    store_ = std::move(opened).value();
+    StoreFixture::SetUp();
+    if (HasFatalFailure()) return;
+    ASSERT_TRUE(OpenStore());
   }
 
   // Runs `fn` as one write and waits for it to commit.
@@ -126,12 +127,12 @@ class SqliteConversationsTest : public ::testing::Test {
     }
     return ids;
   }
-
-  testing::TempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
 };
 
-TEST_F(SqliteConversationsTest, AConversationIsReadBackWithEveryField) {
+INSTANTIATE_TEST_SUITE_P(Sqlite, ConversationsTest, ::testing::Values(kSqlite));
+INSTANTIATE_TEST_SUITE_P(Postgres, ConversationsTest, ::testing::Values(kPostgres));
+
+TEST_P(ConversationsTest, AConversationIsReadBackWithEveryField) {
   const Conversation c = Everything();
   Insert(c);
   auto read = store_->GetConversation("acme", "req_full");
@@ -150,7 +151,7 @@ TEST_F(SqliteConversationsTest, AConversationIsReadBackWithEveryField) {
   EXPECT_EQ(*in_txn, c);
 }
 
-TEST_F(SqliteConversationsTest, AnUnknownResultAndNoClosingStatusStayUnknown) {
+TEST_P(ConversationsTest, AnUnknownResultAndNoClosingStatusStayUnknown) {
   Conversation c = MakeConversation("req_1");
   c.result.is_aware.reset();
   c.closing_status.reset();
@@ -162,7 +163,7 @@ TEST_F(SqliteConversationsTest, AnUnknownResultAndNoClosingStatusStayUnknown) {
   EXPECT_EQ(*read.value(), c);
 }
 
-TEST_F(SqliteConversationsTest, AConversationOfAnotherTenantIsNotFound) {
+TEST_P(ConversationsTest, AConversationOfAnotherTenantIsNotFound) {
   Insert(Everything());
   auto read = store_->GetConversation("default", "req_full");
   ASSERT_TRUE(read.ok());
@@ -172,7 +173,7 @@ TEST_F(SqliteConversationsTest, AConversationOfAnotherTenantIsNotFound) {
   EXPECT_FALSE(missing.value());
 }
 
-TEST_F(SqliteConversationsTest, UpdateReplacesTheWholeConversation) {
+TEST_P(ConversationsTest, UpdateReplacesTheWholeConversation) {
   Conversation c = MakeConversation("req_1", "slack:U123", ConversationPhase::kPosted);
   Insert(c);
   c.phase = ConversationPhase::kChatting;
@@ -186,7 +187,7 @@ TEST_F(SqliteConversationsTest, UpdateReplacesTheWholeConversation) {
   EXPECT_EQ(*read.value(), c);
 }
 
-TEST_F(SqliteConversationsTest, UpdatingAnAbsentConversationIsNotFound) {
+TEST_P(ConversationsTest, UpdatingAnAbsentConversationIsNotFound) {
   Status updated =
       Write([&](Transaction& txn) { return txn.UpdateConversation(MakeConversation("req_9")); });
   ASSERT_FALSE(updated.ok());
@@ -194,7 +195,7 @@ TEST_F(SqliteConversationsTest, UpdatingAnAbsentConversationIsNotFound) {
   EXPECT_EQ(updated.error().message, "no conversation req_9");
 }
 
-TEST_F(SqliteConversationsTest, FindConversationsWithMatchesTenantSubjectAndPhaseOldestFirst) {
+TEST_P(ConversationsTest, FindConversationsWithMatchesTenantSubjectAndPhaseOldestFirst) {
   Insert(MakeConversation("req_02", "slack:U1"));
   Insert(MakeConversation("req_01", "slack:U1"));
   Insert(MakeConversation("req_03", "slack:U1", ConversationPhase::kPosted));
@@ -211,7 +212,7 @@ TEST_F(SqliteConversationsTest, FindConversationsWithMatchesTenantSubjectAndPhas
   EXPECT_EQ(ids, (std::vector<std::string>{"req_01", "req_02"}));
 }
 
-TEST_F(SqliteConversationsTest, FindConversationByThreadFindsTheAlertMessagesConversation) {
+TEST_P(ConversationsTest, FindConversationByThreadFindsTheAlertMessagesConversation) {
   Conversation c = MakeConversation("req_1");
   c.feed_channel = "C0FEED";
   c.feed_ts = "1795255200.000100";
@@ -234,7 +235,7 @@ TEST_F(SqliteConversationsTest, FindConversationByThreadFindsTheAlertMessagesCon
   EXPECT_FALSE(unknown);
 }
 
-TEST_F(SqliteConversationsTest, MessagesAreNumberedPerConversation) {
+TEST_P(ConversationsTest, MessagesAreNumberedPerConversation) {
   EXPECT_EQ(Append(Message("req_1", "one", "e1")), std::make_pair(true, int64_t{1}));
   EXPECT_EQ(Append(Message("req_1", "two", "e2")), std::make_pair(true, int64_t{2}));
   EXPECT_EQ(Append(Message("req_2", "other", "e1")), std::make_pair(true, int64_t{1}));
@@ -247,7 +248,7 @@ TEST_F(SqliteConversationsTest, MessagesAreNumberedPerConversation) {
   EXPECT_EQ(messages[2].role, MessageRole::kBot);
 }
 
-TEST_F(SqliteConversationsTest, AMessageIsReadBackWhole) {
+TEST_P(ConversationsTest, AMessageIsReadBackWhole) {
   ConversationMessage m = Message("req_1", "I was in <Oslo> & \"Lisbon\"\nreally", "1795.0001");
   ASSERT_TRUE(Append(m).first);
   m.seq = 1;
@@ -256,7 +257,7 @@ TEST_F(SqliteConversationsTest, AMessageIsReadBackWhole) {
   EXPECT_EQ(messages[0], m);
 }
 
-TEST_F(SqliteConversationsTest, ARepeatedExternalIdIsNotStoredAgain) {
+TEST_P(ConversationsTest, ARepeatedExternalIdIsNotStoredAgain) {
   ASSERT_TRUE(Append(Message("req_1", "yes", "1795.0001")).first);
   const auto again = Append(Message("req_1", "yes (redelivered)", "1795.0001"));
   EXPECT_FALSE(again.first);
@@ -267,7 +268,7 @@ TEST_F(SqliteConversationsTest, ARepeatedExternalIdIsNotStoredAgain) {
   EXPECT_EQ(Append(Message("req_1", "more", "1795.0002")).second, 2);
 }
 
-TEST_F(SqliteConversationsTest, EmptyExternalIdsNeverCollide) {
+TEST_P(ConversationsTest, EmptyExternalIdsNeverCollide) {
   EXPECT_TRUE(Append(Message("req_1", "hello", "", MessageRole::kBot)).first);
   EXPECT_TRUE(Append(Message("req_1", "hello", "", MessageRole::kBot)).first);
   const auto messages = All("req_1");
@@ -276,7 +277,7 @@ TEST_F(SqliteConversationsTest, EmptyExternalIdsNeverCollide) {
   EXPECT_EQ(messages[1].external_id, "");
 }
 
-TEST_F(SqliteConversationsTest, ListMessagesTakesThoseAfterSinceUpToLimit) {
+TEST_P(ConversationsTest, ListMessagesTakesThoseAfterSinceUpToLimit) {
   for (int i = 1; i <= 5; ++i) Append(Message("req_1", "m" + std::to_string(i)));
   auto page = store_->ListMessages("req_1", 2, 2);
   ASSERT_TRUE(page.ok()) << page.error().message;
@@ -293,7 +294,7 @@ TEST_F(SqliteConversationsTest, ListMessagesTakesThoseAfterSinceUpToLimit) {
   EXPECT_TRUE(none->empty());
 }
 
-TEST_F(SqliteConversationsTest, ListMessagesInReadsTheWholeTranscriptInsideAWrite) {
+TEST_P(ConversationsTest, ListMessagesInReadsTheWholeTranscriptInsideAWrite) {
   for (int i = 1; i <= 3; ++i) Append(Message("req_1", "m" + std::to_string(i)));
   size_t count = 0;
   ASSERT_TRUE(Write([&](Transaction& txn) -> Status {
@@ -308,7 +309,7 @@ TEST_F(SqliteConversationsTest, ListMessagesInReadsTheWholeTranscriptInsideAWrit
   EXPECT_EQ(count, 4u);
 }
 
-TEST_F(SqliteConversationsTest, WorkIsDueByStepOrByWhatIsLeftToShow) {
+TEST_P(ConversationsTest, WorkIsDueByStepOrByWhatIsLeftToShow) {
   Conversation greet = MakeConversation("req_greet");
   greet.step = ConversationStep::kGreet;
   greet.step_due = kT0 + 10s;
@@ -353,7 +354,7 @@ TEST_F(SqliteConversationsTest, WorkIsDueByStepOrByWhatIsLeftToShow) {
   EXPECT_EQ(next.value(), kT0 + 5s);
 }
 
-TEST_F(SqliteConversationsTest, AConversationLeavesTheWorkOnceEverythingIsShown) {
+TEST_P(ConversationsTest, AConversationLeavesTheWorkOnceEverythingIsShown) {
   Conversation c = MakeConversation("req_1");
   c.last_seq = 1;
   c.step_due = kT0;
@@ -367,7 +368,7 @@ TEST_F(SqliteConversationsTest, AConversationLeavesTheWorkOnceEverythingIsShown)
   EXPECT_FALSE(next.value());
 }
 
-TEST_F(SqliteConversationsTest, NothingIsDueInAnEmptyStore) {
+TEST_P(ConversationsTest, NothingIsDueInAnEmptyStore) {
   EXPECT_TRUE(DueIds(kT0 + 24h).empty());
   auto next = store_->NextConversationDue();
   ASSERT_TRUE(next.ok());

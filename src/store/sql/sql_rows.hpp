@@ -1,5 +1,5 @@
 // Mapping between the SQLite schema (migrations/*.sql) and the core types, shared by the
-// writer-side SqliteTransaction and the reader side of SqliteStore.
+// writer-side SqlTransaction and the reader side of SqliteStore.
 //
 // Readers turn malformed stored JSON or an unknown enum name into kInternal naming the row,
 // never a crash. Free functions; each uses only the connection it is given, which the caller
@@ -15,11 +15,11 @@
 #include "core/principal.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
-#include "store/sqlite/sqlite_connection.hpp"
-#include "store/sqlite/sqlite_statement.hpp"
+#include "store/sql/sql_connection.hpp"
+#include "store/sql/sql_statement.hpp"
 #include "store/store.hpp"
 
-namespace countersign::sqlite_rows {
+namespace countersign::sql_rows {
 
 // Column lists in the order the *FromRow functions read them.
 inline constexpr char kRequestColumns[] =
@@ -42,24 +42,24 @@ inline constexpr char kOutboxColumns[] =
     "state, attempts, next_attempt_at, last_error, created_at";
 
 // The request in the current row (without its decisions).
-Result<Request> RequestFromRow(const SqliteStatement& row);
-Result<Grant> GrantFromRow(const SqliteStatement& row);
-Result<Decision> DecisionFromRow(const SqliteStatement& row);
-Result<Event> EventFromRow(const SqliteStatement& row);
+Result<Request> RequestFromRow(const SqlStatement& row);
+Result<Grant> GrantFromRow(const SqlStatement& row);
+Result<Decision> DecisionFromRow(const SqlStatement& row);
+Result<Event> EventFromRow(const SqlStatement& row);
 // Every column of an event row but `data`, which is left empty (never fails).
-Event EventWithoutDataFromRow(const SqliteStatement& row);
-Result<Principal> PrincipalFromRow(const SqliteStatement& row);
-OutboxRow OutboxFromRow(const SqliteStatement& row);
+Event EventWithoutDataFromRow(const SqlStatement& row);
+Result<Principal> PrincipalFromRow(const SqlStatement& row);
+OutboxRow OutboxFromRow(const SqlStatement& row);
 
 // Parses a stored JSON object; kInternal naming `what` (e.g. "requests.details of req_1").
 Result<boost::json::object> ParseStoredObject(std::string_view text, std::string_view what);
 
 // The request `id` of `tenant` with its decisions (oldest first), or nullopt. The caller runs
 // it inside a transaction when both queries must see one snapshot.
-Result<std::optional<Request>> LoadRequest(SqliteConnection& connection, std::string_view tenant,
+Result<std::optional<Request>> LoadRequest(SqlConnection& connection, std::string_view tenant,
                                            std::string_view id);
 
 // Fills in the decisions of every request in `requests` with one query.
-Status LoadDecisions(SqliteConnection& connection, std::vector<Request>& requests);
+Status LoadDecisions(SqlConnection& connection, std::vector<Request>& requests);
 
-}  // namespace countersign::sqlite_rows
+}  // namespace countersign::sql_rows

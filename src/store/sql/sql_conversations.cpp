@@ -1,16 +1,16 @@
-#include "store/sqlite/sqlite_conversations.hpp"
+#include "store/sql/sql_conversations.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "core/conversation_json.hpp"
 
-namespace countersign::sqlite_conversations {
+namespace countersign::sql_conversations {
 namespace {
 
 constexpr char kColumns[] = "request_id, body";
 
-Result<Conversation> FromRow(const SqliteStatement& s) {
+Result<Conversation> FromRow(const SqlStatement& s) {
   const std::string id(s.ColumnText(0));
   boost::system::error_code ec;
   boost::json::value body = boost::json::parse(s.ColumnText(1), ec);
@@ -23,7 +23,7 @@ Result<Conversation> FromRow(const SqliteStatement& s) {
 }
 
 // Every conversation the statement `s` (already bound) selects with kColumns.
-Result<std::vector<Conversation>> Collect(SqliteStatement& s) {
+Result<std::vector<Conversation>> Collect(SqlStatement& s) {
   std::vector<Conversation> out;
   for (;;) {
     auto row = s.Step();
@@ -35,7 +35,7 @@ Result<std::vector<Conversation>> Collect(SqliteStatement& s) {
   }
 }
 
-Status Bind(SqliteStatement& s, const Conversation& c) {
+Status Bind(SqlStatement& s, const Conversation& c) {
   s.BindText(1, c.request_id)
       .BindText(2, c.tenant)
       .BindText(3, c.subject)
@@ -51,7 +51,7 @@ Status Bind(SqliteStatement& s, const Conversation& c) {
 
 }  // namespace
 
-Status Insert(SqliteConnection& connection, const Conversation& c) {
+Status Insert(SqlConnection& connection, const Conversation& c) {
   auto statement = connection.Prepare(
       "INSERT INTO conversations (request_id, tenant, subject, phase, step, step_due, body) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
@@ -59,7 +59,7 @@ Status Insert(SqliteConnection& connection, const Conversation& c) {
   return Bind(**statement, c);
 }
 
-Status Update(SqliteConnection& connection, const Conversation& c) {
+Status Update(SqlConnection& connection, const Conversation& c) {
   auto statement = connection.Prepare(
       "UPDATE conversations SET tenant = ?2, subject = ?3, phase = ?4, step = ?5, step_due = ?6, "
       "body = ?7 WHERE request_id = ?1");
@@ -69,7 +69,7 @@ Status Update(SqliteConnection& connection, const Conversation& c) {
   return Ok();
 }
 
-Result<std::optional<Conversation>> Find(SqliteConnection& connection, std::string_view tenant,
+Result<std::optional<Conversation>> Find(SqlConnection& connection, std::string_view tenant,
                                          std::string_view request_id) {
   auto statement = connection.Prepare(std::string("SELECT ") + kColumns +
                                       " FROM conversations WHERE request_id = ?1 AND tenant = ?2");
@@ -82,12 +82,14 @@ Result<std::optional<Conversation>> Find(SqliteConnection& connection, std::stri
   return std::optional<Conversation>(std::move(found->front()));
 }
 
-Result<std::optional<Conversation>> FindByThread(SqliteConnection& connection,
-                                                 std::string_view tenant,
+Result<std::optional<Conversation>> FindByThread(SqlConnection& connection, std::string_view tenant,
                                                  std::string_view feed_ts) {
+  // The expression of the index conversations_thread, in each dialect.
   auto statement = connection.Prepare(
-      std::string("SELECT ") + kColumns +
-      " FROM conversations WHERE tenant = ?1 AND json_extract(body, '$.feed_ts') = ?2");
+      std::string("SELECT ") + kColumns + " FROM conversations WHERE tenant = ?1 AND " +
+      (connection.dialect() == SqlDialect::kPostgres ? "(body::json ->> 'feed_ts')"
+                                                     : "json_extract(body, '$.feed_ts')") +
+      " = ?2");
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
   s.BindText(1, tenant).BindText(2, feed_ts);
@@ -97,7 +99,7 @@ Result<std::optional<Conversation>> FindByThread(SqliteConnection& connection,
   return std::optional<Conversation>(std::move(found->front()));
 }
 
-Result<std::vector<Conversation>> FindWith(SqliteConnection& connection, std::string_view tenant,
+Result<std::vector<Conversation>> FindWith(SqlConnection& connection, std::string_view tenant,
                                            std::string_view subject, ConversationPhase phase) {
   auto statement = connection.Prepare(
       std::string("SELECT ") + kColumns +
@@ -108,7 +110,7 @@ Result<std::vector<Conversation>> FindWith(SqliteConnection& connection, std::st
   return Collect(s);
 }
 
-Result<std::vector<Conversation>> ListDue(SqliteConnection& connection, TimePoint now, int limit) {
+Result<std::vector<Conversation>> ListDue(SqlConnection& connection, TimePoint now, int limit) {
   auto statement = connection.Prepare(std::string("SELECT ") + kColumns +
                                       " FROM conversations WHERE step <> 'none' AND step_due <= ?1 "
                                       "ORDER BY step_due LIMIT ?2");
@@ -118,7 +120,7 @@ Result<std::vector<Conversation>> ListDue(SqliteConnection& connection, TimePoin
   return Collect(s);
 }
 
-Result<std::optional<TimePoint>> NextDue(SqliteConnection& connection) {
+Result<std::optional<TimePoint>> NextDue(SqlConnection& connection) {
   auto statement =
       connection.Prepare("SELECT MIN(step_due) FROM conversations WHERE step <> 'none'");
   if (!statement.ok()) return std::move(statement).error();
@@ -129,7 +131,7 @@ Result<std::optional<TimePoint>> NextDue(SqliteConnection& connection) {
   return std::optional<TimePoint>(FromUnixMillis(s.ColumnInt64(0)));
 }
 
-Result<bool> AppendMessage(SqliteConnection& connection, ConversationMessage& message) {
+Result<bool> AppendMessage(SqlConnection& connection, ConversationMessage& message) {
   if (!message.external_id.empty()) {
     auto statement = connection.Prepare(
         "SELECT 1 FROM conversation_messages WHERE request_id = ?1 AND external_id = ?2");
@@ -166,7 +168,7 @@ Result<bool> AppendMessage(SqliteConnection& connection, ConversationMessage& me
   return true;
 }
 
-Result<std::vector<ConversationMessage>> ListMessages(SqliteConnection& connection,
+Result<std::vector<ConversationMessage>> ListMessages(SqlConnection& connection,
                                                       std::string_view request_id, int64_t since,
                                                       int limit) {
   auto statement = connection.Prepare(
@@ -197,4 +199,4 @@ Result<std::vector<ConversationMessage>> ListMessages(SqliteConnection& connecti
   }
 }
 
-}  // namespace countersign::sqlite_conversations
+}  // namespace countersign::sql_conversations

@@ -1,4 +1,4 @@
-#include "store/sqlite/sqlite_rows.hpp"
+#include "store/sql/sql_rows.hpp"
 
 #include <string>
 #include <unordered_map>
@@ -8,7 +8,7 @@
 
 #include "core/request_json.hpp"
 
-namespace countersign::sqlite_rows {
+namespace countersign::sql_rows {
 namespace {
 
 std::string Where(std::string_view column, std::string_view table, std::string_view key) {
@@ -52,7 +52,7 @@ Result<boost::json::object> ParseStoredObject(std::string_view text, std::string
   return std::move(value->get_object());
 }
 
-Result<Request> RequestFromRow(const SqliteStatement& row) {
+Result<Request> RequestFromRow(const SqlStatement& row) {
   Request r;
   r.id = row.ColumnText(0);
   const auto at = [&](std::string_view column) { return Where(column, "requests", r.id); };
@@ -123,7 +123,7 @@ Result<Request> RequestFromRow(const SqliteStatement& row) {
   return r;
 }
 
-Result<Grant> GrantFromRow(const SqliteStatement& row) {
+Result<Grant> GrantFromRow(const SqlStatement& row) {
   Grant g;
   g.id = row.ColumnText(0);
   g.tenant = row.ColumnText(1);
@@ -138,7 +138,7 @@ Result<Grant> GrantFromRow(const SqliteStatement& row) {
   return g;
 }
 
-Result<Decision> DecisionFromRow(const SqliteStatement& row) {
+Result<Decision> DecisionFromRow(const SqlStatement& row) {
   Decision d;
   d.id = row.ColumnText(0);
   d.request_id = row.ColumnText(1);
@@ -166,7 +166,7 @@ Result<Decision> DecisionFromRow(const SqliteStatement& row) {
   return d;
 }
 
-Event EventWithoutDataFromRow(const SqliteStatement& row) {
+Event EventWithoutDataFromRow(const SqlStatement& row) {
   Event e;
   e.seq = row.ColumnInt64(0);
   e.at = FromUnixMillis(row.ColumnInt64(1));
@@ -179,7 +179,7 @@ Event EventWithoutDataFromRow(const SqliteStatement& row) {
   return e;
 }
 
-Result<Event> EventFromRow(const SqliteStatement& row) {
+Result<Event> EventFromRow(const SqlStatement& row) {
   Event e = EventWithoutDataFromRow(row);
   auto data = ParseStoredObject(row.ColumnText(6), "events.data of seq " + std::to_string(e.seq));
   if (!data.ok()) return std::move(data).error();
@@ -187,7 +187,7 @@ Result<Event> EventFromRow(const SqliteStatement& row) {
   return e;
 }
 
-Result<Principal> PrincipalFromRow(const SqliteStatement& row) {
+Result<Principal> PrincipalFromRow(const SqlStatement& row) {
   Principal p;
   p.id = row.ColumnText(0);
   p.name = row.ColumnText(1);
@@ -207,7 +207,7 @@ Result<Principal> PrincipalFromRow(const SqliteStatement& row) {
   return p;
 }
 
-OutboxRow OutboxFromRow(const SqliteStatement& row) {
+OutboxRow OutboxFromRow(const SqlStatement& row) {
   OutboxRow out;
   out.id = row.ColumnInt64(0);
   out.delivery_id = row.ColumnText(1);
@@ -227,7 +227,7 @@ OutboxRow OutboxFromRow(const SqliteStatement& row) {
   return out;
 }
 
-Result<std::optional<Request>> LoadRequest(SqliteConnection& connection, std::string_view tenant,
+Result<std::optional<Request>> LoadRequest(SqlConnection& connection, std::string_view tenant,
                                            std::string_view id) {
   static const std::string kSelectRequest =
       std::string("SELECT ") + kRequestColumns + " FROM requests WHERE id = ?1 AND tenant = ?2";
@@ -262,12 +262,16 @@ Result<std::optional<Request>> LoadRequest(SqliteConnection& connection, std::st
   return std::optional<Request>(std::move(request));
 }
 
-Status LoadDecisions(SqliteConnection& connection, std::vector<Request>& requests) {
+Status LoadDecisions(SqlConnection& connection, std::vector<Request>& requests) {
   if (requests.empty()) return Ok();
   // One statement for any page size: the ids travel as one JSON array parameter.
   static const std::string kSelectDecisions =
       std::string("SELECT ") + kDecisionColumns +
       " FROM decisions WHERE request_id IN (SELECT value FROM json_each(?1)) "
+      "ORDER BY request_id, at, id";
+  static const std::string kSelectDecisionsPg =
+      std::string("SELECT ") + kDecisionColumns +
+      " FROM decisions WHERE request_id IN (SELECT json_array_elements_text(?1::json)) "
       "ORDER BY request_id, at, id";
   std::unordered_map<std::string_view, Request*> by_id;
   boost::json::array ids;
@@ -276,7 +280,8 @@ Status LoadDecisions(SqliteConnection& connection, std::vector<Request>& request
     by_id.emplace(r.id, &r);
     ids.emplace_back(r.id);
   }
-  auto statement = connection.Prepare(kSelectDecisions);
+  auto statement = connection.Prepare(
+      connection.dialect() == SqlDialect::kPostgres ? kSelectDecisionsPg : kSelectDecisions);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
   s.BindText(1, boost::json::serialize(ids));
@@ -292,4 +297,4 @@ Status LoadDecisions(SqliteConnection& connection, std::vector<Request>& request
   return Ok();
 }
 
-}  // namespace countersign::sqlite_rows
+}  // namespace countersign::sql_rows

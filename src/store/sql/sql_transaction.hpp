@@ -1,4 +1,4 @@
-// SqliteTransaction: the Transaction a Write() operation sees, on the store's writer
+// SqlTransaction: the Transaction a Write() operation sees, on the store's writer
 // connection.
 //
 // It only issues statements; the enclosing batch transaction and the operation's savepoint
@@ -6,15 +6,15 @@
 // on the writer thread, and only during one batch.
 #pragma once
 
-#include "store/sqlite/sqlite_connection.hpp"
+#include "store/sql/sql_connection.hpp"
 #include "store/store.hpp"
 
 namespace countersign {
 
-class SqliteTransaction final : public Transaction {
+class SqlTransaction final : public Transaction {
  public:
   // `connection` must be inside a transaction for as long as this object is used.
-  explicit SqliteTransaction(SqliteConnection& connection) : connection_(connection) {}
+  explicit SqlTransaction(SqlConnection& connection) : connection_(connection) {}
 
   Result<std::optional<Request>> FindRequest(std::string_view tenant, std::string_view id) override;
   Status InsertRequest(const Request& request) override;
@@ -28,6 +28,8 @@ class SqliteTransaction final : public Transaction {
   Status InsertGrant(const Grant& grant) override;
   Result<bool> RevokeGrant(std::string_view tenant, std::string_view id, TimePoint at) override;
   Result<int64_t> AppendEvent(EventDraft draft) override;
+  Result<std::optional<TimePoint>> LastEventAt(std::string_view request_id,
+                                               std::string_view type) override;
   Result<std::optional<IdempotencyRecord>> FindIdempotency(std::string_view tenant,
                                                            std::string_view key) override;
   Status InsertIdempotency(const IdempotencyRecord& record) override;
@@ -61,7 +63,7 @@ class SqliteTransaction final : public Transaction {
   std::vector<Event> TakeAppendedEvents() { return std::move(appended_); }
 
  private:
-  SqliteConnection& connection_;
+  SqlConnection& connection_;
   std::vector<Event> appended_;
 };
 
