@@ -1,6 +1,7 @@
 #include "store/migration_set.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <string_view>
 
 namespace countersign {
@@ -28,6 +29,17 @@ Result<MigrationSet> MigrationSet::FromFiles(const EmbeddedFile* files) {
     }
   }
   return set;
+}
+
+Status MigrationSet::Apply(SqlConnection& db, const Migration& migration) {
+  CS_RETURN_IF_ERROR(db.Exec(migration.sql));
+  auto record =
+      db.Prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)");
+  if (!record.ok()) return std::move(record).error();
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  (*record)->BindInt64(1, migration.version).BindText(2, migration.name).BindInt64(3, now.count());
+  return (*record)->Run();
 }
 
 }  // namespace countersign

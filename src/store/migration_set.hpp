@@ -11,6 +11,7 @@
 
 #include "core/embedded_file.hpp"
 #include "core/result.hpp"
+#include "store/sql/sql_connection.hpp"
 
 namespace countersign {
 
@@ -26,6 +27,10 @@ class MigrationSet {
   static Result<MigrationSet> FromFiles(const EmbeddedFile* files);
 
   const std::vector<Migration>& migrations() const { return migrations_; }
+  // Runs `migration` and records it in schema_migrations on `db`, inside the transaction the
+  // caller opened (the caller commits, or rolls back on an error).
+  static Status Apply(SqlConnection& db, const Migration& migration);
+
   // The newest version, 0 when there is none.
   int64_t newest() const { return migrations_.empty() ? 0 : migrations_.back().version; }
 

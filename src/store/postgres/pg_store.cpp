@@ -52,18 +52,7 @@ Result<std::set<int64_t>> AppliedVersions(PgConnection& db) {
 
 Status ApplyMigration(PgConnection& db, const Migration& migration) {
   Status status = db.Exec("BEGIN");
-  if (status.ok()) status = db.Exec(migration.sql);
-  if (status.ok()) {
-    auto record = db.Prepare(
-        "INSERT INTO schema_migrations (version, name, applied_at) "
-        "VALUES (?1, ?2, (extract(epoch FROM now()) * 1000)::bigint)");
-    if (!record.ok()) {
-      status = std::move(record).error();
-    } else {
-      (*record)->BindInt64(1, migration.version).BindText(2, migration.name);
-      status = (*record)->Run();
-    }
-  }
+  if (status.ok()) status = MigrationSet::Apply(db, migration);
   if (status.ok()) status = db.Exec("COMMIT");
   if (!status.ok()) {
     if (db.InTransaction()) (void)db.Exec("ROLLBACK");

@@ -64,18 +64,7 @@ Status ApplyMigration(SqliteConnection& db, const Migration& migration) {
   if (!applied.ok()) {
     status = std::move(applied).error();
   } else if (!applied->contains(migration.version)) {
-    status = db.Exec(migration.sql);
-    if (status.ok()) {
-      auto record = db.Prepare(
-          "INSERT INTO schema_migrations (version, name, applied_at) "
-          "VALUES (?1, ?2, CAST(strftime('%s', 'now') AS INTEGER) * 1000)");
-      if (!record.ok()) {
-        status = std::move(record).error();
-      } else {
-        (*record)->BindInt64(1, migration.version).BindText(2, migration.name);
-        status = (*record)->Run();
-      }
-    }
+    status = MigrationSet::Apply(db, migration);
   }
   if (status.ok()) status = db.Exec("COMMIT");
   if (!status.ok()) {
