@@ -6,11 +6,13 @@
 //       creates N pending requests over C keep-alive connections and writes their ids to
 //       FILE, one a line (the decide benchmark walks that list);
 //   cs_load wake    --url URL --token T --decider-token D [--waiters N] [--via wait|sse|ws]
+//                   [--decide-url URL]
 //       creates N requests, holds one long-poll per request on its own connection (or, with
 //       --via sse or ws, one GET /v1/events?request=ID or /v1/ws?request=ID stream), then
 //       decides them one by one over another connection and measures, for each, the time
 //       from reading the decide response to reading that waiter's answer (the request's
-//       request.resolved event on a stream);
+//       request.resolved event on a stream). With --decide-url the decisions go to that
+//       server instead (another replica on the same database), the waiters stay on --url;
 //   cs_load waiters --url URL --token T --pid PID [--waiters N]
 //       creates N requests and reads the server's VmRSS before and after N long-polls are
 //       registered (GET /metrics countersign_waiters).
@@ -55,6 +57,8 @@ struct Options {
   std::string mode;
   std::string host = "127.0.0.1";
   uint16_t port = 0;
+  std::string decide_host;  // wake --decide-url; empty: decisions go to host:port too
+  uint16_t decide_port = 0;
   std::string token;
   std::string decider_token;
   std::string peer = "countersign";
@@ -71,7 +75,7 @@ constexpr char kUsage[] =
     "usage: cs_load create  --url URL --count N --out FILE [--token T]\n"
     "                       [--peer countersign|hermes] [--connections C] [--tag TAG]\n"
     "       cs_load wake    --url URL --token T --decider-token D [--waiters N]\n"
-    "                       [--via wait|sse|ws]\n"
+    "                       [--via wait|sse|ws] [--decide-url URL]\n"
     "       cs_load waiters --url URL --token T --pid PID [--waiters N]\n";
 
 [[noreturn]] void Usage(const std::string& message) {
@@ -89,6 +93,20 @@ int ParseInt(const std::string& flag, const std::string& value) {
   Usage(flag + " needs a non-negative integer, not '" + value + "'");
 }
 
+// http://HOST:PORT, nothing else: the tool only ever talks to loopback servers.
+void ParseUrl(const std::string& flag, const std::string& value, std::string& host,
+              uint16_t& port) {
+  const std::string prefix = "http://";
+  const auto colon = value.rfind(':');
+  if (value.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
+    Usage(flag + " must look like http://127.0.0.1:7400");
+  }
+  host = value.substr(prefix.size(), colon - prefix.size());
+  std::string digits = value.substr(colon + 1);
+  if (!digits.empty() && digits.back() == '/') digits.pop_back();
+  port = static_cast<uint16_t>(ParseInt(flag, digits));
+}
+
 Options ParseOptions(int argc, char** argv) {
   if (argc < 2) Usage("no mode given");
   Options o;
@@ -101,16 +119,10 @@ Options ParseOptions(int argc, char** argv) {
     if (i + 1 >= argc) Usage(flag + " needs a value");
     const std::string value = argv[i + 1];
     if (flag == "--url") {
-      // http://HOST:PORT, nothing else: the tool only ever talks to loopback servers.
-      const std::string prefix = "http://";
-      const auto colon = value.rfind(':');
-      if (value.rfind(prefix, 0) != 0 || colon == std::string::npos || colon < prefix.size()) {
-        Usage("--url must look like http://127.0.0.1:7400");
-      }
-      o.host = value.substr(prefix.size(), colon - prefix.size());
-      std::string port = value.substr(colon + 1);
-      if (!port.empty() && port.back() == '/') port.pop_back();
-      o.port = static_cast<uint16_t>(ParseInt(flag, port));
+      ParseUrl(flag, value, o.host, o.port);
+    } else if (flag == "--decide-url") {
+      ParseUrl(flag, value, o.decide_host, o.decide_port);
+      if (o.decide_port == 0) Usage("--decide-url needs a port");
     } else if (flag == "--token") {
       o.token = value;
     } else if (flag == "--decider-token") {
@@ -142,6 +154,7 @@ Options ParseOptions(int argc, char** argv) {
     Usage("create needs --count and --out");
   if (o.mode != "create" && o.token.empty()) Usage(o.mode + " needs --token");
   if (o.mode == "wake" && o.decider_token.empty()) Usage("wake needs --decider-token");
+  if (o.mode != "wake" && o.decide_port != 0) Usage("--decide-url is for wake only");
   if (o.mode == "waiters" && o.pid == 0) Usage("waiters needs --pid");
   if (o.tag.empty()) {
     o.tag = std::to_string(::getpid()) + "." +
@@ -255,6 +268,12 @@ std::string StringMember(const json::object& object, std::string_view key) {
 
 tcp::endpoint Endpoint(const Options& o) {
   return tcp::endpoint(asio::ip::make_address(o.host), o.port);
+}
+
+// Where wake sends its decisions: --decide-url, else the server the waiters wait on.
+tcp::endpoint DecideEndpoint(const Options& o) {
+  if (o.decide_port == 0) return Endpoint(o);
+  return tcp::endpoint(asio::ip::make_address(o.decide_host), o.decide_port);
 }
 
 // Creates ids.size() pending requests, each with a distinct action, over `connections`
@@ -505,14 +524,18 @@ asio::awaitable<void> RunWake(const Options& o) {
   co_await AwaitGauge(o, gauge, baseline + static_cast<long>(waiters.size()));
 
   HttpConnection decider(executor);
-  co_await decider.Connect(Endpoint(o));
+  co_await decider.Connect(DecideEndpoint(o));
   std::vector<double> wake_us, decide_us, sent_to_wake_us;
   int waiter_first = 0;
   for (auto& waiter : waiters) {
     const auto sent = Clock::now();
-    Response response = co_await decider.Exchange(
+    Request decide =
         MakeRequest(o, http::verb::post, "/v1/requests/" + waiter.request_id + "/decisions",
-                    o.decider_token, R"({"choice":"approve"})"));
+                    o.decider_token, R"({"choice":"approve"})");
+    if (o.decide_port != 0) {
+      decide.set(http::field::host, o.decide_host + ":" + std::to_string(o.decide_port));
+    }
+    Response response = co_await decider.Exchange(decide);
     const auto decided = Clock::now();
     if (response.result_int() != 200)
       throw std::runtime_error("decide answered " + Excerpt(response));
@@ -534,6 +557,7 @@ asio::awaitable<void> RunWake(const Options& o) {
   std::sort(decide_us.begin(), decide_us.end());
   std::sort(sent_to_wake_us.begin(), sent_to_wake_us.end());
   std::printf("wake_via %s\nwake_waiters %zu\n", o.via.c_str(), waiters.size());
+  std::printf("wake_across_servers %d\n", o.decide_port != 0 ? 1 : 0);
   std::printf("wake_p50_us %.1f\nwake_p99_us %.1f\nwake_max_us %.1f\n", Percentile(wake_us, 0.50),
               Percentile(wake_us, 0.99), wake_us.back());
   std::printf("wake_waiter_first %d\n", waiter_first);

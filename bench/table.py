@@ -18,6 +18,11 @@ WAKE_P99_MS = 1.0          # decision -> waiter woken, p99 < 1 ms at 1,000 waite
 WAITERS_EXTRA_MIB = 64.0   # 10,000 open waiters cost < 64 MiB more RSS
 STARTUP_SECONDS = 2.0      # start-up with 1,000,000 stored requests < 2 s
 
+# bench/run --store postgres|both: the key infix of each PostgreSQL set-up, and its label.
+POSTGRES_SETUPS = (("pg1", "postgres, 1 replica"), ("pg2", "postgres, 2 replicas"))
+WAKE_POSTGRES_SETUPS = (("wake_pg1", "postgres, 1 replica"),
+                        ("wake_pg2", "postgres, 2 replicas: B waits, A decides"))
+
 
 def load(path):
     values = {}
@@ -58,6 +63,11 @@ def verdict(met):
     return "—" if met is None else ("met" if met else "NOT MET")
 
 
+def vs_sqlite(value, sqlite):
+    """The ratio of a PostgreSQL figure to the SQLite figure of the same run."""
+    return "—" if value is None or not sqlite else f"{value / sqlite:.2f}× SQLite"
+
+
 def main():
     results = Figures(load(sys.argv[1]))
     meta = {k: v[-1] for k, v in load(sys.argv[2]).items()}
@@ -72,6 +82,19 @@ def main():
         return (results.median(f"{name}.cs.rps"), results.median(f"{name}.hermes.rps"),
                 results.median(f"{name}.cs.p99_ms"), results.median(f"{name}.hermes.p99_ms"))
 
+    # countersign on PostgreSQL, under the SQLite rows of the same figure.
+    def postgres_rows(name, title):
+        sqlite_rps = results.median(f"{name}.cs.rps")
+        sqlite_p99 = results.median(f"{name}.cs.p99_ms")
+        for key, setup in POSTGRES_SETUPS:
+            rps, p99 = results.median(f"{name}.{key}.rps"), results.median(f"{name}.{key}.p99_ms")
+            if rps is None:
+                continue
+            rows.append((f"  {title} ({setup}), req/s", num(rps), "—", "—",
+                         vs_sqlite(rps, sqlite_rps), "", ""))
+            rows.append((f"  {title} ({setup}), p99", ms(p99), "—", "—",
+                         vs_sqlite(p99, sqlite_p99), "", ""))
+
     cs, peer, cs_p99, peer_p99 = throughput("submit")
     if cs is not None or peer is not None:
         ratio = cs / peer if cs and peer else None
@@ -81,6 +104,7 @@ def main():
                      verdict(None if ratio is None else ratio >= SUBMIT_VS_PEER)
                      + ("" if ratio is None else f" ({ratio / SUBMIT_VS_PEER:.0%} of target)")))
         rows.append(("durable submit, p99", ms(cs_p99), ms(peer_p99), "—", "", "", ""))
+    postgres_rows("submit", "submit")
 
     cs, peer, cs_p99, peer_p99 = throughput("decide")
     if cs is not None or peer is not None:
@@ -88,6 +112,7 @@ def main():
         rows.append(("decide, req/s", num(cs), num(peer), "—",
                      "—" if ratio is None else f"{ratio:.1f}× Hermes", "(no target)", ""))
         rows.append(("decide, p99", ms(cs_p99), ms(peer_p99), "—", "", "", ""))
+    postgres_rows("decide", "decide")
 
     cs, peer, nginx = (results.median("read.cs.rps"), results.median("read.hermes.rps"),
                        results.median("read.nginx.rps"))
@@ -101,6 +126,7 @@ def main():
         rows.append(("status read, p99", ms(results.median("read.cs.p99_ms")),
                      ms(results.median("read.hermes.p99_ms")),
                      ms(results.median("read.nginx.p99_ms")), "", "", ""))
+    postgres_rows("read", "read")
 
     p99 = results.median("wake.p99_us")
     if p99 is not None:
@@ -119,6 +145,26 @@ def main():
         if sent99 is not None:
             rows.append(("  decide sent → waiter answered: p50 / p99",
                          f"{sent50 / 1000:.3f} / {sent99 / 1000:.3f} ms", "", "", "", "", ""))
+    # The long-poll on PostgreSQL: one replica, then the decision on another replica than the
+    # waiter's (heard through the database's notification), with the ratio of p99 to SQLite's.
+    for prefix, setup in WAKE_POSTGRES_SETUPS:
+        p99 = results.median(f"{prefix}.p99_us")
+        if p99 is None:
+            continue
+        count = int(results.median(f"{prefix}.waiters"))
+        p50, peak = results.median(f"{prefix}.p50_us"), results.median(f"{prefix}.max_us")
+        rows.append((f"  wake ({setup}), {count:,} waiters",
+                     f"{p50 / 1000:.3f} / {p99 / 1000:.3f} / {peak / 1000:.3f} ms", "", "",
+                     "p99 " + vs_sqlite(p99, results.median("wake.p99_us")), "", ""))
+        sent50 = results.median(f"{prefix}.sent_p50_us")
+        sent99 = results.median(f"{prefix}.sent_p99_us")
+        rows.append(("    decide sent → waiter answered: p50 / p99",
+                     f"{sent50 / 1000:.3f} / {sent99 / 1000:.3f} ms", "", "",
+                     "p99 " + vs_sqlite(sent99, results.median("wake.sent_p99_us")), "", ""))
+        first = results.median(f"{prefix}.waiter_first")
+        if first:
+            notes.append(f"wake ({setup}): in a median run {first:.0f} of {count:,} waiters were "
+                         "answered before the decide response arrived; those count as 0")
     # The same through the live streams: the request.resolved event instead of the long-poll's
     # answer (no target of their own; the long-poll's limit is shown for comparison).
     for prefix, name in (("wake_sse", "SSE /v1/events"), ("wake_ws", "WebSocket /v1/ws")):
@@ -179,6 +225,8 @@ def main():
     print(f"machine: {meta.get('machine', '?')}")
     print(f"disk:    {meta.get('disk', '?')}")
     print(f"load:    {meta.get('load', '?')}")
+    if "postgres" in meta:
+        print(f"         {meta['postgres']}")
     print(f"         every figure is the median of {meta.get('runs', '?')} run(s)")
     print()
     print(line(header))

@@ -144,21 +144,17 @@ void PgEventFeed::Loop() {
     }
     const bool readable = WaitReadable(PQsocket(conn->handle()), options_.poll);
     if (stopping_.load()) break;
-    bool heard = false;
-    if (readable) {
-      if (PQconsumeInput(conn->handle()) == 0) continue;  // broken: re-opened above
-      while (PGnotify* notify = PQnotifies(conn->handle())) {
-        heard = true;
-        PQfreemem(notify);
-      }
-    }
+    if (readable && PQconsumeInput(conn->handle()) == 0) continue;  // broken: re-opened above
     const auto now = std::chrono::steady_clock::now();
-    if (heard) {
-      quiet_since = now;
-    } else if (now - quiet_since >= options_.heartbeat) {
+    if (!readable && now - quiet_since >= options_.heartbeat) {
       // A connection a firewall dropped silently shows only when used.
       if (!conn->Exec("SELECT 1").ok()) continue;
       quiet_since = now;
+    }
+    // What arrived, including during the heartbeat's round trip; the read below covers it all.
+    while (PGnotify* notify = PQnotifies(conn->handle())) {
+      quiet_since = now;
+      PQfreemem(notify);
     }
     MutexLock lock(mu_);
     CatchUp(0);

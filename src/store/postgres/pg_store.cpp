@@ -178,21 +178,21 @@ std::optional<Error> PgStore::RunBatch(std::vector<PendingWrite>& batch,
                                        std::vector<Status>& results, std::vector<Event>& events) {
   if (Status up = EnsureWriter(); !up.ok()) return std::move(up).error();
   PgConnection& db = *writer_;
-  // BEGIN and the chain lock in one round trip.
-  if (Status begun = db.Exec(std::string("BEGIN; ") + kChainLock); !begun.ok()) {
+  // One operation alone needs no savepoint: if it fails, the whole transaction rolls back.
+  // Otherwise each operation runs in savepoint `op`; the statements that end one operation's
+  // savepoint and open the next travel together, as do BEGIN, the chain lock and the first.
+  const bool savepoints = batch.size() > 1;
+  std::string begin = std::string("BEGIN; ") + kChainLock;
+  if (savepoints) begin += "; SAVEPOINT op";
+  if (Status begun = db.Exec(begin); !begun.ok()) {
     return Prefixed("cannot start a write transaction", std::move(begun).error());
   }
-  // One operation alone needs no savepoint: if it fails, the whole transaction rolls back.
-  const bool savepoints = batch.size() > 1;
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (savepoints) {
-      if (Status saved = db.Exec("SAVEPOINT op"); !saved.ok()) {
-        return Prefixed("cannot create a savepoint", std::move(saved).error());
-      }
-    }
+    const bool last = i + 1 == batch.size();
     const size_t events_before = events.size();
     Status status = RunPendingWrite(db, batch[i], events);
-    if (status.ok() && savepoints) status = db.Exec("RELEASE op");
+    if (status.ok() && savepoints)
+      status = db.Exec(last ? "RELEASE op" : "RELEASE op; SAVEPOINT op");
     if (status.ok()) continue;
     events.resize(events_before);
     if (db.Broken()) {
@@ -203,7 +203,8 @@ std::optional<Error> PgStore::RunBatch(std::vector<PendingWrite>& batch,
       (void)db.Exec("ROLLBACK");
       return std::nullopt;
     }
-    Status undone = db.Exec("ROLLBACK TO op; RELEASE op");
+    // ROLLBACK TO keeps the savepoint: the next operation runs in it as it is.
+    Status undone = db.Exec(last ? "ROLLBACK TO op; RELEASE op" : "ROLLBACK TO op");
     if (!undone.ok()) {
       return Prefixed("cannot roll back a failed operation (" + results[i].error().message + ")",
                       std::move(undone).error());

@@ -11,7 +11,11 @@
 namespace countersign {
 
 Status RunPendingWrite(SqlConnection& connection, PendingWrite& op, std::vector<Event>& events) {
-  SqlTransaction transaction(connection);
+  // The events of the batch's operations that succeeded so far end the chain (the writer
+  // holds it); before the first, the transaction reads the head once.
+  ChainHead head;
+  if (!events.empty()) head = ChainHead{true, events.back().seq, events.back().hash};
+  SqlTransaction transaction(connection, &head);
   try {
     Status status = op.fn(transaction);
     if (status.ok()) {

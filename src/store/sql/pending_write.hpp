@@ -21,7 +21,9 @@ struct PendingWrite {
 };
 
 // Runs `op` in a SqlTransaction on `connection` (inside the batch's transaction); on success
-// appends the events it wrote to `events`.
+// appends the events it wrote to `events`. `events` must hold exactly the events the batch's
+// operations have appended so far (the writer holds the chain): the last one is the chain's
+// head, so appending needs no query for it.
 Status RunPendingWrite(SqlConnection& connection, PendingWrite& op, std::vector<Event>& events);
 
 // Calls each listener with a committed batch's events (not empty).

@@ -173,7 +173,12 @@ Result<int64_t> SqlTransaction::AppendEvent(EventDraft draft) {
   Event event;
   event.seq = 1;
   event.prev_hash = kGenesisHash;
-  {
+  if (head_ != nullptr && head_->known) {
+    if (head_->seq > 0) {
+      event.seq = head_->seq + 1;
+      event.prev_hash = head_->hash;
+    }
+  } else {
     auto statement = connection_.Prepare(kLast);
     if (!statement.ok()) return std::move(statement).error();
     auto& s = **statement;
@@ -207,6 +212,7 @@ Result<int64_t> SqlTransaction::AppendEvent(EventDraft draft) {
       .BindText(9, event.hash);
   auto run = s.Run();
   if (!run.ok()) return std::move(run).error();
+  if (head_ != nullptr) *head_ = ChainHead{true, event.seq, event.hash};
   appended_.push_back(std::move(event));
   return appended_.back().seq;
 }

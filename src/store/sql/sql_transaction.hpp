@@ -6,15 +6,32 @@
 // on the writer thread, and only during one batch.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
 #include "store/sql/sql_connection.hpp"
+
 #include "store/store.hpp"
 
 namespace countersign {
 
+// The end of the audit chain as the writer's open transaction left it, kept across the
+// operations of one batch so that appending an event needs no query for the chain's head.
+// Valid only while the writer holds the chain (SQLite's one writer; PostgreSQL's chain lock)
+// and only within one transaction: the writer resets it for every batch, and restores it when
+// an operation rolls back.
+struct ChainHead {
+  bool known = false;  // false: read it from the events table
+  int64_t seq = 0;
+  std::string hash;
+};
+
 class SqlTransaction final : public Transaction {
  public:
-  // `connection` must be inside a transaction for as long as this object is used.
-  explicit SqlTransaction(SqlConnection& connection) : connection_(connection) {}
+  // `connection` must be inside a transaction for as long as this object is used. `head`, when
+  // given, is the batch's ChainHead, read and advanced by AppendEvent.
+  explicit SqlTransaction(SqlConnection& connection, ChainHead* head = nullptr)
+      : connection_(connection), head_(head) {}
 
   Result<std::optional<Request>> FindRequest(std::string_view tenant, std::string_view id) override;
   Status InsertRequest(const Request& request) override;
@@ -64,6 +81,7 @@ class SqlTransaction final : public Transaction {
 
  private:
   SqlConnection& connection_;
+  ChainHead* head_;  // may be null
   std::vector<Event> appended_;
 };
 
