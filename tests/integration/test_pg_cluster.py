@@ -61,21 +61,12 @@ def processes_under(path):
     return found
 
 
-def port_refuses(port):
-    with socket.socket() as s:
-        s.settimeout(10)
-        try:
-            s.connect(("127.0.0.1", port))
-        except ConnectionRefusedError:
-            return True
-    return False
-
-
 class PgClusterTest(unittest.TestCase):
     def assert_gone(self, root, port):
+        # Not "nothing listens on the port": tests run in parallel, and another server may be
+        # given a port the moment it is free. The cluster's own processes are what must be gone.
         self.assertFalse(os.path.exists(root), f"{root} is left on disk")
         self.assertEqual(processes_under(root), [], "processes of the cluster are left")
-        self.assertTrue(port_refuses(port), f"something still listens on port {port}")
 
     def test_databases_outage_and_stop(self):
         pg = PgCluster()
@@ -102,7 +93,6 @@ class PgClusterTest(unittest.TestCase):
             pg.pause()
             self.assertEqual(pg.processes(), [])
             self.assertIsNotNone(psql_fails(first), "the paused server still answers")
-            self.assertTrue(port_refuses(port))
 
             pg.resume()
             self.assertEqual(pg.port, port)
