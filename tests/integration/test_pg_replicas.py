@@ -240,7 +240,7 @@ events = ["request.created"]
             futures = [pool.submit((a, b)[i % 2].create_request, title=f"hook {i}")
                        for i in range(100)]
             ids = {f.result()["id"] for f in futures}
-        self.fake.wait_for(100, path="/hooks/sink")
+        self.fake.wait_for(100, path="/hooks/sink", timeout=STATE_TIMEOUT)
         # Both replicas had every row due; wait until neither holds one pending.
         until(lambda: all(not s.call("GET", "/v1/outbox?state=pending").json["outbox"]
                           for s in (a, b)), "the outbox to drain")
