@@ -127,6 +127,27 @@ TEST_F(ServerSettingsTest, EveryFlagVariableAndKeyOfEarlierVersionsIsStillThere)
   }
 }
 
+TEST_F(ServerSettingsTest, APostgresStoreIsTakenShownWithoutItsPasswordAndAnEmptyOneRefused) {
+  ServeOptions options;
+  options.given["store"] = "postgres://cs:s3cret@db.internal:5432/countersign?sslmode=require";
+  auto config = LoadServerConfig(options);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->store_url, options.given["store"]);
+  EXPECT_EQ(config->store_path, "");
+  EXPECT_EQ(config->data_dir, "data");  // no database file to sit beside
+  const std::string shown = FindServerSetting("store")->show(*config);
+  EXPECT_EQ(shown, "postgres://cs:***@db.internal:5432/countersign?sslmode=require");
+  EXPECT_EQ(RedactedStoreUrl("postgresql:///countersign?host=/run&password=pw&user=cs"),
+            "postgresql:///countersign?host=/run&password=***&user=cs");
+
+  options.given["store"] = "";
+  auto refused = LoadServerConfig(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("store must be sqlite:PATH or postgres://"),
+            std::string::npos)
+      << refused.error().message;
+}
+
 TEST_F(ServerSettingsTest, NoFlagsAndNoFileGiveEachDefault) {
   auto config = LoadServerConfig(ServeOptions{});
   ASSERT_TRUE(config.ok()) << config.error().message;

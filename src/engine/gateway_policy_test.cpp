@@ -324,6 +324,32 @@ TEST_F(GatewayPolicyTest, PendingRequestsAreRemindedUntilTheyResolve) {
   EXPECT_EQ(std::count(control_types.begin(), control_types.end(), "request.reminded"), 3);
 }
 
+// Replicas sharing a store each fire every reminder (Gateway::FollowOtherReplicas); the one that
+// comes second in the writer's order finds this interval's reminder recorded and adds none.
+TEST_F(GatewayPolicyTest, AReminderAnotherReplicaAlreadySentIsNotSentAgain) {
+  Policy p = MakePolicy("nudge", "*");
+  p.remind_every = 60s;
+  p.notify = {"slack-ops"};
+  UsePolicies({p});
+  NewRequest in;
+  in.action = "restart_worker";
+  auto created = Create(in);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  const std::string id = created.value()->id;
+  Gateway other(*store_, harness_.clock(), GatewayOptions{}, &signer_);  // a second replica
+  gateway_->Remind("default", id);
+  other.Remind("default", id);
+  ASSERT_TRUE(harness_.Flush().ok());
+  auto types = EventTypes(id);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "request.reminded"), 1) << "sent twice";
+  // A whole interval later the next one is due again, whichever replica fires.
+  harness_.clock().Advance(60s);
+  other.Remind("default", id);
+  ASSERT_TRUE(harness_.Flush().ok());
+  types = EventTypes(id);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "request.reminded"), 2);
+}
+
 TEST_F(GatewayPolicyTest, DenyThresholdCountsDistinctDenials) {
   Policy p = MakePolicy("two-to-deny", "*");
   p.deny_threshold = 2;

@@ -39,6 +39,14 @@ Result<std::vector<AppliedMigration>> SchemaMigrations::Applied(SqlConnection& d
   }
 }
 
+Result<std::set<int64_t>> SchemaMigrations::AppliedVersions(SqlConnection& db) {
+  auto applied = Applied(db);
+  if (!applied.ok()) return std::move(applied).error();
+  std::set<int64_t> versions;
+  for (const auto& m : *applied) versions.insert(m.version);
+  return versions;
+}
+
 Status SchemaMigrations::CheckNotNewer(SqlDialect dialect,
                                        const std::vector<AppliedMigration>& applied,
                                        const std::string& what) {

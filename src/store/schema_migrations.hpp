@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,8 @@ class SchemaMigrations {
   // The migrations recorded in `db`'s schema_migrations, oldest first; empty when the table
   // does not exist yet (a new database). Reads only.
   static Result<std::vector<AppliedMigration>> Applied(SqlConnection& db);
+  // The same, only the versions (what a store's migrator checks against).
+  static Result<std::set<int64_t>> AppliedVersions(SqlConnection& db);
 
   // Ok when every version `applied` records is one this binary knows for `dialect`; otherwise
   // kConflict naming the database's version and the binary's ("use a newer countersign"), for

@@ -10,15 +10,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/embedded_file.hpp"
 #include "core/mutex_lock.hpp"
 #include "store/migration_set.hpp"
+#include "store/schema_migrations.hpp"
 #include "store/sql/sql_rows.hpp"
 
 namespace countersign {
-
-// Generated from src/store/postgres/migrations/*.sql by countersign_embed (CMakeLists.txt).
-extern const EmbeddedFile kPgMigrationFiles[];
 
 namespace {
 
@@ -35,19 +32,13 @@ Error Prefixed(std::string_view prefix, Error error) {
   return error;
 }
 
+// The versions recorded so far; creates the (empty) table on a new database, where the first
+// migration then records itself.
 Result<std::set<int64_t>> AppliedVersions(PgConnection& db) {
-  std::set<int64_t> applied;
   CS_RETURN_IF_ERROR(
       db.Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, "
               "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"));
-  auto versions = db.Prepare("SELECT version FROM schema_migrations");
-  if (!versions.ok()) return std::move(versions).error();
-  for (;;) {
-    auto row = (*versions)->Step();
-    if (!row.ok()) return std::move(row).error();
-    if (!*row) return applied;
-    applied.insert((*versions)->ColumnInt64(0));
-  }
+  return SchemaMigrations::AppliedVersions(db);
 }
 
 Status ApplyMigration(PgConnection& db, const Migration& migration) {
@@ -65,7 +56,7 @@ Status ApplyMigration(PgConnection& db, const Migration& migration) {
 // Migrates under the session advisory lock: a second replica starting at the same time waits,
 // then finds nothing left to apply. Returns the schema version.
 Result<int64_t> MigrateLocked(PgConnection& db) {
-  auto known = MigrationSet::FromFiles(kPgMigrationFiles);
+  auto known = SchemaMigrations::Known(SqlDialect::kPostgres);
   if (!known.ok()) return std::move(known).error();
   CS_RETURN_IF_ERROR(db.Exec(kMigrationLock));
   auto migrate = [&]() -> Result<int64_t> {

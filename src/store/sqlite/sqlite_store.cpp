@@ -14,17 +14,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include "core/embedded_file.hpp"
 #include "core/mutex_lock.hpp"
 #include "store/migration_set.hpp"
+#include "store/schema_migrations.hpp"
 #include "store/sql/pending_write.hpp"
 #include "store/sql/sql_conversations.hpp"
 #include "store/sql/sql_rows.hpp"
 
 namespace countersign {
-
-// Generated from src/store/migrations/*.sql by countersign_embed (CMakeLists.txt).
-extern const EmbeddedFile kMigrationFiles[];
 
 namespace {
 
@@ -35,31 +32,10 @@ Error Prefixed(std::string_view prefix, Error error) {
   return error;
 }
 
-Result<std::set<int64_t>> AppliedVersions(SqliteConnection& db) {
-  std::set<int64_t> applied;
-  {
-    auto exists = db.Prepare(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = "
-        "'schema_migrations'");
-    if (!exists.ok()) return std::move(exists).error();
-    auto row = (*exists)->Step();
-    if (!row.ok()) return std::move(row).error();
-    if (!*row || (*exists)->ColumnInt64(0) == 0) return applied;
-  }
-  auto versions = db.Prepare("SELECT version FROM schema_migrations");
-  if (!versions.ok()) return std::move(versions).error();
-  for (;;) {
-    auto row = (*versions)->Step();
-    if (!row.ok()) return std::move(row).error();
-    if (!*row) return applied;
-    applied.insert((*versions)->ColumnInt64(0));
-  }
-}
-
 // Applies `migration` in its own transaction unless another process got there first.
 Status ApplyMigration(SqliteConnection& db, const Migration& migration) {
   if (auto begun = db.Exec("BEGIN IMMEDIATE"); !begun.ok()) return begun;
-  auto applied = AppliedVersions(db);
+  auto applied = SchemaMigrations::AppliedVersions(db);
   Status status;
   if (!applied.ok()) {
     status = std::move(applied).error();
@@ -76,9 +52,9 @@ Status ApplyMigration(SqliteConnection& db, const Migration& migration) {
 }
 
 Status Migrate(SqliteConnection& db) {
-  auto known = MigrationSet::FromFiles(kMigrationFiles);
+  auto known = SchemaMigrations::Known(SqlDialect::kSqlite);
   if (!known.ok()) return std::move(known).error();
-  auto applied = AppliedVersions(db);
+  auto applied = SchemaMigrations::AppliedVersions(db);
   if (!applied.ok()) return std::move(applied).error();
   const int64_t newest_known = known->newest();
   if (!applied->empty() && *applied->rbegin() > newest_known) {
