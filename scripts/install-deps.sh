@@ -9,9 +9,11 @@ packages=(
   libsqlite3-dev sqlite3 libpq-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev googletest libmimalloc-dev
   libcurl4-openssl-dev python3 openssl python3-cryptography python3-pytest python3-aiosmtpd
+  jq  # the README tour (and tests/integration/test_readme_tour.py) reads answers with it
   nodejs
   chromium chromium-driver python3-selenium  # tests/browser: headless Chromium, Selenium
   postgresql-15  # the pg tests' server (tests/testing/pg_cluster.py), started by the tests
+  dpkg-dev file  # make package: cpack's DEB generator runs dpkg-shlibdeps and file
 )
 # The MCP tests' npm (scripts/install-node-deps.sh): Debian packages it apart from nodejs, but
 # a nodejs from NodeSource bundles its own, which Debian's npm package would conflict with.

@@ -11,6 +11,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/json_fields.hpp"
 #include "cli/key_value.hpp"
+#include "cli/number_option.hpp"
 #include "config/where.hpp"
 
 namespace countersign {
@@ -118,7 +119,7 @@ void AlertCommand::Register(CLI::App& parent, int& exit_code) {
       ->transform(DurationSeconds(1));
   send->add_option("--max-nudges", max_nudges_, "re-asks before the analysts decide (0-10)")
       ->type_name("N")
-      ->check(CLI::Range(0, 10));
+      ->check(WholeNumber(0, 10));
   send->add_option("--channel", channel_, "the Slack [[channel]] to use")->type_name("NAME");
   send->get_option("--user")->excludes(send->get_option("--subject"));
   connection_.AddTo(*send);

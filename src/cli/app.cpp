@@ -36,10 +36,11 @@ int RunCli(int argc, char** argv) {
   app.require_subcommand(0, 1);
   app.footer(
       "Run `countersign COMMAND --help` for a command's options. Client commands find the "
-      "server with --url or COUNTERSIGN_URL and authenticate with --token, --token-file or "
-      "COUNTERSIGN_TOKEN. Exit status: 0 success, 1 the server refused (4xx), 3 any other "
-      "error; `request --wait`, `exec` and `store copy` exit with the outcome (see their "
-      "--help).");
+      "server with --url or COUNTERSIGN_URL (http:// or https://; --cacert or "
+      "COUNTERSIGN_CA_FILE for a private CA; proxies from https_proxy, http_proxy and NO_PROXY "
+      "as in curl) and authenticate with --token, --token-file or COUNTERSIGN_TOKEN. Exit "
+      "status: 0 success, 1 the server refused (4xx), 3 any other error; `request --wait`, `exec` "
+      "and `store copy` exit with the outcome (see their --help).");
 
   ServeOptions serve_options;
   CLI::App* serve = AddServeCommand(app, serve_options);

@@ -7,8 +7,10 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/json_fields.hpp"
+#include "cli/number_option.hpp"
 #include "cli/query_string.hpp"
 #include "cli/text_table.hpp"
+#include "core/counted_noun.hpp"
 
 namespace countersign {
 
@@ -19,10 +21,10 @@ void AuditCommand::Register(CLI::App& parent, int& exit_code) {
   audit->add_option("--request", request_, "only events of this request")->type_name("ID");
   audit->add_option("--since", since_, "only events after sequence number N")
       ->type_name("N")
-      ->check(CLI::NonNegativeNumber);
-  audit->add_option("--limit", limit_, "at most N events")
+      ->check(WholeNumber(0));
+  audit->add_option("--limit", limit_, "at most N events (1 to 1000)")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
+      ->check(WholeNumber(1, 1000));
   connection_.AddTo(*audit);
 
   CLI::App* verify =
@@ -68,17 +70,23 @@ int AuditCommand::RunList() const {
 
 namespace {
 
+// "1 event", "12 events": the count under `key`.
+std::string Events(const boost::json::object& report, std::string_view key) {
+  return CountedNoun(IntField(report, key).value_or(0), "event");
+}
+
 // Where the signed checkpoints leave the chain: the hash chain alone cannot show a rewrite by
 // someone who can write the database, a signature can.
 std::string SignedSummary(const boost::json::object& report) {
-  const std::string unsigned_events = TextField(report, "unsigned_events");
+  const std::string unsigned_events = Events(report, "unsigned_events");
   const auto* last = report.if_contains("last_signed_seq");
   if (last == nullptr || !last->is_int64()) {
-    return "no signed checkpoint yet: the " + unsigned_events +
-           " events are vouched for by their hashes only";
+    const bool one = IntField(report, "unsigned_events") == 1;
+    return "no signed checkpoint yet: the " + unsigned_events + (one ? " is" : " are") +
+           " vouched for by their hashes only";
   }
   return "signed up to event " + std::to_string(last->get_int64()) + " at " +
-         TextField(report, "last_signed_at") + "; " + unsigned_events + " events since";
+         TextField(report, "last_signed_at") + "; " + unsigned_events + " since";
 }
 
 }  // namespace
@@ -93,13 +101,12 @@ int AuditCommand::RunVerify() const {
   if (connection_.json) {
     std::cout << boost::json::serialize(*report) << "\n";
   } else if (intact) {
-    std::cout << "audit chain intact: " << TextField(*report, "events_checked")
-              << " events checked\n"
+    std::cout << "audit chain intact: " << Events(*report, "events_checked") << " checked\n"
               << SignedSummary(*report) << "\n";
   } else {
     std::cout << "audit chain BROKEN at event " << TextField(*report, "first_bad_seq") << ": "
-              << TextField(*report, "reason") << " (" << TextField(*report, "events_checked")
-              << " events checked)\n";
+              << TextField(*report, "reason") << " (" << Events(*report, "events_checked")
+              << " checked)\n";
   }
   return intact ? kExitOk : kExitRefused;
 }

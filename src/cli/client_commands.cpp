@@ -22,6 +22,7 @@ void ClientCommands::Register(CLI::App& app) {
   audit_.Register(app, exit_code_);
   token_.Register(app, exit_code_);
   grant_.Register(app, exit_code_);
+  outbox_.Register(app, exit_code_);
   policy_.Register(app, exit_code_);
   receipt_.Register(app, exit_code_);
 }

@@ -1,6 +1,6 @@
 // ClientCommands: every subcommand that talks to a running server over the v1 API
-// (request, alert send, get, ls, approve, deny, decide, cancel, audit, token), plus the offline
-// `receipt verify` and `policy test`.
+// (request, alert send, get, ls, approve, deny, decide, cancel, audit, token, grant, outbox),
+// plus the offline `receipt verify` and `policy test`.
 //
 // Register() adds them to a CLI11 app; the one that parses runs from its CLI11 callback and
 // leaves its exit code in exit_code(). The object must outlive the parse. Not thread-safe.
@@ -13,6 +13,7 @@
 #include "cli/get_command.hpp"
 #include "cli/grant_command.hpp"
 #include "cli/list_command.hpp"
+#include "cli/outbox_command.hpp"
 #include "cli/policy_command.hpp"
 #include "cli/receipt_command.hpp"
 #include "cli/request_command.hpp"
@@ -46,6 +47,7 @@ class ClientCommands {
   AuditCommand audit_;
   TokenCommand token_;
   GrantCommand grant_;
+  OutboxCommand outbox_;
   PolicyCommand policy_;
   ReceiptCommand receipt_;
 };

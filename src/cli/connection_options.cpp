@@ -34,12 +34,29 @@ Result<std::string> ReadTokenFile(const std::string& path) {
 
 }  // namespace
 
+Result<std::string> CaFileOption(const std::optional<std::string>& flag) {
+  std::optional<std::string> path = flag ? flag : Environment("COUNTERSIGN_CA_FILE");
+  if (!path) return std::string();
+  // libcurl would only say so at the TLS handshake, and not at all for an http:// URL.
+  if (!std::ifstream(*path)) return Error::Unavailable("cannot read CA file " + *path);
+  return *path;
+}
+
+void AddCaFileOption(CLI::App& command, std::optional<std::string>& ca_file) {
+  command
+      .add_option("--cacert", ca_file,
+                  "trust the CA certificates in FILE (PEM) for an https:// URL instead of the "
+                  "system's (env COUNTERSIGN_CA_FILE)")
+      ->type_name("FILE");
+}
+
 void ConnectionOptions::AddTo(CLI::App& command) {
   command
       .add_option(
           "--url", url,
           std::string("countersign server URL (env COUNTERSIGN_URL, default ") + kDefaultUrl + ")")
       ->type_name("URL");
+  AddCaFileOption(command, ca_file);
   auto* token_option =
       command.add_option("--token", token, "API token (env COUNTERSIGN_TOKEN)")->type_name("TOKEN");
   command
@@ -52,6 +69,8 @@ void ConnectionOptions::AddTo(CLI::App& command) {
 
 Result<ApiClient> ConnectionOptions::Connect() const {
   const std::string base_url = url.value_or(Environment("COUNTERSIGN_URL").value_or(kDefaultUrl));
+  auto ca = CaFileOption(ca_file);
+  if (!ca.ok()) return std::move(ca).error();
   std::string secret;
   if (token) {
     secret = *token;
@@ -66,7 +85,7 @@ Result<ApiClient> ConnectionOptions::Connect() const {
     if (!read.ok()) return std::move(read).error();
     secret = std::move(read).value();
   }
-  return ApiClient(HttpClient(base_url, Trim(secret)));
+  return ApiClient(HttpClient(base_url, Trim(secret), std::move(ca).value()));
 }
 
 }  // namespace countersign

@@ -9,8 +9,9 @@
 namespace countersign {
 
 // A CLI11 transform: "15m" becomes "900", "600" stays "600". Refuses, as a usage error naming
-// the option, a value that is not a duration, has a fraction of a second, or is under
-// `min_seconds`.
+// the option in plain words, a value that is not a duration ("--ttl: must be a duration such
+// as 90s, 15m or 1h (or a number of seconds), got 'soon'"), has a fraction of a second, or is
+// under `min_seconds` or over about 68 years ("must be a duration from 1s to 24855d").
 CLI::Validator DurationSeconds(int64_t min_seconds);
 
 }  // namespace countersign

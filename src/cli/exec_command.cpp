@@ -32,6 +32,7 @@
 #include "cli/query_string.hpp"
 #include "cli/request_view.hpp"
 #include "cli/signal_relay.hpp"
+#include "cli/wait_progress.hpp"
 #include "core/mutex.hpp"
 #include "core/mutex_lock.hpp"
 
@@ -44,6 +45,9 @@ using SteadyClock = std::chrono::steady_clock;
 
 // The server answers a long-poll after at most this long.
 constexpr int kLongPollSeconds = 60;
+// A long-poll answers only once the request is resolved: while it needs several decisions, poll
+// this often to report each one ("alice approved, 1 of 2") soon after it is made.
+constexpr int kProgressPollSeconds = 10;
 // Allowance on top of the long-poll for the answer to arrive.
 constexpr int kLongPollSlackSeconds = 15;
 // How long the server may stay unreachable (or answer 5xx/429) before exec gives up.
@@ -52,10 +56,9 @@ constexpr auto kFirstRetryDelay = std::chrono::milliseconds(500);
 constexpr auto kMaxRetryDelay = std::chrono::milliseconds(15000);
 constexpr size_t kTitleLimit = 512;  // the server's limit, in bytes
 
-// Shell conventions for a command that cannot be run, and for an interrupt.
+// Shell conventions for a command that cannot be run (an interrupt: kExitInterrupted).
 constexpr int kExitCannotExecute = 126;
 constexpr int kExitNotFound = 127;
-constexpr int kExitInterrupted = 130;
 
 constexpr const char* kReceiptVariable = "COUNTERSIGN_RECEIPT";
 constexpr const char* kRequestIdVariable = "COUNTERSIGN_REQUEST_ID";
@@ -65,8 +68,10 @@ constexpr const char* kFooter =
     "ARGS...]} unless --arguments is given), waits for the decision, and runs CMD only if it "
     "is approved, with the signed receipt in COUNTERSIGN_RECEIPT and the request id in "
     "COUNTERSIGN_REQUEST_ID. Put -- before CMD so that its own options are not read as "
-    "exec's. Waiting survives the server's 60 s long-poll cap and retries an unreachable "
-    "server (or a 5xx/429 answer) for up to 5 minutes. SIGINT or SIGTERM (Ctrl-C) while "
+    "exec's. While waiting, stderr says who may decide, the request's page in the web inbox, "
+    "and each decision as it comes (\"alice approved, 1 of 2\"). Waiting survives the "
+    "server's 60 s long-poll cap and retries an unreachable server (or a 5xx/429 answer) for "
+    "up to 5 minutes. SIGINT or SIGTERM (Ctrl-C) while "
     "waiting cancels the request; while CMD runs, they are passed on to it.\n"
     "Exit status: CMD's own exit status once approved (128+N if signal N killed it); "
     "1 denied, or approved with edited arguments (CMD is not run: exec runs only the command "
@@ -178,34 +183,41 @@ std::string RawStringField(const boost::json::object& object, std::string_view k
   return value != nullptr && value->is_string() ? std::string(value->get_string()) : "";
 }
 
-// Long-polls until the request leaves `pending`. Transient failures are retried with
-// backoff until the server has been unreachable for kMaxOutage; anything else is returned.
+// Long-polls until the request leaves `pending`, telling `progress` who may decide and each
+// decision it sees. Transient failures are retried with backoff until the server has been
+// unreachable for kMaxOutage; anything else is returned.
 Result<boost::json::object> WaitForDecision(const ApiClient& api, boost::json::object request,
-                                            bool quiet) {
+                                            bool quiet, WaitProgress& progress) {
   const std::string id = TextField(request, "id");
+  // Several decisions may be needed: poll often enough to report each soon after it is made.
+  const bool several = IntField(request, "quorum").value_or(1) > 1 ||
+                       IntField(request, "deny_threshold").value_or(1) > 1;
+  const int poll_seconds = several ? kProgressPollSeconds : kLongPollSeconds;
   const std::string target = "/v1/requests/" + PercentEncode(id) + "/wait" +
-                             QueryString().Add("timeout", kLongPollSeconds).str();
+                             QueryString().Add("timeout", poll_seconds).str();
   bool in_outage = false;
   SteadyClock::time_point outage_since{};
   std::chrono::milliseconds delay = kFirstRetryDelay;
   bool announced = false;
   while (TextField(request, "status") == "pending") {
-    if (!quiet && !announced) {
-      std::cerr << "countersign: waiting for a decision on " << id << " ("
-                << TextField(request, "action") << ", deadline "
-                << ShortTime(TextField(request, "deadline_at")) << "); Ctrl-C cancels it\n";
+    if (!announced) {
+      progress.Started(request, "countersign: waiting for a decision on " + id + " (" +
+                                    TextField(request, "action") + ", deadline " +
+                                    ShortTime(TextField(request, "deadline_at")) +
+                                    "); Ctrl-C cancels it");
       announced = true;
     }
     const auto started = SteadyClock::now();
-    auto polled = api.Get(target, std::chrono::seconds(kLongPollSeconds + kLongPollSlackSeconds));
+    auto polled = api.Get(target, std::chrono::seconds(poll_seconds + kLongPollSlackSeconds));
     if (polled.ok()) {
       request = std::move(polled).value();
+      progress.Saw(request);
       if (in_outage && !quiet) std::cerr << "countersign: reached the server again\n";
       in_outage = false;
       // A pending answer long before the poll's time means the server is shutting down (it
       // answers its waiters at once): back off instead of polling in a tight loop.
       if (TextField(request, "status") == "pending" &&
-          SteadyClock::now() - started < std::chrono::seconds(kLongPollSeconds / 2)) {
+          SteadyClock::now() - started < std::chrono::seconds(poll_seconds / 2)) {
         std::this_thread::sleep_for(Jittered(delay));
         delay = std::min(delay * 2, kMaxRetryDelay);
       } else {
@@ -491,12 +503,16 @@ int ExecCommand::Run() const {
     ReportFailure(created.error());
     return kExitError;
   }
+  PrintWarnings(std::cerr, *created);
   const std::string id = TextField(*created, "id");
   if (!run.Created(id)) {
     run.Cancel(id);
     return kExitInterrupted;
   }
-  auto decided = WaitForDecision(*api, std::move(created).value(), quiet_);
+  WaitProgress progress(std::cerr,
+                        quiet_ ? WaitProgress::Style::kSilent : WaitProgress::Style::kHuman,
+                        api->base_url());
+  auto decided = WaitForDecision(*api, std::move(created).value(), quiet_, progress);
   if (!decided.ok()) {
     ReportFailure(decided.error());
     return kExitError;

@@ -3,7 +3,8 @@
 //
 // Creates an approval request whose arguments are the command line ({"argv": [...]}, or
 // --arguments), long-polls until it is decided (poll after poll through the server's 60 s
-// cap, retrying transient failures for up to five minutes), and only when it is approved runs
+// cap, retrying transient failures for up to five minutes; who may decide and each decision
+// are reported on stderr by WaitProgress), and only when it is approved runs
 // CMD with the receipt in COUNTERSIGN_RECEIPT and the request id in COUNTERSIGN_REQUEST_ID,
 // then exits with CMD's status (128+N when signal N killed it). Otherwise CMD never runs:
 // 1 denied (or approved with edited arguments), 2 expired or cancelled, 3 bad usage or the

@@ -16,9 +16,10 @@ constexpr std::uint64_t kBodyLimit = 64 * 1024 * 1024;
 
 }  // namespace
 
-HttpClient::HttpClient(std::string base_url, std::string token)
+HttpClient::HttpClient(std::string base_url, std::string token, std::string ca_file)
     : base_url_(std::move(base_url)),
       token_(std::move(token)),
+      ca_file_(std::move(ca_file)),
       url_(ParseHttpUrl(base_url_, "server URL")) {}
 
 Result<HttpResponse> HttpClient::Call(std::string_view method, std::string_view target,
@@ -33,7 +34,7 @@ Result<HttpResponse> HttpClient::Call(std::string_view method, std::string_view 
   if (!token_.empty()) headers.emplace_back("Authorization", "Bearer " + token_);
   if (json_body != nullptr) headers.emplace_back("Content-Type", "application/json");
 
-  HttpExchange exchange(*url_, "countersign at " + base_url_);
+  HttpExchange exchange(*url_, "countersign at " + base_url_, ca_file_);
   CS_RETURN_IF_ERROR(exchange.Send(method, target, headers, json_body, remaining()));
   auto head = exchange.ReadHead(remaining());
   if (!head.ok()) return std::move(head).error();

@@ -2,9 +2,10 @@
 //
 // One connection per call (the CLI makes few calls, and a fresh connection keeps the failure
 // modes simple). Every call has one overall deadline covering resolve, connect, write and
-// read. Only plain http:// is supported. Failures are values: an unreachable server or a
-// timeout is Error::Unavailable naming the URL; any HTTP status, 4xx and 5xx included, is a
-// successful HttpResponse for the caller to judge. Not thread-safe; cheap to construct.
+// read. http:// and https:// (over libcurl, through HttpExchange: TLS peers are verified, and
+// libcurl's proxy variables apply). Failures are values: an unreachable server or a timeout is
+// Error::Unavailable naming the URL; any HTTP status, 4xx and 5xx included, is a successful
+// HttpResponse for the caller to judge. Not thread-safe; cheap to construct.
 #pragma once
 
 #include <chrono>
@@ -26,9 +27,10 @@ struct HttpResponse {
 
 class HttpClient {
  public:
-  // `base_url` is http://host[:port][/prefix]; an empty `token` sends no Authorization header.
-  // A malformed or unsupported URL is reported by every Call.
-  HttpClient(std::string base_url, std::string token);
+  // `base_url` is http[s]://host[:port][/prefix]; an empty `token` sends no Authorization
+  // header; `ca_file` (PEM) replaces the system's CAs for https:// when not empty. A malformed
+  // or unsupported URL is reported by every Call.
+  HttpClient(std::string base_url, std::string token, std::string ca_file = {});
 
   // Sends `method target` (target starts with '/', is appended to the URL's prefix), with
   // `json_body` as an application/json body when given, and waits up to `timeout` for the
@@ -42,6 +44,7 @@ class HttpClient {
  private:
   std::string base_url_;
   std::string token_;
+  std::string ca_file_;
   Result<HttpUrl> url_;
 };
 

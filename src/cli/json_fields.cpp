@@ -78,4 +78,10 @@ std::string ShortTime(std::string_view timestamp) {
   return out + "Z";
 }
 
+void PrintWarnings(std::ostream& out, const boost::json::object& answer) {
+  for (const auto& warning : ArrayField(answer, "warnings")) {
+    out << "countersign: warning: " << Text(warning) << "\n";
+  }
+}
+
 }  // namespace countersign

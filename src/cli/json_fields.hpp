@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,10 @@ const boost::json::object& ObjectField(const boost::json::object& object, std::s
 
 // The elements' Text joined by `separator`.
 std::string Join(const boost::json::array& array, std::string_view separator);
+
+// Each entry of an answer's `warnings` (what the server changed from what was asked, such
+// as a timeout cut to a policy's max_timeout) as a "countersign: warning: ..." line on `out`.
+void PrintWarnings(std::ostream& out, const boost::json::object& answer);
 
 // "2026-11-21T10:00:00.000Z" → "2026-11-21 10:00:00Z"; other text unchanged.
 std::string ShortTime(std::string_view timestamp);

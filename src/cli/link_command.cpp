@@ -1,11 +1,17 @@
 #include "cli/link_command.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <iostream>
+#include <vector>
 
 #include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "auth/link_signer.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/json_fields.hpp"
+#include "cli/query_string.hpp"
 #include "config/duration.hpp"
 #include "config/server_config.hpp"
 #include "core/id_generator.hpp"
@@ -19,11 +25,16 @@ namespace {
 constexpr const char* kFooter =
     "Prints public_url/l/TOKEN alone on stdout. Opening it (GET) shows a confirm page and "
     "changes nothing; the page's button (POST) records the choice as --as, with the same "
-    "rules as the API (the requester cannot decide, only listed approvers can). The link "
-    "key is read from DATA_DIR/link_key, which the server creates on its first start; "
-    "public_url comes from --public-url, else [server] public_url of --config, else the "
-    "listen address. Exit status: 0 printed, 1 invalid input, 3 any other error (no link "
-    "key, unreadable config, bad usage).";
+    "rules as the API (the requester cannot decide, only listed approvers can). With --url "
+    "(or COUNTERSIGN_URL) the server makes the link (POST /v1/requests/ID/links, with the "
+    "token of an admin, an approver the request names, or the agent that asked it): --as "
+    "must be one of the request's approvers, the link lives until the request's deadline "
+    "(--expires-at and --ttl are refused), and --json prints every link the server gave. "
+    "Otherwise the link is signed here, with DATA_DIR/link_key, which the server creates "
+    "on its first start; public_url comes from --public-url, else [server] public_url of "
+    "--config, else the listen address. Exit status: 0 printed, 1 invalid input or the "
+    "server refused (no such link, not allowed, already decided), 3 any other error (no "
+    "link key, unreadable config, server unreachable, bad usage).";
 
 constexpr size_t kMaxNameBytes = 128;
 
@@ -75,6 +86,7 @@ void LinkCommand::Register(CLI::App& parent, int& exit_code) {
           "how long the link works from now, e.g. 30m, 1h, 2d or 3600 (seconds; default 24h)")
       ->type_name("DURATION")
       ->excludes(expires_at);
+  connection_.AddTo(*link);
   link->callback([this, &exit_code] { exit_code = Run(); });
 }
 
@@ -89,6 +101,9 @@ int LinkCommand::Run() const {
       return ReportFailure(Error::Invalid(std::string(flag) + " must be 1 to 128 printable bytes"));
     }
   }
+
+  const char* env_url = std::getenv("COUNTERSIGN_URL");
+  if (connection_.url || (env_url != nullptr && *env_url != '\0')) return RunRemote();
 
   ServeOptions options;
   options.Give("config", config_);
@@ -132,6 +147,46 @@ int LinkCommand::Run() const {
             << " (tenant " << tenant_ << "), valid until "
             << FormatTime(std::chrono::floor<std::chrono::seconds>(expires)) << "\n";
   return kExitOk;
+}
+
+int LinkCommand::RunRemote() const {
+  if (expires_at_ || ttl_) {
+    return ReportFailure(Error::Unavailable(
+        "--expires-at and --ttl sign a link here; a link from the server (--url) lives until "
+        "the request's deadline"));
+  }
+  auto api = connection_.Connect();
+  if (!api.ok()) return ReportFailure(api.error());
+  auto answer =
+      api->Post("/v1/requests/" + PercentEncode(request_id_) + "/links", boost::json::object{});
+  if (!answer.ok()) return ReportFailure(answer.error());
+  if (connection_.json) {
+    std::cout << boost::json::serialize(*answer) << "\n";
+    return kExitOk;
+  }
+  const std::string expires_at = TextField(*answer, "expires_at");
+  std::vector<std::string> recipients;
+  for (const auto& item : ArrayField(*answer, "links")) {
+    if (!item.is_object()) continue;
+    const boost::json::object& link = item.get_object();
+    const std::string recipient = TextField(link, "recipient");
+    if (recipient == recipient_ && TextField(link, "choice") == choice_) {
+      std::cout << TextField(link, "url") << "\n";
+      std::cerr << "link for " << recipient_ << " to choose '" << choice_ << "' on " << request_id_
+                << ", valid until " << expires_at << "\n";
+      return kExitOk;
+    }
+    if (std::find(recipients.begin(), recipients.end(), recipient) == recipients.end()) {
+      recipients.push_back(recipient);
+    }
+  }
+  std::string known;
+  for (const auto& r : recipients) known += (known.empty() ? "" : ", ") + r;
+  return ReportFailure(Error::Invalid(
+      "the server made no link for " + recipient_ + " to choose '" + choice_ + "' on " +
+      request_id_ +
+      (known.empty() ? std::string(": the request names no approvers to address one to")
+                     : ": its links are for " + known + ", with the request's own choices")));
 }
 
 }  // namespace countersign

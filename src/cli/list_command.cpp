@@ -7,6 +7,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/json_fields.hpp"
+#include "cli/number_option.hpp"
 #include "cli/query_string.hpp"
 #include "cli/text_table.hpp"
 
@@ -25,12 +26,15 @@ void ListCommand::Register(CLI::App& parent, int& exit_code) {
   command->add_option("--requester", requester_, "only requests from this principal")
       ->type_name("NAME");
   command->add_option("--session", session_, "only requests of this session")->type_name("ID");
-  command->add_option("--limit", limit_, "at most N requests per page")
+  command->add_option("--limit", limit_, "at most N requests per page (1 to 500)")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
+      ->check(WholeNumber(1, 500));
   command->add_option("--cursor", cursor_, "start at this cursor (from a previous page)")
       ->type_name("CURSOR");
   command->add_flag("--all", all_, "fetch every page, not just the first");
+  command->add_flag("--mine", mine_,
+                    "only requests I can decide: pending, I am an eligible approver, not the "
+                    "requester, and have not decided them yet (what the web inbox lists)");
   connection_.AddTo(*command);
   command->callback([this, &exit_code] { exit_code = Run(); });
 }
@@ -50,6 +54,7 @@ int ListCommand::Run() const {
         .Add("session", session_)
         .Add("cursor", cursor);
     if (limit_) query.Add("limit", *limit_);
+    if (mine_) query.Add("decidable", "true");
     auto page = api->Get("/v1/requests" + query.str());
     if (!page.ok()) return ReportFailure(page.error());
     for (const auto& request : ArrayField(*page, "requests")) requests.push_back(request);

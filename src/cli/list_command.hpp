@@ -1,4 +1,5 @@
-// `countersign ls`: lists requests, newest first, as a table; --all follows the cursors.
+// `countersign ls`: lists requests, newest first, as a table; --all follows the cursors;
+// --mine keeps the requests the caller can decide (the API's decidable=true).
 // Registered on a CLI11 app; the object must outlive the parse.
 #pragma once
 
@@ -29,6 +30,7 @@ class ListCommand {
   std::optional<int> limit_;
   std::string cursor_;
   bool all_ = false;
+  bool mine_ = false;
 };
 
 }  // namespace countersign

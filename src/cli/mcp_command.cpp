@@ -14,6 +14,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/mcp_options.hpp"
 #include "cli/mcp_stdio_server.hpp"
+#include "core/counted_noun.hpp"
 #include "core/system_clock.hpp"
 
 namespace countersign {
@@ -39,8 +40,9 @@ constexpr const char* kFooter =
     "call sends progress every --progress-interval seconds when the client asked for it; a "
     "client's notifications/cancelled cancels the request on the gateway. When stdin ends "
     "the command exits at once; requests still waiting stay pending on the gateway.\n\n"
-    "Environment: COUNTERSIGN_URL, COUNTERSIGN_TOKEN, COUNTERSIGN_TOKEN_FILE, "
-    "COUNTERSIGN_MCP_PROGRESS_SECONDS.\n"
+    "Environment: COUNTERSIGN_URL, COUNTERSIGN_CA_FILE, COUNTERSIGN_TOKEN, "
+    "COUNTERSIGN_TOKEN_FILE, COUNTERSIGN_MCP_PROGRESS_SECONDS, and the proxy variables "
+    "(https_proxy, http_proxy, NO_PROXY).\n"
     "Exit status: 0 when stdin ends, 3 when the connection options are unusable.";
 
 }  // namespace
@@ -80,9 +82,8 @@ int McpCommand::Run() const {
   // The client is gone. Waiting for the calls' long-polls would hold the exit up for a slice
   // or more, and nobody would read their answers: exit without unwinding.
   spdlog::info(
-      "stdin closed with {} call(s) in flight: exiting; their requests stay pending "
-      "on the gateway",
-      running);
+      "stdin closed with {} in flight: exiting; their requests stay pending on the gateway",
+      CountedNoun(static_cast<int64_t>(running), "call"));
   spdlog::shutdown();
   std::fflush(stdout);
   std::_Exit(kExitOk);

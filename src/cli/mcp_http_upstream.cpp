@@ -33,11 +33,12 @@ McpUpstreamAnswer AnswerOf(const HttpHead& head) {
 
 }  // namespace
 
-McpHttpUpstream::McpHttpUpstream(HttpUrl url, std::string url_text,
+McpHttpUpstream::McpHttpUpstream(HttpUrl url, std::string url_text, std::string ca_file,
                                  std::vector<HttpHeaderOption> headers,
                                  std::size_t max_message_bytes)
     : url_(std::move(url)),
       url_text_(std::move(url_text)),
+      ca_file_(std::move(ca_file)),
       headers_(std::move(headers)),
       max_message_bytes_(max_message_bytes) {}
 
@@ -57,7 +58,7 @@ std::string McpHttpUpstream::Target() const { return url_.prefix.empty() ? "/" :
 Result<McpUpstreamAnswer> McpHttpUpstream::Post(const std::string& message,
                                                 const McpUpstreamSession& session, Duration wait,
                                                 const Observer& observer) const {
-  HttpExchange exchange(url_, "the upstream MCP server at " + url_text_);
+  HttpExchange exchange(url_, "the upstream MCP server at " + url_text_, ca_file_);
   auto fields = Fields(session);
   fields.emplace_back("Content-Type", "application/json");
   fields.emplace_back("Accept", "application/json, text/event-stream");
@@ -92,7 +93,7 @@ Result<McpUpstreamAnswer> McpHttpUpstream::Post(const std::string& message,
 
 Result<McpUpstreamAnswer> McpHttpUpstream::Delete(const McpUpstreamSession& session,
                                                   Duration wait) const {
-  HttpExchange exchange(url_, "the upstream MCP server at " + url_text_);
+  HttpExchange exchange(url_, "the upstream MCP server at " + url_text_, ca_file_);
   CS_RETURN_IF_ERROR(exchange.Send("DELETE", Target(), Fields(session), nullptr, kSendTimeout));
   auto head = exchange.ReadHead(wait);
   if (!head.ok()) return std::move(head).error();

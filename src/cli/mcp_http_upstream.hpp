@@ -7,7 +7,8 @@
 // Version, and the --upstream-header fields. A text/event-stream answer is read event by
 // event as it arrives, each event's data (a JSON-RPC message) handed to the observer at once;
 // any other answer is read whole. Messages, and bodies other than an event stream, over
-// `max_message_bytes` are refused (an oversized event is dropped and logged). Timeouts: 30 s
+// `max_message_bytes` are refused (an oversized event is dropped and logged). An https://
+// upstream is verified against `ca_file` (PEM) when given, else the system's CAs. Timeouts: 30 s
 // to connect and send; then up to `wait` for each piece of the answer. Failures (unreachable,
 // cut off, too big) are Error::Unavailable naming the URL. Thread-safe: each call is
 // independent.
@@ -50,8 +51,8 @@ class McpHttpUpstream {
     std::function<bool(std::string message)> message;
   };
 
-  McpHttpUpstream(HttpUrl url, std::string url_text, std::vector<HttpHeaderOption> headers,
-                  std::size_t max_message_bytes);
+  McpHttpUpstream(HttpUrl url, std::string url_text, std::string ca_file,
+                  std::vector<HttpHeaderOption> headers, std::size_t max_message_bytes);
 
   Result<McpUpstreamAnswer> Post(const std::string& message, const McpUpstreamSession& session,
                                  Duration wait, const Observer& observer) const;
@@ -67,6 +68,7 @@ class McpHttpUpstream {
 
   const HttpUrl url_;
   const std::string url_text_;
+  const std::string ca_file_;
   const std::vector<HttpHeaderOption> headers_;
   const std::size_t max_message_bytes_;
 };

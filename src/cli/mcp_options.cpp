@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/number_option.hpp"
 #include "core/sha256.hpp"
 
 namespace countersign {
@@ -15,7 +16,7 @@ void AddProgressIntervalOption(CLI::App& command, int& seconds) {
                   "default 5)")
       ->type_name("SECONDS")
       ->envname("COUNTERSIGN_MCP_PROGRESS_SECONDS")
-      ->check(CLI::Range(1, 60));
+      ->check(WholeNumber(1, 60));
 }
 
 std::string McpSessionNonce() {

@@ -26,6 +26,7 @@
 #include "cli/signal_relay.hpp"
 #include "cli/upstream_process.hpp"
 #include "config/mcp_gate_config.hpp"
+#include "core/counted_noun.hpp"
 #include "core/system_clock.hpp"
 
 namespace countersign {
@@ -51,9 +52,10 @@ constexpr const char* kFooter =
     "approvers, timeout_seconds, bridge_elicitation.\n\n"
     "Exit status: the upstream's; 3 bad usage, config or connection options; 127 COMMAND "
     "cannot be started.\n\n"
-    "Streamable HTTP: with --upstream-url URL (http:// only; no COMMAND) the upstream is an "
-    "MCP server over HTTP, and the agent connects to http://IP:PORT/mcp on --listen (default "
-    "127.0.0.1:7401; port 0 picks one), printed on stderr once listening. POST and DELETE "
+    "Streamable HTTP: with --upstream-url URL (http:// or https://, verified against the "
+    "system's CAs or --upstream-cacert; no COMMAND) the upstream is an MCP server over HTTP, "
+    "and the agent connects to http://IP:PORT/mcp on --listen (default 127.0.0.1:7401; port 0 "
+    "picks one), printed on stderr once listening. POST and DELETE "
     "/mcp are relayed with Mcp-Session-Id and MCP-Protocol-Version; GET is 405; a foreign "
     "Origin 403; an unreachable upstream 502. --upstream-header adds a header (a bearer "
     "token) to every upstream request. Runs until SIGINT or SIGTERM (exit status 0).";
@@ -79,6 +81,11 @@ CLI::App* McpProxyCommand::Register(CLI::App& mcp, int& exit_code) {
       ->add_option("--upstream-url", upstream_url_,
                    "the upstream MCP server's Streamable HTTP endpoint (instead of -- COMMAND)")
       ->type_name("URL");
+  command
+      ->add_option("--upstream-cacert", upstream_ca_file_,
+                   "with an https:// --upstream-url: trust the CA certificates in FILE (PEM) "
+                   "instead of the system's")
+      ->type_name("FILE");
   command
       ->add_option("--listen", listen_,
                    "with --upstream-url: where the agent connects (default 127.0.0.1:7401)")
@@ -123,6 +130,10 @@ int McpProxyCommand::Run() const {
   }
   if (upstream_url_.empty() && (listen_given_ || !upstream_headers_.empty())) {
     std::cerr << "countersign: --listen and --upstream-header go with --upstream-url\n";
+    return kExitError;
+  }
+  if (upstream_url_.empty() && !upstream_ca_file_.empty()) {
+    std::cerr << "countersign: --upstream-cacert goes with --upstream-url\n";
     return kExitError;
   }
   std::vector<McpGate> gates;
@@ -176,8 +187,8 @@ int McpProxyCommand::RunStdio(std::vector<McpGate> gates, bool always_bridge) co
   std::unique_ptr<UpstreamProcess> upstream = std::move(started).value();
   upstream_for_signals.store(upstream.get());
   const std::string session = "mcp-proxy-" + McpSessionNonce().substr(0, 16);
-  spdlog::info("proxying MCP for {} (pid {}), {} gate(s), session {}, gateway {}", server,
-               upstream->pid(), gates.size(), session, api->base_url());
+  spdlog::info("proxying MCP for {} (pid {}), {}, session {}, gateway {}", server, upstream->pid(),
+               CountedNoun(static_cast<int64_t>(gates.size()), "gate"), session, api->base_url());
 
   ApiGateway gateway(std::move(api).value());
   SystemClock clock;
@@ -244,8 +255,8 @@ int McpProxyCommand::RunHttp(std::vector<McpGate> gates, bool always_bridge) con
   ToolRunnerOptions runner_options;
   runner_options.progress_interval = std::chrono::seconds(progress_seconds_);
   const ToolRunner runner(gateway, clock, runner_options);
-  const McpHttpUpstream upstream(std::move(url).value(), upstream_url_, std::move(headers),
-                                 McpProxyOptions{}.max_line_bytes);
+  const McpHttpUpstream upstream(std::move(url).value(), upstream_url_, upstream_ca_file_,
+                                 std::move(headers), McpProxyOptions{}.max_line_bytes);
   McpHttpProxyOptions proxy_options;
   std::unique_ptr<McpHttpProxy> proxy;
   AgentHttpServer listener(
@@ -262,8 +273,8 @@ int McpProxyCommand::RunHttp(std::vector<McpGate> gates, bool always_bridge) con
   proxy_options.loopback = listener.loopback();
   proxy = std::make_unique<McpHttpProxy>(McpGateSet(std::move(gates)), server, always_bridge,
                                          runner, upstream, proxy_options);
-  spdlog::info("proxying MCP for {} at {} on http://{}/mcp, {} gate(s), gateway {}", server,
-               upstream_url_, *bound, gate_count, gateway_url);
+  spdlog::info("proxying MCP for {} at {} on http://{}/mcp, {}, gateway {}", server, upstream_url_,
+               *bound, CountedNoun(static_cast<int64_t>(gate_count), "gate"), gateway_url);
   std::cerr << "countersign: mcp proxy listening on http://" << *bound << "/mcp" << std::endl;
   listener.Serve();
   return kExitError;

@@ -53,6 +53,7 @@ class McpProxyCommand {
   bool bridge_elicitation_ = false;
   int progress_seconds_ = 5;
   std::string upstream_url_;
+  std::string upstream_ca_file_;
   std::string listen_ = "127.0.0.1:7401";
   bool listen_given_ = false;
   std::vector<std::string> upstream_headers_;

@@ -100,6 +100,11 @@ boost::json::object PolicyTestReport(const PolicySet& policies, const RequestFac
   report["approvers"] = ToArray(policy.approvers);
   report["approvers_expanded"] = Expand(policies, policy.approvers);
   report["timeout_seconds"] = timeout.count();
+  if (policy.max_timeout) {
+    report["max_timeout_seconds"] = policy.max_timeout->count();
+  } else {
+    report["max_timeout_seconds"] = nullptr;
+  }
   report["on_timeout"] = OnTimeoutName(policy.on_timeout);
   boost::json::array tiers;
   for (size_t i = 0; i < policy.escalate_to.size(); ++i) {
@@ -167,9 +172,13 @@ void PrintPolicyTestReport(std::ostream& out, const boost::json::object& report)
            ? std::string("1 denial resolves it denied")
            : std::to_string(deny_threshold) + " denials from distinct people resolve it denied");
   line("approvers:       ", ApproversText(groups, ArrayField(report, "approvers")));
-  line("timeout:         ",
-       DurationText(std::chrono::seconds(IntField(report, "timeout_seconds").value_or(0))) +
-           ", then " + TextField(report, "on_timeout"));
+  const auto most = IntField(report, "max_timeout_seconds");
+  line(
+      "timeout:         ",
+      DurationText(std::chrono::seconds(IntField(report, "timeout_seconds").value_or(0))) +
+          (most ? " (a request may ask for up to " + DurationText(std::chrono::seconds(*most)) + ")"
+                : std::string()) +
+          ", then " + TextField(report, "on_timeout"));
   for (const auto& element : ArrayField(report, "escalate_to")) {
     const auto* tier = element.if_object();
     if (tier == nullptr) continue;

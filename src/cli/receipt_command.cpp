@@ -63,11 +63,14 @@ Result<boost::json::value> ParseJson(const std::string& text, const std::string&
   return value;
 }
 
-Result<boost::json::value> FetchKeys(const std::optional<std::string>& url) {
+Result<boost::json::value> FetchKeys(const std::optional<std::string>& url,
+                                     const std::optional<std::string>& ca_file) {
   const char* from_env = std::getenv("COUNTERSIGN_URL");
   const std::string base_url =
       url ? *url : (from_env != nullptr && *from_env != '\0' ? from_env : kDefaultUrl);
-  HttpClient http(base_url, "");
+  auto ca = CaFileOption(ca_file);
+  if (!ca.ok()) return std::move(ca).error();
+  HttpClient http(base_url, "", std::move(ca).value());
   auto response = http.Call("GET", "/v1/keys", nullptr, kKeysTimeout);
   if (!response.ok()) return std::move(response).error();
   if (response->status != 200) {
@@ -78,8 +81,9 @@ Result<boost::json::value> FetchKeys(const std::optional<std::string>& url) {
 }
 
 Result<boost::json::value> LoadKeys(const std::optional<std::string>& jwks_file,
-                                    const std::optional<std::string>& url) {
-  if (!jwks_file) return FetchKeys(url);
+                                    const std::optional<std::string>& url,
+                                    const std::optional<std::string>& ca_file) {
+  if (!jwks_file) return FetchKeys(url, ca_file);
   auto text = ReadInput(*jwks_file);
   if (!text.ok()) return std::move(text).error();
   return ParseJson(text.value(), *jwks_file == "-" ? "stdin" : *jwks_file);
@@ -130,6 +134,7 @@ void ReceiptCommand::Register(CLI::App& parent, int& exit_code) {
                        kDefaultUrl + ")")
       ->type_name("URL")
       ->excludes(jwks);
+  AddCaFileOption(*verify, ca_file_);
   verify->add_option("--action", action_, "require the receipt to be for this action")
       ->type_name("ACTION");
   verify
@@ -162,7 +167,7 @@ int ReceiptCommand::RunVerify() const {
   }
   token = Trim(std::move(token));
 
-  auto keys = LoadKeys(jwks_file_, url_);
+  auto keys = LoadKeys(jwks_file_, url_, ca_file_);
   if (!keys.ok()) {
     std::cerr << "countersign: " << keys.error().message << "\n";
     return kExitError;

@@ -28,6 +28,7 @@ class ReceiptCommand {
   std::string token_;
   std::optional<std::string> jwks_file_;
   std::optional<std::string> url_;
+  std::optional<std::string> ca_file_;
   std::optional<std::string> action_;
   std::optional<std::string> arguments_file_;
   std::optional<std::int64_t> at_;

@@ -11,22 +11,35 @@
 #include "cli/exit_codes.hpp"
 #include "cli/json_fields.hpp"
 #include "cli/key_value.hpp"
+#include "cli/number_option.hpp"
 #include "cli/query_string.hpp"
 #include "cli/request_view.hpp"
+#include "cli/signal_relay.hpp"
+#include "cli/wait_interrupt.hpp"
+#include "cli/wait_progress.hpp"
 
 namespace countersign {
 namespace {
 
 // The server answers a long-poll after at most this long.
 constexpr int kLongPollSeconds = 60;
+// A long-poll answers only once the request is resolved: while it needs several decisions, poll
+// this often to report each one ("alice approved, 1 of 2") soon after it is made.
+constexpr int kProgressPollSeconds = 10;
 // Allowance on top of the long-poll for the answer to arrive.
 constexpr int kLongPollSlackSeconds = 15;
 
 constexpr const char* kFooter =
+    "With --wait, stderr says who may decide, the request's page in the web inbox, and each "
+    "decision as it comes (\"alice approved, 1 of 2\"); with --json too, as one JSON object a "
+    "line (events waiting, decision, interrupted), while stdout gets the final request. "
+    "SIGINT or SIGTERM (Ctrl-C) while waiting cancels the request, or with "
+    "--keep-on-interrupt leaves it pending.\n"
     "Exit status: without --wait, 0 when the request was created and 3 on any error. With "
     "--wait: 0 approved or answered, 1 denied, 2 expired, cancelled, or still pending when "
     "--wait-timeout passed, 3 any error (bad usage, bad token, server unreachable, any 4xx or "
-    "5xx answer).";
+    "5xx answer), 130 interrupted while waiting (the request is cancelled, or left pending "
+    "with --keep-on-interrupt).";
 
 const CLI::Validator kKeyValue(
     [](std::string& text) -> std::string {
@@ -82,9 +95,9 @@ void RequestCommand::Register(CLI::App& parent, int& exit_code) {
       ->check(CLI::IsMember({"approval", "verification", "question"}));
   command->add_option("--approver", approvers_, "who may decide: NAME or group:NAME (repeatable)")
       ->type_name("NAME");
-  command->add_option("--quorum", quorum_, "how many distinct approvals are needed")
+  command->add_option("--quorum", quorum_, "how many distinct approvals are needed (1 to 100)")
       ->type_name("N")
-      ->check(CLI::PositiveNumber);
+      ->check(WholeNumber(1, 100));
   command
       ->add_option("--timeout", timeout_seconds_,
                    "time until the deadline, e.g. 15m or 900 (seconds; server default 5m)")
@@ -102,6 +115,9 @@ void RequestCommand::Register(CLI::App& parent, int& exit_code) {
   command->add_option("--requester", requester_, "who asks (display only; the token decides)")
       ->type_name("NAME");
   command->add_flag("--wait", wait_, "wait for the decision and exit with its outcome");
+  command->add_flag("--keep-on-interrupt", keep_on_interrupt_,
+                    "with --wait: Ctrl-C (SIGINT or SIGTERM) leaves the request pending instead "
+                    "of cancelling it; exit 130 either way");
   command
       ->add_option("--wait-timeout", wait_timeout_seconds_,
                    "with --wait: give up after this long, e.g. 10m or 600 (seconds; 0, the "
@@ -154,44 +170,80 @@ int RequestCommand::Run() const {
     ReportFailure(api.error());
     return kExitError;
   }
+  if (wait_) return CreateAndWait(*api);
   auto created = api->Post("/v1/requests", Body());
   if (!created.ok()) {
     ReportFailure(created.error());
     return kExitError;
   }
-  if (wait_) return Wait(*api, std::move(created).value());
-
+  PrintWarnings(std::cerr, *created);
   if (connection_.json) {
     std::cout << boost::json::serialize(*created) << "\n";
   } else if (quiet_) {
     std::cout << TextField(*created, "id") << "\n";
   } else {
     PrintSummaryLine(std::cout, *created);
-    std::cout << "  deadline " << ShortTime(TextField(*created, "deadline_at")) << " (then "
-              << TextField(*created, "on_timeout") << ")\n";
+    // A grant or a policy may have decided it at once: then there is no deadline to wait for.
+    if (TextField(*created, "status") == "pending") {
+      std::cout << "  deadline " << ShortTime(TextField(*created, "deadline_at")) << " (then "
+                << TextField(*created, "on_timeout") << ")\n";
+    } else {
+      std::cout << "  by " << Join(ArrayField(*created, "resolved_by"), ", ") << "\n";
+    }
   }
   return kExitOk;
 }
 
-int RequestCommand::Wait(const ApiClient& api, boost::json::object request) const {
+int RequestCommand::CreateAndWait(const ApiClient& api) const {
+  const auto style = connection_.json ? WaitProgress::Style::kJson
+                     : quiet_         ? WaitProgress::Style::kSilent
+                                      : WaitProgress::Style::kHuman;
+  WaitProgress progress(std::cerr, style, api.base_url());
+  WaitInterrupt interrupt(api, keep_on_interrupt_, progress);
+  // From here on SIGINT and SIGTERM reach `interrupt` on the relay's thread, never this one.
+  SignalRelay relay([&interrupt](int signal, bool) { interrupt.OnSignal(signal); });
+  auto created = api.Post("/v1/requests", Body());
+  if (!created.ok()) {
+    ReportFailure(created.error());
+    return kExitError;
+  }
+  progress.Warned(*created);
+  const std::string id = TextField(*created, "id");
+  if (!interrupt.Created(id)) {
+    interrupt.Settle(id);
+    return kExitInterrupted;
+  }
+  const int code = Wait(api, std::move(created).value(), progress);
+  interrupt.Finished();
+  return code;
+}
+
+int RequestCommand::Wait(const ApiClient& api, boost::json::object request,
+                         WaitProgress& progress) const {
   using SteadyClock = std::chrono::steady_clock;
   const std::string id = TextField(request, "id");
   const bool human = !connection_.json && !quiet_;
   if (human) PrintSummaryLine(std::cout, request);
+  // Several decisions may be needed: poll often enough to report each soon after it is made.
+  const bool several = IntField(request, "quorum").value_or(1) > 1 ||
+                       IntField(request, "deny_threshold").value_or(1) > 1;
+  const int longest_poll = several ? kProgressPollSeconds : kLongPollSeconds;
   const bool forever = wait_timeout_seconds_ == 0;
   const auto give_up_at = SteadyClock::now() + std::chrono::seconds(wait_timeout_seconds_);
   bool announced = false;
   while (TextField(request, "status") == "pending") {
-    int poll_seconds = kLongPollSeconds;
+    int poll_seconds = longest_poll;
     if (!forever) {
       const auto left = give_up_at - SteadyClock::now();
       if (left <= SteadyClock::duration::zero()) break;
       const auto left_seconds = std::chrono::ceil<std::chrono::seconds>(left).count();
-      poll_seconds = static_cast<int>(std::min<long long>(kLongPollSeconds, left_seconds));
+      poll_seconds = static_cast<int>(std::min<long long>(longest_poll, left_seconds));
     }
-    if (human && !announced) {
-      std::cerr << "waiting for a decision on " << id << " (deadline "
-                << ShortTime(TextField(request, "deadline_at")) << ")...\n";
+    if (!announced) {
+      progress.Started(
+          request, "waiting for a decision on " + id + " (deadline " +
+                       ShortTime(TextField(request, "deadline_at")) + ")" +
+                       (keep_on_interrupt_ ? "; Ctrl-C leaves it pending" : "; Ctrl-C cancels it"));
       announced = true;
     }
     const std::string target = "/v1/requests/" + PercentEncode(id) + "/wait" +
@@ -202,6 +254,7 @@ int RequestCommand::Wait(const ApiClient& api, boost::json::object request) cons
       return kExitError;
     }
     request = std::move(polled).value();
+    progress.Saw(request);
   }
 
   const std::string status = TextField(request, "status");

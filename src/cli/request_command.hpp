@@ -1,9 +1,11 @@
 // `countersign request`: asks for a human decision, and with --wait blocks until it is made.
 //
 // Without --wait it prints the new request and exits 0. With --wait it long-polls
-// /v1/requests/{id}/wait until the request leaves `pending` (or --wait-timeout passes) and
-// exits with the outcome (see exit_codes.hpp). Registered on a CLI11 app; the object must
-// outlive the parse.
+// /v1/requests/{id}/wait until the request leaves `pending` (or --wait-timeout passes),
+// reporting who may decide and each decision on stderr (WaitProgress), and exits with the
+// outcome (see exit_codes.hpp); SIGINT or SIGTERM while waiting cancels the request (or, with
+// --keep-on-interrupt, leaves it pending) and exits 130 (WaitInterrupt). Registered on a CLI11
+// app; the object must outlive the parse.
 #pragma once
 
 #include <optional>
@@ -14,6 +16,7 @@
 
 #include "cli/api_client.hpp"
 #include "cli/connection_options.hpp"
+#include "cli/wait_progress.hpp"
 
 namespace CLI {
 class App;
@@ -29,7 +32,8 @@ class RequestCommand {
  private:
   int Run() const;
   boost::json::object Body() const;
-  int Wait(const ApiClient& api, boost::json::object request) const;
+  int CreateAndWait(const ApiClient& api) const;
+  int Wait(const ApiClient& api, boost::json::object request, WaitProgress& progress) const;
 
   ConnectionOptions connection_;
   std::string action_;
@@ -46,6 +50,7 @@ class RequestCommand {
   std::optional<std::string> idempotency_key_;
   std::optional<std::string> requester_;
   bool wait_ = false;
+  bool keep_on_interrupt_ = false;
   int wait_timeout_seconds_ = 0;
   bool quiet_ = false;
 };

@@ -40,6 +40,22 @@ std::size_t CountApprovals(const boost::json::object& request) {
 
 }  // namespace
 
+std::string WhoMayDecide(const boost::json::object& request) {
+  std::string who = Join(ArrayField(request, "approvers"), ", ");
+  if (who.empty()) who = "any approver or admin of the tenant";
+  const auto quorum = IntField(request, "quorum");
+  if (quorum && *quorum > 1) who += "; " + std::to_string(*quorum) + " approvals needed";
+  return who;
+}
+
+bool DecidedAtCreation(const boost::json::object& request) {
+  for (const auto& element : ArrayField(request, "resolved_by")) {
+    const std::string by = Text(element);
+    if (by.starts_with("policy:") || by.starts_with("grant:")) return true;
+  }
+  return false;
+}
+
 void PrintSummaryLine(std::ostream& out, const boost::json::object& request) {
   out << TextField(request, "id") << " " << TextField(request, "status") << "  "
       << TextField(request, "action") << "  " << Quoted(TextField(request, "title")) << "\n";
@@ -54,7 +70,10 @@ void PrintRequestDetails(std::ostream& out, const boost::json::object& request) 
   line("tenant:      ", TextField(request, "tenant"));
   line("requester:   ", TextField(request, "requester"));
   line("session:     ", TextField(request, "session"));
-  line("policy:      ", TextField(request, "policy"));
+  std::string policy = TextField(request, "policy");
+  const std::string policy_reason = TextField(request, "policy_reason");
+  if (!policy.empty() && !policy_reason.empty()) policy += " (" + policy_reason + ")";
+  line("policy:      ", policy);
   line("risk:        ", TextField(request, "risk"));
   const auto& details = ObjectField(request, "details");
   if (!details.empty()) line("details:     ", boost::json::serialize(details));
@@ -77,13 +96,13 @@ void PrintRequestDetails(std::ostream& out, const boost::json::object& request) 
     }
   }
   line("choices:     ", choices);
-  std::string approvers = Join(ArrayField(request, "approvers"), ", ");
-  const auto quorum = IntField(request, "quorum");
-  if (quorum && *quorum > 1) approvers += " (quorum " + std::to_string(*quorum) + ")";
-  line("approvers:   ", approvers);
+  line("approvers:   ", WhoMayDecide(request));
   line("created:     ", ShortTime(TextField(request, "created_at")));
-  line("deadline:    ", ShortTime(TextField(request, "deadline_at")) + " (then " +
-                            TextField(request, "on_timeout") + ")");
+  // A request a grant or a policy decided at once never waited for its deadline.
+  if (!DecidedAtCreation(request)) {
+    line("deadline:    ", ShortTime(TextField(request, "deadline_at")) + " (then " +
+                              TextField(request, "on_timeout") + ")");
+  }
   const auto escalation = IntField(request, "escalation_level");
   if (escalation && *escalation > 0) line("escalation:  ", std::to_string(*escalation));
   line("notify:      ", Join(ArrayField(request, "notify"), ", "));

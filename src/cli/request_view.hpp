@@ -14,6 +14,14 @@ void PrintSummaryLine(std::ostream& out, const boost::json::object& request);
 // Every field a person deciding would want, one per line, then the decisions.
 void PrintRequestDetails(std::ostream& out, const boost::json::object& request);
 
+// Who may decide it, in words: "alice, group:sre" or "any approver or admin of the tenant",
+// then "; 2 approvals needed" when its quorum is more than one.
+std::string WhoMayDecide(const boost::json::object& request);
+
+// Whether it was decided when it was created, by a policy or a grant (its `resolved_by` is
+// "policy:NAME" or "grant:ID"): then its deadline never mattered.
+bool DecidedAtCreation(const boost::json::object& request);
+
 // What happened to it: `req_… approved by alice, bob` (or still pending, with the progress
 // towards the quorum), then one line per decision with its comment or answer.
 void PrintOutcome(std::ostream& out, const boost::json::object& request);

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/server_settings.hpp"
+#include "server/json_log_formatter.hpp"
 #include "server/server.hpp"
 
 namespace countersign {
@@ -45,6 +46,7 @@ int Serve(const ServeOptions& options) {
     return 1;
   }
   spdlog::set_level(spdlog::level::from_str(config->log_level));
+  if (config->log_format == "json") spdlog::set_formatter(std::make_unique<JsonLogFormatter>());
   auto server = Server::Start(std::move(config).value(), options);
   if (!server.ok()) {
     spdlog::error("{}", server.error().message);

@@ -8,6 +8,7 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/store_target.hpp"
+#include "core/counted_noun.hpp"
 #include "store/store_copy.hpp"
 
 namespace countersign {
@@ -137,7 +138,8 @@ int StoreCopyCommand::Run() const {
   (*store)->Stop();
   if (!check.ok()) return ReportFailure(check.error());
 
-  std::cout << "audit chain verified: " << check->events_verified << " events\n"
+  std::cout << "audit chain verified: "
+            << CountedNoun(static_cast<int64_t>(check->events_verified), "event") << "\n"
             << "audit head: seq " << check->destination_head.seq << ", hash "
             << (check->destination_head.hash.empty() ? "(none)" : check->destination_head.hash)
             << " (source: seq " << report->source_head.seq << ")\n";

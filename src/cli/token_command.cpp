@@ -13,7 +13,9 @@
 namespace countersign {
 
 void TokenCommand::Register(CLI::App& parent, int& exit_code) {
-  CLI::App* token = parent.add_subcommand("token", "Create, list and revoke API tokens (admin)");
+  CLI::App* token = parent.add_subcommand(
+      "token",
+      "Create, list and revoke API tokens (admin); recover an admin token on the server host");
   token->footer(kNonRequestFooter);
   token->require_subcommand(0, 1);
 
@@ -44,11 +46,13 @@ void TokenCommand::Register(CLI::App& parent, int& exit_code) {
   revoke_connection_.AddTo(*revoke);
   revoke->callback([this, &exit_code] { exit_code = RunRevoke(); });
 
+  recover_.Register(*token, exit_code);
+
   // CLI11 runs this after the subcommand's callback. Not require_subcommand(1): with it, an
   // unknown word after `token` is reported as "a subcommand is required".
   token->callback([token] {
     if (token->get_subcommands().empty()) {
-      throw CLI::RequiredError("a subcommand (create, list or revoke)");
+      throw CLI::RequiredError("a subcommand (create, list, revoke or recover)");
     }
   });
 }

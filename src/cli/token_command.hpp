@@ -1,4 +1,5 @@
-// `countersign token create | list | revoke`: manages API tokens (admins only).
+// `countersign token create | list | revoke`: manages API tokens (admins only), and `token
+// recover`, which works on the store itself (cli/token_recover_command.hpp).
 //
 // `create` prints the secret once, alone on stdout (so `$(countersign token create ...)`
 // captures just the token), with a note on stderr that it cannot be shown again. Registered
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "cli/connection_options.hpp"
+#include "cli/token_recover_command.hpp"
 
 namespace CLI {
 class App;
@@ -36,6 +38,7 @@ class TokenCommand {
   std::optional<std::string> tenant_;
   std::vector<std::string> groups_;
   std::string revoke_id_;
+  TokenRecoverCommand recover_;
 };
 
 }  // namespace countersign

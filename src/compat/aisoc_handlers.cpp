@@ -213,8 +213,8 @@ AisocHandlers::AisocHandlers(Gateway& gateway, const Clock& clock, IdGenerator& 
       server_(std::move(server)),
       identity_{options_.principal, options_.tenant, options_.anonymous, server_.auth_on},
       allow_hosts_(options_.allow_hosts),
-      prompt_(public_url_, signer_, options_.slack_api_base),
-      timeline_("timeline", "", server_.callback_secret, {}),
+      prompt_(public_url_, signer_, options_.slack_api_base, clock_),
+      timeline_("timeline", "", server_.callback_secret, {}, clock_),
       sender_(transport) {}
 
 void AisocHandlers::Register(Router& router, bool loopback) {

@@ -38,10 +38,12 @@ std::string FailureText(const std::string& transport, const std::string& why) {
 
 }  // namespace
 
-AisocPrompt::AisocPrompt(PublicUrl public_url, const LinkSigner& signer, std::string slack_api_base)
+AisocPrompt::AisocPrompt(PublicUrl public_url, const LinkSigner& signer, std::string slack_api_base,
+                         const Clock& clock)
     : public_url_(std::move(public_url)),
       links_(public_url_.text(), signer),
-      slack_api_base_(std::move(slack_api_base)) {}
+      slack_api_base_(std::move(slack_api_base)),
+      clock_(clock) {}
 
 std::string AisocPrompt::CallbackUrl(const Request& r, const std::string& choice,
                                      const std::string& recipient) const {
@@ -64,7 +66,7 @@ Result<AisocPrompt::Prepared> AisocPrompt::Prepare(const Request& view,
       web_api ? slack_api_base_ + "/chat.postMessage" : target.webhook_url;
   settings.values["principal"] = recipient;
   if (target.transport == "teams") settings.values["format"] = target.teams_format;
-  auto channel = MakeChannel(std::move(settings), links_);
+  auto channel = MakeChannel(std::move(settings), links_, clock_);
   if (!channel.ok()) return std::move(channel).error();
 
   auto call = channel.value()->Render(PostRow(), view, "");

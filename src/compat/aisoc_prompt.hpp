@@ -19,6 +19,7 @@
 #include <boost/json/object.hpp>
 
 #include "auth/link_signer.hpp"
+#include "core/clock.hpp"
 #include "core/public_url.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
@@ -47,8 +48,10 @@ class AisocPrompt {
     std::string mode;  // "incoming_webhook", "chat.postMessage", "workflows" or "connector"
   };
 
-  // `slack_api_base` is where chat.postMessage lives ([compat.aisoc] slack_api_base).
-  AisocPrompt(PublicUrl public_url, const LinkSigner& signer, std::string slack_api_base);
+  // `slack_api_base` is where chat.postMessage lives ([compat.aisoc] slack_api_base). `clock`
+  // must outlive the prompt.
+  AisocPrompt(PublicUrl public_url, const LinkSigner& signer, std::string slack_api_base,
+              const Clock& clock);
 
   // The callback URL whose GET shows `recipient` the confirm page for `choice` of `r`.
   std::string CallbackUrl(const Request& r, const std::string& choice,
@@ -68,6 +71,7 @@ class AisocPrompt {
   PublicUrl public_url_;
   LinkBuilder links_;
   std::string slack_api_base_;
+  const Clock& clock_;
 };
 
 }  // namespace countersign

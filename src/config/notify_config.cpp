@@ -148,6 +148,12 @@ Status ReadWebhooks(const toml::table& root, const std::string& file, NotifyConf
         hook.events = std::move(events).value();
         continue;
       }
+      if (key == "links") {
+        auto on = node.value<bool>();
+        if (!on || !node.is_boolean()) return Error::Invalid(where + " must be true or false");
+        hook.links = *on;
+        continue;
+      }
       auto text = node.value<std::string>();
       if (!text || !node.is_string()) return Error::Invalid(where + " must be a string");
       if (key == "name") {
@@ -159,7 +165,7 @@ Status ReadWebhooks(const toml::table& root, const std::string& file, NotifyConf
         if (!resolved.ok()) return std::move(resolved).error();
         (key == "url" ? hook.url : hook.secret) = std::move(resolved).value();
       } else {
-        return Error::Invalid(where + ": unknown key (name, url, secret, events, tenant)");
+        return Error::Invalid(where + ": unknown key (name, url, secret, events, tenant, links)");
       }
     }
     ++index;

@@ -26,6 +26,9 @@ struct WebhookSettings {
   std::string secret;
   std::vector<std::string> events;  // empty: every request event
   std::string tenant;               // empty: every tenant
+  // Whether bodies that ask for a decision carry the request's one-click links (anyone who
+  // reads them can decide as the approvers they name): off unless the table says so.
+  bool links = false;
 };
 
 struct OutboxSettings {

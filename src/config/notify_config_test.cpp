@@ -68,5 +68,35 @@ addresses = { carol = "env:CS_NOTIFY_CONFIG_TEST_ADDRESS" }
             "cs.toml:2: channel[0].name must be a string");
 }
 
+TEST(NotifyConfigTest, AWebhookCarriesLinksOnlyWhenItsTableAsks) {
+  auto read = Read(R"(
+[[webhook]]
+name = "audit-sink"
+url = "https://sink.example.com/in"
+secret = "0123456789abcdef"
+
+[[webhook]]
+name = "notifier"
+url = "https://notifier.example.com/in"
+secret = "0123456789abcdef"
+links = true
+)");
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  ASSERT_EQ(read->webhooks.size(), 2u);
+  EXPECT_FALSE(read->webhooks[0].links);
+  EXPECT_TRUE(read->webhooks[1].links);
+
+  auto wrong = Read(R"(
+[[webhook]]
+name = "notifier"
+url = "https://notifier.example.com/in"
+secret = "0123456789abcdef"
+links = "yes"
+)");
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("webhook[0].links must be true or false"), std::string::npos)
+      << wrong.error().message;
+}
+
 }  // namespace
 }  // namespace countersign

@@ -124,6 +124,44 @@ Status ReadApprovers(const std::string& file, const toml::node& node, std::strin
   return Ok();
 }
 
+// What a policy's entries may name: the declared groups and the configured channels.
+struct Names {
+  const Groups& groups;
+  const std::vector<ChannelSettings>& channels;
+};
+
+// A notify entry: a [[channel]]'s name, or "TYPE:ADDRESS" for a channel of that type (an
+// email channel mails ADDRESS). A misspelt name would otherwise tell nobody, silently.
+Status CheckNotifyEntry(const std::string& entry, const std::string& where,
+                        const std::vector<ChannelSettings>& channels) {
+  const auto named = [&](const ChannelSettings& c) { return c.name == entry; };
+  if (std::any_of(channels.begin(), channels.end(), named)) return Ok();
+  const size_t colon = entry.find(':');
+  if (colon != std::string::npos && colon > 0 && colon + 1 < entry.size()) {
+    const std::string type = entry.substr(0, colon);
+    const auto typed = [&](const ChannelSettings& c) { return c.type == type; };
+    if (std::any_of(channels.begin(), channels.end(), typed)) return Ok();
+    return Error::Invalid(where + ": " + Quoted(entry) + " needs a [[channel]] of type " +
+                          Quoted(type) + ", and there is none");
+  }
+  std::string known;
+  for (const auto& c : channels) known += (known.empty() ? "" : ", ") + c.name;
+  return Error::Invalid(where + ": no [[channel]] is named " + Quoted(entry) +
+                        (known.empty() ? std::string(" (no channels are configured)")
+                                       : " (the channels are " + known + ")"));
+}
+
+Status ReadNotify(const std::string& file, const toml::node& node, std::string_view key,
+                  const std::vector<ChannelSettings>& channels, std::vector<std::string>& out) {
+  CS_RETURN_IF_ERROR(ReadStrings(file, node, key, out));
+  const auto* array = node.as_array();
+  for (size_t i = 0; i < out.size(); ++i) {
+    CS_RETURN_IF_ERROR(
+        CheckNotifyEntry(out[i], Where(file, *array->get(i), Indexed(key, i)), channels));
+  }
+  return Ok();
+}
+
 Status ReadGroups(const toml::table& root, const std::string& file, Groups& out) {
   const toml::node* node = root.get("groups");
   if (node == nullptr) return Ok();
@@ -204,7 +242,7 @@ Status ReadMatch(const std::string& file, const toml::node& node, const std::str
 }
 
 Status ReadTiers(const std::string& file, const toml::node& node, const std::string& path,
-                 const Groups& groups, std::vector<EscalationTier>& out) {
+                 const Names& names, std::vector<EscalationTier>& out) {
   const auto* array = node.as_array();
   if (array == nullptr) {
     return Error::Invalid(Where(file, node, path) +
@@ -218,7 +256,7 @@ Status ReadTiers(const std::string& file, const toml::node& node, const std::str
     if (element.is_string()) {
       std::string entry;
       CS_RETURN_IF_ERROR(ReadString(element, Where(file, element, tier_path), entry));
-      CS_RETURN_IF_ERROR(CheckApprover(entry, Where(file, element, tier_path), groups));
+      CS_RETURN_IF_ERROR(CheckApprover(entry, Where(file, element, tier_path), names.groups));
       tier.approvers.push_back(std::move(entry));
       out.push_back(std::move(tier));
       continue;
@@ -232,11 +270,11 @@ Status ReadTiers(const std::string& file, const toml::node& node, const std::str
       const std::string key(key_node.str());
       const std::string key_path = tier_path + "." + key;
       if (key == "approvers") {
-        CS_RETURN_IF_ERROR(ReadApprovers(file, value, key_path, groups, tier.approvers));
+        CS_RETURN_IF_ERROR(ReadApprovers(file, value, key_path, names.groups, tier.approvers));
       } else if (key == "timeout") {
         CS_RETURN_IF_ERROR(ReadPolicyDuration(value, Where(file, value, key_path), tier.timeout));
       } else if (key == "notify") {
-        CS_RETURN_IF_ERROR(ReadStrings(file, value, key_path, tier.notify));
+        CS_RETURN_IF_ERROR(ReadNotify(file, value, key_path, names.channels, tier.notify));
       } else {
         return Error::Invalid(Where(file, value, key_path) +
                               ": unknown key (a tier takes approvers, timeout and notify)");
@@ -259,7 +297,7 @@ bool OnlyNamedApprovers(const std::vector<std::string>& approvers) {
 }
 
 Status ReadPolicy(const std::string& file, const toml::table& table, const std::string& path,
-                  const Groups& groups, Policy& policy) {
+                  const Names& names, Policy& policy) {
   policy.source = WhereLine(file, table);
   // The line of each key given, for checks that involve more than one key.
   std::map<std::string, std::string> where_of;
@@ -281,17 +319,21 @@ Status ReadPolicy(const std::string& file, const toml::table& table, const std::
     } else if (key == "deny_threshold") {
       CS_RETURN_IF_ERROR(ReadInt(value, where, 1, kMaxQuorum, policy.deny_threshold));
     } else if (key == "approvers") {
-      CS_RETURN_IF_ERROR(ReadApprovers(file, value, key_path, groups, policy.approvers));
+      CS_RETURN_IF_ERROR(ReadApprovers(file, value, key_path, names.groups, policy.approvers));
     } else if (key == "timeout") {
       CS_RETURN_IF_ERROR(ReadPolicyDuration(value, where, policy.timeout));
+    } else if (key == "max_timeout") {
+      std::chrono::seconds most{0};
+      CS_RETURN_IF_ERROR(ReadPolicyDuration(value, where, most));
+      policy.max_timeout = most;
     } else if (key == "on_timeout") {
       std::string word;
       CS_RETURN_IF_ERROR(ReadWord(value, where, {"expire", "deny", "escalate"}, word));
       policy.on_timeout = *ParseOnTimeout(word);
     } else if (key == "escalate_to") {
-      CS_RETURN_IF_ERROR(ReadTiers(file, value, key_path, groups, policy.escalate_to));
+      CS_RETURN_IF_ERROR(ReadTiers(file, value, key_path, names, policy.escalate_to));
     } else if (key == "notify") {
-      CS_RETURN_IF_ERROR(ReadStrings(file, value, key_path, policy.notify));
+      CS_RETURN_IF_ERROR(ReadNotify(file, value, key_path, names.channels, policy.notify));
     } else if (key == "decision") {
       std::string word;
       CS_RETURN_IF_ERROR(ReadWord(value, where, {"approve", "deny"}, word));
@@ -320,6 +362,15 @@ Status ReadPolicy(const std::string& file, const toml::table& table, const std::
     return Error::Invalid(at("decision") +
                           ": a high-risk policy can never be auto-approved (risk = \"high\")");
   }
+  if (policy.max_timeout && policy.timeout > *policy.max_timeout) {
+    // A timeout inherited from [server] default_timeout_seconds follows the cap; one the
+    // policy states itself contradicts it.
+    if (where_of.count("timeout") != 0) {
+      return Error::Invalid(at("timeout") + " " + DurationText(policy.timeout) +
+                            " is more than max_timeout " + DurationText(*policy.max_timeout));
+    }
+    policy.timeout = *policy.max_timeout;
+  }
   if (policy.on_timeout == OnTimeout::kEscalate && policy.escalate_to.empty()) {
     return Error::Invalid(at("on_timeout") +
                           ": on_timeout = \"escalate\" needs escalate_to (the tiers to "
@@ -340,7 +391,7 @@ Status ReadPolicy(const std::string& file, const toml::table& table, const std::
   return Ok();
 }
 
-Status ReadPolicies(const toml::table& root, const std::string& file, const Groups& groups,
+Status ReadPolicies(const toml::table& root, const std::string& file, const Names& names,
                     std::chrono::seconds default_timeout, std::vector<Policy>& out) {
   const toml::node* node = root.get("policy");
   if (node == nullptr) return Ok();
@@ -354,7 +405,7 @@ Status ReadPolicies(const toml::table& root, const std::string& file, const Grou
     const std::string path = Indexed("policy", i);
     Policy policy;
     policy.timeout = default_timeout;
-    CS_RETURN_IF_ERROR(ReadPolicy(file, table, path, groups, policy));
+    CS_RETURN_IF_ERROR(ReadPolicy(file, table, path, names, policy));
     for (size_t j = 0; j < out.size(); ++j) {
       if (out[j].name == policy.name) {
         return Error::Invalid(Where(file, *table.get("name"), path + ".name") + ": " +
@@ -459,11 +510,12 @@ std::optional<std::pair<int, std::chrono::seconds>> ParseRate(std::string_view t
 }
 
 Result<LoadedConfigFile> ReadPolicyTables(const toml::table& root, const std::string& file,
-                                          std::chrono::seconds default_timeout) {
+                                          std::chrono::seconds default_timeout,
+                                          const std::vector<ChannelSettings>& channels) {
   Groups groups;
   CS_RETURN_IF_ERROR(ReadGroups(root, file, groups));
   std::vector<Policy> policies;
-  CS_RETURN_IF_ERROR(ReadPolicies(root, file, groups, default_timeout, policies));
+  CS_RETURN_IF_ERROR(ReadPolicies(root, file, Names{groups, channels}, default_timeout, policies));
   std::vector<std::string> high_risk_actions = PolicySet::DefaultHighRiskActions();
   CS_RETURN_IF_ERROR(ReadRisk(root, file, high_risk_actions));
   LoadedConfigFile loaded;

@@ -12,19 +12,23 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <toml++/toml.h>
 
 #include "config/server_config.hpp"
 #include "core/result.hpp"
+#include "notify/channel_settings.hpp"
 
 namespace countersign {
 
 // Reads [groups], [[policy]], [risk] and [limits] of `root`, which was parsed from `file`
 // (used only in messages). Other top-level keys are left to the caller. A policy without
-// `timeout` gets `default_timeout` ([server] default_timeout_seconds).
+// `timeout` gets `default_timeout` ([server] default_timeout_seconds); every `notify` entry
+// must name one of `channels` (the file's [[channel]] tables) or a type of them.
 Result<LoadedConfigFile> ReadPolicyTables(const toml::table& root, const std::string& file,
-                                          std::chrono::seconds default_timeout);
+                                          std::chrono::seconds default_timeout,
+                                          const std::vector<ChannelSettings>& channels);
 
 // "60/1m": at most 60 in any minute; the window is a duration (duration.hpp, no plain
 // integers) and may omit a count of 1 ("60/m"). "0" or

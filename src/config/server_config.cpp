@@ -16,8 +16,11 @@ namespace countersign {
 namespace {
 
 constexpr std::string_view kTopLevelTables[] = {
-    "server",     "groups", "policy",   "risk",   "limits", "channel",       "webhook",
-    "identities", "outbox", "outbound", "compat", "llm",    "conversations", "ui"};
+    "server", "groups",   "policy", "risk", "limits",        "channel", "webhook",  "identities",
+    "outbox", "outbound", "compat", "llm",  "conversations", "ui",      "retention"};
+
+// The tables whose keys are rows of the settings table (server_settings.cpp).
+constexpr std::string_view kSettingTables[] = {"server", "retention"};
 
 // Every setting's default, through the same checks as a flag's value.
 Status ApplyDefaults(ServerConfig& out) {
@@ -28,7 +31,7 @@ Status ApplyDefaults(ServerConfig& out) {
   return Ok();
 }
 
-// Checks the top-level keys and applies the [server] table.
+// Checks the top-level keys and applies the [server] and [retention] tables.
 Status ApplyServerTable(const std::string& file, const toml::table& root, ServerConfig& out) {
   for (const auto& [key, node] : root) {
     const std::string_view name = key.str();
@@ -38,23 +41,27 @@ Status ApplyServerTable(const std::string& file, const toml::table& root, Server
           WhereLine(file, node) + ": unknown table or key '" + std::string(name) +
           "' (this version reads [server], [groups], [[policy]], [risk], "
           "[limits], [[channel]], [[webhook]], [identities], [outbox], [outbound], [compat.*], "
-          "[llm], [conversations] and [ui.oidc])");
+          "[llm], [conversations], [ui.oidc] and [retention])");
     }
   }
-  const toml::node* server_node = root.get("server");
-  if (!server_node) return Ok();
-  const toml::table* server = server_node->as_table();
-  if (!server) return Error::Invalid(Where(file, *server_node, "server") + " must be a table");
-  for (const auto& [key_node, node] : *server) {
-    const std::string key = "server." + std::string(key_node.str());
-    const std::string where = Where(file, node, key);
-    const auto& settings = ServerSettings();
-    const auto setting = std::find_if(settings.begin(), settings.end(),
-                                      [&](const ServerSetting& s) { return s.file_key == key; });
-    if (setting == settings.end()) return Error::Invalid(where + ": unknown key");
-    auto value = setting->ParseNode(node, where);
-    if (!value.ok()) return std::move(value).error();
-    CS_RETURN_IF_ERROR(setting->apply(value.value(), where, out));
+  for (const std::string_view table_name : kSettingTables) {
+    const toml::node* table_node = root.get(table_name);
+    if (!table_node) continue;
+    const toml::table* table = table_node->as_table();
+    if (!table) {
+      return Error::Invalid(Where(file, *table_node, std::string(table_name)) + " must be a table");
+    }
+    for (const auto& [key_node, node] : *table) {
+      const std::string key = std::string(table_name) + "." + std::string(key_node.str());
+      const std::string where = Where(file, node, key);
+      const auto& settings = ServerSettings();
+      const auto setting = std::find_if(settings.begin(), settings.end(),
+                                        [&](const ServerSetting& s) { return s.file_key == key; });
+      if (setting == settings.end()) return Error::Invalid(where + ": unknown key");
+      auto value = setting->ParseNode(node, where);
+      if (!value.ok()) return std::move(value).error();
+      CS_RETURN_IF_ERROR(setting->apply(value.value(), where, out));
+    }
   }
   return Ok();
 }
@@ -108,7 +115,7 @@ Result<LoadedConfigFile> ReadConfigTables(const toml::table& root, const std::st
   if (!conversations.ok()) return std::move(conversations).error();
   auto oidc = ReadOidcTable(root, file);
   if (!oidc.ok()) return std::move(oidc).error();
-  return ReadPolicyTables(root, file, server.default_timeout);
+  return ReadPolicyTables(root, file, server.default_timeout, notify->channels);
 }
 
 }  // namespace
@@ -151,7 +158,8 @@ Result<ServerConfig> LoadServerConfig(const ServeOptions& options) {
   }
   CS_RETURN_IF_ERROR(ApplyGiven(options, config));
   if (root) {
-    auto loaded = ReadPolicyTables(*root, file->second, config.default_timeout);
+    auto loaded =
+        ReadPolicyTables(*root, file->second, config.default_timeout, config.notify.channels);
     if (!loaded.ok()) return std::move(loaded).error();
     config.policies = std::move(loaded->policies);
     config.limits = loaded->limits;

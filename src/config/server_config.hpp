@@ -81,6 +81,12 @@ struct ServerConfig {
   std::string data_dir;  // when not given: the directory holding the database
   std::string port_file;
   std::string log_level;
+  std::string log_format;   // "text" (spdlog's lines) or "json" (one JSON object a line)
+  bool access_log = false;  // one line per HTTP request on the "access" logger
+  // [retention]: resolved requests older than resolved_after are removed (0: kept for ever),
+  // checked every retention_interval (engine/retention_pruner.hpp).
+  std::chrono::seconds retention_resolved_after{0};
+  std::chrono::seconds retention_interval{3600};
   int threads = 0;  // 0: one per core
   std::chrono::seconds default_timeout{0};
   size_t body_limit = 1 << 20;  // fixed in this build

@@ -72,6 +72,18 @@ quorum = 2
 timeout = "1h30m"
 on_timeout = "deny"
 escalate_to = ["group:platform"]
+
+[[channel]]
+name = "slack-ops"
+type = "webhook"
+url = "https://slack-ops.example.com/hook"
+secret = "0123456789abcdef0123"
+
+[[channel]]
+name = "pager"
+type = "webhook"
+url = "https://pager.example.com/hook"
+secret = "0123456789abcdef0123"
 )toml";
 
 TEST_F(ServerConfigTest, GoodFileLoadsEveryPolicySetting) {
@@ -194,6 +206,30 @@ TEST_F(ServerConfigTest, PolicyWithoutTimeoutTakesTheServerDefault) {
   EXPECT_EQ(configured.value()->policies()[1].timeout, seconds(60));
 }
 
+TEST_F(ServerConfigTest, MaxTimeoutCapsAndAnInheritedTimeoutFollowsIt) {
+  auto loaded =
+      LoadPolicyFile(Write("[[policy]]\nname = \"a\"\nmax_timeout = \"1m\"\n"
+                           "[[policy]]\nname = \"b\"\ntimeout = \"30s\"\nmax_timeout = \"2h\"\n"
+                           "[[policy]]\nname = \"c\"\n"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  const auto& policies = loaded.value()->policies();
+  EXPECT_EQ(policies[0].timeout, seconds(60));  // the server default (300 s), held to the cap
+  EXPECT_EQ(policies[0].max_timeout, seconds(60));
+  EXPECT_EQ(policies[1].timeout, seconds(30));
+  EXPECT_EQ(policies[1].max_timeout, seconds(7200));
+  EXPECT_EQ(policies[2].max_timeout, std::nullopt);
+}
+
+TEST_F(ServerConfigTest, NotifyEntriesNameAChannelOrAChannelType) {
+  auto loaded = LoadPolicyFile(
+      Write("[[channel]]\nname = \"mail\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:2525\"\n"
+            "from = \"cs@example.com\"\n"
+            "[[policy]]\nname = \"a\"\nnotify = [\"mail\", \"email:bob@example.com\"]\n"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  EXPECT_EQ(loaded.value()->policies()[0].notify,
+            (std::vector<std::string>{"mail", "email:bob@example.com"}));
+}
+
 struct BadFile {
   const char* text;
   const char* error;  // what the message must start with, after "<path>:"
@@ -250,6 +286,22 @@ TEST_F(ServerConfigTest, EachInvalidFileNamesItsLineAndKey) {
       {"[[policy]]\nname = \"a\"\ntimeout = 0\n",
        "3: policy[0].timeout must be between 1s and 30d"},
       {"[[policy]]\nname = \"a\"\ntimeout = 1.5\n", "3: policy[0].timeout must be a duration"},
+      {"[[policy]]\nname = \"a\"\ntimeout = \"2h\"\nmax_timeout = \"1h\"\n",
+       "3: policy[0].timeout 2h is more than max_timeout 1h"},
+      {"[[policy]]\nname = \"a\"\nmax_timeout = \"31d\"\n",
+       "3: policy[0].max_timeout must be between 1s and 30d"},
+      {"[[policy]]\nname = \"a\"\nnotify = [\"slak-ops\"]\n",
+       "3: policy[0].notify[0]: no [[channel]] is named 'slak-ops' (no channels are configured)"},
+      {"[[channel]]\nname = \"slack-ops\"\ntype = \"webhook\"\nurl = \"https://a.example.com/\"\n"
+       "secret = \"0123456789abcdef\"\n[[policy]]\nname = \"a\"\nnotify = [\"slack-ops\",\n"
+       "  \"email:bob@example.com\"]\n",
+       "9: policy[0].notify[1]: 'email:bob@example.com' needs a [[channel]] of type 'email', and "
+       "there is none"},
+      {"[[channel]]\nname = \"slack-ops\"\ntype = \"webhook\"\nurl = \"https://a.example.com/\"\n"
+       "secret = \"0123456789abcdef\"\n[[policy]]\nname = \"a\"\non_timeout = \"escalate\"\n"
+       "escalate_to = [{ approvers = [\"bob\"], notify = [\"pagr\"] }]\n",
+       "9: policy[0].escalate_to[0].notify[0]: no [[channel]] is named 'pagr' (the channels are "
+       "slack-ops)"},
       {"[[policy]]\nname = \"a\"\nremind_every = \"often\"\n",
        "3: policy[0].remind_every must be a duration"},
       {"[[policy]]\nname = \"a\"\nrisk = \"medium\"\n",

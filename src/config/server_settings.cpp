@@ -98,6 +98,13 @@ std::string ShowMetricsAuth(const ServerConfig& config) {
   return config.metrics_auth ? "on" : "off";
 }
 
+Status ApplyAccessLog(const SettingValue& value, const std::string&, ServerConfig& out) {
+  out.access_log = value.on;
+  return Ok();
+}
+
+std::string ShowAccessLog(const ServerConfig& config) { return config.access_log ? "on" : "off"; }
+
 Status ApplyPublicUrl(const SettingValue& value, const std::string& where, ServerConfig& out) {
   auto url = PublicUrl::Parse(value.text, where);
   if (!url.ok()) return std::move(url).error();
@@ -250,6 +257,25 @@ std::vector<ServerSetting> Declare() {
        .choices = {"trace", "debug", "info", "warn", "error"},
        .apply = ApplyText<&ServerConfig::log_level>,
        .show = ShowText<&ServerConfig::log_level>},
+      {.name = "log_format",
+       .file_key = "server.log_format",
+       .kind = K::kChoice,
+       .value_name = "FORMAT",
+       .default_text = "text",
+       .help = "text, or json: one JSON object a line with ts, level, logger and msg",
+       .choices = {"text", "json"},
+       .apply = ApplyText<&ServerConfig::log_format>,
+       .show = ShowText<&ServerConfig::log_format>},
+      {.name = "access_log",
+       .file_key = "server.access_log",
+       .kind = K::kSwitch,
+       .value_name = "on|off",
+       .default_text = "off",
+       .help = "on: log one line per HTTP request (method, path, status, principal, duration) "
+               "on the \"access\" logger",
+       .choices = {"on", "off"},
+       .apply = ApplyAccessLog,
+       .show = ShowAccessLog},
       {.name = "threads",
        .file_key = "server.threads",
        .kind = K::kInteger,
@@ -332,6 +358,26 @@ std::vector<ServerSetting> Declare() {
        .duration = kSeconds(0, 24 * 3600),
        .apply = ApplySeconds<&ServerConfig::audit_checkpoint_interval>,
        .show = ShowSeconds<&ServerConfig::audit_checkpoint_interval>},
+      {.name = "retention_resolved_after",
+       .file_key = "retention.resolved_after",
+       .kind = K::kDuration,
+       .value_name = "DURATION",
+       .default_text = "0s",
+       .help = "remove requests resolved longer ago than this (their audit events stay, and a "
+               "retention.pruned event records each removal), e.g. 400d; 0s: keep them for ever",
+       .duration = kSeconds(0, int64_t{36500} * 86400),
+       .apply = ApplySeconds<&ServerConfig::retention_resolved_after>,
+       .show = ShowSeconds<&ServerConfig::retention_resolved_after>},
+      {.name = "retention_interval",
+       .file_key = "retention.interval",
+       .kind = K::kDuration,
+       .value_name = "DURATION",
+       .default_text = "1h",
+       .help = "how often resolved requests past retention_resolved_after are looked for, 1s "
+               "to 1d (and once at start-up)",
+       .duration = kSeconds(1, 86400),
+       .apply = ApplySeconds<&ServerConfig::retention_interval>,
+       .show = ShowSeconds<&ServerConfig::retention_interval>},
       {.name = "public_url",
        .file_key = "server.public_url",
        .kind = K::kText,

@@ -36,6 +36,10 @@ const std::map<std::string, Sample>& Samples() {
       {"data_dir", {"some/dir"}},
       {"port_file", {"cs.port"}},
       {"log_level", {"debug"}},
+      {"log_format", {"json"}},
+      {"access_log", {"on"}},
+      {"retention_resolved_after", {"400d"}},
+      {"retention_interval", {"30m"}},
       {"threads", {"3"}},
       {"tls_cert", {"cert.pem"}},
       {"tls_key", {"key.pem"}},
@@ -148,6 +152,29 @@ TEST_F(ServerSettingsTest, APostgresStoreIsTakenShownWithoutItsPasswordAndAnEmpt
       << refused.error().message;
 }
 
+TEST_F(ServerSettingsTest, TheRetentionTableIsReadAndItsUnknownKeysRefused) {
+  ServeOptions options;
+  options.given["config"] =
+      Write("[server]\nthreads = 2\n\n[retention]\nresolved_after = \"400d\"\ninterval = 60\n");
+  auto config = LoadServerConfig(options);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->retention_resolved_after, std::chrono::seconds(400 * 86400));
+  EXPECT_EQ(config->retention_interval, std::chrono::seconds(60));
+  EXPECT_EQ(config->threads, 2);
+
+  options.given["config"] = Write("[retention]\nkeep = \"400d\"\n");
+  auto unknown = LoadServerConfig(options);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find(":2: retention.keep: unknown key"), std::string::npos)
+      << unknown.error().message;
+
+  options.given["config"] = Write("[retention]\ninterval = \"0s\"\n");
+  auto too_short = LoadServerConfig(options);
+  ASSERT_FALSE(too_short.ok());
+  EXPECT_NE(too_short.error().message.find("retention.interval"), std::string::npos)
+      << too_short.error().message;
+}
+
 TEST_F(ServerSettingsTest, NoFlagsAndNoFileGiveEachDefault) {
   auto config = LoadServerConfig(ServeOptions{});
   ASSERT_TRUE(config.ok()) << config.error().message;
@@ -168,6 +195,9 @@ TEST_F(ServerSettingsTest, NoFlagsAndNoFileGiveEachDefault) {
   EXPECT_EQ(config->stream_heartbeat, std::chrono::seconds(15));
   EXPECT_EQ(config->compat.hermes.rate_limit, 10);
   EXPECT_EQ(config->public_url, "");
+  EXPECT_EQ(config->log_format, "text");
+  EXPECT_FALSE(config->access_log);
+  EXPECT_EQ(config->retention_resolved_after, std::chrono::seconds(0));
 }
 
 TEST_F(ServerSettingsTest, EachSettingIsReachableByItsFlagAndItsFileKey) {

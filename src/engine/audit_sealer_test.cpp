@@ -159,13 +159,15 @@ TEST_F(AuditSealerTest, StartCountsTheUnsignedEventsAlreadyStored) {
 
 TEST_F(AuditSealerTest, ACheckpointGoesToTheWebhooksThatAskForIt) {
   ChannelSet channels;
-  channels.AddWebhook(std::make_unique<WebhookChannel>(
-                          "anchor", "https://anchor.example/in", "secret",
-                          std::vector<std::string>{std::string(kAuditCheckpointEvent)}),
-                      "");
-  channels.AddWebhook(std::make_unique<WebhookChannel>("other-tenant", "https://b.example/in", "s",
-                                                       std::vector<std::string>{}),
-                      "tenant-b");
+  channels.AddWebhook(
+      std::make_unique<WebhookChannel>("anchor", "https://anchor.example/in", "secret",
+                                       std::vector<std::string>{std::string(kAuditCheckpointEvent)},
+                                       harness_.clock()),
+      "");
+  channels.AddWebhook(
+      std::make_unique<WebhookChannel>("other-tenant", "https://b.example/in", "s",
+                                       std::vector<std::string>{}, harness_.clock()),
+      "tenant-b");
   IdGenerator ids(harness_.clock());
   OutboxNotifier notifier(channels, ids);
   StartSealer({.every_events = 2, .interval = 0s}, &notifier);

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/counted_noun.hpp"
 #include "core/mutex_lock.hpp"
 #include "core/request_json.hpp"
 #include "core/time_format.hpp"
@@ -153,7 +154,8 @@ Status Gateway::Start() {
     if (p.remind_every.count() > 0) reminders_.Schedule(p.tenant, p.id, now + p.remind_every);
     scheduler_.Schedule(std::move(p.tenant), std::move(p.id), p.deadline);
   }
-  spdlog::info("deadline scheduler holds {} pending requests", pending->size());
+  spdlog::info("deadline scheduler holds {}",
+               CountedNoun(static_cast<int64_t>(pending->size()), "pending request"));
   if (options_.replicas) FollowOtherReplicas();
   scheduler_.Start();
   reminders_.Start();
@@ -329,8 +331,9 @@ void Gateway::CreateWith(const Actor& actor, NewRequest input, AlsoWrite also,
     CS_RETURN_IF_ERROR(Announce(txn, out.request));
     return out;
   };
-  Commit<Created>(std::move(fn), [this, conversation = bool(also),
-                                  done = std::move(done)](Result<Created> created) {
+  Commit<Created>(std::move(fn), [this, conversation = bool(also), warnings = std::move(b.warnings),
+                                  done = std::move(done)](Result<Created> created) mutable {
+    if (created.ok() && !created->replayed) created->warnings = std::move(warnings);
     if (created.ok() && conversation && !created->replayed) PokeConversations();
     if (created.ok() && !created->replayed && created->request->pending()) {
       const Request& stored = *created->request;
@@ -559,6 +562,23 @@ Result<Gateway::RequestPtr> Gateway::Get(const Actor& actor, std::string_view id
   if (cache_) cache_->Put(generation, request);
   if (!CanSee(actor, *request)) return NotFound(id);
   return request;
+}
+
+Result<Gateway::RequestPtr> Gateway::GetForLinks(const Actor& actor, std::string_view id) {
+  auto found = Get(actor, id);  // an agent sees only what it asked
+  if (!found.ok()) return found;
+  const Request& r = *found.value();
+  // A link decides as the person it names: an approver may hand out those of a request it
+  // could decide itself, never another team's.
+  if (actor.role == Role::kApprover && !IsEligibleApprover(actor, r, *Policies())) {
+    return Error::Forbidden(Echo(actor.name) + " is not among the approvers of " + r.id +
+                            ", so it cannot hand out their links");
+  }
+  if (!r.pending()) {
+    return ConflictWith(
+        r, "request " + r.id + " is " + StatusName(r.status) + ": a link can no longer decide it");
+  }
+  return found;
 }
 
 void Gateway::EnableReadCache(size_t capacity) {

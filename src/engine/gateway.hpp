@@ -111,6 +111,8 @@ class Gateway {
   struct Created {
     RequestPtr request;
     bool replayed = false;  // an idempotency key matched an earlier, identical body
+    // RequestBuilder::Built::warnings: what was changed from what the submitter asked.
+    std::vector<std::string> warnings = {};
   };
 
   // `signer` may be null (no receipts). Policies start as the built-in default.
@@ -168,6 +170,13 @@ class Gateway {
   std::chrono::milliseconds call_deadline() const { return options_.call_deadline; }
 
   Result<RequestPtr> Get(const Actor& actor, std::string_view id);
+  // Request `id`, for handing out the one-click links of its approvers (POST
+  // /v1/requests/{id}/links): to an admin of its tenant, an approver it names
+  // (IsEligibleApprover, with the policies in force), or the agent that asked it (who may then
+  // pass them on as a notifier would). kNotFound as Get (another agent's request included);
+  // kForbidden for an approver it does not name; kConflict (with the request) once it has
+  // left pending, when a link can decide nothing.
+  Result<RequestPtr> GetForLinks(const Actor& actor, std::string_view id);
   // Get() from the read cache alone, never the store: nullopt when `id` is not cached.
   std::optional<Result<RequestPtr>> FindCached(const Actor& actor, std::string_view id) const;
   // Request `id` of `tenant`, whoever asks: for a chat callback, whose sender is mapped to a

@@ -65,12 +65,13 @@ class GatewayOutboxTest : public ::testing::Test {
     channels_.AddChannel(std::make_unique<ChatLikeChannel>("chat-ops"), "default");
     channels_.AddChannel(std::make_unique<ChatLikeChannel>("chat-other-tenant"), "tenant-b");
     channels_.AddChannel(std::make_unique<AnsweringChannel>(), "default");
-    channels_.AddWebhook(std::make_unique<WebhookChannel>(
-                             "audit", "http://127.0.0.1:1/", "0123456789abcdef",
-                             std::vector<std::string>{"request.created", "request.resolved"}),
-                         "");
-    channels_.SetCallbacks(std::make_unique<WebhookChannel>("callback", "", "0123456789abcdef",
-                                                            std::vector<std::string>{}));
+    channels_.AddWebhook(
+        std::make_unique<WebhookChannel>(
+            "audit", "http://127.0.0.1:1/", "0123456789abcdef",
+            std::vector<std::string>{"request.created", "request.resolved"}, harness_.clock()),
+        "");
+    channels_.SetCallbacks(std::make_unique<WebhookChannel>(
+        "callback", "", "0123456789abcdef", std::vector<std::string>{}, harness_.clock()));
     ASSERT_TRUE(harness_.Open().ok());
     store_ = &harness_.store();
     gateway_ = &harness_.gateway();

@@ -173,16 +173,32 @@ TEST_F(GatewayPolicyTest, ARequestMayNarrowThePolicyButNeverLoosenIt) {
   Policy prod = MakePolicy("prod-deploys", "deploy_*");
   prod.quorum = 2;
   prod.timeout = 900s;
+  prod.max_timeout = 3600s;
   prod.approvers = {"group:sre", "lena"};
   UsePolicies({prod});
 
+  // The quorum is held to the policy's; the timeout, a default, only to its max_timeout, and
+  // the answer says so.
   NewRequest looser;
+  looser.action = "deploy_production";
+  looser.title = "Deploy v2.0";
   looser.quorum = 1;
   looser.timeout_seconds = 86400;
-  auto r = Create(looser);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_EQ(r.value()->quorum, 2);
-  EXPECT_EQ(r.value()->deadline_at - r.value()->created_at, 900s);
+  auto created = Call<Gateway::Created>(
+      [&](auto done) { gateway_->Create(kAgent, std::move(looser), std::move(done)); });
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  const RequestPtr& r = created->request;
+  EXPECT_EQ(r->quorum, 2);
+  EXPECT_EQ(r->deadline_at - r->created_at, 3600s);
+  EXPECT_EQ(created->warnings,
+            (std::vector<std::string>{"timeout_seconds 86400 was cut to 3600: policy prod-deploys "
+                                      "allows at most that (max_timeout)"}));
+
+  NewRequest longer;
+  longer.timeout_seconds = 1800;
+  auto l = Create(longer);
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  EXPECT_EQ(l.value()->deadline_at - l.value()->created_at, 1800s);
 
   NewRequest stricter;
   stricter.quorum = 3;

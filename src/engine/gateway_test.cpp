@@ -177,6 +177,34 @@ TEST_F(GatewayTest, OnlyListedApproversOrGroupMembersMayDecide) {
   EXPECT_EQ(member.value()->status, RequestStatus::kApproved);
 }
 
+TEST_F(GatewayTest, LinksAreHandedOutToAdminsNamedApproversAndTheRequesterOnly) {
+  const Actor admin{"root", Role::kAdmin, "default", {}};
+  NewRequest in;
+  in.approvers = {"group:sre"};
+  auto request = MustCreate(kAgent, in);
+  for (const Actor& allowed : {admin, kCarol, kAgent}) {
+    auto got = gateway_->GetForLinks(allowed, request->id);
+    ASSERT_TRUE(got.ok()) << allowed.name << ": " << got.error().message;
+    EXPECT_EQ(got.value()->id, request->id);
+  }
+  // An approver the request does not name would be handing out someone else's vote.
+  auto outsider = gateway_->GetForLinks(kBob, request->id);
+  ASSERT_FALSE(outsider.ok());
+  EXPECT_EQ(outsider.error().code, ErrorCode::kForbidden);
+  // Another agent does not see the request at all, as for a read.
+  EXPECT_EQ(gateway_->GetForLinks(kOtherAgent, request->id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(gateway_->GetForLinks(kForeignAdmin, request->id).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(gateway_->GetForLinks(admin, "req_01JD3Z6Q8W9K4M2N7P5R0S1T2V").error().code,
+            ErrorCode::kNotFound);
+
+  ASSERT_TRUE(Decide(kCarol, request->id, "deny").ok());
+  auto resolved = gateway_->GetForLinks(admin, request->id);
+  ASSERT_FALSE(resolved.ok());
+  EXPECT_EQ(resolved.error().code, ErrorCode::kConflict);
+  ASSERT_NE(resolved.error().current, nullptr);
+  EXPECT_EQ(resolved.error().current->status, RequestStatus::kDenied);
+}
+
 TEST_F(GatewayTest, DeadlineExpiryFiresWithoutAnyRead) {
   NewRequest in;
   in.timeout_seconds = 10;

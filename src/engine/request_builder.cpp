@@ -161,9 +161,17 @@ Result<RequestBuilder::Built> RequestBuilder::Build(const Actor& actor, NewReque
   const PolicyVerdict verdict = Evaluate(actor, in, policies);
   const Policy& policy = *verdict.policy;
   const bool builtin = verdict.policy == &policies.default_policy();
+  // The policy's timeout is what a request gets when it names none; only a policy's
+  // max_timeout cuts what a request asks for (CheckFields holds it to max_timeout_).
   const std::chrono::seconds policy_timeout = builtin ? default_timeout_ : policy.timeout;
-  const int64_t timeout = std::min<int64_t>(in.timeout_seconds.value_or(policy_timeout.count()),
-                                            policy_timeout.count());
+  int64_t timeout = in.timeout_seconds.value_or(policy_timeout.count());
+  std::vector<std::string> warnings;
+  if (policy.max_timeout && timeout > policy.max_timeout->count()) {
+    warnings.push_back("timeout_seconds " + std::to_string(timeout) + " was cut to " +
+                       std::to_string(policy.max_timeout->count()) + ": policy " + policy.name +
+                       " allows at most that (max_timeout)");
+    timeout = policy.max_timeout->count();
+  }
   const int64_t quorum = std::max<int64_t>(in.quorum.value_or(1), policy.quorum);
   auto approvers = MergeApprovers(in.approvers, policy, policies);
   if (!approvers.ok()) return std::move(approvers).error();
@@ -211,7 +219,7 @@ Result<RequestBuilder::Built> RequestBuilder::Build(const Actor& actor, NewReque
   }
   r.callback_url = std::move(in.callback_url);
   r.idempotency_key = std::move(in.idempotency_key);
-  return Built{std::move(r), VerdictOf(verdict)};
+  return Built{std::move(r), VerdictOf(verdict), std::move(warnings)};
 }
 
 }  // namespace countersign

@@ -35,6 +35,9 @@ class RequestBuilder {
   struct Built {
     Request request;
     AutoVerdict verdict;  // the policy's; never by a grant
+    // What the submitter should know was changed from what it asked, e.g. a timeout cut to
+    // the policy's max_timeout; each a sentence.
+    std::vector<std::string> warnings = {};
   };
 
   // `default_timeout` is the built-in default policy's; no timeout may exceed `max_timeout`.

@@ -12,7 +12,8 @@ const Actor kAgent{"ci-bot", Role::kAgent, "default", {}};
 const TimePoint kNow = FromUnixMillis(1'700'000'000'000);
 
 // read_* is approved by policy; deploy_* needs two of three named approvers within ten
-// minutes; wipe_* is high-risk.
+// minutes unless the request asks for longer; db_* gives ten minutes and allows at most an
+// hour; wipe_* is high-risk.
 PolicySet Policies() {
   Policy reads;
   reads.name = "reads";
@@ -25,7 +26,12 @@ PolicySet Policies() {
   prod.approvers = {"alice", "bob", "carol"};
   prod.timeout = 600s;
   prod.notify = {"ops-slack"};
-  return PolicySet({reads, prod}, {}, {"wipe_*"});
+  Policy db;
+  db.name = "db";
+  db.match.action = "db_*";
+  db.timeout = 600s;
+  db.max_timeout = 3600s;
+  return PolicySet({reads, prod, db}, {}, {"wipe_*"});
 }
 
 NewRequest Submission(std::string action) {
@@ -37,7 +43,7 @@ NewRequest Submission(std::string action) {
 
 class RequestBuilderTest : public ::testing::Test {
  protected:
-  RequestBuilder builder_{300s, 3600s};
+  RequestBuilder builder_{300s, 7200s};
   PolicySet policies_ = Policies();
 };
 
@@ -96,11 +102,11 @@ TEST_F(RequestBuilderTest, ThePolicySetsTheRulesAndTheRequestMayOnlyTightenThem)
 
   NewRequest looser = Submission("deploy_x");
   looser.quorum = 1;
-  looser.timeout_seconds = 3000;
   auto clamped = builder_.Build(kAgent, looser, policies_, "req_2", kNow);
   ASSERT_TRUE(clamped.ok());
   EXPECT_EQ(clamped->request.quorum, 2);
   EXPECT_EQ(clamped->request.deadline_at, kNow + 600s);
+  EXPECT_TRUE(clamped->warnings.empty());
 
   NewRequest outsider = Submission("deploy_x");
   outsider.approvers = {"mallory"};
@@ -108,6 +114,40 @@ TEST_F(RequestBuilderTest, ThePolicySetsTheRulesAndTheRequestMayOnlyTightenThem)
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kInvalid);
   EXPECT_EQ(refused.error().message, "approver mallory is not allowed by policy prod");
+}
+
+TEST_F(RequestBuilderTest, APolicyTimeoutIsADefaultNotACeiling) {
+  for (const char* action : {"deploy_x", "other"}) {
+    NewRequest in = Submission(action);
+    in.timeout_seconds = 7200;
+    auto built = builder_.Build(kAgent, in, policies_, "req_1", kNow);
+    ASSERT_TRUE(built.ok()) << action << ": " << built.error().message;
+    EXPECT_EQ(built->request.deadline_at, kNow + 7200s) << action;
+    EXPECT_TRUE(built->warnings.empty()) << action;
+  }
+}
+
+TEST_F(RequestBuilderTest, APolicyMaxTimeoutCutsALongerRequestAndSaysSo) {
+  NewRequest longer = Submission("db_migrate");
+  longer.timeout_seconds = 5400;
+  auto cut = builder_.Build(kAgent, longer, policies_, "req_1", kNow);
+  ASSERT_TRUE(cut.ok()) << cut.error().message;
+  EXPECT_EQ(cut->request.deadline_at, kNow + 3600s);
+  EXPECT_EQ(cut->warnings, (std::vector<std::string>{
+                               "timeout_seconds 5400 was cut to 3600: policy db allows at most "
+                               "that (max_timeout)"}));
+
+  NewRequest within = Submission("db_migrate");
+  within.timeout_seconds = 3600;
+  auto kept = builder_.Build(kAgent, within, policies_, "req_2", kNow);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->request.deadline_at, kNow + 3600s);
+  EXPECT_TRUE(kept->warnings.empty());
+
+  NewRequest unnamed_timeout = Submission("db_migrate");
+  auto unnamed = builder_.Build(kAgent, unnamed_timeout, policies_, "req_3", kNow);
+  ASSERT_TRUE(unnamed.ok());
+  EXPECT_EQ(unnamed->request.deadline_at, kNow + 600s);
 }
 
 TEST_F(RequestBuilderTest, TheBuiltInPolicyUsesTheConfiguredDefaultTimeout) {
@@ -139,8 +179,8 @@ TEST_F(RequestBuilderTest, EachFieldIsCheckedBeforeAnyPolicyApplies) {
       {[](NewRequest& in) { in.choices = std::vector<Choice>{}; },
        "choices must hold 1 to 10 entries"},
       {[](NewRequest& in) { in.quorum = 0; }, "quorum must be between 1 and 100"},
-      {[](NewRequest& in) { in.timeout_seconds = 3601; },
-       "timeout_seconds must be between 1 and 3600"},
+      {[](NewRequest& in) { in.timeout_seconds = 7201; },
+       "timeout_seconds must be between 1 and 7200"},
       {[](NewRequest& in) { in.callback_url = "ftp://x"; },
        "callback_url must be an http or https URL"},
   };

@@ -1,6 +1,7 @@
 #include "engine/request_cache.hpp"
 
 #include "core/mutex_lock.hpp"
+#include "store/store.hpp"
 
 namespace countersign {
 
@@ -38,6 +39,11 @@ void RequestCache::Forget(const std::vector<Event>& events) {
   ++generation_;
   if (requests_.empty()) return;
   for (const auto& event : events) {
+    if (event.type == kRetentionPrunedEvent) {
+      // A retention pass removed requests of any tenant; its event names only the range.
+      requests_.clear();
+      return;
+    }
     if (!event.request_id.empty()) requests_.erase(Key(event.tenant, event.request_id));
   }
 }

@@ -37,7 +37,8 @@ class RequestCache {
   // Keeps `request`, read from the store after Generation() returned `generation`, unless a
   // commit has happened since.
   void Put(uint64_t generation, RequestPtr request);
-  // A batch committed with `events`: drops the requests they name.
+  // A batch committed with `events`: drops the requests they name, or every request when one
+  // is a retention pass's record (kRetentionPrunedEvent).
   void Forget(const std::vector<Event>& events);
 
   size_t size() const;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/mutex_lock.hpp"
+#include "store/store.hpp"
 
 namespace countersign {
 
@@ -16,6 +17,15 @@ void RequestCounts::Apply(const std::vector<Event>& events) {
   for (const Event& e : events) {
     if (e.type == "request.created") {
       ++by_status_["pending"];
+      continue;
+    }
+    if (e.type == kRetentionPrunedEvent) {
+      // Requests removed by retention leave the counts too.
+      const auto* removed = e.data.if_contains("statuses");
+      if (removed == nullptr || !removed->is_object()) continue;
+      for (const auto& [status, count] : removed->get_object()) {
+        if (count.is_int64()) by_status_[std::string(status)] -= count.get_int64();
+      }
       continue;
     }
     std::string final_status;

@@ -5,7 +5,8 @@
 // Seeded once at start from the store (one COUNT ... GROUP BY), then moved by the committed
 // events the change feed delivers: "request.created" adds a pending request, and
 // "request.resolved", "request.expired" (their data's "status") and "request.cancelled" move
-// one from pending to its final status. Seed() before any request is written after it.
+// one from pending to its final status; "retention.pruned" takes away the requests it removed
+// (its data's "statuses"). Seed() before any request is written after it.
 // Thread-safe.
 #pragma once
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/store.hpp"
+
 namespace countersign {
 namespace {
 
@@ -29,6 +31,15 @@ TEST(RequestCountsTest, AnEventWithoutAStatusChangesNothing) {
   counts.Seed({{"pending", 1}});
   counts.Apply({E("request.resolved"), E("request.expired", {{"status", 7}})});
   EXPECT_EQ(counts.ByStatus(), (std::map<std::string, int64_t>{{"pending", 1}}));
+}
+
+TEST(RequestCountsTest, ARetentionPassTakesAwayTheRequestsItRemoved) {
+  RequestCounts counts;
+  counts.Seed({{"pending", 1}, {"approved", 5}, {"denied", 2}});
+  counts.Apply(
+      {E(kRetentionPrunedEvent, {{"count", 4}, {"statuses", {{"approved", 3}, {"denied", 1}}}})});
+  EXPECT_EQ(counts.ByStatus(),
+            (std::map<std::string, int64_t>{{"pending", 1}, {"approved", 2}, {"denied", 1}}));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "http/api_handlers.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include <boost/asio/use_awaitable.hpp>
@@ -8,6 +9,7 @@
 #include "core/id_generator.hpp"
 #include "core/request_json.hpp"
 #include "core/time_format.hpp"
+#include "engine/lifecycle.hpp"
 #include "http/await_callback.hpp"
 #include "http/engine_call.hpp"
 #include "http/long_poll.hpp"
@@ -42,6 +44,52 @@ std::string BodyString(const boost::json::value& body, const char* key) {
   if (!body.is_object()) return {};
   const auto* v = body.get_object().if_contains(key);
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+// How many pending requests one `decidable=true` page looks through at most, so that a
+// caller who may decide few of many pending requests gets a page in bounded time.
+constexpr int kDecidableScan = 1000;
+
+// Whether `actor` may decide `r` now: an eligible approver that is not its requester and has
+// not decided it yet (the checks of the decision itself, short of the choice). Conversations
+// are settled in their chat, not by a decision, as the inbox leaves them out too.
+bool MayDecideNow(const Actor& actor, const Request& r, const PolicySet& policies) {
+  if (!r.pending() || r.kind == Kind::kConversation || !actor.CanDecide()) return false;
+  if (r.requester == actor.name || !IsEligibleApprover(actor, r, policies)) return false;
+  return std::none_of(r.decisions.begin(), r.decisions.end(),
+                      [&](const Decision& d) { return d.principal == actor.name; });
+}
+
+// The page of `decidable=true`: up to `filter.limit` pending requests `actor` may decide, newest
+// first, read page by page until the page is full, the requests run out or kDecidableScan were
+// looked at; `next_cursor` continues after the last one looked at that the page did not take.
+Result<RequestPage> ListDecidable(Gateway& gateway, const Actor& actor, RequestFilter filter) {
+  RequestPage out;
+  if (!actor.CanDecide()) return out;
+  const auto policies = gateway.Policies();
+  const size_t wanted = static_cast<size_t>(filter.limit);
+  int scanned = 0;
+  for (;;) {
+    filter.limit = std::min(500, kDecidableScan - scanned);
+    auto page = gateway.List(actor, filter);
+    if (!page.ok()) return std::move(page).error();
+    for (Request& r : page->requests) {
+      ++scanned;
+      if (!MayDecideNow(actor, r, *policies)) continue;
+      out.requests.push_back(std::move(r));
+      if (out.requests.size() == wanted) {
+        // Ids sort by creation: the next page starts below the last one taken.
+        out.next_cursor = out.requests.back().id;
+        return out;
+      }
+    }
+    if (page->next_cursor.empty()) return out;
+    filter.cursor = page->next_cursor;
+    if (scanned >= kDecidableScan) {
+      out.next_cursor = filter.cursor;
+      return out;
+    }
+  }
 }
 
 }  // namespace
@@ -118,8 +166,13 @@ asio::awaitable<HttpResponse> ApiHandlers::CreateRequest(RequestContext& ctx) {
   auto created =
       co_await SubmitRequest(gateway_, metrics_, actor.value(), std::move(input).value());
   if (!created.ok()) co_return ErrorResponse(created.error());
-  co_return RequestResponse(created->replayed ? http::status::ok : http::status::created,
-                            *created->request);
+  boost::json::object answer = RequestToJson(*created->request);
+  if (!created->warnings.empty()) {
+    boost::json::array warnings;
+    for (const auto& w : created->warnings) warnings.emplace_back(w);
+    answer["warnings"] = std::move(warnings);
+  }
+  co_return JsonResponse(created->replayed ? http::status::ok : http::status::created, answer);
 }
 
 asio::awaitable<HttpResponse> ApiHandlers::GetRequest(RequestContext& ctx) {
@@ -155,8 +208,21 @@ asio::awaitable<HttpResponse> ApiHandlers::ListRequests(RequestContext& ctx) {
   auto limit = IntParam(ctx, "limit", 50, 1, 500);
   if (!limit.ok()) co_return ErrorResponse(limit.error());
   filter.limit = static_cast<int>(limit.value());
+  const std::string_view decidable = ctx.Query("decidable");
+  if (!decidable.empty() && decidable != "true" && decidable != "false") {
+    co_return ErrorResponse(Error::Malformed("decidable must be true or false"));
+  }
+  const bool only_decidable = decidable == "true";
+  if (only_decidable) {
+    if (filter.status && *filter.status != RequestStatus::kPending) {
+      co_return ErrorResponse(Error::Invalid("decidable=true lists pending requests only"));
+    }
+    filter.status = RequestStatus::kPending;
+  }
   const Actor actor = ctx.actor;  // captures take locals, never coroutine parameters
-  auto read = [this, actor, filter = std::move(filter)] { return gateway_.List(actor, filter); };
+  auto read = [this, actor, only_decidable, filter = std::move(filter)] {
+    return only_decidable ? ListDecidable(gateway_, actor, filter) : gateway_.List(actor, filter);
+  };
   auto page = co_await ReadEngine<RequestPage>(gateway_, std::move(read));
   if (!page.ok()) co_return ErrorResponse(page.error());
   boost::json::array requests;

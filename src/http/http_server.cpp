@@ -15,6 +15,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "core/mutex_lock.hpp"
+#include "http/access_log.hpp"
 #include "http/clock_timer.hpp"
 #include "http/http_connection.hpp"
 #include "http/responses.hpp"
@@ -33,6 +34,11 @@ HttpServer::HttpServer(asio::io_context& io, Router& router, Metrics& metrics, A
       accept_pause_(acceptor_.get_executor(), alarms) {}
 
 HttpServer::~HttpServer() = default;
+
+void HttpServer::LogAccess(const AccessEntry& entry, unsigned status) const {
+  options_.access_log->info(AccessLog::Line(entry.method, entry.target, status, entry.principal,
+                                            std::chrono::steady_clock::now() - entry.started));
+}
 
 Result<tcp::endpoint> HttpServer::Listen(const tcp::endpoint& endpoint) {
   if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {

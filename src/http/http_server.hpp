@@ -48,6 +48,10 @@ namespace boost::asio::ssl {
 class context;
 }  // namespace boost::asio::ssl
 
+namespace spdlog {
+class logger;
+}  // namespace spdlog
+
 namespace countersign {
 
 struct HttpConnection;
@@ -71,6 +75,8 @@ struct HttpServerOptions {
   // over a cap is answered 503 and closed.
   size_t max_connections = 0;
   size_t max_connections_per_ip = 0;
+  // Set (--access-log on): one line per request on this logger (http/access_log.hpp).
+  std::shared_ptr<spdlog::logger> access_log;
 };
 
 class HttpServer {
@@ -93,6 +99,17 @@ class HttpServer {
 
  private:
   using Connection = HttpConnection;
+
+  // A request as the access log shows it, taken when it has been read (only while the log is
+  // on); the principal is filled in once the router has authenticated it.
+  struct AccessEntry {
+    std::string method;
+    std::string target;  // AccessLog::RedactedTarget
+    std::string principal;
+    std::chrono::steady_clock::time_point started;
+  };
+  // Writes `entry`'s line with the answer's status.
+  void LogAccess(const AccessEntry& entry, unsigned status) const;
 
   // Between a long-poll's Session and its WatchForClose, on the connection's strand.
   struct ClientWatch {
@@ -138,7 +155,8 @@ class HttpServer {
   // "graceful".
   template <typename Stream>
   asio::awaitable<bool> RunStreamedResponse(Connection& connection, Stream& stream,
-                                            unsigned version, Router::Routed& routed);
+                                            unsigned version, Router::Routed& routed,
+                                            const std::optional<AccessEntry>& access);
   template <typename Stream>
   asio::awaitable<void> RefuseAndLinger(Connection& connection, Stream& stream, const Error& error,
                                         http::status status);

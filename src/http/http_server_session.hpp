@@ -27,6 +27,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "http/access_log.hpp"
 #include "http/connection_response_stream.hpp"
 #include "http/event_stream.hpp"
 #include "http/http_connection.hpp"
@@ -125,6 +126,13 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
     }
     const bool keep_alive = request.keep_alive();
     const http::verb request_method = request.method();
+    std::optional<AccessEntry> access;
+    if (options_.access_log) {
+      access.emplace();
+      access->method = std::string(request.method_string());
+      access->target = AccessLog::RedactedTarget(request.target());
+      access->started = std::chrono::steady_clock::now();
+    }
     // The handler may long-poll; the read timeout covers reading, not waiting.
     tcp_stream.expires_never();
     Router::Routed routed;
@@ -167,16 +175,20 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
       routed.upgrade.reset();
       routed.streamed = nullptr;
     }
+    if (access) access->principal = routed.principal;
     if (routed.upgrade) {
       // The stream is the connection's last exchange.
+      const unsigned stream_status =
+          routed.upgrade->protocol == StreamProtocol::kServerSentEvents ? 200 : 101;
       graceful = co_await RunStream(connection, stream, request, *routed.upgrade);
+      if (access) LogAccess(*access, stream_status);
       break;
     }
     if (routed.streamed) {
       // So is a response written while the handler works.
       const unsigned version = request.version();
       request = {};
-      graceful = co_await RunStreamedResponse(connection, stream, version, routed);
+      graceful = co_await RunStreamedResponse(connection, stream, version, routed, access);
       break;
     }
     HttpResponse& response = routed.response;
@@ -191,6 +203,7 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
     metrics_.CountResponse(response.result_int());
     tcp_stream.expires_after(options_.read_timeout);
     auto [write_ec, written] = co_await http::async_write(stream, response, http_session::kAwait);
+    if (access) LogAccess(*access, response.result_int());
     if (write_ec) {
       if (!http_session::IsQuietError(write_ec))
         spdlog::debug("write failed: {}", write_ec.message());
@@ -274,7 +287,8 @@ asio::awaitable<bool> HttpServer::RunStream(Connection& connection, Stream& stre
 
 template <typename Stream>
 asio::awaitable<bool> HttpServer::RunStreamedResponse(Connection& connection, Stream& stream,
-                                                      unsigned version, Router::Routed& routed) {
+                                                      unsigned version, Router::Routed& routed,
+                                                      const std::optional<AccessEntry>& access) {
   beast::tcp_stream& tcp_stream = connection.stream;
   auto watch = std::make_shared<ClientWatch>();
   if (routed.abandon) {
@@ -303,6 +317,7 @@ asio::awaitable<bool> HttpServer::RunStreamedResponse(Connection& connection, St
     if (opened) (void)co_await out.Write(response.body());
   }
   if (out.opened()) metrics_.CountResponse(out.status());
+  if (access) LogAccess(*access, out.opened() ? out.status() : 0);
   co_return !out.failed() && !watch->gone;
 }
 

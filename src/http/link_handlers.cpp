@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/time_format.hpp"
 #include "http/decision_form.hpp"
 #include "http/engine_call.hpp"
 #include "http/form_data.hpp"
@@ -19,6 +20,8 @@ void LinkHandlers::Register(Router& router) {
              [this](RequestContext& ctx) { return Show(ctx); });
   router.Add(http::verb::post, "/l/{token}", Router::Access::kPublic,
              [this](RequestContext& ctx) { return Submit(ctx); });
+  router.Add(http::verb::post, "/v1/requests/{id}/links", Router::Access::kAuthenticated,
+             [this](RequestContext& ctx) { return Issue(ctx); });
 }
 
 HttpResponse LinkHandlers::Page(http::status status, std::string html) const {
@@ -30,7 +33,15 @@ HttpResponse LinkHandlers::ConfirmPage(const Request& r, const LinkOffer& offer,
                                        const HttpRequest& request) const {
   const std::string csrf = form_guard_.ValueFor(request);
   if (csrf.empty()) return Page(http::status::service_unavailable, pages_.Unavailable());
-  HttpResponse res = Page(http::status::ok, pages_.Confirm(r, offer, csrf));
+  // The recipient may change their mind before pressing: each other choice is a link of its
+  // own (the same person and expiry), whose GET is only another confirm page.
+  std::vector<OtherChoice> others;
+  for (const Choice& c : r.choices) {
+    if (c.id == offer.choice) continue;
+    others.push_back(
+        {c.id, "./" + signer_.Sign({r.tenant, r.id, c.id, offer.recipient, offer.expires_at})});
+  }
+  HttpResponse res = Page(http::status::ok, pages_.Confirm(r, offer, csrf, clock_.Now(), others));
   res.set(http::field::set_cookie, form_guard_.SetCookie(csrf));
   return res;
 }
@@ -132,6 +143,39 @@ asio::awaitable<HttpResponse> LinkHandlers::Submit(RequestContext& ctx) {
     default:
       co_return Page(HttpStatusFor(error.code), pages_.Unavailable());
   }
+}
+
+asio::awaitable<HttpResponse> LinkHandlers::Issue(RequestContext& ctx) {
+  auto body = ParseJsonBody(ctx.request, true);
+  if (!body.ok()) co_return ErrorResponse(body.error());
+  if (!body->is_object()) co_return ErrorResponse(Error::Malformed("body must be an object"));
+  const Actor actor = ctx.actor;  // captures take locals, never coroutine parameters
+  std::string id = ctx.path["id"];
+  auto read = [this, actor, id = std::move(id)] { return gateway_.GetForLinks(actor, id); };
+  auto found = co_await ReadEngine<RequestPtr>(gateway_, std::move(read));
+  if (!found.ok()) co_return ErrorResponse(found.error());
+  const Request& r = *found.value();
+  const std::vector<OneClickLink> links = builder_.LinksFor(r);
+  // A link lets whoever holds it decide as the person it names: every hand-out is on the
+  // record, naming who asked and for whom, before any link leaves.
+  boost::json::array recipients;
+  for (const auto& link : links) {
+    if (recipients.empty() || recipients.back().as_string() != link.recipient) {
+      recipients.emplace_back(link.recipient);
+    }
+  }
+  boost::json::object note{{"recipients", std::move(recipients)},
+                           {"links", static_cast<int64_t>(links.size())}};
+  auto noted = co_await CallEngine<Event>(gateway_, [&](auto done) {
+    gateway_.Note(r.tenant, r.id, kLinksIssuedEvent, actor.name, std::move(note), std::move(done));
+  });
+  if (!noted.ok()) co_return ErrorResponse(noted.error());
+  // Links carry whole seconds: the expiry they are checked against.
+  const TimePoint expires_at = std::chrono::time_point_cast<Millis>(
+      std::chrono::time_point_cast<std::chrono::seconds>(r.deadline_at));
+  boost::json::object out{
+      {"request_id", r.id}, {"expires_at", FormatTime(expires_at)}, {"links", LinksToJson(links)}};
+  co_return JsonResponse(http::status::ok, out);
 }
 
 }  // namespace countersign

@@ -1,5 +1,6 @@
 // LinkHandlers: one-click links, GET and POST /l/{token} (public routes: the token is the
-// credential).
+// credential), and POST /v1/requests/{id}/links, which hands a request's links out through the
+// API (authenticated; who may is Gateway::GetForLinks).
 //
 // GET renders a confirm page and changes nothing: mail scanners and chat unfurlers fetch
 // links before people do, so a GET reads the request and writes no event. The page's form
@@ -27,7 +28,13 @@
 // Sec-Fetch-Site says cross-site or same-site. (`Origin: null` is what browsers send for a
 // form on a page served with Referrer-Policy: no-referrer, so it cannot be refused.)
 //
-// Thread-safe: no mutable state; gateway, signer and pages must outlive the handlers.
+// POST /v1/requests/{id}/links answers {"request_id", "expires_at", "links": [{"recipient",
+// "choice", "url"}, ...]} (LinkBuilder::LinksFor), 409 with the request once it has left pending,
+// 403/404 as GetForLinks says; any body must be a JSON object and is ignored. Each answer is
+// first recorded as a `links.issued` event on the request (actor: the caller; data: the
+// recipients and how many links), so the audit trail says who could have used them.
+//
+// Thread-safe: no mutable state; gateway, signer, builder and pages must outlive the handlers.
 #pragma once
 
 #include <string>
@@ -38,6 +45,7 @@
 #include "http/form_guard.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
+#include "notify/link_builder.hpp"
 #include "web/link_pages.hpp"
 
 namespace countersign {
@@ -46,12 +54,15 @@ class LinkHandlers {
  public:
   static constexpr const char* kCsrfCookie = "cs_link_csrf";
   static constexpr const char* kCsrfField = FormGuard::kField;
+  static constexpr const char* kLinksIssuedEvent = "links.issued";
 
   LinkHandlers(Gateway& gateway, const Clock& clock, const LinkSigner& signer,
-               const LinkPages& pages, Metrics& metrics, PublicUrl public_url)
+               const LinkBuilder& builder, const LinkPages& pages, Metrics& metrics,
+               PublicUrl public_url)
       : gateway_(gateway),
         clock_(clock),
         signer_(signer),
+        builder_(builder),
         pages_(pages),
         metrics_(metrics),
         public_url_(std::move(public_url)),
@@ -61,6 +72,7 @@ class LinkHandlers {
 
   asio::awaitable<HttpResponse> Show(RequestContext& ctx);
   asio::awaitable<HttpResponse> Submit(RequestContext& ctx);
+  asio::awaitable<HttpResponse> Issue(RequestContext& ctx);
 
  private:
   HttpResponse Page(http::status status, std::string html) const;
@@ -70,6 +82,7 @@ class LinkHandlers {
   Gateway& gateway_;
   const Clock& clock_;
   const LinkSigner& signer_;
+  const LinkBuilder& builder_;
   const LinkPages& pages_;
   Metrics& metrics_;
   const PublicUrl public_url_;

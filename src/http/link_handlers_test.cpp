@@ -30,7 +30,7 @@ class LinkHandlersTest : public ::testing::Test {
     auto pages = LinkPages::Load();
     ASSERT_TRUE(pages.ok()) << pages.error().message;
     pages_.emplace(std::move(pages).value());
-    handlers_.emplace(*gateway_, clock_, signer_, *pages_, metrics_,
+    handlers_.emplace(*gateway_, clock_, signer_, builder_, *pages_, metrics_,
                       PublicUrl::Parse("https://approvals.example.com", "public_url").value());
   }
 
@@ -97,6 +97,7 @@ class LinkHandlersTest : public ::testing::Test {
   SqliteStore* store_ = nullptr;
   Gateway* gateway_ = nullptr;
   LinkSigner signer_{std::string(32, 'k')};
+  LinkBuilder builder_{"https://approvals.example.com", signer_};
   std::optional<LinkPages> pages_;
   Metrics metrics_;
   std::optional<LinkHandlers> handlers_;

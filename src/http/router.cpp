@@ -98,6 +98,7 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request, asio::
       co_return routed;
     }
     ctx.actor = std::move(actor).value();
+    routed.principal = ctx.actor.name;
   }
   if (match->stream_handler) {
     auto upgrade = co_await match->stream_handler(ctx);

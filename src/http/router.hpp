@@ -40,6 +40,9 @@ class Router {
     std::optional<StreamUpgrade> upgrade;                   // set: `response` is unused
     // RequestContext::streamed; set: `response` is unused.
     std::function<asio::awaitable<void>(ResponseStream&)> streamed;
+    // Who the route authenticated (Actor::name), for the access log; empty for a public route
+    // or refused credentials.
+    std::string principal;
   };
 
   // A token the authenticator does not hold in memory is looked up on `gateway`'s read

@@ -10,8 +10,10 @@
 namespace countersign {
 namespace {
 
-// type = "webhook": a signed POST of every event of the requests that name it.
-Result<std::unique_ptr<Channel>> MakeWebhookChannel(ChannelSettings settings) {
+// type = "webhook": a signed POST of every event of the requests that name it, with their
+// one-click links while they ask for a decision (it is how a custom notifier offers them).
+Result<std::unique_ptr<Channel>> MakeWebhookChannel(ChannelSettings settings,
+                                                    const LinkBuilder& links, const Clock& clock) {
   auto url = settings.TakeRequired("url");
   if (!url.ok()) return std::move(url).error();
   if (!url->starts_with("http://") && !url->starts_with("https://")) {
@@ -25,17 +27,18 @@ Result<std::unique_ptr<Channel>> MakeWebhookChannel(ChannelSettings settings) {
                           "' secret must be at least 16 characters");
   }
   CS_RETURN_IF_ERROR(settings.RejectUnknown());
-  return std::unique_ptr<Channel>(
-      std::make_unique<WebhookChannel>(settings.name, std::move(url).value(),
-                                       std::move(secret).value(), std::vector<std::string>{}));
+  return std::unique_ptr<Channel>(std::make_unique<WebhookChannel>(
+      settings.name, std::move(url).value(), std::move(secret).value(), std::vector<std::string>{},
+      clock, &links));
 }
 
 }  // namespace
 
-Result<std::unique_ptr<Channel>> MakeChannel(ChannelSettings settings, const LinkBuilder& links) {
+Result<std::unique_ptr<Channel>> MakeChannel(ChannelSettings settings, const LinkBuilder& links,
+                                             const Clock& clock) {
   if (settings.type == "slack") return SlackChannel::Create(std::move(settings), links);
   if (settings.type == "teams") return TeamsChannel::Create(std::move(settings), links);
-  if (settings.type == "webhook") return MakeWebhookChannel(std::move(settings));
+  if (settings.type == "webhook") return MakeWebhookChannel(std::move(settings), links, clock);
   if (settings.type == "telegram") {
     auto made = TelegramChannel::Create(std::move(settings), &links);
     if (!made.ok()) return std::move(made).error();

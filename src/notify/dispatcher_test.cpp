@@ -33,7 +33,7 @@ class DispatcherTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(opened).value();
     channels_.AddWebhook(std::make_unique<WebhookChannel>("sink", receiver_.Url("/hook"), kSecret,
-                                                          std::vector<std::string>{}),
+                                                          std::vector<std::string>{}, clock_),
                          "");
     Request r;
     r.id = "req_01JD3Z6Q8W9K4M2N7P5R0S1T2V";
@@ -92,7 +92,7 @@ class DispatcherTest : public ::testing::Test {
   Request request_;
 };
 
-TEST_F(DispatcherTest, SignedWebhookCarriesEventDeliveryIdAndHmacOfTheBody) {
+TEST_F(DispatcherTest, SignedWebhookCarriesEventDeliveryIdTimestampAndHmacOfTimeAndBody) {
   OutboxRow row = Enqueue("dlv_1");
   auto dispatcher = MakeDispatcher();
   EXPECT_EQ(dispatcher->DeliverDueForTest(), 1u);
@@ -105,8 +105,11 @@ TEST_F(DispatcherTest, SignedWebhookCarriesEventDeliveryIdAndHmacOfTheBody) {
   EXPECT_EQ(got[0].headers["content-type"], "application/json");
   EXPECT_EQ(got[0].headers["x-countersign-event"], "request.resolved");
   EXPECT_EQ(got[0].headers["x-countersign-delivery"], "dlv_1");
+  const std::string timestamp =
+      std::to_string(std::chrono::floor<seconds>(clock_.Now()).time_since_epoch().count());
+  EXPECT_EQ(got[0].headers["x-countersign-timestamp"], timestamp);
   EXPECT_EQ(got[0].headers["x-countersign-signature"],
-            "sha256=" + HmacSha256Hex(kSecret, row.payload));
+            "sha256=" + HmacSha256Hex(kSecret, timestamp + "." + row.payload));
   EXPECT_EQ(Row("dlv_1").state, "delivered");
   EXPECT_EQ(Row("dlv_1").attempts, 1);
 }
@@ -197,7 +200,7 @@ TEST_F(DispatcherTest, AClientErrorFailsAtOnce) {
 
 TEST_F(DispatcherTest, AnUnreachableReceiverIsRetried) {
   channels_.AddWebhook(std::make_unique<WebhookChannel>("dead", "http://127.0.0.1:1/x", kSecret,
-                                                        std::vector<std::string>{}),
+                                                        std::vector<std::string>{}, clock_),
                        "");
   Enqueue("dlv_6", "webhook:dead");
   auto dispatcher = MakeDispatcher();

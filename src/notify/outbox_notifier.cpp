@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 
+#include "notify/approver_principals.hpp"
 #include "notify/webhook_channel.hpp"
 
 namespace countersign {
@@ -43,27 +44,7 @@ std::string StringField(const boost::json::object& o, std::string_view key) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-constexpr std::string_view kGroupPrefix = "group:";
-
 }  // namespace
-
-std::vector<std::string> OutboxNotifier::ExpandApprovers(
-    const std::vector<std::string>& approvers) const {
-  std::vector<std::string> out;
-  const auto add = [&out](const std::string& name) {
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
-  };
-  for (const auto& a : approvers) {
-    if (!a.starts_with(kGroupPrefix)) {
-      add(a);
-    } else if (group_members_) {
-      for (const auto& member : group_members_(std::string_view(a).substr(kGroupPrefix.size()))) {
-        add(member);
-      }
-    }
-  }
-  return out;
-}
 
 const ChannelSet::Entry* OutboxNotifier::FindNamed(const std::string& name,
                                                    const std::string& tenant,
@@ -145,7 +126,7 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
   // channel first asks.
   std::optional<std::vector<std::string>> expanded;
   const auto principals = [&]() -> const std::vector<std::string>& {
-    if (!expanded) expanded = ExpandApprovers(current.approvers);
+    if (!expanded) expanded = ExpandApprovers(current.approvers, group_members_);
     return *expanded;
   };
 

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/id_generator.hpp"
+#include "notify/approver_principals.hpp"
 #include "notify/channel_set.hpp"
 #include "notify/link_builder.hpp"
 #include "notify/notifier.hpp"
@@ -40,12 +41,9 @@ namespace countersign {
 
 class OutboxNotifier final : public Notifier {
  public:
-  // The principals of a config group (empty for an unknown one). Called inside the store's
-  // transaction: must be quick and must not write.
-  using GroupMembers = std::function<std::vector<std::string>(std::string_view group)>;
-
-  // `links`, when given, must outlive the notifier: it makes the "inbox_url" of webhook and
-  // callback bodies (without it that is null).
+  // `group_members` (see ExpandApprovers) is called inside the store's transaction: it must be
+  // quick and must not write. `links`, when given, must outlive the notifier: it makes the
+  // "inbox_url" of webhook and callback bodies (without it that is null).
   OutboxNotifier(const ChannelSet& channels, IdGenerator& ids, GroupMembers group_members = {},
                  const LinkBuilder* links = nullptr)
       : channels_(channels), ids_(ids), group_members_(std::move(group_members)), links_(links) {}
@@ -61,7 +59,6 @@ class OutboxNotifier final : public Notifier {
   bool TakeEnqueued() { return enqueued_.exchange(false, std::memory_order_acq_rel); }
 
  private:
-  std::vector<std::string> ExpandApprovers(const std::vector<std::string>& approvers) const;
   // The channel a notify entry names: by name, or "TYPE:ADDRESS" (then `address` is set).
   const ChannelSet::Entry* FindNamed(const std::string& name, const std::string& tenant,
                                      std::string& address) const;

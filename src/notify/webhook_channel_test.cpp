@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 
 #include "core/sha256.hpp"
+#include "testing/fake_clock.hpp"
 
 namespace countersign {
 namespace {
@@ -57,12 +58,22 @@ TEST(WebhookBodyTest, AnEventAboutNoRequestHasNoInboxUrl) {
   EXPECT_TRUE(body.at("inbox_url").is_null());
 }
 
+// A header of `call`, or "" when it has none.
+std::string Header(const OutboundCall& call, const std::string& wanted) {
+  for (const auto& [name, value] : call.headers) {
+    if (name == wanted) return value;
+  }
+  return "";
+}
+
 TEST(WebhookChannelTest, TheSignedBodyIsTheRowsFrozenPayloadWithItsInboxUrl) {
   Request r;
   r.id = kId;
-  WebhookChannel channel("ops-hook", "https://hooks.example.com/cs", "0123456789abcdef", {});
+  testing::FakeClock clock;
+  WebhookChannel channel("ops-hook", "https://hooks.example.com/cs", "0123456789abcdef", {}, clock);
   OutboxRow row;
   row.delivery_id = "dlv_1";
+  row.request_id = kId;
   row.event = "request.resolved";
   row.kind = "event";
   row.payload = WebhookBody("dlv_1", ResolvedEvent(), &r, kInboxUrl);
@@ -70,13 +81,89 @@ TEST(WebhookChannelTest, TheSignedBodyIsTheRowsFrozenPayloadWithItsInboxUrl) {
   ASSERT_TRUE(call.ok()) << call.error().message;
   EXPECT_EQ(call->body, row.payload);
   EXPECT_EQ(json::parse(call->body).at("inbox_url"), kInboxUrl);
-  bool signed_body = false;
-  for (const auto& [name, value] : call->headers) {
-    if (name == "X-Countersign-Signature") {
-      signed_body = value == "sha256=" + HmacSha256Hex("0123456789abcdef", row.payload);
-    }
-  }
-  EXPECT_TRUE(signed_body);
+  // The fake clock's 2026-11-21T10:00:00Z, in Unix seconds, signed with the body.
+  EXPECT_EQ(Header(*call, "X-Countersign-Timestamp"), "1795255200");
+  EXPECT_EQ(Header(*call, "X-Countersign-Signature"),
+            "sha256=" + HmacSha256Hex("0123456789abcdef", "1795255200." + row.payload));
+}
+
+TEST(WebhookChannelTest, EachAttemptIsStampedAndSignedAtItsOwnTime) {
+  Request r;
+  r.id = kId;
+  testing::FakeClock clock;
+  WebhookChannel channel("ops-hook", "https://hooks.example.com/cs", "0123456789abcdef", {}, clock);
+  OutboxRow row;
+  row.delivery_id = "dlv_1";
+  row.request_id = kId;
+  row.event = "request.resolved";
+  row.payload = WebhookBody("dlv_1", ResolvedEvent(), &r, kInboxUrl);
+  auto first = channel.Render(row, r, "");
+  clock.Advance(std::chrono::minutes(7));
+  auto retry = channel.Render(row, r, "");
+  ASSERT_TRUE(first.ok() && retry.ok());
+  EXPECT_EQ(first->body, retry->body);
+  EXPECT_EQ(Header(*retry, "X-Countersign-Timestamp"), "1795255620");
+  EXPECT_NE(Header(*first, "X-Countersign-Signature"), Header(*retry, "X-Countersign-Signature"));
+  EXPECT_EQ(Header(*retry, "X-Countersign-Signature"),
+            "sha256=" + HmacSha256Hex("0123456789abcdef", "1795255620." + row.payload));
+}
+
+TEST(WebhookChannelTest, LinksGoIntoTheBodiesThatAskForADecisionWhileTheRequestIsPending) {
+  LinkSigner signer{std::string(32, 'k')};
+  const LinkBuilder links("https://cs.example.com", signer);
+  testing::FakeClock clock;
+  WebhookChannel channel("ops-hook", "https://hooks.example.com/cs", "0123456789abcdef", {}, clock,
+                         &links);
+  Request r;
+  r.id = kId;
+  r.tenant = "default";
+  r.approvers = {"alice"};
+  r.choices = {{"approve", "Approve", "primary", Outcome::kApproved},
+               {"deny", "Deny", "danger", Outcome::kDenied}};
+  r.deadline_at = FromUnixMillis(1795256100000);
+  Event created = ResolvedEvent();
+  created.type = "request.created";
+  OutboxRow row;
+  row.delivery_id = "dlv_1";
+  row.request_id = kId;
+  row.event = "request.created";
+  row.payload = WebhookBody("dlv_1", created, &r, kInboxUrl);
+
+  auto call = channel.Render(row, r, "");
+  ASSERT_TRUE(call.ok()) << call.error().message;
+  // The stored bytes come first, unchanged; the signature covers the body as sent.
+  EXPECT_EQ(call->body.substr(0, row.payload.size() - 1),
+            row.payload.substr(0, row.payload.size() - 1));
+  const json::object body = json::parse(call->body).as_object();
+  ASSERT_TRUE(body.contains("links"));
+  const json::array& made = body.at("links").as_array();
+  ASSERT_EQ(made.size(), 2u);
+  EXPECT_EQ(made[0].at("recipient"), "alice");
+  EXPECT_EQ(made[0].at("choice"), "approve");
+  EXPECT_EQ(made[0].at("url").as_string(), links.Url(r, "approve", "alice"));
+  EXPECT_EQ(made[1].at("choice"), "deny");
+  EXPECT_EQ(Header(*call, "X-Countersign-Signature"),
+            "sha256=" + HmacSha256Hex("0123456789abcdef", "1795255200." + call->body));
+
+  // Decided before the row went out: nobody may use a link any more, so none is sent.
+  Request decided = r;
+  decided.status = RequestStatus::kApproved;
+  auto late = channel.Render(row, decided, "");
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ(late->body, row.payload);
+
+  // An event that asks nobody to decide carries none either.
+  row.event = "decision.recorded";
+  auto vote = channel.Render(row, r, "");
+  ASSERT_TRUE(vote.ok());
+  EXPECT_EQ(vote->body, row.payload);
+
+  // Nor does a channel without a LinkBuilder (a [[webhook]] that did not ask for links).
+  WebhookChannel plain("audit-sink", "https://hooks.example.com/a", "0123456789abcdef", {}, clock);
+  row.event = "request.created";
+  auto unlinked = plain.Render(row, r, "");
+  ASSERT_TRUE(unlinked.ok());
+  EXPECT_EQ(unlinked->body, row.payload);
 }
 
 }  // namespace

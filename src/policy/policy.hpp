@@ -33,7 +33,11 @@ struct Policy {
   int quorum = 1;
   int deny_threshold = 1;              // distinct denials that resolve the request denied
   std::vector<std::string> approvers;  // empty: any approver of the tenant
+  // What a request that names no timeout gets. A request may ask for more, up to max_timeout
+  // when the policy sets one (the answer then warns that it was cut), else up to the server's
+  // limit (GatewayOptions::max_timeout, 30 days).
   std::chrono::seconds timeout{300};
+  std::optional<std::chrono::seconds> max_timeout;
   OnTimeout on_timeout = OnTimeout::kExpire;
   std::vector<EscalationTier> escalate_to;
   std::vector<std::string> notify;

@@ -10,8 +10,11 @@
 #include <boost/asio/post.hpp>
 
 #include "auth/token.hpp"
+#include "config/duration.hpp"
+#include "core/counted_noun.hpp"
 #include "engine/model_assistant.hpp"
 #include "engine/template_assistant.hpp"
+#include "http/access_log.hpp"
 #include "notify/channel_factory.hpp"
 #include "notify/webhook_channel.hpp"
 #include "server/data_files.hpp"
@@ -100,8 +103,13 @@ Status Server::Open() {
   keys_->Register(*router_);
 
   CS_RETURN_IF_ERROR(Listen());
-  links_ = std::make_unique<LinkHandlers>(*gateway_, clock_, *link_signer_, *link_pages_, metrics_,
-                                          *public_url_);
+  // Links are made once the public URL is known; each approver group is expanded with the
+  // policies in force when the link is made.
+  link_builder_ = std::make_unique<LinkBuilder>(
+      public_url_->text(), *link_signer_,
+      [this](std::string_view group) { return gateway_->Policies()->Members(group); });
+  links_ = std::make_unique<LinkHandlers>(*gateway_, clock_, *link_signer_, *link_builder_,
+                                          *link_pages_, metrics_, *public_url_);
   links_->Register(*router_);
   auto ui_pages = UiPages::Load(*link_pages_, public_url_->path());
   if (!ui_pages.ok()) return std::move(ui_pages).error();
@@ -141,6 +149,12 @@ Status Server::Open() {
   sealer_ =
       std::make_unique<AuditSealer>(*store_, gateway_->alarms(), *receipt_signer_, seal_options);
   sealer_->SetNotifier(notifier_.get());
+  RetentionOptions retention_options;
+  retention_options.resolved_after = config_.retention_resolved_after;
+  retention_options.interval = config_.retention_interval;
+  retention_ = std::make_unique<RetentionPruner>(*store_, gateway_->alarms(), retention_options);
+  // A signed checkpoint at once covers the record of what was removed.
+  retention_->SetOnPruned([this] { sealer_->SealNow({}); });
   DispatcherOptions dispatch_options;
   dispatch_options.max_attempts = config_.notify.outbox.max_attempts;
   dispatch_options.retry_base = config_.notify.outbox.retry_base;
@@ -205,20 +219,27 @@ Status Server::Open() {
                                            *link_signer_, transport_, *public_url_,
                                            config_.compat.aisoc, std::move(aisoc_facts));
   aisoc_->Register(*router_, loopback);
-  spdlog::info("channels: {} configured, {} webhook subscriptions", channels_->channels().size(),
-               channels_->webhooks().size());
+  spdlog::info(
+      "channels: {} configured, {}", channels_->channels().size(),
+      CountedNoun(static_cast<int64_t>(channels_->webhooks().size()), "webhook subscription"));
 
   Status started = gateway_->Start();
   if (!started.ok()) {
     return Error::Unavailable("cannot load pending deadlines: " + started.error().message);
   }
   sealer_->Start(gateway_->changes());
+  retention_->Start();
+  if (config_.retention_resolved_after.count() > 0) {
+    spdlog::info("retention: requests resolved more than {} ago are removed, checked every {}",
+                 DurationText(config_.retention_resolved_after),
+                 DurationText(config_.retention_interval));
+  }
   conversation_worker_->Start();
   for (auto& socket : slack_sockets_) socket->Start();
   http_server_->Start();
-  spdlog::info("countersign listening on {}://{}:{} ({} threads, auth {})",
+  spdlog::info("countersign listening on {}://{}:{} ({}, auth {})",
                http_server_->tls() ? "https" : "http", bound_.address().to_string(), bound_.port(),
-               threads_, config_.auth ? "on" : "off");
+               CountedNoun(threads_, "thread"), config_.auth ? "on" : "off");
   HandleSignals();
   if (!config_.port_file.empty())
     CS_RETURN_IF_ERROR(WritePortFile(config_.port_file, bound_.port()));
@@ -301,6 +322,10 @@ Status Server::Listen() {
   server_options.tls_cert_file = config_.tls_cert;
   server_options.tls_key_file = config_.tls_key;
   server_options.stream_heartbeat = config_.stream_heartbeat;
+  if (config_.access_log) {
+    // The default logger's sinks, format and level, under its own name.
+    server_options.access_log = spdlog::default_logger()->clone(AccessLog::kLoggerName);
+  }
   const uint64_t open_files = RaiseOpenFileLimit();
   server_options.max_connections = config_.limits.max_connections > 0
                                        ? static_cast<size_t>(config_.limits.max_connections)
@@ -355,10 +380,9 @@ Status Server::Listen() {
   return Ok();
 }
 
-// Channels render links, so they are built once the public URL is known; the notifier is in
-// place before the scheduler can expire anything.
+// Channels render links, so they are built once the public URL is known (after Listen()); the
+// notifier is in place before the scheduler can expire anything.
 Status Server::BuildChannels() {
-  link_builder_ = std::make_unique<LinkBuilder>(public_url_->text(), *link_signer_);
   auto callback_secret =
       LoadCallbackSecret(config_.notify.outbox.callback_secret, config_.data_dir);
   if (!callback_secret.ok()) return std::move(callback_secret).error();
@@ -366,17 +390,19 @@ Status Server::BuildChannels() {
   const NotifyConfig& notify = config_.notify;
   channels_ = std::make_unique<ChannelSet>();
   for (size_t i = 0; i < notify.channels.size(); ++i) {
-    auto channel = MakeChannel(notify.channels[i], *link_builder_);
+    auto channel = MakeChannel(notify.channels[i], *link_builder_, clock_);
     if (!channel.ok()) return Error::Invalid("configuration error: " + channel.error().message);
     channels_->AddChannel(std::move(channel).value(), notify.channel_tenants[i]);
   }
   for (const auto& hook : notify.webhooks) {
     channels_->AddWebhook(
-        std::make_unique<WebhookChannel>(hook.name, hook.url, hook.secret, hook.events),
+        std::make_unique<WebhookChannel>(hook.name, hook.url, hook.secret, hook.events, clock_,
+                                         hook.links ? link_builder_.get() : nullptr),
         hook.tenant);
   }
+  // A callback_url is the requester's: it hears only terminal events, and never a link.
   channels_->SetCallbacks(std::make_unique<WebhookChannel>("callback", "", callback_secret_,
-                                                           std::vector<std::string>{}));
+                                                           std::vector<std::string>{}, clock_));
   return Ok();
 }
 
@@ -393,8 +419,10 @@ void Server::Stop() {
 
 void Server::Reload(const ServerConfig& fresh) {
   gateway_->SetPolicies(fresh.policies);
-  spdlog::info("SIGHUP: reloaded {} policies from {}", fresh.policies->policies().size(),
-               fresh.config_file);
+  spdlog::info(
+      "SIGHUP: reloaded {} from {}",
+      CountedNoun(static_cast<int64_t>(fresh.policies->policies().size()), "policy", "policies"),
+      fresh.config_file);
 }
 
 std::shared_ptr<const PolicySet> Server::policies() const { return gateway_->Policies(); }
@@ -440,6 +468,7 @@ void Server::BeginStop() {
   if (reload_signal_) reload_signal_->cancel(ignored);
   if (stop_signals_) stop_signals_->cancel(ignored);
   if (sealer_) sealer_->Stop();
+  if (retention_) retention_->Stop();
   for (auto& socket : slack_sockets_) socket->Stop();
   if (conversation_worker_) conversation_worker_->Stop();
   if (gateway_) gateway_->Stop();

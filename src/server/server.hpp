@@ -49,6 +49,7 @@
 #include "engine/conversation_worker.hpp"
 #include "engine/event_bus.hpp"
 #include "engine/gateway.hpp"
+#include "engine/retention_pruner.hpp"
 #include "engine/token_registry.hpp"
 #include "http/api_handlers.hpp"
 #include "http/beast.hpp"
@@ -145,6 +146,8 @@ class Server {
   std::unique_ptr<Ed25519ReceiptSigner> receipt_signer_;
   std::unique_ptr<Gateway> gateway_;
   std::unique_ptr<AuditSealer> sealer_;  // signs the audit chain; on the gateway's alarms
+  // Removes requests resolved before [retention] resolved_after; on the gateway's alarms.
+  std::unique_ptr<RetentionPruner> retention_;
   // Signs one-click links (/l/{token}); kept here for everything that mints them.
   std::optional<LinkSigner> link_signer_;
   std::optional<LinkPages> link_pages_;

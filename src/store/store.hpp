@@ -143,6 +143,19 @@ struct OutboxRow {
   TimePoint created_at;
 };
 
+// The audit event a retention pass appends for each batch it removes (Transaction::
+// PruneResolved): data {"count", "first_id", "last_id", "resolved_before", "statuses"}, the
+// last an object of status -> requests removed.
+inline constexpr char kRetentionPrunedEvent[] = "retention.pruned";
+
+// What Transaction::PruneResolved removed.
+struct PrunedRequests {
+  int64_t count = 0;     // requests removed
+  std::string first_id;  // the lowest and the highest id removed; empty when none was
+  std::string last_id;
+  std::map<std::string, int64_t> by_status;  // how many of each status ("approved", ...)
+};
+
 struct StoreStats {
   uint64_t batches = 0;
   uint64_t operations = 0;
@@ -248,6 +261,13 @@ class Transaction {
   virtual Result<bool> AppendMessage(ConversationMessage& message) = 0;
   // The transcript of `request_id`, in order.
   virtual Result<std::vector<ConversationMessage>> ListMessagesIn(std::string_view request_id) = 0;
+  // Retention: removes up to `limit` (>= 1) requests of every tenant resolved before `before`,
+  // lowest id first, with the rows that hang off them: decisions, outbox rows (in any state),
+  // channel messages, a conversation and its transcript, and idempotency keys naming them.
+  // Audit events are never removed: the chain stays whole and still verifies, and a request's
+  // events outlive it. Only requests whose id was made before `before` are looked at, so a
+  // call costs the rows it removes, not the table.
+  virtual Result<PrunedRequests> PruneResolved(TimePoint before, int64_t limit) = 0;
   // The events this operation has appended so far, in seq order.
   virtual const std::vector<Event>& AppendedEvents() const = 0;
 };

@@ -35,11 +35,34 @@ std::string StatusSentence(const Request& r) {
   return sentence + ".";
 }
 
+// "in 13 min", "in 2 h 5 min", "in 3 days": how long is left until `until`, rounded down, so
+// the page never promises more time than there is.
+std::string TimeLeft(TimePoint until, TimePoint now) {
+  if (until <= now) return "passed";
+  const int64_t minutes = std::chrono::floor<std::chrono::minutes>(until - now).count();
+  if (minutes < 1) return "in less than a minute";
+  if (minutes < 60) return "in " + std::to_string(minutes) + " min";
+  const int64_t hours = minutes / 60;
+  if (hours < 48) {
+    return "in " + std::to_string(hours) + " h" +
+           (minutes % 60 != 0 ? " " + std::to_string(minutes % 60) + " min" : "");
+  }
+  return "in " + std::to_string(hours / 24) + " days";
+}
+
+// Whether detail `key` only repeats the argument of the same name (`countersign exec` sends
+// argv in both): shown once, with the arguments.
+bool RepeatsAnArgument(const Request& r, std::string_view key, const boost::json::value& value) {
+  const auto* argument = r.arguments.if_contains(key);
+  return argument != nullptr && *argument == value;
+}
+
 }  // namespace
 
 LinkPages::LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
                      PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
-                     PageTemplate state, PageTemplate decision_fields, ResponseForm response_form)
+                     PageTemplate state, PageTemplate decision_fields, PageTemplate other_choice,
+                     ResponseForm response_form)
     : layout_(std::move(layout)),
       summary_(std::move(summary)),
       detail_row_(std::move(detail_row)),
@@ -48,12 +71,13 @@ LinkPages::LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate det
       recorded_(std::move(recorded)),
       state_(std::move(state)),
       decision_fields_(std::move(decision_fields)),
+      other_choice_(std::move(other_choice)),
       response_form_(std::move(response_form)) {}
 
 Result<LinkPages> LinkPages::Load() {
   const char* names[] = {"layout.html",        "request_summary.html", "detail_row.html",
                          "decision_item.html", "link_confirm.html",    "link_recorded.html",
-                         "link_state.html",    "decision_fields.html"};
+                         "link_state.html",    "decision_fields.html", "other_choice.html"};
   std::vector<PageTemplate> parsed;
   for (const char* name : names) {
     auto loaded = LoadEmbeddedTemplate(name);
@@ -64,7 +88,8 @@ Result<LinkPages> LinkPages::Load() {
   if (!response_form.ok()) return std::move(response_form).error();
   return LinkPages(std::move(parsed[0]), std::move(parsed[1]), std::move(parsed[2]),
                    std::move(parsed[3]), std::move(parsed[4]), std::move(parsed[5]),
-                   std::move(parsed[6]), std::move(parsed[7]), std::move(response_form).value());
+                   std::move(parsed[6]), std::move(parsed[7]), std::move(parsed[8]),
+                   std::move(response_form).value());
 }
 
 SafeHtml LinkPages::Summary(const Request& r) const {
@@ -81,17 +106,28 @@ SafeHtml LinkPages::Summary(const Request& r) const {
     v.Text("progress", ApprovalProgress(r));
   }
   if (!r.resolved_by.empty()) v.Text("resolved_by", Join(r.resolved_by));
+  v.Html("details", DetailRows(r));
+  if (!r.arguments.empty()) v.Text("arguments", PrettyJson(r.arguments));
+  v.Html("decisions", DecisionItems(r));
+  v.Text("decisions_heading", r.pending() ? "Decisions so far" : "Decisions");
+  return summary_.Render(v);
+}
+
+SafeHtml LinkPages::DetailRows(const Request& r) const {
   SafeHtml details;
   for (const auto& member : r.details) {
+    const auto& value = member.value();
+    if (RepeatsAnArgument(r, member.key(), value)) continue;
     PageTemplate::Values row;
     row.Text("key", std::string(member.key()));
-    const auto& value = member.value();
     row.Text("value",
              value.is_string() ? std::string(value.get_string()) : boost::json::serialize(value));
     details.Append(detail_row_.Render(row));
   }
-  v.Html("details", std::move(details));
-  if (!r.arguments.empty()) v.Text("arguments", PrettyJson(r.arguments));
+  return details;
+}
+
+SafeHtml LinkPages::DecisionItems(const Request& r) const {
   SafeHtml decisions;
   for (const auto& d : r.decisions) {
     PageTemplate::Values item;
@@ -104,8 +140,7 @@ SafeHtml LinkPages::Summary(const Request& r) const {
     if (d.response) item.Text("response", PrettyJson(*d.response));
     decisions.Append(decision_item_.Render(item));
   }
-  v.Html("decisions", std::move(decisions));
-  return summary_.Render(v);
+  return decisions;
 }
 
 std::string LinkPages::Document(std::string_view title, SafeHtml content) const {
@@ -114,16 +149,33 @@ std::string LinkPages::Document(std::string_view title, SafeHtml content) const 
   return layout_.Render(v).str();
 }
 
-std::string LinkPages::Confirm(const Request& r, const LinkOffer& offer,
-                               std::string_view csrf) const {
+std::string LinkPages::Confirm(const Request& r, const LinkOffer& offer, std::string_view csrf,
+                               TimePoint now, const std::vector<OtherChoice>& others) const {
   const Choice* choice = r.FindChoice(offer.choice);
   const std::string label = choice != nullptr ? ChoiceMeaning::Caption(*choice) : offer.choice;
   const bool fills = choice != nullptr && (choice->outcome == Outcome::kApproved ||
                                            choice->outcome == Outcome::kAnswered);
+  SafeHtml other_links;
+  for (const auto& other : others) {
+    if (!other_links.empty()) other_links.Append(HtmlEscape(" · "));
+    PageTemplate::Values link;
+    link.Text("href", other.href).Text("label", ChoiceLabel(r, other.choice));
+    other_links.Append(other_choice_.Render(link));
+  }
   PageTemplate::Values v;
   v.Text("heading", "Confirm your choice: " + label)
       .Flag("high_risk", r.risk == "high")
-      .Html("summary", Summary(r))
+      .Text("title", r.title)
+      .Text("action", r.action)
+      .Text("requester", r.requester)
+      .Text("deadline", HumanTime(r.deadline_at))
+      .Text("deadline_iso", FormatTime(r.deadline_at))
+      .Text("time_left", TimeLeft(r.deadline_at, now))
+      .Text("progress", r.kind != Kind::kQuestion ? ApprovalProgress(r) : "")
+      .Text("arguments", r.arguments.empty() ? "" : PrettyJson(r.arguments))
+      .Html("details", DetailRows(r))
+      .Html("decisions", DecisionItems(r))
+      .Html("others", std::move(other_links))
       .Text("csrf", std::string(csrf))
       .Text("recipient", offer.recipient)
       .Text("id", r.id)

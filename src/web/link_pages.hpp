@@ -9,6 +9,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/request.hpp"
@@ -25,16 +26,27 @@ struct LinkOffer {
   TimePoint expires_at;
 };
 
+// Another choice the recipient of a link may make instead: the confirm page of its own link.
+struct OtherChoice {
+  std::string choice;  // its id in the request
+  std::string href;    // the other link, relative to this page ("./" and its token)
+};
+
 class LinkPages {
  public:
   // Parses the embedded templates; Error::Internal naming the file if one is missing or
   // malformed (a build defect, caught by the unit tests).
   static Result<LinkPages> Load();
 
-  // The confirm page of a pending request: its summary, the one choice about to be made as
-  // the form's only button, a comment box (an answer box for a question) and `csrf` in a
-  // hidden field. Precondition: r.FindChoice(offer.choice) is not null.
-  std::string Confirm(const Request& r, const LinkOffer& offer, std::string_view csrf) const;
+  // The confirm page of a pending request, laid out so that the button is in the first screen
+  // of a desktop browser: the request's title, action, requester, deadline with the time left
+  // at `now`, and arguments (in a box of bounded height); then the form with the one choice
+  // about to be made as its only button, a comment box (an answer box for a question) and
+  // `csrf` in a hidden field; then links to `others` ("or Deny instead"), and below them the
+  // details (less any that repeat an argument of the same name) and the decisions so far.
+  // Precondition: r.FindChoice(offer.choice) is not null.
+  std::string Confirm(const Request& r, const LinkOffer& offer, std::string_view csrf,
+                      TimePoint now, const std::vector<OtherChoice>& others = {}) const;
   // After the decision was recorded: what was recorded and where the request stands now.
   std::string Recorded(const Request& r, const LinkOffer& offer) const;
 
@@ -58,8 +70,9 @@ class LinkPages {
   std::string Unavailable() const;
 
   // The pieces the inbox pages (UiPages) share with these.
-  // A request's summary: title, action, requester, status, progress, deadline, details,
-  // arguments, decisions so far.
+  // A request's summary: title, action, requester, status, progress, deadline, details (less
+  // any that repeat an argument of the same name), arguments, decisions ("so far" while it is
+  // pending).
   SafeHtml Summary(const Request& r) const;
   // A whole page: the layout around `content`, titled `title`.
   std::string Document(std::string_view title, SafeHtml content) const;
@@ -75,7 +88,12 @@ class LinkPages {
  private:
   LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
             PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
-            PageTemplate state, PageTemplate decision_fields, ResponseForm response_form);
+            PageTemplate state, PageTemplate decision_fields, PageTemplate other_choice,
+            ResponseForm response_form);
+
+  // The rows of the request's details and the items of its decisions, as Summary shows them.
+  SafeHtml DetailRows(const Request& r) const;
+  SafeHtml DecisionItems(const Request& r) const;
 
   PageTemplate layout_;
   PageTemplate summary_;
@@ -85,6 +103,7 @@ class LinkPages {
   PageTemplate recorded_;
   PageTemplate state_;
   PageTemplate decision_fields_;
+  PageTemplate other_choice_;
   ResponseForm response_form_;
 };
 

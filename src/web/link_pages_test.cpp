@@ -8,6 +8,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// 4 minutes 13 seconds before the test request's deadline.
+const TimePoint kNow{1795255247s};
+
 class LinkPagesTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -37,7 +40,7 @@ bool Contains(const std::string& haystack, std::string_view needle) {
 }
 
 TEST_F(LinkPagesTest, ConfirmShowsTheRequestTheChoiceAndTheForm) {
-  const std::string html = pages().Confirm(request_, offer_, "CSRFVALUE");
+  const std::string html = pages().Confirm(request_, offer_, "CSRFVALUE", kNow);
   EXPECT_TRUE(Contains(html, "<html lang=\"en\">"));
   EXPECT_TRUE(Contains(html, "Deploy v2.0"));
   EXPECT_TRUE(Contains(html, "deploy_production"));
@@ -58,12 +61,68 @@ TEST_F(LinkPagesTest, ConfirmShowsTheRequestTheChoiceAndTheForm) {
   EXPECT_FALSE(Contains(html, "{{"));
 }
 
+TEST_F(LinkPagesTest, ConfirmSaysHowLongIsLeftRoundedDown) {
+  EXPECT_TRUE(Contains(pages().Confirm(request_, offer_, "x", kNow), "(in 4 min)"));
+  const std::pair<TimePoint, const char*> cases[] = {
+      {request_.deadline_at - 13min - 59s, "(in 13 min)"},
+      {request_.deadline_at - 30s, "(in less than a minute)"},
+      {request_.deadline_at - 2h - 5min, "(in 2 h 5 min)"},
+      {request_.deadline_at - 3h, "(in 3 h)"},
+      {request_.deadline_at - 24h * 3 - 1h, "(in 3 days)"},
+      {request_.deadline_at + 1s, "(passed)"},
+  };
+  for (const auto& [now, words] : cases) {
+    EXPECT_TRUE(Contains(pages().Confirm(request_, offer_, "x", now), words)) << words;
+  }
+}
+
+TEST_F(LinkPagesTest, ConfirmOffersTheOtherChoicesAsLinksOfTheirOwn) {
+  const std::string html = pages().Confirm(request_, offer_, "x", kNow, {{"deny", "./DENYTOKEN"}});
+  EXPECT_TRUE(Contains(html, "<a href=\"./DENYTOKEN\">or <bdi>Deny</bdi> instead</a>"));
+  // Still one button: the other choice is another page, never a second submit.
+  EXPECT_FALSE(Contains(html, ">Deny</bdi></button>"));
+  // The links come after the form's button.
+  EXPECT_LT(html.find("</button>"), html.find("DENYTOKEN"));
+  EXPECT_FALSE(Contains(pages().Confirm(request_, offer_, "x", kNow), "instead</a>"));
+}
+
+TEST_F(LinkPagesTest, ConfirmShowsTheArgumentsBeforeTheButtonAndArgvOnce) {
+  // What `countersign exec -- ./deploy.sh --prod` sends.
+  request_.arguments = boost::json::parse(R"({"argv":["./deploy.sh","--prod"]})").as_object();
+  request_.details =
+      boost::json::parse(R"({"command":"./deploy.sh --prod","argv":["./deploy.sh","--prod"],)"
+                         R"("cwd":"/srv"})")
+          .as_object();
+  const std::string html = pages().Confirm(request_, offer_, "x", kNow);
+  size_t argv_shown = 0;
+  for (size_t at = html.find("--prod&quot;"); at != std::string::npos;
+       at = html.find("--prod&quot;", at + 1)) {
+    ++argv_shown;
+  }
+  EXPECT_EQ(argv_shown, 1u) << html;
+  EXPECT_TRUE(Contains(html, "<dt><bdi>cwd</bdi></dt><dd><bdi>/srv</bdi></dd>"));
+  EXPECT_TRUE(Contains(html, "<dt><bdi>command</bdi></dt>"));
+  EXPECT_LT(html.find("class=\"arguments\""), html.find("<button"));
+  EXPECT_LT(html.find("<button"), html.find("<dt><bdi>cwd</bdi></dt>"));
+}
+
+TEST_F(LinkPagesTest, TheSummarySaysDecisionsSoFarWhilePendingAndDecisionsOnceResolved) {
+  request_.decisions.push_back(
+      {"dec_1", request_.id, "alice", "approve", Outcome::kApproved, "", "", {}, {}});
+  EXPECT_TRUE(Contains(pages().Summary(request_).str(), "<h3>Decisions so far</h3>"));
+  request_.status = RequestStatus::kApproved;
+  request_.resolved_by = {"alice"};
+  const std::string resolved = pages().AlreadyResolved(request_);
+  EXPECT_TRUE(Contains(resolved, "<h3>Decisions</h3>"));
+  EXPECT_FALSE(Contains(resolved, "so far"));
+}
+
 // Inside its <bdi> a right-to-left override would still show "invoice\u202Efdp.exe" as
 // "invoiceexe.pdf": the page names it instead.
 TEST_F(LinkPagesTest, BidiControlsInRequestTextAreNamedAndIsolated) {
   request_.title = "Send invoice\u202Efdp.exe";
   request_.details = {{"file", "a\u2067b"}};
-  const std::string html = pages().Confirm(request_, offer_, "CSRFVALUE");
+  const std::string html = pages().Confirm(request_, offer_, "CSRFVALUE", kNow);
   EXPECT_TRUE(Contains(html, "<bdi>Send invoice[RLO]fdp.exe</bdi>"));
   EXPECT_TRUE(Contains(html, "<dd><bdi>a[RLI]b</bdi></dd>"));
   EXPECT_FALSE(Contains(html, "\u202E"));
@@ -72,14 +131,15 @@ TEST_F(LinkPagesTest, BidiControlsInRequestTextAreNamedAndIsolated) {
 
 TEST_F(LinkPagesTest, HighRiskRequestsCarryANotice) {
   request_.risk = "high";
-  const std::string html = pages().Confirm(request_, offer_, "x");
+  const std::string html = pages().Confirm(request_, offer_, "x", kNow);
   EXPECT_TRUE(Contains(html, "High risk"));
 }
 
 TEST_F(LinkPagesTest, QuestionsAskForAnAnswerInsteadOfAComment) {
   request_.kind = Kind::kQuestion;
   request_.choices = DefaultChoices(Kind::kQuestion);
-  const std::string html = pages().Confirm(request_, {"answer", "alice", offer_.expires_at}, "x");
+  const std::string html =
+      pages().Confirm(request_, {"answer", "alice", offer_.expires_at}, "x", kNow);
   EXPECT_TRUE(Contains(html, "name=\"answer\""));
   EXPECT_TRUE(Contains(html, "required"));
   EXPECT_FALSE(Contains(html, "name=\"comment\""));
@@ -93,7 +153,7 @@ TEST_F(LinkPagesTest, EveryValueFromTheRequestIsEscaped) {
   request_.choices[0].label = "<b>Approve</b>";
   request_.choices[0].style = "\" onclick=\"x";
   const std::string html =
-      pages().Confirm(request_, {"approve", "<alice>", offer_.expires_at}, "\"csrf\"");
+      pages().Confirm(request_, {"approve", "<alice>", offer_.expires_at}, "\"csrf\"", kNow);
   EXPECT_FALSE(Contains(html, "<script"));
   EXPECT_FALSE(Contains(html, "<img"));
   EXPECT_FALSE(Contains(html, "<b>Approve"));

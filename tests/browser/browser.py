@@ -81,15 +81,20 @@ class Browser:
         if not phone:
             self._fit_viewport()
 
-    def _fit_viewport(self):
-        """Sizes the window so that the page's viewport (not the window) is DESKTOP."""
-        want_width, want_height = DESKTOP
+    def _fit_viewport(self, want=DESKTOP):
+        """Sizes the window so that the page's viewport (not the window) is `want`."""
+        want_width, want_height = want
         width, height = self.driver.execute_script(
             "return [window.innerWidth, window.innerHeight];")
-        if (width, height) != DESKTOP:
+        if (width, height) != tuple(want):
             size = self.driver.get_window_size()
             self.driver.set_window_size(size["width"] + want_width - width,
                                         size["height"] + want_height - height)
+
+    def set_viewport(self, width, height):
+        """Resizes a desktop browser so that its viewport is `width` x `height` CSS pixels."""
+        self._fit_viewport((width, height))
+        self.viewport = (width, height)
 
     def quit(self):
         try:

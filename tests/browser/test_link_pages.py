@@ -152,7 +152,7 @@ class LinkPageTestCase(harness.ServerTestCase):
         """The rows of the request's Details list: (key, value, tag of the value's first
         child element), as DOM text."""
         return self.browser.js("""
-            const list = document.querySelectorAll('section dl')[1];
+            const list = document.querySelector('dl.details');
             return Array.from(list.querySelectorAll('dd'), dd => [
                 dd.previousElementSibling.textContent, dd.textContent,
                 dd.firstElementChild && dd.firstElementChild.tagName]);""")
@@ -210,6 +210,63 @@ class PlainRequestTest(LinkPageTestCase):
         self.assertEqual(got["status"], "approved", got)
         self.assertEqual([(d["by"], d["choice"], d["comment"]) for d in got["decisions"]],
                          [("alice", "approve", "checked the diff")])
+
+
+class FirstScreenTest(LinkPageTestCase):
+    """What `countersign exec` asks, opened from a link the API handed out, on a 1200x900
+    screen: the decision is in the first screen, the command line shown once."""
+
+    ARGV = ["./deploy.sh", "--env", "production", "--replicas", "3"]
+    SCREENSHOT = "/tmp/h3-link.png"
+
+    def api_link(self, request_id, choice):
+        r = self.server.call("POST", f"/v1/requests/{request_id}/links", {}, token=self.agent)
+        self.assertEqual(r.status, 200, r)
+        return next(link["url"] for link in r.json["links"]
+                    if link["recipient"] == "alice" and link["choice"] == choice)
+
+    def test_the_button_time_left_and_other_choice_fit_the_first_screen(self):
+        line = " ".join(self.ARGV)
+        request = self.create(
+            action="deploy_production", title="Run " + line, approvers=["alice"],
+            timeout_seconds=900, arguments={"argv": self.ARGV},
+            details={"command": line, "argv": self.ARGV, "cwd": "/srv/app",
+                     "host": "ci-runner-7"})
+        self.browser.set_viewport(1200, 900)
+        self.assertEqual(self.browser.viewport_size(), (1200, 900))
+        self.browser.open(self.api_link(request["id"], "approve"))
+
+        self.assertEqual(self.heading(), "Confirm your choice: Approve")
+        button = self.submit_button()
+        bottom = self.browser.js(
+            "return arguments[0].getBoundingClientRect().bottom;", button)
+        self.assertLess(bottom, 900, "the decision button is below the first screen")
+        self.assertRegex(self.find(".time-left").text, r"^\(in 1[45] min\)$")
+        # argv once: in the arguments, not again among the details.
+        page_text = self.browser.js("return document.body.textContent;")
+        self.assertEqual(page_text.count('"--replicas"'), 1, page_text)
+        self.assertEqual({key for key, _, _ in self.detail_rows()}, {"command", "cwd", "host"})
+        other = self.find("p.others a")
+        self.assertEqual(other.text, "or Deny instead")
+        self.assertLess(self.browser.js("return arguments[0].getBoundingClientRect().bottom;",
+                                        other), 900)
+        self.browser.save_screenshot(self.SCREENSHOT)
+
+        # The other choice is only another confirm page: it decides nothing.
+        other.click()
+        self.browser.wait_until(lambda d: self.heading() == "Confirm your choice: Deny",
+                                "the other choice's link did not open its confirm page")
+        self.assert_untouched(request["id"])
+        self.assertEqual(self.submit_button().text, "Deny")
+        self.assertEqual(self.find("p.others a").text, "or Approve instead")
+
+        self.press_and_wait_for_next_page(self.submit_button())
+        self.assertEqual(self.heading(), "Your decision was recorded")
+        self.assertEqual(self.server.get_request(request["id"])["status"], "denied")
+        # Once resolved, what was decided is headed "Decisions", not "Decisions so far".
+        headings = [h.text for h in self.find_all("h3")]
+        self.assertIn("Decisions", headings)
+        self.assertNotIn("Decisions so far", headings)
 
 
 class ResponseFormTest(LinkPageTestCase):

@@ -23,6 +23,24 @@ BIN = os.environ.get("COUNTERSIGN_BIN", os.path.join(os.path.dirname(__file__), 
 START_TIMEOUT = 30.0
 
 
+
+def make_certificates(prefix, names=("server", "other")):
+    """A temporary directory with a self-signed certificate for 127.0.0.1 and localhost per
+    name: (directory, {name: (cert_file, key_file)}). The caller removes the directory."""
+    directory = tempfile.mkdtemp(prefix=prefix)
+    certs = {}
+    for name in names:
+        cert = os.path.join(directory, name + ".crt")
+        key = os.path.join(directory, name + ".key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=localhost",
+                        "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                       check=True, capture_output=True, timeout=60)
+        certs[name] = (cert, key)
+    return directory, certs
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status
@@ -45,10 +63,12 @@ class Server:
     """
 
     def __init__(self, auth=True, data_dir=None, extra_args=(), env=None, tls=None,
-                 open_files=None, store=None):
+                 open_files=None, store=None, binary=None):
         """open_files: the server process's RLIMIT_NOFILE (soft and hard), when set.
         store: the --store value (a postgres:// URL for a replica); default: a SQLite file in
-        the data directory."""
+        the data directory.
+        binary: the countersign executable to run (one unpacked from the .deb); default BIN."""
+        self.binary = binary or BIN
         self.store = store
         self.auth = auth
         self.open_files = open_files
@@ -68,7 +88,7 @@ class Server:
         port_file = os.path.join(self.data_dir, "port")
         if os.path.exists(port_file):
             os.unlink(port_file)
-        args = [BIN, "serve", "--listen", "127.0.0.1:0",
+        args = [self.binary, "serve", "--listen", "127.0.0.1:0",
                 "--store", self.store or "sqlite:" + os.path.join(self.data_dir, "countersign.db"),
                 "--port-file", port_file, "--auth", "on" if self.auth else "off"]
         if self.store:

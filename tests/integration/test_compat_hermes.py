@@ -22,18 +22,16 @@ TO_DICT_FIELDS = {"id", "action", "description", "details", "requester", "sessio
                   "resolved_by", "resolved_at", "created_at", "timeout_seconds", "created_at_iso",
                   "resolved_at_iso"}
 
-# The built-in default policy allows 300 s and a request may only shorten its policy's
-# timeout: 3600 lets the daemon's whole 30-3600 s range through. "quick_*" gets a 1 s
-# deadline, the legitimate way to see an expiry without waiting the daemon's 30 s floor;
-# "read_*" and "never_*" are decided by policy without asking anyone.
+# The server's defaults: a request gets the timeout it asks for (a policy's timeout is only a
+# default), so the daemon's whole 30-3600 s range goes through. "quick_*" is held to a 1 s
+# deadline by its policy's max_timeout, the legitimate way to see an expiry without waiting
+# the daemon's 30 s floor; "read_*" and "never_*" are decided by policy without asking anyone.
 CONFIG = """
-[server]
-default_timeout_seconds = 3600
-
 [[policy]]
 name = "quick"
 match = { action = "quick_*" }
 timeout = "1s"
+max_timeout = "1s"
 
 [[policy]]
 name = "reads"

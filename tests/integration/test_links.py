@@ -272,7 +272,8 @@ class LinkCommandTest(unittest.TestCase):
         r = run_cli("link", "--help")
         self.assertEqual(r.returncode, 0, r.stderr)
         for word in ("--request", "--choice", "--as", "--tenant", "--data-dir", "--public-url",
-                     "--expires-at", "--ttl", "GET", "POST"):
+                     "--expires-at", "--ttl", "GET", "POST", "--url", "--token", "--json",
+                     "/v1/requests/ID/links"):
             self.assertIn(word, r.stdout)
 
     def test_without_a_link_key_it_fails_and_creates_nothing(self):

@@ -18,13 +18,15 @@ from harness import Server
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testing"))
 from fake_chat import Answer, FakeChat  # noqa: E402
+import webhook_signature  # noqa: E402
 
 WEBHOOK_SECRET = "whsec-0123456789abcdef"
 CALLBACK_SECRET = "cbsec-0123456789abcdef"
 
 
-def signature(secret, body):
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def signature(secret, got):
+    """The signature `got` (a recorded POST) should carry: over its timestamp and body."""
+    return webhook_signature.signature(secret, got.header("X-Countersign-Timestamp"), got.body)
 
 
 class OutboxTest(unittest.TestCase):
@@ -39,7 +41,8 @@ class OutboxTest(unittest.TestCase):
         for s in self.servers:
             s.cleanup()
 
-    def start(self, max_attempts=5, events=None, restart_of=None, public_url=None):
+    def start(self, max_attempts=5, events=None, restart_of=None, public_url=None, links=False,
+              groups=""):
         events_line = ""
         if events is not None:
             events_line = "events = [" + ", ".join(json.dumps(e) for e in events) + "]"
@@ -66,6 +69,9 @@ name = "audit-sink"
 url = "{self.receiver_url}/hooks/audit"
 secret = "env:TEST_WEBHOOK_SECRET"
 {events_line}
+links = {"true" if links else "false"}
+
+{groups}
 """)
         server = Server(data_dir=self.data_dir, extra_args=["--config", config],
                         env={"TEST_WEBHOOK_SECRET": WEBHOOK_SECRET})
@@ -97,7 +103,7 @@ secret = "env:TEST_WEBHOOK_SECRET"
         for g in got:
             self.assertEqual(g.header("Content-Type"), "application/json")
             self.assertEqual(g.header("X-Countersign-Signature"),
-                             signature(WEBHOOK_SECRET, g.body))
+                             signature(WEBHOOK_SECRET, g))
             self.assertEqual(g.json["delivery"], g.header("X-Countersign-Delivery"))
             self.assertEqual(g.json["request"]["id"], req["id"])
             # The request's page in the web inbox; with no public_url, at the listener.
@@ -116,7 +122,7 @@ secret = "env:TEST_WEBHOOK_SECRET"
         [got] = self.fake.wait_for(1, path="/agent/callback")
         self.assertEqual(got.header("X-Countersign-Event"), "request.resolved")
         self.assertEqual(got.header("X-Countersign-Signature"),
-                         signature(CALLBACK_SECRET, got.body))
+                         signature(CALLBACK_SECRET, got))
         self.assertEqual(got.json["request"]["status"], "denied")
         self.assertEqual(got.json["inbox_url"], server.url + "/ui/requests/" + req["id"])
 
@@ -134,7 +140,52 @@ secret = "env:TEST_WEBHOOK_SECRET"
             self.assertEqual(got.json["inbox_url"], expected, got.json["event"])
             # It is part of the signed bytes.
             secret = CALLBACK_SECRET if got is callback else WEBHOOK_SECRET
-            self.assertEqual(got.header("X-Countersign-Signature"), signature(secret, got.body))
+            self.assertEqual(got.header("X-Countersign-Signature"), signature(secret, got))
+
+    def test_a_receiver_checking_the_timestamp_refuses_the_body_under_another_one(self):
+        server = self.start(events=["request.created"])
+        server.create_request()
+        [got] = self.fake.wait_for(1, path="/hooks/audit")
+        timestamp = got.header("X-Countersign-Timestamp")
+        sent = got.header("X-Countersign-Signature")
+        self.assertTrue(webhook_signature.verify_request(WEBHOOK_SECRET, got))
+        self.assertLess(abs(int(timestamp) - time.time()), 120)  # stamped when it was sent
+        # A captured POST replayed later: its body under a fresh timestamp does not match the
+        # signature, and under its own timestamp it is too old.
+        later = str(int(timestamp) + 600)
+        self.assertFalse(webhook_signature.verify(WEBHOOK_SECRET, later, sent, got.body,
+                                                  now=int(later)))
+        self.assertFalse(webhook_signature.verify(WEBHOOK_SECRET, timestamp, sent, got.body,
+                                                  now=int(later)))
+        # The body alone is no longer what is signed.
+        self.assertNotEqual(
+            sent, "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), got.body, hashlib.sha256).hexdigest())
+        self.assertNotIn(b'"links"', got.body)  # this subscription did not ask for links
+
+    def test_a_subscription_with_links_gets_working_one_click_links_while_pending(self):
+        server = self.start(events=["request.created", "request.resolved"], links=True,
+                            groups='[groups]\nsre = ["alice", "bob"]')
+        approver = server.create_token("alice", "approver")
+        req = server.create_request(approvers=["group:sre"])
+        [created] = self.fake.wait_for(1, path="/hooks/audit")
+        self.assertTrue(webhook_signature.verify_request(WEBHOOK_SECRET, created))
+        links = created.json["links"]
+        self.assertEqual([(l["recipient"], l["choice"]) for l in links],
+                         [("alice", "approve"), ("alice", "deny"), ("bob", "approve"),
+                          ("bob", "deny")])
+        # The same links the API hands out.
+        api = server.call("POST", f"/v1/requests/{req['id']}/links", {}, token=approver)
+        self.assertEqual(api.status, 200, api)
+        self.assertEqual(api.json["links"], links)
+        bob_approves = next(l["url"] for l in links
+                            if l["recipient"] == "bob" and l["choice"] == "approve")
+        self.assertTrue(bob_approves.startswith(server.url + "/l/"))
+        r = server.post_link_form(bob_approves[len(server.url):], {"comment": "from a webhook"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(server.get_request(req["id"])["status"], "approved")
+        resolved = self.fake.wait_for(2, path="/hooks/audit")[1]
+        self.assertEqual(resolved.json["event"], "request.resolved")
+        self.assertNotIn("links", resolved.json)  # nothing left to decide
 
     def test_two_server_errors_then_success_delivers_on_the_third_attempt(self):
         self.fake.script("/hooks/audit", Answer(500, b"boom"), Answer(502, b"bad gateway"))
@@ -144,6 +195,8 @@ secret = "env:TEST_WEBHOOK_SECRET"
         self.assertEqual([g.answer_status for g in got], [500, 502, 200])
         self.assertEqual(len({g.header("X-Countersign-Delivery") for g in got}), 1)
         self.assertEqual(len({g.body for g in got}), 1)  # the same bytes every time
+        for g in got:  # each attempt stamped and signed when it is sent
+            self.assertTrue(webhook_signature.verify_request(WEBHOOK_SECRET, g))
         [row] = self.wait_rows(server, lambda rows: rows and rows[0]["state"] == "delivered",
                                request=req["id"])
         self.assertEqual(row["attempts"], 3)
@@ -184,7 +237,7 @@ secret = "env:TEST_WEBHOOK_SECRET"
         self.assertEqual(len(delivery_ids), len(set(delivery_ids)))
         for g in delivered:
             self.assertEqual(g.header("X-Countersign-Signature"),
-                             signature(WEBHOOK_SECRET, g.body))
+                             signature(WEBHOOK_SECRET, g))
 
     def test_outbox_listing_needs_an_admin(self):
         server = self.start()

@@ -1,5 +1,6 @@
 """Policies, approver rules, grants, rate limits and SIGHUP reload, over HTTP."""
 
+import datetime
 import os
 import signal
 import tempfile
@@ -29,6 +30,12 @@ name = "verify"
 match = { action = "verify_*" }
 approvers = ["alice"]
 escalate_to = [{ approvers = ["group:leads"], timeout = "10m" }]
+
+[[policy]]
+name = "db"
+match = { action = "db_*" }
+timeout = "10m"
+max_timeout = "1h"
 
 [limits]
 rate_per_principal = "{rate}"
@@ -184,7 +191,7 @@ class GrantCliTest(PolicyTest):
                          5400)
         refused = self.cli("grant", "create", "--action", "x", "--ttl", "soon", token=self.alice)
         self.assertEqual(refused.returncode, 3, refused.stderr)
-        self.assertIn("--ttl: must be a duration like", refused.stderr)
+        self.assertIn("--ttl: must be a duration such as 90s, 15m or 1h", refused.stderr)
 
 class RateLimitTest(PolicyTest):
     rate = "3/1m"
@@ -198,6 +205,54 @@ class RateLimitTest(PolicyTest):
         self.assertEqual(r.status, 429, r)
         self.assertEqual(r.json["error"]["code"], "rate_limited")
         self.assertGreaterEqual(int(r.headers["Retry-After"]), 1)
+
+
+def granted_seconds(req):
+    """The time from creation to the deadline the server granted."""
+    def parse(text):
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (parse(req["deadline_at"]) - parse(req["created_at"])).total_seconds()
+
+
+class TimeoutTest(PolicyTest):
+    def test_a_policy_timeout_is_a_default_not_a_ceiling(self):
+        for action, asked in (("send_email", 900), ("deploy_prod_api", 3600),
+                              ("send_email", 30 * 24 * 3600)):
+            r = self.server.call("POST", "/v1/requests", {"action": action, "title": "t",
+                                                          "timeout_seconds": asked},
+                                 token=self.agent)
+            self.assertEqual(r.status, 201, r)
+            self.assertEqual(granted_seconds(r.json), asked, action)
+            self.assertNotIn("warnings", r.json)
+        unnamed = self.server.create_request(token=self.agent, action="deploy_prod_api")
+        self.assertEqual(granted_seconds(unnamed), 15 * 60)
+        beyond = self.server.call("POST", "/v1/requests",
+                                  {"action": "x", "title": "t",
+                                   "timeout_seconds": 30 * 24 * 3600 + 1}, token=self.agent)
+        self.assertEqual(beyond.status, 422, beyond)
+        self.assertIn("timeout_seconds must be between 1 and 2592000",
+                      beyond.json["error"]["message"])
+
+    def test_a_policy_max_timeout_cuts_the_request_and_the_answer_says_so(self):
+        r = self.server.call("POST", "/v1/requests", {"action": "db_migrate", "title": "t",
+                                                      "timeout_seconds": 7200},
+                             token=self.agent)
+        self.assertEqual(r.status, 201, r)
+        self.assertEqual(granted_seconds(r.json), 3600)
+        self.assertEqual(r.json["warnings"], ["timeout_seconds 7200 was cut to 3600: policy db "
+                                              "allows at most that (max_timeout)"])
+        self.assertEqual(granted_seconds(
+            self.server.create_request(token=self.agent, action="db_migrate")), 600)
+
+        import subprocess
+        from harness import BIN
+        env = dict(os.environ, COUNTERSIGN_URL=self.server.url, COUNTERSIGN_TOKEN=self.agent)
+        cli = subprocess.run([BIN, "request", "--action", "db_migrate", "--title", "t",
+                              "--timeout", "2h"], capture_output=True, text=True, env=env,
+                             timeout=60)
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        self.assertIn("countersign: warning: timeout_seconds 7200 was cut to 3600: policy db "
+                      "allows at most that (max_timeout)\n", cli.stderr)
 
 
 class ReloadTest(PolicyTest):
@@ -214,6 +269,12 @@ class ReloadTest(PolicyTest):
         self.assertIn("quorum", self.server.read_log().split("keeping the current policies")[-1])
         req = self.server.create_request(token=self.agent, action="deploy_prod_api")
         self.assertEqual(req["policy"], "prod-deploys")
+
+        write_config(self.config, extra='\n[[policy]]\nname = "loud"\nnotify = ["slak-ops"]\n')
+        self.reload_and_wait_for("keeping the current policies")
+        self.assertIn("policy[4].notify[0]: no [[channel]] is named 'slak-ops' (no channels are "
+                      "configured)",
+                      self.server.read_log().split("keeping the current policies")[-1])
 
         write_config(self.config, extra='\n[[policy]]\nname = "everything-else"\n'
                                          'match = { action = "*" }\nquorum = 3\n')

@@ -19,8 +19,12 @@ DOCS = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "configuratio
 
 
 def clean_env():
-    """The caller's environment without any COUNTERSIGN_* variable."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("COUNTERSIGN_")}
+    """The caller's environment without any COUNTERSIGN_* variable, with the secrets the
+    documented example's channels read from the environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COUNTERSIGN_")}
+    env.update(SLACK_BOT_TOKEN="xoxb-example", SLACK_SIGNING_SECRET="example-signing-secret",
+               PAGER_WEBHOOK_SECRET="example-pager-secret-0123456789")
+    return env
 
 
 def documented_example():
@@ -117,7 +121,7 @@ class PolicyTestCommand(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = dict(re.match(r"([a-z0-9 ]+):\s+(.*)", line).groups()
                      for line in r.stdout.splitlines())
-        self.assertEqual(lines["policy"], f"acme-migrations ({self.config}:46)")
+        self.assertEqual(lines["policy"], f"acme-migrations ({self.config}:60)")
         self.assertEqual(lines["why"], "matched acme-migrations: action db_migrate_* ~ "
                                        "db_migrate_users, tenant acme ~ acme")
         self.assertEqual(lines["high risk"], "no")
@@ -192,6 +196,30 @@ class PolicyTestCommand(unittest.TestCase):
                                timeout=CLI_TIMEOUT)
         self.assertEqual(serve.returncode, 1)
         self.assertIn(message, serve.stdout + serve.stderr)
+
+    def test_a_misspelt_notify_channel_is_refused_by_policy_test_and_serve(self):
+        text = documented_example().replace('notify = ["slack-ops"]', 'notify = ["slak-ops"]')
+        self.assertNotEqual(text, documented_example())
+        bad = self.write("misspelt.toml", text)
+        line = text[:text.index('"slak-ops"')].count("\n") + 1
+        r = self.run_cli("--config", bad, "--action", "deploy_x")
+        self.assertEqual(r.returncode, 1, r.stdout)
+        message = r.stderr.strip().split("configuration error: ", 1)[1]
+        self.assertEqual(message, f"{bad}:{line}: policy[1].notify[0]: no [[channel]] is named "
+                                  "'slak-ops' (the channels are slack-ops, pager)")
+        serve = subprocess.run([harness.BIN, "serve", "--config", bad, "--listen", "127.0.0.1:0",
+                                "--store", "sqlite:" + os.path.join(self.dir.name, "cs.db")],
+                               env=clean_env(), capture_output=True, text=True,
+                               timeout=CLI_TIMEOUT)
+        self.assertEqual(serve.returncode, 1)
+        self.assertIn(message, serve.stdout + serve.stderr)
+
+        typed = self.write("typed.toml", documented_example().replace(
+            'notify = ["pager"]', 'notify = ["pager", "email:dave@example.com"]'))
+        r = self.run_cli("--config", typed, "--action", "x")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("policy[1].escalate_to[0].notify[1]: 'email:dave@example.com' needs a "
+                      "[[channel]] of type 'email', and there is none", r.stderr)
 
     def test_bad_usage_exits_3(self):
         self.assertEqual(self.run_cli("--config", self.config).returncode, 3)  # no --action

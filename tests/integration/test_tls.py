@@ -17,28 +17,17 @@ import threading
 import unittest
 import warnings
 
+import harness
 from harness import BIN, Server, ServerTestCase
 
 CERTS = {}  # name -> (cert_file, key_file), made once by setUpModule
 _cert_dir = None
 
 
-def make_certificate(directory, name):
-    cert = os.path.join(directory, name + ".crt")
-    key = os.path.join(directory, name + ".key")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
-                    "-days", "2", "-subj", "/CN=localhost",
-                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-                   check=True, capture_output=True, timeout=60)
-    return cert, key
-
-
 def setUpModule():
     global _cert_dir
-    _cert_dir = tempfile.mkdtemp(prefix="countersign-tls-")
-    for name in ("server", "other"):
-        CERTS[name] = make_certificate(_cert_dir, name)
+    _cert_dir, made = harness.make_certificates("countersign-tls-")
+    CERTS.update(made)
 
 
 def tearDownModule():

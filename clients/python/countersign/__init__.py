@@ -18,7 +18,8 @@ from .approval import (RECEIPT_PARAMETER, Approval, current_approval, current_re
                        get_default_client, json_safe, requires_approval, set_default_client)
 from .client import DEFAULT_URL, MAX_POLL_SECONDS, Client
 from .errors import (ApiError, ApprovalCancelled, ApprovalDenied, ApprovalError,
-                     ApprovalTimedOut, CountersignError, ReceiptInvalid, TransportError)
+                     ApprovalTimedOut, CountersignError, NoTokenError, ReceiptInvalid,
+                     TransportError)
 from .receipts import arguments_sha256, canonical_json, decode_receipt, verify_receipt
 from .tasks import (PAUSE_ACTION, list_paused_tasks, pause_task, pause_task_async, resume_task,
                     resume_task_async)
@@ -32,7 +33,8 @@ __all__ = [
     "pause_task", "pause_task_async", "resume_task", "resume_task_async", "list_paused_tasks",
     "PAUSE_ACTION",
     "verify_receipt", "decode_receipt", "canonical_json", "arguments_sha256",
-    "CountersignError", "TransportError", "ApiError", "ApprovalError", "ApprovalDenied",
+    "CountersignError", "TransportError", "ApiError", "NoTokenError", "ApprovalError",
+    "ApprovalDenied",
     "ApprovalTimedOut", "ApprovalCancelled", "ReceiptInvalid",
     "__version__",
 ]

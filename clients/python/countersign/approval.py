@@ -403,7 +403,7 @@ def _sync_wrapper(gate: _Gate) -> Callable[..., Any]:
         gave_up = None
         try:
             if request.get("status") == "pending":
-                request = client.wait(request["id"], timeout=gate.wait_timeout)
+                request = client.wait(request, timeout=gate.wait_timeout)
             if request.get("status") == "pending":
                 gave_up = gate.wait_timeout
                 request = _cancel(client, request, _stop_reason(gave_up))
@@ -447,7 +447,7 @@ def _async_wrapper(gate: _Gate) -> Callable[..., Any]:
         gave_up = None
         try:
             if request.get("status") == "pending":
-                request = await client.wait_async(request["id"], timeout=gate.wait_timeout)
+                request = await client.wait_async(request, timeout=gate.wait_timeout)
             if request.get("status") == "pending":
                 gave_up = gate.wait_timeout
                 request = await _cancel_async(client, request, _stop_reason(gave_up))

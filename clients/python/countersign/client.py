@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import os
 import random
@@ -20,7 +21,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 from urllib.parse import quote, urlencode
 
 from ._http import Endpoint, HttpResponse
-from .errors import ApiError, CountersignError, TransportError
+from .errors import ApiError, CountersignError, NoTokenError, TransportError
 
 __all__ = ["Client", "DEFAULT_URL", "MAX_POLL_SECONDS", "RetryCallback"]
 
@@ -37,6 +38,12 @@ _TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
 #: Called before each retry of a transient failure: ``(attempt, error, delay_seconds)``,
 #: ``attempt`` counting the failures in a row (1, 2, ...).
 RetryCallback = Callable[[int, CountersignError, float], None]
+
+#: Where :meth:`Client.wait` reports what it waits for and each decision it sees (INFO).
+logger = logging.getLogger("countersign")
+
+#: The one endpoint that needs no token: the receipt keys are public.
+_PUBLIC_TARGETS = ("/v1/keys",)
 
 Roles = Union[str, Iterable[str], None]
 
@@ -69,7 +76,8 @@ class Client:
         url: the server, ``http(s)://host[:port][/prefix]``. Default: ``COUNTERSIGN_URL``,
             else ``http://127.0.0.1:7400``.
         token: the API token. Default: ``COUNTERSIGN_TOKEN``, else the contents of the file
-            ``COUNTERSIGN_TOKEN_FILE`` names, else none (for a server with ``--auth off``).
+            ``COUNTERSIGN_TOKEN_FILE`` names. Without one, every call but :meth:`keys`
+            raises :class:`NoTokenError` before sending anything, unless ``auth_off``.
         role: the caller's role or roles, for the ``bypass_roles`` of
             :func:`countersign.requires_approval` (a client-side notion, like the Molecule
             workspace roles; the server's token roles are separate).
@@ -82,6 +90,7 @@ class Client:
             its cap; it doubles per failure in a row, with jitter.
         ssl_context: for ``https`` URLs; default: the system's trust store.
         on_retry: called before each retry of a transient failure (see ``RetryCallback``).
+        auth_off: the server runs with ``--auth off``: call it without a token.
     """
 
     def __init__(self, url: Optional[str] = None, token: Optional[str] = None, *,
@@ -89,7 +98,7 @@ class Client:
                  request_timeout: float = 30.0, poll_timeout: int = MAX_POLL_SECONDS,
                  backoff_initial: float = 0.5, backoff_max: float = 15.0,
                  ssl_context: Optional[ssl.SSLContext] = None,
-                 on_retry: Optional[RetryCallback] = None) -> None:
+                 on_retry: Optional[RetryCallback] = None, auth_off: bool = False) -> None:
         self.url = url or _env("COUNTERSIGN_URL") or DEFAULT_URL
         if token is None:
             token = _env("COUNTERSIGN_TOKEN")
@@ -100,6 +109,7 @@ class Client:
             if not _TOKEN_RE.match(token):
                 raise ValueError("the token must be printable ASCII without spaces")
         self._token = token
+        self.auth_off = bool(auth_off)
         self._endpoint = Endpoint(self.url, ssl_context)
         self.roles: Tuple[str, ...] = _roles_tuple(role)
         self.bypass_roles: Tuple[str, ...] = tuple(bypass_roles)
@@ -173,11 +183,15 @@ class Client:
 
     def list_requests(self, *, status: Optional[str] = None, action: Optional[str] = None,
                       requester: Optional[str] = None, session: Optional[str] = None,
-                      limit: Optional[int] = None,
-                      cursor: Optional[str] = None) -> Dict[str, Any]:
-        """One page of requests, newest first: ``{"requests": [...], "next_cursor": ...}``."""
+                      limit: Optional[int] = None, cursor: Optional[str] = None,
+                      decidable: Optional[bool] = None) -> Dict[str, Any]:
+        """One page of requests, newest first: ``{"requests": [...], "next_cursor": ...}``.
+
+        ``decidable=True`` keeps the pending requests the caller may decide now (the web
+        inbox's list); such a page may hold fewer than ``limit`` requests while
+        ``next_cursor`` is set (docs/api.md)."""
         return self._call("GET", _list_target(status, action, requester, session, limit,
-                                              cursor))
+                                              cursor, decidable))
 
     async def list_requests_async(self, **filters: Any) -> Dict[str, Any]:
         """:meth:`list_requests` for asyncio code."""
@@ -249,9 +263,15 @@ class Client:
         return verify_receipt(receipt, self.keys(), **expect)
 
     # -- waiting ---------------------------------------------------------------------------
-    def wait(self, request_id: str, timeout: Optional[float] = None, *,
+    def wait(self, request_id: Union[str, Dict[str, Any]], timeout: Optional[float] = None, *,
              poll_timeout: Optional[int] = None) -> Dict[str, Any]:
         """Waits until the request is no longer pending and returns it.
+
+        ``request_id`` is the request's id, or the request itself as :meth:`create` returned
+        it. The ``countersign`` logger hears, at INFO, what the wait is for (the id, who may
+        decide, the deadline and the request's page in the web inbox: at once when given the
+        request, else with the first answer) and each decision as the wait sees it
+        ("alice approved, 1 of 2"), every decision once and in order.
 
         Long-polls ``GET /v1/requests/{id}/wait`` again and again: each poll asks the server
         to hold it ``poll_timeout`` seconds (default: the client's, at most the server's cap
@@ -284,7 +304,8 @@ class Client:
                 return request
             time.sleep(delay)
 
-    async def wait_async(self, request_id: str, timeout: Optional[float] = None, *,
+    async def wait_async(self, request_id: Union[str, Dict[str, Any]],
+                         timeout: Optional[float] = None, *,
                          poll_timeout: Optional[int] = None) -> Dict[str, Any]:
         """:meth:`wait` for asyncio code. Cancelling the task stops waiting at once."""
         waiter = _Waiter(self, request_id, timeout, poll_timeout)
@@ -314,8 +335,17 @@ class Client:
             headers["Content-Type"] = "application/json"
         return headers
 
+    def _require_token(self, target: str) -> None:
+        if self._token or self.auth_off or target in _PUBLIC_TARGETS:
+            return
+        raise NoTokenError(
+            f"no token configured for countersign at {self.url}: pass Client(token=...), or "
+            "set COUNTERSIGN_TOKEN or COUNTERSIGN_TOKEN_FILE (auth_off=True for a server "
+            "started with --auth off)")
+
     def _call(self, method: str, target: str, body: Optional[Dict[str, Any]] = None,
               timeout: Optional[float] = None) -> Dict[str, Any]:
+        self._require_token(target)
         data = None if body is None else json.dumps(body).encode()
         response = self._endpoint.call(method, target, data, self._headers(data),
                                        timeout or self.request_timeout)
@@ -324,6 +354,7 @@ class Client:
     async def _call_async(self, method: str, target: str,
                           body: Optional[Dict[str, Any]] = None,
                           timeout: Optional[float] = None) -> Dict[str, Any]:
+        self._require_token(target)
         data = None if body is None else json.dumps(body).encode()
         response = await self._endpoint.call_async(method, target, data, self._headers(data),
                                                    timeout or self.request_timeout)
@@ -369,10 +400,14 @@ class Client:
 class _Waiter:
     """The bookkeeping of one wait: poll lengths, the overall deadline, backoff."""
 
-    def __init__(self, client: Client, request_id: str, timeout: Optional[float],
-                 poll_timeout: Optional[int]) -> None:
+    def __init__(self, client: Client, request_id: Union[str, Dict[str, Any]],
+                 timeout: Optional[float], poll_timeout: Optional[int]) -> None:
         self.client = client
-        self.path = _request_path(request_id, "/wait")
+        self.progress = _WaitProgress(client.url)
+        if isinstance(request_id, dict):
+            self.progress.saw(request_id)
+            request_id = request_id.get("id")  # type: ignore[assignment]
+        self.path = _request_path(request_id, "/wait")  # type: ignore[arg-type]
         per_poll = client.poll_timeout if poll_timeout is None else poll_timeout
         if not 1 <= per_poll <= MAX_POLL_SECONDS:
             raise ValueError(f"poll_timeout must be 1 to {MAX_POLL_SECONDS} seconds")
@@ -413,6 +448,7 @@ class _Waiter:
                  asked: int) -> Optional[float]:
         """None when waiting is over; else the delay before the next poll."""
         self.last = request
+        self.progress.saw(request)
         if request.get("status") != "pending" or self._out_of_time() or asked == 0:
             return None
         early = elapsed < asked / 2
@@ -424,6 +460,66 @@ class _Waiter:
         self.failures += 1
         return min(self.client.backoff_max,
                    self.client.backoff_initial * (2 ** min(self.failures - 1, 30)))
+
+
+class _WaitProgress:
+    """What one wait tells the ``countersign`` logger: what it waits for, once, then each
+    decision not reported yet."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.started = False
+        self.reported = 0
+
+    def saw(self, request: Dict[str, Any]) -> None:
+        request_id = str(request.get("id", ""))
+        if not self.started:
+            self.started = True
+            if request.get("status") == "pending":
+                logger.info("waiting for a decision on %s (deadline %s); who may decide: %s; "
+                            "inbox: %s/ui/requests/%s", request_id, request.get("deadline_at"),
+                            _who_may_decide(request), self.url, quote(request_id, safe=""))
+        decisions = request.get("decisions") or []
+        while self.reported < len(decisions):
+            logger.info("%s: %s", request_id, _decision_step(request, self.reported))
+            self.reported += 1
+
+
+def _who_may_decide(request: Dict[str, Any]) -> str:
+    """Who may decide `request`, in words: ``"alice, group:sre; 2 approvals needed"``."""
+    who = ", ".join(str(a) for a in request.get("approvers") or []) or \
+        "any approver or admin of the tenant"
+    quorum = request.get("quorum") or 1
+    return who + (f"; {quorum} approvals needed" if quorum > 1 else "")
+
+
+def _decision_step(request: Dict[str, Any], index: int) -> str:
+    """Decision `index` of `request` in words: ``"alice approved, 1 of 2"``, ``"bob denied"``
+    (the same words as the CLI's ``request --wait``)."""
+    decisions = request.get("decisions") or []
+    decision = decisions[index]
+
+    def distinct(outcome: str) -> int:
+        return len({d.get("by") for d in decisions[:index + 1] if d.get("outcome") == outcome})
+
+    outcome = decision.get("outcome")
+    step = f"{decision.get('by')} "
+    if outcome == "approved":
+        step += f"approved, {distinct(outcome)} of {request.get('quorum') or 1}"
+    elif outcome == "denied":
+        step += "denied"
+        threshold = request.get("deny_threshold") or 1
+        if threshold > 1:
+            step += f", {distinct(outcome)} of {threshold} denials"
+    elif outcome == "escalate":
+        step += "escalated"
+    elif outcome == "answered":
+        step += "answered"
+    else:
+        step += f"chose {decision.get('choice')}"
+    if decision.get("comment"):
+        step += ": " + json.dumps(decision["comment"])
+    return step
 
 
 def _transient(error: BaseException) -> bool:
@@ -440,10 +536,13 @@ def _request_path(request_id: str, suffix: str = "") -> str:
 
 def _list_target(status: Optional[str] = None, action: Optional[str] = None,
                  requester: Optional[str] = None, session: Optional[str] = None,
-                 limit: Optional[int] = None, cursor: Optional[str] = None) -> str:
+                 limit: Optional[int] = None, cursor: Optional[str] = None,
+                 decidable: Optional[bool] = None) -> str:
     query = {k: v for k, v in (("status", status), ("action", action),
                                ("requester", requester), ("session", session),
-                               ("limit", limit), ("cursor", cursor)) if v is not None}
+                               ("limit", limit), ("cursor", cursor),
+                               ("decidable", None if decidable is None
+                                else "true" if decidable else "false")) if v is not None}
     return "/v1/requests" + ("?" + urlencode(query) if query else "")
 
 

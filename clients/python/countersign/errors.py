@@ -19,6 +19,7 @@ __all__ = [
     "CountersignError",
     "TransportError",
     "ApiError",
+    "NoTokenError",
     "ApprovalError",
     "ApprovalDenied",
     "ApprovalTimedOut",
@@ -67,6 +68,14 @@ class ApiError(CountersignError):
     def transient(self) -> bool:
         """True for answers worth retrying: 429, 502, 503 and 504."""
         return self.status in (429, 502, 503, 504)
+
+
+class NoTokenError(CountersignError):
+    """No token is configured, and the call needs one: raised before anything is sent.
+
+    Give ``Client(token=...)``, or set ``COUNTERSIGN_TOKEN`` or ``COUNTERSIGN_TOKEN_FILE``;
+    for a server started with ``--auth off``, construct the client with ``auth_off=True``.
+    """
 
 
 class ApprovalError(CountersignError):

@@ -1,5 +1,6 @@
 #include "store/sql/sql_transaction.hpp"
 
+#include <algorithm>
 #include <limits>
 
 #include <boost/json/serialize.hpp>
@@ -472,6 +473,80 @@ Status SqlTransaction::PutAuditCheckpoint(const AuditCheckpoint& checkpoint) {
       .BindText(2, checkpoint.hash)
       .BindInt64(3, ToUnixMillis(checkpoint.verified_at));
   return s.Run();
+}
+
+namespace {
+
+// The smallest request id made at `at` or later: "req_" and the ULID of (at, all random bits 0).
+// Ids sort by the time they were made (core/id_generator.hpp), so every request created before
+// `at` has a smaller id, and the primary key bounds a retention pass's scan.
+std::string FirstRequestIdAt(TimePoint at) {
+  static constexpr char kCrockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  const uint64_t ms = static_cast<uint64_t>(std::max<int64_t>(0, ToUnixMillis(at)));
+  std::string id = "req_";
+  // The ULID's first 10 digits are the 48-bit time with two zero bits on top (50 bits).
+  for (int digit = 9; digit >= 0; --digit) id.push_back(kCrockford[(ms >> (5 * digit)) & 31]);
+  id.append(16, '0');
+  return id;
+}
+
+}  // namespace
+
+Result<PrunedRequests> SqlTransaction::PruneResolved(TimePoint before, int64_t limit) {
+  if (limit < 1) return Error::Invalid("a retention pass removes at least one request at a time");
+  // resolved_at is at or after created_at, so what was resolved before `before` was also
+  // created before it: the id bound only narrows the scan.
+  static constexpr char kSelect[] =
+      "SELECT id, status FROM requests WHERE id < ?1 AND resolved_at < ?2 AND status <> 'pending' "
+      "ORDER BY id LIMIT ?3";
+  std::vector<std::string> ids;
+  PrunedRequests pruned;
+  {
+    auto statement = connection_.Prepare(kSelect);
+    if (!statement.ok()) return std::move(statement).error();
+    auto& s = **statement;
+    s.BindText(1, FirstRequestIdAt(before)).BindInt64(2, ToUnixMillis(before)).BindInt64(3, limit);
+    for (;;) {
+      auto row = s.Step();
+      if (!row.ok()) return std::move(row).error();
+      if (!*row) break;
+      ids.emplace_back(s.ColumnText(0));
+      ++pruned.by_status[std::string(s.ColumnText(1))];
+    }
+  }
+  if (ids.empty()) return pruned;
+  // Dependents first: decisions refer to their request.
+  static constexpr const char* kDeletes[] = {
+      "DELETE FROM decisions WHERE request_id = ?1",
+      "DELETE FROM outbox WHERE request_id = ?1",
+      "DELETE FROM channel_messages WHERE request_id = ?1",
+      "DELETE FROM conversation_messages WHERE request_id = ?1",
+      "DELETE FROM conversations WHERE request_id = ?1",
+      "DELETE FROM requests WHERE id = ?1",
+  };
+  for (const std::string& id : ids) {
+    for (const char* sql : kDeletes) {
+      auto statement = connection_.Prepare(sql);
+      if (!statement.ok()) return std::move(statement).error();
+      auto& s = **statement;
+      s.BindText(1, id);
+      CS_RETURN_IF_ERROR(s.Run());
+    }
+  }
+  // Idempotency keys have no index by request; they are few (they expire after [limits]
+  // idempotency_ttl), so one statement for the whole range.
+  static constexpr char kKeys[] =
+      "DELETE FROM idempotency WHERE request_id >= ?1 AND request_id <= ?2 AND NOT EXISTS "
+      "(SELECT 1 FROM requests r WHERE r.id = idempotency.request_id)";
+  auto statement = connection_.Prepare(kKeys);
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, ids.front()).BindText(2, ids.back());
+  CS_RETURN_IF_ERROR(s.Run());
+  pruned.count = static_cast<int64_t>(ids.size());
+  pruned.first_id = ids.front();
+  pruned.last_id = ids.back();
+  return pruned;
 }
 
 Status SqlTransaction::InsertConversation(const Conversation& conversation) {

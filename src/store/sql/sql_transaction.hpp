@@ -75,6 +75,7 @@ class SqlTransaction final : public Transaction {
                                                           ConversationPhase phase) override;
   Result<bool> AppendMessage(ConversationMessage& message) override;
   Result<std::vector<ConversationMessage>> ListMessagesIn(std::string_view request_id) override;
+  Result<PrunedRequests> PruneResolved(TimePoint before, int64_t limit) override;
   const std::vector<Event>& AppendedEvents() const override { return appended_; }
   // Hands the appended events over, once the operation is done with this transaction.
   std::vector<Event> TakeAppendedEvents() { return std::move(appended_); }

@@ -1366,5 +1366,144 @@ TEST_P(StoreTest, ManyThreadsReadThroughASmallPoolWhileWritesCommit) {
   EXPECT_EQ((*counts)["pending"], 101);
 }
 
+TEST_P(StoreTest, PruneResolvedRemovesOldResolvedRequestsAndTheirRowsButNoAuditEvent) {
+  ASSERT_TRUE(OpenStore());
+  // Resolved at kT0 + 1 s and + 2 s (old), + 10 s (recent), and one still pending.
+  auto resolved = [](std::string id, RequestStatus status, Millis after) {
+    Request r = MakeRequest(std::move(id));
+    r.status = status;
+    r.resolved_at = kT0 + after;
+    r.idempotency_key = "";
+    return r;
+  };
+  const Request old_approved = resolved("req_001", RequestStatus::kApproved, Millis(1000));
+  const Request recent = resolved("req_002", RequestStatus::kApproved, Millis(10000));
+  const Request pending = MakeRequest("req_003");
+  const Request old_denied = resolved("req_004", RequestStatus::kDenied, Millis(2000));
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                for (const Request* r : {&old_approved, &recent, &pending, &old_denied}) {
+                  CS_RETURN_IF_ERROR(txn.InsertRequest(*r));
+                  CS_RETURN_IF_ERROR(
+                      txn.InsertDecision(*r, MakeDecision("dec_" + r->id, *r, "alice", kT0)));
+                  auto event = txn.AppendEvent(MakeDraft("default", r->id, "request.created", {}));
+                  if (!event.ok()) return std::move(event).error();
+                  OutboxRow row;
+                  row.delivery_id = "dlv_" + r->id;
+                  row.tenant = "default";
+                  row.request_id = r->id;
+                  row.destination = "slack-ops";
+                  row.kind = "post";
+                  row.event = "request.created";
+                  row.payload = "{}";
+                  row.next_attempt_at = kT0;
+                  row.created_at = kT0;
+                  CS_RETURN_IF_ERROR(txn.InsertOutbox(row));
+                  CS_RETURN_IF_ERROR(txn.PutChannelMessage(r->id, "slack-ops", "ts-" + r->id));
+                  CS_RETURN_IF_ERROR(txn.InsertIdempotency(
+                      {"default", "key-" + r->id, "hash", r->id, kT0 + Millis(60000)}));
+                }
+                return Ok();
+              }).ok());
+
+  // At most one per call, lowest id first; the third call finds nothing more before kT0 + 5 s.
+  std::vector<PrunedRequests> calls;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                for (int i = 0; i < 3; ++i) {
+                  auto pruned = txn.PruneResolved(kT0 + Millis(5000), 1);
+                  if (!pruned.ok()) return std::move(pruned).error();
+                  calls.push_back(std::move(pruned).value());
+                }
+                return Ok();
+              }).ok());
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].count, 1);
+  EXPECT_EQ(calls[0].first_id, "req_001");
+  EXPECT_EQ(calls[0].last_id, "req_001");
+  EXPECT_EQ(calls[0].by_status, (std::map<std::string, int64_t>{{"approved", 1}}));
+  EXPECT_EQ(calls[1].count, 1);
+  EXPECT_EQ(calls[1].first_id, "req_004");
+  EXPECT_EQ(calls[1].by_status, (std::map<std::string, int64_t>{{"denied", 1}}));
+  EXPECT_EQ(calls[2].count, 0);
+  EXPECT_EQ(calls[2].first_id, "");
+
+  for (const Request* r : {&old_approved, &old_denied}) {
+    SCOPED_TRACE(r->id);
+    auto got = store_->GetRequest("default", r->id);
+    ASSERT_TRUE(got.ok());
+    EXPECT_FALSE(got->has_value());
+    auto outbox = store_->ListOutbox("", "", r->id, 10);
+    ASSERT_TRUE(outbox.ok());
+    EXPECT_TRUE(outbox->empty());
+    auto message = store_->FindChannelMessage(r->id, "slack-ops");
+    ASSERT_TRUE(message.ok());
+    EXPECT_EQ(*message, "");
+    // Its audit events stay.
+    auto events = store_->ListEvents(Events("default", r->id));
+    ASSERT_TRUE(events.ok());
+    EXPECT_EQ(events->size(), 1u);
+  }
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM decisions"), "2");
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM idempotency"), "2");
+  EXPECT_EQ(Get(recent).decisions.size(), 1u);
+  EXPECT_EQ(Get(pending).status, RequestStatus::kPending);
+  auto audit = store_->VerifyAudit();
+  ASSERT_TRUE(audit.ok());
+  EXPECT_TRUE(audit->ok) << audit->reason;
+  EXPECT_EQ(audit->events_checked, 4);
+
+  // A limit below 1 is refused.
+  Status refused = WriteAndWait(*store_, [](Transaction& txn) -> Status {
+    auto pruned = txn.PruneResolved(kT0, 0);
+    if (!pruned.ok()) return std::move(pruned).error();
+    return Ok();
+  });
+  EXPECT_FALSE(refused.ok());
+}
+
+// Replicas sharing a PostgreSQL store each run retention passes: a batch chooses what to remove
+// inside its write transaction, under the chain lock, so two racing stores never both remove
+// (and both record) the same request.
+TEST_P(StoreTest, TwoStoresPruningAtOnceRemoveEachRequestOnce) {
+  if (!postgres()) GTEST_SKIP() << "one SQLite file has one store";
+  ASSERT_TRUE(OpenStore());
+  auto other = Open();
+  ASSERT_TRUE(other.ok()) << other.error().message;
+  constexpr int kRequests = 40;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                for (int i = 0; i < kRequests; ++i) {
+                  Request r = MakeRequest("req_0" + std::to_string(100 + i));
+                  r.status = RequestStatus::kApproved;
+                  r.resolved_at = kT0;
+                  r.idempotency_key = "";
+                  CS_RETURN_IF_ERROR(txn.InsertRequest(r));
+                }
+                return Ok();
+              }).ok());
+  // Each store prunes in batches of 3 until it finds nothing, both at once.
+  // Each counts what its batches say they removed: a request removed twice would count twice.
+  auto prune = [](Store& store, int64_t& removed) {
+    for (;;) {
+      PrunedRequests batch;
+      Status s = WriteAndWait(store, [&](Transaction& txn) -> Status {
+        auto pruned = txn.PruneResolved(kT0 + Millis(1), 3);
+        if (!pruned.ok()) return std::move(pruned).error();
+        batch = std::move(pruned).value();
+        return Ok();
+      });
+      if (!s.ok() || batch.count == 0) return s;
+      removed += batch.count;
+    }
+  };
+  int64_t by_first = 0;
+  int64_t by_second = 0;
+  auto first = std::async(std::launch::async, [&] { return prune(*store_, by_first); });
+  auto second = std::async(std::launch::async, [&] { return prune(**other, by_second); });
+  ASSERT_TRUE(first.get().ok());
+  ASSERT_TRUE(second.get().ok());
+  (*other)->Stop();
+  EXPECT_EQ(by_first + by_second, kRequests);
+  EXPECT_EQ(RawQuery("SELECT count(*) FROM requests"), "0");
+}
+
 }  // namespace
 }  // namespace countersign
