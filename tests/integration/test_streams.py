@@ -12,9 +12,8 @@ import tempfile
 import threading
 import unittest
 
-from harness import Server, ServerTestCase
+from harness import Server, ServerTestCase, make_certificates
 from stream_clients import SseClient, StreamRefused, WsClient, WsClosed
-from test_tls import make_certificate
 
 REQUEST_EVENT_FIELDS = {"seq", "at", "tenant", "request_id", "type", "actor", "data",
                         "prev_hash", "hash"}
@@ -331,8 +330,8 @@ class TlsStreamTest(StreamTestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.cert_dir = tempfile.mkdtemp(prefix="countersign-tls-")
-        cls.tls = make_certificate(cls.cert_dir, "server")
+        cls.cert_dir, made = make_certificates("countersign-tls-", names=("server",))
+        cls.tls = made["server"]
 
     @classmethod
     def tearDownClass(cls):
