@@ -41,14 +41,9 @@ void MigrateCommand::Register(CLI::App& parent, int& exit_code) {
 int MigrateCommand::Run() const {
   // The stores log each step at info; this command prints its own account of them.
   spdlog::set_level(spdlog::level::warn);
-  ServeOptions options;
-  options.Give("config", config_);
-  options.Give("store", store_);
-  auto config = LoadServerConfig(options);
-  if (!config.ok()) {
-    return ReportFailure(Error::Unavailable("configuration error: " + config.error().message));
-  }
-  const StoreTarget target = StoreTarget::FromConfig(*config);
+  auto found = StoreTarget::FromOptions(store_, config_);
+  if (!found.ok()) return ReportFailure(found.error());
+  const StoreTarget& target = *found;
   auto outcome = target.Migrate();
   if (!outcome.ok()) return ReportFailure(outcome.error());
   for (const auto& migration : outcome->applied) {

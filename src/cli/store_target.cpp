@@ -28,6 +28,18 @@ bool FileExists(const std::string& path) {
 
 }  // namespace
 
+Result<StoreTarget> StoreTarget::FromOptions(const std::optional<std::string>& store,
+                                             const std::optional<std::string>& config) {
+  ServeOptions options;
+  options.Give("config", config);
+  options.Give("store", store);
+  auto loaded = LoadServerConfig(options);
+  if (!loaded.ok()) {
+    return Error::Unavailable("configuration error: " + loaded.error().message);
+  }
+  return FromConfig(*loaded);
+}
+
 StoreTarget StoreTarget::FromConfig(const ServerConfig& config) {
   return StoreTarget(config.store_url.empty() ? config.store_path : "", config.store_url);
 }

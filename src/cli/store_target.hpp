@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ class StoreTarget {
  public:
   // The store `config` names (--store, COUNTERSIGN_STORE or the file's [server] store).
   static StoreTarget FromConfig(const ServerConfig& config);
+  // The store a command on the server host works on: `store` (--store), else the [server]
+  // store of the `config` file, else the server's default. A bad file or value is
+  // kUnavailable, "configuration error: ...".
+  static Result<StoreTarget> FromOptions(const std::optional<std::string>& store,
+                                         const std::optional<std::string>& config);
   // `text` as --store takes it; kUnavailable naming `option` (a usage error) when it is
   // neither form.
   static Result<StoreTarget> Parse(const std::string& text, const std::string& option);

@@ -49,14 +49,9 @@ void TokenRecoverCommand::Register(CLI::App& token, int& exit_code) {
 int TokenRecoverCommand::Run() const {
   // The store logs its start-up at info; this command's output is the token.
   spdlog::set_level(spdlog::level::warn);
-  ServeOptions options;
-  options.Give("config", config_);
-  options.Give("store", store_);
-  auto config = LoadServerConfig(options);
-  if (!config.ok()) {
-    return ReportFailure(Error::Unavailable("configuration error: " + config.error().message));
-  }
-  const StoreTarget target = StoreTarget::FromConfig(*config);
+  auto found = StoreTarget::FromOptions(store_, config_);
+  if (!found.ok()) return ReportFailure(found.error());
+  const StoreTarget& target = *found;
   auto store = target.OpenStore();
   if (!store.ok()) return ReportFailure(store.error());
   SystemClock clock;
