@@ -242,6 +242,10 @@ std::string Ed25519ReceiptSigner::Sign(const ReceiptClaims& claims) const {
   payload["decided_at"] = UnixSeconds(claims.decided_at);
   payload["exp"] = UnixSeconds(claims.exp);
   payload["iat"] = UnixSeconds(claims.decided_at);
+  if (!claims.jti.empty()) payload["jti"] = claims.jti;
+  if (!claims.receipt_use.empty()) payload["receipt_use"] = claims.receipt_use;
+  if (claims.not_after) payload["not_after"] = UnixSeconds(*claims.not_after);
+  if (claims.max_uses > 0) payload["max_uses"] = claims.max_uses;
   return SignJws(payload);
 }
 

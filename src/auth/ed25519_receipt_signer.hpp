@@ -9,9 +9,10 @@
 //
 // The receipt's JOSE header is {"alg":"EdDSA","typ":"JWT","kid":…}; its payload is
 // {"request_id","tenant","action","arguments_sha256","outcome","approvers","decided_at","exp",
-// "iat"} with the times as integer Unix seconds (JWT NumericDate, rounded down). `iat` is
+// "iat"} plus, when the claims have them, "jti", "receipt_use", "not_after" and "max_uses",
+// with the times as integer Unix seconds (JWT NumericDate, rounded down). `iat` is
 // `decided_at`: a receipt is issued for the decision, so signing the same claims twice gives
-// the same token (Ed25519 signatures are deterministic).
+// the same token (Ed25519 signatures are deterministic); the jti makes each receipt unique.
 //
 // Thread-safe: after construction Sign() and Jwks() only read the key.
 #pragma once

@@ -5,6 +5,8 @@
 // verify it; see docs/receipts.md. Thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,14 @@ struct ReceiptClaims {
   // Of the structured answer the approval carried (canonical JSON), when it had one; a receipt
   // without one has no response_sha256 claim.
   std::string response_sha256;
+  // The receipt's own unique id ("rct_" + 128 random bits, hex), which POST
+  // /v1/receipts/consume counts uses of. Receipts signed before it existed have none.
+  std::string jti = {};
+  std::string receipt_use = {};  // "reusable" or "single_use": the policy's `receipt`
+  // Constraints the approver set, enforced by consume: no use from not_after on (never later
+  // than exp), and at most max_uses counted uses (0: no such claim).
+  std::optional<TimePoint> not_after = {};
+  int64_t max_uses = 0;
 };
 
 class ReceiptSigner {

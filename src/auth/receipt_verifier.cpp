@@ -67,6 +67,15 @@ std::string BadClaim(const boost::json::object& claims) {
     const auto* v = claims.if_contains(name);
     if (v == nullptr || !v->is_int64()) return name;
   }
+  // Later claims, absent from older receipts: optional, but of their type when present.
+  for (const char* name : {"jti", "receipt_use"}) {
+    const auto* v = claims.if_contains(name);
+    if (v != nullptr && !v->is_string()) return name;
+  }
+  for (const char* name : {"not_after", "max_uses"}) {
+    const auto* v = claims.if_contains(name);
+    if (v != nullptr && !v->is_int64()) return name;
+  }
   return "";
 }
 
@@ -209,6 +218,15 @@ ReceiptVerdict ReceiptVerifier::Verify(std::string_view token,
     verdict.fault = ReceiptFault::kExpired;
     verdict.reason =
         "expired at " + TimeText(exp) + "; now is " + TimeText(expect.now_unix_seconds);
+    return verdict;
+  }
+  // The approver's own limit, never later than exp: the same rule (valid while now < it).
+  if (const auto* not_after = c.if_contains("not_after");
+      not_after != nullptr && expect.now_unix_seconds >= not_after->get_int64()) {
+    verdict.fault = ReceiptFault::kExpired;
+    verdict.reason = "not valid after " + TimeText(not_after->get_int64()) +
+                     " (not_after, set by the approver); now is " +
+                     TimeText(expect.now_unix_seconds);
     return verdict;
   }
   const std::string action(c.at("action").get_string());

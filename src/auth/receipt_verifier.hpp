@@ -3,9 +3,11 @@
 //
 // Verify() checks, in order: the token is a compact JWS whose header says alg "EdDSA" and
 // names a `kid`, with no `crit`; the JWKS has an Ed25519 key with that kid; the signature
-// verifies; the payload has every claim with the right JSON type; `outcome` is "approved";
-// `exp` has not passed (valid while now < exp, RFC 7519 §4.1.4); and, when expected, `action`
-// and `arguments_sha256` equal the expected values. The first failed check is the verdict.
+// verifies; the payload has every claim with the right JSON type (the optional `jti`,
+// `receipt_use`, `not_after` and `max_uses` only when present: older receipts lack them);
+// `outcome` is "approved"; `exp` and, when present, `not_after` have not passed (valid while
+// now < exp, RFC 7519 §4.1.4); and, when expected, `action` and `arguments_sha256` equal the
+// expected values. The first failed check is the verdict.
 // Immutable after construction; Verify() and VerifyJws() are thread-safe.
 #pragma once
 
@@ -27,7 +29,7 @@ enum class ReceiptFault {
   kUnknownKey,         // no key in the JWKS has the header's kid
   kBadSignature,       // the signature does not verify with that key
   kNotApproved,        // outcome is not "approved"
-  kExpired,            // now >= exp
+  kExpired,            // now >= exp, or now >= not_after
   kActionMismatch,     // action differs from the expected one
   kArgumentsMismatch,  // arguments_sha256 differs from the expected one
 };

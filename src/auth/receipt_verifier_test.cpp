@@ -105,6 +105,36 @@ TEST_F(ReceiptVerifierTest, AReceiptIsExpiredFromTheSecondOfItsExp) {
   EXPECT_TRUE(verdict.claims.has_value());
 }
 
+TEST_F(ReceiptVerifierTest, TheConsumptionClaimsAreCarriedAndNotAfterExpiresItEarly) {
+  claims_.jti = "rct_0123456789abcdef0123456789abcdef";
+  claims_.receipt_use = "single_use";
+  claims_.not_after = FromUnixMillis((kDecidedAt + 60) * 1000);
+  claims_.max_uses = 3;
+  const std::string token = signer_->Sign(claims_);
+  ReceiptExpectations expect = Now();
+  const ReceiptVerdict verdict = verifier_->Verify(token, expect);
+  ASSERT_TRUE(verdict.valid()) << verdict.reason;
+  EXPECT_EQ(verdict.claims->at("jti"), "rct_0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(verdict.claims->at("receipt_use"), "single_use");
+  EXPECT_EQ(verdict.claims->at("not_after"), kDecidedAt + 60);
+  EXPECT_EQ(verdict.claims->at("max_uses"), 3);
+  expect.now_unix_seconds = kDecidedAt + 59;
+  EXPECT_TRUE(verifier_->Verify(token, expect).valid());
+  expect.now_unix_seconds = kDecidedAt + 60;  // well before exp
+  const ReceiptVerdict late = verifier_->Verify(token, expect);
+  EXPECT_EQ(late.fault, ReceiptFault::kExpired);
+  EXPECT_NE(late.reason.find("not_after"), std::string::npos) << late.reason;
+}
+
+TEST_F(ReceiptVerifierTest, AReceiptWithoutTheConsumptionClaimsStillVerifies) {
+  // What receipts looked like before jti: none of the four claims.
+  const ReceiptVerdict verdict = verifier_->Verify(signer_->Sign(claims_), Now());
+  ASSERT_TRUE(verdict.valid()) << verdict.reason;
+  EXPECT_FALSE(verdict.claims->contains("jti"));
+  EXPECT_FALSE(verdict.claims->contains("receipt_use"));
+  EXPECT_FALSE(verdict.claims->contains("max_uses"));
+}
+
 TEST_F(ReceiptVerifierTest, AnotherActionOrOtherArgumentsAreMismatches) {
   const std::string token = signer_->Sign(claims_);
   ReceiptExpectations expect = Now();

@@ -91,6 +91,30 @@ Result<boost::json::object> ApiClient::Delete(std::string_view target) const {
   return Send("DELETE", target, nullptr, std::chrono::seconds(75));
 }
 
+Result<ApiAnswer> ApiClient::PostForAnswer(std::string_view target,
+                                           const boost::json::object& body) const {
+  const std::string text = boost::json::serialize(body);
+  auto response = http_.Call("POST", target, &text, std::chrono::seconds(75));
+  if (!response.ok()) return std::move(response).error();
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(response->body, ec);
+  if (ec || !parsed.is_object()) {
+    if (response->status < 200 || response->status >= 300) {
+      return ErrorFromResponse(*response, base_url());
+    }
+    return Error::Internal("countersign at " + base_url() + " answered POST " +
+                           std::string(target) + " with something that is not a JSON object");
+  }
+  return ApiAnswer{response->status, std::move(parsed.get_object())};
+}
+
+Error ApiClient::ErrorFor(const ApiAnswer& answer) const {
+  HttpResponse response;
+  response.status = answer.status;
+  response.body = boost::json::serialize(answer.body);
+  return ErrorFromResponse(response, base_url());
+}
+
 Result<boost::json::object> ApiClient::Send(std::string_view method, std::string_view target,
                                             const std::string* body,
                                             std::chrono::seconds timeout) const {

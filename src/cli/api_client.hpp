@@ -17,6 +17,12 @@
 
 namespace countersign {
 
+// An answer of any status, with its JSON body.
+struct ApiAnswer {
+  int status = 0;
+  boost::json::object body;
+};
+
 class ApiClient {
  public:
   explicit ApiClient(HttpClient http) : http_(std::move(http)) {}
@@ -25,6 +31,11 @@ class ApiClient {
                                   std::chrono::seconds timeout = std::chrono::seconds(75)) const;
   Result<boost::json::object> Post(std::string_view target, const boost::json::object& body) const;
   Result<boost::json::object> Delete(std::string_view target) const;
+  // A POST whose refusals the caller prints as they came (`receipt verify --consume --json`):
+  // any status with a JSON object body is an answer; the error as Post() gives it otherwise.
+  Result<ApiAnswer> PostForAnswer(std::string_view target, const boost::json::object& body) const;
+  // The error Post() would give for `answer` (not a 2xx).
+  Error ErrorFor(const ApiAnswer& answer) const;
 
   const std::string& base_url() const { return http_.base_url(); }
 

@@ -37,4 +37,9 @@ Result<boost::json::object> ApiGateway::CancelRequest(const std::string& id,
   return api.Post(RequestPath(id) + "/cancel", boost::json::object{{"reason", reason}});
 }
 
+Result<boost::json::object> ApiGateway::ConsumeReceipt(const std::string& receipt) {
+  const ApiClient api = api_;
+  return api.Post("/v1/receipts/consume", boost::json::object{{"receipt", receipt}});
+}
+
 }  // namespace countersign

@@ -20,6 +20,7 @@ class ApiGateway final : public GatewayApi {
                                              std::chrono::seconds timeout) override;
   Result<boost::json::object> CancelRequest(const std::string& id,
                                             const std::string& reason) override;
+  Result<boost::json::object> ConsumeReceipt(const std::string& receipt) override;
 
  private:
   const ApiClient api_;

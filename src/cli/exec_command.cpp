@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string_view>
@@ -67,17 +68,25 @@ constexpr const char* kFooter =
     "Asks for approval of the command line (the request's arguments are {\"argv\": [CMD, "
     "ARGS...]} unless --arguments is given), waits for the decision, and runs CMD only if it "
     "is approved, with the signed receipt in COUNTERSIGN_RECEIPT and the request id in "
-    "COUNTERSIGN_REQUEST_ID. Put -- before CMD so that its own options are not read as "
+    "COUNTERSIGN_REQUEST_ID. When the policy makes the receipt single-use (receipt = "
+    "\"single_use\"), exec consumes it (POST /v1/receipts/consume) before running CMD and "
+    "refuses to run CMD when it was consumed already (an approval replayed with the same "
+    "--idempotency-key). Put -- before CMD so that its own options are not read as "
     "exec's. While waiting, stderr says who may decide, the request's page in the web inbox, "
     "and each decision as it comes (\"alice approved, 1 of 2\"). Waiting survives the "
     "server's 60 s long-poll cap and retries an unreachable server (or a 5xx/429 answer) for "
     "up to 5 minutes. SIGINT or SIGTERM (Ctrl-C) while "
-    "waiting cancels the request; while CMD runs, they are passed on to it.\n"
+    "waiting cancels the request; while CMD runs, they are passed on to it. Once CMD has run, "
+    "exec reports its exit status to the server (succeeded on 0, else failed with the exit "
+    "code, or \"killed by signal N\"), which records it as the request's execution "
+    "(execution.reported); a report that fails is a warning and does not change exec's exit "
+    "status. --no-report turns the report off.\n"
     "Exit status: CMD's own exit status once approved (128+N if signal N killed it); "
-    "1 denied, or approved with edited arguments (CMD is not run: exec runs only the command "
-    "as asked); 2 expired or cancelled; 3 bad usage, bad token, or the server could not be "
-    "asked; 126 CMD is not executable; 127 CMD not found (both checked before asking "
-    "anyone); 130 interrupted while waiting (the request is cancelled).";
+    "1 denied, approved with edited arguments (CMD is not run: exec runs only the command "
+    "as asked), or a single-use receipt already consumed; 2 expired or cancelled; 3 bad "
+    "usage, bad token, or the server could not be asked; 126 CMD is not executable; 127 CMD "
+    "not found (both checked before asking anyone); 130 interrupted while waiting (the "
+    "request is cancelled).";
 
 const CLI::Validator kJsonObject(
     [](std::string& text) -> std::string {
@@ -375,7 +384,8 @@ std::vector<std::string> CommandEnvironment(const std::string& receipt, const st
   return env;
 }
 
-int WaitForChild(pid_t pid) {
+// Waits for the command; `wait_status` gets its wait status (nullopt when it could not be had).
+int WaitForChild(pid_t pid, std::optional<int>& wait_status) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0) {
     if (errno != EINTR) {
@@ -383,9 +393,40 @@ int WaitForChild(pid_t pid) {
       return kExitError;
     }
   }
+  wait_status = status;
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return kExitError;
+}
+
+// The execution report of a command that ended with wait status `wait_status`: succeeded on
+// exit 0, else failed with its exit code, or "killed by signal N". Without a wait status,
+// failed with `exit_code`, exec's own.
+boost::json::object OutcomeBody(std::optional<int> wait_status, int exit_code) {
+  boost::json::object body;
+  if (!wait_status) {
+    body["status"] = "failed";
+    body["exit_code"] = exit_code;
+    body["detail"] = "its exit status could not be read";
+  } else if (WIFSIGNALED(*wait_status)) {
+    body["status"] = "failed";
+    body["detail"] = "killed by signal " + std::to_string(WTERMSIG(*wait_status));
+  } else {
+    const int code = WIFEXITED(*wait_status) ? WEXITSTATUS(*wait_status) : exit_code;
+    body["status"] = code == 0 ? "succeeded" : "failed";
+    body["exit_code"] = code;
+  }
+  return body;
+}
+
+// Tells the server what became of approved request `id` (POST /v1/requests/{id}/outcome). A
+// failure is only a warning: the command has run, and its exit status is what exec answers.
+void ReportOutcome(const ApiClient& api, const std::string& id, const boost::json::object& body) {
+  auto reported = api.Post("/v1/requests/" + PercentEncode(id) + "/outcome", body);
+  if (!reported.ok()) {
+    std::cerr << "countersign: warning: could not report the outcome of " + id + ": " +
+                     reported.error().message + "\n";
+  }
 }
 
 }  // namespace
@@ -418,7 +459,15 @@ void ExecCommand::Register(CLI::App& parent, int& exit_code) {
       ->type_name("NAME")
       ->allow_extra_args(false);
   command->add_option("--session", session_, "the agent session this belongs to")->type_name("ID");
+  command
+      ->add_option("--idempotency-key", idempotency_key_,
+                   "the same KEY and command again get the same request (and its decision) "
+                   "instead of asking anew")
+      ->type_name("KEY");
   command->add_flag("-q,--quiet", quiet_, "print nothing but errors");
+  command->add_flag("--no-report", no_report_,
+                    "do not report CMD's exit status to the server afterwards (POST "
+                    "/v1/requests/{id}/outcome)");
   connection_.AddTo(*command);
   // exec's stdout belongs to CMD, so there is no JSON answer to print.
   command->remove_option(command->get_option("--json"));
@@ -467,6 +516,7 @@ boost::json::object ExecCommand::Body() const {
     body["approvers"] = std::move(approvers);
   }
   if (session_) body["session"] = *session_;
+  if (idempotency_key_) body["idempotency_key"] = *idempotency_key_;
   return body;
 }
 
@@ -552,15 +602,35 @@ int ExecCommand::Run() const {
               << line << "\n";
     return kExitRefused;
   }
+  // A single-use receipt is spent before the command runs, so that a replayed approval (the
+  // same request again) never runs it twice.
+  if (TextField(request, "receipt_use") == "single_use") {
+    auto consumed = api->Post("/v1/receipts/consume", boost::json::object{{"receipt", receipt}});
+    if (!consumed.ok()) {
+      std::cerr << "countersign: " << id
+                << "'s single-use receipt cannot be used: " << DisplaySafe(consumed.error().message)
+                << "; not running " << line << "\n";
+      return ExitCodeFor(consumed.error()) == kExitRefused ? kExitRefused : kExitError;
+    }
+  }
 
   const pid_t pid = run.Spawn(command_, CommandEnvironment(receipt, id), relay.original_mask());
   if (pid == 0) return kExitInterrupted;  // the relay is cancelling and exits 130
   if (pid < 0) {
     std::cerr << "countersign: cannot run " << program << ": " << std::strerror(-pid) << "\n";
-    return -pid == ENOENT ? kExitNotFound : kExitCannotExecute;
+    const int code = -pid == ENOENT ? kExitNotFound : kExitCannotExecute;
+    if (!no_report_) {
+      boost::json::object body{{"status", "failed"},
+                               {"exit_code", code},
+                               {"detail", std::string("could not start: ") + std::strerror(-pid)}};
+      ReportOutcome(*api, id, body);
+    }
+    return code;
   }
-  const int exit_status = WaitForChild(pid);
+  std::optional<int> wait_status;
+  const int exit_status = WaitForChild(pid, wait_status);
   run.Finished();
+  if (!no_report_) ReportOutcome(*api, id, OutcomeBody(wait_status, exit_status));
   return exit_status;
 }
 

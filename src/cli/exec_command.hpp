@@ -10,8 +10,10 @@
 // 1 denied (or approved with edited arguments), 2 expired or cancelled, 3 bad usage or the
 // server could not be asked, 127 / 126 CMD not found / not executable (checked before asking
 // anyone). SIGINT or SIGTERM while waiting cancels the request and exits 130; while CMD runs
-// they are passed on to it. Registered on a CLI11 app; the object must outlive the parse.
-// Not thread-safe.
+// they are passed on to it. After CMD ran (or could not be started), its exit status is
+// reported to the server as the request's execution (POST /v1/requests/{id}/outcome) unless
+// --no-report; a failed report is a warning on stderr and never changes exec's exit status.
+// Registered on a CLI11 app; the object must outlive the parse. Not thread-safe.
 #pragma once
 
 #include <optional>
@@ -50,7 +52,9 @@ class ExecCommand {
   std::optional<int> timeout_seconds_;
   std::vector<std::string> approvers_;
   std::optional<std::string> session_;
+  std::optional<std::string> idempotency_key_;
   bool quiet_ = false;
+  bool no_report_ = false;
   std::vector<std::string> command_;  // from TakeCommand()
   std::vector<std::string> stray_;    // words CLI11 found before `--`: a usage error
 };

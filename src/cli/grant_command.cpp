@@ -25,11 +25,16 @@ void GrantCommand::Register(CLI::App& parent, int& exit_code) {
   create->add_option("--action", action_, "the action name, exactly as requests give it")
       ->required()
       ->type_name("ACTION");
-  create->add_option("--scope", scope_, "session (one session only) or tenant (default)")
+  create
+      ->add_option("--scope", scope_,
+                   "session (one session only), requester (one requester, any session) or "
+                   "tenant (default)")
       ->type_name("SCOPE")
-      ->check(CLI::IsMember({"session", "tenant"}));
+      ->check(CLI::IsMember({"session", "requester", "tenant"}));
   create->add_option("--session", session_, "the session, for --scope session")
       ->type_name("SESSION");
+  create->add_option("--requester", requester_, "the requester, for --scope requester")
+      ->type_name("PRINCIPAL");
   create
       ->add_option("--ttl", ttl_seconds_,
                    "how long it lasts, e.g. 10m, 8h, 7d or 3600 (seconds) (required)")
@@ -62,6 +67,7 @@ int GrantCommand::RunCreate() const {
   if (!api.ok()) return ReportFailure(api.error());
   boost::json::object body{{"action", action_}, {"scope", scope_}, {"ttl_seconds", ttl_seconds_}};
   if (!session_.empty()) body["session"] = session_;
+  if (!requester_.empty()) body["requester"] = requester_;
   auto created = api->Post("/v1/grants", body);
   if (!created.ok()) return ReportFailure(created.error());
   if (create_connection_.json) {
@@ -83,13 +89,18 @@ int GrantCommand::RunList() const {
     std::cout << boost::json::serialize(*listing) << "\n";
     return kExitOk;
   }
-  TextTable table({"ID", "ACTION", "SCOPE", "SESSION", "BY", "EXPIRES", "REVOKED"});
+  // FOR: the session a session grant covers, or the requester a requester grant covers.
+  TextTable table({"ID", "ACTION", "SCOPE", "FOR", "BY", "EXPIRES", "REVOKED"});
   for (const auto& element : ArrayField(*listing, "grants")) {
     const auto* g = element.if_object();
     if (g == nullptr) continue;
-    table.AddRow({TextField(*g, "id"), TextField(*g, "action"), TextField(*g, "scope"),
-                  TextField(*g, "session"), TextField(*g, "created_by"),
-                  ShortTime(TextField(*g, "expires_at")), ShortTime(TextField(*g, "revoked_at"))});
+    const std::string scope = TextField(*g, "scope");
+    const std::string covers = scope == "requester" ? TextField(*g, "requester")
+                               : scope == "session" ? TextField(*g, "session")
+                                                    : "";
+    table.AddRow({TextField(*g, "id"), TextField(*g, "action"), scope, covers,
+                  TextField(*g, "created_by"), ShortTime(TextField(*g, "expires_at")),
+                  ShortTime(TextField(*g, "revoked_at"))});
   }
   table.Print(std::cout);
   return kExitOk;

@@ -31,6 +31,7 @@ class GrantCommand {
   std::string action_;
   std::string scope_ = "tenant";
   std::string session_;
+  std::string requester_;
   int64_t ttl_seconds_ = 0;
   std::string revoke_id_;
 };

@@ -109,6 +109,16 @@ HeldCallOutcome McpProxyWaits::WaitForApproval(McpProxySession& session, const P
     outcome.to_client = JsonRpcResultLine(call.id, ToolResultForRequest(kHeldCallTool, request));
     return outcome;
   }
+  // A single-use approval is spent before the call is made, so that it is made once.
+  if (auto consumed = runner_.ConsumeIfSingleUse(request); !consumed.ok()) {
+    spdlog::warn("{} approved, but its single-use receipt cannot be used: not calling {}: {}",
+                 StringAt(request, "id"), call.tool, consumed.error().message);
+    outcome.to_client = JsonRpcResultLine(
+        call.id, ToolFailureResult(kHeldCallTool, FailureForGatewayError(consumed.error()),
+                                   "approved, but the single-use receipt cannot be used: " +
+                                       consumed.error().message));
+    return outcome;
+  }
   bool edited = false;
   boost::json::object arguments = ApprovedArguments(request, edited);
   spdlog::info("{} approved: calling {} upstream{}", StringAt(request, "id"), call.tool,

@@ -28,8 +28,12 @@ constexpr const char* kVerifyFooter =
     "is approved and that exp has not passed; with --action and --arguments also that the "
     "receipt is for that action and for arguments whose canonical JSON hashes to its "
     "arguments_sha256. The keys come from --jwks, else from GET /v1/keys of --url "
-    "(env COUNTERSIGN_URL). See docs/receipts.md. Exit status: 0 valid, 1 invalid (the reason "
-    "is on stderr), 3 any other error (unreadable file, unreachable server, bad usage).";
+    "(env COUNTERSIGN_URL). With --consume a valid receipt is then consumed, one use, through "
+    "POST /v1/receipts/consume of that server (token: --token, --token-file, COUNTERSIGN_TOKEN "
+    "or COUNTERSIGN_TOKEN_FILE, an agent's or admin's). See docs/receipts.md. Exit status: 0 "
+    "valid (and consumed), 1 invalid or the consumption refused (already consumed, expired, "
+    "foreign; the reason is on stderr), 3 any other error (unreadable file, unreachable "
+    "server, bad usage).";
 
 constexpr std::chrono::seconds kKeysTimeout(10);
 constexpr std::int64_t kLastSecondOf9999 = 253402300799;  // larger times are not shown as dates
@@ -110,7 +114,29 @@ void PrintClaims(std::ostream& out, const ReceiptVerdict& verdict) {
   line("approvers:        ", Join(ArrayField(claims, "approvers"), ", "));
   line("decided_at:       ", TimeText(claims, "decided_at"));
   line("expires (exp):    ", TimeText(claims, "exp"));
+  if (claims.contains("not_after")) line("not_after:        ", TimeText(claims, "not_after"));
+  if (claims.contains("jti")) line("jti:              ", TextField(claims, "jti"));
+  if (claims.contains("receipt_use")) line("receipt_use:      ", TextField(claims, "receipt_use"));
+  if (const auto max_uses = IntField(claims, "max_uses")) {
+    line("max_uses:         ", std::to_string(*max_uses));
+  }
   line("key (kid):        ", DisplaySafe(verdict.kid));
+}
+
+// The server's answer to one use of a receipt, and, unless 200, the refusal it is.
+struct Consumed {
+  ApiAnswer answer;
+  std::optional<Error> refusal;
+};
+
+Result<Consumed> Consume(const ConnectionOptions& connection, const std::string& token) {
+  auto api = connection.Connect();
+  if (!api.ok()) return std::move(api).error();
+  auto answer = api->PostForAnswer("/v1/receipts/consume", boost::json::object{{"receipt", token}});
+  if (!answer.ok()) return std::move(answer).error();
+  Consumed out{std::move(answer).value(), std::nullopt};
+  if (out.answer.status != 200) out.refusal = api->ErrorFor(out.answer);
+  return out;
 }
 
 }  // namespace
@@ -146,6 +172,12 @@ void ReceiptCommand::Register(CLI::App& parent, int& exit_code) {
                    "check expiry as of this Unix time in seconds instead of now (for testing)")
       ->type_name("UNIX_SECONDS");
   verify->add_flag("--json", json_, "print the verdict and the claims as JSON");
+  verify->add_flag("--consume", consume_,
+                   "once valid, consume one use of it through the server's POST "
+                   "/v1/receipts/consume (needs an agent's or admin's token)");
+  verify->add_option("--token", token_value_, "API token for --consume")->type_name("TOKEN");
+  verify->add_option("--token-file", token_file_, "read the API token for --consume from FILE")
+      ->type_name("FILE");
   verify->callback([this, &exit_code] { exit_code = RunVerify(); });
 
   // CLI11 runs this after the subcommand's callback.
@@ -195,6 +227,18 @@ int ReceiptCommand::RunVerify() const {
   }
 
   const ReceiptVerdict verdict = verifier->Verify(token, expect);
+  // Only a receipt valid here is worth a use: the server checks it again anyway.
+  std::optional<Consumed> consumed;
+  if (consume_ && verdict.valid()) {
+    ConnectionOptions connection;
+    connection.url = url_;
+    connection.ca_file = ca_file_;
+    connection.token = token_value_;
+    connection.token_file = token_file_;
+    auto answer = Consume(connection, token);
+    if (!answer.ok()) return ReportFailure(answer.error());
+    consumed = std::move(answer).value();
+  }
   if (json_) {
     boost::json::object out;
     out["valid"] = verdict.valid();
@@ -206,6 +250,12 @@ int ReceiptCommand::RunVerify() const {
         verdict.kid.empty() ? boost::json::value(nullptr) : boost::json::value(verdict.kid);
     out["claims"] =
         verdict.claims ? boost::json::value(*verdict.claims) : boost::json::value(nullptr);
+    if (consume_) {
+      out["consume"] =
+          consumed ? boost::json::value(boost::json::object{{"status", consumed->answer.status},
+                                                            {"answer", consumed->answer.body}})
+                   : boost::json::value(nullptr);
+    }
     std::cout << boost::json::serialize(out) << "\n";
   } else if (verdict.valid()) {
     std::cout << "valid receipt\n";
@@ -215,6 +265,18 @@ int ReceiptCommand::RunVerify() const {
     std::cerr << "countersign: invalid receipt (" << ReceiptFaultName(*verdict.fault)
               << "): " << DisplaySafe(verdict.reason) << "\n";
     return kExitRefused;
+  }
+  if (consumed) {
+    if (consumed->refusal) {
+      std::cerr << "countersign: not consumed: " << DisplaySafe(consumed->refusal->message) << "\n";
+      return ExitCodeFor(*consumed->refusal);
+    }
+    if (!json_) {
+      const boost::json::object& body = consumed->answer.body;
+      std::cout << "  consumed:         use " << IntField(body, "uses").value_or(0) << " of "
+                << IntField(body, "max_uses").value_or(0) << ", by "
+                << TextField(body, "consumed_by") << "\n";
+    }
   }
   return kExitOk;
 }

@@ -40,6 +40,24 @@ std::size_t CountApprovals(const boost::json::object& request) {
 
 }  // namespace
 
+std::string ReasonInWords(const std::string& reason_code) {
+  if (reason_code == "approved") return "approved by its approvers";
+  if (reason_code == "approved_by_grant") return "approved by a standing grant";
+  if (reason_code == "approved_by_policy") return "approved by policy";
+  if (reason_code == "denied_by_person") return "denied by an approver";
+  if (reason_code == "denied_by_policy") return "denied by policy";
+  if (reason_code == "expired") return "expired: nobody decided in time";
+  if (reason_code == "escalation_exhausted") {
+    return "escalation exhausted: nobody decided in time at any tier";
+  }
+  if (reason_code == "cancelled_by_requester") return "cancelled by its requester";
+  if (reason_code == "cancelled_by_admin") return "cancelled by an admin";
+  if (reason_code == "answered") return "answered";
+  if (reason_code == "dismissed") return "dismissed: an analyst chose to do nothing";
+  if (reason_code == "ended") return "ended before it was settled";
+  return reason_code;
+}
+
 std::string WhoMayDecide(const boost::json::object& request) {
   std::string who = Join(ArrayField(request, "approvers"), ", ");
   if (who.empty()) who = "any approver or admin of the tenant";
@@ -109,6 +127,10 @@ void PrintRequestDetails(std::ostream& out, const boost::json::object& request) 
   line("callback:    ", TextField(request, "callback_url"));
   line("resolved:    ", ShortTime(TextField(request, "resolved_at")));
   line("resolved by: ", Join(ArrayField(request, "resolved_by"), ", "));
+  const std::string reason_code = TextField(request, "reason_code");
+  if (!reason_code.empty()) {
+    line("reason:      ", reason_code + " (" + ReasonInWords(reason_code) + ")");
+  }
   line("answer:      ", TextField(request, "answer"));
   if (!ArrayField(request, "decisions").empty()) {
     out << "  decisions:\n";
@@ -132,6 +154,12 @@ void PrintOutcome(std::ostream& out, const boost::json::object& request) {
   }
   const std::string answer = TextField(request, "answer");
   if (!answer.empty()) out << ": " << Quoted(answer);
+  // Where "by …" does not already say it: a policy, a grant, the deadline, who cancelled.
+  const std::string reason_code = TextField(request, "reason_code");
+  if (!reason_code.empty() && reason_code != "approved" && reason_code != "denied_by_person" &&
+      reason_code != "answered") {
+    out << " (" << ReasonInWords(reason_code) << ")";
+  }
   out << "\n";
   PrintDecisions(out, request);
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <ostream>
+#include <string>
 
 #include <boost/json/object.hpp>
 
@@ -22,8 +23,14 @@ std::string WhoMayDecide(const boost::json::object& request);
 // "policy:NAME" or "grant:ID"): then its deadline never mattered.
 bool DecidedAtCreation(const boost::json::object& request);
 
+// A reason code (the request's `reason_code`) in words: "denied by policy", "expired: nobody
+// decided in time", "escalation exhausted: ...". An unknown code is returned as it is.
+std::string ReasonInWords(const std::string& reason_code);
+
 // What happened to it: `req_… approved by alice, bob` (or still pending, with the progress
-// towards the quorum), then one line per decision with its comment or answer.
+// towards the quorum), with the reason in words where "by …" does not say it
+// (`req_… denied by policy:strict (denied by policy)`, `req_… expired at its deadline …
+// (expired: nobody decided in time)`), then one line per decision with its comment or answer.
 void PrintOutcome(std::ostream& out, const boost::json::object& request);
 
 }  // namespace countersign

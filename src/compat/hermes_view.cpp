@@ -70,6 +70,8 @@ boost::json::value HermesResolvedAt(const Request& request) {
 }
 
 boost::json::object HermesConfirmationJson(const Request& request) {
+  boost::json::value reason_code = nullptr;
+  if (request.reason_code != ReasonCode::kNone) reason_code = ReasonCodeName(request.reason_code);
   return boost::json::object{{"id", request.id},
                              {"action", request.action},
                              {"description", request.title},
@@ -84,7 +86,8 @@ boost::json::object HermesConfirmationJson(const Request& request) {
                              {"created_at_iso", HermesIsoTime(request.created_at)},
                              {"resolved_at_iso", ResolvedAtIso(request)},
                              {"expires_at_iso", HermesIsoTime(request.deadline_at)},
-                             {"countersign_status", StatusName(request.status)}};
+                             {"countersign_status", StatusName(request.status)},
+                             {"countersign_reason_code", std::move(reason_code)}};
 }
 
 boost::json::object HermesAuditEntryJson(const Request& request) {

@@ -34,7 +34,8 @@ int64_t HermesTimeoutSeconds(const Request& request);
 // A float, or null while pending.
 boost::json::value HermesResolvedAt(const Request& request);
 
-// GET /confirm/{id}: to_dict()'s fields, plus "expires_at_iso" and "countersign_status".
+// GET /confirm/{id}: to_dict()'s fields, plus "expires_at_iso", "countersign_status" and
+// "countersign_reason_code" (the request's reason_code, null while pending).
 boost::json::object HermesConfirmationJson(const Request& request);
 // GET /audit: one audit_log row; "details" is a JSON string, as the daemon stores it.
 boost::json::object HermesAuditEntryJson(const Request& request);

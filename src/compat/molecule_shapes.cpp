@@ -97,10 +97,16 @@ std::optional<std::string> MoleculeDecidedMessage(const Event& event) {
   } else {
     return std::nullopt;
   }
+  // An extra member the Molecule client ignores; events recorded before reason codes have none.
+  boost::json::value reason_code = nullptr;
+  if (const auto* code = event.data.if_contains("reason_code"); code && code->is_string()) {
+    reason_code = *code;
+  }
   return boost::json::serialize(boost::json::object{{"event", "APPROVAL_DECIDED"},
                                                     {"approval_id", event.request_id},
                                                     {"status", status},
-                                                    {"decided_by", std::move(decided_by)}});
+                                                    {"decided_by", std::move(decided_by)},
+                                                    {"reason_code", std::move(reason_code)}});
 }
 
 }  // namespace countersign

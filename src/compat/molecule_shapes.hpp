@@ -41,8 +41,9 @@ boost::json::object MoleculeApprovalJson(const Request& r);
 boost::json::value MoleculeDecidedBy(const Request& r);
 
 // The /ws message for an event that resolved a request (request.resolved, request.expired,
-// request.cancelled): {"event": "APPROVAL_DECIDED", "approval_id", "status", "decided_by"}
-// as JSON text, decided_by as MoleculeDecidedBy() gives it. nullopt for any other event.
+// request.cancelled): {"event": "APPROVAL_DECIDED", "approval_id", "status", "decided_by",
+// "reason_code"} as JSON text, decided_by as MoleculeDecidedBy() gives it, reason_code the
+// event's (null for an event recorded before reason codes). nullopt for any other event.
 std::optional<std::string> MoleculeDecidedMessage(const Event& event);
 
 }  // namespace countersign

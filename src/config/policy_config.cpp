@@ -100,6 +100,31 @@ Status ReadPolicyDuration(const toml::node& node, const std::string& where,
   return Ok();
 }
 
+// grant_options: ["session:1h", "requester:30d"], each scope at most once; [] offers none.
+Status ReadGrantOptions(const std::string& file, const toml::node& node, const std::string& key,
+                        std::vector<GrantOption>& out) {
+  std::vector<std::string> entries;
+  CS_RETURN_IF_ERROR(ReadStrings(file, node, key, entries));
+  out.clear();
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string& entry = entries[i];
+    const std::string where = Where(file, *node.as_array()->get(i), Indexed(key, i));
+    const size_t colon = entry.find(':');
+    const std::string scope = entry.substr(0, colon);
+    if (colon == std::string::npos || (scope != "session" && scope != "requester")) {
+      return Error::Invalid(
+          where + " must be \"session:DURATION\" or \"requester:DURATION\", got " + Quoted(entry));
+    }
+    for (const auto& earlier : out) {
+      if (earlier.scope == scope) return Error::Invalid(where + ": " + scope + " is listed twice");
+    }
+    auto ttl = ParseDurationValue(entry.substr(colon + 1), where, kPolicyDuration);
+    if (!ttl.ok()) return std::move(ttl).error();
+    out.push_back({scope, std::chrono::duration_cast<std::chrono::seconds>(ttl.value())});
+  }
+  return Ok();
+}
+
 // An approvers entry: a principal, "*", a chat identity, or "group:NAME" of a defined group.
 Status CheckApprover(const std::string& entry, const std::string& where, const Groups& groups) {
   if (!StartsWith(entry, kGroupPrefix)) return Ok();
@@ -342,6 +367,12 @@ Status ReadPolicy(const std::string& file, const toml::table& table, const std::
       std::chrono::seconds every{0};
       CS_RETURN_IF_ERROR(ReadPolicyDuration(value, where, every));
       policy.remind_every = every;
+    } else if (key == "grant_options") {
+      CS_RETURN_IF_ERROR(ReadGrantOptions(file, value, key_path, policy.grant_options));
+    } else if (key == "receipt") {
+      CS_RETURN_IF_ERROR(ReadWord(value, where, {"reusable", "single_use"}, policy.receipt_use));
+    } else if (key == "report_within") {
+      CS_RETURN_IF_ERROR(ReadPolicyDuration(value, where, policy.report_within));
     } else {
       return Error::Invalid(where + ": unknown key");
     }

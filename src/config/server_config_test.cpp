@@ -220,6 +220,26 @@ TEST_F(ServerConfigTest, MaxTimeoutCapsAndAnInheritedTimeoutFollowsIt) {
   EXPECT_EQ(policies[2].max_timeout, std::nullopt);
 }
 
+TEST_F(ServerConfigTest, GrantOptionsReceiptUseAndReportWithinAreReadWithTheirDefaults) {
+  auto loaded = LoadPolicyFile(
+      Write("[[policy]]\nname = \"a\"\n"
+            "[[policy]]\nname = \"b\"\ngrant_options = [\"requester:7d\", \"session:15m\"]\n"
+            "receipt = \"single_use\"\nreport_within = \"10m\"\n"
+            "[[policy]]\nname = \"c\"\ngrant_options = []\n"));
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  const auto& policies = loaded.value()->policies();
+  EXPECT_EQ(
+      policies[0].grant_options,
+      (std::vector<GrantOption>{{"session", seconds(3600)}, {"requester", seconds(30 * 86400)}}));
+  EXPECT_EQ(policies[0].receipt_use, "reusable");
+  EXPECT_EQ(policies[0].report_within, seconds(0));
+  EXPECT_EQ(policies[1].grant_options, (std::vector<GrantOption>{{"requester", seconds(7 * 86400)},
+                                                                 {"session", seconds(900)}}));
+  EXPECT_EQ(policies[1].receipt_use, "single_use");
+  EXPECT_EQ(policies[1].report_within, seconds(600));
+  EXPECT_TRUE(policies[2].grant_options.empty());
+}
+
 TEST_F(ServerConfigTest, NotifyEntriesNameAChannelOrAChannelType) {
   auto loaded = LoadPolicyFile(
       Write("[[channel]]\nname = \"mail\"\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:2525\"\n"
@@ -238,6 +258,14 @@ struct BadFile {
 TEST_F(ServerConfigTest, EachInvalidFileNamesItsLineAndKey) {
   const BadFile cases[] = {
       {"[[policy]]\nname = \"a\"\nquorom = 2\n", "3: policy[0].quorom: unknown key"},
+      {"[[policy]]\nname = \"a\"\ngrant_options = [\"forever\"]\n",
+       "3: policy[0].grant_options[0] must be \"session:DURATION\" or \"requester:DURATION\""},
+      {"[[policy]]\nname = \"a\"\ngrant_options = [\"session:1h\", \"session:2h\"]\n",
+       "3: policy[0].grant_options[1]: session is listed twice"},
+      {"[[policy]]\nname = \"a\"\ngrant_options = [\"session:1.5h\"]\n",
+       "3: policy[0].grant_options[0]"},
+      {"[[policy]]\nname = \"a\"\nreceipt = \"twice\"\n",
+       "3: policy[0].receipt must be \"reusable\" or \"single_use\", got 'twice'"},
       {"[[policy]]\nname = \"a\"\n\n[[policy]]\nname = \"b\"\nquorum = 0\n",
        "6: policy[1].quorum must be 1-100"},
       {"[[policy]]\nname = \"a\"\nquorum = 101\n", "3: policy[0].quorum must be 1-100"},

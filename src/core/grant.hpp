@@ -1,4 +1,5 @@
-// Grant: a standing "don't ask again" for one action, in one session or a whole tenant.
+// Grant: a standing "don't ask again" for one action, in one session, for one requester or in
+// a whole tenant.
 #pragma once
 
 #include <optional>
@@ -12,8 +13,9 @@ struct Grant {
   std::string id;  // "grt_…"
   std::string tenant;
   std::string action;
-  std::string scope;    // "session" or "tenant"
-  std::string session;  // for scope "session"
+  std::string scope;      // "session", "requester" or "tenant"
+  std::string session;    // for scope "session"
+  std::string requester;  // for scope "requester": whose requests it approves
   std::string created_by;
   TimePoint created_at;
   TimePoint expires_at;

@@ -37,6 +37,28 @@ std::optional<OnTimeout> ParseOnTimeout(std::string_view text) {
   return ParseName<OnTimeout>(text, kOnTimeoutNames);
 }
 
+ReasonCode DefaultReasonFor(RequestStatus status) {
+  switch (status) {
+    case RequestStatus::kPending:
+      return ReasonCode::kNone;
+    case RequestStatus::kApproved:
+      return ReasonCode::kApproved;
+    case RequestStatus::kDenied:
+      return ReasonCode::kDeniedByPerson;
+    case RequestStatus::kAnswered:
+      return ReasonCode::kAnswered;
+    case RequestStatus::kExpired:
+      return ReasonCode::kExpired;
+    case RequestStatus::kCancelled:
+      return ReasonCode::kCancelledByRequester;
+    case RequestStatus::kDismissed:
+      return ReasonCode::kDismissed;
+    case RequestStatus::kEnded:
+      return ReasonCode::kEnded;
+  }
+  return ReasonCode::kNone;
+}
+
 std::vector<Choice> DefaultChoices(Kind kind) {
   switch (kind) {
     case Kind::kApproval:

@@ -13,6 +13,7 @@
 #include <boost/json/object.hpp>
 
 #include "core/clock.hpp"
+#include "core/reason_code.hpp"
 
 namespace countersign {
 
@@ -62,6 +63,32 @@ struct EscalationTier {
   std::vector<std::string> notify;
 
   friend bool operator==(const EscalationTier&, const EscalationTier&) = default;
+};
+
+// What a resolution to `status` means when nothing more specific is known: a person approved,
+// a person denied, ... Also what requests resolved before reason codes were recorded read as.
+ReasonCode DefaultReasonFor(RequestStatus status);
+
+// A standing permission an approver may give with an approval (a policy's grant_options):
+// scope "session" (the request's action in its session) or "requester" (its action whenever
+// its requester asks: "always approve"), lasting `ttl`. Offered only on requests that are not
+// high-risk.
+struct GrantOption {
+  std::string scope;
+  std::chrono::seconds ttl{0};
+
+  friend bool operator==(const GrantOption&, const GrantOption&) = default;
+};
+
+// What the executor reported after an approved action ran (POST /v1/requests/{id}/outcome).
+struct ExecutionReport {
+  std::string status;  // "succeeded" or "failed"
+  std::optional<int> exit_code;
+  std::string detail;
+  std::string reported_by;
+  TimePoint at;
+
+  friend bool operator==(const ExecutionReport&, const ExecutionReport&) = default;
 };
 
 // The choices a request of `kind` gets when it names none.
@@ -120,6 +147,17 @@ struct Request {
   // The form a decision's `response` must fill (core/response_schema.hpp), as the caller gave
   // it; checked when the request was created.
   std::optional<boost::json::object> response_schema;
+  // Why it left pending (core/reason_code.hpp); kNone while pending.
+  ReasonCode reason_code = ReasonCode::kNone;
+  // What an approver may grant with an approval, from the policy; empty for high-risk requests.
+  std::vector<GrantOption> grant_options;
+  // "single_use": the executor must consume the receipt (POST /v1/receipts/consume) before it
+  // acts, so a receipt runs its action once; "reusable" (the default) asks only that it verify.
+  std::string receipt_use = "reusable";
+  // An approval is expected to be followed by an execution report within this (0: none
+  // expected); past it, the request counts as unreported (/metrics, the inbox).
+  std::chrono::seconds report_within{0};
+  std::optional<ExecutionReport> execution;
 
   bool pending() const { return status == RequestStatus::kPending; }
   const Choice* FindChoice(std::string_view choice_id) const;

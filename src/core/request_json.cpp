@@ -132,7 +132,85 @@ boost::json::object RequestToJson(const Request& r) {
   } else {
     o["receipt"] = r.receipt;
   }
+  if (r.reason_code == ReasonCode::kNone) {
+    o["reason_code"] = nullptr;
+  } else {
+    o["reason_code"] = ReasonCodeName(r.reason_code);
+  }
+  o["grant_options"] = GrantOptionsToJson(r.grant_options);
+  o["receipt_use"] = r.receipt_use;
+  if (r.report_within.count() > 0) {
+    o["report_within_seconds"] = r.report_within.count();
+  } else {
+    o["report_within_seconds"] = nullptr;
+  }
+  if (r.execution) {
+    o["execution"] = ExecutionToJson(*r.execution);
+  } else {
+    o["execution"] = nullptr;
+  }
   return o;
+}
+
+boost::json::array GrantOptionsToJson(const std::vector<GrantOption>& options) {
+  boost::json::array out;
+  for (const auto& option : options) {
+    out.push_back(
+        boost::json::object{{"scope", option.scope}, {"ttl_seconds", option.ttl.count()}});
+  }
+  return out;
+}
+
+Result<std::vector<GrantOption>> GrantOptionsFromJson(const boost::json::value& value) {
+  if (!value.is_array()) return Error::Malformed("grant_options must be an array");
+  std::vector<GrantOption> out;
+  for (const auto& item : value.get_array()) {
+    const auto* o = item.if_object();
+    const auto* scope = o ? o->if_contains("scope") : nullptr;
+    const auto* ttl = o ? o->if_contains("ttl_seconds") : nullptr;
+    if (!scope || !scope->is_string() || !ttl || !ttl->is_int64()) {
+      return Error::Malformed("each grant option must be {scope, ttl_seconds}");
+    }
+    out.push_back({std::string(scope->get_string()), std::chrono::seconds(ttl->get_int64())});
+  }
+  return out;
+}
+
+boost::json::object ExecutionToJson(const ExecutionReport& report) {
+  boost::json::object o{{"status", report.status}};
+  if (report.exit_code) {
+    o["exit_code"] = *report.exit_code;
+  } else {
+    o["exit_code"] = nullptr;
+  }
+  o["detail"] = report.detail;
+  o["reported_by"] = report.reported_by;
+  o["at"] = FormatTime(report.at);
+  return o;
+}
+
+Result<ExecutionReport> ExecutionFromJson(const boost::json::value& value) {
+  const auto* o = value.if_object();
+  if (!o) return Error::Malformed("an execution report must be an object");
+  ExecutionReport report;
+  const auto text = [&](const char* key, std::string& into) {
+    const auto* v = o->if_contains(key);
+    if (!v || !v->is_string()) return false;
+    into = std::string(v->get_string());
+    return true;
+  };
+  std::string at;
+  if (!text("status", report.status) || !text("detail", report.detail) ||
+      !text("reported_by", report.reported_by) || !text("at", at)) {
+    return Error::Malformed("an execution report needs status, detail, reported_by and at");
+  }
+  auto parsed = ParseTime(at);
+  if (!parsed) return Error::Malformed("an execution report's at is not a time");
+  report.at = *parsed;
+  if (const auto* code = o->if_contains("exit_code"); code && code->is_int64()) {
+    report.exit_code = static_cast<int>(code->get_int64());
+  }
+  return report;
 }
 
 boost::json::object EventToJson(const Event& e) {
@@ -149,6 +227,7 @@ boost::json::object GrantToJson(const Grant& g) {
                         {"action", g.action},
                         {"scope", g.scope},
                         {"session", g.session},
+                        {"requester", g.requester},
                         {"created_by", g.created_by},
                         {"created_at", FormatTime(g.created_at)},
                         {"expires_at", FormatTime(g.expires_at)}};

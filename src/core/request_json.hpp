@@ -29,6 +29,14 @@ boost::json::array StringsToJson(const std::vector<std::string>& strings);
 boost::json::array TiersToJson(const std::vector<EscalationTier>& tiers);
 Result<std::vector<EscalationTier>> TiersFromJson(const boost::json::value& value);
 
+// Grant options: [{"scope": "session", "ttl_seconds": 3600}, ...].
+boost::json::array GrantOptionsToJson(const std::vector<GrantOption>& options);
+Result<std::vector<GrantOption>> GrantOptionsFromJson(const boost::json::value& value);
+
+// An execution report: {"status", "exit_code" (when known), "detail", "reported_by", "at"}.
+boost::json::object ExecutionToJson(const ExecutionReport& report);
+Result<ExecutionReport> ExecutionFromJson(const boost::json::value& value);
+
 // Reads a choices array. Every element needs a string id and a known outcome; label and style
 // default to the id and "default".
 Result<std::vector<Choice>> ChoicesFromJson(const boost::json::value& value);

@@ -97,9 +97,11 @@ Conversation Closing(const Conversation& c, RequestStatus status, const std::str
 // Leaves pending toward `status`, with the request.resolved event every resolution has.
 void Resolve(ConversationPlan& plan, const Request& r, RequestStatus status, const std::string& by,
              std::string answer, bool lost_race_is_conflict, TimePoint now) {
-  plan.resolve = Resolution{status, now, {by}, std::move(answer), lost_race_is_conflict};
+  plan.resolve = Resolution{
+      status, now, {by}, std::move(answer), DefaultReasonFor(status), lost_race_is_conflict};
   plan.events.push_back(Draft(r, now, "request.resolved", by,
                               {{"status", StatusName(status)},
+                               {"reason_code", ReasonCodeName(DefaultReasonFor(status))},
                                {"resolved_by", boost::json::array{boost::json::string(by)}}}));
 }
 

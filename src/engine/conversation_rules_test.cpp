@@ -339,11 +339,15 @@ TEST(PlanDismissTest, DoNothingClosesTheConversationAndResolvesDismissed) {
   expected.updated_at = kNow;
   EXPECT_EQ(Next(plan), expected);
   ASSERT_TRUE(plan.resolve);
-  EXPECT_EQ(*plan.resolve, (Resolution{RequestStatus::kDismissed, kNow, {"alice"}, "", true}));
+  EXPECT_EQ(
+      *plan.resolve,
+      (Resolution{RequestStatus::kDismissed, kNow, {"alice"}, "", ReasonCode::kDismissed, true}));
   ASSERT_EQ(plan.events.size(), 2u);
   ExpectEvent(plan.events[0], "conversation.dismissed", "alice", {{"identity", "slack:UA1"}});
   ExpectEvent(plan.events[1], "request.resolved", "alice",
-              {{"status", "dismissed"}, {"resolved_by", json::array{"alice"}}});
+              {{"status", "dismissed"},
+               {"reason_code", "dismissed"},
+               {"resolved_by", json::array{"alice"}}});
   EXPECT_FALSE(plan.refusal);
 }
 
@@ -863,12 +867,16 @@ TEST(PlanCloseTest, AnAnsweredChatThanksTheUserPostsTheSummaryAndResolves) {
   EXPECT_EQ(plan.events[2].type, "conversation.message");
   ExpectEvent(plan.events[3], "conversation.closed", "judge",
               {{"status", "answered"}, {"has_answered", true}, {"is_aware", true}});
-  ExpectEvent(plan.events[4], "request.resolved", "judge",
-              {{"status", "answered"}, {"resolved_by", json::array{"judge"}}});
+  ExpectEvent(
+      plan.events[4], "request.resolved", "judge",
+      {{"status", "answered"}, {"reason_code", "answered"}, {"resolved_by", json::array{"judge"}}});
   ASSERT_TRUE(plan.resolve);
-  EXPECT_EQ(
-      *plan.resolve,
-      (Resolution{RequestStatus::kAnswered, kNow, {"judge"}, "The user was travelling.", false}));
+  EXPECT_EQ(*plan.resolve, (Resolution{RequestStatus::kAnswered,
+                                       kNow,
+                                       {"judge"},
+                                       "The user was travelling.",
+                                       ReasonCode::kAnswered,
+                                       false}));
   const Conversation next = Next(plan);
   EXPECT_EQ(next.phase, ConversationPhase::kClosed);
   EXPECT_EQ(next.step, ConversationStep::kNone);
@@ -884,7 +892,8 @@ TEST(PlanCloseTest, AnEndedChatOnlyPostsTheSummary) {
   ExpectMessage(plan.messages[0], MessageRole::kNote, "countersign", "Summary: No answer.");
   ASSERT_TRUE(plan.resolve);
   EXPECT_EQ(*plan.resolve,
-            (Resolution{RequestStatus::kEnded, kNow, {"alice"}, "No answer.", false}));
+            (Resolution{
+                RequestStatus::kEnded, kNow, {"alice"}, "No answer.", ReasonCode::kEnded, false}));
   ASSERT_EQ(plan.events.size(), 4u);
   ExpectEvent(plan.events[2], "conversation.closed", "alice",
               {{"status", "ended"}, {"has_answered", false}, {"is_aware", nullptr}});

@@ -1,7 +1,10 @@
 #include "engine/gateway.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
+#include "auth/receipt_id.hpp"
 #include "core/counted_noun.hpp"
 #include "core/mutex_lock.hpp"
 #include "core/request_json.hpp"
@@ -225,11 +228,19 @@ std::shared_ptr<const PolicySet> Gateway::Policies() const {
 Status Gateway::IssueReceipt(Transaction& txn, const Request& r,
                              const std::vector<std::string>& approved_by,
                              const std::string& arguments_sha256,
-                             const std::string& response_sha256, TimePoint at) const {
+                             const std::string& response_sha256,
+                             const ReceiptConstraints& constraints, TimePoint at) const {
   if (!signer_) return Ok();
   ReceiptClaims claims{r.id,           r.tenant,    r.action, arguments_sha256,
                        "approved",     approved_by, at,       at + options_.receipt_ttl,
                        response_sha256};
+  claims.jti = NewReceiptId();
+  if (claims.jti.empty()) return Error::Internal("no random bytes for the receipt id of " + r.id);
+  claims.receipt_use = r.receipt_use.empty() ? "reusable" : r.receipt_use;
+  // Never past exp: Decide checked it against the same clock reading.
+  if (constraints.not_after) claims.not_after = std::min(*constraints.not_after, claims.exp);
+  claims.max_uses = constraints.max_uses;
+  if (claims.max_uses == 0 && claims.receipt_use == "single_use") claims.max_uses = 1;
   const std::string receipt = signer_->Sign(claims);
   if (receipt.empty()) return Error::Internal("signing the receipt of " + r.id + " failed");
   return txn.SetReceipt(r.id, receipt);
@@ -244,12 +255,18 @@ Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& 
     if (!changed.value()) return ConflictWith(r, "request was resolved concurrently");
   }
   if (const auto& to = plan.resolve) {
-    auto changed = txn.ResolveIfPending(r.id, to->status, to->at, to->resolved_by, to->answer);
+    auto changed =
+        txn.ResolveIfPending(r.id, to->status, to->at, to->resolved_by, to->answer, to->reason);
     if (!changed.ok()) return std::move(changed).error();
     if (!changed.value()) {
       if (!to->lost_race_is_conflict) return RequestPtr();
       return ConflictWith(r, "request was resolved concurrently");
     }
+  }
+  if (plan.execution) {
+    auto changed = txn.SetExecutionIfUnreported(r.id, *plan.execution);
+    if (!changed.ok()) return std::move(changed).error();
+    if (!changed.value()) return ConflictWith(r, "its execution was reported concurrently");
   }
   if (plan.record) CS_RETURN_IF_ERROR(txn.InsertDecision(r, *plan.record));
   for (const EventDraft& event : plan.events) {
@@ -259,7 +276,7 @@ Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& 
   if (plan.receipt_arguments_sha256 && plan.resolve) {
     CS_RETURN_IF_ERROR(IssueReceipt(txn, r, plan.resolve->resolved_by,
                                     *plan.receipt_arguments_sha256, plan.receipt_response_sha256,
-                                    plan.resolve->at));
+                                    plan.receipt_constraints, plan.resolve->at));
   }
   if (plan.grant) CS_RETURN_IF_ERROR(txn.InsertGrant(*plan.grant));
   return Reload(txn, r.tenant, r.id);
@@ -295,7 +312,8 @@ void Gateway::CreateWith(const Actor& actor, NewRequest input, AlsoWrite also,
   RequestBuilder::Built& b = built.value();
   if (also) b.verdict = AutoVerdict{};  // a conversation asks its subject, always
   const Request& r = b.request;
-  if (auto granted = ApplyGrants(b.verdict, r.tenant, r.action, r.session, now); !granted.ok()) {
+  if (auto granted = ApplyGrants(b.verdict, r.tenant, r.action, r.session, r.requester, now);
+      !granted.ok()) {
     done(std::move(granted).error());
     return;
   }
@@ -347,9 +365,10 @@ void Gateway::CreateWith(const Actor& actor, NewRequest input, AlsoWrite also,
 }
 
 Status Gateway::ApplyGrants(AutoVerdict& verdict, const std::string& tenant,
-                            const std::string& action, const std::string& session, TimePoint now) {
+                            const std::string& action, const std::string& session,
+                            const std::string& requester, TimePoint now) {
   if (!verdict.grantable || !grant_horizon_.Covers(now)) return Ok();
-  auto grant = store_.FindActiveGrant(tenant, action, session, now);
+  auto grant = store_.FindActiveGrant(tenant, action, session, requester, now);
   if (!grant.ok()) return std::move(grant).error();
   if (grant.value()) {
     verdict.decision = AutoDecision::kApprove;
@@ -360,7 +379,8 @@ Status Gateway::ApplyGrants(AutoVerdict& verdict, const std::string& tenant,
 
 Result<bool> Gateway::WouldAskAPerson(const Actor& actor, const NewRequest& input) {
   AutoVerdict verdict = RequestBuilder::Route(actor, input, *Policies());
-  CS_RETURN_IF_ERROR(ApplyGrants(verdict, actor.tenant, input.action, input.session, clock_.Now()));
+  CS_RETURN_IF_ERROR(
+      ApplyGrants(verdict, actor.tenant, input.action, input.session, actor.name, clock_.Now()));
   return verdict.AsksAPerson();
 }
 
@@ -380,6 +400,23 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
       return;
     }
   }
+  const TimePoint now = clock_.Now();
+  if (input.receipt && input.receipt->not_after) {
+    // Whole seconds, as the claim carries it: a limit within the current second is past.
+    const TimePoint not_after = std::chrono::floor<std::chrono::seconds>(*input.receipt->not_after);
+    if (not_after <= now) {
+      done(Error::InvalidField("receipt.not_after", "receipt.not_after is not in the future"));
+      return;
+    }
+    if (not_after > now + options_.receipt_ttl) {
+      done(Error::InvalidField("receipt.not_after",
+                               "receipt.not_after is after the receipt expires (" +
+                                   std::to_string(options_.receipt_ttl.count()) +
+                                   " s after the approval)"));
+      return;
+    }
+    input.receipt->not_after = not_after;
+  }
   auto attempt = std::make_shared<DecisionAttempt>();
   attempt->actor = actor;
   Decision& d = attempt->decision;
@@ -391,8 +428,9 @@ void Gateway::Decide(const Actor& actor, std::string id, NewDecision input,
   d.answer = std::move(input.answer);
   d.arguments = std::move(input.arguments);
   d.response = std::move(input.response);
-  d.at = clock_.Now();
+  d.at = now;
   attempt->grant = std::move(input.grant);
+  attempt->receipt = input.receipt;
   if (attempt->grant) {
     attempt->grant_id = ids_.Next("grt_");
     grant_horizon_.Raise(d.at + std::chrono::seconds(attempt->grant->ttl_seconds));
@@ -445,7 +483,8 @@ void Gateway::Note(std::string tenant, std::string id, std::string type, std::st
                    boost::json::object data, Callback<Event> done) {
   if (type.empty() || type.size() > kMaxShortText || HasControlChars(type) ||
       type.starts_with("request.") || type.starts_with("decision.") || type.starts_with("grant.") ||
-      type.starts_with("conversation.")) {
+      type.starts_with("conversation.") || type.starts_with("execution.") ||
+      type.starts_with("receipt.")) {
     done(Error::Invalid("a note's type must be 1 to 128 printable bytes and not an engine event"));
     return;
   }
@@ -612,7 +651,7 @@ void Gateway::CreateGrant(const Actor& actor, NewGrant input, Callback<Grant> do
   }
   const TimePoint now = clock_.Now();
   Grant grant = MakeGrant(ids_.Next("grt_"), actor.tenant, input.action, input, input.session,
-                          actor.name, now, "");
+                          input.requester, actor.name, now, "");
   grant_horizon_.Raise(grant.expires_at);
   auto fn = [grant = std::move(grant)](Transaction& txn) -> Result<Grant> {
     CS_RETURN_IF_ERROR(txn.InsertGrant(grant));
@@ -732,5 +771,8 @@ void Gateway::CommitTransition(std::function<Result<RequestPtr>(Transaction&)> c
 // The conversations' writes (gateway_conversations.cpp) commit through the same template.
 template void Gateway::Commit<Gateway::ConversationChanged>(
     std::function<Result<ConversationChanged>(Transaction&)>, Callback<ConversationChanged>);
+// So do the receipts' (gateway_receipts.cpp).
+template void Gateway::Commit<ReceiptConsumption>(
+    std::function<Result<ReceiptConsumption>(Transaction&)>, Callback<ReceiptConsumption>);
 
 }  // namespace countersign

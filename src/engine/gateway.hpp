@@ -39,6 +39,7 @@
 #include "engine/event_feed.hpp"
 #include "engine/grant_horizon.hpp"
 #include "engine/new_alert.hpp"
+#include "engine/new_outcome.hpp"
 #include "engine/new_request.hpp"
 #include "engine/rate_limiter.hpp"
 #include "engine/read_executor.hpp"
@@ -96,6 +97,13 @@ struct AuditVerification {
   SignedPoint last_signed;
 };
 
+// What POST /v1/receipts/consume did: whether this use counted, and the receipt's uses as
+// stored after it (first_at/first_by: who consumed it first).
+struct ReceiptConsumption {
+  bool counted = false;
+  ReceiptUse use;
+};
+
 // What /metrics shows of the store, from memory (no store read).
 struct StoreSnapshot {
   std::map<std::string, int64_t> requests_by_status;
@@ -142,12 +150,19 @@ class Gateway {
   void RejectCallback(std::string tenant, std::string id, DecisionVia via, std::string reason,
                       Callback<RequestPtr> done);
   void Cancel(const Actor& actor, std::string id, std::string reason, Callback<RequestPtr> done);
+  // The executor's report on approved request `id` after its action ran (see
+  // PlanExecutionReport): kInvalid (naming the field) for a bad `input`, kNotFound as Get,
+  // kForbidden for anyone but its requester, kConflict (with the request) unless it is
+  // approved and still unreported. Answers with the request as stored, execution included;
+  // the execution.reported event reaches the notifier, the change feed and the streams.
+  void ReportExecution(const Actor& actor, std::string id, NewOutcome input,
+                       Callback<RequestPtr> done);
   // Puts an adapter's own record on request `id` of `tenant` (e.g. "chatops.verify.prompted":
   // a prompt was delivered) as one audit event of `type` by `actor` with `data`, and answers
   // with the event as stored. The request itself never changes, whatever its state.
   // kNotFound when `tenant` has no such request; kInvalid when `type` is not 1 to 128
   // printable bytes or names one of the engine's own events ("request.", "decision.",
-  // "grant.", "conversation."), which only the engine writes.
+  // "grant.", "conversation.", "execution.", "receipt."), which only the engine writes.
   void Note(std::string tenant, std::string id, std::string type, std::string actor,
             boost::json::object data, Callback<Event> done);
   // Records a reminder (request.reminded, naming the channels to nudge) for a request still
@@ -225,6 +240,12 @@ class Gateway {
   void RetryOutbox(const Actor& actor, std::string delivery_id, Callback<OutboxRow> done);
   // Requests of `tenant` still pending.
   Result<int64_t> CountPending(std::string_view tenant);
+  // Approved requests past their report time without an execution report, by tenant
+  // (Store::CountUnreported): a plain read, for the read executor. The count is kept for
+  // kUnreportedCacheTtl of the gateway's clock, so /metrics scraped often reads the store at
+  // most that often; a report or an approval shows up within that time.
+  static constexpr std::chrono::seconds kUnreportedCacheTtl{10};
+  Result<std::map<std::string, int64_t>> CountUnreported();
   // Ok when the store answers reads and its writer is healthy; else why not.
   Status CheckReady();
   // From memory: safe on a network thread, however large the store.
@@ -238,6 +259,15 @@ class Gateway {
   void CreateGrant(const Actor& actor, NewGrant input, Callback<Grant> done);
   Result<std::vector<Grant>> ListGrants(const Actor& actor);
   void RevokeGrant(const Actor& actor, std::string id, Callback<Grant> done);
+
+  // One use of `receipt` (a compact JWS) by `actor`, an agent or admin (kForbidden for an
+  // approver) of the receipt's tenant (gateway_receipts.cpp). Refusals are kInvalid, checked in
+  // this order: the signature (with this server's key) and claims, the tenant, expiry (exp or
+  // not_after passed on the gateway's clock), a jti. Then, in one transaction, the use is
+  // counted unless max_uses were counted before (the claim; else 1 for single_use receipts,
+  // else practically unlimited) and a counted use appends receipt.consumed to the request.
+  // Not counting is an answer (counted false, with the first consumer), not an error.
+  void ConsumeReceipt(const Actor& actor, std::string receipt, Callback<ReceiptConsumption> done);
 
   // Every state change from now on also writes the outbox rows `notifier` plans, in the same
   // transaction. Null (the default) writes none. `notifier` must outlive the gateway's writes.
@@ -308,17 +338,19 @@ class Gateway {
   void VerifyChunk(std::shared_ptr<Verification> v);
   void FinishVerification(std::shared_ptr<Verification> v);
 
-  // Completes `verdict` for a submission of `action` in `session` of `tenant` with the grants
-  // active at `now`: the grant look-up of Create and WouldAskAPerson.
+  // Completes `verdict` for a submission of `action` by `requester` in `session` of `tenant`
+  // with the grants active at `now`: the grant look-up of Create and WouldAskAPerson.
   Status ApplyGrants(AutoVerdict& verdict, const std::string& tenant, const std::string& action,
-                     const std::string& session, TimePoint now);
+                     const std::string& session, const std::string& requester, TimePoint now);
   // Signs and stores the receipt of request `r`, just approved by `approved_by` (inside the
   // writer's transaction), binding the arguments and the structured answer (when
-  // `response_sha256` is not empty) by their hashes. No-op without a signer.
+  // `response_sha256` is not empty) by their hashes, with a fresh jti, the request's
+  // receipt_use and the approver's `constraints` (a single_use receipt without max_uses gets
+  // max_uses 1). No-op without a signer.
   Status IssueReceipt(Transaction& txn, const Request& r,
                       const std::vector<std::string>& approved_by,
                       const std::string& arguments_sha256, const std::string& response_sha256,
-                      TimePoint at) const;
+                      const ReceiptConstraints& constraints, TimePoint at) const;
   // Writes `plan`, what the pure lifecycle (engine/lifecycle.hpp) made of `r` as the writer has
   // just read it, and answers with the request as stored after it: null when a resolution lost
   // its race and that is nothing to do, kConflict (with `r`) when a compare-and-set lost it
@@ -375,6 +407,9 @@ class Gateway {
   SignedPoint signed_ CS_GUARDED_BY(verified_mu_);  // the last signed point up to verified_
   // The receipt key's public half, which checks the checkpoints; nullopt without a signer.
   std::optional<ReceiptVerifier> seal_verifier_;
+  Mutex unreported_mu_;
+  std::optional<TimePoint> unreported_at_ CS_GUARDED_BY(unreported_mu_);  // of the cached count
+  std::map<std::string, int64_t> unreported_ CS_GUARDED_BY(unreported_mu_);
   Mutex conversation_mu_;
   std::function<void()> conversation_listener_ CS_GUARDED_BY(conversation_mu_);
   ReadExecutor reads_;  // last: its threads stop before anything they read is destroyed

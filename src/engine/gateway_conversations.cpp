@@ -54,7 +54,8 @@ Result<Gateway::ConversationChanged> Gateway::ApplyConversationPlan(
     out.appended.push_back(std::move(m));
   }
   if (const auto& to = plan.resolve) {
-    auto changed = txn.ResolveIfPending(r.id, to->status, to->at, to->resolved_by, to->answer);
+    auto changed =
+        txn.ResolveIfPending(r.id, to->status, to->at, to->resolved_by, to->answer, to->reason);
     if (!changed.ok()) return std::move(changed).error();
     if (!changed.value()) {
       if (to->lost_race_is_conflict) {

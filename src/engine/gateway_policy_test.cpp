@@ -497,7 +497,7 @@ TEST_F(GatewayPolicyTest, AnApprovalMayGrantTheSessionAndBindsEditedArguments) {
   NewDecision d;
   d.choice = "approve";
   d.arguments = boost::json::object{{"ref", "v2.0.1"}};
-  d.grant = NewGrant{"", "session", "", 600};
+  d.grant = NewGrant{"", "session", "", "", 600};
   auto approved = Decide(kAlice, r.value()->id, d);
   ASSERT_TRUE(approved.ok()) << approved.error().message;
   EXPECT_EQ(approved.value()->status, RequestStatus::kApproved);

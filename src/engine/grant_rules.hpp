@@ -19,11 +19,12 @@ namespace countersign {
 // session from the request, and its errors name the body's "grant." fields. kInvalid when not.
 Status CheckNewGrant(const NewGrant& grant, std::chrono::seconds max_ttl, bool with_decision);
 
-// The grant `terms` make, given by `created_by` at `now`; a session grant covers `session`.
-// `request_id` names the approval it came with (empty for a grant on its own).
+// The grant `terms` make, given by `created_by` at `now`; a session grant covers `session`, a
+// requester grant `requester`. `request_id` names the approval it came with (empty for a grant
+// on its own).
 Grant MakeGrant(std::string id, const std::string& tenant, const std::string& action,
-                const NewGrant& terms, const std::string& session, const std::string& created_by,
-                TimePoint now, const std::string& request_id);
+                const NewGrant& terms, const std::string& session, const std::string& requester,
+                const std::string& created_by, TimePoint now, const std::string& request_id);
 
 // The grant.created event that records `grant`, by its creator, on its request if any.
 EventDraft GrantCreatedEvent(const Grant& grant);

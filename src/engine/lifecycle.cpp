@@ -125,21 +125,24 @@ EventDraft DecisionRecorded(const Request& r, const Decision& d,
 
 // The resolution a decision `d` on `r` brings about, if any, given the votes cast so far.
 std::optional<Resolution> ResolutionBy(const Request& r, const Decision& d) {
-  Resolution out{RequestStatus::kPending, d.at, {}, d.answer, true};
+  Resolution out{RequestStatus::kPending, d.at, {}, d.answer};
   switch (d.outcome) {
     case Outcome::kDenied:
       out.resolved_by = DecidersWith(r, d, Outcome::kDenied);
       if (static_cast<int>(out.resolved_by.size()) < r.deny_threshold) return std::nullopt;
       out.status = RequestStatus::kDenied;
+      out.reason = ReasonCode::kDeniedByPerson;
       return out;
     case Outcome::kAnswered:
       out.status = RequestStatus::kAnswered;
+      out.reason = ReasonCode::kAnswered;
       out.resolved_by = {d.principal};
       return out;
     case Outcome::kApproved:
       out.resolved_by = DecidersWith(r, d, Outcome::kApproved);
       if (static_cast<int>(out.resolved_by.size()) < r.quorum) return std::nullopt;
       out.status = RequestStatus::kApproved;
+      out.reason = ReasonCode::kApproved;
       return out;
     case Outcome::kEscalate:
       return std::nullopt;
@@ -193,6 +196,9 @@ Result<TransitionPlan> CheckDecision(const Request& r, const DecisionAttempt& at
   if (grant && d.outcome != Outcome::kApproved) {
     return Error::Invalid("a grant can only come with an approval");
   }
+  if (attempt.receipt && d.outcome != Outcome::kApproved) {
+    return Error::Invalid("receipt constraints can only come with an approval");
+  }
   if (grant && r.risk == "high") return Error::Invalid("a high-risk action can never be granted");
   if (grant && grant->scope == "session" && r.session.empty()) {
     return Error::Invalid("a session grant needs a request made in a session");
@@ -213,13 +219,15 @@ Result<TransitionPlan> CheckDecision(const Request& r, const DecisionAttempt& at
                            "request.resolved",
                            actor.name,
                            {{"status", StatusName(plan.resolve->status)},
+                            {"reason_code", ReasonCodeName(plan.resolve->reason)},
                             {"resolved_by", StringsToJson(plan.resolve->resolved_by)}}});
     if (plan.resolve->status == RequestStatus::kApproved) {
       plan.receipt_arguments_sha256 = ApprovedArgumentsSha256(r, d);
       plan.receipt_response_sha256 = ApprovedResponseSha256(r, d);
+      if (attempt.receipt) plan.receipt_constraints = *attempt.receipt;
       if (grant) {
-        plan.grant = MakeGrant(attempt.grant_id, r.tenant, r.action, *grant, r.session, actor.name,
-                               d.at, r.id);
+        plan.grant = MakeGrant(attempt.grant_id, r.tenant, r.action, *grant, r.session, r.requester,
+                               actor.name, d.at, r.id);
         plan.events.push_back(GrantCreatedEvent(*plan.grant));
       }
     }
@@ -302,14 +310,18 @@ std::optional<TransitionPlan> PlanTimeout(const Request& r, TimePoint now) {
   // Past the last tier (or with no tiers), an escalating request expires.
   const RequestStatus status =
       r.on_timeout == OnTimeout::kDeny ? RequestStatus::kDenied : RequestStatus::kExpired;
+  // Escalating past the last tier is its own reason: people were asked, tier after tier.
+  const ReasonCode reason = r.on_timeout == OnTimeout::kEscalate ? ReasonCode::kEscalationExhausted
+                                                                 : ReasonCode::kExpired;
   TransitionPlan plan;
-  plan.resolve = Resolution{status, now, {}, "", false};
+  plan.resolve = Resolution{status, now, {}, "", reason, false};
   plan.events.push_back({now,
                          r.tenant,
                          r.id,
                          "request.expired",
                          "system",
                          {{"status", StatusName(status)},
+                          {"reason_code", ReasonCodeName(reason)},
                           {"on_timeout", OnTimeoutName(r.on_timeout)},
                           {"deadline_at", FormatTime(r.deadline_at)}}});
   return plan;
@@ -323,10 +335,16 @@ Result<TransitionPlan> PlanCancel(const Request& r, const Actor& actor, const st
   if (!r.pending()) {
     return ConflictWith(r, "request is already " + std::string(StatusName(r.status)));
   }
+  const ReasonCode code =
+      actor.name == r.requester ? ReasonCode::kCancelledByRequester : ReasonCode::kCancelledByAdmin;
   TransitionPlan plan;
-  plan.resolve = Resolution{RequestStatus::kCancelled, now, {actor.name}, "", true};
-  plan.events.push_back(
-      {now, r.tenant, r.id, "request.cancelled", actor.name, {{"reason", reason}}});
+  plan.resolve = Resolution{RequestStatus::kCancelled, now, {actor.name}, "", code, true};
+  plan.events.push_back({now,
+                         r.tenant,
+                         r.id,
+                         "request.cancelled",
+                         actor.name,
+                         {{"reason", reason}, {"reason_code", ReasonCodeName(code)}}});
   return plan;
 }
 
@@ -334,14 +352,20 @@ TransitionPlan PlanAutoDecision(const Request& r, AutoDecision decision,
                                 const std::string& decided_by) {
   const RequestStatus status =
       decision == AutoDecision::kApprove ? RequestStatus::kApproved : RequestStatus::kDenied;
+  ReasonCode reason = ReasonCode::kDeniedByPolicy;
+  if (status == RequestStatus::kApproved) {
+    reason = decided_by.starts_with("grant:") ? ReasonCode::kApprovedByGrant
+                                              : ReasonCode::kApprovedByPolicy;
+  }
   TransitionPlan plan;
-  plan.resolve = Resolution{status, r.created_at, {decided_by}, "", true};
+  plan.resolve = Resolution{status, r.created_at, {decided_by}, "", reason, true};
   plan.events.push_back({r.created_at,
                          r.tenant,
                          r.id,
                          "request.resolved",
                          "system",
                          {{"status", StatusName(status)},
+                          {"reason_code", ReasonCodeName(reason)},
                           {"resolved_by", boost::json::array{decided_by}},
                           {"automatic", true}}});
   if (status == RequestStatus::kApproved) plan.receipt_arguments_sha256 = r.arguments_sha256;
@@ -359,6 +383,38 @@ std::optional<TransitionPlan> PlanReminder(const Request& r, TimePoint now) {
                          {{"notify", StringsToJson(r.notify)},
                           {"approvers", StringsToJson(r.approvers)},
                           {"deadline_at", FormatTime(r.deadline_at)}}});
+  return plan;
+}
+
+Result<TransitionPlan> PlanExecutionReport(const Request& r, const Actor& actor,
+                                           const NewOutcome& input, TimePoint now) {
+  // Not even an admin: the report says what the requester's own executor did.
+  if (actor.name != r.requester) {
+    return Error::Forbidden("only the requester of a request reports its execution");
+  }
+  if (r.status != RequestStatus::kApproved) {
+    return ConflictWith(r, "only an approved request has an execution to report; this one is " +
+                               std::string(StatusName(r.status)));
+  }
+  if (r.execution) {
+    return ConflictWith(r, "its execution was already reported (" + r.execution->status + ", by " +
+                               r.execution->reported_by + ")");
+  }
+  ExecutionReport report;
+  report.status = input.status;
+  if (input.exit_code) report.exit_code = static_cast<int>(*input.exit_code);
+  report.detail = input.detail;
+  report.reported_by = actor.name;
+  report.at = now;
+  boost::json::object data{{"status", report.status}, {"detail", report.detail}};
+  if (report.exit_code) {
+    data["exit_code"] = *report.exit_code;
+  } else {
+    data["exit_code"] = nullptr;
+  }
+  TransitionPlan plan;
+  plan.events.push_back({now, r.tenant, r.id, "execution.reported", actor.name, std::move(data)});
+  plan.execution = std::move(report);
   return plan;
 }
 

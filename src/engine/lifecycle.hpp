@@ -18,6 +18,7 @@
 #include "core/grant.hpp"
 #include "core/request.hpp"
 #include "core/result.hpp"
+#include "engine/new_outcome.hpp"
 #include "engine/new_request.hpp"
 #include "policy/policy.hpp"
 #include "policy/policy_set.hpp"
@@ -31,6 +32,7 @@ struct Resolution {
   TimePoint at;
   std::vector<std::string> resolved_by;
   std::string answer;
+  ReasonCode reason = ReasonCode::kNone;  // why, for a program (core/reason_code.hpp)
   // Whether losing the compare-and-set to a concurrent change is a conflict for the caller
   // (a decision, a cancellation) or merely nothing left to do (a deadline that came late).
   bool lost_race_is_conflict = true;
@@ -48,8 +50,9 @@ struct Escalation {
   friend bool operator==(const Escalation&, const Escalation&) = default;
 };
 
-// What one state change writes, in this order: the compare-and-set (escalate or resolve), the
-// decision, the events, the receipt and the grant. An empty plan writes nothing.
+// What one state change writes, in this order: the compare-and-set (escalate, resolve or the
+// execution report), the decision, the events, the receipt and the grant. An empty plan writes
+// nothing.
 struct TransitionPlan {
   std::optional<Decision> record;  // a decision to insert
   std::optional<Escalation> escalate;
@@ -57,8 +60,11 @@ struct TransitionPlan {
   std::vector<EventDraft> events;
   // With an approval: sign a receipt binding these arguments (their SHA-256).
   std::optional<std::string> receipt_arguments_sha256;
-  std::string receipt_response_sha256;  // and this structured answer, when it has one
-  std::optional<Grant> grant;           // given with the approval
+  std::string receipt_response_sha256;     // and this structured answer, when it has one
+  ReceiptConstraints receipt_constraints;  // and the limits the approval put on it
+  std::optional<Grant> grant;              // given with the approval
+  // The executor's report, as one compare-and-set: set only while none was reported.
+  std::optional<ExecutionReport> execution;
   // A refusal put on the record: the plan is committed, then the caller hears this error.
   std::optional<Error> refusal;
 };
@@ -70,6 +76,9 @@ struct DecisionAttempt {
   std::optional<NewGrant> grant;  // asked with an approval; its terms already checked
   std::string grant_id;           // the id that grant gets
   std::optional<DecisionVia> via;
+  // Limits on the receipt, asked with an approval (the one completing the quorum sets them);
+  // their ranges already checked.
+  std::optional<ReceiptConstraints> receipt;
 };
 
 // Whether `actor` is among the approvers of `r` (anyone, when `r` names none).
@@ -126,5 +135,13 @@ TransitionPlan PlanAutoDecision(const Request& r, AutoDecision decision,
 // A reminder for `r` at `now` (request.reminded, naming who to nudge), or nullopt when `r` is
 // no longer pending or has no reminders.
 std::optional<TransitionPlan> PlanReminder(const Request& r, TimePoint now);
+
+// The executor's report on `r` (POST /v1/requests/{id}/outcome), `input` already checked
+// (CheckNewOutcome): only its requester reports (kForbidden otherwise), only on an approved
+// request and only once (kConflict with `r` otherwise; the first report stands). Sets the
+// execution report (reported_by `actor`, at `now`) with one execution.reported event whose
+// data are status, exit_code and detail.
+Result<TransitionPlan> PlanExecutionReport(const Request& r, const Actor& actor,
+                                           const NewOutcome& input, TimePoint now);
 
 }  // namespace countersign

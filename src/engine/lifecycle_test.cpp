@@ -105,12 +105,18 @@ TEST_F(LifecycleTest, TheApprovalCompletingTheQuorumResolvesApprovedWithAReceipt
   r.decisions = {Vote(kAlice, "approve", Outcome::kApproved, kCreated + 5s)};
   TransitionPlan plan = MustPlan(r, Attempt(kBob, "approve"), policies_);
   ASSERT_TRUE(plan.resolve);
-  EXPECT_EQ(*plan.resolve,
-            (Resolution{RequestStatus::kApproved, kCreated + 10s, {"alice", "bob"}, "", true}));
+  EXPECT_EQ(*plan.resolve, (Resolution{RequestStatus::kApproved,
+                                       kCreated + 10s,
+                                       {"alice", "bob"},
+                                       "",
+                                       ReasonCode::kApproved,
+                                       true}));
   EXPECT_EQ(plan.receipt_arguments_sha256, r.arguments_sha256);
   ASSERT_EQ(plan.events.size(), 2u);
   ExpectEvent(plan.events[1], kCreated + 10s, "request.resolved", "bob",
-              {{"status", "approved"}, {"resolved_by", boost::json::array{"alice", "bob"}}});
+              {{"status", "approved"},
+               {"reason_code", "approved"},
+               {"resolved_by", boost::json::array{"alice", "bob"}}});
 }
 
 TEST_F(LifecycleTest, TheSamePrincipalCannotCountTwiceTowardsTheQuorum) {
@@ -167,11 +173,16 @@ TEST_F(LifecycleTest, OneDenyResolvesDeniedEvenWithTheQuorumHalfMet) {
   TransitionPlan plan = MustPlan(r, Attempt(kBob, "deny"), policies_);
   EXPECT_EQ(plan.record->outcome, Outcome::kDenied);
   ASSERT_TRUE(plan.resolve);
-  EXPECT_EQ(*plan.resolve, (Resolution{RequestStatus::kDenied, kCreated + 10s, {"bob"}, "", true}));
+  EXPECT_EQ(
+      *plan.resolve,
+      (Resolution{
+          RequestStatus::kDenied, kCreated + 10s, {"bob"}, "", ReasonCode::kDeniedByPerson, true}));
   EXPECT_FALSE(plan.receipt_arguments_sha256);
   ASSERT_EQ(plan.events.size(), 2u);
   ExpectEvent(plan.events[1], kCreated + 10s, "request.resolved", "bob",
-              {{"status", "denied"}, {"resolved_by", boost::json::array{"bob"}}});
+              {{"status", "denied"},
+               {"reason_code", "denied_by_person"},
+               {"resolved_by", boost::json::array{"bob"}}});
 }
 
 TEST_F(LifecycleTest, ADenyThresholdOfTwoWaitsForASecondDistinctDenial) {
@@ -184,8 +195,12 @@ TEST_F(LifecycleTest, ADenyThresholdOfTwoWaitsForASecondDistinctDenial) {
   r.decisions = {*first.record};
   TransitionPlan second = MustPlan(r, Attempt(kBob, "deny", kCreated + 20s), policies_);
   ASSERT_TRUE(second.resolve);
-  EXPECT_EQ(*second.resolve,
-            (Resolution{RequestStatus::kDenied, kCreated + 20s, {"alice", "bob"}, "", true}));
+  EXPECT_EQ(*second.resolve, (Resolution{RequestStatus::kDenied,
+                                         kCreated + 20s,
+                                         {"alice", "bob"},
+                                         "",
+                                         ReasonCode::kDeniedByPerson,
+                                         true}));
 }
 
 TEST_F(LifecycleTest, AQuestionIsAnsweredByItsFirstAnswer) {
@@ -196,9 +211,12 @@ TEST_F(LifecycleTest, AQuestionIsAnsweredByItsFirstAnswer) {
   EXPECT_EQ(plan.record->choice, "answer");
   EXPECT_EQ(plan.record->outcome, Outcome::kAnswered);
   ASSERT_TRUE(plan.resolve);
-  EXPECT_EQ(
-      *plan.resolve,
-      (Resolution{RequestStatus::kAnswered, kCreated + 10s, {"alice"}, "use the blue one", true}));
+  EXPECT_EQ(*plan.resolve, (Resolution{RequestStatus::kAnswered,
+                                       kCreated + 10s,
+                                       {"alice"},
+                                       "use the blue one",
+                                       ReasonCode::kAnswered,
+                                       true}));
   boost::json::object data = Recorded(*plan.record);
   data["answer"] = "use the blue one";
   ExpectEvent(plan.events[0], kCreated + 10s, "decision.recorded", "alice", data);
@@ -383,7 +401,7 @@ TEST_F(LifecycleTest, AGrantAskedWithTheDecidingApprovalIsMadeWithIt) {
   Request r = Pending();
   r.session = "sess-1";
   DecisionAttempt a = Attempt(kAlice, "approve");
-  a.grant = NewGrant{"", "session", "", 600};
+  a.grant = NewGrant{"", "session", "", "", 600};
   a.grant_id = "grt_1";
   TransitionPlan plan = MustPlan(r, a, policies_);
   ASSERT_TRUE(plan.grant);
@@ -400,12 +418,13 @@ TEST_F(LifecycleTest, AGrantAskedWithTheDecidingApprovalIsMadeWithIt) {
                {"action", "deploy_production"},
                {"scope", "session"},
                {"session", "sess-1"},
+               {"requester", ""},
                {"expires_at", FormatTime(kCreated + 610s)}});
 }
 
 TEST_F(LifecycleTest, AGrantComesOnlyWithAnApprovalOfANormalRiskRequestInASession) {
   DecisionAttempt deny = Attempt(kAlice, "deny");
-  deny.grant = NewGrant{"", "tenant", "", 600};
+  deny.grant = NewGrant{"", "tenant", "", "", 600};
   auto denied = PlanDecision(Pending(), deny, policies_);
   ASSERT_FALSE(denied.ok());
   EXPECT_EQ(denied.error().message, "a grant can only come with an approval");
@@ -413,7 +432,7 @@ TEST_F(LifecycleTest, AGrantComesOnlyWithAnApprovalOfANormalRiskRequestInASessio
   Request high = Pending();
   high.risk = "high";
   DecisionAttempt approve = Attempt(kAlice, "approve");
-  approve.grant = NewGrant{"", "tenant", "", 600};
+  approve.grant = NewGrant{"", "tenant", "", "", 600};
   auto risky = PlanDecision(high, approve, policies_);
   ASSERT_FALSE(risky.ok());
   EXPECT_EQ(risky.error().message, "a high-risk action can never be granted");
@@ -481,11 +500,14 @@ TEST_F(LifecycleTest, TheDeadlineExpiresARequestAndALostRaceIsNoConflict) {
   ASSERT_TRUE(plan);
   EXPECT_FALSE(plan->escalate);
   ASSERT_TRUE(plan->resolve);
-  EXPECT_EQ(*plan->resolve, (Resolution{RequestStatus::kExpired, kDeadline, {}, "", false}));
+  EXPECT_EQ(*plan->resolve,
+            (Resolution{RequestStatus::kExpired, kDeadline, {}, "", ReasonCode::kExpired, false}));
   ASSERT_EQ(plan->events.size(), 1u);
-  ExpectEvent(
-      plan->events[0], kDeadline, "request.expired", "system",
-      {{"status", "expired"}, {"on_timeout", "expire"}, {"deadline_at", FormatTime(kDeadline)}});
+  ExpectEvent(plan->events[0], kDeadline, "request.expired", "system",
+              {{"status", "expired"},
+               {"reason_code", "expired"},
+               {"on_timeout", "expire"},
+               {"deadline_at", FormatTime(kDeadline)}});
 }
 
 TEST_F(LifecycleTest, OnTimeoutDenyResolvesDenied) {
@@ -493,7 +515,9 @@ TEST_F(LifecycleTest, OnTimeoutDenyResolvesDenied) {
   r.on_timeout = OnTimeout::kDeny;
   auto plan = PlanTimeout(r, kDeadline + 1s);
   ASSERT_TRUE(plan);
-  EXPECT_EQ(*plan->resolve, (Resolution{RequestStatus::kDenied, kDeadline + 1s, {}, "", false}));
+  EXPECT_EQ(
+      *plan->resolve,
+      (Resolution{RequestStatus::kDenied, kDeadline + 1s, {}, "", ReasonCode::kExpired, false}));
   EXPECT_EQ(plan->events[0].data.at("on_timeout"), "deny");
 }
 
@@ -513,8 +537,12 @@ TEST_F(LifecycleTest, OnTimeoutEscalateEscalatesWhileTiersLastThenExpires) {
   auto last = PlanTimeout(r, kDeadline);
   ASSERT_TRUE(last);
   EXPECT_FALSE(last->escalate);
-  EXPECT_EQ(*last->resolve, (Resolution{RequestStatus::kExpired, kDeadline, {}, "", false}));
+  EXPECT_EQ(
+      *last->resolve,
+      (Resolution{
+          RequestStatus::kExpired, kDeadline, {}, "", ReasonCode::kEscalationExhausted, false}));
   EXPECT_EQ(last->events[0].data.at("on_timeout"), "escalate");
+  EXPECT_EQ(last->events[0].data.at("reason_code"), "escalation_exhausted");
 }
 
 TEST_F(LifecycleTest, OnlyTheRequesterOrAnAdminCancelsAPendingRequest) {
@@ -524,13 +552,20 @@ TEST_F(LifecycleTest, OnlyTheRequesterOrAnAdminCancelsAPendingRequest) {
 
   auto own = PlanCancel(Pending(), kAgent, "not needed", kCreated + 1s);
   ASSERT_TRUE(own.ok());
-  EXPECT_EQ(*own->resolve,
-            (Resolution{RequestStatus::kCancelled, kCreated + 1s, {"ci-bot"}, "", true}));
+  EXPECT_EQ(*own->resolve, (Resolution{RequestStatus::kCancelled,
+                                       kCreated + 1s,
+                                       {"ci-bot"},
+                                       "",
+                                       ReasonCode::kCancelledByRequester,
+                                       true}));
   ASSERT_EQ(own->events.size(), 1u);
   ExpectEvent(own->events[0], kCreated + 1s, "request.cancelled", "ci-bot",
-              {{"reason", "not needed"}});
+              {{"reason", "not needed"}, {"reason_code", "cancelled_by_requester"}});
 
-  EXPECT_TRUE(PlanCancel(Pending(), kAdmin, "", kCreated + 1s).ok());
+  auto by_admin = PlanCancel(Pending(), kAdmin, "", kCreated + 1s);
+  ASSERT_TRUE(by_admin.ok());
+  EXPECT_EQ(by_admin->resolve->reason, ReasonCode::kCancelledByAdmin);
+  EXPECT_EQ(by_admin->events[0].data.at("reason_code"), "cancelled_by_admin");
   Request resolved = Pending();
   resolved.status = RequestStatus::kExpired;
   auto late = PlanCancel(resolved, kAdmin, "", kCreated + 1s);
@@ -542,17 +577,27 @@ TEST_F(LifecycleTest, OnlyTheRequesterOrAnAdminCancelsAPendingRequest) {
 TEST_F(LifecycleTest, AnAutomaticApprovalCarriesAReceiptAndADenialNone) {
   const Request r = Pending();
   TransitionPlan approved = PlanAutoDecision(r, AutoDecision::kApprove, "grant:grt_1");
-  EXPECT_EQ(*approved.resolve,
-            (Resolution{RequestStatus::kApproved, kCreated, {"grant:grt_1"}, "", true}));
+  EXPECT_EQ(*approved.resolve, (Resolution{RequestStatus::kApproved,
+                                           kCreated,
+                                           {"grant:grt_1"},
+                                           "",
+                                           ReasonCode::kApprovedByGrant,
+                                           true}));
   EXPECT_EQ(approved.receipt_arguments_sha256, r.arguments_sha256);
   ASSERT_EQ(approved.events.size(), 1u);
   ExpectEvent(approved.events[0], kCreated, "request.resolved", "system",
               {{"status", "approved"},
+               {"reason_code", "approved_by_grant"},
                {"resolved_by", boost::json::array{"grant:grt_1"}},
                {"automatic", true}});
 
+  TransitionPlan by_policy = PlanAutoDecision(r, AutoDecision::kApprove, "policy:reads");
+  EXPECT_EQ(by_policy.resolve->reason, ReasonCode::kApprovedByPolicy);
+
   TransitionPlan denied = PlanAutoDecision(r, AutoDecision::kDeny, "policy:no-friday");
   EXPECT_EQ(denied.resolve->status, RequestStatus::kDenied);
+  EXPECT_EQ(denied.resolve->reason, ReasonCode::kDeniedByPolicy);
+  EXPECT_EQ(denied.events[0].data.at("reason_code"), "denied_by_policy");
   EXPECT_FALSE(denied.receipt_arguments_sha256);
 }
 

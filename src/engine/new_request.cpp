@@ -1,6 +1,7 @@
 #include "engine/new_request.hpp"
 
 #include "core/request_json.hpp"
+#include "core/time_format.hpp"
 #include "engine/field_reader.hpp"
 
 namespace countersign {
@@ -52,7 +53,53 @@ Result<NewDecision> ParseNewDecision(const boost::json::value& body) {
     if (!parsed.ok()) return std::move(parsed).error();
     in.grant = std::move(parsed).value();
   }
+  if (const auto* receipt = body.get_object().if_contains("receipt");
+      receipt && !receipt->is_null()) {
+    auto parsed = ParseReceiptConstraints(*receipt);
+    if (!parsed.ok()) return std::move(parsed).error();
+    in.receipt = std::move(parsed).value();
+  }
   return in;
+}
+
+Result<ReceiptConstraints> ParseReceiptConstraints(const boost::json::value& body) {
+  if (!body.is_object()) return Error::Malformed("receipt must be a JSON object");
+  const boost::json::object& o = body.get_object();
+  ReceiptConstraints out;
+  if (const auto* not_after = o.if_contains("not_after"); not_after && !not_after->is_null()) {
+    if (not_after->is_string()) {
+      auto at = ParseTime(not_after->get_string());
+      if (!at) {
+        return Error::InvalidField("receipt.not_after",
+                                   "receipt.not_after must be an RFC 3339 time in UTC "
+                                   "(2026-11-21T10:00:00Z) or Unix seconds");
+      }
+      out.not_after = *at;
+    } else {
+      std::optional<int64_t> seconds;
+      FieldReader r(o);
+      CS_RETURN_IF_ERROR(r.Integer("not_after", seconds));
+      // Years 1970 to 9999 only, so that the milliseconds cannot overflow.
+      if (*seconds < 0 || *seconds > 253402300799) {
+        return Error::InvalidField("receipt.not_after", "receipt.not_after is out of range");
+      }
+      out.not_after = FromUnixMillis(*seconds * 1000);
+    }
+  }
+  FieldReader r(o);
+  std::optional<int64_t> max_uses;
+  CS_RETURN_IF_ERROR(r.Integer("max_uses", max_uses));
+  if (max_uses) {
+    if (*max_uses < 1 || *max_uses > kMaxReceiptUses) {
+      return Error::InvalidField(
+          "receipt.max_uses", "receipt.max_uses must be 1 to " + std::to_string(kMaxReceiptUses));
+    }
+    out.max_uses = *max_uses;
+  }
+  if (!out.not_after && out.max_uses == 0) {
+    return Error::Malformed("receipt needs not_after or max_uses");
+  }
+  return out;
 }
 
 Result<NewGrant> ParseNewGrant(const boost::json::value& body) {
@@ -62,6 +109,7 @@ Result<NewGrant> ParseNewGrant(const boost::json::value& body) {
   CS_RETURN_IF_ERROR(r.String("action", in.action));
   CS_RETURN_IF_ERROR(r.String("scope", in.scope));
   CS_RETURN_IF_ERROR(r.String("session", in.session));
+  CS_RETURN_IF_ERROR(r.String("requester", in.requester));
   std::optional<int64_t> ttl;
   CS_RETURN_IF_ERROR(r.Integer("ttl_seconds", ttl));
   in.ttl_seconds = ttl.value_or(0);

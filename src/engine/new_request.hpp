@@ -42,9 +42,10 @@ struct NewRequest {
 
 // A grant given with an approval: "don't ask again" for this action.
 struct NewGrant {
-  std::string action;   // from the request when given with a decision
-  std::string scope;    // "session" or "tenant"
-  std::string session;  // for scope "session" (from the request when given with a decision)
+  std::string action;     // from the request when given with a decision
+  std::string scope;      // "session", "requester" or "tenant"
+  std::string session;    // for scope "session" (from the request when given with a decision)
+  std::string requester;  // for scope "requester" (likewise)
   int64_t ttl_seconds = 0;
 };
 
@@ -56,6 +57,15 @@ struct DecisionVia {
   std::string response_url;  // where the platform takes an ephemeral answer (Slack)
 };
 
+// Limits an approver puts on the receipt of an approval ("receipt" in the decision body),
+// enforced by POST /v1/receipts/consume.
+struct ReceiptConstraints {
+  std::optional<TimePoint> not_after;  // no use from then on; at most the receipt's exp
+  int64_t max_uses = 0;                // 1..1000 counted uses; 0: not limited by the approver
+
+  friend bool operator==(const ReceiptConstraints&, const ReceiptConstraints&) = default;
+};
+
 struct NewDecision {
   std::string choice;
   std::string comment;
@@ -65,11 +75,18 @@ struct NewDecision {
   std::string by;  // from the body: the decider's name when auth is off
   std::optional<NewGrant> grant;
   std::optional<DecisionVia> via;
+  // {"not_after": RFC 3339 text or Unix seconds, "max_uses": N}; ranges checked by Gateway.
+  std::optional<ReceiptConstraints> receipt;
 };
 
 Result<NewRequest> ParseNewRequest(const boost::json::value& body);
 Result<NewDecision> ParseNewDecision(const boost::json::value& body);
-// {"action", "scope", "session", "ttl_seconds"}; with a decision only scope and ttl_seconds.
+// The "receipt" member of a decision: kMalformed on wrong types, kInvalid (naming the field)
+// on an unreadable time or max_uses outside 1..kMaxReceiptUses.
+inline constexpr int64_t kMaxReceiptUses = 1000;
+Result<ReceiptConstraints> ParseReceiptConstraints(const boost::json::value& body);
+// {"action", "scope", "session", "requester", "ttl_seconds"}; with a decision only scope and
+// ttl_seconds.
 Result<NewGrant> ParseNewGrant(const boost::json::value& body);
 
 }  // namespace countersign

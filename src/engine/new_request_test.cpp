@@ -39,5 +39,40 @@ TEST(NewRequestTest, AGrantTtlPastInt64IsRefusedToo) {
   EXPECT_EQ(parsed.error().code, ErrorCode::kMalformed);
 }
 
+TEST(NewRequestTest, ReceiptConstraintsTakeRfc3339OrUnixSecondsAndUsesInRange) {
+  auto decision = [](const char* body) { return ParseNewDecision(boost::json::parse(body)); };
+  auto text = decision(
+      R"({"choice":"approve","receipt":{"not_after":"2026-11-21T10:00:00Z","max_uses":3}})");
+  ASSERT_TRUE(text.ok()) << text.error().message;
+  ASSERT_TRUE(text->receipt && text->receipt->not_after);
+  EXPECT_EQ(ToUnixMillis(*text->receipt->not_after), 1795255200000);
+  EXPECT_EQ(text->receipt->max_uses, 3);
+  auto seconds = decision(R"({"choice":"approve","receipt":{"not_after":1795255200}})");
+  ASSERT_TRUE(seconds.ok()) << seconds.error().message;
+  EXPECT_EQ(seconds->receipt->not_after, text->receipt->not_after);
+  EXPECT_EQ(seconds->receipt->max_uses, 0);
+  EXPECT_FALSE(decision(R"({"choice":"approve","receipt":null})")->receipt.has_value());
+
+  for (const char* body : {R"({"choice":"approve","receipt":{"max_uses":0}})",
+                           R"({"choice":"approve","receipt":{"max_uses":1001}})",
+                           R"({"choice":"approve","receipt":{"not_after":"tomorrow"}})",
+                           R"({"choice":"approve","receipt":{"not_after":-5}})"}) {
+    SCOPED_TRACE(body);
+    auto parsed = decision(body);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.error().code, ErrorCode::kInvalid);
+    EXPECT_TRUE(parsed.error().field.starts_with("receipt.")) << parsed.error().field;
+  }
+  for (const char* body :
+       {R"({"choice":"approve","receipt":[]})", R"({"choice":"approve","receipt":{}})",
+        R"({"choice":"approve","receipt":{"max_uses":"3"}})",
+        R"({"choice":"approve","receipt":{"not_after":true}})"}) {
+    SCOPED_TRACE(body);
+    auto parsed = decision(body);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.error().code, ErrorCode::kMalformed);
+  }
+}
+
 }  // namespace
 }  // namespace countersign

@@ -211,6 +211,16 @@ Result<RequestBuilder::Built> RequestBuilder::Build(const Actor& actor, NewReque
   r.created_at = now;
   r.deadline_at = r.created_at + std::chrono::seconds(timeout);
   r.remind_every = policy.remind_every.value_or(std::chrono::seconds(0));
+  // Standing grants are for approvals a person makes, never for high-risk ones; a session
+  // grant needs a session to be about.
+  if (r.kind == Kind::kApproval && r.risk != "high") {
+    for (const auto& option : policy.grant_options) {
+      if (option.scope == "session" && r.session.empty()) continue;
+      r.grant_options.push_back(option);
+    }
+  }
+  r.receipt_use = policy.receipt_use;
+  r.report_within = policy.report_within;
   r.notify = policy.notify;
   for (auto& n : in.notify) {
     if (std::find(r.notify.begin(), r.notify.end(), n) == r.notify.end()) {

@@ -116,6 +116,55 @@ TEST_F(RequestBuilderTest, ThePolicySetsTheRulesAndTheRequestMayOnlyTightenThem)
   EXPECT_EQ(refused.error().message, "approver mallory is not allowed by policy prod");
 }
 
+TEST_F(RequestBuilderTest, GrantOptionsComeFromThePolicyButNeverForHighRiskOrOtherKinds) {
+  NewRequest in = Submission("deploy_api");
+  in.session = "sess-1";
+  auto built = builder_.Build(kAgent, in, policies_, "req_1", kNow);
+  ASSERT_TRUE(built.ok()) << built.error().message;
+  EXPECT_EQ(built->request.grant_options,
+            (std::vector<GrantOption>{{"session", 3600s}, {"requester", 30 * 24h}}));
+  EXPECT_EQ(built->request.receipt_use, "reusable");
+
+  // Without a session there is no session to grant.
+  NewRequest sessionless = Submission("deploy_api");
+  built = builder_.Build(kAgent, sessionless, policies_, "req_2", kNow);
+  ASSERT_TRUE(built.ok());
+  EXPECT_EQ(built->request.grant_options, (std::vector<GrantOption>{{"requester", 30 * 24h}}));
+
+  NewRequest wipe = Submission("wipe_users");
+  wipe.session = "sess-1";
+  built = builder_.Build(kAgent, wipe, policies_, "req_3", kNow);
+  ASSERT_TRUE(built.ok());
+  EXPECT_EQ(built->request.risk, "high");
+  EXPECT_TRUE(built->request.grant_options.empty());
+
+  NewRequest question = Submission("deploy_api");
+  question.session = "sess-1";
+  question.kind = "question";
+  built = builder_.Build(kAgent, question, policies_, "req_4", kNow);
+  ASSERT_TRUE(built.ok()) << built.error().message;
+  EXPECT_TRUE(built->request.grant_options.empty());
+}
+
+TEST_F(RequestBuilderTest, APolicySetsReceiptUseAndReportWithin) {
+  PolicySet strict = [] {
+    Policy p;
+    p.name = "strict";
+    p.match.action = "pay_*";
+    p.receipt_use = "single_use";
+    p.report_within = 900s;
+    p.grant_options = {};
+    return PolicySet({p}, {}, {});
+  }();
+  NewRequest in = Submission("pay_invoice");
+  in.session = "sess-1";
+  auto built = builder_.Build(kAgent, in, strict, "req_1", kNow);
+  ASSERT_TRUE(built.ok()) << built.error().message;
+  EXPECT_EQ(built->request.receipt_use, "single_use");
+  EXPECT_EQ(built->request.report_within, 900s);
+  EXPECT_TRUE(built->request.grant_options.empty());
+}
+
 TEST_F(RequestBuilderTest, APolicyTimeoutIsADefaultNotACeiling) {
   for (const char* action : {"deploy_x", "other"}) {
     NewRequest in = Submission(action);

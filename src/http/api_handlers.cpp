@@ -110,6 +110,8 @@ void ApiHandlers::Register(Router& router) {
              bind(&ApiHandlers::Decide));
   router.Add(http::verb::post, "/v1/requests/{id}/cancel", A::kAuthenticated,
              bind(&ApiHandlers::Cancel));
+  router.Add(http::verb::post, "/v1/requests/{id}/outcome", A::kAuthenticated,
+             bind(&ApiHandlers::ReportOutcome));
   router.Add(http::verb::get, "/v1/audit", A::kAuthenticated, bind(&ApiHandlers::ListAudit));
   router.Add(http::verb::get, "/v1/audit/verify", A::kAuthenticated,
              bind(&ApiHandlers::VerifyAudit));
@@ -283,6 +285,21 @@ asio::awaitable<HttpResponse> ApiHandlers::Cancel(RequestContext& ctx) {
   });
   if (!cancelled.ok()) co_return ErrorResponse(cancelled.error());
   co_return RequestResponse(http::status::ok, *cancelled.value());
+}
+
+asio::awaitable<HttpResponse> ApiHandlers::ReportOutcome(RequestContext& ctx) {
+  auto body = ParseJsonBody(ctx.request, false);
+  if (!body.ok()) co_return ErrorResponse(body.error());
+  auto input = ParseNewOutcome(body.value());
+  if (!input.ok()) co_return ErrorResponse(input.error());
+  auto actor = ActorFor(ctx, input->by, false);
+  if (!actor.ok()) co_return ErrorResponse(actor.error());
+  auto reported = co_await CallEngine<RequestPtr>(gateway_, [&](auto done) {
+    gateway_.ReportExecution(actor.value(), ctx.path["id"], std::move(input).value(),
+                             std::move(done));
+  });
+  if (!reported.ok()) co_return ErrorResponse(reported.error());
+  co_return RequestResponse(http::status::ok, *reported.value());
 }
 
 asio::awaitable<HttpResponse> ApiHandlers::ListAudit(RequestContext& ctx) {

@@ -1,7 +1,8 @@
 // ApiHandlers: the native v1 endpoints (requests, waits, decisions, audit, tokens).
 //
 // Each handler parses, calls the engine, renders; no lifecycle rules live here. With auth
-// off, the identity comes from the body: `requester` on create, `by` on a decision or cancel.
+// off, the identity comes from the body: `requester` on create, `by` on a decision, cancel or
+// outcome.
 // Thread-safe: handlers keep no state of their own beyond the references they hold.
 #pragma once
 
@@ -35,6 +36,8 @@ class ApiHandlers {
   asio::awaitable<HttpResponse> WaitRequest(RequestContext& ctx);
   asio::awaitable<HttpResponse> Decide(RequestContext& ctx);
   asio::awaitable<HttpResponse> Cancel(RequestContext& ctx);
+  // POST /v1/requests/{id}/outcome: the requester's report of what ran (Gateway::ReportExecution).
+  asio::awaitable<HttpResponse> ReportOutcome(RequestContext& ctx);
   asio::awaitable<HttpResponse> ListAudit(RequestContext& ctx);
   asio::awaitable<HttpResponse> VerifyAudit(RequestContext& ctx);
   asio::awaitable<HttpResponse> CreateToken(RequestContext& ctx);

@@ -80,27 +80,37 @@ std::string AllowReason(const Request& r, bool edited) {
   return out;
 }
 
+// " (reason_code: CODE)", or "" for a request without one: the machine-readable reason
+// (denied_by_person, denied_by_policy, expired, escalation_exhausted, ...) next to the words.
+std::string ReasonCodeNote(const Request& r) {
+  if (r.reason_code == ReasonCode::kNone) return "";
+  return std::string(" (reason_code: ") + ReasonCodeName(r.reason_code) + ")";
+}
+
 std::string DenyReason(const Request& r) {
   const std::string request = "countersign request " + r.id;
+  // Inside the parentheses that name the request.
+  const std::string named = r.reason_code == ReasonCode::kNone
+                                ? request
+                                : request + ", reason_code: " + ReasonCodeName(r.reason_code);
   switch (r.status) {
     case RequestStatus::kDenied:
       if (r.resolved_by.empty()) {
         return "Nobody approved this call in countersign before its deadline, so it is denied (" +
-               request + ")." + std::string(kDenySuffix);
+               named + ")." + std::string(kDenySuffix);
       }
       return "A reviewer denied this call in countersign: denied by " + Names(r.resolved_by) +
-             " (" + request + ")." + Comments(r, Outcome::kDenied) + std::string(kDenySuffix);
+             " (" + named + ")." + Comments(r, Outcome::kDenied) + std::string(kDenySuffix);
     case RequestStatus::kExpired:
-      return "Nobody decided " + request +
-             " before it expired, so this call is not allowed. Ask the user before trying it "
-             "again.";
+      return "Nobody decided " + request + " before it expired" + ReasonCodeNote(r) +
+             ", so this call is not allowed. Ask the user before trying it again.";
     case RequestStatus::kCancelled:
       return request + " for this call was cancelled" +
              (r.resolved_by.empty() ? std::string() : " by " + Names(r.resolved_by)) +
-             ", so the call is not allowed." + std::string(kDenySuffix);
+             ReasonCodeNote(r) + ", so the call is not allowed." + std::string(kDenySuffix);
     default:
-      return request + " ended as " + StatusName(r.status) + ", so this call is not allowed." +
-             std::string(kDenySuffix);
+      return request + " ended as " + StatusName(r.status) + ReasonCodeNote(r) +
+             ", so this call is not allowed." + std::string(kDenySuffix);
   }
 }
 

@@ -285,6 +285,37 @@ TEST(ClaudeCodeHookTest, ExpiredCancelledAndTimedOutRequestsAreDenied) {
   }
 }
 
+TEST(ClaudeCodeHookTest, ADenialNamesTheReasonCode) {
+  struct Case {
+    RequestStatus status;
+    std::vector<std::string> by;
+    ReasonCode code;
+    const char* says;
+  };
+  const Case cases[] = {
+      {RequestStatus::kDenied,
+       {"policy:no-deletes"},
+       ReasonCode::kDeniedByPolicy,
+       "reason_code: denied_by_policy"},
+      {RequestStatus::kDenied, {}, ReasonCode::kExpired, "reason_code: expired"},
+      {RequestStatus::kExpired,
+       {},
+       ReasonCode::kEscalationExhausted,
+       "(reason_code: escalation_exhausted)"},
+      {RequestStatus::kCancelled,
+       {"admin"},
+       ReasonCode::kCancelledByAdmin,
+       "cancelled by admin (reason_code: cancelled_by_admin)"},
+  };
+  for (const auto& c : cases) {
+    Request r = Resolved(c.status, c.by);
+    r.reason_code = c.code;
+    const auto answer = ClaudeHookDecision(ClaudeHookEvent::kPreToolUse, r);
+    const std::string reason = Text(Output(answer).at("permissionDecisionReason"));
+    EXPECT_NE(reason.find(c.says), std::string::npos) << reason;
+  }
+}
+
 TEST(ClaudeCodeHookTest, ReasonsAreCappedAtTenThousandBytes) {
   Request r = Resolved(RequestStatus::kDenied, {});
   for (int i = 0; i < 5; ++i) {

@@ -16,4 +16,13 @@ namespace countersign {
 
 Result<NewDecision> DecisionFromForm(const Request& r, const Choice& choice, const FormData& form);
 
+// Adds to `input` the standing grant a form's `grant` field picks ("session:3600",
+// core/grant_option_text.hpp) to go with approving `choice` on `r`: one of the options stored
+// on r, looked up by value, so the scope and ttl always come from the request and never from
+// the form. Returns that option, or null when the field is empty (approve once; `input` is
+// left as it was). Error::Invalid when r does not offer that option, or `choice` is not an
+// approval (a grant only ever comes with one).
+Result<const GrantOption*> AddGrantFromForm(const Request& r, const Choice& choice,
+                                            const FormData& form, NewDecision& input);
+
 }  // namespace countersign

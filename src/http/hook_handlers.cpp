@@ -17,6 +17,7 @@
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
 #include "notify/chat_text.hpp"
+#include "notify/grant_buttons.hpp"
 #include "notify/slack_conversation_chat.hpp"
 
 namespace countersign {
@@ -116,7 +117,10 @@ void HookHandlers::OfferPressNow(const ChannelCallback& press, const std::string
                                  std::function<void(PressOutcome)> done) {
   using Kind = PressOutcome::Kind;
   std::string choice = press.choice;
-  if (press.choice_index) {
+  // A grant button names only a scope: its duration is the request's own option, as stored.
+  std::optional<GrantOption> option;
+  bool offered = true;
+  if (press.choice_index || !press.grant_scope.empty()) {
     auto found = gateway_.GetInTenant(tenant, press.request_id);
     if (!found.ok()) {
       done({Kind::kFailed, nullptr,
@@ -126,11 +130,18 @@ void HookHandlers::OfferPressNow(const ChannelCallback& press, const std::string
       return;
     }
     const std::vector<Choice>& choices = found.value()->choices;
-    if (*press.choice_index >= choices.size()) {
-      done({Kind::kFailed, nullptr, "this button does not match the request"});
-      return;
+    if (press.choice_index) {
+      if (*press.choice_index >= choices.size()) {
+        done({Kind::kFailed, nullptr, "this button does not match the request"});
+        return;
+      }
+      choice = choices[*press.choice_index].id;
     }
-    choice = choices[*press.choice_index].id;
+    if (!press.grant_scope.empty()) {
+      const GrantOption* stored = GrantOptionOfScope(*found.value(), press.grant_scope);
+      offered = stored != nullptr;
+      if (stored) option = *stored;
+    }
   }
 
   if (choice.starts_with("conv_")) {
@@ -149,17 +160,42 @@ void HookHandlers::OfferPressNow(const ChannelCallback& press, const std::string
                             });
     return;
   }
+  if (!offered) {
+    // A key no button of ours carries (forged, or of a request that offers no such grant):
+    // refused on the record like any other refusal, and nothing is decided.
+    std::string reason =
+        "this request does not offer " +
+        std::string(press.grant_scope == "session" ? "approving for this session"
+                                                   : "always approving for its requester") +
+        "; nothing was decided";
+    gateway_.RejectCallback(tenant, press.request_id, std::move(via), reason,
+                            [done = std::move(done), reason](Result<Gateway::RequestPtr> r) {
+                              done({r.ok() ? Kind::kRefused : Kind::kFailed, nullptr, reason});
+                            });
+    return;
+  }
   const Actor actor = gateway_.PrincipalActor(tenant, mapped->second);
   NewDecision input;
   input.choice = choice;
   input.via = std::move(via);
+  if (option) {
+    NewGrant grant;
+    grant.scope = option->scope;
+    grant.ttl_seconds = option->ttl.count();
+    input.grant = std::move(grant);
+  }
   gateway_.Decide(
       actor, press.request_id, std::move(input),
       [this, done = std::move(done), tenant, id = press.request_id, principal = mapped->second,
-       choice = std::move(choice)](Result<Gateway::RequestPtr> r) {
+       choice = std::move(choice), option](Result<Gateway::RequestPtr> r) {
         if (r.ok()) {
           if (metrics_) metrics_->CountDecision();
-          done({Kind::kDecided, std::move(r).value(), ""});
+          PressOutcome decided{Kind::kDecided, std::move(r).value(), ""};
+          // The approval that resolved the request gave the grant with it (lifecycle).
+          if (option && decided.request->status == RequestStatus::kApproved) {
+            decided.granted = option;
+          }
+          done(std::move(decided));
           return;
         }
         // Decide puts these on the record (decision.rejected with `via`).
@@ -448,7 +484,7 @@ asio::awaitable<HttpResponse> HookHandlers::Discord(RequestContext& ctx) {
     }
     co_return DiscordEphemeral(outcome->message);
   }
-  auto data = owner->channel->MessageData(*outcome->request, "decision.recorded");
+  auto data = owner->channel->MessageData(*outcome->request, "decision.recorded", outcome->granted);
   if (!data.ok()) {
     spdlog::warn("discord: cannot render {}: {}", outcome->request->id, data.error().message);
     co_return JsonResponse(http::status::ok, boost::json::object{{"type", 6}});

@@ -18,7 +18,10 @@
 // channel, identity and response_url — the same engine path as the API. A decision the engine
 // refuses (403, 409, 422) is recorded by Decide itself as decision.rejected with `via`.
 // Telegram and Discord buttons carry a ButtonKey (the choice's position), looked up in the
-// request before deciding.
+// request before deciding. A grant button ("Approve for this session", notify/grant_buttons.hpp)
+// names a grant scope: the option of that scope is looked up in the request as stored and the
+// approval gives NewDecision.grant with its duration (never one from the button); a scope the
+// request does not offer is refused on the record (Gateway::RejectCallback) and decides nothing.
 //
 // How each platform hears back (each within kAnswerWithin, whatever the engine does):
 //   Slack: 200 with no body; a refusal is answered ephemerally through response_url, and the
@@ -108,6 +111,8 @@ class HookHandlers {
     // stands (when it could be read) and the principal and choice to offer the form to.
     std::string form_for = {};
     std::string form_choice = {};
+    // kDecided by a grant button: the standing permission the approval gave.
+    std::optional<GrantOption> granted = {};
   };
 
   // Looks the press's identity up and hands it to the engine (RejectCallback or Decide) for

@@ -2,16 +2,36 @@
 
 #include <algorithm>
 
+#include "core/grant_option_text.hpp"
 #include "core/time_format.hpp"
 #include "http/decision_form.hpp"
 #include "http/engine_call.hpp"
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
+#include "web/page_text.hpp"
 
 namespace countersign {
 namespace {
 
 using RequestPtr = Gateway::RequestPtr;
+
+// What the recorded page says of the standing grant `option` asked for with an approval by
+// `principal`, now that `r` is as the decision left it: the grant, when that approval completed
+// the request (the engine makes it in the same transaction), or why there is none.
+std::string GrantOutcome(const Request& r, const GrantOption& option,
+                         const std::string& principal) {
+  if (r.status != RequestStatus::kApproved) {
+    return "No standing approval was given: only the approval that completes the request "
+           "gives one, and this request is " +
+           std::string(r.pending() ? "still waiting for other approvals" : StatusName(r.status)) +
+           ".";
+  }
+  TimePoint at = r.resolved_at.value_or(TimePoint{});
+  for (const Decision& d : r.decisions) {
+    if (d.principal == principal) at = d.at;
+  }
+  return GrantGivenSentence(r, option.scope, at + option.ttl);
+}
 
 }  // namespace
 
@@ -116,13 +136,25 @@ asio::awaitable<HttpResponse> LinkHandlers::Submit(RequestContext& ctx) {
     co_return Page(http::status::unprocessable_entity,
                    pages_.NotRecorded(*before, input.error().message));
   }
+  // The option is looked up on the stored request: a forged form cannot choose its own ttl
+  // or scope, and a refused one decides nothing.
+  auto option = AddGrantFromForm(*before, *choice, form.value(), input.value());
+  if (!option.ok()) {
+    co_return Page(http::status::unprocessable_entity,
+                   pages_.GrantNotOffered(*before, option.error().message));
+  }
+  const GrantOption* granted = option.value();
   const std::string id = claims->request_id;
   auto decided = co_await CallEngine<RequestPtr>(gateway_, [&](auto done) {
     gateway_.Decide(actor, id, std::move(input).value(), std::move(done));
   });
   if (decided.ok()) {
     metrics_.CountDecision();
-    co_return Page(http::status::ok, pages_.Recorded(*decided.value(), offer));
+    const Request& after = *decided.value();
+    if (granted == nullptr) co_return Page(http::status::ok, pages_.Recorded(after, offer));
+    co_return Page(http::status::ok,
+                   pages_.Recorded(after, offer, GrantOutcome(after, *granted, actor.name),
+                                   after.status == RequestStatus::kApproved));
   }
   const Error& error = decided.error();
   switch (error.code) {

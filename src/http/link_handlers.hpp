@@ -9,6 +9,15 @@
 // groups = those of the tenant's active tokens with that name}. Separation of duties, the
 // approver list and quorum therefore apply unchanged.
 //
+// Standing grants: the confirm page of an approving choice on a request with grant_options
+// (a non-high-risk approval; the policy's `grant_options`) has one button per way of
+// approving: "Approve once", "Approve for this session (1 h)", "Always approve <action> for
+// <requester> (30 days)". The button pressed sends `grant` = the option's value
+// ("session:3600"); the POST looks that value up among the stored request's options
+// (AddGrantFromForm) and decides with that NewGrant, so a form never sets a ttl or scope of
+// its own. The engine makes the grant in the decision's transaction when the approval
+// completes the request; the recorded page says what was granted, or why nothing was.
+//
 // Status codes (every answer is an HTML page, never JSON or a stack trace):
 //   200 confirm page (GET) / decision recorded (POST)
 //   400 token malformed, tampered, signed with another key, or offering an unknown choice
@@ -18,7 +27,8 @@
 //   409 the request has already left pending (GET and POST alike: the link can no longer be
 //       used; the page shows the status and who decided), or the recipient already voted
 //   410 the link's expiry has passed (checked before the request's state; shows that state)
-//   422 the decision was invalid (comment too long, empty answer)
+//   422 the decision was invalid (comment too long, empty answer), or the form asked for a
+//       standing approval the request does not offer (nothing is decided)
 //   500/503 the store failed; nothing was recorded
 //
 // Anti-CSRF: a double-submit cookie. GET sets `cs_link_csrf` (random, HttpOnly,

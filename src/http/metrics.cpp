@@ -3,6 +3,25 @@
 #include <fmt/format.h>
 
 namespace countersign {
+namespace {
+
+// A label value as the Prometheus text format writes it: backslash, quote and newline escaped.
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 void Metrics::CountResponse(unsigned status) {
   const unsigned klass = status / 100;
@@ -22,6 +41,16 @@ std::string Metrics::Render(const Snapshot& s) const {
     auto it = s.requests_by_status.find(status);
     line(fmt::format("countersign_requests{{status=\"{}\"}} {}", status,
                      it == s.requests_by_status.end() ? 0 : it->second));
+  }
+  if (s.executions_unreported) {
+    line(
+        "# HELP countersign_executions_unreported Approved requests past their policy's "
+        "report_within without an execution report, by tenant.");
+    line("# TYPE countersign_executions_unreported gauge");
+    for (const auto& [tenant, count] : *s.executions_unreported) {
+      line(fmt::format("countersign_executions_unreported{{tenant=\"{}\"}} {}",
+                       EscapeLabelValue(tenant), count));
+    }
   }
   if (!s.slack_sockets.empty()) {
     line("# HELP countersign_slack_socket_connected Whether a Socket Mode channel is connected.");

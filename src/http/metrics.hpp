@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "http/slack_socket_mode.hpp"
@@ -37,6 +38,10 @@ class Metrics {
     uint64_t reads_refused = 0;    // store reads refused because too many were waiting
     uint64_t engine_timeouts = 0;  // calls answered 503: the store missed the call deadline
     std::vector<SlackSocketMode::State> slack_sockets;  // the Socket Mode channels
+    // Approved requests past their report time without an execution report, by tenant
+    // (Gateway::CountUnreported); nullopt when the store could not be read for it, and the
+    // gauge is left out.
+    std::optional<std::map<std::string, int64_t>> executions_unreported;
   };
   std::string Render(const Snapshot& snapshot) const;
 

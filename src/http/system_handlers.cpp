@@ -63,6 +63,11 @@ asio::awaitable<HttpResponse> SystemHandlers::MetricsText(RequestContext& ctx) {
   snapshot.reads_refused = gateway_.reads().refused();
   snapshot.engine_timeouts = EngineCallTimeouts();
   for (const auto* socket : sockets_) snapshot.slack_sockets.push_back(socket->state());
+  // The one figure read from the store: on the read executor, at most every
+  // Gateway::kUnreportedCacheTtl (the gateway keeps the count meanwhile).
+  auto count = [this] { return gateway_.CountUnreported(); };
+  auto unreported = co_await ReadEngine<std::map<std::string, int64_t>>(gateway_, std::move(count));
+  if (unreported.ok()) snapshot.executions_unreported = std::move(unreported).value();
   co_return TextResponse(http::status::ok, metrics_.Render(snapshot),
                          "text/plain; version=0.0.4; charset=utf-8");
 }

@@ -20,6 +20,7 @@
 #include "http/form_data.hpp"
 #include "http/responses.hpp"
 #include "web/page_template.hpp"
+#include "web/page_text.hpp"
 #include "web/pretty_json.hpp"
 
 namespace countersign {
@@ -60,9 +61,10 @@ std::string ReceiptClaimsText(const std::string& receipt) {
 }
 
 // The decision fields only an approval takes: an edit of the arguments (when the posted JSON
-// differs from the request's) and a grant ("session:3600"). Error::Invalid saying what is
-// wrong.
-Status ReadApprovalExtras(const Request& r, const FormData& form, NewDecision& input) {
+// differs from the request's) and a grant, one of the request's grant_options by its value
+// ("session:3600"; AddGrantFromForm). Error::Invalid saying what is wrong.
+Status ReadApprovalExtras(const Request& r, const Choice& choice, const FormData& form,
+                          NewDecision& input) {
   const std::string arguments = FormField(form, "arguments");
   if (arguments.find_first_not_of(" \t\r\n") != std::string::npos) {
     boost::system::error_code ec;
@@ -73,19 +75,27 @@ Status ReadApprovalExtras(const Request& r, const FormData& form, NewDecision& i
     }
     if (edited.get_object() != r.arguments) input.arguments = std::move(edited).as_object();
   }
-  const std::string grant = FormField(form, "grant");
-  if (grant.empty()) return Ok();
-  const size_t colon = grant.find(':');
-  NewGrant wanted;
-  wanted.scope = grant.substr(0, colon);
-  const std::string seconds = colon == std::string::npos ? "" : grant.substr(colon + 1);
-  if ((wanted.scope != "session" && wanted.scope != "tenant") || seconds.empty() ||
-      seconds.size() > 7 || seconds.find_first_not_of("0123456789") != std::string::npos) {
-    return Error::Invalid("unknown grant option '" + Echo(grant) + "'");
-  }
-  wanted.ttl_seconds = std::stoll(seconds);
-  input.grant = std::move(wanted);
+  auto option = AddGrantFromForm(r, choice, form, input);
+  if (!option.ok()) return std::move(option).error();
   return Ok();
+}
+
+// "Also granted: ..." for the standing grant `principal` gave with their approval of `r`, as
+// the request's audit trail records it (grant.created); empty when there is none.
+std::string GrantNotice(const Request& r, const std::vector<Event>& events,
+                        const std::string& principal) {
+  for (const Event& e : events) {
+    if (e.type != "grant.created" || e.actor != principal) continue;
+    const auto* scope = e.data.if_contains("scope");
+    const auto* expires = e.data.if_contains("expires_at");
+    if (scope == nullptr || !scope->is_string() || expires == nullptr || !expires->is_string()) {
+      continue;
+    }
+    auto until = ParseTime(expires->get_string());
+    if (!until) continue;
+    return " " + GrantGivenSentence(r, scope->get_string(), *until);
+  }
+  return "";
 }
 
 // The All requests page: rows per page, how many requests a search reads at most for one
@@ -494,10 +504,10 @@ asio::awaitable<HttpResponse> UiHandlers::AllRequests(RequestContext& ctx, const
     next = gate_.public_url().path() + "/ui/requests?" + query.encoded +
            (query.encoded.empty() ? "" : "&") + "cursor=" + found->next_cursor;
   }
-  co_return gate_.Page(
-      http::status::ok,
-      pages_.AllRequests(gate_.ForPage(who, csrf), query, found->requests, next, "", kExportLimit),
-      csrf);
+  co_return gate_.Page(http::status::ok,
+                       pages_.AllRequests(gate_.ForPage(who, csrf), query, found->requests, next,
+                                          "", kExportLimit, gateway_.alarms().clock().Now()),
+                       csrf);
 }
 
 asio::awaitable<HttpResponse> UiHandlers::ExportCsv(RequestContext& ctx, const SignedIn& who) {
@@ -569,6 +579,7 @@ asio::awaitable<UiRequestExtras> UiHandlers::ExtrasOf(const Actor& actor, const 
   auto events = co_await ReadEngine<std::vector<Event>>(gateway_, std::move(read));
   if (events.ok()) extras.events = std::move(events).value();
   extras.receipt_claims = ReceiptClaimsText(r.receipt);
+  extras.now = gateway_.alarms().clock().Now();
   co_return extras;
 }
 
@@ -589,11 +600,12 @@ asio::awaitable<HttpResponse> UiHandlers::ShowRequest(RequestContext& ctx, const
   auto found = co_await GetRequestFrom(gateway_, who.actor, std::string(ctx.path["id"]));
   if (!found.ok()) co_return ReadFailedPage(who, ctx.request, found.error());
   std::string notice;
+  const UiRequestExtras extras = co_await ExtrasOf(who.actor, *found.value());
   if (auto recorded = ctx.Query("recorded"); !recorded.empty()) {
     const Choice* c = found.value()->FindChoice(recorded);
-    notice = "Your decision was recorded: " + (c ? c->label : std::string(recorded)) + ".";
+    notice = "Your decision was recorded: " + (c ? c->label : std::string(recorded)) + "." +
+             GrantNotice(*found.value(), extras.events, who.actor.name);
   }
-  const UiRequestExtras extras = co_await ExtrasOf(who.actor, *found.value());
   co_return RequestPage(who, *found.value(), extras, ctx.request, http::status::ok, notice, "ok");
 }
 
@@ -615,7 +627,7 @@ asio::awaitable<HttpResponse> UiHandlers::Decide(RequestContext& ctx, const Sign
   if (!refusal) {
     auto made = DecisionFromForm(*before, *choice, form.value());
     if (made.ok() && choice->outcome == Outcome::kApproved) {
-      Status extras = ReadApprovalExtras(*before, form.value(), made.value());
+      Status extras = ReadApprovalExtras(*before, *choice, form.value(), made.value());
       if (!extras.ok()) made = std::move(extras).error();
     }
     if (made.ok()) {

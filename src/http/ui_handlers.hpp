@@ -18,7 +18,7 @@
 //                             request (at most 100): decides each as the API would and shows
 //                             the inbox saying what was decided and what was not, and why;
 //                             high-risk requests and requests with a form are never approved
-//                             in a batch
+//                             in a batch, and a batch never grants
 //   GET  /ui/requests         all requests the viewer may see, newest first, 50 a page
 //                             (?cursor= for older ones), filtered by status, action,
 //                             requester and session, and searched by id or title words (q=,
@@ -34,10 +34,12 @@
 //   GET  /ui/ui.js            the pages' script: the live inbox and keyboard shortcuts
 //   POST /ui/requests/{id}    choice=…, comment/answer, the response form's fields, and with
 //                             an approval `arguments` (JSON: an edit when it differs from the
-//                             request's) and `grant` ("session:SECONDS" or "tenant:SECONDS"):
+//                             request's) and `grant`: one of the request's grant_options by its
+//                             value ("session:3600", "requester:2592000"; empty: approve once;
+//                             anything else is 422 and decides nothing):
 //                             decides through Gateway::Decide exactly like the API, then 303 back
-//                             to the request's page saying what was recorded; a refusal is the page
-//                             again with the engine's reason (403, 409, 422)
+//                             to the request's page saying what was recorded and granted; a
+//                             refusal is the page again with the engine's reason (403, 409, 422)
 //
 // Every /ui/ page but the sign-in form needs a session; without one (none, unknown, expired,
 // or its token revoked since: each page re-authenticates the session's token) it is 303 to

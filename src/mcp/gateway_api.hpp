@@ -35,6 +35,14 @@ class GatewayApi {
   // POST /v1/requests/{id}/cancel with `reason`.
   virtual Result<boost::json::object> CancelRequest(const std::string& id,
                                                     const std::string& reason) = 0;
+
+  // POST /v1/receipts/consume with `receipt`: one use of a single-use receipt, before the
+  // approved call is made (kConflict when it was consumed already, naming who did).
+  // Gateways that cannot consume refuse, so that a single-use call is never made unconsumed.
+  virtual Result<boost::json::object> ConsumeReceipt(const std::string& receipt) {
+    (void)receipt;
+    return Error::Unavailable("this gateway cannot consume receipts");
+  }
 };
 
 }  // namespace countersign

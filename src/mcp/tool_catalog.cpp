@@ -19,7 +19,7 @@ constexpr const char* kDefinitions = R"json([
 {
   "name": "request_approval",
   "title": "Ask a human to approve an action",
-  "description": "Ask a human to approve an action before you perform it, and wait for the decision. Use it before anything risky, irreversible or outside what you were asked to do (deploying, deleting data, spending money, messaging people on someone's behalf). Put the exact call you will make in `arguments`: approvers see it and may edit it, and once approved you must use the returned `arguments`, not your own. The call blocks until a person decides or the deadline passes, reporting progress while it waits. Approved: the result names the approvers and carries `receipt`, a signed proof of the approval. Denied, expired or cancelled: the result is an error whose text starts with the reason (`denied:`, `expired:`, `cancelled:`) and says who decided and why; do not perform the action.",
+  "description": "Ask a human to approve an action before you perform it, and wait for the decision. Use it before anything risky, irreversible or outside what you were asked to do (deploying, deleting data, spending money, messaging people on someone's behalf). Put the exact call you will make in `arguments`: approvers see it and may edit it, and once approved you must use the returned `arguments`, not your own. The call blocks until a person decides or the deadline passes, reporting progress while it waits. Approved: the result names the approvers and carries `receipt`, a signed proof of the approval. Denied, expired or cancelled: the result is an error whose text starts with the reason (`denied:`, `expired:`, `cancelled:`), says who decided and why, and names the exact reason code, e.g. `(reason_code: denied_by_policy)`; do not perform the action.",
   "inputSchema": {
     "type": "object",
     "properties": {
@@ -39,11 +39,14 @@ constexpr const char* kDefinitions = R"json([
     "properties": {
       "request_id": {"type": "string"},
       "status": {"type": "string", "enum": ["approved"]},
+      "reason_code": {"type": ["string", "null"], "enum": ["approved", "approved_by_grant", "approved_by_policy", null], "description": "How it was approved: by people (approved), by a standing grant, or by a policy."},
       "approved_by": {"type": "array", "items": {"type": "string"}},
       "arguments": {"type": "object", "description": "The arguments to use: the approver's edit when there was one, else yours."},
       "arguments_edited": {"type": "boolean"},
       "comments": {"type": "array", "items": {"type": "object", "properties": {"by": {"type": "string"}, "comment": {"type": "string"}}, "required": ["by", "comment"]}},
       "receipt": {"type": ["string", "null"], "description": "The signed approval receipt (a compact JWS), verifiable against the gateway's GET /v1/keys."},
+      "receipt_jti": {"type": ["string", "null"], "description": "The receipt's unique id (its jti claim), by which POST /v1/receipts/consume counts its uses."},
+      "receipt_use": {"type": ["string", "null"], "enum": ["reusable", "single_use", null], "description": "single_use: whoever performs the action must consume the receipt (POST /v1/receipts/consume) first, and must not perform it when that is refused."},
       "response": {"type": "object", "description": "The form the approver filled in, when response_schema was given; its hash is in the receipt."}
     },
     "required": ["request_id", "status", "approved_by", "arguments", "arguments_edited", "comments", "receipt"]
@@ -70,6 +73,7 @@ constexpr const char* kDefinitions = R"json([
     "properties": {
       "request_id": {"type": "string"},
       "status": {"type": "string", "enum": ["answered"]},
+      "reason_code": {"type": ["string", "null"]},
       "answer": {"type": "string"},
       "answered_by": {"type": "string"},
       "response": {"type": "object", "description": "The structured answer, when response_schema was given and the person gave one."}
@@ -146,6 +150,7 @@ constexpr const char* kSummarySchema = R"json({
     "created_at": {"type": "string"},
     "deadline_at": {"type": "string"},
     "resolved_at": {"type": ["string", "null"]},
+    "reason_code": {"type": ["string", "null"], "description": "Why it left pending: approved, approved_by_grant, approved_by_policy, denied_by_person, denied_by_policy, expired, cancelled_by_requester, cancelled_by_admin, escalation_exhausted, answered, dismissed or ended; null while pending."},
     "resolved_by": {"type": "array", "items": {"type": "string"}},
     "arguments": {"type": "object"},
     "decisions": {"type": "array", "items": {"type": "object", "properties": {"by": {"type": "string"}, "choice": {"type": "string"}, "outcome": {"type": "string"}, "comment": {"type": "string"}, "at": {"type": "string"}}, "required": ["by", "choice", "outcome"]}},

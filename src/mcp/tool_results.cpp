@@ -1,9 +1,11 @@
 #include "mcp/tool_results.hpp"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 namespace countersign {
@@ -26,6 +28,37 @@ boost::json::array Strings(const boost::json::array& values) {
     if (value.is_string()) strings.push_back(value);
   }
   return strings;
+}
+
+// The jti claim of `receipt` (a compact JWS), read without checking the signature: the
+// executor the agent hands the receipt to checks it and consumes it by this id. "" when the
+// receipt has none (or is not a JWS).
+std::string ReceiptJti(std::string_view receipt) {
+  const size_t first = receipt.find('.');
+  const size_t second = first == std::string_view::npos ? first : receipt.find('.', first + 1);
+  if (second == std::string_view::npos) return "";
+  std::string payload;
+  uint32_t bits = 0;
+  int count = 0;
+  for (char c : receipt.substr(first + 1, second - first - 1)) {
+    int v = -1;
+    if (c >= 'A' && c <= 'Z') v = c - 'A';
+    if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+    if (c >= '0' && c <= '9') v = c - '0' + 52;
+    if (c == '-') v = 62;
+    if (c == '_') v = 63;
+    if (v < 0) return "";
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    count += 6;
+    if (count >= 8) {
+      count -= 8;
+      payload.push_back(static_cast<char>((bits >> count) & 0xff));
+    }
+  }
+  boost::system::error_code ec;
+  const boost::json::value claims = boost::json::parse(payload, ec);
+  if (ec || !claims.is_object()) return "";
+  return StringAt(claims.get_object(), "jti");
 }
 
 std::string JoinStrings(const boost::json::array& values) {
@@ -96,34 +129,46 @@ struct Unsuccessful {
   std::string message;
 };
 
+// " (reason_code: CODE)" for a request that carries one, so a model (or the program reading
+// the text of an isError result, which has no structuredContent) can tell a person's denial
+// from a policy's, or a timeout from an exhausted escalation.
+std::string ReasonCodeNote(const boost::json::object& request) {
+  const std::string code = StringAt(request, "reason_code");
+  return code.empty() ? std::string() : " (reason_code: " + code + ")";
+}
+
 Unsuccessful WhyUnsuccessful(const boost::json::object& request) {
   const std::string status = StringAt(request, "status");
   const std::string id = StringAt(request, "id");
   const std::string resolved_by = JoinStrings(ArrayAt(request, "resolved_by"));
+  const std::string reason = ReasonCodeNote(request);
   if (status == "denied") {
     std::string who = DecidersWithComments(request, "denied");
     if (who.empty()) who = resolved_by;
     std::string message =
         who.empty() ? "request " + id + " was denied when its deadline passed without a decision"
                     : "request " + id + " was denied by " + who;
-    return {McpToolFailure::kDenied, message + ". Do not perform the action."};
+    return {McpToolFailure::kDenied, message + reason + ". Do not perform the action."};
   }
   if (status == "expired") {
+    const std::string tiers = StringAt(request, "reason_code") == "escalation_exhausted"
+                                  ? ", through every escalation tier"
+                                  : "";
     return {McpToolFailure::kExpired, "nobody decided request " + id + " before its deadline (" +
-                                          StringAt(request, "deadline_at") +
-                                          "). Do not perform the action."};
+                                          StringAt(request, "deadline_at") + ")" + tiers + reason +
+                                          ". Do not perform the action."};
   }
   if (status == "cancelled") {
     std::string message = "request " + id + " was cancelled";
     if (!resolved_by.empty()) message += " by " + resolved_by;
-    return {McpToolFailure::kCancelled, message + ". Do not perform the action."};
+    return {McpToolFailure::kCancelled, message + reason + ". Do not perform the action."};
   }
   if (status == "pending") {
     return {McpToolFailure::kUnavailable, "request " + id + " is still pending"};
   }
   // dismissed, ended (conversations), or a status this build does not know: never a yes.
   return {McpToolFailure::kDenied,
-          "request " + id + " ended as " + status + ". Do not perform the action."};
+          "request " + id + " ended as " + status + reason + ". Do not perform the action."};
 }
 
 boost::json::object ApprovalResult(const boost::json::object& request) {
@@ -140,11 +185,17 @@ boost::json::object ApprovalResult(const boost::json::object& request) {
     }
   }
   boost::json::object structured{{"request_id", StringAt(request, "id")}, {"status", "approved"}};
+  structured["reason_code"] = StringOrNull(request, "reason_code");
   structured["approved_by"] = Strings(ArrayAt(request, "resolved_by"));
   structured["arguments"] = std::move(arguments);
   structured["arguments_edited"] = edited;
   structured["comments"] = std::move(comments);
   structured["receipt"] = StringOrNull(request, "receipt");
+  // What the executor needs to know: whether it must consume the receipt (POST
+  // /v1/receipts/consume) before it acts, and the id it is counted by.
+  const std::string jti = ReceiptJti(StringAt(request, "receipt"));
+  structured["receipt_jti"] = jti.empty() ? boost::json::value(nullptr) : boost::json::value(jti);
+  structured["receipt_use"] = StringOrNull(request, "receipt_use");
   if (auto response = ObjectOrNull(request, "response"); response.is_object()) {
     structured["response"] = std::move(response);
   }
@@ -161,6 +212,7 @@ boost::json::object AnswerResult(const boost::json::object& request) {
                                  {"status", "answered"},
                                  {"answer", StringAt(request, "answer")},
                                  {"answered_by", answered_by}};
+  structured["reason_code"] = StringOrNull(request, "reason_code");
   if (auto response = ObjectOrNull(request, "response"); response.is_object()) {
     structured["response"] = std::move(response);
   }
@@ -280,6 +332,7 @@ boost::json::object RequestSummary(const boost::json::object& request) {
                               {"created_at", StringAt(request, "created_at")},
                               {"deadline_at", StringAt(request, "deadline_at")}};
   summary["resolved_at"] = StringOrNull(request, "resolved_at");
+  summary["reason_code"] = StringOrNull(request, "reason_code");
   summary["resolved_by"] = Strings(ArrayAt(request, "resolved_by"));
   summary["arguments"] = ObjectAt(request, "arguments");
   boost::json::array decisions;

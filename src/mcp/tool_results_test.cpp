@@ -14,7 +14,8 @@ const char* kApproved = R"({"id":"req_A","kind":"approval","action":"deploy","ti
   "created_at":"2026-11-21T10:00:00.000Z","deadline_at":"2026-11-21T10:05:00.000Z",
   "decisions":[{"id":"dec_1","by":"alice","choice":"approve","outcome":"approved","comment":"ok",
                 "at":"2026-11-21T10:01:00.000Z","arguments":{"ref":"v2","replicas":2}}],
-  "resolved_at":"2026-11-21T10:01:00.000Z","resolved_by":["alice"],"receipt":"a.b.c"})";
+  "resolved_at":"2026-11-21T10:01:00.000Z","resolved_by":["alice"],"receipt":"a.b.c",
+  "reason_code":"approved"})";
 
 std::string TextOf(const boost::json::object& result) {
   return std::string(result.at("content").at(0).at("text").as_string());
@@ -24,10 +25,23 @@ TEST(ToolResultsTest, AnApprovalCarriesTheEditedArgumentsAndTheReceipt) {
   const auto result = ToolResultForRequest(McpTool::kRequestApproval, Object(kApproved));
   EXPECT_FALSE(result.contains("isError"));
   const auto& structured = result.at("structuredContent").as_object();
-  EXPECT_EQ(structured, Object(R"({"request_id":"req_A","status":"approved","approved_by":["alice"],
+  EXPECT_EQ(structured, Object(R"({"request_id":"req_A","status":"approved",
+    "reason_code":"approved","approved_by":["alice"],
     "arguments":{"ref":"v2","replicas":2},"arguments_edited":true,
-    "comments":[{"by":"alice","comment":"ok"}],"receipt":"a.b.c"})"));
+    "comments":[{"by":"alice","comment":"ok"}],"receipt":"a.b.c","receipt_jti":null,
+    "receipt_use":null})"));
   EXPECT_EQ(boost::json::parse(TextOf(result)), structured);
+}
+
+TEST(ToolResultsTest, AnApprovalNamesItsReceiptsJtiAndWhetherItIsSingleUse) {
+  auto request = Object(kApproved);
+  // base64url of {"jti":"rct_0123","receipt_use":"single_use"}, as a receipt's payload.
+  request["receipt"] =
+      "eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJyY3RfMDEyMyIsInJlY2VpcHRfdXNlIjoic2luZ2xlX3VzZSJ9.c2ln";
+  request["receipt_use"] = "single_use";
+  const auto result = ToolResultForRequest(McpTool::kRequestApproval, request);
+  EXPECT_EQ(result.at("structuredContent").at("receipt_jti"), "rct_0123");
+  EXPECT_EQ(result.at("structuredContent").at("receipt_use"), "single_use");
 }
 
 TEST(ToolResultsTest, AnApprovalWithoutEditsCarriesTheOriginalArguments) {
@@ -76,12 +90,59 @@ TEST(ToolResultsTest, ExpiredAndCancelledAreErrorsWithTheirReason) {
   EXPECT_EQ(cancelled.at("isError"), true);
 }
 
+TEST(ToolResultsTest, EveryResultNamesTheReasonCode) {
+  auto request = Object(kApproved);
+  request["reason_code"] = "approved_by_grant";
+  auto result = ToolResultForRequest(McpTool::kRequestApproval, request);
+  EXPECT_EQ(result.at("structuredContent").at("reason_code"), "approved_by_grant");
+  EXPECT_EQ(
+      ToolResultForRequest(McpTool::kGetRequest, request).at("structuredContent").at("reason_code"),
+      "approved_by_grant");
+
+  request["status"] = "denied";
+  request["decisions"] = boost::json::array();
+  request["resolved_by"] = boost::json::array{"policy:never"};
+  request["reason_code"] = "denied_by_policy";
+  std::string text = TextOf(ToolResultForRequest(McpTool::kRequestApproval, request));
+  EXPECT_EQ(text.rfind("denied: ", 0), 0u) << text;
+  EXPECT_NE(text.find("(reason_code: denied_by_policy)"), std::string::npos) << text;
+  const auto deny = ToolResultForRequest(McpTool::kPermissionPrompt, request);
+  EXPECT_NE(deny.at("structuredContent").at("message").as_string().find("denied_by_policy"),
+            boost::json::string::npos);
+
+  // Past the last escalation tier: the words say so as well as the code.
+  request["status"] = "expired";
+  request["resolved_by"] = boost::json::array();
+  request["reason_code"] = "escalation_exhausted";
+  text = TextOf(ToolResultForRequest(McpTool::kRequestApproval, request));
+  EXPECT_EQ(text.rfind("expired: ", 0), 0u) << text;
+  EXPECT_NE(text.find("every escalation tier (reason_code: escalation_exhausted)"),
+            std::string::npos)
+      << text;
+
+  request["status"] = "cancelled";
+  request["resolved_by"] = boost::json::array{"bot"};
+  request["reason_code"] = "cancelled_by_requester";
+  const auto cancelled = ToolResultForRequest(McpTool::kCancelRequest, request);
+  EXPECT_EQ(cancelled.at("structuredContent").at("reason_code"), "cancelled_by_requester");
+
+  // A pending request has none yet.
+  request["status"] = "pending";
+  request["reason_code"] = nullptr;
+  EXPECT_TRUE(ToolResultForRequest(McpTool::kGetRequest, request)
+                  .at("structuredContent")
+                  .at("reason_code")
+                  .is_null());
+}
+
 TEST(ToolResultsTest, AnAnswerCarriesTheTextAndTheStructuredResponseWhenThereIsOne) {
   auto request = Object(R"({"id":"req_Q","kind":"question","status":"answered","answer":"eu-west-1",
-    "resolved_by":["carol"],"decisions":[],"response":{"region":"eu-west-1"}})");
+    "resolved_by":["carol"],"decisions":[],"response":{"region":"eu-west-1"},
+    "reason_code":"answered"})");
   auto result = ToolResultForRequest(McpTool::kAskHuman, request);
   EXPECT_EQ(result.at("structuredContent"),
-            Object(R"({"request_id":"req_Q","status":"answered","answer":"eu-west-1",
+            Object(R"({"request_id":"req_Q","status":"answered","reason_code":"answered",
+              "answer":"eu-west-1",
               "answered_by":"carol","response":{"region":"eu-west-1"}})"));
   request["response"] = nullptr;
   result = ToolResultForRequest(McpTool::kAskHuman, request);

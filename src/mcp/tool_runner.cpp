@@ -115,6 +115,17 @@ Result<std::optional<boost::json::object>> ToolRunner::CreateAndWait(
   return Waited(std::move(request));
 }
 
+Status ToolRunner::ConsumeIfSingleUse(const boost::json::object& request) const {
+  if (StringAt(request, "receipt_use") != "single_use") return Ok();
+  const std::string receipt = StringAt(request, "receipt");
+  if (receipt.empty()) return Error::Invalid("a single-use approval without a receipt");
+  // Not retried: a use whose answer was lost may have counted, and a second try would
+  // then be refused as consumed by this very proxy.
+  auto consumed = gateway_.ConsumeReceipt(receipt);
+  if (!consumed.ok()) return std::move(consumed).error();
+  return Ok();
+}
+
 Status ToolRunner::CancelForClient(const std::string& id) const {
   auto cancelled = gateway_.CancelRequest(id, std::string(kMcpCancelReason));
   if (!cancelled.ok()) return std::move(cancelled).error();

@@ -73,6 +73,11 @@ class ToolRunner {
   // kMcpCancelReason). The caller logs a failure: nobody waits for an answer.
   Status CancelForClient(const std::string& id) const;
 
+  // One use of the receipt of approved `request` when its receipt_use is "single_use"
+  // (GatewayApi::ConsumeReceipt), before the caller makes the approved call; Ok without
+  // asking for a reusable one. An error means the call must not be made.
+  Status ConsumeIfSingleUse(const boost::json::object& request) const;
+
   // The idempotency key of a call: derived from the session's random `session_nonce` and
   // the call's JSON-RPC id, which the client never reuses within a session.
   static std::string IdempotencyKey(std::string_view session_nonce,

@@ -60,6 +60,10 @@ struct ChannelCallback {
   // Set instead of `choice` when the button carries the choice's position in the request's
   // choices (a ButtonKey: Telegram, Discord); the receiver looks the id up.
   std::optional<size_t> choice_index;
+  // A grant button ("Approve for this session"): the scope of the request's grant option the
+  // approval also gives, "session" or "requester"; empty for a plain choice. Only the scope:
+  // the receiver looks the option (and so its duration) up in the request as stored.
+  std::string grant_scope;
   // Where an answer to the person goes (the outbox "respond" row's target), when the
   // platform gives one: a Slack response_url, a Telegram callback query.
   std::string response_url;

@@ -10,6 +10,7 @@
 #include "core/json_duplicate_keys.hpp"
 #include "notify/button_key.hpp"
 #include "notify/chat_text.hpp"
+#include "notify/grant_buttons.hpp"
 #include "notify/request_text.hpp"
 #include "web/pretty_json.hpp"
 
@@ -94,12 +95,14 @@ json::object Field(std::string name, std::string value, bool inline_field) {
 }
 
 // "✅ **Approved by alice**".
-std::string Headline(const Request& r, std::string_view event) {
+std::string Headline(const Request& r, std::string_view event,
+                     const std::optional<GrantOption>& granted) {
   return std::string(StatusIcon(r.status)) + "**" +
-         Markdown(RequestHeadline(r, event), kMaxHeadline) + "**";
+         Markdown(HeadlineWithGrant(r, event, granted), kMaxHeadline) + "**";
 }
 
-json::object Embed(const Request& r, std::string_view event) {
+json::object Embed(const Request& r, std::string_view event,
+                   const std::optional<GrantOption>& granted) {
   json::array fields;
   fields.emplace_back(Field("Action", "`" + TruncateText(r.action, kMaxShort) + "`", true));
   fields.emplace_back(Field("Requested by", Markdown(r.requester, kMaxShort), true));
@@ -150,15 +153,17 @@ json::object Embed(const Request& r, std::string_view event) {
               " approvals";
   }
   return {{"title", Markdown(r.title, DiscordChannel::kMaxTitle)},
-          {"description", Headline(r, event)},
+          {"description", Headline(r, event, granted)},
           {"color", Color(r.status)},
           {"fields", std::move(fields)},
           {"footer", json::object{{"text", TruncateText(footer, kMaxFooterText)}}}};
 }
 
 // The notification line above the embed (and the whole of a push notification).
-std::string Content(const Request& r, std::string_view event) {
-  return Markdown(RequestHeadline(r, event) + ": " + r.title, DiscordChannel::kMaxContent);
+std::string Content(const Request& r, std::string_view event,
+                    const std::optional<GrantOption>& granted) {
+  return Markdown(HeadlineWithGrant(r, event, granted) + ": " + r.title,
+                  DiscordChannel::kMaxContent);
 }
 
 std::string ReminderContent(const Request& r, std::string_view event) {
@@ -329,6 +334,23 @@ Result<json::array> DiscordChannel::Components(const Request& r) const {
     }
     add(std::move(button));
   }
+  // Approving with a standing permission, on a row of their own. The link page offers them to
+  // webhook mode's link buttons.
+  const auto approve = mode_ == Mode::kApplication ? GrantChoiceIndex(r) : std::nullopt;
+  if (approve && !row.empty()) {
+    rows.emplace_back(json::object{{"type", 1}, {"components", std::move(row)}});
+    row = json::array();
+  }
+  for (const GrantOption& option : approve ? r.grant_options : std::vector<GrantOption>()) {
+    std::string custom_id = ButtonKey::Encode(r.id, *approve, option.scope);
+    if (custom_id.size() > kMaxCustomId) {
+      return Error::Invalid("discord custom_id over " + std::to_string(kMaxCustomId));
+    }
+    add(json::object{{"type", 2},
+                     {"label", GrantButtonText(r, option, kMaxLabel)},
+                     {"style", 1},
+                     {"custom_id", std::move(custom_id)}});
+  }
   return finish();
 }
 
@@ -350,12 +372,12 @@ json::object DiscordChannel::FormOffer(const Request& request, const std::string
   return data;
 }
 
-Result<json::object> DiscordChannel::MessageData(const Request& request,
-                                                 std::string_view event) const {
+Result<json::object> DiscordChannel::MessageData(const Request& request, std::string_view event,
+                                                 const std::optional<GrantOption>& granted) const {
   auto components = Components(request);
   if (!components.ok()) return std::move(components).error();
-  return json::object{{"content", Content(request, event)},
-                      {"embeds", json::array{Embed(request, event)}},
+  return json::object{{"content", Content(request, event, granted)},
+                      {"embeds", json::array{Embed(request, event, granted)}},
                       {"components", std::move(*components)},
                       {"allowed_mentions", NoMentions()}};
 }
@@ -400,7 +422,7 @@ Result<OutboundCall> DiscordChannel::Render(const OutboxRow& row, const Request&
         json::object{{"message_id", ref->message_id}, {"fail_if_not_exists", false}};
     return Call("POST", api_base_ + "/channels/" + channel_id_ + "/messages", body);
   }
-  auto data = MessageData(request, row.event);
+  auto data = MessageData(request, row.event, GrantedFromPayload(row.payload));
   if (!data.ok()) return std::move(data).error();
   if (ref && row.kind != "post") {
     if (mode_ == Mode::kWebhook) {
@@ -509,6 +531,7 @@ Result<DiscordInteraction> DiscordChannel::ReadInteraction(const InboundCallback
   if (press.display_name.empty()) press.display_name = user_id;
   press.request_id = std::move(key->request_id);
   press.choice_index = key->choice_index;
+  press.grant_scope = std::move(key->grant_scope);
   out.press = std::move(press);
   return out;
 }

@@ -9,7 +9,10 @@
 //   Application (`bot_token`, `channel_id`, `public_key`, optional `api_base`, default
 //     https://discord.com/api/v10): POST {api_base}/channels/{channel_id}/messages with
 //     "Authorization: Bot TOKEN" and buttons (type 2; style 1 for a "primary" choice, 4 for
-//     "danger", 2 otherwise) whose custom_id is a ButtonKey. Clicks arrive at POST
+//     "danger", 2 otherwise) whose custom_id is a ButtonKey; a request that offers standing
+//     permissions (grant_options; notify/grant_buttons.hpp) gets, on a row of their own,
+//     "Approve for this session (1 h)" and "Always approve for REQUESTER (30 days)" (style 1,
+//     the key adding the scope's letter). Clicks arrive at POST
 //     /hooks/discord signed with the application's Ed25519 key (`public_key`, hex). Edits:
 //     PATCH {api_base}/channels/{channel_id}/messages/{message_id}.
 //
@@ -94,9 +97,12 @@ class DiscordChannel final : public Channel {
   Result<DiscordInteraction> ReadInteraction(const InboundCallback& callback, TimePoint now) const;
 
   // The message for `request` as it stands now: content, embeds, components (only the inbox
-  // link once it has left pending) and allowed_mentions. What a post sends, and the `data` of an
-  // UPDATE_MESSAGE (type 7) answer to a click. kInvalid when a link is over Discord's limit.
-  Result<boost::json::object> MessageData(const Request& request, std::string_view event) const;
+  // link once it has left pending) and allowed_mentions; `granted`, what the approval granted,
+  // is said after the headline. What a post sends, and the `data` of an UPDATE_MESSAGE (type 7)
+  // answer to a click. kInvalid when a link is over Discord's limit.
+  Result<boost::json::object> MessageData(
+      const Request& request, std::string_view event,
+      const std::optional<GrantOption>& granted = std::nullopt) const;
   // The `data` of an ephemeral (flags 64) CHANNEL_MESSAGE_WITH_SOURCE answer: `text`, cut to
   // Discord's limit, mentioning nobody. Only the person who clicked sees it.
   static boost::json::object Ephemeral(std::string_view text);

@@ -559,5 +559,36 @@ TEST_F(DiscordChannelTest, AButtonsColourComesFromItsOutcomeAndACustomLabelSaysW
   EXPECT_EQ(buttons[1].at("style"), 4);
 }
 
+TEST_F(DiscordChannelTest, GrantOptionsGetARowOfApproveButtonsAndAClickNamesTheScope) {
+  auto channel = Make(AppSettings());
+  Request r = Fixture();
+  r.quorum = 1;
+  r.session = "sess-1";
+  r.grant_options = {{"session", 1h}, {"requester", 30 * 24h}};
+  auto [call, body] = RenderJson(*channel, Row("post", "request.created"), r);
+  const json::array& rows = body.at("components").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("components").as_array().size(), 2u);
+  EXPECT_EQ(rows[1], json::parse(R"json({"type": 1, "components": [
+         {"type": 2, "label": "Approve for this session (1 h)", "style": 1,
+          "custom_id": "cs:req_01JD3Z6Q8W9K4M2N7P5R0S1T2V:0:s"},
+         {"type": 2, "label": "Always approve deploy_production for ci-bot (30 days)", "style": 1,
+          "custom_id": "cs:req_01JD3Z6Q8W9K4M2N7P5R0S1T2V:0:r"},
+         {"type": 2, "style": 5, "label": "Open in the inbox",
+          "url": "https://cs.example.com/ui/requests/req_01JD3Z6Q8W9K4M2N7P5R0S1T2V"}]})json"));
+
+  auto press = channel->ParseCallback(Signed(Click(ButtonKey::Encode(kId, 0, "requester"))), kNow);
+  ASSERT_TRUE(press.ok()) << press.error().message;
+  EXPECT_EQ(press->choice_index, 0u);
+  EXPECT_EQ(press->grant_scope, "requester");
+
+  r.status = RequestStatus::kApproved;
+  r.resolved_by = {"alice"};
+  auto data = channel->MessageData(r, "decision.recorded", GrantOption{"session", 1h});
+  ASSERT_TRUE(data.ok());
+  EXPECT_EQ(data->at("content"),
+            "Approved by alice \u2014 and approved for this session for 1 h: Deploy v2.0");
+}
+
 }  // namespace
 }  // namespace countersign

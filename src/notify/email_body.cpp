@@ -4,6 +4,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "core/grant_option_text.hpp"
 #include "notify/chat_text.hpp"
 #include "notify/request_text.hpp"
 #include "web/pretty_json.hpp"
@@ -60,6 +61,20 @@ std::string ArgumentsText(const Request& r) {
 constexpr char kLinksNote[] =
     "Each link opens a page that asks you to confirm; opening it decides nothing.";
 
+// When r offers standing approvals, the sentence that says the approval page offers them
+// (the page has one button per option); empty otherwise, and while the next approval would
+// not complete the request (only that one gives a grant, so the page offers none).
+std::string GrantsNote(const Request& r) {
+  if (r.grant_options.empty() || Approvals(r) + 1 < r.quorum) return "";
+  std::string labels;
+  for (size_t i = 0; i < r.grant_options.size(); ++i) {
+    if (i > 0) labels += i + 1 == r.grant_options.size() ? " or " : ", ";
+    labels += "“" + GrantOptionLabel(r, r.grant_options[i]) + "”";
+  }
+  return "The approval page also lets you choose a standing approval instead of approving once: " +
+         labels + ".";
+}
+
 std::string PlainText(const Request& r, std::string_view event, const std::vector<EmailLink>& links,
                       std::string_view decides_as, std::string_view inbox_url) {
   std::string out = RequestHeadline(r, event) + "\n\n" + r.title + "\n\n";
@@ -82,6 +97,7 @@ std::string PlainText(const Request& r, std::string_view event, const std::vecto
     } else {
       out += "\nChoose:\n";
       for (const auto& link : links) out += "  " + link.label + ": " + link.url + "\n";
+      if (const std::string grants = GrantsNote(r); !grants.empty()) out += "\n" + grants + "\n";
       out += "\n" + std::string(kLinksNote) + "\nThese links decide as " + std::string(decides_as) +
              ". Do not forward this message.\n";
     }
@@ -137,7 +153,11 @@ std::string Html(const Request& r, std::string_view event, const std::vector<Ema
                "background:" +
                ButtonColor(link.style) + "\">" + e(link.label) + "</a>\n";
       }
-      out += "</p>\n<p style=\"color:#605e5c;font-size:12px\">" + e(kLinksNote) +
+      out += "</p>\n";
+      if (const std::string grants = GrantsNote(r); !grants.empty()) {
+        out += "<p>" + e(grants) + "</p>\n";
+      }
+      out += "<p style=\"color:#605e5c;font-size:12px\">" + e(kLinksNote) +
              " These links decide as " + e(decides_as) + ". Do not forward this message.</p>\n";
     }
   }

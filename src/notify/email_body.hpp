@@ -3,9 +3,11 @@
 // Both bodies carry the same things: the headline (what is asked, or how the request ended),
 // the title, who asked, the action, the deadline, risk, policy, approvers, details, the
 // arguments (laid out as JSON), the decisions so far, while the request is pending one link
-// per choice, and after them, whatever the request's state, a link to its page in the web
-// inbox. Every choice link opens a confirmation page; opening it decides nothing. All user
-// text is escaped in the HTML. Pure functions; thread-safe.
+// per choice (and, when the request offers grant_options, a sentence naming the standing
+// approvals the approval link's page offers besides approving once), and after them, whatever
+// the request's state, a link to its page in the web inbox. Every choice link opens a
+// confirmation page; opening it decides nothing. All user text is escaped in the HTML. Pure
+// functions; thread-safe.
 #pragma once
 
 #include <string>

@@ -9,14 +9,17 @@
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 
+#include "core/time_format.hpp"
 #include "notify/approver_principals.hpp"
+#include "notify/grant_buttons.hpp"
 #include "notify/webhook_channel.hpp"
 
 namespace countersign {
 namespace {
 
 bool IsRequestEvent(std::string_view type) {
-  return type.starts_with("request.") || type.starts_with("decision.");
+  return type.starts_with("request.") || type.starts_with("decision.") ||
+         type == "execution.reported";
 }
 
 bool IsTerminal(std::string_view type) {
@@ -42,6 +45,20 @@ std::vector<std::string> NamedChannels(const Request& r, int level) {
 std::string StringField(const boost::json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+// What a change granted with the approval of `request_id` (its grant.created event).
+std::optional<GrantOption> GrantedBy(const std::vector<Event>& events,
+                                     const std::string& request_id) {
+  for (const Event& e : events) {
+    if (e.type != "grant.created" || e.request_id != request_id) continue;
+    const auto expires = ParseTime(StringField(e.data, "expires_at"));
+    if (!expires) continue;
+    const auto ttl = std::chrono::duration_cast<std::chrono::seconds>(*expires - e.at);
+    if (ttl.count() < 1) continue;
+    return GrantOption{StringField(e.data, "scope"), ttl};
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -91,6 +108,11 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
     return Ok();
   };
 
+  // A grant given with the approval: the chat rows of the change say so.
+  const std::optional<GrantOption> granted = GrantedBy(events, current.id);
+  const std::string granted_payload =
+      granted ? boost::json::serialize(GrantedPayload(*granted)) : std::string();
+
   // The "respond" row that answers the person who pressed a chat button, when the event's
   // `via` has somewhere to send it: the reason of a refusal, or (on a channel that answers
   // every press) the choice that was recorded.
@@ -115,6 +137,7 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
                                 {"identity", StringField(via->as_object(), "identity")}};
       }
     } else if (entry->channel->AnswersEveryPress()) {
+      if (granted) payload = GrantedPayload(*granted);
       payload["choice"] = StringField(e.data, "choice");
     } else {
       return Ok();
@@ -162,7 +185,7 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
         for (const auto& kind : entry->channel->KindsFor(announce ? "request.created" : e.type)) {
           for (auto& target : entry->channel->TargetsFor(current, principals(), address)) {
             if (!named_rows.insert({destination, kind, target}).second) continue;
-            CS_RETURN_IF_ERROR(insert(e, destination, kind, std::move(target), ""));
+            CS_RETURN_IF_ERROR(insert(e, destination, kind, std::move(target), granted_payload));
           }
         }
       }
@@ -171,7 +194,9 @@ Status OutboxNotifier::Enqueue(Transaction& txn, const Request& current,
     // A chat user whose button press was refused hears why.
     if (e.type == "decision.rejected") CS_RETURN_IF_ERROR(answer_press(e));
 
-    if (IsTerminal(e.type) && !current.callback_url.empty() && channels_.callbacks()) {
+    // The callback hears how the request ended and, later, what ran.
+    if ((IsTerminal(e.type) || e.type == "execution.reported") && !current.callback_url.empty() &&
+        channels_.callbacks()) {
       CS_RETURN_IF_ERROR(insert(e, "callback", "event", current.callback_url, ""));
     }
     for (const auto& hook : channels_.webhooks()) {

@@ -1,7 +1,7 @@
 // OutboxNotifier: turns a change's events into outbox rows (the Notifier the Gateway calls
 // inside each state change's transaction).
 //
-// For each request event:
+// For each request event (request.*, decision.* and execution.reported):
 // - every channel the request has named so far (its notify list and the notify lists of the
 //   escalation tiers it has reached) gets the row kinds Channel::KindsFor() asks for; a
 //   channel that an escalation names for the first time is announced as if the request had
@@ -11,13 +11,16 @@
 //   entry "TYPE:ADDRESS" that is not a channel's name goes to the first channel of that type
 //   serving the request's tenant, with ADDRESS ("email:ops@example.com"). Within one change,
 //   one row per channel, kind and target (a decision that resolves the request updates a
-//   message once);
+//   message once). When the change granted a standing permission with the approval (a
+//   grant.created event), these rows' payload is {"granted": {"scope", "ttl_seconds"}}
+//   (notify/grant_buttons.hpp) so the edited message says what was granted;
 // - decision.rejected carrying via.response_url gets a "respond" row to that URL (payload
 //   {"text": reason}, and {"form": {"choice", "principal", "identity"}} when the press lacked the
 //   form the request asks for), so the person who pressed the button hears why; decision.recorded
-//   carrying one gets a "respond" row (payload {"choice": id}) ahead of the message edit when
-//   the channel AnswersEveryPress() (Telegram);
-// - the request's callback_url gets the terminal events (resolved, expired, cancelled);
+//   carrying one gets a "respond" row (payload {"choice": id}, with "granted" likewise) ahead
+//   of the message edit when the channel AnswersEveryPress() (Telegram);
+// - the request's callback_url gets the terminal events (resolved, expired, cancelled) and
+//   the executor's report (execution.reported);
 // - every [[webhook]] subscription of the tenant gets the events it subscribed to, and
 //   EnqueueAuditEvent gives them the events about no request (audit checkpoints).
 // The body of every webhook and callback row (WebhookBody) is frozen when the row is written;

@@ -8,10 +8,12 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/choice_meaning.hpp"
+#include "core/execution_summary.hpp"
 #include "core/id_generator.hpp"
 #include "core/json_duplicate_keys.hpp"
 #include "core/time_format.hpp"
 #include "notify/chat_text.hpp"
+#include "notify/grant_buttons.hpp"
 #include "notify/request_text.hpp"
 #include "notify/slack_mrkdwn.hpp"
 #include "web/pretty_json.hpp"
@@ -88,8 +90,9 @@ std::string DetailsText(const json::object& details) {
   return "*Details*\n" + Mrkdwn(raw, SlackChannel::kMaxSection - 12);
 }
 
-// What happened so far: the resolution, then every decision with its comment.
-std::string OutcomeText(const Request& r) {
+// What happened so far: the resolution (and the grant given with it), then every decision
+// with its comment.
+std::string OutcomeText(const Request& r, const std::optional<GrantOption>& granted) {
   std::string head;
   const std::string by = EscapeMrkdwn(JoinText(r.resolved_by, ", "));
   switch (r.status) {
@@ -99,6 +102,7 @@ std::string OutcomeText(const Request& r) {
       break;
     case RequestStatus::kApproved:
       head = ":white_check_mark: *Approved* by " + by;
+      if (granted) head += " \u2014 and " + EscapeMrkdwn(GrantedText(r, *granted));
       break;
     case RequestStatus::kDenied:
       head = ":x: *Denied* by " + by;
@@ -126,6 +130,9 @@ std::string OutcomeText(const Request& r) {
     if (!d.comment.empty()) line += " \u2014 \u201c" + EscapeMrkdwn(d.comment) + "\u201d";
     lines += "\n" + line;
   }
+  // What ran after the approval, as the executor reported it: next to the approval, so no
+  // truncation of the decisions below cuts it off.
+  if (r.execution) head += "\n:gear: " + EscapeMrkdwn(ExecutionSummary(*r.execution));
   return TruncateMrkdwn(head + lines, SlackChannel::kMaxSection);
 }
 
@@ -141,6 +148,7 @@ std::string FallbackText(const Request& r) {
       break;
     case RequestStatus::kApproved:
       text = "Approved by " + by + ": " + r.title;
+      if (r.execution) text += " \u00b7 " + ExecutionSummary(*r.execution);
       break;
     case RequestStatus::kDenied:
       text = "Denied by " + by + ": " + r.title;
@@ -356,7 +364,10 @@ std::vector<std::string> SlackChannel::KindsFor(std::string_view event_type) con
     if (created || escalated || reminded || resolution) return {"post"};
     return {};
   }
-  // The message changes in place; a thread reply is what notifies people.
+  // The message changes in place; a thread reply is what notifies people. The executor's
+  // report shows in the message too (webhook mode has no message to edit, and a message of
+  // its own for each report would be noise).
+  if (event_type == "execution.reported") return {"update"};
   return EditInPlaceKinds(event_type);
 }
 
@@ -397,10 +408,30 @@ Result<json::array> SlackChannel::Buttons(const Request& r) const {
     }
     buttons.emplace_back(std::move(button));
   }
+  // Approving with a standing permission: a press of the approve choice that also grants one
+  // of the request's options. The link page offers them to webhook mode's URL buttons.
+  const auto approve = mode_ == Mode::kWebApi ? GrantChoiceIndex(r) : std::nullopt;
+  if (!approve) return buttons;
+  const Choice& c = r.choices[*approve];
+  for (const GrantOption& option : r.grant_options) {
+    std::string value = json::serialize(json::object{
+        {"channel", name_}, {"request", r.id}, {"choice", c.id}, {"grant", option.scope}});
+    if (TextLength(value) > kMaxValue) {
+      return Error::Invalid("slack button value over " + std::to_string(kMaxValue));
+    }
+    // A choice id never holds ':', so this action_id is unique in the block.
+    buttons.emplace_back(json::object{
+        {"type", "button"},
+        {"text", PlainText(GrantButtonText(r, option, kMaxButtonText), kMaxButtonText)},
+        {"action_id", c.id + ":" + option.scope},
+        {"value", std::move(value)},
+        {"style", "primary"}});
+  }
   return buttons;
 }
 
-Result<json::array> SlackChannel::Blocks(const Request& r, std::string_view event) const {
+Result<json::array> SlackChannel::Blocks(const Request& r, std::string_view event,
+                                         const std::optional<GrantOption>& granted) const {
   json::array blocks;
   blocks.emplace_back(json::object{{"type", "header"}, {"text", PlainText(r.title, kMaxHeader)}});
   if (event == "request.reminded" && r.pending()) {
@@ -424,7 +455,7 @@ Result<json::array> SlackChannel::Blocks(const Request& r, std::string_view even
   if (!r.arguments.empty()) {
     blocks.emplace_back(Section(CodeSection("Arguments", PrettyJson(r.arguments))));
   }
-  if (std::string outcome = OutcomeText(r); !outcome.empty()) {
+  if (std::string outcome = OutcomeText(r, granted); !outcome.empty()) {
     blocks.emplace_back(Section(std::move(outcome)));
   }
 
@@ -508,8 +539,9 @@ Result<OutboundCall> SlackChannel::Render(const OutboxRow& row, const Request& r
     return Error::Invalid("slack channel '" + name_ + "' cannot deliver a '" + row.kind + "' row");
   }
 
+  const std::optional<GrantOption> granted = GrantedFromPayload(row.payload);
   if (mode_ == Mode::kWebhook) {
-    auto blocks = Blocks(request, row.event);
+    auto blocks = Blocks(request, row.event, granted);
     if (!blocks.ok()) return std::move(blocks).error();
     return WebhookCall({{"text", FallbackText(request)},
                         {"blocks", std::move(*blocks)},
@@ -526,7 +558,7 @@ Result<OutboundCall> SlackChannel::Render(const OutboxRow& row, const Request& r
                                         {"unfurl_links", false},
                                         {"unfurl_media", false}});
   }
-  auto blocks = Blocks(request, row.kind == "remind" ? row.event : std::string_view());
+  auto blocks = Blocks(request, row.kind == "remind" ? row.event : std::string_view(), granted);
   if (!blocks.ok()) return std::move(blocks).error();
   if (ref && row.kind != "post") {
     return ApiCall("chat.update", {{"channel", ref->channel},
@@ -629,6 +661,14 @@ Result<ChannelCallback> SlackChannel::ParseInteraction(std::string_view payload_
   out.choice = StringAt(value.get_object(), "choice");
   if (channel.empty() || !IsWellFormedId(out.request_id, "req_") || !IsChoiceId(out.choice)) {
     return Error::Invalid("not a countersign button");
+  }
+  if (const auto* grant = value.get_object().if_contains("grant")) {
+    // Only a scope: its duration is the request's own option, looked up on receipt.
+    if (!grant->is_string() ||
+        (grant->get_string() != "session" && grant->get_string() != "requester")) {
+      return Error::Invalid("not a countersign button");
+    }
+    out.grant_scope = std::string(grant->get_string());
   }
   if (channel != name_) return Error::NotFound("a button of channel '" + channel + "'");
   out.identity = "slack:" + user_id;

@@ -7,10 +7,16 @@
 //     message, threaded replies (thread_ts) for reminders. A button's `action_id` is the
 //     choice id and its `value` the compact JSON {"channel":NAME,"request":ID,"choice":ID}
 //     (the channel name routes a press to the channel, and so the tenant, that posted it).
-//     Approve-outcome buttons of high-risk requests carry a `confirm` dialog.
+//     Approve-outcome buttons of high-risk requests carry a `confirm` dialog. A request that
+//     offers standing permissions (grant_options; notify/grant_buttons.hpp) gets one more
+//     approve button per option, "Approve for this session (1 h)" and "Always approve for
+//     REQUESTER (30 days)", action_id CHOICE:SCOPE and the value adding "grant":SCOPE; the
+//     edit after the approval says what was granted (the row payload's "granted").
 //   Incoming webhook (`webhook_url`): the same blocks with URL buttons to one-click links
 //     bound to the `principal` setting (default "channel:NAME"); a webhook cannot edit what
 //     it posted, so a resolution is posted as a new outcome message.
+// In Web API mode the executor's report (execution.reported) edits the message too: under the
+// approval, "ran: succeeded" or "ran: failed (exit N)" (core/execution_summary.hpp).
 // In both modes the context line under the request links to its page in the web inbox
 // ("Open in the inbox", LinkBuilder::InboxUrl), whatever the request's state.
 // Optional settings: `api_base` (default https://slack.com/api), `signing_secret` in webhook
@@ -30,6 +36,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -104,10 +111,11 @@ class SlackChannel final : public Channel {
  private:
   SlackChannel(std::string name, const LinkBuilder& links);
 
-  // The Block Kit blocks of `request` as it stands now (`event` adds a reminder line), and
-  // its buttons: none once it has left pending. kInvalid when a value or URL is over Slack's
-  // limit.
-  Result<boost::json::array> Blocks(const Request& request, std::string_view event) const;
+  // The Block Kit blocks of `request` as it stands now (`event` adds a reminder line, and
+  // `granted` what an approval granted), and its buttons: none once it has left pending.
+  // kInvalid when a value or URL is over Slack's limit.
+  Result<boost::json::array> Blocks(const Request& request, std::string_view event,
+                                    const std::optional<GrantOption>& granted) const;
   Result<boost::json::array> Buttons(const Request& request) const;
   // The text of a "respond" row: the payload's text, and a link of the presser's own to the
   // form when the payload has one to offer (and the request still waits).

@@ -648,5 +648,71 @@ TEST_F(SlackChannelTest, AButtonsColourComesFromItsOutcomeAndACustomLabelSaysWha
   EXPECT_EQ(buttons[1].at("text").at("text"), "Hold \u2014 denies");
 }
 
+TEST_F(SlackChannelTest, GrantOptionsAddApproveButtonsThatNameOnlyTheScope) {
+  auto channel = Make(WebApiSettings());
+  Request r = Fixture();
+  r.quorum = 1;
+  r.session = "sess-1";
+  r.grant_options = {{"session", 1h}, {"requester", 30 * 24h}};
+  auto [call, body] = RenderJson(*channel, Row("post", "request.created"), r);
+  const json::array& buttons = body.at("blocks").as_array().back().at("elements").as_array();
+  ASSERT_EQ(buttons.size(), 4u);
+  const json::value session_button = {
+      {"type", "button"},
+      {"text",
+       {{"type", "plain_text"}, {"text", "Approve for this session (1 h)"}, {"emoji", true}}},
+      {"action_id", "approve:session"},
+      {"value", json::serialize(json::object{{"channel", "slack-ops"},
+                                             {"request", kId},
+                                             {"choice", "approve"},
+                                             {"grant", "session"}})},
+      {"style", "primary"}};
+  EXPECT_EQ(buttons[2], session_button);
+  EXPECT_EQ(buttons[3].at("text").at("text"),
+            "Always approve deploy_production for ci-bot (30 days)");
+  // Webhook mode's URL buttons lead to the link page, which offers the options itself.
+  auto hook = Make(WebhookSettings());
+  auto [hook_call, hook_body] = RenderJson(*hook, Row("post", "request.created"), r);
+  EXPECT_EQ(hook_body.at("blocks").as_array().back().at("elements").as_array().size(), 2u);
+  // High risk: none.
+  r.risk = "high";
+  auto [high_call, high] = RenderJson(*channel, Row("post", "request.created"), r);
+  EXPECT_EQ(high.at("blocks").as_array().back().at("elements").as_array().size(), 2u);
+}
+
+TEST_F(SlackChannelTest, APressOfAGrantButtonCarriesTheScopeAndAnyOtherGrantIsNotOurs) {
+  auto channel = Make(WebApiSettings());
+  auto value = [](const json::value& grant) {
+    return json::serialize(json::object{
+        {"channel", "slack-ops"}, {"request", kId}, {"choice", "approve"}, {"grant", grant}});
+  };
+  auto parsed = channel->ParseCallback(Press(value("requester"), kSecret, kNowSeconds), kNow);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed->choice, "approve");
+  EXPECT_EQ(parsed->grant_scope, "requester");
+  EXPECT_EQ(
+      channel->ParseCallback(Press(Value("slack-ops"), kSecret, kNowSeconds), kNow)->grant_scope,
+      "");
+  for (const json::value& bad : {json::value("tenant"), json::value(3600), json::value("")}) {
+    auto refused = channel->ParseCallback(Press(value(bad), kSecret, kNowSeconds), kNow);
+    ASSERT_FALSE(refused.ok()) << json::serialize(bad);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalid);
+  }
+}
+
+TEST_F(SlackChannelTest, TheEditAfterAGrantingApprovalSaysWhatWasGranted) {
+  auto channel = Make(WebApiSettings());
+  Request r = Fixture();
+  r.status = RequestStatus::kApproved;
+  r.resolved_by = {"alice"};
+  OutboxRow row = Row("update", "request.resolved");
+  row.payload = R"({"granted":{"scope":"requester","ttl_seconds":2592000}})";
+  auto [call, body] = RenderJson(*channel, row, r, R"({"channel":"C0123456789","ts":"17.5"})");
+  EXPECT_NE(json::serialize(body).find(":white_check_mark: *Approved* by alice \u2014 and always "
+                                       "approved for ci-bot for 30 days"),
+            std::string::npos)
+      << json::serialize(body);
+}
+
 }  // namespace
 }  // namespace countersign

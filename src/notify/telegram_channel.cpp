@@ -11,6 +11,7 @@
 #include "core/sha256.hpp"
 #include "notify/button_key.hpp"
 #include "notify/chat_text.hpp"
+#include "notify/grant_buttons.hpp"
 #include "notify/request_text.hpp"
 #include "web/pretty_json.hpp"
 
@@ -102,9 +103,11 @@ std::string HtmlAttribute(std::string_view url) {
 // footer (in the text, not as a button: Telegram refuses a url button to a host such as
 // localhost, and would refuse the whole message with it, while a link in the text it cannot
 // use merely stays plain text).
-std::string MessageText(const Request& r, std::string_view event, std::string_view inbox_url) {
+// `granted`: what the approval granted, said after the headline.
+std::string MessageText(const Request& r, std::string_view event, std::string_view inbox_url,
+                        const std::optional<GrantOption>& granted) {
   std::string text = StatusIcon(r.status);
-  text += "<b>" + Html(RequestHeadline(r, event), kMaxHeadline) + "</b>\n";
+  text += "<b>" + Html(HeadlineWithGrant(r, event, granted), kMaxHeadline) + "</b>\n";
   text += "<b>" + Html(r.title, kMaxTitle) + "</b>\n\n";
   text += "Action: <code>" + Html(r.action, kMaxShort) + "</code>\n";
   text += "Requested by: " + Html(r.requester, kMaxShort) + "\n";
@@ -158,12 +161,13 @@ std::string ReminderText(const Request& r, std::string_view event) {
   return text + " (deadline " + UtcMinutes(r.deadline_at) + ").";
 }
 
-// The answer to a press that was recorded.
-std::string RecordedText(const Request& r, const std::string& choice) {
+// The answer to a press that was recorded (`granted`: what its approval granted).
+std::string RecordedText(const Request& r, const std::string& choice,
+                         const std::optional<GrantOption>& granted) {
   const Choice* c = r.FindChoice(choice);
   std::string text = "Recorded: " + (c ? ChoiceMeaning::Caption(*c) : choice) + ".";
   if (!r.pending()) {
-    text += " " + RequestHeadline(r, "") + ".";
+    text += " " + HeadlineWithGrant(r, "", granted) + ".";
   } else if (r.quorum > 1) {
     text += " " + std::to_string(Approvals(r)) + " of " + std::to_string(r.quorum) + " approvals.";
   }
@@ -355,7 +359,10 @@ Result<OutboundCall> TelegramChannel::Render(const OutboxRow& row, const Request
       if (message.ok()) return message;
     }
     std::string text = StringAt(payload.get_object(), "text");
-    if (text.empty()) text = RecordedText(request, StringAt(payload.get_object(), "choice"));
+    if (text.empty()) {
+      text = RecordedText(request, StringAt(payload.get_object(), "choice"),
+                          GrantedFromPayload(row.payload));
+    }
     return ApiCall("answerCallbackQuery",
                    {{"callback_query_id", row.target.substr(kCallbackTargetPrefix.size())},
                     {"text", TruncateText(text, kMaxAnswer)}});
@@ -396,9 +403,23 @@ Result<OutboundCall> TelegramChannel::Render(const OutboxRow& row, const Request
       }
     }
     if (!buttons.empty()) keyboard.emplace_back(std::move(buttons));
+    // Approving with a standing permission, a row each (their labels are long).
+    if (const auto approve = GrantChoiceIndex(request)) {
+      for (const GrantOption& option : request.grant_options) {
+        std::string data = ButtonKey::Encode(request.id, *approve, option.scope);
+        if (data.size() > kMaxCallbackData) {
+          return Error::Invalid("telegram callback_data over " + std::to_string(kMaxCallbackData) +
+                                " bytes");
+        }
+        keyboard.emplace_back(
+            json::array{json::object{{"text", GrantButtonText(request, option, kMaxButtonText)},
+                                     {"callback_data", std::move(data)}}});
+      }
+    }
   }
   std::string text =
-      MessageText(request, row.event, links_ != nullptr ? links_->InboxUrl(request.id) : "");
+      MessageText(request, row.event, links_ != nullptr ? links_->InboxUrl(request.id) : "",
+                  GrantedFromPayload(row.payload));
 
   if (ref && row.kind != "post") {
     // An empty keyboard removes the buttons.
@@ -502,6 +523,7 @@ Result<TelegramCallbackQuery> TelegramChannel::ReadUpdate(const InboundCallback&
   if (press.display_name.empty()) press.display_name = std::to_string(*user_id);
   press.request_id = std::move(key->request_id);
   press.choice_index = key->choice_index;
+  press.grant_scope = std::move(key->grant_scope);
   press.response_url = CallbackTarget(out.id);
   out.press = std::move(press);
   return out;

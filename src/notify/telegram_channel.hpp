@@ -23,7 +23,10 @@
 // A button's callback_data is a ButtonKey ("cs:" + request id + ":" + choice position, at most
 // 36 bytes). No signature is needed in it: Telegram authenticates the whole update with the
 // secret token and only sends presses of buttons this bot posted. A question gets no buttons
-// (an answer needs typed text).
+// (an answer needs typed text). A request that offers standing permissions (grant_options;
+// notify/grant_buttons.hpp) gets a row per option under the choices, "Approve for this
+// session (1 h)" and "Always approve for REQUESTER (30 days)", whose keys add the scope's
+// letter; the edit and the answer after the approval say what was granted.
 //
 // An update is acted on once: its update_id is remembered for a day, and the same update sent
 // again (a replay with the right secret token) is refused (401).

@@ -617,5 +617,58 @@ TEST_F(TelegramChannelTest, ACustomLabelSaysWhatItsButtonDoes) {
   EXPECT_EQ(row[1].at("text"), "Hold \u2014 denies");
 }
 
+TEST_F(TelegramChannelTest, GrantOptionsAddARowEachThatApprovesWithTheScopeInTheKey) {
+  auto channel = Make();
+  Request r = Fixture();
+  r.quorum = 1;
+  r.session = "sess-1";
+  r.grant_options = {{"session", 1h}, {"requester", 30 * 24h}};
+  auto [call, body] = RenderJson(*channel, Row("post", "request.created"), r);
+  const json::array& keyboard = body.at("reply_markup").at("inline_keyboard").as_array();
+  ASSERT_EQ(keyboard.size(), 3u);
+  EXPECT_EQ(keyboard[1], json::parse(R"j([{"text":"Approve for this session (1 h)",
+      "callback_data":"cs:req_01JD3Z6Q8W9K4M2N7P5R0S1T2V:0:s"}])j"));
+  EXPECT_EQ(keyboard[2].at(0).at("text"), "Always approve deploy_production for ci-bot (30 days)");
+  EXPECT_EQ(keyboard[2].at(0).at("callback_data"), "cs:req_01JD3Z6Q8W9K4M2N7P5R0S1T2V:0:r");
+  for (const auto& row : keyboard) {
+    for (const auto& button : row.as_array()) {
+      EXPECT_LE(button.at("callback_data").as_string().size(), TelegramChannel::kMaxCallbackData);
+      EXPECT_LE(TextLength(button.at("text").as_string()), TelegramChannel::kMaxButtonText);
+    }
+  }
+  // A high-risk request offers no standing permission.
+  r.risk = "high";
+  auto [high_call, high] = RenderJson(*channel, Row("post", "request.created"), r);
+  EXPECT_EQ(high.at("reply_markup").at("inline_keyboard").as_array().size(), 1u);
+}
+
+TEST_F(TelegramChannelTest, APressOfAGrantButtonNamesTheScopeAndTheEditSaysWhatWasGranted) {
+  auto channel = Make();
+  auto press =
+      channel->ParseCallback(Update(CallbackQuery(ButtonKey::Encode(kId, 0, "session"))), kNow);
+  ASSERT_TRUE(press.ok()) << press.error().message;
+  EXPECT_EQ(press->choice_index, 0u);
+  EXPECT_EQ(press->grant_scope, "session");
+
+  Request r = Fixture();
+  r.status = RequestStatus::kApproved;
+  r.resolved_by = {"alice"};
+  auto [call, body] = RenderJson(*channel,
+                                 Row("update", "request.resolved", "",
+                                     R"({"granted":{"scope":"session","ttl_seconds":3600}})"),
+                                 r, R"({"chat_id":-1001234567890,"message_id":42})");
+  EXPECT_TRUE(std::string(body.at("text").as_string())
+                  .starts_with("\u2705 <b>Approved by alice \u2014 and approved for this session "
+                               "for 1 h</b>\n"))
+      << body.at("text");
+  auto [answer_call, answer] =
+      RenderJson(*channel,
+                 Row("respond", "decision.recorded", "telegram:callback_query:77",
+                     R"({"choice":"approve","granted":{"scope":"session","ttl_seconds":3600}})"),
+                 r);
+  EXPECT_EQ(answer.at("text"),
+            "Recorded: Approve. Approved by alice \u2014 and approved for this session for 1 h.");
+}
+
 }  // namespace
 }  // namespace countersign

@@ -62,6 +62,11 @@ Result<OutboundCall> WebhookChannel::Render(const OutboxRow& row, const Request&
 
 std::string WebhookBody(const std::string& delivery_id, const Event& event, const Request* request,
                         std::string_view inbox_url) {
+  // Beside the status, so a receiver branches on why without opening "request".
+  boost::json::value reason_code = nullptr;
+  if (request != nullptr && request->reason_code != ReasonCode::kNone) {
+    reason_code = ReasonCodeName(request->reason_code);
+  }
   boost::json::object body{
       {"delivery", delivery_id},
       {"event", event.type},
@@ -70,6 +75,8 @@ std::string WebhookBody(const std::string& delivery_id, const Event& event, cons
       {"actor", event.actor},
       {"data", event.data},
       {"request", request != nullptr ? boost::json::value(RequestToJson(*request)) : nullptr},
+      {"status", request != nullptr ? boost::json::value(StatusName(request->status)) : nullptr},
+      {"reason_code", reason_code},
       {"inbox_url",
        request != nullptr && !inbox_url.empty() ? boost::json::value(inbox_url) : nullptr}};
   return boost::json::serialize(body);

@@ -49,9 +49,11 @@ class WebhookChannel final : public Channel {
 };
 
 // The body a webhook row carries: {"delivery", "event", "seq", "at", "actor", "data",
-// "request", "inbox_url"}; "request" is null for an event about no request (an audit
-// checkpoint). "inbox_url" is `inbox_url`, the request's page in the web inbox
-// (LinkBuilder::InboxUrl), or null when it is empty (and always with no request).
+// "request", "status", "reason_code", "inbox_url"}; "request" is null for an event about no
+// request (an audit checkpoint). "status" and "reason_code" are the request's (as in
+// "request"), "reason_code" null while it is pending; both null with no request. "inbox_url"
+// is `inbox_url`, the request's page in the web inbox (LinkBuilder::InboxUrl), or null when
+// it is empty (and always with no request).
 std::string WebhookBody(const std::string& delivery_id, const Event& event, const Request* request,
                         std::string_view inbox_url = {});
 

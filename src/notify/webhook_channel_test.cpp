@@ -41,11 +41,31 @@ TEST(WebhookBodyTest, ABodyAboutARequestCarriesItsInboxUrl) {
   EXPECT_EQ(body.at("request").at("id"), kId);
   EXPECT_EQ(body.at("delivery"), "dlv_1");
   EXPECT_EQ(body.at("event"), "request.resolved");
-  EXPECT_EQ(body.size(), 8u) << "delivery, event, seq, at, actor, data, request, inbox_url";
+  EXPECT_EQ(body.size(), 10u)
+      << "delivery, event, seq, at, actor, data, request, status, reason_code, inbox_url";
 
   // Without a URL to give (a notifier with no LinkBuilder), the key is there and null.
   const json::object without = json::parse(WebhookBody("dlv_2", ResolvedEvent(), &r)).as_object();
   EXPECT_TRUE(without.at("inbox_url").is_null());
+}
+
+TEST(WebhookBodyTest, TheStatusAndReasonCodeSitAtTheTopLevel) {
+  Request r;
+  r.id = kId;
+  r.tenant = "default";
+  r.status = RequestStatus::kDenied;
+  r.reason_code = ReasonCode::kDeniedByPolicy;
+  const json::object body = json::parse(WebhookBody("dlv_4", ResolvedEvent(), &r)).as_object();
+  EXPECT_EQ(body.at("status"), "denied");
+  EXPECT_EQ(body.at("reason_code"), "denied_by_policy");
+  EXPECT_EQ(body.at("request").at("reason_code"), "denied_by_policy");
+
+  // Still pending (request.created): no reason yet.
+  r.status = RequestStatus::kPending;
+  r.reason_code = ReasonCode::kNone;
+  const json::object pending = json::parse(WebhookBody("dlv_5", ResolvedEvent(), &r)).as_object();
+  EXPECT_EQ(pending.at("status"), "pending");
+  EXPECT_TRUE(pending.at("reason_code").is_null());
 }
 
 TEST(WebhookBodyTest, AnEventAboutNoRequestHasNoInboxUrl) {
@@ -56,6 +76,8 @@ TEST(WebhookBodyTest, AnEventAboutNoRequestHasNoInboxUrl) {
       json::parse(WebhookBody("dlv_3", checkpoint, nullptr, kInboxUrl)).as_object();
   EXPECT_TRUE(body.at("request").is_null());
   EXPECT_TRUE(body.at("inbox_url").is_null());
+  EXPECT_TRUE(body.at("status").is_null());
+  EXPECT_TRUE(body.at("reason_code").is_null());
 }
 
 // A header of `call`, or "" when it has none.

@@ -43,6 +43,15 @@ struct Policy {
   std::vector<std::string> notify;
   AutoDecision decision = AutoDecision::kNone;
   std::optional<std::chrono::seconds> remind_every;
+  // The standing grants an approver may give with an approval ("session": this action in the
+  // request's session; "requester": this action whenever this requester asks it, "always"
+  // in the buttons), each for its ttl. Offered on approval requests that are not high-risk;
+  // [] offers none.
+  std::vector<GrantOption> grant_options = {{"session", std::chrono::hours(1)},
+                                            {"requester", std::chrono::hours(24 * 30)}};
+  std::string receipt_use = "reusable";  // or "single_use": executors consume the receipt
+  // An approval is expected to be followed by an execution report within this (0: none).
+  std::chrono::seconds report_within{0};
   std::string source;  // "file:line" where it was defined, or "built-in"
 };
 

@@ -101,6 +101,8 @@ Status Server::Open() {
   system_->Register(*router_);
   keys_ = std::make_unique<KeyHandlers>(*receipt_signer_);
   keys_->Register(*router_);
+  receipts_ = std::make_unique<ReceiptHandlers>(*gateway_);
+  receipts_->Register(*router_);
 
   CS_RETURN_IF_ERROR(Listen());
   // Links are made once the public URL is known; each approver group is expanded with the

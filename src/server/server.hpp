@@ -63,6 +63,7 @@
 #include "http/mcp_handlers.hpp"
 #include "http/metrics.hpp"
 #include "http/outbox_handlers.hpp"
+#include "http/receipt_handlers.hpp"
 #include "http/router.hpp"
 #include "http/slack_events.hpp"
 #include "http/slack_socket_mode.hpp"
@@ -161,6 +162,7 @@ class Server {
   std::unique_ptr<StreamHandlers> streams_;
   std::unique_ptr<SystemHandlers> system_;
   std::unique_ptr<KeyHandlers> keys_;
+  std::unique_ptr<ReceiptHandlers> receipts_;
   // The listener and the signals run on io_ (Run()'s thread); connections on the pool's
   // threads, one io_context each.
   asio::io_context io_{1};

@@ -50,6 +50,20 @@ struct IdempotencyRecord {
   TimePoint created_at;
 };
 
+// How often a receipt has been consumed (POST /v1/receipts/consume): one row per receipt
+// consumed at least once, keyed by the receipt's jti.
+struct ReceiptUse {
+  std::string jti;
+  std::string tenant;
+  std::string request_id;
+  int64_t uses = 0;
+  int64_t max_uses = 1;
+  TimePoint first_at;
+  std::string first_by;
+  TimePoint last_at;
+  std::string last_by;
+};
+
 struct RequestFilter {
   std::string tenant;                   // required
   std::optional<RequestStatus> status;  // each filter applies only when set / non-empty
@@ -186,11 +200,20 @@ class Transaction {
                                                      std::string_view id) = 0;
   virtual Status InsertRequest(const Request& request) = 0;
   virtual Status InsertDecision(const Request& request, const Decision& decision) = 0;
-  // Compare-and-set out of pending: sets status, resolved_at, resolved_by and answer only if
-  // the request is still pending. Returns whether it changed.
+  // Compare-and-set out of pending: sets status, resolved_at, resolved_by, answer and
+  // reason_code only if the request is still pending. Returns whether it changed.
   virtual Result<bool> ResolveIfPending(std::string_view id, RequestStatus status, TimePoint at,
                                         const std::vector<std::string>& resolved_by,
-                                        std::string_view answer) = 0;
+                                        std::string_view answer, ReasonCode reason) = 0;
+  // Compare-and-set of the execution report: sets it only while the request has none. Returns
+  // whether it changed.
+  virtual Result<bool> SetExecutionIfUnreported(std::string_view id,
+                                                const ExecutionReport& report) = 0;
+  // One use of receipt `attempt.jti` by `attempt.last_by` at `attempt.last_at`, counted only
+  // while fewer than `attempt.max_uses` were counted before (the first use records the row
+  // from `attempt`). Atomic against concurrent consumers, on every replica. Returns whether
+  // this use counted, and leaves the row as stored after it in `attempt`.
+  virtual Result<bool> ConsumeReceipt(ReceiptUse& attempt) = 0;
   // Compare-and-set on a pending request's escalation level, deadline and approvers.
   virtual Result<bool> EscalateIfPending(std::string_view id, int escalation_level,
                                          TimePoint deadline,
@@ -317,11 +340,19 @@ class Store {
   // Every principal of `tenant` (every tenant when empty), revoked ones included.
   virtual Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) = 0;
   virtual Result<std::map<std::string, int64_t>> CountRequestsByStatus() = 0;
+  // Approved requests whose execution report was due (resolved_at + report_within) before
+  // `now` and has not come, by tenant.
+  virtual Result<std::map<std::string, int64_t>> CountUnreported(TimePoint now) = 0;
   // The newest grant of `tenant` for `action` active at `now` that covers `session` (a
   // tenant-wide grant, or a session grant of that session), or nullopt.
+  // The newest grant active at `now` that approves `action` of `tenant` asked by `requester` in
+  // `session`: scope tenant, scope session with that (non-empty) session, or scope requester
+  // with that requester.
   virtual Result<std::optional<Grant>> FindActiveGrant(std::string_view tenant,
                                                        std::string_view action,
-                                                       std::string_view session, TimePoint now) = 0;
+                                                       std::string_view session,
+                                                       std::string_view requester,
+                                                       TimePoint now) = 0;
   // The latest expires_at of any unrevoked grant, or nullopt when there is none.
   virtual Result<std::optional<TimePoint>> LatestGrantExpiry() = 0;
   // Grants of `tenant`, newest first, revoked and expired ones included.

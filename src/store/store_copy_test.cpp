@@ -72,6 +72,11 @@ class StoreCopyPostgresTest : public ::testing::Test {
                     request.idempotency_key = i % 2 == 0 ? "idem-" + std::to_string(i) : "";
                     if (i % 5 == 0)
                       request.response_schema = boost::json::object{{"type", "object"}};
+                    if (i % 3 == 0) {
+                      request.grant_options = {{"session", 3600s}};
+                      request.receipt_use = "single_use";
+                      request.report_within = 600s;
+                    }
                     CS_RETURN_IF_ERROR(txn.InsertRequest(request));
                     auto created = txn.AppendEvent(MakeDraft(
                         request.tenant, request.id, "request.created", {{"title", "Deploy"}}));
@@ -81,13 +86,31 @@ class StoreCopyPostgresTest : public ::testing::Test {
                           MakeDecision("dec_" + request.id, request, "alice", kStoreT0 + 1s);
                       if (i % 4 == 0) decision.arguments = boost::json::object{{"ref", "v2.1"}};
                       CS_RETURN_IF_ERROR(txn.InsertDecision(request, decision));
-                      auto resolved = txn.ResolveIfPending(request.id, RequestStatus::kApproved,
-                                                           kStoreT0 + 1s, {"alice"}, "");
+                      auto resolved =
+                          txn.ResolveIfPending(request.id, RequestStatus::kApproved, kStoreT0 + 1s,
+                                               {"alice"}, "", ReasonCode::kApproved);
                       if (!resolved.ok()) return std::move(resolved).error();
+                      if (i % 6 == 0) {
+                        auto reported = txn.SetExecutionIfUnreported(
+                            request.id,
+                            ExecutionReport{"failed", 2, "exit 2", "ci-bot", kStoreT0 + 2s});
+                        if (!reported.ok()) return std::move(reported).error();
+                      }
                       auto appended = txn.AppendEvent(
                           MakeDraft(request.tenant, request.id, "decision.recorded",
                                     {{"choice", "approve"}, {"comment", "ünïcode ✓ \"quoted\""}}));
                       if (!appended.ok()) return std::move(appended).error();
+                    }
+                    if (i == 0) {
+                      ReceiptUse use;
+                      use.jti = "rct_0";
+                      use.tenant = request.tenant;
+                      use.request_id = request.id;
+                      use.max_uses = 3;
+                      use.last_at = kStoreT0 + 3s;
+                      use.last_by = "ci-bot";
+                      auto consumed = txn.ConsumeReceipt(use);
+                      if (!consumed.ok()) return std::move(consumed).error();
                     }
                     if (i % 2 == 0) {
                       CS_RETURN_IF_ERROR(txn.InsertIdempotency(
@@ -117,6 +140,7 @@ class StoreCopyPostgresTest : public ::testing::Test {
                                 "deploy_production",
                                 i == 0 ? "session" : "tenant",
                                 i == 0 ? "sess-1" : "",
+                                "",
                                 "alice",
                                 kStoreT0,
                                 kStoreT0 + 1h,
@@ -235,6 +259,7 @@ TEST_F(StoreCopyPostgresTest, EveryTableReadsBackTheSameThroughBothStoresAndTheC
                                                    {"outbox", 5},
                                                    {"channel_messages", 1},
                                                    {"audit_checkpoint", 1},
+                                                   {"receipt_uses", 1},
                                                    {"conversations", 1},
                                                    {"conversation_messages", 2}};
   ASSERT_EQ(report->tables.size(), expected.size());
@@ -299,7 +324,7 @@ TEST_F(StoreCopyPostgresTest, EveryTableReadsBackTheSameThroughBothStoresAndTheC
     EXPECT_EQ((*grants_from)[i].expires_at, (*grants_to)[i].expires_at);
     EXPECT_EQ((*grants_from)[i].revoked_at, (*grants_to)[i].revoked_at);
   }
-  auto active = pg_->FindActiveGrant("default", "deploy_production", "sess-1", kStoreT0 + 1s);
+  auto active = pg_->FindActiveGrant("default", "deploy_production", "sess-1", "", kStoreT0 + 1s);
   ASSERT_TRUE(active.ok() && active->has_value());
   EXPECT_EQ((*active)->id, "grt_0");
 

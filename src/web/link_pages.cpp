@@ -5,6 +5,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/choice_meaning.hpp"
+#include "core/grant_option_text.hpp"
 #include "core/time_format.hpp"
 #include "web/page_text.hpp"
 #include "web/pretty_json.hpp"
@@ -62,7 +63,7 @@ bool RepeatsAnArgument(const Request& r, std::string_view key, const boost::json
 LinkPages::LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
                      PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
                      PageTemplate state, PageTemplate decision_fields, PageTemplate other_choice,
-                     ResponseForm response_form)
+                     PageTemplate grant_button, ResponseForm response_form)
     : layout_(std::move(layout)),
       summary_(std::move(summary)),
       detail_row_(std::move(detail_row)),
@@ -72,12 +73,14 @@ LinkPages::LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate det
       state_(std::move(state)),
       decision_fields_(std::move(decision_fields)),
       other_choice_(std::move(other_choice)),
+      grant_button_(std::move(grant_button)),
       response_form_(std::move(response_form)) {}
 
 Result<LinkPages> LinkPages::Load() {
   const char* names[] = {"layout.html",        "request_summary.html", "detail_row.html",
                          "decision_item.html", "link_confirm.html",    "link_recorded.html",
-                         "link_state.html",    "decision_fields.html", "other_choice.html"};
+                         "link_state.html",    "decision_fields.html", "other_choice.html",
+                         "grant_button.html"};
   std::vector<PageTemplate> parsed;
   for (const char* name : names) {
     auto loaded = LoadEmbeddedTemplate(name);
@@ -89,7 +92,7 @@ Result<LinkPages> LinkPages::Load() {
   return LinkPages(std::move(parsed[0]), std::move(parsed[1]), std::move(parsed[2]),
                    std::move(parsed[3]), std::move(parsed[4]), std::move(parsed[5]),
                    std::move(parsed[6]), std::move(parsed[7]), std::move(parsed[8]),
-                   std::move(response_form).value());
+                   std::move(parsed[9]), std::move(response_form).value());
 }
 
 SafeHtml LinkPages::Summary(const Request& r) const {
@@ -162,6 +165,26 @@ std::string LinkPages::Confirm(const Request& r, const LinkOffer& offer, std::st
     link.Text("href", other.href).Text("label", ChoiceLabel(r, other.choice));
     other_links.Append(other_choice_.Render(link));
   }
+  // Approving may come with a standing grant: one button per way, "once" first, so that
+  // Enter in a form field approves once, the choice that grants the least. Only the approval
+  // that completes the request gives a grant, so earlier approvals of a quorum are offered
+  // none (as in chat, notify/grant_buttons.hpp).
+  SafeHtml grant_buttons;
+  if (choice != nullptr && choice->outcome == Outcome::kApproved && !r.grant_options.empty() &&
+      DistinctApprovals(r) + 1 >= r.quorum) {
+    PageTemplate::Values once;
+    once.Text("value", "")
+        .Text("label", std::string(kApproveOnceLabel))
+        .Text("style", ChoiceMeaning::Style(*choice));
+    grant_buttons.Append(grant_button_.Render(once));
+    for (const GrantOption& option : r.grant_options) {
+      PageTemplate::Values b;
+      b.Text("value", GrantOptionValue(option))
+          .Text("label", GrantOptionLabel(r, option))
+          .Text("style", "default");
+      grant_buttons.Append(grant_button_.Render(b));
+    }
+  }
   PageTemplate::Values v;
   v.Text("heading", "Confirm your choice: " + label)
       .Flag("high_risk", r.risk == "high")
@@ -176,6 +199,7 @@ std::string LinkPages::Confirm(const Request& r, const LinkOffer& offer, std::st
       .Html("details", DetailRows(r))
       .Html("decisions", DecisionItems(r))
       .Html("others", std::move(other_links))
+      .Html("grant_buttons", std::move(grant_buttons))
       .Text("csrf", std::string(csrf))
       .Text("recipient", offer.recipient)
       .Text("id", r.id)
@@ -204,7 +228,8 @@ SafeHtml LinkPages::DecisionFields(const Request& r, bool with_form, bool answer
   return decision_fields_.Render(v);
 }
 
-std::string LinkPages::Recorded(const Request& r, const LinkOffer& offer) const {
+std::string LinkPages::Recorded(const Request& r, const LinkOffer& offer, std::string_view granted,
+                                bool granted_ok) const {
   const Choice* choice = r.FindChoice(offer.choice);
   std::string outcome = StatusSentence(r);
   if (r.pending() && choice != nullptr && choice->outcome == Outcome::kEscalate) {
@@ -215,6 +240,8 @@ std::string LinkPages::Recorded(const Request& r, const LinkOffer& offer) const 
       .Text("choice_label", ChoiceLabel(r, offer.choice))
       .Text("recipient", offer.recipient)
       .Text("outcome", outcome)
+      .Text("granted", std::string(granted))
+      .Text("granted_tone", granted_ok ? "ok" : "warn")
       .Text("id", r.id)
       .Html("summary", Summary(r));
   return Document("Recorded: " + r.title, recorded_.Render(v));
@@ -275,6 +302,14 @@ std::string LinkPages::NotRecorded(const Request& r, std::string_view reason) co
   return State("Your decision was not recorded", "error",
                "The server could not accept this decision.", reason,
                "Go back, correct it and try again.", &r);
+}
+
+std::string LinkPages::GrantNotOffered(const Request& r, std::string_view reason) const {
+  return State("This choice is not offered", "error",
+               "Your decision was not recorded: the form asked for a standing approval that "
+               "this request does not offer.",
+               reason, "Nothing was recorded. Open the link again and press one of its buttons.",
+               &r);
 }
 
 std::string LinkPages::FormExpired() const {

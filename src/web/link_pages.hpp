@@ -44,11 +44,17 @@ class LinkPages {
   // about to be made as its only button, a comment box (an answer box for a question) and
   // `csrf` in a hidden field; then links to `others` ("or Deny instead"), and below them the
   // details (less any that repeat an argument of the same name) and the decisions so far.
-  // Precondition: r.FindChoice(offer.choice) is not null.
+  // When the choice approves and r offers grant options, the one button becomes one per way
+  // of approving: "Approve once" (no `grant` field value) and one per option (its label,
+  // core/grant_option_text.hpp; `grant` = its value). Precondition: r.FindChoice(offer.choice)
+  // is not null.
   std::string Confirm(const Request& r, const LinkOffer& offer, std::string_view csrf,
                       TimePoint now, const std::vector<OtherChoice>& others = {}) const;
-  // After the decision was recorded: what was recorded and where the request stands now.
-  std::string Recorded(const Request& r, const LinkOffer& offer) const;
+  // After the decision was recorded: what was recorded and where the request stands now, and
+  // `granted` (a sentence: the standing grant made with it, or why none was) when not empty;
+  // `granted_ok`: whether a grant was made (an ok notice) or not (a warning).
+  std::string Recorded(const Request& r, const LinkOffer& offer, std::string_view granted = "",
+                       bool granted_ok = true) const;
 
   // The token is malformed, was changed, or was signed with another key.
   std::string InvalidLink() const;
@@ -64,6 +70,9 @@ class LinkPages {
   std::string NotAllowed(const Request& r, std::string_view reason) const;
   // The decision was refused as invalid (too long a comment, an empty answer).
   std::string NotRecorded(const Request& r, std::string_view reason) const;
+  // The form asked for a standing approval the request does not offer (a forged or stale
+  // form); `reason` says which.
+  std::string GrantNotOffered(const Request& r, std::string_view reason) const;
   // The anti-CSRF check of the form failed.
   std::string FormExpired() const;
   // The server could not read or write the request just now.
@@ -89,7 +98,7 @@ class LinkPages {
   LinkPages(PageTemplate layout, PageTemplate summary, PageTemplate detail_row,
             PageTemplate decision_item, PageTemplate confirm, PageTemplate recorded,
             PageTemplate state, PageTemplate decision_fields, PageTemplate other_choice,
-            ResponseForm response_form);
+            PageTemplate grant_button, ResponseForm response_form);
 
   // The rows of the request's details and the items of its decisions, as Summary shows them.
   SafeHtml DetailRows(const Request& r) const;
@@ -104,6 +113,7 @@ class LinkPages {
   PageTemplate state_;
   PageTemplate decision_fields_;
   PageTemplate other_choice_;
+  PageTemplate grant_button_;
   ResponseForm response_form_;
 };
 

@@ -182,6 +182,44 @@ TEST_F(LinkPagesTest, RecordedOnAQuorumRequestShowsProgress) {
   EXPECT_TRUE(Contains(html, "fine"));
 }
 
+TEST_F(LinkPagesTest, AnApproveLinkOnARequestWithGrantOptionsHasOneButtonPerWayOfApproving) {
+  request_.action = "deploy_staging";
+  request_.grant_options = {{"session", 1h}, {"requester", 24h * 30}};
+  const std::string html = pages().Confirm(request_, offer_, "x", kNow);
+  const std::string once =
+      "<button type=\"submit\" name=\"grant\" value=\"\" class=\"primary\"><bdi>Approve "
+      "once</bdi></button>";
+  const std::string session =
+      "<button type=\"submit\" name=\"grant\" value=\"session:3600\" class=\"default\">"
+      "<bdi>Approve for this session (1 h)</bdi></button>";
+  const std::string always =
+      "<button type=\"submit\" name=\"grant\" value=\"requester:2592000\" "
+      "class=\"default\"><bdi>Always approve deploy_staging for ci-bot (30 days)</bdi></button>";
+  ASSERT_TRUE(Contains(html, once)) << html;
+  ASSERT_TRUE(Contains(html, session));
+  ASSERT_TRUE(Contains(html, always));
+  // "Once" comes first, so Enter in a field of the form grants nothing.
+  EXPECT_LT(html.find(once), html.find(session));
+  EXPECT_LT(html.find(session), html.find(always));
+  EXPECT_FALSE(Contains(html, "<bdi>Approve</bdi></button>"));
+  // A deny link offers no grant.
+  const std::string deny =
+      pages().Confirm(request_, {"deny", "alice", offer_.expires_at}, "x", kNow);
+  EXPECT_FALSE(Contains(deny, "name=\"grant\""));
+  EXPECT_TRUE(Contains(deny, "<bdi>Deny</bdi></button>"));
+}
+
+TEST_F(LinkPagesTest, RecordedSaysWhatWasGrantedOrWhyNothingWas) {
+  request_.status = RequestStatus::kApproved;
+  const std::string granted =
+      pages().Recorded(request_, offer_, "Also granted: <x> until then.", true);
+  EXPECT_TRUE(Contains(granted, "<p class=\"notice ok\" role=\"status\">Also granted: &lt;x&gt;"));
+  const std::string not_granted =
+      pages().Recorded(request_, offer_, "No standing approval.", false);
+  EXPECT_TRUE(Contains(not_granted, "<p class=\"notice warn\" role=\"status\">No standing"));
+  EXPECT_FALSE(Contains(pages().Recorded(request_, offer_), "notice warn"));
+}
+
 TEST_F(LinkPagesTest, StatePagesRenderWithoutAForm) {
   request_.status = RequestStatus::kDenied;
   request_.resolved_by = {"bob"};
@@ -195,6 +233,7 @@ TEST_F(LinkPagesTest, StatePagesRenderWithoutAForm) {
        "the requester may not decide its own request"},
       {pages().NotRecorded(request_, "comment is too long"), "comment is too long"},
       {pages().FormExpired(), "This form has expired, open the link again"},
+      {pages().GrantNotOffered(request_, "no such option"), "This choice is not offered"},
       {pages().Unavailable(), "try again"},
   };
   for (const auto& [html, words] : pages_and_words) {

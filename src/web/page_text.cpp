@@ -28,4 +28,17 @@ std::string ApprovalProgress(const Request& r) {
          (r.quorum == 1 ? " approval" : " approvals");
 }
 
+std::string GrantGivenSentence(const Request& r, std::string_view scope, TimePoint until) {
+  std::string whom;
+  if (scope == "session") {
+    whom = " in session " + r.session;
+  } else if (scope == "requester") {
+    whom = " whenever " + r.requester + " asks for it";
+  } else {
+    whom = " for every requester";
+  }
+  return "Also granted: " + r.action + " is approved without asking" + whom + " until " +
+         HumanTime(until) + ". The grant is listed, and can be revoked, with the other grants.";
+}
+
 }  // namespace countersign

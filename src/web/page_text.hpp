@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "core/clock.hpp"
 #include "core/request.hpp"
@@ -14,5 +15,9 @@ std::string HumanTime(TimePoint t);
 int DistinctApprovals(const Request& r);
 // "1 of 2 approvals".
 std::string ApprovalProgress(const Request& r);
+// What a standing grant given with an approval of `r` lets through, for the page that says
+// what was recorded: "Also granted: deploy_production is approved without asking in session
+// s-1 until 2026-12-04 21:55 UTC." `scope` is the grant's: "session", "requester" or "tenant".
+std::string GrantGivenSentence(const Request& r, std::string_view scope, TimePoint until);
 
 }  // namespace countersign

@@ -177,6 +177,7 @@ std::string UiAdminPages::Grants(const UiViewer& viewer, const std::vector<Grant
         .Text("id", g.id)
         .Text("action", g.action)
         .Text("session", g.scope == "session" ? g.session : "")
+        .Text("requester", g.scope == "requester" ? g.requester : "")
         .Text("created_by", g.created_by)
         .Text("request_id", g.request_id);
     SetTime(row, "created", g.created_at);

@@ -3,6 +3,8 @@
 #include <boost/json/serialize.hpp>
 
 #include "core/choice_meaning.hpp"
+#include "core/execution_summary.hpp"
+#include "core/grant_option_text.hpp"
 #include "core/time_format.hpp"
 #include "web/page_text.hpp"
 #include "web/pretty_json.hpp"
@@ -199,6 +201,22 @@ std::string UiPages::RequestPage(const UiViewer& viewer, const Request& r,
     answer_mode = answer_mode || c.outcome == Outcome::kAnswered;
     any_fills = any_fills || Fills(c);
   }
+  // The ways of approving this request offers (its grant_options), labelled as on the link
+  // page; the server takes only these values. Only the approval that completes the request
+  // gives a grant, so earlier approvals of a quorum are offered none.
+  const bool can_grant = may_decide && r.kind == Kind::kApproval && r.risk != "high" &&
+                         !r.grant_options.empty() && DistinctApprovals(r) + 1 >= r.quorum;
+  SafeHtml grant_options;
+  if (can_grant) {
+    PageTemplate::Values once;
+    once.Text("value", "").Text("label", std::string(kApproveOnceLabel));
+    grant_options.Append(option_.Render(once));
+    for (const GrantOption& option : r.grant_options) {
+      PageTemplate::Values o;
+      o.Text("value", GrantOptionValue(option)).Text("label", GrantOptionLabel(r, option));
+      grant_options.Append(option_.Render(o));
+    }
+  }
   PageTemplate::Values v;
   v.Html("nav", Nav(viewer))
       .Text("base", base_)
@@ -226,10 +244,17 @@ std::string UiPages::RequestPage(const UiViewer& viewer, const Request& r,
       .Html("edits", Edits(r))
       .Flag("can_edit", may_decide && r.kind == Kind::kApproval)
       .Text("arguments_json", PrettyJson(r.arguments))
-      .Flag("can_grant", may_decide && r.kind == Kind::kApproval && r.risk != "high")
-      .Flag("has_session", !r.session.empty())
+      .Flag("can_grant", can_grant)
+      .Html("grant_options", std::move(grant_options))
       .Text("action", r.action)
       .Text("receipt", extras.receipt_claims)
+      .Text("execution", r.execution ? ExecutionSummary(*r.execution) : "")
+      .Text("execution_detail", r.execution ? r.execution->detail : "")
+      .Text("execution_by", r.execution ? r.execution->reported_by : "")
+      .Text("execution_at", r.execution ? HumanTime(r.execution->at) : "")
+      .Text("execution_at_iso", r.execution ? FormatTime(r.execution->at) : "")
+      .Flag("unreported", ExecutionOverdue(r, extras.now))
+      .Text("report_due", r.resolved_at ? HumanTime(*r.resolved_at + r.report_within) : "")
       .Html("events", Events(extras.events))
       .Html("buttons", std::move(buttons));
   return links_->Document(r.title, request_.Render(v));
@@ -237,7 +262,7 @@ std::string UiPages::RequestPage(const UiViewer& viewer, const Request& r,
 
 std::string UiPages::AllRequests(const UiViewer& viewer, const UiRequestQuery& query,
                                  const std::vector<Request>& requests, std::string_view next,
-                                 std::string_view error, int export_limit) const {
+                                 std::string_view error, int export_limit, TimePoint now) const {
   SafeHtml options;
   const char* statuses[] = {"",        "pending",   "approved",  "denied", "answered",
                             "expired", "cancelled", "dismissed", "ended"};
@@ -255,6 +280,7 @@ std::string UiPages::AllRequests(const UiViewer& viewer, const UiRequestQuery& q
         .Text("id", r.id)
         .Text("title", r.title)
         .Text("status", StatusName(r.status))
+        .Flag("unreported", ExecutionOverdue(r, now))
         .Text("action", r.action)
         .Text("requester", r.requester)
         .Text("created", HumanTime(r.created_at))

@@ -21,6 +21,7 @@ namespace countersign {
 struct UiRequestExtras {
   std::vector<Event> events;   // its audit trail, oldest first
   std::string receipt_claims;  // the receipt's claims as JSON text; empty without one
+  TimePoint now;               // for the "no execution report" flag (ExecutionOverdue)
 };
 
 // The filters of the All requests page, as the person gave them (shown back in its form).
@@ -57,21 +58,24 @@ class UiPages {
   // `notice`/`tone`: what came of a batch just posted.
   std::string Inbox(const UiViewer& viewer, const std::vector<Request>& requests, bool mine,
                     std::string_view notice = {}, std::string_view tone = {}) const;
-  // A request's page: its summary, policy and approvers, each approver's edit of the
+  // A request's page: its summary, what ran after the approval ("ran: failed (exit 2)") or
+  // a "no execution report" flag once that is overdue at `extras.now`, policy and approvers,
+  // each approver's edit of the
   // arguments as a diff, the receipt's claims and the audit trail. `may_decide`: the decision
   // form with one button per choice (choices that do not fill the form skip the browser's
-  // checks of its fields), the arguments to edit and, on a request that may be granted, the
-  // grant options; otherwise `why_not` says why there is no form. `notice`/`tone`: what came
-  // of a decision just posted.
+  // checks of its fields), the arguments to edit and, on a request with grant_options, a
+  // select of them ("Approve once" first; labels and values as on the link page); otherwise
+  // `why_not` says why there is no form. `notice`/`tone`: what came of a decision just posted.
   std::string RequestPage(const UiViewer& viewer, const Request& r, const UiRequestExtras& extras,
                           bool may_decide, std::string_view why_not, std::string_view notice,
                           std::string_view tone) const;
   // All requests the viewer may see that match `query`, newest first, with a link to the
   // older ones (`next`, a URL; empty on the last page) and to the export of the same filters.
-  // `error`: why the filters could not be used.
+  // `error`: why the filters could not be used. An approved request whose execution report is
+  // overdue at `now` is flagged "no execution report" (ExecutionOverdue).
   std::string AllRequests(const UiViewer& viewer, const UiRequestQuery& query,
                           const std::vector<Request>& requests, std::string_view next,
-                          std::string_view error, int export_limit) const;
+                          std::string_view error, int export_limit, TimePoint now = {}) const;
   // The page header: the links (Audit for approvers and admins, Admin for admins), who is
   // signed in and the sign-out button.
   SafeHtml Nav(const UiViewer& viewer) const;

@@ -443,6 +443,42 @@ class HostileTextTest(LinkPageTestCase):
             self.assertIn(text, shown)
 
 
+class GrantChoiceTest(LinkPageTestCase):
+    """A request that offers standing approvals: the approve link's page has one button per
+    way of approving, and the one pressed decides which grant is made."""
+
+    def test_approve_for_this_session_makes_a_session_grant_the_next_request_passes(self):
+        request = self.create(action="deploy_staging", title="Deploy v2.0 to staging",
+                              session="run-7", arguments={"ref": "v2.0"})
+        self.browser.open(self.mint(request["id"]))
+
+        self.assertEqual(self.heading(), "Confirm your choice: Approve")
+        buttons = self.find_all("form button")
+        self.assertEqual([(b.text, b.get_attribute("value")) for b in buttons], [
+            ("Approve once", ""),
+            ("Approve for this session (1 h)", "session:3600"),
+            ("Always approve deploy_staging for ci-bot (30 days)", "requester:2592000")])
+        for b in buttons:
+            self.assertTrue(b.is_displayed() and b.is_enabled())
+        shots = self.screenshot_dir()
+        self.assertEqual(self.browser.save_screenshot(os.path.join(shots, "link-grants.png")),
+                         browser.DESKTOP)
+        self.assert_untouched(request["id"])
+
+        self.press_and_wait_for_next_page(buttons[1])
+
+        self.assertEqual(self.heading(), "Your decision was recorded")
+        self.assertIn("Also granted: deploy_staging is approved without asking in session "
+                      "run-7 until", self.find_all(".notice.ok")[1].text)
+        self.browser.save_screenshot(os.path.join(shots, "link-grants-recorded.png"))
+        grants = self.server.call("GET", "/v1/grants").json["grants"]
+        self.assertEqual([(g["scope"], g["session"], g["created_by"]) for g in grants],
+                         [("session", "run-7", "alice")])
+        again = self.create(action="deploy_staging", session="run-7")
+        self.assertEqual((again["status"], again["reason_code"]),
+                         ("approved", "approved_by_grant"))
+
+
 class CrossSiteTest(LinkPageTestCase):
     def test_a_form_posted_from_another_origin_is_refused(self):
         request = self.create(title="Deploy v2.0 to production")

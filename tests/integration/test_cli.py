@@ -108,7 +108,7 @@ class HelpTest(unittest.TestCase):
                        "--approver", "--quorum", "--timeout", "--on-timeout", "--session",
                        "--idempotency-key", "--requester", "--wait", "--wait-timeout"],
         ("get",): ["ID"],
-        ("grant", "create"): ["--action", "--scope", "--session", "--ttl"],
+        ("grant", "create"): ["--action", "--scope", "--session", "--requester", "--ttl"],
         ("grant", "revoke"): ["ID"],
         ("receipt", "verify"): ["--jwks", "--url", "--action", "--arguments", "--at", "--json",
                                 "Exit status"],

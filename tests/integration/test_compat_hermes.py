@@ -293,6 +293,8 @@ class HermesSeedTest(HermesServerCase):
         self.assertEqual((r.json["status"], r.json["resolved_by"]), ("denied", "policy:never"))
         shown = self.call("GET", f"/confirm/{r.json['id']}").json
         self.assertEqual((shown["status"], shown["countersign_status"]), ("denied", "denied"))
+        # The exact reason, beside the daemon's fields.
+        self.assertEqual(shown["countersign_reason_code"], "denied_by_policy")
 
     def test_a_cancelled_request_reads_denied(self):
         req_id = self.submit()["id"]

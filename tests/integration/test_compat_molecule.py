@@ -234,12 +234,14 @@ class SeedWaitTest(MoleculeTestCase):
         self.addCleanup(ws.close)
         replayed = ws.next_message()
         self.assertEqual(replayed, {"event": "APPROVAL_DECIDED", "approval_id": first,
-                                    "status": "approved", "decided_by": "alice"})
+                                    "status": "approved", "decided_by": "alice",
+                                    "reason_code": "approved"})
         # Then live, with no second copy of the replayed one in between.
         second = self.create("ws-alpha")
         self.assertEqual(self.decide("ws-alpha", second, "deny", token=self.alice).status, 200)
         self.assertEqual(ws.next_message(), {"event": "APPROVAL_DECIDED", "approval_id": second,
-                                             "status": "denied", "decided_by": "alice"})
+                                             "status": "denied", "decided_by": "alice",
+                                             "reason_code": "denied_by_person"})
 
     def test_cancel_and_expiry_reach_the_socket_too(self):
         ws = self.socket("ws-alpha")
@@ -248,7 +250,8 @@ class SeedWaitTest(MoleculeTestCase):
         r = self.server.call("POST", f"/v1/requests/{approval_id}/cancel", {"reason": "obsolete"})
         self.assertEqual(r.status, 200, r)
         self.assertEqual(ws.next_message(), {"event": "APPROVAL_DECIDED", "approval_id": approval_id,
-                                             "status": "cancelled", "decided_by": "admin"})
+                                             "status": "cancelled", "decided_by": "admin",
+                                             "reason_code": "cancelled_by_admin"})
         self.assertEqual(self.status_of("ws-alpha", approval_id)["status"], "cancelled")
 
 
@@ -266,7 +269,8 @@ timeout = "1s"
         approval_id = self.create("ws-alpha", action="Quick check")
         # The deadline scheduler expires it one second after creation; the read waits for it.
         self.assertEqual(ws.next_message(), {"event": "APPROVAL_DECIDED", "approval_id": approval_id,
-                                             "status": "expired", "decided_by": None})
+                                             "status": "expired", "decided_by": None,
+                                             "reason_code": "expired"})
         item = self.status_of("ws-alpha", approval_id)
         self.assertEqual((item["status"], item["decided_by"]), ("expired", None))
 

@@ -7,6 +7,7 @@ The fake (tests/testing/fake_discord.py) records every call and checks it agains
 limits, so these tests assert the exact JSON the server sends.
 """
 
+import datetime
 import os
 import shutil
 import sys
@@ -15,6 +16,8 @@ import time
 import unittest
 import urllib.parse
 
+from chat_grants import (assert_granted, assert_next_request_approved_by_grant,
+                         assert_next_request_asks, grants_of)
 from harness import Server
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testing"))
@@ -161,11 +164,17 @@ class DiscordTest(unittest.TestCase):
         self.assertEqual(call.json, {
             "content": "Approval needed: Deploy v2.0",
             "embeds": [pending_embed(r)],
-            "components": [{"type": 1, "components": [
-                {"type": 2, "label": "Approve", "style": 1,
-                 "custom_id": custom_id(r["id"], 0)},
-                {"type": 2, "label": "Deny", "style": 4, "custom_id": custom_id(r["id"], 1)},
-                inbox_button(self.server, r)]}],
+            "components": [
+                {"type": 1, "components": [
+                    {"type": 2, "label": "Approve", "style": 1,
+                     "custom_id": custom_id(r["id"], 0)},
+                    {"type": 2, "label": "Deny", "style": 4,
+                     "custom_id": custom_id(r["id"], 1)}]},
+                # The default policy offers "always approve" (30 days), on a row of its own.
+                {"type": 1, "components": [
+                    {"type": 2, "label": "Always approve deploy_staging for ci-bot (30 days)",
+                     "style": 1, "custom_id": custom_id(r["id"], 0) + ":r"},
+                    inbox_button(self.server, r)]}],
             "allowed_mentions": {"parse": []}})
         # The inbox link is the request's page: a signed-out browser is sent to sign in.
         page = self.server.call("GET", "/ui/requests/" + r["id"], token=None)
@@ -224,6 +233,60 @@ class DiscordTest(unittest.TestCase):
         self.assertEqual(edit.path, f"{self.messages}/{posted.answer_json['id']}")
         self.assertEqual(edit.json["components"], inbox_row(self.server, r))
 
+    # -- application mode: grant buttons -----------------------------------------------------
+    def click_key(self, key, message_id="1150000000000000000"):
+        return self.interact(component_interaction(key, user_id="80351110224678912",
+                                                   message_id=message_id))
+
+    def test_approve_for_this_session_grants_it_and_the_next_request_there_is_approved(self):
+        r = self.create(session="sess-1")
+        posted = self.fake.wait_for(1, path=self.messages)[0]
+        self.assertEqual(posted.json["components"][1], {"type": 1, "components": [
+            {"type": 2, "label": "Approve for this session (1 h)", "style": 1,
+             "custom_id": custom_id(r["id"], 0) + ":s"},
+            {"type": 2, "label": "Always approve deploy_staging for ci-bot (30 days)",
+             "style": 1, "custom_id": custom_id(r["id"], 0) + ":r"},
+            inbox_button(self.server, r)]})
+
+        resp = self.click_key(custom_id(r["id"], 0) + ":s", message_id=posted.answer_json["id"])
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.json["type"], 7)
+        headline = "Approved by alice \u2014 and approved for this session for 1 h"
+        self.assertEqual(resp.json["data"]["content"], headline + ": Deploy v2.0")
+        self.assertEqual(resp.json["data"]["embeds"][0]["description"],
+                         "\u2705 **" + headline + "**")
+        self.assertEqual(resp.json["data"]["components"], inbox_row(self.server, r))
+        self.assertEqual(self.get(r["id"])["status"], "approved")
+        assert_granted(self, self.server, r, "session", datetime.timedelta(hours=1))
+        # The outbox's edit says the same.
+        self.patch_showing(self.messages, headline + ": Deploy v2.0")
+
+        assert_next_request_approved_by_grant(self, self.server, self.agent, "deploy_staging",
+                                              "sess-1")
+        assert_next_request_asks(self, self.server, self.agent, "deploy_staging", "sess-2")
+
+    def test_a_high_risk_request_has_no_grant_buttons(self):
+        r = self.create(session="sess-1", risk="high")
+        posted = self.fake.wait_for(1, path=self.messages)[0]
+        self.assertEqual(r["grant_options"], [])
+        self.assertEqual(posted.json["components"], [{"type": 1, "components": [
+            {"type": 2, "label": "Approve", "style": 1, "custom_id": custom_id(r["id"], 0)},
+            {"type": 2, "label": "Deny", "style": 4, "custom_id": custom_id(r["id"], 1)},
+            inbox_button(self.server, r)]}])
+
+    def test_a_forged_grant_key_the_request_does_not_offer_is_refused_and_grants_nothing(self):
+        r = self.create()  # no session: no "for this session" option
+        self.fake.wait_for(1, path=self.messages)
+        resp = self.click_key(custom_id(r["id"], 0) + ":s")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.json["type"], 4)
+        self.assertEqual(resp.json["data"]["flags"], 64)
+        self.assertEqual(resp.json["data"]["content"], "this request does not offer approving "
+                                                       "for this session; nothing was decided")
+        self.assertEqual(self.get(r["id"])["status"], "pending")
+        self.assertIn("decision.rejected", self.audit_types(r["id"]))
+        self.assertEqual(grants_of(self.server, r["id"]), [])
+
     def test_a_bad_signature_is_401_and_changes_nothing(self):
         r = self.create()
         self.fake.wait_for(1, path=self.messages)
@@ -266,7 +329,11 @@ class DiscordTest(unittest.TestCase):
         self.fake.wait_for(1, path=self.messages)
         first = self.click(r["id"], 0)
         self.assertEqual(first.json["type"], 7)
-        self.assertEqual(len(first.json["data"]["components"][0]["components"]), 3)
+        # The buttons stay; the last approval needed may also grant a standing permission.
+        self.assertEqual([b["label"] for row in first.json["data"]["components"]
+                          for b in row["components"]],
+                         ["Approve", "Deny", "Always approve deploy_staging for ci-bot (30 days)",
+                          "Open in the inbox"])
         again = self.click(r["id"], 0)
         self.assertEqual(again.json["type"], 4)
         self.assertEqual(again.json["data"]["flags"], 64)

@@ -5,6 +5,7 @@ POST to decide. Also: STARTTLS-required against a server without STARTTLS, START
 against one that has it, and the outbox rules over SMTP (a 4xx then success delivers once; a
 5xx fails with a notification.failed audit event)."""
 
+import html
 import html.parser
 import os
 import re
@@ -267,6 +268,39 @@ class EmailTest(unittest.TestCase):
         # ops@ is in the same thread of its own.
         [ops_first, ops_follow_up] = self.plain.wait_for(2, to="ops@example.com")
         self.assertEqual(ops_follow_up.message["In-Reply-To"], ops_first.message["Message-ID"])
+
+    def test_the_approve_link_offers_standing_approvals_and_grants_the_one_chosen(self):
+        r = self.create(["email-ops"], approvers=["alice"], session="run-7")
+        [got] = self.plain.wait_for(1, to="alice@example.com")
+        note = ("The approval page also lets you choose a standing approval instead of "
+                "approving once: \u201cApprove for this session (1 h)\u201d or \u201cAlways "
+                "approve deploy_staging for ci-bot (30 days)\u201d.")
+        self.assertIn(note, got.part("text/plain"))
+        self.assertIn(html.unescape(note), html.unescape(got.part("text/html")))
+        [url] = [href for label, href in html_links(got) if label == "Approve"]
+
+        page = self.get(url)
+        self.assertEqual(page.status, 200, page)
+        self.assertIn('name="grant" value="session:3600"', page.body)
+        self.assertIn("Approve for this session (1 h)", page.body)
+        cookie = page.headers["Set-Cookie"].split(";", 1)[0]
+        csrf = CSRF_FIELD.search(page.body).group(1)
+        decided = self.post_form(url, {"csrf": csrf, "grant": "session:3600"}, cookie)
+        self.assertEqual(decided.status, 200, decided)
+        self.assertIn("Also granted", decided.body)
+        [grant] = self.server.call("GET", "/v1/grants").json["grants"]
+        self.assertEqual((grant["scope"], grant["session"], grant["created_by"]),
+                         ("session", "run-7", "alice"))
+        again = self.create([], session="run-7")
+        self.assertEqual((again["status"], again["reason_code"]),
+                         ("approved", "approved_by_grant"))
+
+    def test_a_high_risk_request_s_email_offers_no_standing_approval(self):
+        self.create(["email-ops"], approvers=["alice"], session="run-7", risk="high")
+        [got] = self.plain.wait_for(1, to="alice@example.com")
+        self.assertIn("Approve: ", got.part("text/plain"))
+        self.assertNotIn("standing approval", got.part("text/plain"))
+        self.assertNotIn("standing approval", got.part("text/html"))
 
     def test_an_expiry_is_followed_up_too(self):
         r = self.create(["email-ops"], approvers=["bob"], timeout_seconds=1)

@@ -401,6 +401,27 @@ class InboxTest(InboxTestCase):
         self.assertEqual(r.status, 303, r)
         self.assertIsNone(self.server.get_request(req["id"])["decisions"][0].get("arguments"))
 
+    def grant_options(self, page):
+        """The (value, label) of each option of the request page's grant select."""
+        select = re.search(r'<select id="grant" name="grant"[^>]*>(.*?)</select>', page.body,
+                           re.S)
+        if select is None:
+            return []
+        return [(v, html.unescape(label))
+                for v, label in re.findall(r'<option value="([^"]*)">([^<]*)</option>',
+                                           select.group(1))]
+
+    def test_the_grant_select_offers_exactly_the_request_s_options(self):
+        browser = self.signed_in(self.alice)
+        req = self.create(title="Grant me", action="db.read", session="sess-1")
+        self.assertEqual(self.grant_options(browser.get("/ui/requests/" + req["id"])), [
+            ("", "Approve once"),
+            ("session:3600", "Approve for this session (1 h)"),
+            ("requester:2592000", "Always approve db.read for ci-bot (30 days)")])
+        no_session = self.create(title="No session", action="db.read")
+        self.assertEqual([v for v, _ in self.grant_options(
+            browser.get("/ui/requests/" + no_session["id"]))], ["", "requester:2592000"])
+
     def test_approving_with_a_grant_lets_the_next_call_in_the_session_through(self):
         req = self.create(title="Grant me", action="db.read", session="sess-1")
         browser = self.signed_in(self.alice)
@@ -409,15 +430,46 @@ class InboxTest(InboxTestCase):
         r = browser.post("/ui/requests/" + req["id"],
                          [("choice", "approve"), ("grant", "session:3600")])
         self.assertEqual(r.status, 303, r)
+        shown = browser.get(r.headers["Location"])
+        self.assertIn("Your decision was recorded: Approve. Also granted: db.read is approved "
+                      "without asking in session sess-1 until", text_of(shown))
+        [grant] = self.server.call("GET", "/v1/grants").json["grants"]
+        self.assertEqual((grant["scope"], grant["session"], grant["created_by"]),
+                         ("session", "sess-1", "alice"))
         again = self.create(title="Grant me again", action="db.read", session="sess-1")
         self.assertEqual(again["status"], "approved", "the grant approved it at once")
-        for bad in ("forever:1", "session:", "session:12x", "tenant:99999999"):
+        self.assertEqual(again["reason_code"], "approved_by_grant")
+        # Only the request's own options: no ttl or scope of the form's choosing.
+        for bad in ("forever:1", "session:", "session:12x", "tenant:99999999", "tenant:3600",
+                    "session:28800", "requester:99"):
             other = self.create(title="Bad grant " + bad, action="db.write")
             browser.get("/ui/requests/" + other["id"])
             r = browser.post("/ui/requests/" + other["id"], [("choice", "approve"),
                                                               ("grant", bad)])
             self.assertEqual(r.status, 422, (bad, r))
+            self.assertIn("does not offer the standing approval", text_of(r))
             self.assertEqual(self.server.get_request(other["id"])["status"], "pending")
+        self.assertEqual(len(self.server.call("GET", "/v1/grants").json["grants"]), 1)
+
+    def test_always_approve_from_the_inbox_approves_the_requester_s_next_call_anywhere(self):
+        req = self.create(title="Always", action="db.read", session="sess-1")
+        browser = self.signed_in(self.alice)
+        browser.get("/ui/requests/" + req["id"])
+        r = browser.post("/ui/requests/" + req["id"],
+                         [("choice", "approve"), ("grant", "requester:2592000")])
+        self.assertEqual(r.status, 303, r)
+        elsewhere = self.create(title="Elsewhere", action="db.read", session="sess-2")
+        self.assertEqual(elsewhere["reason_code"], "approved_by_grant")
+
+    def test_denying_with_a_grant_selected_denies_and_grants_nothing(self):
+        req = self.create(title="Deny me", action="db.read", session="sess-1")
+        browser = self.signed_in(self.alice)
+        browser.get("/ui/requests/" + req["id"])
+        r = browser.post("/ui/requests/" + req["id"],
+                         [("choice", "deny"), ("grant", "session:3600")])
+        self.assertEqual(r.status, 303, r)
+        self.assertEqual(self.server.get_request(req["id"])["status"], "denied")
+        self.assertEqual(self.server.call("GET", "/v1/grants").json["grants"], [])
 
     def test_a_high_risk_request_offers_no_grant(self):
         req = self.create(title="Risky", risk="high")
@@ -426,6 +478,10 @@ class InboxTest(InboxTestCase):
         self.assertEqual(self.server.get_request(req["id"])["risk"], "high")
         self.assertNotIn('name="grant"', page.body)
         self.assertIn("High risk.", page.body)
+        r = browser.post("/ui/requests/" + req["id"],
+                         [("choice", "approve"), ("grant", "requester:2592000")])
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
 
     def test_a_one_click_link_page_offers_the_request_in_the_inbox(self):
         req = self.create(title="Linked")
@@ -561,6 +617,19 @@ class InboxTest(InboxTestCase):
         self.assertEqual(self.server.get_request(plain["id"])["status"], "approved")
         for req in (risky, formed):
             self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
+
+    def test_a_batch_approval_never_grants_even_when_a_grant_is_posted(self):
+        picked = [self.create(title=f"Batch {i}", action="cache.flush", session="sess-1")
+                  for i in range(2)]
+        browser = self.signed_in(self.alice)
+        browser.get("/ui/")
+        r = browser.post("/ui/batch", [("choice", "approve"), ("grant", "session:3600")] +
+                         [(f"pick.{req['id']}", "1") for req in picked])
+        self.assertEqual(r.status, 200, r)
+        self.assertIn("Approved 2 requests.", text_of(r))
+        self.assertEqual(self.server.call("GET", "/v1/grants").json["grants"], [])
+        self.assertEqual(self.create(action="cache.flush", session="sess-1")["status"],
+                         "pending")
 
     def test_a_batch_without_a_choice_a_selection_or_the_csrf_value_decides_nothing(self):
         req = self.create(title="Keep")

@@ -322,6 +322,15 @@ class InboxAdminTest(unittest.TestCase):
         r = self.admin.post(f"/ui/admin/grants/{grant['id']}/revoke", [])
         self.assertEqual(r.status, 404, "a revoked grant cannot be revoked again")
 
+    def test_a_requester_grant_is_listed_with_its_requester(self):
+        r = self.server.call("POST", "/v1/grants", {"action": "restart_worker",
+                                                    "scope": "requester", "requester": "ci-bot",
+                                                    "ttl_seconds": 3600})
+        self.assertEqual(r.status, 201, r)
+        text = text_of(self.admin.get("/ui/admin/grants"))
+        self.assertIn("requester ci-bot", text)
+        self.assertNotIn("every requester", text)
+
     # -- the outbox ----------------------------------------------------------------------------
     def test_retry_now_delivers_a_given_up_row_once_the_receiver_answers(self):
         req, row = self.failed_delivery()

@@ -249,6 +249,144 @@ class LinkDecisionTest(LinkTestCase):
         self.assert_page(self.get(path), 404, "Request not found")
 
 
+def grant_buttons(page):
+    """The (value, label) of each `grant` button of a confirm page, in order."""
+    return [(value, html.unescape(label)) for value, label in re.findall(
+        r'<button type="submit" name="grant" value="([^"]*)"[^>]*><bdi>([^<]*)</bdi></button>',
+        page.body)]
+
+
+class LinkGrantTest(LinkTestCase):
+    """Standing approvals from the link page: the approve link's page offers the request's
+    grant_options (the default policy's: this session for 1 h, this requester for 30 days),
+    the POST sends the chosen option's value, and the server takes the scope and ttl from the
+    stored request."""
+
+    SESSION_OPTION = "session:3600"
+    ALWAYS_OPTION = "requester:2592000"
+
+    def create(self, **fields):
+        # deploy_production would be high risk (the built-in list matches *production*).
+        fields.setdefault("action", "deploy_staging")
+        return super().create(**fields)
+
+    def grants(self):
+        got = self.server.call("GET", "/v1/grants", token=self.alice)
+        self.assertEqual(got.status, 200, got)
+        return got.json["grants"]
+
+    def press(self, path, grant):
+        cookie, csrf = self.open_form(path)
+        return self.post(path, {"csrf": csrf, "grant": grant}, cookie=cookie,
+                         origin=self.server.url)
+
+    def test_the_approve_page_offers_three_ways_and_a_high_risk_request_none(self):
+        req = self.create(session="run-7")
+        self.assertEqual(req["grant_options"], [{"scope": "session", "ttl_seconds": 3600},
+                                                {"scope": "requester", "ttl_seconds": 2592000}])
+        page = self.get(self.mint(req["id"]))
+        self.assertEqual(page.status, 200, page)
+        self.assertEqual(grant_buttons(page), [
+            ("", "Approve once"),
+            (self.SESSION_OPTION, "Approve for this session (1 h)"),
+            (self.ALWAYS_OPTION, "Always approve deploy_staging for ci-bot (30 days)")])
+        self.assertNotIn("<script", page.body)
+        # A deny link has its one button; a request without a session has no session option.
+        self.assertEqual(grant_buttons(self.get(self.mint(req["id"], "deny"))), [])
+        no_session = self.create()
+        self.assertEqual([v for v, _ in grant_buttons(self.get(self.mint(no_session["id"])))],
+                         ["", self.ALWAYS_OPTION])
+        high = self.create(session="run-7", risk="high")
+        self.assertEqual(high["grant_options"], [])
+        page = self.get(self.mint(high["id"]))
+        self.assert_page(page, 200, "High risk")
+        self.assertEqual(grant_buttons(page), [])
+        self.assertNotIn('name="grant"', page.body)
+
+    def test_approve_for_this_session_grants_and_the_next_request_there_is_approved_by_it(self):
+        req = self.create(session="run-7")
+        r = self.press(self.mint(req["id"]), self.SESSION_OPTION)
+        self.assert_page(r, 200, "Your decision was recorded", "The request is approved",
+                         "Also granted: deploy_staging is approved without asking in "
+                         "session run-7 until")
+        [grant] = self.grants()
+        self.assertEqual((grant["scope"], grant["session"], grant["action"], grant["created_by"],
+                          grant["request_id"]),
+                         ("session", "run-7", "deploy_staging", "alice", req["id"]))
+        self.assertEqual(grant["revoked_at"], None)
+        got = self.server.get_request(req["id"])
+        self.assertEqual((got["status"], got["reason_code"]), ("approved", "approved"))
+
+        again = self.create(session="run-7")
+        self.assertEqual((again["status"], again["reason_code"]), ("approved", "approved_by_grant"))
+        self.assertEqual(again["resolved_by"], ["grant:" + grant["id"]])
+        elsewhere = self.create(session="run-8")
+        self.assertEqual(elsewhere["status"], "pending")
+
+    def test_always_approve_grants_the_requester_in_every_session_and_no_one_else(self):
+        req = self.create(session="run-7")
+        r = self.press(self.mint(req["id"]), self.ALWAYS_OPTION)
+        self.assert_page(r, 200, "The request is approved", "Also granted: deploy_staging is "
+                         "approved without asking whenever ci-bot asks for it until")
+        [grant] = self.grants()
+        self.assertEqual((grant["scope"], grant["requester"], grant["session"]),
+                         ("requester", "ci-bot", ""))
+        another_session = self.create(session="run-99")
+        self.assertEqual((another_session["status"], another_session["reason_code"]),
+                         ("approved", "approved_by_grant"))
+        no_session = self.create()
+        self.assertEqual(no_session["reason_code"], "approved_by_grant")
+        other_bot = self.server.create_token("other-bot", "agent")
+        theirs = self.server.create_request(token=other_bot, action="deploy_staging",
+                                            session="run-7")
+        self.assertEqual(theirs["status"], "pending")
+        other_action = self.create(session="run-7", action="restart_service")
+        self.assertEqual(other_action["status"], "pending")
+
+    def test_a_forged_or_misplaced_option_is_refused_and_decides_and_grants_nothing(self):
+        req = self.create(session="run-7")
+        path = self.mint(req["id"])
+        for forged in ("session:7200", "requester:99999999", "tenant:3600", "session",
+                       "forever:1", "session:3600 "):
+            r = self.press(path, forged)
+            self.assert_page(r, 422, "This choice is not offered", "Nothing was recorded",
+                             "does not offer the standing approval")
+        # A grant never goes with a deny, nor with a high-risk approval.
+        self.assert_page(self.press(self.mint(req["id"], "deny"), self.SESSION_OPTION), 422,
+                         "This choice is not offered")
+        high = self.create(session="run-7", risk="high")
+        self.assert_page(self.press(self.mint(high["id"]), self.SESSION_OPTION), 422,
+                         "This choice is not offered")
+        for r in (req, high):
+            got = self.server.get_request(r["id"])
+            self.assertEqual((got["status"], got["decisions"]), ("pending", []))
+        self.assertEqual(self.grants(), [])
+        types = {e["type"] for e in self.server.audit(req["id"])}
+        self.assertNotIn("grant.created", types)
+        self.assertNotIn("decision.recorded", types)
+
+    def test_approve_once_grants_nothing(self):
+        req = self.create(session="run-7")
+        r = self.press(self.mint(req["id"]), "")
+        self.assert_page(r, 200, "The request is approved")
+        self.assertNotIn("Also granted", html.unescape(r.body))
+        self.assertEqual(self.grants(), [])
+        self.assertEqual(self.create(session="run-7")["status"], "pending")
+
+    def test_an_approval_that_does_not_complete_the_request_says_no_grant_was_given(self):
+        req = self.create(session="run-7", approvers=["alice", "bob"], quorum=2)
+        # Only the approval that completes the request gives a grant: the first of two is
+        # offered none, and bob, who would complete it, is offered them.
+        self.assertEqual(grant_buttons(self.get(self.mint(req["id"]))), [])
+        r = self.press(self.mint(req["id"]), self.SESSION_OPTION)
+        self.assert_page(r, 200, "Your decision was recorded",
+                         "No standing approval was given: only the approval that completes the "
+                         "request gives one, and this request is still waiting for other "
+                         "approvals.")
+        self.assertEqual(self.grants(), [])
+        self.assertEqual(len(grant_buttons(self.get(self.mint(req["id"], "approve", "bob")))), 3)
+
+
 class PublicUrlTest(LinkTestCase):
     extra_args = ("--public-url", "https://approvals.example.com/cs")
 

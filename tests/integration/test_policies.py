@@ -180,6 +180,28 @@ class GrantCliTest(PolicyTest):
         self.assertNotEqual(missing_ttl.returncode, 0)
 
 
+    def test_a_requester_grant_approves_that_requester_in_any_session_and_nobody_else(self):
+        made = self.cli("grant", "create", "--action", "restart_worker", "--scope", "requester",
+                        "--requester", "ci-bot", "--ttl", "10m", "--json", token=self.alice)
+        self.assertEqual(made.returncode, 0, made.stderr)
+        grant = __import__("json").loads(made.stdout)
+        self.assertEqual((grant["scope"], grant["requester"], grant["session"]),
+                         ("requester", "ci-bot", ""))
+        granted = self.server.create_request(token=self.agent, action="restart_worker",
+                                             session="any-session")
+        self.assertEqual((granted["status"], granted["reason_code"]),
+                         ("approved", "approved_by_grant"))
+        self.assertEqual(granted["resolved_by"], ["grant:" + grant["id"]])
+        other_agent = self.server.create_token("other-bot", "agent")
+        asked = self.server.create_request(token=other_agent, action="restart_worker")
+        self.assertEqual((asked["status"], asked["reason_code"]), ("pending", None))
+        listed = self.cli("grant", "list", token=self.alice)
+        self.assertRegex(listed.stdout, grant["id"] + r"\s+restart_worker\s+requester\s+ci-bot")
+        no_requester = self.cli("grant", "create", "--action", "x", "--scope", "requester",
+                                "--ttl", "60", token=self.alice)
+        self.assertEqual(no_requester.returncode, 1)
+        self.assertIn("a requester grant needs a requester", no_requester.stderr)
+
     def test_grant_ttl_takes_a_duration(self):
         made = self.cli("grant", "create", "--action", "restart_worker", "--ttl", "1h30m",
                         "--json", token=self.alice)

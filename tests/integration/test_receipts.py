@@ -17,6 +17,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import time
 import unittest
 
 from cryptography.exceptions import InvalidSignature
@@ -383,6 +384,255 @@ class CanonicalJsonTest(ReceiptTestCase):
         req = self.server.create_request(token=self.agent, arguments=example)
         self.assertEqual(req["arguments_sha256"],
                          "a2578fe60ff2789048626f36128d2ce39996eb00ec6ecda4e7deae0bf182a48f")
+
+
+# -- consuming receipts (POST /v1/receipts/consume) -----------------------------------------------
+SINGLE_USE_CONFIG = """
+[[policy]]
+name = "once"
+match = { action = "wipe_*" }
+receipt = "single_use"
+"""
+
+
+class ConsumeTest(unittest.TestCase):
+    """A server whose policy makes wipe_* receipts single-use; deploy_* stay reusable."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="countersign-consume-")
+        self.addCleanup(lambda: subprocess.run(["rm", "-rf", self.tmp]))
+        config = os.path.join(self.tmp, "countersign.toml")
+        with open(config, "w") as f:
+            f.write(SINGLE_USE_CONFIG)
+        self.server = harness.Server(extra_args=["--config", config])
+        self.server.start()
+        self.addCleanup(self.server.cleanup)
+        s = self.server
+        self.agent = s.create_token("ci-bot", "agent")
+        self.runner = s.create_token("runner", "agent")
+        self.alice = s.create_token("alice", "approver", groups=["sre"])
+
+    def approved(self, action="wipe_cache", receipt=None, arguments=None):
+        req = self.server.create_request(token=self.agent, action=action,
+                                         arguments=arguments or {"cache": "eu"})
+        decision = {"choice": "approve"}
+        if receipt is not None:
+            decision["receipt"] = receipt
+        r = self.server.call("POST", f"/v1/requests/{req['id']}/decisions", decision,
+                             token=self.alice)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json["status"], "approved", r)
+        return r.json
+
+    def consume(self, receipt, token):
+        return self.server.call("POST", "/v1/receipts/consume", {"receipt": receipt},
+                                token=token)
+
+    def test_consume_twice_is_200_then_409_naming_the_first_consumer(self):
+        req = self.approved()
+        self.assertEqual(req["receipt_use"], "single_use")
+        claims = json.loads(b64url_decode(req["receipt"].split(".")[1]))
+        self.assertTrue(claims["jti"].startswith("rct_"), claims)
+        self.assertEqual(claims["receipt_use"], "single_use")
+        self.assertEqual(claims["max_uses"], 1)
+
+        first = self.consume(req["receipt"], self.runner)
+        self.assertEqual(first.status, 200, first)
+        self.assertEqual(first.json["consumed"], True)
+        self.assertEqual(first.json["jti"], claims["jti"])
+        self.assertEqual(first.json["request_id"], req["id"])
+        self.assertEqual((first.json["uses"], first.json["max_uses"]), (1, 1))
+        self.assertEqual(first.json["consumed_by"], "runner")
+
+        second = self.consume(req["receipt"], self.agent)
+        self.assertEqual(second.status, 409, second)
+        error = second.json["error"]
+        self.assertEqual(error["code"], "already_consumed")
+        self.assertEqual(error["consumed_by"], "runner")
+        self.assertEqual(error["consumed_at"], first.json["consumed_at"])
+        self.assertEqual((error["uses"], error["max_uses"]), (1, 1))
+        self.assertIn(f"receipt {claims['jti']} was consumed at {first.json['consumed_at']} "
+                      "by runner", error["message"])
+
+        # One receipt.consumed event, for the use that counted, in the request's audit log.
+        consumed = [e for e in self.server.audit(req["id"]) if e["type"] == "receipt.consumed"]
+        self.assertEqual(len(consumed), 1, consumed)
+        self.assertEqual(consumed[0]["actor"], "runner")
+        self.assertEqual(consumed[0]["request_id"], req["id"])
+        self.assertEqual(consumed[0]["data"], {"jti": claims["jti"], "uses": 1, "max_uses": 1,
+                                               "by": "runner"})
+
+    def test_two_processes_consuming_at_once_get_exactly_one_200(self):
+        req = self.approved()
+        env = clean_env()
+        env["COUNTERSIGN_URL"] = self.server.url
+        procs = []
+        for token in (self.agent, self.runner):
+            proc_env = dict(env, COUNTERSIGN_TOKEN=token)
+            procs.append(subprocess.Popen(
+                [harness.BIN, "receipt", "verify", req["receipt"], "--consume", "--json"],
+                env=proc_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+        results = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=CLI_TIMEOUT)
+            results.append((proc.returncode, json.loads(out), err))
+        codes = sorted(code for code, _, _ in results)
+        self.assertEqual(codes, [0, 1], results)
+        statuses = sorted(verdict["consume"]["status"] for _, verdict, _ in results)
+        self.assertEqual(statuses, [200, 409], results)
+        winner = next(v for c, v, _ in results if c == 0)["consume"]["answer"]
+        loser_code, loser, loser_err = next(r for r in results if r[0] == 1)
+        self.assertEqual(loser["consume"]["answer"]["error"]["consumed_by"],
+                         winner["consumed_by"])
+        self.assertIn("was consumed at", loser_err)
+        self.assertTrue(loser["valid"], loser)  # the receipt itself is fine; its use is spent
+
+    def test_the_cli_consumes_and_prints_the_use(self):
+        req = self.approved()
+        env = clean_env()
+        env["COUNTERSIGN_URL"] = self.server.url
+        token_file = os.path.join(self.tmp, "token")
+        with open(token_file, "w") as f:
+            f.write(self.runner)
+        first = run_cli(["receipt", "verify", req["receipt"], "--consume", "--token-file",
+                         token_file], env=env)
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertIn("use 1 of 1, by runner", first.stdout)
+        self.assertIn("receipt_use:      single_use", first.stdout)
+        again = run_cli(["receipt", "verify", req["receipt"], "--consume", "--token",
+                         self.agent], env=env)
+        self.assertEqual(again.returncode, 1, again.stderr)
+        self.assertIn("by runner", again.stderr)
+        self.assertIn("already_consumed", again.stderr)
+        # Without --consume nothing is used: verification alone is offline and repeatable.
+        plain = run_cli(["receipt", "verify", req["receipt"]], env=env)
+        self.assertEqual(plain.returncode, 0, plain.stderr)
+
+    def test_max_uses_two_is_200_200_then_409(self):
+        req = self.approved(action="deploy_app", receipt={"max_uses": 2})
+        self.assertEqual(req["receipt_use"], "reusable")
+        self.assertEqual([self.consume(req["receipt"], self.runner).status for _ in range(3)],
+                         [200, 200, 409])
+        uses = [e["data"]["uses"] for e in self.server.audit(req["id"])
+                if e["type"] == "receipt.consumed"]
+        self.assertEqual(uses, [1, 2])
+
+    def test_a_reusable_receipt_counts_every_use(self):
+        req = self.approved(action="deploy_app")
+        for use in (1, 2, 3):
+            r = self.consume(req["receipt"], self.runner)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(r.json["uses"], use)
+
+    def test_a_receipt_past_the_approvers_not_after_is_422(self):
+        not_after = int(time.time()) + 2
+        req = self.approved(receipt={"not_after": not_after})
+        claims = json.loads(b64url_decode(req["receipt"].split(".")[1]))
+        self.assertEqual(claims["not_after"], not_after)
+        # Time passes by an event, not a sleep: a request with a 3 s deadline, created after
+        # the approval, expires after not_after; its long-poll answers when it does.
+        clock = self.server.create_request(token=self.agent, action="deploy_clock",
+                                           timeout_seconds=3)
+        waited = self.server.call("GET", f"/v1/requests/{clock['id']}/wait?timeout=30",
+                                  token=self.agent)
+        self.assertEqual(waited.json["status"], "expired", waited)
+        r = self.consume(req["receipt"], self.runner)
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(r.json["error"]["code"], "invalid_receipt")
+        self.assertIn("expired", r.json["error"]["message"])
+        self.assertIn("not_after", r.json["error"]["message"])
+
+    def test_a_foreign_forged_or_malformed_receipt_is_refused(self):
+        req = self.approved()
+        foreign = self.server.create_token("acme-bot", "agent", tenant="acme")
+        r = self.consume(req["receipt"], foreign)
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(r.json["error"]["code"], "invalid_receipt")
+        self.assertIn("not of your tenant", r.json["error"]["message"])
+        self.assertNotIn(req["id"], r.json["error"]["message"])
+
+        forged = flip_byte(req["receipt"], 2, 5)
+        r = self.consume(forged, self.runner)
+        self.assertEqual(r.status, 422, r)
+        self.assertEqual(r.json["error"]["code"], "invalid_receipt")
+        self.assertIn("bad_signature", r.json["error"]["message"])
+
+        for body in ({}, {"receipt": 7}, {"receipt": ""}):
+            r = self.server.call("POST", "/v1/receipts/consume", body, token=self.runner)
+            self.assertEqual(r.status, 400, (body, r))
+
+        # An approver does not execute: 403. Nothing above used the receipt up.
+        r = self.consume(req["receipt"], self.alice)
+        self.assertEqual(r.status, 403, r)
+        self.assertEqual(self.consume(req["receipt"], self.runner).status, 200)
+
+    def test_constraints_only_with_an_approval_and_in_range(self):
+        req = self.server.create_request(token=self.agent, action="wipe_cache")
+        path = f"/v1/requests/{req['id']}/decisions"
+        cases = [
+            ({"choice": "deny", "receipt": {"max_uses": 2}}, 422, None),
+            ({"choice": "approve", "receipt": {"max_uses": 0}}, 422, "receipt.max_uses"),
+            ({"choice": "approve", "receipt": {"max_uses": 1001}}, 422, "receipt.max_uses"),
+            ({"choice": "approve", "receipt": {"not_after": "soon"}}, 422, "receipt.not_after"),
+            ({"choice": "approve", "receipt": {"not_after": 1}}, 422, "receipt.not_after"),
+            ({"choice": "approve",
+              "receipt": {"not_after": int(time.time()) + 7200}}, 422,
+             "receipt.not_after"),
+            ({"choice": "approve", "receipt": {"max_uses": "2"}}, 400, None),
+            ({"choice": "approve", "receipt": []}, 400, None),
+        ]
+        for body, status, field in cases:
+            r = self.server.call("POST", path, body, token=self.alice)
+            self.assertEqual(r.status, status, (body, r))
+            if field:
+                self.assertEqual(r.json["error"].get("field"), field, (body, r))
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
+
+        # RFC 3339 text works as well as Unix seconds.
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                     time.gmtime(time.time() + 600))
+        approved = self.approved(receipt={"not_after": when, "max_uses": 3})
+        claims = json.loads(b64url_decode(approved["receipt"].split(".")[1]))
+        self.assertEqual(claims["max_uses"], 3)
+        self.assertLessEqual(claims["not_after"], claims["exp"])
+
+    def test_exec_refuses_to_run_a_replayed_single_use_approval(self):
+        marker = os.path.join(self.tmp, "ran")
+        env = clean_env()
+        env["COUNTERSIGN_URL"] = self.server.url
+        env["COUNTERSIGN_TOKEN"] = self.agent
+        command = [harness.BIN, "exec", "--action", "wipe_cache", "--idempotency-key",
+                   "wipe-1", "--no-report", "--", "sh", "-c", "echo ran >> ran"]
+        first = subprocess.Popen(command, env=env, cwd=self.tmp, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: first.poll() is None and first.kill())
+        deadline = time.monotonic() + 30
+        while True:
+            r = self.server.call("GET", "/v1/requests?status=pending&action=wipe_cache",
+                                 token=self.alice)
+            if r.json["requests"]:
+                request_id = r.json["requests"][0]["id"]
+                break
+            self.assertIsNone(first.poll(), "exec exited before asking")
+            self.assertLess(time.monotonic(), deadline, "exec did not ask")
+            time.sleep(0.01)  # polling for a condition, not waiting for time to pass
+        r = self.server.call("POST", f"/v1/requests/{request_id}/decisions",
+                             {"choice": "approve"}, token=self.alice)
+        self.assertEqual(r.status, 200, r)
+        _, err = first.communicate(timeout=CLI_TIMEOUT)
+        self.assertEqual(first.returncode, 0, err)
+
+        # The same key and command again: the same approved request, whose receipt is spent.
+        second = subprocess.run(command, env=env, cwd=self.tmp, capture_output=True,
+                                text=True, timeout=CLI_TIMEOUT)
+        self.assertEqual(second.returncode, 1, second.stderr)
+        self.assertIn(request_id, second.stderr)
+        self.assertIn("by ci-bot", second.stderr)
+        self.assertIn("not running", second.stderr)
+        with open(marker) as f:
+            self.assertEqual(f.read(), "ran\n")  # once
+        uses = [e for e in self.server.audit(request_id) if e["type"] == "receipt.consumed"]
+        self.assertEqual(len(uses), 1)
 
 
 if __name__ == "__main__":

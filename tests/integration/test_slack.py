@@ -5,6 +5,7 @@ The fake (tests/testing/fake_chat.py) records every call, so these tests assert 
 Block Kit JSON and button values the server sends.
 """
 
+import datetime
 import json
 import os
 import re
@@ -15,6 +16,8 @@ import time
 import unittest
 import urllib.parse
 
+from chat_grants import (assert_granted, assert_next_request_approved_by_grant,
+                         assert_next_request_asks, grants_of)
 from harness import Server
 from stream_clients import SseClient, WsClient
 
@@ -64,6 +67,18 @@ def button_value(request_id, choice, channel="slack-ops"):
                       separators=(",", ":"))
 
 
+def grant_value(request_id, scope, choice="approve", channel="slack-ops"):
+    """The value of a grant button: the approve choice plus the scope of a grant option."""
+    return json.dumps({"channel": channel, "request": request_id, "choice": choice,
+                       "grant": scope}, separators=(",", ":"))
+
+
+def grant_button(r, scope, label):
+    return {"type": "button", "text": {"type": "plain_text", "text": label, "emoji": True},
+            "action_id": "approve:" + scope, "value": grant_value(r["id"], scope),
+            "style": "primary"}
+
+
 def inbox_link(public_url, r):
     """The mrkdwn link to the request's page in the web inbox that ends the context line."""
     return "<%s/ui/requests/%s|Open in the inbox>" % (public_url, r["id"])
@@ -99,7 +114,11 @@ def expected_post(r, public_url):
                 {"type": "button",
                  "text": {"type": "plain_text", "text": "Deny", "emoji": True},
                  "action_id": "deny", "value": button_value(r["id"], "deny"),
-                 "style": "danger"}]}],
+                 "style": "danger"},
+                # The default policy offers "always approve" (30 days); "for this session"
+                # needs a request made in a session.
+                grant_button(r, "requester",
+                             "Always approve deploy_staging for ci-bot (30 days)")]}],
         "unfurl_links": False,
         "unfurl_media": False,
     }
@@ -174,7 +193,9 @@ class SlackTest(unittest.TestCase):
         buttons = call.json["blocks"][-1]["elements"]
         self.assertEqual([json.loads(b["value"]) for b in buttons],
                          [{"channel": "slack-ops", "request": r["id"], "choice": "approve"},
-                          {"channel": "slack-ops", "request": r["id"], "choice": "deny"}])
+                          {"channel": "slack-ops", "request": r["id"], "choice": "deny"},
+                          {"channel": "slack-ops", "request": r["id"], "choice": "approve",
+                           "grant": "requester"}])
         self.assertEqual(call.answer_status, 200)
 
     def test_a_request_not_naming_the_channel_is_not_posted(self):
@@ -186,9 +207,12 @@ class SlackTest(unittest.TestCase):
         self.assertIn(other["id"], json.dumps(self.fake.requests(path=POST)[0].json))
 
     def test_high_risk_approve_buttons_ask_for_confirmation(self):
-        r = self.create(risk="high")
+        r = self.create(risk="high", session="sess-1")
         call = self.fake.wait_for(1, path=POST)[0]
+        # Two buttons: a high-risk request offers no standing permission.
         approve, deny = call.json["blocks"][-1]["elements"]
+        self.assertEqual(r["grant_options"], [])
+        self.assertNotIn('"grant"', json.dumps(call.json))
         self.assertEqual(approve["confirm"], {
             "title": {"type": "plain_text", "text": "Approve a high-risk action?", "emoji": True},
             "text": {"type": "mrkdwn", "text": "This approves `deploy_staging`: Deploy v2.0"},
@@ -421,6 +445,87 @@ class SlackTest(unittest.TestCase):
                                     headers={"Content-Type": "application/json"},
                                     content_type=None)
         self.assertEqual(unsigned.status, 401, unsigned)
+
+    # -- grant buttons -------------------------------------------------------------------------
+    def press_grant(self, request_id, scope, response_url=None):
+        body = block_actions_body(
+            grant_value(request_id, scope), user_id="U024BE7LH",
+            response_url=response_url or self.fake.url + "/response/" + request_id,
+            action_id="approve:" + scope)
+        return self.press(request_id, body=body)
+
+    def test_approve_for_this_session_grants_it_and_the_next_request_there_is_approved(self):
+        r = self.create(session="sess-1")
+        post = self.fake.wait_for(1, path=POST)[0]
+        self.assertEqual(r["grant_options"], [{"scope": "session", "ttl_seconds": 3600},
+                                              {"scope": "requester", "ttl_seconds": 2592000}])
+        self.assertEqual(post.json["blocks"][-1]["elements"][2:], [
+            grant_button(r, "session", "Approve for this session (1 h)"),
+            grant_button(r, "requester", "Always approve deploy_staging for ci-bot (30 days)")])
+
+        resp, _, _ = self.press_grant(r["id"], "session")
+        self.assertEqual(resp.status, 200, resp)
+        now = self.get(r["id"])
+        self.assertEqual((now["status"], now["reason_code"], now["resolved_by"]),
+                         ("approved", "approved", ["alice"]))
+        assert_granted(self, self.server, r, "session", datetime.timedelta(hours=1))
+        self.assertIn("grant.created", self.audit_types(r["id"]))
+        # The message says what was granted, and the buttons are gone.
+        update = self.update_showing("Approved by alice: Deploy v2.0")
+        self.assertIn({"type": "section", "text": {
+            "type": "mrkdwn",
+            "text": ":white_check_mark: *Approved* by alice \u2014 and approved for this session "
+                    "for 1 h\n\u2022 *alice*: Approve"}}, update.json["blocks"])
+        self.assertNotIn("actions", [b["type"] for b in update.json["blocks"]])
+
+        assert_next_request_approved_by_grant(self, self.server, self.agent, "deploy_staging",
+                                              "sess-1")
+        # Only that session: another one still asks.
+        assert_next_request_asks(self, self.server, self.agent, "deploy_staging", "sess-2")
+
+    def test_always_approve_covers_the_requester_in_another_session(self):
+        r = self.create(session="sess-1")
+        self.fake.wait_for(1, path=POST)
+        resp, _, _ = self.press_grant(r["id"], "requester")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(self.get(r["id"])["status"], "approved")
+        assert_granted(self, self.server, r, "requester", datetime.timedelta(days=30))
+        update = self.update_showing("Approved by alice: Deploy v2.0")
+        self.assertIn(":white_check_mark: *Approved* by alice \u2014 and always approved for "
+                      "ci-bot for 30 days", json.dumps(update.json["blocks"], ensure_ascii=False))
+        assert_next_request_approved_by_grant(self, self.server, self.agent, "deploy_staging",
+                                              "another-session")
+        # Another requester is not covered.
+        other = self.server.create_token("other-bot", "agent")
+        assert_next_request_asks(self, self.server, other, "deploy_staging", "another-session")
+
+    def test_a_forged_grant_the_request_does_not_offer_is_refused_and_grants_nothing(self):
+        # No session, so the request offers "always approve" only.
+        r = self.create()
+        self.fake.wait_for(1, path=POST)
+        self.assertEqual([o["scope"] for o in r["grant_options"]], ["requester"])
+        resp, _, _ = self.press_grant(r["id"], "session",
+                                      response_url=self.fake.url + "/response/T0001/3/forged")
+        self.assertEqual(resp.status, 200, resp)
+        answer = self.fake.wait_for(1, path="/response/T0001/3/forged")[0]
+        self.assertEqual(answer.json["text"], "this request does not offer approving for this "
+                                              "session; nothing was decided")
+        self.assertEqual(self.get(r["id"])["status"], "pending")
+        rejected = [e for e in self.server.audit(r["id"]) if e["type"] == "decision.rejected"]
+        self.assertEqual(len(rejected), 1, rejected)
+        self.assertEqual(rejected[0]["data"]["via"]["identity"], "slack:U024BE7LH")
+        self.assertNotIn("decision.recorded", self.audit_types(r["id"]))
+        self.assertEqual(grants_of(self.server, r["id"]), [])
+
+    def test_a_forged_grant_button_on_a_high_risk_request_is_refused(self):
+        # A forged value on a high-risk request: refused, and nothing is decided.
+        r = self.create(risk="high", session="sess-1")
+        self.fake.wait_for(1, path=POST)
+        resp, _, _ = self.press_grant(r["id"], "session")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(self.get(r["id"])["status"], "pending")
+        self.assertIn("decision.rejected", self.audit_types(r["id"]))
+        self.assertEqual(grants_of(self.server, r["id"]), [])
 
     # -- incoming webhook mode ---------------------------------------------------------------
     def test_an_incoming_webhook_gets_the_same_blocks_with_url_buttons_to_one_click_links(self):

@@ -140,6 +140,43 @@ class TeamsTest(unittest.TestCase):
         self.assertEqual(page.status, 303, page)
         self.assertTrue(page.headers["Location"].startswith("/ui/login"), page.headers)
 
+    def open_approve_page(self, r):
+        """Follows the Approve action of the card posted for `r`; returns (url, page)."""
+        call = self.fake.wait_for(1, path=WORKFLOW)[0]
+        [url] = [a["url"] for a in call.json["attachments"][0]["content"]["actions"]
+                 if a["title"] == "Approve"]
+        self.assertEqual(url, self.link(r, "approve", "channel:teams-ops"))
+        page = self.server.call("GET", url[len(self.server.url):], token=None)
+        self.assertEqual(page.status, 200, page)
+        return url, page
+
+    def test_the_card_s_approve_action_opens_the_page_with_the_standing_approvals(self):
+        r = self.create(["teams-ops"], session="run-7")
+        url, page = self.open_approve_page(r)
+        for value, label in (("", "Approve once"),
+                             ("session:3600", "Approve for this session (1 h)"),
+                             ("requester:2592000",
+                              "Always approve deploy_staging for ci-bot (30 days)")):
+            self.assertIn(f'name="grant" value="{value}" class="', page.body)
+            self.assertIn(f"<bdi>{label}</bdi>", page.body)
+        decided = self.server.post_link_form(url[len(self.server.url):],
+                                             [("grant", "session:3600")])
+        self.assertEqual(decided.status, 200, decided)
+        self.assertIn("Also granted", decided.body)
+        [grant] = self.server.call("GET", "/v1/grants").json["grants"]
+        self.assertEqual((grant["scope"], grant["session"], grant["created_by"],
+                          grant["request_id"]),
+                         ("session", "run-7", "channel:teams-ops", r["id"]))
+        again = self.create([], session="run-7")
+        self.assertEqual((again["status"], again["reason_code"]),
+                         ("approved", "approved_by_grant"))
+
+    def test_a_high_risk_card_s_approve_page_offers_no_standing_approval(self):
+        r = self.create(["teams-ops"], session="run-7", risk="high")
+        _, page = self.open_approve_page(r)
+        self.assertIn("High risk", page.body)
+        self.assertNotIn('name="grant"', page.body)
+
     def test_a_resolution_is_posted_as_an_outcome_card_whose_only_action_opens_the_inbox(self):
         r = self.create(["teams-ops"])
         self.fake.wait_for(1, path=WORKFLOW)

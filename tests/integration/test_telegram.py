@@ -7,6 +7,7 @@ API's rules (HTML entities, text and callback_data limits), so these tests asser
 JSON the server sends.
 """
 
+import datetime
 import json
 import os
 import shutil
@@ -17,6 +18,8 @@ import time
 import unittest
 import urllib.parse
 
+from chat_grants import (assert_granted, assert_next_request_approved_by_grant,
+                         assert_next_request_asks, grants_of)
 from harness import BIN, Server
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testing"))
@@ -150,9 +153,12 @@ class TelegramTest(unittest.TestCase):
             "text": pending_text(r),
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
-            "reply_markup": {"inline_keyboard": [[
-                {"text": "Approve", "callback_data": button(r["id"], 0)},
-                {"text": "Deny", "callback_data": button(r["id"], 1)}]]}})
+            "reply_markup": {"inline_keyboard": [
+                [{"text": "Approve", "callback_data": button(r["id"], 0)},
+                 {"text": "Deny", "callback_data": button(r["id"], 1)}],
+                # The default policy offers "always approve" (30 days), on a row of its own.
+                [{"text": "Always approve deploy_staging for ci-bot (30 days)",
+                  "callback_data": button(r["id"], 0) + ":r"}]]}})
         for row in call.json["reply_markup"]["inline_keyboard"]:
             for b in row:
                 self.assertLessEqual(len(b["callback_data"].encode()), 64)
@@ -303,6 +309,57 @@ class TelegramTest(unittest.TestCase):
         resp = self.server.call("POST", "/hooks/telegram", raw=message.encode(), token=None,
                                 headers=telegram_headers(SECRET), content_type=None)
         self.assertEqual((resp.status, resp.body), (200, ""))
+
+    # -- grant buttons -------------------------------------------------------------------------
+    def test_approve_for_this_session_grants_it_and_the_next_request_there_is_approved(self):
+        r = self.create(session="sess-1")
+        sent = self.fake.wait_for(1, path=self.send)[0]
+        keyboard = sent.json["reply_markup"]["inline_keyboard"]
+        self.assertEqual(keyboard[1:], [
+            [{"text": "Approve for this session (1 h)",
+              "callback_data": button(r["id"], 0) + ":s"}],
+            [{"text": "Always approve deploy_staging for ci-bot (30 days)",
+              "callback_data": button(r["id"], 0) + ":r"}]])
+        for row in keyboard:
+            for b in row:
+                self.assertLessEqual(len(b["callback_data"].encode()), 64)
+
+        message_id = sent.answer_json["result"]["message_id"]
+        resp, query_id = self.press(None, data=button(r["id"], 0) + ":s", message_id=message_id)
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(self.get(r["id"])["status"], "approved")
+        assert_granted(self, self.server, r, "session", datetime.timedelta(hours=1))
+        self.assertEqual(self.answer_to(query_id).json["text"],
+                         "Recorded: Approve. Approved by alice \u2014 and approved for this "
+                         "session for 1 h.")
+        edit = self.edit_showing("\u2705 <b>Approved by alice \u2014 and approved for this "
+                                 "session for 1 h</b>")
+        self.assertEqual(edit.json["reply_markup"], {"inline_keyboard": []})
+
+        assert_next_request_approved_by_grant(self, self.server, self.agent, "deploy_staging",
+                                              "sess-1")
+        assert_next_request_asks(self, self.server, self.agent, "deploy_staging", "sess-2")
+
+    def test_a_high_risk_request_has_no_grant_buttons(self):
+        r = self.create(session="sess-1", risk="high")
+        sent = self.fake.wait_for(1, path=self.send)[0]
+        self.assertEqual(r["grant_options"], [])
+        self.assertEqual(sent.json["reply_markup"]["inline_keyboard"], [
+            [{"text": "Approve", "callback_data": button(r["id"], 0)},
+             {"text": "Deny", "callback_data": button(r["id"], 1)}]])
+
+    def test_a_forged_grant_key_the_request_does_not_offer_is_refused_and_grants_nothing(self):
+        r = self.create()  # no session: no "for this session" option
+        self.fake.wait_for(1, path=self.send)
+        resp, query_id = self.press(None, data=button(r["id"], 0) + ":s")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(self.answer_to(query_id).json["text"],
+                         "this request does not offer approving for this session; nothing was "
+                         "decided")
+        self.assertEqual(self.get(r["id"])["status"], "pending")
+        self.assertIn("decision.rejected", self.audit_types(r["id"]))
+        self.assertNotIn("decision.recorded", self.audit_types(r["id"]))
+        self.assertEqual(grants_of(self.server, r["id"]), [])
 
     # -- resolution follow-ups ---------------------------------------------------------------
     def test_every_way_a_request_resolves_edits_the_telegram_message(self):

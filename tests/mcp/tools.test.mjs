@@ -88,6 +88,7 @@ describe('countersign mcp over stdio', () => {
     const approved = result.structuredContent;
     assert.equal(approved.request_id, pending.id);
     assert.equal(approved.status, 'approved');
+    assert.equal(approved.reason_code, 'approved');
     assert.deepEqual(approved.approved_by, ['alice']);
     assert.deepEqual(approved.arguments, edited);
     assert.equal(approved.arguments_edited, true);
@@ -127,6 +128,8 @@ describe('countersign mcp over stdio', () => {
     assert.match(text, /^denied: /);
     assert.match(text, /alice/);
     assert.match(text, /not on a Friday/);
+    // The exact reason, for a program reading the text.
+    assert.match(text, /\(reason_code: denied_by_person\)/);
   });
 
   test('a client-side timeout cancels the request on the gateway', async () => {
@@ -171,8 +174,8 @@ describe('countersign mcp over stdio', () => {
     const result = await call;
     assert.equal(result.isError, undefined);
     assert.deepEqual(result.structuredContent, {
-      request_id: pending.id, status: 'answered', answer: 'eu-west-1, close to the customers',
-      answered_by: 'alice',
+      request_id: pending.id, status: 'answered', reason_code: 'answered',
+      answer: 'eu-west-1, close to the customers', answered_by: 'alice',
     });
   });
 

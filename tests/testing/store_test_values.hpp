@@ -152,6 +152,11 @@ inline void ExpectSameRequest(const Request& a, const Request& b) {
   EXPECT_EQ(a.resolved_by, b.resolved_by);
   EXPECT_EQ(a.answer, b.answer);
   EXPECT_EQ(a.response_schema, b.response_schema);
+  EXPECT_EQ(a.reason_code, b.reason_code);
+  EXPECT_EQ(a.grant_options, b.grant_options);
+  EXPECT_EQ(a.receipt_use, b.receipt_use);
+  EXPECT_EQ(a.report_within, b.report_within);
+  EXPECT_EQ(a.execution, b.execution);
   ASSERT_EQ(a.decisions.size(), b.decisions.size());
   for (size_t i = 0; i < a.decisions.size(); ++i) {
     ExpectSameDecision(a.decisions[i], b.decisions[i]);

@@ -17,9 +17,10 @@ See clients/python/README.md.
 from .approval import (RECEIPT_PARAMETER, Approval, current_approval, current_receipt,
                        get_default_client, json_safe, requires_approval, set_default_client)
 from .client import DEFAULT_URL, MAX_POLL_SECONDS, Client
-from .errors import (ApiError, ApprovalCancelled, ApprovalDenied, ApprovalError,
-                     ApprovalTimedOut, CountersignError, NoTokenError, ReceiptInvalid,
-                     TransportError)
+from .errors import (ApiError, ApprovalCancelled, ApprovalDenied, ApprovalDeniedAtDeadline,
+                     ApprovalError, ApprovalExpired, ApprovalTimedOut, CountersignError,
+                     NoTokenError, ReceiptAlreadyConsumed, ReceiptInvalid, TransportError,
+                     approval_error, approval_error_class)
 from .receipts import arguments_sha256, canonical_json, decode_receipt, verify_receipt
 from .tasks import (PAUSE_ACTION, list_paused_tasks, pause_task, pause_task_async, resume_task,
                     resume_task_async)
@@ -35,6 +36,7 @@ __all__ = [
     "verify_receipt", "decode_receipt", "canonical_json", "arguments_sha256",
     "CountersignError", "TransportError", "ApiError", "NoTokenError", "ApprovalError",
     "ApprovalDenied",
-    "ApprovalTimedOut", "ApprovalCancelled", "ReceiptInvalid",
+    "ApprovalTimedOut", "ApprovalExpired", "ApprovalDeniedAtDeadline", "ApprovalCancelled",
+    "approval_error", "approval_error_class", "ReceiptInvalid", "ReceiptAlreadyConsumed",
     "__version__",
 ]

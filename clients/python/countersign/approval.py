@@ -4,13 +4,19 @@ The decorator works on plain and ``async`` functions and methods. Each call crea
 approval request whose ``arguments`` are the call's arguments, waits for the decision
 (long-polling, surviving server restarts), and then:
 
-* approved: runs the function. The signed receipt reaches it as the keyword argument
-  ``countersign_receipt`` when the function declares a parameter of that name, and in any
-  case through :func:`current_approval` / :func:`current_receipt` while it runs;
+* approved: runs the function (when the policy made the receipt single-use, only after
+  consuming it through ``POST /v1/receipts/consume``: a receipt consumed before raises
+  :class:`ReceiptAlreadyConsumed` and the function does not run). The signed receipt
+  reaches it as the keyword argument ``countersign_receipt`` when the function declares a
+  parameter of that name, and in any case through :func:`current_approval` /
+  :func:`current_receipt` while it runs. Then it
+  reports the outcome (``succeeded``, or ``failed`` with the exception's type name) to the
+  server as the request's execution, unless ``report_outcome=False``;
 * denied, expired, cancelled, or the caller's ``wait_timeout`` ran out: does not run it and
-  raises :class:`ApprovalDenied`, :class:`ApprovalTimedOut` or :class:`ApprovalCancelled`
-  (or, with ``raise_on_deny=False``, returns ``{"success": False, "error": ...}`` like the
-  Molecule HITL decorator this replaces).
+  raises :class:`ApprovalDenied`, :class:`ApprovalExpired` (an :class:`ApprovalTimedOut`),
+  :class:`ApprovalTimedOut` or :class:`ApprovalCancelled`, chosen by the request's
+  ``reason_code`` and carrying it (or, with ``raise_on_deny=False``, returns
+  ``{"success": False, "error": ...}`` like the Molecule HITL decorator this replaces).
 """
 
 from __future__ import annotations
@@ -28,8 +34,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, TypeVar, Union
 
 from .client import Client, Roles, _roles_tuple
-from .errors import (ApiError, ApprovalCancelled, ApprovalDenied, ApprovalError,
-                     ApprovalTimedOut, CountersignError, ReceiptInvalid)
+from .errors import (ApiError, ApprovalDenied, ApprovalError, ApprovalTimedOut,
+                     CountersignError, ReceiptInvalid, approval_error_class)
 from .receipts import decode_receipt
 
 __all__ = [
@@ -53,6 +59,7 @@ _TITLE_LIMIT = 512
 _REPR_LIMIT = 1000
 _DEPTH_LIMIT = 32
 _CANCEL_TIMEOUT = 5.0
+_REPORT_TIMEOUT = 5.0
 
 F = TypeVar("F", bound=Callable[..., Any])
 RoleSource = Union[str, Iterable[str], Callable[[], Roles], None]
@@ -175,8 +182,10 @@ class _Gate:
     def __init__(self, fn: Callable[..., Any], action: str, title: Optional[str],
                  reason_template: str, bypass_roles: Optional[Iterable[str]],
                  role: RoleSource, client: Optional[Client], options: Dict[str, Any],
-                 wait_timeout: Optional[float], raise_on_deny: bool) -> None:
+                 wait_timeout: Optional[float], raise_on_deny: bool,
+                 report: bool = True) -> None:
         self.fn = fn
+        self.report = report
         self.action = action
         self.title = title
         self.reason_template = reason_template
@@ -272,6 +281,7 @@ class _Gate:
         if request:
             result["approval_id"] = request.get("id")
             result["status"] = request.get("status")
+            result["reason_code"] = request.get("reason_code")
         return result
 
     def outcome(self, request: Dict[str, Any], gave_up: Optional[float],
@@ -287,26 +297,37 @@ class _Gate:
                                      "only with the arguments it was asked with", request)
             return Approval(self.action, arguments, request, receipt)
         who = ", ".join(request.get("resolved_by") or []) or "nobody"
+        code = request.get("reason_code")
+        because = f" ({code})" if code else ""
+        # The class follows the reason code: a program tells a policy's denial, a person's,
+        # a timeout and an exhausted escalation apart without reading the message.
+        family = approval_error_class(request)
         if status == "denied":
             comments = [d.get("comment") for d in request.get("decisions") or []
                         if d.get("outcome") == "denied" and d.get("comment")]
             by = "by the deadline" if not request.get("resolved_by") else f"by {who}"
-            raise ApprovalDenied(prefix + f"denied {by}" +
-                                 (f": {comments[-1]}" if comments else ""), request)
+            raise family(prefix + f"denied {by}" + (f": {comments[-1]}" if comments else "") +
+                         because, request)
         if gave_up is not None:
             raise ApprovalTimedOut(prefix + f"no decision within {gave_up:g} s; the request "
                                    f"is {status}", request)
         if status == "expired":
-            raise ApprovalTimedOut(prefix + f"expired at {request.get('deadline_at')} "
-                                   "without a decision", request)
+            raise family(prefix + f"expired at {request.get('deadline_at')} "
+                         "without a decision" + because, request)
         if status == "cancelled":
-            raise ApprovalCancelled(prefix + f"cancelled by {who}", request)
-        raise ApprovalError(prefix + f"the request is {status}", request)
+            raise family(prefix + f"cancelled by {who}" + because, request)
+        raise family(prefix + f"the request is {status}" + because, request)
 
     def call_kwargs(self, kwargs: Dict[str, Any], approval: Approval) -> Dict[str, Any]:
         if not self.passes_receipt:
             return kwargs
         return {**kwargs, RECEIPT_PARAMETER: approval.receipt}
+
+
+def _single_use(approval: Approval) -> bool:
+    """Whether the approval's receipt must be consumed (POST /v1/receipts/consume) before
+    the call runs: the policy made it single-use, so a replayed approval never runs twice."""
+    return bool(approval.receipt) and (approval.request or {}).get("receipt_use") == "single_use"
 
 
 def _receipt_hash(receipt: str) -> Optional[str]:
@@ -329,7 +350,7 @@ def requires_approval(action: Union[str, Callable[..., Any], None] = None, *,
                       on_timeout: Optional[str] = None, wait_timeout: Optional[float] = None,
                       details: Optional[Dict[str, Any]] = None, session: Optional[str] = None,
                       kind: Optional[str] = None, risk: Optional[str] = None,
-                      raise_on_deny: bool = True) -> Any:
+                      raise_on_deny: bool = True, report_outcome: bool = True) -> Any:
     """Gates a function (sync or async) behind a human approval.
 
     Usable bare (``@requires_approval``) or with arguments::
@@ -361,6 +382,11 @@ def requires_approval(action: Union[str, Callable[..., Any], None] = None, *,
             "status": ...}`` instead of raising when the call is not approved, and
             ``{"success": False, "error": "Approval gate error: ..."}`` when the server
             cannot be asked.
+        report_outcome: after an approved call, report what became of it to the server
+            (:meth:`Client.report_outcome`): ``succeeded`` when the function returned,
+            ``failed`` with the exception's type name as ``detail`` when it raised (the
+            exception is then re-raised). A report that fails is logged, never raised.
+            ``False`` reports nothing. A bypassed call has no request and reports nothing.
 
     A call whose arguments do not fit the function's signature raises ``TypeError`` before
     anyone is asked. A request approved with edited arguments raises ``ApprovalDenied``: its
@@ -380,7 +406,7 @@ def requires_approval(action: Union[str, Callable[..., Any], None] = None, *,
                    "quorum": quorum, "timeout_seconds": timeout, "on_timeout": on_timeout,
                    "details": details, "session": session, "kind": kind, "risk": risk}
         gate = _Gate(fn, name, title, reason_template, bypass_roles, role, client, options,
-                     wait_timeout, raise_on_deny)
+                     wait_timeout, raise_on_deny, report_outcome)
         if inspect.iscoroutinefunction(fn):
             return functools.wraps(fn)(_async_wrapper(gate))  # type: ignore[return-value]
         return functools.wraps(fn)(_sync_wrapper(gate))  # type: ignore[return-value]
@@ -421,7 +447,15 @@ def _sync_wrapper(gate: _Gate) -> Callable[..., Any]:
             if gate.raise_on_deny:
                 raise
             return gate.failure(str(exc), exc.request)
-        return _run(gate, args, kwargs, approval)
+        if _single_use(approval):
+            try:
+                client.consume_receipt(approval.receipt or "", timeout=_REPORT_TIMEOUT)
+            except CountersignError as exc:
+                logger.info("@requires_approval: not running: %s", exc)
+                if gate.raise_on_deny:
+                    raise
+                return gate.failure(f"Receipt not usable: {exc}", approval.request)
+        return _run(gate, args, kwargs, approval, client)
 
     return wrapper
 
@@ -465,26 +499,73 @@ def _async_wrapper(gate: _Gate) -> Callable[..., Any]:
             if gate.raise_on_deny:
                 raise
             return gate.failure(str(exc), exc.request)
-        return await _run_async(gate, args, kwargs, approval)
+        if _single_use(approval):
+            try:
+                await client.consume_receipt_async(approval.receipt or "",
+                                                   timeout=_REPORT_TIMEOUT)
+            except CountersignError as exc:
+                logger.info("@requires_approval: not running: %s", exc)
+                if gate.raise_on_deny:
+                    raise
+                return gate.failure(f"Receipt not usable: {exc}", approval.request)
+        return await _run_async(gate, args, kwargs, approval, client)
 
     return wrapper
 
 
-def _run(gate: _Gate, args: Tuple[Any, ...], kwargs: Dict[str, Any], approval: Approval) -> Any:
+def _run(gate: _Gate, args: Tuple[Any, ...], kwargs: Dict[str, Any], approval: Approval,
+         client: Optional[Client] = None) -> Any:
     token = _current.set(approval)
     try:
-        return gate.fn(*args, **gate.call_kwargs(kwargs, approval))
+        result = gate.fn(*args, **gate.call_kwargs(kwargs, approval))
+    except BaseException as exc:
+        _report(gate, client, approval, "failed", type(exc).__name__)
+        raise
     finally:
         _current.reset(token)
+    _report(gate, client, approval, "succeeded")
+    return result
 
 
 async def _run_async(gate: _Gate, args: Tuple[Any, ...], kwargs: Dict[str, Any],
-                     approval: Approval) -> Any:
+                     approval: Approval, client: Optional[Client] = None) -> Any:
     token = _current.set(approval)
     try:
-        return await gate.fn(*args, **gate.call_kwargs(kwargs, approval))
+        result = await gate.fn(*args, **gate.call_kwargs(kwargs, approval))
+    except BaseException as exc:
+        await _report_async(gate, client, approval, "failed", type(exc).__name__)
+        raise
     finally:
         _current.reset(token)
+    await _report_async(gate, client, approval, "succeeded")
+    return result
+
+
+def _report(gate: _Gate, client: Optional[Client], approval: Approval, status: str,
+            detail: Optional[str] = None) -> None:
+    """Reports what became of an approved call (POST /v1/requests/{id}/outcome). A report
+    that fails is logged, never raised: the function has run, and its result (or exception)
+    is what the caller gets."""
+    if client is None or not gate.report or approval.request_id is None:
+        return
+    try:
+        client.report_outcome(approval.request_id, status, detail=detail,
+                              timeout=_REPORT_TIMEOUT)
+    except CountersignError as exc:
+        logger.warning("@requires_approval: could not report the outcome of %s: %s",
+                       approval.request_id, exc)
+
+
+async def _report_async(gate: _Gate, client: Optional[Client], approval: Approval,
+                        status: str, detail: Optional[str] = None) -> None:
+    if client is None or not gate.report or approval.request_id is None:
+        return
+    try:
+        await client.report_outcome_async(approval.request_id, status, detail=detail,
+                                          timeout=_REPORT_TIMEOUT)
+    except CountersignError as exc:
+        logger.warning("@requires_approval: could not report the outcome of %s: %s",
+                       approval.request_id, exc)
 
 
 async def _cancel_when_created(client: Client, creating: "asyncio.Future[Any]") -> None:

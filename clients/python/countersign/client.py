@@ -21,7 +21,8 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 from urllib.parse import quote, urlencode
 
 from ._http import Endpoint, HttpResponse
-from .errors import ApiError, CountersignError, NoTokenError, TransportError
+from .errors import (ApiError, CountersignError, NoTokenError, ReceiptAlreadyConsumed,
+                     TransportError)
 
 __all__ = ["Client", "DEFAULT_URL", "MAX_POLL_SECONDS", "RetryCallback"]
 
@@ -248,6 +249,31 @@ class Client:
         return await self._call_async("POST", _request_path(request_id, "/cancel"),
                                       _cancel_body(reason, by), timeout=timeout)
 
+    def report_outcome(self, request_id: str, status: str, exit_code: Optional[int] = None,
+                       detail: Optional[str] = None, *, by: Optional[str] = None,
+                       timeout: Optional[float] = None) -> Dict[str, Any]:
+        """Reports what ran after approved request ``request_id`` was acted on
+        (``POST /v1/requests/{id}/outcome``); returns the request, whose ``execution`` now
+        holds the report.
+
+        ``status`` is ``"succeeded"`` or ``"failed"``; ``exit_code`` (0 or none on success)
+        and ``detail`` (at most 4 KiB) are optional. Only the request's requester may report,
+        once, and only on an approved request: another principal gets :class:`ApiError` 403
+        (or 404), a second report or a request that is not approved 409 with the current
+        request in ``error.request``; a bad field 422 (400 for a wrong type).
+        """
+        return self._call("POST", _request_path(request_id, "/outcome"),
+                          _outcome_body(status, exit_code, detail, by), timeout=timeout)
+
+    async def report_outcome_async(self, request_id: str, status: str,
+                                   exit_code: Optional[int] = None,
+                                   detail: Optional[str] = None, *, by: Optional[str] = None,
+                                   timeout: Optional[float] = None) -> Dict[str, Any]:
+        """:meth:`report_outcome` for asyncio code."""
+        return await self._call_async("POST", _request_path(request_id, "/outcome"),
+                                      _outcome_body(status, exit_code, detail, by),
+                                      timeout=timeout)
+
     def keys(self) -> Dict[str, Any]:
         """The receipt signing keys, a JWKS (``GET /v1/keys``)."""
         return self._call("GET", "/v1/keys")
@@ -255,6 +281,27 @@ class Client:
     async def keys_async(self) -> Dict[str, Any]:
         """:meth:`keys` for asyncio code."""
         return await self._call_async("GET", "/v1/keys")
+
+    def consume_receipt(self, receipt: str, *,
+                        timeout: Optional[float] = None) -> Dict[str, Any]:
+        """Consumes one use of ``receipt`` (``POST /v1/receipts/consume``), as the executor
+        does before it acts when the request's ``receipt_use`` is ``"single_use"``.
+
+        Returns ``{"consumed": True, "jti", "request_id", "uses", "max_uses",
+        "consumed_at", "consumed_by"}``. Raises :class:`ReceiptAlreadyConsumed` (409) when
+        its uses are spent, naming who consumed it first, and :class:`ApiError` 422 (code
+        ``invalid_receipt``) for a receipt that is forged, of another tenant, expired (its
+        ``exp`` or the approver's ``not_after``) or without a ``jti``. Needs an agent's or
+        admin's token of the receipt's tenant.
+        """
+        return self._call("POST", "/v1/receipts/consume", {"receipt": receipt},
+                          timeout=timeout)
+
+    async def consume_receipt_async(self, receipt: str, *,
+                                    timeout: Optional[float] = None) -> Dict[str, Any]:
+        """:meth:`consume_receipt` for asyncio code."""
+        return await self._call_async("POST", "/v1/receipts/consume", {"receipt": receipt},
+                                      timeout=timeout)
 
     def verify_receipt(self, receipt: str, **expect: Any) -> Dict[str, Any]:
         """:func:`countersign.verify_receipt` against this server's current keys."""
@@ -566,6 +613,15 @@ def _cancel_body(reason: Optional[str], by: Optional[str]) -> Dict[str, Any]:
     return body
 
 
+def _outcome_body(status: str, exit_code: Optional[int], detail: Optional[str],
+                  by: Optional[str]) -> Dict[str, Any]:
+    body: Dict[str, Any] = {"status": status}
+    for name, value in (("exit_code", exit_code), ("detail", detail), ("by", by)):
+        if value is not None:
+            body[name] = value
+    return body
+
+
 def _decode(response: HttpResponse, method: str, target: str, url: str) -> Dict[str, Any]:
     try:
         parsed = json.loads(response.body) if response.body else None
@@ -577,6 +633,7 @@ def _decode(response: HttpResponse, method: str, target: str, url: str) -> Dict[
                                  "something that is not a JSON object")
         return parsed
     code, message, request, field = "", "", None, None
+    error: Any = None
     if isinstance(parsed, dict):
         error = parsed.get("error")
         if isinstance(error, dict):
@@ -596,4 +653,6 @@ def _decode(response: HttpResponse, method: str, target: str, url: str) -> Dict[
             retry_after = max(0.0, float(response.headers["retry-after"]))
         except ValueError:
             retry_after = None
+    if response.status == 409 and code == "already_consumed" and isinstance(error, dict):
+        raise ReceiptAlreadyConsumed(response.status, code, message, error)
     raise ApiError(response.status, code, message, request, retry_after, field)

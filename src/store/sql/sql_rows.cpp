@@ -120,6 +120,26 @@ Result<Request> RequestFromRow(const SqlStatement& row) {
     if (!schema.ok()) return std::move(schema).error();
     r.response_schema = std::move(schema).value();
   }
+  auto reason = ParseReasonCode(row.ColumnText(33));
+  if (!reason) {
+    return Corrupt(at("reason_code"), "is unknown: \"" + std::string(row.ColumnText(33)) + "\"");
+  }
+  r.reason_code = *reason;
+  auto options_json = ParseStoredValue(row.ColumnText(34), at("grant_options"));
+  if (!options_json.ok()) return std::move(options_json).error();
+  auto options = GrantOptionsFromJson(*options_json);
+  if (!options.ok()) return Corrupt(at("grant_options"), "are invalid: " + options.error().message);
+  r.grant_options = std::move(options).value();
+  r.receipt_use = row.ColumnText(35);
+  r.report_within = std::chrono::seconds(row.ColumnInt64(36) / 1000);
+  if (!row.ColumnIsNull(37)) {
+    auto execution_json = ParseStoredValue(row.ColumnText(37), at("execution"));
+    if (!execution_json.ok()) return std::move(execution_json).error();
+    auto execution = ExecutionFromJson(*execution_json);
+    if (!execution.ok())
+      return Corrupt(at("execution"), "is invalid: " + execution.error().message);
+    r.execution = std::move(execution).value();
+  }
   return r;
 }
 
@@ -135,6 +155,7 @@ Result<Grant> GrantFromRow(const SqlStatement& row) {
   g.expires_at = FromUnixMillis(row.ColumnInt64(7));
   if (!row.ColumnIsNull(8)) g.revoked_at = FromUnixMillis(row.ColumnInt64(8));
   g.request_id = row.ColumnText(9);
+  g.requester = row.ColumnText(10);
   return g;
 }
 

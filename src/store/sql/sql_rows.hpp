@@ -27,12 +27,13 @@ inline constexpr char kRequestColumns[] =
     "session, status, choices, approvers, quorum, policy, risk, created_at, deadline_at, "
     "on_timeout, escalation_level, notify, callback_url, idempotency_key, resolved_at, "
     "resolved_by, answer, policy_reason, deny_threshold, escalate_to, tier_timeout_ms, "
-    "receipt, remind_every_ms, response_schema";
+    "receipt, remind_every_ms, response_schema, reason_code, grant_options, receipt_use, "
+    "report_within_ms, execution";
 inline constexpr char kDecisionColumns[] =
     "id, request_id, principal, choice, outcome, comment, answer, arguments, at, response";
 inline constexpr char kGrantColumns[] =
     "id, tenant, action, scope, session, created_by, created_at, expires_at, revoked_at, "
-    "request_id";
+    "request_id, requester";
 inline constexpr char kEventColumns[] =
     "seq, at, tenant, request_id, type, actor, data, prev_hash, hash";
 inline constexpr char kPrincipalColumns[] =

@@ -26,6 +26,17 @@ auto InSnapshot(SqlConnection& db, Fn&& read) -> decltype(read()) {
   return result;
 }
 
+// The rows of a "SELECT key, count(*) ... GROUP BY key" statement, bound and ready to step.
+Result<std::map<std::string, int64_t>> CountsByKey(SqlStatement& s) {
+  std::map<std::string, int64_t> counts;
+  for (;;) {
+    auto row = s.Step();
+    if (!row.ok()) return std::move(row).error();
+    if (!*row) return counts;
+    counts[std::string(s.ColumnText(0))] = s.ColumnInt64(1);
+  }
+}
+
 }  // namespace
 
 SqlStore::Lease::~Lease() {
@@ -351,31 +362,43 @@ Result<std::map<std::string, int64_t>> SqlStore::CountRequestsByStatus() {
   SqlConnection& db = **lease;
   auto statement = db.Prepare("SELECT status, count(*) FROM requests GROUP BY status");
   if (!statement.ok()) return std::move(statement).error();
-  auto& s = **statement;
-  std::map<std::string, int64_t> counts;
-  for (;;) {
-    auto row = s.Step();
-    if (!row.ok()) return std::move(row).error();
-    if (!*row) return counts;
-    counts.emplace(s.ColumnText(0), s.ColumnInt64(1));
-  }
+  return CountsByKey(**statement);
+}
+
+Result<std::map<std::string, int64_t>> SqlStore::CountUnreported(TimePoint now) {
+  auto lease = Borrow();
+  if (!lease.ok()) return std::move(lease).error();
+  SqlConnection& db = **lease;
+  // The conditions of the partial index requests_awaiting_report, so it is the one read.
+  auto statement = db.Prepare(
+      "SELECT tenant, count(*) FROM requests WHERE status = 'approved' AND report_within_ms > 0 "
+      "AND execution IS NULL AND resolved_at + report_within_ms < ?1 GROUP BY tenant");
+  if (!statement.ok()) return std::move(statement).error();
+  (*statement)->BindInt64(1, ToUnixMillis(now));
+  return CountsByKey(**statement);
 }
 
 Result<std::optional<Grant>> SqlStore::FindActiveGrant(std::string_view tenant,
                                                        std::string_view action,
-                                                       std::string_view session, TimePoint now) {
+                                                       std::string_view session,
+                                                       std::string_view requester, TimePoint now) {
   auto lease = Borrow();
   if (!lease.ok()) return std::move(lease).error();
   SqlConnection& db = **lease;
   static const std::string kSelect =
       std::string("SELECT ") + sql_rows::kGrantColumns +
       " FROM grants WHERE tenant = ?1 AND action = ?2 AND expires_at > ?3 AND revoked_at IS NULL "
-      "AND (scope = 'tenant' OR (scope = 'session' AND session = ?4 AND session != '')) "
+      "AND (scope = 'tenant' OR (scope = 'session' AND session = ?4 AND session != '') "
+      "OR (scope = 'requester' AND requester = ?5 AND requester != '')) "
       "ORDER BY created_at DESC LIMIT 1";
   auto statement = db.Prepare(kSelect);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
-  s.BindText(1, tenant).BindText(2, action).BindInt64(3, ToUnixMillis(now)).BindText(4, session);
+  s.BindText(1, tenant)
+      .BindText(2, action)
+      .BindInt64(3, ToUnixMillis(now))
+      .BindText(4, session)
+      .BindText(5, requester);
   auto row = s.Step();
   if (!row.ok()) return std::move(row).error();
   if (!*row) return std::optional<Grant>();
@@ -500,14 +523,7 @@ Result<std::map<std::string, int64_t>> SqlStore::CountOutboxByState() {
   static constexpr char kSelect[] = "SELECT state, COUNT(*) FROM outbox GROUP BY state";
   auto statement = db.Prepare(kSelect);
   if (!statement.ok()) return std::move(statement).error();
-  auto& s = **statement;
-  std::map<std::string, int64_t> counts;
-  for (;;) {
-    auto row = s.Step();
-    if (!row.ok()) return std::move(row).error();
-    if (!*row) return counts;
-    counts[std::string(s.ColumnText(0))] = s.ColumnInt64(1);
-  }
+  return CountsByKey(**statement);
 }
 
 Result<std::string> SqlStore::FindChannelMessage(std::string_view request_id,

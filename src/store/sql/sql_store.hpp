@@ -34,8 +34,10 @@ class SqlStore : public Store {
   Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) override;
   Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) override;
   Result<std::map<std::string, int64_t>> CountRequestsByStatus() override;
+  Result<std::map<std::string, int64_t>> CountUnreported(TimePoint now) override;
   Result<std::optional<Grant>> FindActiveGrant(std::string_view tenant, std::string_view action,
-                                               std::string_view session, TimePoint now) override;
+                                               std::string_view session, std::string_view requester,
+                                               TimePoint now) override;
   Result<std::vector<Grant>> ListGrants(std::string_view tenant) override;
   Result<std::optional<TimePoint>> LatestGrantExpiry() override;
   Result<std::vector<OutboxRow>> ListDueOutbox(TimePoint now, int limit) override;

@@ -21,7 +21,8 @@ Status SqlTransaction::InsertRequest(const Request& r) {
   static const std::string kInsert =
       std::string("INSERT INTO requests (") + sql_rows::kRequestColumns +
       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, "
-      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)";
+      "?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34, ?35, "
+      "?36, ?37, ?38)";
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -63,6 +64,15 @@ Status SqlTransaction::InsertRequest(const Request& r) {
   } else {
     s.BindNull(33);
   }
+  s.BindText(34, ReasonCodeName(r.reason_code))
+      .BindText(35, boost::json::serialize(GrantOptionsToJson(r.grant_options)))
+      .BindText(36, r.receipt_use)
+      .BindInt64(37, std::chrono::duration_cast<Millis>(r.report_within).count());
+  if (r.execution) {
+    s.BindText(38, boost::json::serialize(ExecutionToJson(*r.execution)));
+  } else {
+    s.BindNull(38);
+  }
   return s.Run();
 }
 
@@ -102,10 +112,10 @@ Status SqlTransaction::InsertDecision(const Request& request, const Decision& d)
 Result<bool> SqlTransaction::ResolveIfPending(std::string_view id, RequestStatus status,
                                               TimePoint at,
                                               const std::vector<std::string>& resolved_by,
-                                              std::string_view answer) {
+                                              std::string_view answer, ReasonCode reason) {
   static constexpr char kUpdate[] =
-      "UPDATE requests SET status = ?1, resolved_at = ?2, resolved_by = ?3, answer = ?4 "
-      "WHERE id = ?5 AND status = 'pending'";
+      "UPDATE requests SET status = ?1, resolved_at = ?2, resolved_by = ?3, answer = ?4, "
+      "reason_code = ?6 WHERE id = ?5 AND status = 'pending'";
   auto statement = connection_.Prepare(kUpdate);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -113,10 +123,78 @@ Result<bool> SqlTransaction::ResolveIfPending(std::string_view id, RequestStatus
       .BindInt64(2, ToUnixMillis(at))
       .BindText(3, boost::json::serialize(StringsToJson(resolved_by)))
       .BindText(4, answer)
-      .BindText(5, id);
+      .BindText(5, id)
+      .BindText(6, ReasonCodeName(reason));
   auto run = s.Run();
   if (!run.ok()) return std::move(run).error();
   return connection_.Changes() == 1;
+}
+
+Result<bool> SqlTransaction::SetExecutionIfUnreported(std::string_view id,
+                                                      const ExecutionReport& report) {
+  auto statement =
+      connection_.Prepare("UPDATE requests SET execution = ?1 WHERE id = ?2 AND execution IS NULL");
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, boost::json::serialize(ExecutionToJson(report))).BindText(2, id);
+  auto run = s.Run();
+  if (!run.ok()) return std::move(run).error();
+  return connection_.Changes() == 1;
+}
+
+Result<bool> SqlTransaction::ConsumeReceipt(ReceiptUse& attempt) {
+  // Insert-or-nothing, then a conditional increment: under PostgreSQL's read committed a
+  // concurrent consumer's uncommitted row makes the insert wait, then do nothing, and the
+  // increment then sees (and re-checks) the committed count; SQLite has one writer.
+  bool counted = false;
+  {
+    auto statement = connection_.Prepare(
+        "INSERT INTO receipt_uses (jti, tenant, request_id, uses, max_uses, first_at, first_by, "
+        "last_at, last_by) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?5, ?6) ON CONFLICT (jti) DO "
+        "NOTHING");
+    if (!statement.ok()) return std::move(statement).error();
+    auto& s = **statement;
+    s.BindText(1, attempt.jti)
+        .BindText(2, attempt.tenant)
+        .BindText(3, attempt.request_id)
+        .BindInt64(4, attempt.max_uses)
+        .BindInt64(5, ToUnixMillis(attempt.last_at))
+        .BindText(6, attempt.last_by);
+    auto run = s.Run();
+    if (!run.ok()) return std::move(run).error();
+    counted = connection_.Changes() == 1;
+  }
+  if (!counted) {
+    auto statement = connection_.Prepare(
+        "UPDATE receipt_uses SET uses = uses + 1, last_at = ?2, last_by = ?3 "
+        "WHERE jti = ?1 AND uses < max_uses");
+    if (!statement.ok()) return std::move(statement).error();
+    auto& s = **statement;
+    s.BindText(1, attempt.jti)
+        .BindInt64(2, ToUnixMillis(attempt.last_at))
+        .BindText(3, attempt.last_by);
+    auto run = s.Run();
+    if (!run.ok()) return std::move(run).error();
+    counted = connection_.Changes() == 1;
+  }
+  auto statement = connection_.Prepare(
+      "SELECT tenant, request_id, uses, max_uses, first_at, first_by, last_at, last_by "
+      "FROM receipt_uses WHERE jti = ?1");
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, attempt.jti);
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return Error::Internal("receipt use " + attempt.jti + " vanished in its transaction");
+  attempt.tenant = s.ColumnText(0);
+  attempt.request_id = s.ColumnText(1);
+  attempt.uses = s.ColumnInt64(2);
+  attempt.max_uses = s.ColumnInt64(3);
+  attempt.first_at = FromUnixMillis(s.ColumnInt64(4));
+  attempt.first_by = s.ColumnText(5);
+  attempt.last_at = FromUnixMillis(s.ColumnInt64(6));
+  attempt.last_by = s.ColumnText(7);
+  return counted;
 }
 
 Result<bool> SqlTransaction::EscalateIfPending(std::string_view id, int escalation_level,
@@ -329,7 +407,7 @@ Status SqlTransaction::SetReceipt(std::string_view id, std::string_view receipt)
 
 Status SqlTransaction::InsertGrant(const Grant& g) {
   static const std::string kInsert = std::string("INSERT INTO grants (") + sql_rows::kGrantColumns +
-                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+                                     ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
   auto statement = connection_.Prepare(kInsert);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -343,7 +421,8 @@ Status SqlTransaction::InsertGrant(const Grant& g) {
       .BindInt64(8, ToUnixMillis(g.expires_at))
       .BindOptionalInt64(9,
                          g.revoked_at ? std::optional(ToUnixMillis(*g.revoked_at)) : std::nullopt)
-      .BindText(10, g.request_id);
+      .BindText(10, g.request_id)
+      .BindText(11, g.requester);
   return s.Run();
 }
 

@@ -65,7 +65,7 @@ TEST_P(StoreTest, DataSurvivesCloseAndReopenWithoutReapplyingMigrations) {
   // SQLite's migrations are 001..009, PostgreSQL's schema one 001 (PostgresStoreTest checks
   // which); re-opening must add none.
   const std::string migrations = RawQuery("SELECT count(*) FROM schema_migrations");
-  EXPECT_EQ(migrations, postgres() ? "1" : "9");
+  EXPECT_EQ(migrations, postgres() ? "2" : "10");
 
   ASSERT_TRUE(OpenStore());
   ExpectSameRequest(Get(request), request);
@@ -302,6 +302,12 @@ TEST_P(StoreTest, InsertThenGetRoundTripsEveryRequestFieldAndDecision) {
   request.response_schema = boost::json::object{
       {"type", "object"}, {"properties", {{"replicas", {{"type", "integer"}}}}}};
   request.decisions = {plain, edited};
+  request.reason_code = ReasonCode::kApprovedByGrant;
+  request.grant_options = {{"session", std::chrono::seconds(3600)},
+                           {"requester", std::chrono::seconds(86400)}};
+  request.receipt_use = "single_use";
+  request.report_within = std::chrono::seconds(900);
+  request.execution = ExecutionReport{"failed", 3, "exit 3", "ci-bot", kT0 + Millis(9000)};
 
   std::optional<Request> found_in_txn;
   ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
@@ -390,12 +396,12 @@ TEST_P(StoreTest, ResolveIfPendingIsACompareAndSet) {
   Result<bool> second = false;
   ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
                 first = txn.ResolveIfPending("req_001", RequestStatus::kApproved, kT0 + Millis(10),
-                                             {"alice", "bob"}, "");
+                                             {"alice", "bob"}, "", ReasonCode::kApproved);
                 return Ok();
               }).ok());
   ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
                 second = txn.ResolveIfPending("req_001", RequestStatus::kDenied, kT0 + Millis(20),
-                                              {"mallory"}, "late");
+                                              {"mallory"}, "late", ReasonCode::kDeniedByPerson);
                 return Ok();
               }).ok());
   ASSERT_TRUE(first.ok());
@@ -410,7 +416,8 @@ TEST_P(StoreTest, ResolveIfPendingIsACompareAndSet) {
 
   Result<bool> unknown = true;
   ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
-                unknown = txn.ResolveIfPending("req_404", RequestStatus::kApproved, kT0, {}, "");
+                unknown = txn.ResolveIfPending("req_404", RequestStatus::kApproved, kT0, {}, "",
+                                               ReasonCode::kApproved);
                 return Ok();
               }).ok());
   ASSERT_TRUE(unknown.ok());
@@ -961,7 +968,7 @@ TEST_P(StoreTest, GrantsAreFoundByScopeAndTimeListedNewestFirstAndRevoked) {
               }).ok());
   const auto active = [&](std::string_view session, int at_s) -> std::string {
     auto found =
-        store_->FindActiveGrant("default", "deploy", session, kT0 + std::chrono::seconds(at_s));
+        store_->FindActiveGrant("default", "deploy", session, "", kT0 + std::chrono::seconds(at_s));
     EXPECT_TRUE(found.ok()) << found.error().message;
     return found.ok() && found->has_value() ? (*found)->id : "";
   };
@@ -971,7 +978,7 @@ TEST_P(StoreTest, GrantsAreFoundByScopeAndTimeListedNewestFirstAndRevoked) {
   EXPECT_EQ(active("s1", 150), "grt_2");  // grt_1 has expired
   EXPECT_EQ(active("s2", 150), "");
   EXPECT_EQ(active("s1", 200), "");  // expires_at is not included
-  auto missing = store_->FindActiveGrant("default", "wipe", "s1", kT0);
+  auto missing = store_->FindActiveGrant("default", "wipe", "s1", "", kT0);
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
 
@@ -1132,7 +1139,8 @@ TEST_P(StoreTest, ListPendingDeadlinesReturnsOnlyPendingRequestsSoonestFirst) {
   Insert(resolved);
   ASSERT_TRUE(WriteAndWait(*store_, [](Transaction& txn) -> Status {
                 auto changed =
-                    txn.ResolveIfPending("req_003", RequestStatus::kCancelled, kT0, {"ci-bot"}, "");
+                    txn.ResolveIfPending("req_003", RequestStatus::kCancelled, kT0, {"ci-bot"}, "",
+                                         ReasonCode::kCancelledByRequester);
                 if (!changed.ok()) return std::move(changed).error();
                 return Ok();
               }).ok());
@@ -1316,6 +1324,152 @@ TEST_P(StoreTest, PrincipalsAreFoundByTokenHashRevokedAndListed) {
   Status duplicate_hash =
       WriteAndWait(*store_, [&](Transaction& txn) { return txn.InsertPrincipal(clash); });
   EXPECT_FALSE(duplicate_hash.ok());
+}
+
+TEST_P(StoreTest, ARequesterGrantCoversOnlyItsRequesterInAnySession) {
+  ASSERT_TRUE(OpenStore());
+  Grant g;
+  g.id = "grt_1";
+  g.tenant = "default";
+  g.action = "deploy";
+  g.scope = "requester";
+  g.requester = "ci-bot";
+  g.created_by = "alice";
+  g.created_at = kT0;
+  g.expires_at = kT0 + std::chrono::seconds(100);
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) { return txn.InsertGrant(g); }).ok());
+  const auto active = [&](std::string_view session, std::string_view requester) {
+    auto found = store_->FindActiveGrant("default", "deploy", session, requester,
+                                         kT0 + std::chrono::seconds(50));
+    EXPECT_TRUE(found.ok()) << found.error().message;
+    return found.ok() && found->has_value() ? (*found)->id : "";
+  };
+  EXPECT_EQ(active("s1", "ci-bot"), "grt_1");
+  EXPECT_EQ(active("", "ci-bot"), "grt_1");
+  EXPECT_EQ(active("s1", "other-bot"), "");
+  EXPECT_EQ(active("s1", ""), "");  // an empty requester never matches
+  auto listed = store_->ListGrants("default");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].requester, "ci-bot");
+}
+
+TEST_P(StoreTest, AResolutionKeepsItsReasonCode) {
+  ASSERT_TRUE(OpenStore());
+  Insert(MakeRequest("req_001"));
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                auto changed = txn.ResolveIfPending("req_001", RequestStatus::kCancelled, kT0,
+                                                    {"admin"}, "", ReasonCode::kCancelledByAdmin);
+                if (!changed.ok()) return std::move(changed).error();
+                return *changed ? Ok() : Error::Internal("not resolved");
+              }).ok());
+  Request stored = Get(MakeRequest("req_001"));
+  EXPECT_EQ(stored.status, RequestStatus::kCancelled);
+  EXPECT_EQ(stored.reason_code, ReasonCode::kCancelledByAdmin);
+}
+
+TEST_P(StoreTest, AnExecutionIsReportedOnceAndUnreportedApprovalsAreCountedWhenDue) {
+  ASSERT_TRUE(OpenStore());
+  const auto approved = [](std::string id, std::string tenant, int report_within_s) {
+    Request r = MakeRequest(std::move(id), std::move(tenant));
+    r.status = RequestStatus::kApproved;
+    r.reason_code = ReasonCode::kApproved;
+    r.resolved_at = kT0;
+    r.report_within = std::chrono::seconds(report_within_s);
+    return r;
+  };
+  Insert(approved("req_1", "default", 60));
+  Insert(approved("req_2", "default", 60));
+  Insert(approved("req_3", "acme", 60));
+  Insert(approved("req_4", "default", 0));  // no report expected
+  Request pending = MakeRequest("req_5");
+  pending.report_within = std::chrono::seconds(60);
+  Insert(pending);
+
+  const auto unreported = [&](int at_s) {
+    auto counts = store_->CountUnreported(kT0 + std::chrono::seconds(at_s));
+    EXPECT_TRUE(counts.ok()) << counts.error().message;
+    return counts.ok() ? *counts : std::map<std::string, int64_t>{};
+  };
+  EXPECT_TRUE(unreported(59).empty());  // not due yet
+  EXPECT_EQ(unreported(61), (std::map<std::string, int64_t>{{"acme", 1}, {"default", 2}}));
+
+  const ExecutionReport first{"succeeded", 0, "", "ci-bot", kT0 + std::chrono::seconds(70)};
+  const ExecutionReport second{"failed", 1, "again", "ci-bot", kT0 + std::chrono::seconds(80)};
+  Result<bool> set = false, set_again = true;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
+                set = txn.SetExecutionIfUnreported("req_1", first);
+                set_again = txn.SetExecutionIfUnreported("req_1", second);
+                return Ok();
+              }).ok());
+  ASSERT_TRUE(set.ok() && set_again.ok());
+  EXPECT_TRUE(*set);
+  EXPECT_FALSE(*set_again);  // the first report stands
+  EXPECT_EQ(Get(MakeRequest("req_1")).execution, std::optional<ExecutionReport>(first));
+  EXPECT_EQ(unreported(61), (std::map<std::string, int64_t>{{"acme", 1}, {"default", 1}}));
+}
+
+TEST_P(StoreTest, ConsumeReceiptCountsUsesUpToMaxUsesAndKeepsTheFirstConsumer) {
+  ASSERT_TRUE(OpenStore());
+  Insert(MakeRequest("req_1"));
+  const auto consume = [&](const std::string& jti, int64_t max_uses, const std::string& by,
+                           int at_s) {
+    ReceiptUse use;
+    use.jti = jti;
+    use.tenant = "default";
+    use.request_id = "req_1";
+    use.max_uses = max_uses;
+    use.last_at = kT0 + std::chrono::seconds(at_s);
+    use.last_by = by;
+    Result<bool> counted = false;
+    EXPECT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
+                  counted = txn.ConsumeReceipt(use);
+                  return Ok();
+                }).ok());
+    EXPECT_TRUE(counted.ok()) << counted.error().message;
+    return std::make_pair(counted.ok() && *counted, use);
+  };
+
+  auto [once, first] = consume("rct_single", 1, "runner", 1);
+  EXPECT_TRUE(once);
+  EXPECT_EQ(first.uses, 1);
+  EXPECT_EQ(first.first_by, "runner");
+  auto [again, refused] = consume("rct_single", 1, "mallory", 2);
+  EXPECT_FALSE(again);
+  EXPECT_EQ(refused.uses, 1);
+  EXPECT_EQ(refused.first_by, "runner");
+  EXPECT_EQ(refused.first_at, kT0 + std::chrono::seconds(1));
+  EXPECT_EQ(refused.last_by, "runner");  // a use that did not count changes nothing
+  EXPECT_EQ(refused.request_id, "req_1");
+
+  for (int i = 1; i <= 3; ++i) {
+    auto [counted, use] = consume("rct_three", 3, "bot-" + std::to_string(i), 10 + i);
+    EXPECT_TRUE(counted) << "use " << i;
+    EXPECT_EQ(use.uses, i);
+    EXPECT_EQ(use.max_uses, 3);
+    EXPECT_EQ(use.first_by, "bot-1");
+    EXPECT_EQ(use.last_by, "bot-" + std::to_string(i));
+    EXPECT_EQ(use.last_at, kT0 + std::chrono::seconds(10 + i));
+  }
+  auto [fourth, spent] = consume("rct_three", 3, "bot-4", 20);
+  EXPECT_FALSE(fourth);
+  EXPECT_EQ(spent.uses, 3);
+  EXPECT_EQ(spent.last_by, "bot-3");
+
+  // Both uses in one transaction: the second sees the first.
+  ReceiptUse a{"rct_same_txn", "default", "req_1", 0, 1, {}, "", kT0, "a"};
+  ReceiptUse b = a;
+  b.last_by = "b";
+  Result<bool> counted_a = false, counted_b = true;
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
+                counted_a = txn.ConsumeReceipt(a);
+                counted_b = txn.ConsumeReceipt(b);
+                return Ok();
+              }).ok());
+  ASSERT_TRUE(counted_a.ok() && counted_b.ok());
+  EXPECT_TRUE(*counted_a);
+  EXPECT_FALSE(*counted_b);
+  EXPECT_EQ(b.first_by, "a");
 }
 
 TEST_P(StoreTest, CountRequestsByStatusCountsEveryTenantAndPingAnswers) {

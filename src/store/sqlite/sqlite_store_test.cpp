@@ -64,6 +64,63 @@ class SqliteStoreTest : public ::testing::Test {
   std::unique_ptr<SqliteStore> store_;
 };
 
+// Migration 010 gives the requests resolved before it the reason code their status and
+// resolver imply: a store is taken back to migration 9 (what 010 added dropped), old-style rows
+// are written, and the next open applies 010 to them.
+TEST_F(SqliteStoreTest, MigrationTenGivesEarlierResolutionsTheirReasonCodes) {
+  ASSERT_TRUE(OpenStore());
+  store_.reset();
+  const auto raw = testing::RawDatabase::Sqlite(path_);
+  ASSERT_TRUE(raw.Exec("DROP INDEX requests_awaiting_report; DROP TABLE receipt_uses; "
+                       "ALTER TABLE requests DROP COLUMN reason_code; "
+                       "ALTER TABLE requests DROP COLUMN grant_options; "
+                       "ALTER TABLE requests DROP COLUMN receipt_use; "
+                       "ALTER TABLE requests DROP COLUMN report_within_ms; "
+                       "ALTER TABLE requests DROP COLUMN execution; "
+                       "ALTER TABLE grants DROP COLUMN requester; "
+                       "DELETE FROM schema_migrations WHERE version = 10")
+                  .ok());
+  struct Old {
+    const char* id;
+    const char* status;
+    const char* resolved_by;
+    const char* on_timeout;
+    const char* reason_code;  // what 010 must give it
+  };
+  const Old rows[] = {
+      {"req_01", "approved", R"(["grant:grt_1"])", "expire", "approved_by_grant"},
+      {"req_02", "approved", R"(["policy:reads"])", "expire", "approved_by_policy"},
+      {"req_03", "approved", R"(["alice"])", "expire", "approved"},
+      {"req_04", "denied", R"(["policy:no-friday"])", "expire", "denied_by_policy"},
+      {"req_05", "denied", "[]", "deny", "expired"},
+      {"req_06", "denied", R"(["bob"])", "expire", "denied_by_person"},
+      {"req_07", "cancelled", R"(["ci-bot"])", "expire", "cancelled_by_requester"},
+      {"req_08", "cancelled", R"(["root"])", "expire", "cancelled_by_admin"},
+      {"req_09", "expired", "[]", "escalate", "escalation_exhausted"},
+      {"req_10", "expired", "[]", "expire", "expired"},
+      {"req_11", "pending", "[]", "expire", ""},
+  };
+  for (const Old& row : rows) {
+    ASSERT_TRUE(raw.Exec(std::string("INSERT INTO requests (id, tenant, kind, action, title, "
+                                     "details, arguments, arguments_sha256, requester, status, "
+                                     "choices, approvers, quorum, policy, risk, created_at, "
+                                     "deadline_at, on_timeout, notify, resolved_by) VALUES ('") +
+                         row.id + "', 'default', 'approval', 'deploy', 't', '{}', '{}', 'h', " +
+                         "'ci-bot', '" + row.status + "', '[]', '[]', 1, 'default', 'normal', " +
+                         "0, 0, '" + row.on_timeout + "', '[]', '" + row.resolved_by + "')")
+                    .ok())
+        << row.id;
+  }
+  ASSERT_TRUE(OpenStore());
+  for (const Old& row : rows) {
+    auto stored = store_->GetRequest("default", row.id);
+    ASSERT_TRUE(stored.ok() && stored->has_value()) << row.id;
+    EXPECT_EQ(ReasonCodeName((*stored)->reason_code), std::string(row.reason_code)) << row.id;
+    EXPECT_TRUE((*stored)->grant_options.empty()) << row.id;
+    EXPECT_EQ((*stored)->receipt_use, "reusable") << row.id;
+  }
+}
+
 TEST_F(SqliteStoreTest, MigrationsApplyOnAFreshFileAndRecordTheSchemaVersion) {
   ASSERT_TRUE(OpenStore());
   store_.reset();
@@ -72,7 +129,7 @@ TEST_F(SqliteStoreTest, MigrationsApplyOnAFreshFileAndRecordTheSchemaVersion) {
             "1 001_initial.sql, 2 002_lean_request_indexes.sql, "
             "3 003_policies_receipts_grants.sql, 4 004_outbox.sql, 5 005_audit_checkpoint.sql, "
             "6 006_idempotency_expiry.sql, 7 007_conversations.sql, 8 008_structured_answers.sql, "
-            "9 009_outbox_lease.sql");
+            "9 009_outbox_lease.sql, 10 010_closing_the_loop.sql");
   EXPECT_EQ(RawQuery("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                      "'requests_pending_deadline'"),
             "1");
