@@ -425,7 +425,7 @@ void ReportOutcome(const ApiClient& api, const std::string& id, const boost::jso
   auto reported = api.Post("/v1/requests/" + PercentEncode(id) + "/outcome", body);
   if (!reported.ok()) {
     std::cerr << "countersign: warning: could not report the outcome of " + id + ": " +
-                     reported.error().message + "\n";
+                     DisplaySafe(reported.error().message) + "\n";
   }
 }
 
