@@ -96,6 +96,35 @@ class InboxInChromiumTest(unittest.TestCase):
         self.assertEqual(b.driver.find_element(By.CSS_SELECTOR, "p.notice.ok").text,
                          "Nothing is waiting for you.")
 
+    def test_approving_for_the_session_grants_and_the_page_then_shows_what_ran(self):
+        req = self.server.create_request(token=self.agent, title="Restart the worker",
+                                         action="restart_worker", session="run-7")
+        b = self.chromium()
+        self.sign_in(b, self.alice)
+        b.open(self.server.url + "/ui/requests/" + req["id"])
+        b.wait_for_load()
+        options = [o.text for o in b.driver.find_elements(By.CSS_SELECTOR, "select#grant option")]
+        self.assertEqual(options, ["Approve once", "Approve for this session (1 h)",
+                                   "Always approve restart_worker for ci-bot (30 days)"])
+        b.save_screenshot(os.path.join(self.shots, "inbox-grant-options.png"))
+        b.driver.find_element(By.CSS_SELECTOR, "select#grant option:nth-child(2)").click()
+        b.driver.find_element(By.CSS_SELECTOR, 'button[name=choice][value=approve]').click()
+        b.wait_until(lambda d: "recorded=approve" in d.current_url, "the decision did not land")
+        [grant] = self.server.call("GET", "/v1/grants", token=self.alice).json["grants"]
+        self.assertEqual((grant["scope"], grant["session"], grant["request_id"]),
+                         ("session", "run-7", req["id"]))
+
+        reported = self.server.call("POST", f"/v1/requests/{req['id']}/outcome",
+                                    {"status": "failed", "exit_code": 2,
+                                     "detail": "worker did not come back"}, token=self.agent)
+        self.assertEqual(reported.status, 200, reported.json)
+        b.open(self.server.url + "/ui/requests/" + req["id"])
+        b.wait_for_load()
+        ran = b.driver.find_element(By.CSS_SELECTOR, "p.notice[role=status] strong").text
+        self.assertIn("ran: failed (exit 2)", ran)
+        self.assertIn("worker did not come back", b.driver.find_element(By.TAG_NAME, "main").text)
+        b.save_screenshot(os.path.join(self.shots, "inbox-execution.png"))
+
     def test_editing_the_arguments_shows_the_diff_and_the_receipt_binds_the_edit(self):
         req = self.server.create_request(token=self.agent, title="Scale the web tier",
                                          arguments={"replicas": 3, "env": "prod"})
