@@ -216,7 +216,9 @@ Result<RequestBuilder::Built> RequestBuilder::Build(const Actor& actor, NewReque
   if (r.kind == Kind::kApproval && r.risk != "high") {
     for (const auto& option : policy.grant_options) {
       if (option.scope == "session" && r.session.empty()) continue;
-      r.grant_options.push_back(option);
+      // No grant outlasts the server's longest timeout (what Decide allows a grant), so every
+      // option offered can be given.
+      r.grant_options.push_back({option.scope, std::min(option.ttl, max_timeout_)});
     }
   }
   r.receipt_use = policy.receipt_use;

@@ -117,9 +117,10 @@ TEST_F(RequestBuilderTest, ThePolicySetsTheRulesAndTheRequestMayOnlyTightenThem)
 }
 
 TEST_F(RequestBuilderTest, GrantOptionsComeFromThePolicyButNeverForHighRiskOrOtherKinds) {
+  RequestBuilder builder{300s, 30 * 24h};  // the server's own limit: 30 days
   NewRequest in = Submission("deploy_api");
   in.session = "sess-1";
-  auto built = builder_.Build(kAgent, in, policies_, "req_1", kNow);
+  auto built = builder.Build(kAgent, in, policies_, "req_1", kNow);
   ASSERT_TRUE(built.ok()) << built.error().message;
   EXPECT_EQ(built->request.grant_options,
             (std::vector<GrantOption>{{"session", 3600s}, {"requester", 30 * 24h}}));
@@ -127,13 +128,13 @@ TEST_F(RequestBuilderTest, GrantOptionsComeFromThePolicyButNeverForHighRiskOrOth
 
   // Without a session there is no session to grant.
   NewRequest sessionless = Submission("deploy_api");
-  built = builder_.Build(kAgent, sessionless, policies_, "req_2", kNow);
+  built = builder.Build(kAgent, sessionless, policies_, "req_2", kNow);
   ASSERT_TRUE(built.ok());
   EXPECT_EQ(built->request.grant_options, (std::vector<GrantOption>{{"requester", 30 * 24h}}));
 
   NewRequest wipe = Submission("wipe_users");
   wipe.session = "sess-1";
-  built = builder_.Build(kAgent, wipe, policies_, "req_3", kNow);
+  built = builder.Build(kAgent, wipe, policies_, "req_3", kNow);
   ASSERT_TRUE(built.ok());
   EXPECT_EQ(built->request.risk, "high");
   EXPECT_TRUE(built->request.grant_options.empty());
@@ -141,9 +142,19 @@ TEST_F(RequestBuilderTest, GrantOptionsComeFromThePolicyButNeverForHighRiskOrOth
   NewRequest question = Submission("deploy_api");
   question.session = "sess-1";
   question.kind = "question";
-  built = builder_.Build(kAgent, question, policies_, "req_4", kNow);
+  built = builder.Build(kAgent, question, policies_, "req_4", kNow);
   ASSERT_TRUE(built.ok()) << built.error().message;
   EXPECT_TRUE(built->request.grant_options.empty());
+}
+
+TEST_F(RequestBuilderTest, NoGrantOptionOutlastsTheServersLongestTimeout) {
+  RequestBuilder short_server{300s, 3600s};
+  NewRequest in = Submission("deploy_api");
+  in.session = "sess-1";
+  auto built = short_server.Build(kAgent, in, policies_, "req_1", kNow);
+  ASSERT_TRUE(built.ok()) << built.error().message;
+  EXPECT_EQ(built->request.grant_options,
+            (std::vector<GrantOption>{{"session", 3600s}, {"requester", 3600s}}));
 }
 
 TEST_F(RequestBuilderTest, APolicySetsReceiptUseAndReportWithin) {
