@@ -36,10 +36,10 @@ test: build
 # and the integration tests of tests/integration, which drive the server's code through its
 # API. Left out are the tests whose time goes elsewhere and whose server paths those cover: the
 # browser tests (Chromium), the MCP SDK tests (Node; src/mcp has its own unit tests), the
-# Python client's, the PostgreSQL integration tests (clusters and replicas; the PostgreSQL
+# Python and TypeScript clients', the PostgreSQL integration tests (clusters and replicas; the PostgreSQL
 # store runs under the sanitizers in the store.*Postgres* unit tests) and the package test
 # (cpack). ASAN_EXCLUDE= runs them all.
-ASAN_EXCLUDE ?= ^(browser\.|mcp\.|python_client$$|integration\.test_pg_|integration\.test_package$$)
+ASAN_EXCLUDE ?= ^(browser\.|mcp\.|typescript\.|python_client$$|integration\.test_pg_|integration\.test_package$$)
 test-asan: deps
 	cmake -S . -B $(ASAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCOUNTERSIGN_SANITIZE=ON $(CMAKE_FLAGS)
 	cmake --build $(ASAN_DIR) -j $(JOBS)
