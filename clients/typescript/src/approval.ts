@@ -78,6 +78,11 @@ export async function awaitApproval(client: Client, input: CreateRequestInput, o
   // which would then wait for nobody. Let it finish (bounded by the request timeout) and
   // cancel what it made.
   let request = await client.create(input);
+  const abandon = async (): Promise<never> => {
+    if (request.status === 'pending') await cancelQuietly(client, request, 'the caller stopped waiting');
+    throw signal?.reason;
+  };
+  if (signal?.aborted) return abandon();
   try {
     if (request.status === 'pending') {
       request = await client.wait(request, {
@@ -88,16 +93,10 @@ export async function awaitApproval(client: Client, input: CreateRequestInput, o
       });
     }
   } catch (error) {
-    if (signal?.aborted) {
-      await cancelQuietly(client, request, 'the caller stopped waiting');
-      throw signal.reason;
-    }
+    if (signal?.aborted) return abandon();
     throw error;
   }
-  if (signal?.aborted) {
-    if (request.status === 'pending') await cancelQuietly(client, request, 'the caller stopped waiting');
-    throw signal.reason;
-  }
+  if (signal?.aborted) return abandon();
   let gaveUp = false;
   if (request.status === 'pending') {
     gaveUp = true;

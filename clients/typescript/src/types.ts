@@ -152,8 +152,9 @@ export interface DecisionInput {
   arguments?: JsonObject;
   /** Fills the request's `response_schema`. */
   response?: JsonObject;
-  /** Limits on the receipt: `{ not_after?, max_uses? }`. */
-  receipt?: { not_after?: number; max_uses?: number };
+  /** Limits on the receipt: `not_after` (RFC 3339 UTC or Unix seconds, no later than the
+   * receipt's `exp`) and `max_uses` (1 to 1000). */
+  receipt?: { not_after?: string | number; max_uses?: number };
   [key: string]: unknown;
 }
 
