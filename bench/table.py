@@ -17,6 +17,8 @@ READ_VS_NGINX = 0.5        # status read >= 50% of nginx's constant
 WAKE_P99_MS = 1.0          # decision -> waiter woken, p99 < 1 ms at 1,000 waiters
 WAITERS_EXTRA_MIB = 64.0   # 10,000 open waiters cost < 64 MiB more RSS
 STARTUP_SECONDS = 2.0      # start-up with 1,000,000 stored requests < 2 s
+VERIFY_EVENTS_PER_S = 1e6  # a full audit verify checks >= 1,000,000 events/s
+STARTUP_PENDING_BYTES = 150.0  # memory per pending request < 150 B, with 1,000,000 pending
 
 # bench/run --store postgres|both: the key infix of each PostgreSQL set-up, and its label.
 POSTGRES_SETUPS = (("pg1", "postgres, 1 replica"), ("pg2", "postgres, 2 replicas"))
@@ -95,6 +97,22 @@ def main():
             rows.append((f"  {title} ({setup}), p99", ms(p99), "—", "—",
                          vs_sqlite(p99, sqlite_p99), "", ""))
 
+    # Server CPU per operation: the server process's own user+system time over the wrk run
+    # divided by the requests wrk completed (bench/run's run_wrk_cpu); lower is better, so the
+    # ratio below 1 is countersign spending less than the other server.
+    def cpu_row(name, title):
+        cs, peer, nginx = (results.median(f"{name}.{server}.cpu_us_per_op")
+                           for server in ("cs", "hermes", "nginx"))
+        if cs is None and peer is None:
+            return
+        ratios = []
+        if cs and peer:
+            ratios.append(f"{cs / peer:.2f}× Hermes")
+        if cs and nginx:
+            ratios.append(f"{cs / nginx:.1f}× nginx")
+        rows.append((f"CPU per {title}, µs", num(cs, digits=1), num(peer, digits=1),
+                     num(nginx, digits=1), ", ".join(ratios) or "—", "", ""))
+
     cs, peer, cs_p99, peer_p99 = throughput("submit")
     if cs is not None or peer is not None:
         ratio = cs / peer if cs and peer else None
@@ -104,6 +122,7 @@ def main():
                      verdict(None if ratio is None else ratio >= SUBMIT_VS_PEER)
                      + ("" if ratio is None else f" ({ratio / SUBMIT_VS_PEER:.0%} of target)")))
         rows.append(("durable submit, p99", ms(cs_p99), ms(peer_p99), "—", "", "", ""))
+    cpu_row("submit", "submit")
     postgres_rows("submit", "submit")
 
     cs, peer, cs_p99, peer_p99 = throughput("decide")
@@ -112,6 +131,7 @@ def main():
         rows.append(("decide, req/s", num(cs), num(peer), "—",
                      "—" if ratio is None else f"{ratio:.1f}× Hermes", "(no target)", ""))
         rows.append(("decide, p99", ms(cs_p99), ms(peer_p99), "—", "", "", ""))
+    cpu_row("decide", "decide")
     postgres_rows("decide", "decide")
 
     cs, peer, nginx = (results.median("read.cs.rps"), results.median("read.hermes.rps"),
@@ -126,6 +146,7 @@ def main():
         rows.append(("status read, p99", ms(results.median("read.cs.p99_ms")),
                      ms(results.median("read.hermes.p99_ms")),
                      ms(results.median("read.nginx.p99_ms")), "", "", ""))
+    cpu_row("read", "status read")
     postgres_rows("read", "read")
 
     p99 = results.median("wake.p99_us")
@@ -209,6 +230,34 @@ def main():
         rss = results.median("startup.rss_mib")
         if rss is not None:
             rows.append(("  RSS once ready", f"{rss:.1f} MiB", "—", "—", "", "", ""))
+        # (RSS once ready - a fresh server's RSS on an empty store) / pending, run by run.
+        per_pending = results.median("startup.bytes_per_pending")
+        if per_pending is not None:
+            rows.append(("  memory per pending request", f"{per_pending:.0f} B", "—", "—",
+                         f"{per_pending / STARTUP_PENDING_BYTES:.2f}× limit",
+                         f"< {STARTUP_PENDING_BYTES:.0f} B",
+                         verdict(per_pending < STARTUP_PENDING_BYTES)))
+
+    # The full audit verify, then the incremental ones: their time follows the new events.
+    per_s = results.median("verify.full.events_per_s")
+    if per_s is not None:
+        events = int(results.median("verify.full.events"))
+        rows.append((f"audit verify, full, {events:,} events",
+                     f"{per_s:,.0f} events/s ({results.median('verify.full.seconds'):.2f} s)",
+                     "—", "—", f"{per_s / VERIFY_EVENTS_PER_S:.2f}× target",
+                     f"≥ {VERIFY_EVENTS_PER_S:,.0f} events/s",
+                     verdict(per_s >= VERIFY_EVENTS_PER_S)))
+        first = None
+        for n in sorted(int(k[len("verify.new"):-len(".seconds")]) for k in results.results
+                        if k.startswith("verify.new") and k.endswith(".seconds")):
+            seconds = results.median(f"verify.new{n}.seconds")
+            checked = results.median(f"verify.new{n}.events")
+            ratio = "" if first is None else (
+                f"{seconds / first[0]:.1f}× the time for {checked / first[1]:.1f}× the events")
+            first = first or (seconds, checked)
+            rows.append((f"  incremental, after {n:,} new requests",
+                         f"{seconds * 1000:,.1f} ms ({checked:,.0f} events checked)", "—", "—",
+                         ratio, "", ""))
 
     idle = results.median("idle.cs.rss_mib")
     if idle is not None:

@@ -54,6 +54,21 @@ TEST(CanonicalJsonTest, EscapesEveryByteAsBoostJsonDoes) {
   EXPECT_EQ(ours, boost::json::serialize(boost::json::string_view(mixed)));
 }
 
+// Long text is scanned eight bytes at a time: a byte to escape is found at any position of a
+// word, UTF-8 bytes beside it included.
+TEST(CanonicalJsonTest, EscapesEveryByteAtEveryPositionOfLongText) {
+  for (int c = 0; c < 256; ++c) {
+    for (size_t at = 0; at < 17; ++at) {
+      std::string text(19, at % 2 ? 'a' : '\xc3');
+      text[at] = static_cast<char>(c);
+      std::string ours;
+      AppendJsonString(text, ours);
+      ASSERT_EQ(ours, boost::json::serialize(boost::json::string_view(text)))
+          << "byte " << c << " at " << at;
+    }
+  }
+}
+
 TEST(CanonicalJsonTest, PrintsScalarsAsBoostJsonDoes) {
   auto value = boost::json::parse(
       R"([0,-1,9223372036854775807,-9223372036854775808,18446744073709551615,0.1,-2.5e-300,)"

@@ -32,8 +32,23 @@ struct Event {
   std::string hash;
 };
 
+// The hashed fields of an event as views, its data as canonical JSON text (as the store keeps
+// it): what a verifier reads from a stored row without copying it into an Event.
+struct EventView {
+  int64_t seq = 0;
+  TimePoint at;
+  std::string_view tenant;
+  std::string_view request_id;
+  std::string_view type;
+  std::string_view actor;
+  std::string_view data;  // CanonicalJson(data), used verbatim
+  std::string_view prev_hash;
+};
+
 // The canonical JSON of the hashed fields: seq, at, tenant, request_id, type, actor, data.
 std::string CanonicalEvent(const Event& event);
+// The same text appended to `out`, for an EventView (the one writer of this text).
+void AppendCanonicalEvent(const EventView& event, std::string& out);
 
 // The hash `event` must carry given its prev_hash.
 std::string ChainHash(const Event& event);

@@ -1,6 +1,7 @@
 #include "core/sha256.hpp"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
@@ -18,8 +19,16 @@ std::string HexEncode(std::string_view bytes) {
 }
 
 std::string Sha256Hex(std::string_view data) {
+  // Fetched once: the one-shot SHA256() fetches the algorithm (a lookup under a lock) on every
+  // call, which every appended audit event paid.
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  unsigned int length = 0;
+  if (sha256 == nullptr ||
+      EVP_Digest(data.data(), data.size(), digest, &length, sha256, nullptr) != 1 ||
+      length != sizeof digest) {
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  }
   return HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
 }
 

@@ -109,16 +109,22 @@ Gateway::Gateway(Store& store, Clock& clock, GatewayOptions options, const Recei
       policies_(std::make_shared<const PolicySet>()),
       builder_(options.default_timeout, options.max_timeout),
       alarms_(clock),
-      scheduler_(clock,
-                 [this](const std::string& tenant, const std::string& id) {
-                   Expire(tenant, id, [this, tenant, id](Result<RequestPtr> r) {
-                     if (r.ok()) return;
-                     // The store refused the write (full queue, disk trouble): try again shortly
-                     // rather than leave the request pending past its deadline.
-                     spdlog::warn("expiring {} failed ({}); retrying in 1s", id, r.error().message);
-                     scheduler_.Schedule(tenant, id, clock_.Now() + std::chrono::seconds(1));
-                   });
-                 }),
+      scheduler_(
+          clock,
+          [this](const std::string& tenant, const std::string& id) {
+            Expire(tenant, id, [this, tenant, id](Result<RequestPtr> r) {
+              if (r.ok()) return;
+              // The store refused the write (full queue, disk trouble): try again shortly
+              // rather than leave the request pending past its deadline.
+              spdlog::warn("expiring {} failed ({}); retrying in 1s", id, r.error().message);
+              scheduler_.Retry(tenant, id, clock_.Now() + std::chrono::seconds(1));
+            });
+          },
+          // The scheduler holds the next deadlines only, and reads on from the store's
+          // pending requests in deadline order as they pass.
+          [this](const DeadlineCursor& after, int limit) {
+            return store_.ListPendingDeadlines(after, limit);
+          }),
       reminders_(clock,
                  [this](const std::string& tenant, const std::string& id) { Remind(tenant, id); }),
       reads_(options.read_threads, options.read_queue) {
@@ -149,16 +155,20 @@ Status Gateway::Start() {
   auto horizon = store_.LatestGrantExpiry();
   if (!horizon.ok()) return std::move(horizon).error();
   grant_horizon_.Set(horizon.value());
-  auto pending = store_.ListPendingDeadlines();
-  if (!pending.ok()) return std::move(pending).error();
+  auto reminding = store_.ListPendingReminders();
+  if (!reminding.ok()) return std::move(reminding).error();
   const TimePoint now = clock_.Now();
-  for (auto& p : pending.value()) {
+  for (auto& p : reminding.value()) {
     // After a restart the next reminder is one interval away: no burst of missed ones.
-    if (p.remind_every.count() > 0) reminders_.Schedule(p.tenant, p.id, now + p.remind_every);
-    scheduler_.Schedule(std::move(p.tenant), std::move(p.id), p.deadline);
+    reminders_.Schedule(std::move(p.tenant), std::move(p.id), now + p.remind_every);
   }
-  spdlog::info("deadline scheduler holds {}",
-               CountedNoun(static_cast<int64_t>(pending->size()), "pending request"));
+  // The deadlines are not loaded here: the scheduler's thread reads them from the store a page
+  // at a time, soonest first, so start-up and memory do not grow with the pending requests.
+  const auto by_status = counts_.ByStatus();
+  const auto pending = by_status.find(std::string(StatusName(RequestStatus::kPending)));
+  spdlog::info("{} to schedule ({} with reminders); the deadline scheduler reads {} at a time",
+               CountedNoun(pending == by_status.end() ? 0 : pending->second, "pending request"),
+               reminding->size(), DeadlineScheduler::kDefaultWindow);
   if (options_.replicas) FollowOtherReplicas();
   scheduler_.Start();
   reminders_.Start();
@@ -196,8 +206,8 @@ void Gateway::FollowOtherReplicas() {
 void Gateway::ScheduleFromStore(const std::string& tenant, const std::string& id) {
   auto found = store_.GetRequest(tenant, id);
   if (!found.ok()) {
-    // The deadline is not lost: the replica that wrote the request scheduled it, and every
-    // replica schedules all pending requests when it starts.
+    // The deadline is not lost: the replica that wrote the request scheduled it, and this
+    // replica's scheduler reads it from the store when its window reaches that deadline.
     spdlog::warn("cannot schedule {} from another replica: {}", id, found.error().message);
     return;
   }

@@ -320,7 +320,8 @@ class Gateway {
   void SetConversationListener(std::function<void()> listener);
 
   WaiterHub& waiters() { return waiters_; }
-  // Deadline timers waiting to fire (a stale one, for a request already resolved, included).
+  // Deadline timers held in memory (a stale one, for a request already resolved, included):
+  // the next deadlines, not every pending request's (the rest stay in the store).
   size_t deadline_timers() const { return scheduler_.size(); }
   // Timers on the gateway's clock, for the waits network code does on the engine's behalf:
   // a long-poll's timeout, an engine call's deadline, a stream's heartbeat.

@@ -168,13 +168,7 @@ Result<std::vector<OutboxRow>> Gateway::ListOutbox(const Actor& actor, const std
 }
 
 Result<int64_t> Gateway::CountPending(std::string_view tenant) {
-  // The pending rows (what the deadline scheduler loads at start) are read from their own
-  // partial index and are few next to all requests.
-  auto pending = store_.ListPendingDeadlines();
-  if (!pending.ok()) return std::move(pending).error();
-  return static_cast<int64_t>(
-      std::count_if(pending->begin(), pending->end(),
-                    [&](const PendingDeadline& p) { return p.tenant == tenant; }));
+  return store_.CountPending(tenant);
 }
 
 Status Gateway::CheckReady() {

@@ -93,7 +93,9 @@ std::string Metrics::Render(const Snapshot& s) const {
   line("# HELP countersign_waiters Long-polls waiting for a request to resolve.");
   line("# TYPE countersign_waiters gauge");
   line(fmt::format("countersign_waiters {}", s.waiters));
-  line("# HELP countersign_deadline_timers Deadline timers waiting to fire on this replica.");
+  line(
+      "# HELP countersign_deadline_timers Deadline timers held in memory on this replica "
+      "(the next deadlines; the store holds the rest).");
   line("# TYPE countersign_deadline_timers gauge");
   line(fmt::format("countersign_deadline_timers {}", s.deadline_timers));
   line("# HELP countersign_http_connections Open HTTP connections.");

@@ -137,6 +137,14 @@ struct PendingDeadline {
   std::chrono::seconds remind_every{0};
 };
 
+// A place in the pending requests' (deadline, id) order, for reading them a page at a time:
+// ListPendingDeadlines(after, ...) returns the ones past it. The default is before them all.
+// (id is unique across tenants, so the pair names one request.)
+struct DeadlineCursor {
+  TimePoint deadline = TimePoint::min();
+  std::string id;
+};
+
 // One notification or webhook waiting in (or done with) the outbox. Written in the same
 // transaction as the state change that causes it; the dispatcher delivers it afterwards.
 struct OutboxRow {
@@ -335,7 +343,15 @@ class Store {
   // The end of the audit chain and its newest signed checkpoint. Reads back from the end, so
   // it costs one row per event after that checkpoint.
   virtual Result<AuditHead> GetAuditHead() = 0;
-  virtual Result<std::vector<PendingDeadline>> ListPendingDeadlines() = 0;
+  // The first `limit` (>= 1) pending requests after `after`, soonest deadline first, equal
+  // deadlines by id. One index range read (requests_pending_deadline), so the deadline
+  // scheduler can hold the next few instead of all of them.
+  virtual Result<std::vector<PendingDeadline>> ListPendingDeadlines(const DeadlineCursor& after,
+                                                                    int limit) = 0;
+  // The pending requests that send reminders (remind_every > 0), from their own partial index.
+  virtual Result<std::vector<PendingDeadline>> ListPendingReminders() = 0;
+  // How many of `tenant`'s requests are pending (an index-only count).
+  virtual Result<int64_t> CountPending(std::string_view tenant) = 0;
   virtual Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) = 0;
   // Every principal of `tenant` (every tenant when empty), revoked ones included.
   virtual Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) = 0;

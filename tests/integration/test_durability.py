@@ -1,4 +1,5 @@
-"""Crash safety: SIGKILL mid-load loses nothing acknowledged; the audit chain detects edits."""
+"""Crash safety: SIGKILL mid-load loses nothing acknowledged, leaves no approval without its
+receipt; the audit chain detects edits."""
 
 import os
 import sqlite3
@@ -6,6 +7,7 @@ import threading
 import unittest
 
 from harness import Server
+from test_receipts import verify_receipt
 
 
 class CrashTest(unittest.TestCase):
@@ -85,6 +87,72 @@ class CrashTest(unittest.TestCase):
         verify = s.call("GET", "/v1/audit/verify")
         self.assertTrue(verify.json["ok"], verify)
         self.assertGreaterEqual(verify.json["events_checked"], 3 * len(acknowledged_decided))
+
+    def test_sigkill_while_approving_leaves_every_approval_with_a_receipt_that_verifies(self):
+        # A receipt is stored in its approval's own transaction: whenever the process dies,
+        # an approved request has its receipt, and it verifies.
+        s = self.server
+        agent = s.create_token("ci-bot", "agent")
+        alice = s.create_token("alice", "approver")
+        bob = s.create_token("bob", "approver")
+        # Half need a quorum of two, so that a receipt also names the whole quorum.
+        ids = [s.create_request(token=agent, title=f"r{i}", quorum=1 + i % 2,
+                                arguments={"i": i})["id"]
+               for i in range(400)]
+
+        approved = []
+        lock = threading.Condition()
+
+        def approve(share):
+            conn = s.connection(timeout=10)
+            try:
+                for rid in share:
+                    for approver in (alice, bob):
+                        d = s.call("POST", f"/v1/requests/{rid}/decisions",
+                                   {"choice": "approve"}, token=approver, conn=conn)
+                        if d.status == 200 and d.json["status"] == "approved":
+                            with lock:
+                                approved.append(rid)
+                                lock.notify_all()
+                            break
+            except OSError:
+                return  # the server died under us: expected
+
+        workers = [threading.Thread(target=approve, args=(ids[w::4],)) for w in range(4)]
+        for w in workers:
+            w.start()
+        with lock:
+            # Woken by each approval; the timeout only bounds a run whose workers all died.
+            while len(approved) < 100:
+                if not any(w.is_alive() for w in workers):
+                    self.fail("the decisions ran out before the kill:\n" + s.read_log()[-3000:])
+                lock.wait(timeout=1)
+        s.kill()
+        for w in workers:
+            w.join(timeout=30)
+        self.assertEqual(s.proc.returncode, -9)
+
+        s.start()
+        jwks = s.call("GET", "/v1/keys").json
+        with lock:
+            acknowledged = set(approved)
+        seen_approved = 0
+        for rid in ids:
+            r = s.call("GET", f"/v1/requests/{rid}").json
+            if rid in acknowledged:
+                self.assertEqual(r["status"], "approved", f"acknowledged approval of {rid} lost")
+            if r["status"] != "approved":
+                self.assertIsNone(r["receipt"], rid)
+                continue
+            seen_approved += 1
+            self.assertTrue(r["receipt"], f"{rid} is approved without a receipt")
+            claims = verify_receipt(r["receipt"], jwks, now=0)
+            self.assertEqual(claims["request_id"], rid)
+            self.assertEqual(claims["arguments_sha256"], r["arguments_sha256"])
+            self.assertEqual(claims["approvers"], r["resolved_by"])
+            self.assertEqual(len(claims["approvers"]), r["quorum"])
+        self.assertGreaterEqual(seen_approved, len(acknowledged))
+        self.assertLess(seen_approved, len(ids), "the kill came after every decision")
 
 
 class TamperTest(unittest.TestCase):

@@ -161,7 +161,8 @@ TEST_F(PostgresStoreTest, OpenAppliesTheSchemaOnceAndReopeningAppliesNothing) {
   ASSERT_TRUE(store);
   EXPECT_EQ(RawQuery("SELECT string_agg(version || ' ' || name, ', ' ORDER BY version) "
                      "FROM schema_migrations"),
-            "1 001_initial.sql, 2 002_closing_the_loop.sql");
+            "1 001_initial.sql, 2 002_closing_the_loop.sql, 3 003_pending_reminders.sql, "
+            "4 004_api_query_indexes.sql, 5 005_list_filter_indexes.sql");
   EXPECT_EQ(RawQuery("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
                      "'public' AND table_name IN ('requests', 'decisions', 'events', "
                      "'principals', 'idempotency', 'outbox', 'conversations')"),
@@ -187,11 +188,11 @@ TEST_F(PostgresStoreTest, OpenAppliesTheSchemaOnceAndReopeningAppliesNothing) {
 TEST_F(PostgresStoreTest, MigrateTwiceAndFromFourThreadsAtOnceAppliesTheSchemaOnce) {
   auto first = PgStore::Migrate(database_->url());
   ASSERT_TRUE(first.ok()) << first.error().message;
-  EXPECT_EQ(*first, 2);
+  EXPECT_EQ(*first, 5);
   const std::string applied = RawQuery(kMigrationsApplied);
   auto second = PgStore::Migrate(database_->url());
   ASSERT_TRUE(second.ok()) << second.error().message;
-  EXPECT_EQ(*second, 2);
+  EXPECT_EQ(*second, 5);
   EXPECT_EQ(RawQuery(kMigrationsApplied), applied);
 
   // A database nobody has migrated, and four migrations started together.
@@ -211,19 +212,21 @@ TEST_F(PostgresStoreTest, MigrateTwiceAndFromFourThreadsAtOnceAppliesTheSchemaOn
   for (auto& thread : threads) thread.join();
   for (const auto& result : results) {
     ASSERT_TRUE(result.ok()) << result.error().message;
-    EXPECT_EQ(*result, 2);
+    EXPECT_EQ(*result, 5);
   }
   auto rows = RawDatabase::Postgres(url).Query(
       "SELECT string_agg(version || ' ' || name, ', ' ORDER BY version) FROM schema_migrations");
   ASSERT_TRUE(rows.ok()) << rows.error().message;
-  EXPECT_EQ(*rows, "1 001_initial.sql, 2 002_closing_the_loop.sql");
+  EXPECT_EQ(*rows,
+            "1 001_initial.sql, 2 002_closing_the_loop.sql, 3 003_pending_reminders.sql, "
+            "4 004_api_query_indexes.sql, 5 005_list_filter_indexes.sql");
 }
 
 TEST_F(PostgresStoreTest, ASchemaNewerThanThisBinaryIsRefusedByMigrate) {
   ASSERT_TRUE(PgStore::Migrate(database_->url()).ok());
   ASSERT_TRUE(Raw()
                   .Exec("INSERT INTO schema_migrations (version, name, applied_at) "
-                        "VALUES (3, '003_future.sql', 0)")
+                        "VALUES (6, '006_future.sql', 0)")
                   .ok());
   auto refused = PgStore::Migrate(database_->url());
   ASSERT_FALSE(refused.ok());

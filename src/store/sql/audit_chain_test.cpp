@@ -174,6 +174,41 @@ TEST_P(AuditChainTest, EditingAnEventsDataMakesVerifyAuditNameExactlyThatSeq) {
   EXPECT_EQ(report->events_checked, 3);
 }
 
+// VerifyAudit hashes the stored columns as they lie (no Event is built): each column the hash
+// covers must still count, and so must the boundary between data and the member after it.
+TEST_P(AuditChainTest, EditingAnyHashedColumnMakesVerifyAuditNameThatSeq) {
+  ASSERT_TRUE(OpenStore());
+  const std::vector<Event> events = AppendFive();
+  const Event& third = events[2];
+  const std::string data = CanonicalJson(third.data);
+  struct Edit {
+    std::string set;
+    std::string undo;
+  };
+  const std::vector<Edit> edits = {
+      {"at = at + 1", "at = at - 1"},
+      {"tenant = 'acme'", "tenant = '" + third.tenant + "'"},
+      {"request_id = 'req_2'", "request_id = '" + third.request_id + "'"},
+      {"type = 'decision.denied'", "type = '" + third.type + "'"},
+      {"actor = 'mallory'", "actor = '" + third.actor + "'"},
+      {"prev_hash = '" + std::string(kGenesisHash) + "'", "prev_hash = '" + third.prev_hash + "'"},
+      {"data = '" + data + ",\"request_id\":\"" + third.request_id + "\"', request_id = ''",
+       "data = '" + data + "', request_id = '" + third.request_id + "'"},
+  };
+  for (const Edit& edit : edits) {
+    RawExec("UPDATE events SET " + edit.set + " WHERE seq = 3");
+    auto report = store_->VerifyAudit();
+    ASSERT_TRUE(report.ok());
+    EXPECT_FALSE(report->ok) << edit.set;
+    EXPECT_EQ(report->first_bad_seq, 3) << edit.set;
+    EXPECT_EQ(report->events_checked, 3) << edit.set;
+    RawExec("UPDATE events SET " + edit.undo + " WHERE seq = 3");
+    report = store_->VerifyAudit();
+    ASSERT_TRUE(report.ok());
+    EXPECT_TRUE(report->ok) << "after undoing " << edit.set << ": " << report->reason;
+  }
+}
+
 TEST_P(AuditChainTest, AnEditThatRecomputesTheHashBreaksTheNextLink) {
   ASSERT_TRUE(OpenStore());
   std::vector<Event> events = AppendFive();

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "core/chain_hasher.hpp"
 #include "store/sql/sql_conversations.hpp"
 #include "store/sql/sql_rows.hpp"
 
@@ -62,7 +63,8 @@ Result<RequestPage> SqlStore::ListRequests(const RequestFilter& filter) {
   if (filter.status) sql += " AND status = ?2";
   if (!filter.action.empty()) sql += " AND action = ?3";
   if (!filter.requester.empty()) sql += " AND requester = ?4";
-  if (!filter.session.empty()) sql += " AND session = ?5";
+  // The `<> ''` lets the planner use the partial session index (migration 013).
+  if (!filter.session.empty()) sql += " AND session = ?5 AND session <> ''";
   if (!filter.cursor.empty()) sql += " AND id < ?6";
   if (filter.created_from) sql += " AND created_at >= ?8";
   if (filter.created_before) sql += " AND created_at < ?9";
@@ -150,11 +152,19 @@ namespace {
 
 // Whether the event row `s` (kEventColumns) hashes to its own hash column given its
 // prev_hash: "" when it does, else what is wrong. AppendEvent stores the data as the canonical
-// JSON it hashed, so hashing the stored text proves the row unchanged without parsing it (about
-// twice as fast); only a row that fails that is parsed, to tell malformed data from an edit.
-std::string CheckEventHash(const SqlStatement& s) {
-  const Event event = sql_rows::EventWithoutDataFromRow(s);
-  if (ChainHash(event, s.ColumnText(6)) == event.hash) return "";
+// JSON it hashed, so hashing the stored text proves the row unchanged without parsing it; the
+// columns are hashed where they lie, with `hasher`'s buffer and context, so a row costs no
+// allocation. Only a row that fails that is parsed, to tell malformed data from an edit.
+std::string CheckEventHash(const SqlStatement& s, ChainHasher& hasher) {
+  const EventView row{.seq = s.ColumnInt64(0),
+                      .at = FromUnixMillis(s.ColumnInt64(1)),
+                      .tenant = s.ColumnText(2),
+                      .request_id = s.ColumnText(3),
+                      .type = s.ColumnText(4),
+                      .actor = s.ColumnText(5),
+                      .data = s.ColumnText(6),
+                      .prev_hash = s.ColumnText(7)};
+  if (hasher.Matches(row, s.ColumnText(8))) return "";
   auto parsed = sql_rows::EventFromRow(s);
   if (!parsed.ok()) return "malformed event: " + parsed.error().message;
   // Stored in another spelling of the same JSON (not by AppendEvent): the hash decides.
@@ -178,6 +188,7 @@ Result<AuditReport> SqlStore::VerifyAudit(const AuditCheckpoint& from, int64_t m
   static const std::string kSelectAfter =
       std::string("SELECT ") + sql_rows::kEventColumns + " FROM events WHERE seq > ?1 ORDER BY seq";
   return InSnapshot(db, [&]() -> Result<AuditReport> {
+    ChainHasher hasher;
     AuditReport report;
     report.checkpoint.seq = from.seq;
     report.checkpoint.hash = from.hash;
@@ -203,7 +214,7 @@ Result<AuditReport> SqlStore::VerifyAudit(const AuditCheckpoint& from, int64_t m
         return fail(from.seq,
                     "the checkpoint's hash does not match the stored hash of " + seq_text);
       }
-      if (std::string wrong = CheckEventHash(s); !wrong.empty()) {
+      if (std::string wrong = CheckEventHash(s, hasher); !wrong.empty()) {
         return fail(from.seq, wrong + " at the checkpoint's event");
       }
       report.checkpoint.seq = from.seq;
@@ -239,7 +250,7 @@ Result<AuditReport> SqlStore::VerifyAudit(const AuditCheckpoint& from, int64_t m
         return fail(seq, seq == 1 ? std::string("prev_hash of seq 1 is not the genesis hash")
                                   : "prev_hash does not match seq " + std::to_string(seq - 1));
       }
-      if (std::string wrong = CheckEventHash(s); !wrong.empty()) return fail(seq, wrong);
+      if (std::string wrong = CheckEventHash(s, hasher); !wrong.empty()) return fail(seq, wrong);
       if (s.ColumnText(4) == kAuditCheckpointEvent) {
         auto event = sql_rows::EventFromRow(s);
         if (!event.ok()) return fail(seq, "malformed event: " + event.error().message);
@@ -283,10 +294,13 @@ Result<AuditHead> SqlStore::GetAuditHead() {
     head.seq = (*last)->ColumnInt64(0);
     head.hash = (*last)->ColumnText(1);
     head.type = (*last)->ColumnText(2);
-    auto signed_point =
-        db.Prepare("SELECT seq FROM events WHERE type = ?1 ORDER BY seq DESC LIMIT 1");
+    // The type as a literal, so SQLite reads the partial index events_audit_checkpoint (only
+    // the checkpoint events) instead of walking the chain back to the last one.
+    static const std::string kLastCheckpoint =
+        std::string("SELECT seq FROM events WHERE type = '") + kAuditCheckpointEvent +
+        "' ORDER BY seq DESC LIMIT 1";
+    auto signed_point = db.Prepare(kLastCheckpoint);
     if (!signed_point.ok()) return std::move(signed_point).error();
-    (*signed_point)->BindText(1, kAuditCheckpointEvent);
     row = (*signed_point)->Step();
     if (!row.ok()) return std::move(row).error();
     if (*row) head.last_checkpoint_seq = (*signed_point)->ColumnInt64(0);
@@ -294,15 +308,9 @@ Result<AuditHead> SqlStore::GetAuditHead() {
   });
 }
 
-Result<std::vector<PendingDeadline>> SqlStore::ListPendingDeadlines() {
-  auto lease = Borrow();
-  if (!lease.ok()) return std::move(lease).error();
-  SqlConnection& db = **lease;
-  auto statement = db.Prepare(
-      "SELECT tenant, id, deadline_at, remind_every_ms FROM requests WHERE status = 'pending' "
-      "ORDER BY deadline_at, id");
-  if (!statement.ok()) return std::move(statement).error();
-  auto& s = **statement;
+namespace {
+
+Result<std::vector<PendingDeadline>> ReadPendingDeadlines(SqlStatement& s) {
   std::vector<PendingDeadline> deadlines;
   for (;;) {
     auto row = s.Step();
@@ -312,6 +320,56 @@ Result<std::vector<PendingDeadline>> SqlStore::ListPendingDeadlines() {
                          FromUnixMillis(s.ColumnInt64(2)),
                          std::chrono::seconds(s.ColumnInt64(3) / 1000)});
   }
+}
+
+}  // namespace
+
+Result<std::vector<PendingDeadline>> SqlStore::ListPendingDeadlines(const DeadlineCursor& after,
+                                                                    int limit) {
+  if (limit < 1) return Error::Invalid("ListPendingDeadlines needs a limit of at least 1");
+  auto lease = Borrow();
+  if (!lease.ok()) return std::move(lease).error();
+  SqlConnection& db = **lease;
+  // The row-value comparison is what lets both databases start the range scan of the partial
+  // index (deadline_at, id) at the cursor: equal deadlines across two pages are neither
+  // skipped nor read twice.
+  auto statement = db.Prepare(
+      "SELECT tenant, id, deadline_at, remind_every_ms FROM requests WHERE status = 'pending' "
+      "AND (deadline_at, id) > (?1, ?2) ORDER BY deadline_at, id LIMIT ?3");
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindInt64(1, ToUnixMillis(after.deadline));
+  s.BindText(2, after.id);
+  s.BindInt64(3, limit);
+  return ReadPendingDeadlines(s);
+}
+
+Result<std::vector<PendingDeadline>> SqlStore::ListPendingReminders() {
+  auto lease = Borrow();
+  if (!lease.ok()) return std::move(lease).error();
+  SqlConnection& db = **lease;
+  // The conditions of the partial index requests_pending_reminder, so it is the one read.
+  auto statement = db.Prepare(
+      "SELECT tenant, id, deadline_at, remind_every_ms FROM requests WHERE status = 'pending' "
+      "AND remind_every_ms > 0 ORDER BY id");
+  if (!statement.ok()) return std::move(statement).error();
+  return ReadPendingDeadlines(**statement);
+}
+
+Result<int64_t> SqlStore::CountPending(std::string_view tenant) {
+  auto lease = Borrow();
+  if (!lease.ok()) return std::move(lease).error();
+  SqlConnection& db = **lease;
+  // Counted in the partial index requests_pending_requester (tenant, requester).
+  auto statement =
+      db.Prepare("SELECT count(*) FROM requests WHERE status = 'pending' AND tenant = ?1");
+  if (!statement.ok()) return std::move(statement).error();
+  auto& s = **statement;
+  s.BindText(1, tenant);
+  auto row = s.Step();
+  if (!row.ok()) return std::move(row).error();
+  if (!*row) return int64_t{0};
+  return s.ColumnInt64(0);
 }
 
 Result<std::optional<Principal>> SqlStore::FindPrincipalByTokenHash(std::string_view sha256) {
@@ -503,14 +561,22 @@ Result<std::vector<OutboxRow>> SqlStore::ListOutbox(std::string_view tenant, std
   SqlConnection& db = **lease;
   std::string sql = std::string("SELECT ") + kOutboxColumns + " FROM outbox WHERE 1 = 1";
   if (!tenant.empty()) sql += " AND tenant = ?1";
-  if (!state.empty()) sql += " AND state = ?2";
+  // A known state goes in as a literal, so the partial indexes of the rare states
+  // (outbox_pending_id, outbox_failed_id) can serve it; "delivered", most of the table, is
+  // found by walking the newest rows.
+  const bool known_state = state == "pending" || state == "delivered" || state == "failed";
+  if (known_state) {
+    sql += " AND state = '" + std::string(state) + "'";
+  } else if (!state.empty()) {
+    sql += " AND state = ?2";
+  }
   if (!request_id.empty()) sql += " AND request_id = ?3";
   sql += " ORDER BY id DESC LIMIT ?4";
   auto statement = db.Prepare(sql);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
   if (!tenant.empty()) s.BindText(1, tenant);
-  if (!state.empty()) s.BindText(2, state);
+  if (!known_state && !state.empty()) s.BindText(2, state);
   if (!request_id.empty()) s.BindText(3, request_id);
   s.BindInt64(4, std::clamp(limit, 1, 1000));
   return CollectOutbox(s);

@@ -30,7 +30,10 @@ class SqlStore : public Store {
   Result<AuditReport> VerifyAudit(const AuditCheckpoint& from, int64_t max_events) override;
   Result<AuditCheckpoint> GetAuditCheckpoint() override;
   Result<AuditHead> GetAuditHead() override;
-  Result<std::vector<PendingDeadline>> ListPendingDeadlines() override;
+  Result<std::vector<PendingDeadline>> ListPendingDeadlines(const DeadlineCursor& after,
+                                                            int limit) override;
+  Result<std::vector<PendingDeadline>> ListPendingReminders() override;
+  Result<int64_t> CountPending(std::string_view tenant) override;
   Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) override;
   Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) override;
   Result<std::map<std::string, int64_t>> CountRequestsByStatus() override;

@@ -62,10 +62,10 @@ TEST_P(StoreTest, DataSurvivesCloseAndReopenWithoutReapplyingMigrations) {
               }).ok());
   store_->Stop();
   store_.reset();
-  // SQLite's migrations are 001..009, PostgreSQL's schema one 001 (PostgresStoreTest checks
+  // SQLite's migrations are 001..013, PostgreSQL's 001..005 (PostgresStoreTest checks
   // which); re-opening must add none.
   const std::string migrations = RawQuery("SELECT count(*) FROM schema_migrations");
-  EXPECT_EQ(migrations, postgres() ? "2" : "10");
+  EXPECT_EQ(migrations, postgres() ? "5" : "13");
 
   ASSERT_TRUE(OpenStore());
   ExpectSameRequest(Get(request), request);
@@ -1132,6 +1132,7 @@ TEST_P(StoreTest, ListPendingDeadlinesReturnsOnlyPendingRequestsSoonestFirst) {
   late.deadline_at = kT0 + Millis(9000);
   Request soon = MakeRequest("req_002");
   soon.deadline_at = kT0 + Millis(1000);
+  soon.remind_every = std::chrono::seconds(60);
   Request resolved = MakeRequest("req_003");
   resolved.deadline_at = kT0 + Millis(500);
   Insert(late);
@@ -1144,15 +1145,63 @@ TEST_P(StoreTest, ListPendingDeadlinesReturnsOnlyPendingRequestsSoonestFirst) {
                 if (!changed.ok()) return std::move(changed).error();
                 return Ok();
               }).ok());
-  auto deadlines = store_->ListPendingDeadlines();
-  ASSERT_TRUE(deadlines.ok());
+  auto deadlines = store_->ListPendingDeadlines(DeadlineCursor{}, 10);
+  ASSERT_TRUE(deadlines.ok()) << deadlines.error().message;
   ASSERT_EQ(deadlines->size(), 2u);
   EXPECT_EQ((*deadlines)[0].id, "req_002");
   EXPECT_EQ((*deadlines)[0].tenant, "default");
   EXPECT_EQ((*deadlines)[0].deadline, kT0 + Millis(1000));
+  EXPECT_EQ((*deadlines)[0].remind_every, std::chrono::seconds(60));
   EXPECT_EQ((*deadlines)[1].id, "req_001");
   EXPECT_EQ((*deadlines)[1].tenant, "acme");
   EXPECT_EQ((*deadlines)[1].deadline, kT0 + Millis(9000));
+
+  auto reminding = store_->ListPendingReminders();
+  ASSERT_TRUE(reminding.ok()) << reminding.error().message;
+  ASSERT_EQ(reminding->size(), 1u);
+  EXPECT_EQ((*reminding)[0].id, "req_002");
+  EXPECT_EQ((*reminding)[0].remind_every, std::chrono::seconds(60));
+
+  auto acme = store_->CountPending("acme");
+  ASSERT_TRUE(acme.ok()) << acme.error().message;
+  EXPECT_EQ(*acme, 1);
+  auto by_default = store_->CountPending("default");
+  ASSERT_TRUE(by_default.ok());
+  EXPECT_EQ(*by_default, 1);  // req_003 was cancelled
+  auto none = store_->CountPending("nobody");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(*none, 0);
+}
+
+// The deadline scheduler reads pages after a (deadline, id) cursor: requests with equal
+// deadlines across a page boundary are each read once, in id order.
+TEST_P(StoreTest, ListPendingDeadlinesPagesAfterACursorAcrossEqualDeadlines) {
+  ASSERT_TRUE(OpenStore());
+  for (int i = 1; i <= 7; ++i) {
+    Request r = MakeRequest("req_00" + std::to_string(i), i % 2 ? "default" : "acme");
+    r.deadline_at = i <= 5 ? kT0 + Millis(5000) : kT0 + Millis(i * 1000);
+    Insert(r);
+  }
+  std::vector<std::string> read;
+  std::vector<size_t> pages;
+  DeadlineCursor after;
+  for (;;) {
+    auto page = store_->ListPendingDeadlines(after, 2);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    pages.push_back(page->size());
+    if (page->empty()) break;
+    for (const auto& p : *page) read.push_back(p.id);
+    after = {page->back().deadline, page->back().id};
+  }
+  EXPECT_EQ(read, (std::vector<std::string>{"req_001", "req_002", "req_003", "req_004", "req_005",
+                                            "req_006", "req_007"}));
+  EXPECT_EQ(pages, (std::vector<size_t>{2, 2, 2, 1, 0}));
+
+  auto from_middle = store_->ListPendingDeadlines({kT0 + Millis(5000), "req_003"}, 10);
+  ASSERT_TRUE(from_middle.ok());
+  ASSERT_EQ(from_middle->size(), 4u);
+  EXPECT_EQ((*from_middle)[0].id, "req_004");
+  EXPECT_FALSE(store_->ListPendingDeadlines(DeadlineCursor{}, 0).ok());
 }
 
 TEST_P(StoreTest, IdempotencyRecordsAreFoundByTenantAndKeyAndNotDuplicated) {

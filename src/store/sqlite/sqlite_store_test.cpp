@@ -129,7 +129,8 @@ TEST_F(SqliteStoreTest, MigrationsApplyOnAFreshFileAndRecordTheSchemaVersion) {
             "1 001_initial.sql, 2 002_lean_request_indexes.sql, "
             "3 003_policies_receipts_grants.sql, 4 004_outbox.sql, 5 005_audit_checkpoint.sql, "
             "6 006_idempotency_expiry.sql, 7 007_conversations.sql, 8 008_structured_answers.sql, "
-            "9 009_outbox_lease.sql, 10 010_closing_the_loop.sql");
+            "9 009_outbox_lease.sql, 10 010_closing_the_loop.sql, 11 011_pending_reminders.sql, "
+            "12 012_api_query_indexes.sql, 13 013_list_filter_indexes.sql");
   EXPECT_EQ(RawQuery("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = "
                      "'requests_pending_deadline'"),
             "1");
