@@ -136,6 +136,17 @@ export class Gateway {
     return r.body.requests;
   }
 
+  // Every request with `action` once there are at least `count` of them (a create still in
+  // flight when the caller moved on lands later): a bounded poll of the API.
+  async requestsAtLeast(action, count, tries = 400) {
+    for (let i = 0; i < tries; i++) {
+      const requests = await this.requestsFor(action);
+      if (requests.length >= count) return requests;
+      await delay(25);
+    }
+    throw new Error(`fewer than ${count} requests with action ${action} appeared`);
+  }
+
   async decide(id, token, decision) {
     const r = await this.call('POST', `/v1/requests/${id}/decisions`, decision, token);
     if (r.status !== 200) throw new Error(`deciding ${id} failed: ${JSON.stringify(r)}`);
