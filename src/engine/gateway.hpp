@@ -77,6 +77,10 @@ struct GatewayOptions {
   // An audit verification hashes this many events per read-executor task, so other reads
   // are served between its chunks.
   int64_t verify_chunk = 100000;
+  // How many of those chunks a verification checks at once, each on a read-executor thread of
+  // its own (0: 2). Never more than half of read_threads (and at least 1), so that the other
+  // half stays free for ordinary reads; 1 checks one chunk at a time.
+  size_t verify_parallel = 0;
   // The store is shared with other replicas (PostgreSQL): their commits, heard on the change
   // feed, also wake this replica's waiters and schedule its deadlines and reminders.
   bool replicas = false;
@@ -213,10 +217,12 @@ class Gateway {
   // The audit log of the actor's tenant (approvers and admins only), `filter.tenant` ignored.
   Result<std::vector<Event>> ListAudit(const Actor& actor, EventFilter filter);
   // Checks the audit chain (the operator only: one chain spans every tenant) in chunks on the
-  // read executor and answers `done` there. Incremental unless `full`: it starts after the
-  // checkpoint this process verified last, so only events since then are hashed; the first
-  // verification after a start is always full, because a checkpoint read back from the
-  // database is no better than the rows it vouches for. The result becomes the checkpoint.
+  // read executor and answers `done` there; a long chain's chunks are checked a few at once
+  // (GatewayOptions::verify_parallel), with the report one pass in seq order would give.
+  // Incremental unless `full`: it starts after the checkpoint this process verified last,
+  // so only events since then are hashed; the first verification after a start is always
+  // full, because a checkpoint read back from the database is no better than the rows it
+  // vouches for. The result becomes the checkpoint.
   // Every signed checkpoint met must verify with the receipt key and name the event before
   // it; the report says which was the last (a bad one breaks the chain there). `progress`,
   // when set, hears after each chunk how many events were checked and how many there were to
@@ -225,6 +231,10 @@ class Gateway {
   using VerifyProgress = std::function<void(int64_t checked, int64_t total)>;
   void VerifyAudit(const Actor& actor, bool full, Callback<AuditVerification> done,
                    VerifyProgress progress = {});
+  // How many waves of more than one chunk the verifications since start have checked at once
+  // and composed (GatewayOptions::verify_parallel), not given up for one chunk at a time, so
+  // a test can tell that they did.
+  int64_t VerifyWavesForTest() const { return verify_waves_.load(); }
   // An approver named `principal` in `tenant`, with the groups of its unrevoked tokens (as an
   // API call by that principal would have). Without them when the store cannot be read.
   Actor PrincipalActor(const std::string& tenant, const std::string& principal);
@@ -334,9 +344,16 @@ class Gateway {
   void FollowOtherReplicas();
   // Reads request `id` and schedules its deadline and next reminder (reads executor).
   void ScheduleFromStore(const std::string& tenant, const std::string& id);
-  // One chunk of VerifyAudit, then the next one, queued behind the reads waiting meanwhile.
+  // VerifyAudit in waves: a wave checks up to options_.verify_parallel chunks from the
+  // checkpoint reached, each on a read-executor thread of its own, and composes them in seq
+  // order as one pass would have; the next wave is queued behind the reads waiting meanwhile.
   struct Verification;
-  void VerifyChunk(std::shared_ptr<Verification> v);
+  struct VerifyWave;
+  void VerifyStep(std::shared_ptr<Verification> v);
+  void WaveChunkDone(const std::shared_ptr<VerifyWave>& wave, size_t k, Result<AuditReport> report);
+  void ComposeWave(VerifyWave& wave);
+  void AddVerifiedChunk(Verification& v, AuditReport chunk);
+  void ContinueVerification(std::shared_ptr<Verification> v);
   void FinishVerification(std::shared_ptr<Verification> v);
 
   // Completes `verdict` for a submission of `action` by `requester` in `session` of `tenant`
@@ -408,6 +425,7 @@ class Gateway {
   SignedPoint signed_ CS_GUARDED_BY(verified_mu_);  // the last signed point up to verified_
   // The receipt key's public half, which checks the checkpoints; nullopt without a signer.
   std::optional<ReceiptVerifier> seal_verifier_;
+  std::atomic<int64_t> verify_waves_{0};
   Mutex unreported_mu_;
   std::optional<TimePoint> unreported_at_ CS_GUARDED_BY(unreported_mu_);  // of the cached count
   std::map<std::string, int64_t> unreported_ CS_GUARDED_BY(unreported_mu_);

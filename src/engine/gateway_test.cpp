@@ -8,6 +8,7 @@
 
 #include "store/sqlite/sqlite_store.hpp"
 #include "testing/gateway_harness.hpp"
+#include "testing/raw_database.hpp"
 
 namespace countersign {
 namespace {
@@ -555,6 +556,297 @@ TEST_F(GatewayTest, AVerificationReportsItsProgressAfterEachChunk) {
   EXPECT_FALSE(report->full);
   const std::vector<std::pair<int64_t, int64_t>> incremental{{3, 3}};
   EXPECT_EQ(steps, incremental);
+}
+
+// A verification that checks a few chunks at once (GatewayOptions::verify_parallel) reports
+// exactly what one pass in seq order reports, wherever the chain is broken. A chain of 100
+// events in chunks of 7: waves of 2 or 3 chunks, the first one (0,7], (7,14], (14,21].
+class ParallelVerifyTest : public GatewayTest {
+ protected:
+  static constexpr int kEvents = 100;
+  static constexpr int64_t kChunk = 7;
+  const Actor kRoot{"root", Role::kAdmin, kOperatorTenant, {}};
+
+  void SetUp() override {
+    GatewayTest::SetUp();
+    for (int i = 0; i < kEvents; ++i) MustCreate(kAgent);
+  }
+
+  // Reopens the gateway (same store) to check `parallel` chunks at once.
+  void Reopen(size_t parallel) {
+    GatewayOptions options;
+    options.verify_chunk = kChunk;
+    options.verify_parallel = parallel;
+    options.read_threads = 2 * parallel;  // verify_parallel takes at most half of them
+    Open(options);
+  }
+
+  AuditVerification Verify(bool full) {
+    auto verified = Call<AuditVerification>(
+        [&](auto done) { gateway_->VerifyAudit(kRoot, full, std::move(done)); });
+    EXPECT_TRUE(verified.ok()) << verified.error().message;
+    return verified.ok() ? std::move(verified).value() : AuditVerification{};
+  }
+
+  // A full verification, first `parallel` chunks at once, then one at a time: both reports,
+  // after checking they agree in every field.
+  AuditReport VerifyBothWays(size_t parallel) {
+    Reopen(parallel);
+    AuditReport at_once = Verify(true).report;
+    EXPECT_GT(gateway_->VerifyWavesForTest(), 0) << "no wave of chunks was checked at once";
+    Reopen(1);
+    AuditReport one_by_one = Verify(true).report;
+    EXPECT_EQ(gateway_->VerifyWavesForTest(), 0);
+    EXPECT_EQ(at_once.ok, one_by_one.ok);
+    EXPECT_EQ(at_once.events_checked, one_by_one.events_checked);
+    EXPECT_EQ(at_once.first_bad_seq, one_by_one.first_bad_seq);
+    EXPECT_EQ(at_once.reason, one_by_one.reason);
+    EXPECT_EQ(at_once.checkpoint.seq, one_by_one.checkpoint.seq);
+    EXPECT_EQ(at_once.checkpoint.hash, one_by_one.checkpoint.hash);
+    EXPECT_EQ(at_once.reached_end, one_by_one.reached_end);
+    return at_once;
+  }
+
+  // Sets `set` on event `seq` behind the store's back, as an attacker with the file would.
+  void Tamper(int64_t seq, const std::string& set) {
+    auto db = testing::RawDatabase::Sqlite(dir_.File("countersign.db"));
+    auto edited = db.Exec("UPDATE events SET " + set + " WHERE seq = " + std::to_string(seq));
+    ASSERT_TRUE(edited.ok()) << edited.error().message;
+  }
+  void TamperData(int64_t seq) { Tamper(seq, "data = '{\"tampered\":true}'"); }
+
+  std::string StoredHash(int64_t seq) {
+    EventFilter at;
+    at.since = seq - 1;
+    at.limit = 1;
+    auto found = store_->ListEvents(at);
+    EXPECT_TRUE(found.ok() && !found->empty() && found->front().seq == seq);
+    return found.ok() && !found->empty() ? found->front().hash : "";
+  }
+};
+
+// The real store, except that the read of event `seq` alone (a wave's boundary read) answers
+// with another hash: as if the event had been rewritten between that read and the chunk that
+// ends there. Commit listeners are not passed on: the gateway over it may go first.
+class BoundaryRaceStore : public Store {
+ public:
+  BoundaryRaceStore(Store& real, int64_t seq) : real_(real), seq_(seq) {}
+
+  Result<std::vector<Event>> ListEvents(const EventFilter& filter) override {
+    auto events = real_.ListEvents(filter);
+    if (events.ok() && filter.since == seq_ - 1 && filter.limit == 1 && !events->empty()) {
+      events->front().hash = std::string(64, 'b');
+    }
+    return events;
+  }
+  void AddCommitListener(CommitListener) override {}
+
+  void Write(WriteFn fn, WriteDone done) override { real_.Write(std::move(fn), std::move(done)); }
+  Result<std::optional<Request>> GetRequest(std::string_view tenant, std::string_view id) override {
+    return real_.GetRequest(tenant, id);
+  }
+  Result<RequestPage> ListRequests(const RequestFilter& filter) override {
+    return real_.ListRequests(filter);
+  }
+  Result<AuditReport> VerifyAudit(const AuditCheckpoint& from, int64_t max_events) override {
+    return real_.VerifyAudit(from, max_events);
+  }
+  Result<AuditCheckpoint> GetAuditCheckpoint() override { return real_.GetAuditCheckpoint(); }
+  Result<AuditHead> GetAuditHead() override { return real_.GetAuditHead(); }
+  Result<std::vector<PendingDeadline>> ListPendingDeadlines(const DeadlineCursor& after,
+                                                            int limit) override {
+    return real_.ListPendingDeadlines(after, limit);
+  }
+  Result<std::vector<PendingDeadline>> ListPendingReminders() override {
+    return real_.ListPendingReminders();
+  }
+  Result<int64_t> CountPending(std::string_view tenant) override {
+    return real_.CountPending(tenant);
+  }
+  Result<std::optional<Principal>> FindPrincipalByTokenHash(std::string_view sha256) override {
+    return real_.FindPrincipalByTokenHash(sha256);
+  }
+  Result<std::vector<Principal>> ListPrincipals(std::string_view tenant) override {
+    return real_.ListPrincipals(tenant);
+  }
+  Result<std::map<std::string, int64_t>> CountRequestsByStatus() override {
+    return real_.CountRequestsByStatus();
+  }
+  Result<std::map<std::string, int64_t>> CountUnreported(TimePoint now) override {
+    return real_.CountUnreported(now);
+  }
+  Result<std::optional<Grant>> FindActiveGrant(std::string_view tenant, std::string_view action,
+                                               std::string_view session, std::string_view requester,
+                                               TimePoint now) override {
+    return real_.FindActiveGrant(tenant, action, session, requester, now);
+  }
+  Result<std::optional<TimePoint>> LatestGrantExpiry() override {
+    return real_.LatestGrantExpiry();
+  }
+  Result<std::vector<Grant>> ListGrants(std::string_view tenant) override {
+    return real_.ListGrants(tenant);
+  }
+  Result<std::vector<OutboxRow>> ListDueOutbox(TimePoint now, int limit) override {
+    return real_.ListDueOutbox(now, limit);
+  }
+  Result<std::optional<TimePoint>> NextOutboxDue() override { return real_.NextOutboxDue(); }
+  Result<std::vector<OutboxRow>> ListOutbox(std::string_view tenant, std::string_view state,
+                                            std::string_view request_id, int limit) override {
+    return real_.ListOutbox(tenant, state, request_id, limit);
+  }
+  Result<std::map<std::string, int64_t>> CountOutboxByState() override {
+    return real_.CountOutboxByState();
+  }
+  Result<std::string> FindChannelMessage(std::string_view request_id,
+                                         std::string_view destination) override {
+    return real_.FindChannelMessage(request_id, destination);
+  }
+  Result<std::optional<Conversation>> GetConversation(std::string_view tenant,
+                                                      std::string_view request_id) override {
+    return real_.GetConversation(tenant, request_id);
+  }
+  Result<std::vector<ConversationMessage>> ListMessages(std::string_view request_id, int64_t since,
+                                                        int limit) override {
+    return real_.ListMessages(request_id, since, limit);
+  }
+  Result<std::vector<Conversation>> ListDueConversations(TimePoint now, int limit) override {
+    return real_.ListDueConversations(now, limit);
+  }
+  Result<std::optional<TimePoint>> NextConversationDue() override {
+    return real_.NextConversationDue();
+  }
+  Status Ping() override { return real_.Ping(); }
+  Status WriterHealth() const override { return real_.WriterHealth(); }
+  StoreStats Stats() const override { return real_.Stats(); }
+  void Stop() override {}  // the real store is the harness's to stop
+
+ private:
+  Store& real_;
+  const int64_t seq_;
+};
+
+TEST_F(ParallelVerifyTest, AnIntactChainVerifiesToItsEndAsInOnePass) {
+  // 15 chunks: 5 waves of 3; or 7 waves of 2 and the last chunk alone.
+  for (auto [parallel, waves] : {std::pair<size_t, int64_t>{2, 7}, {3, 5}}) {
+    Reopen(parallel);
+    ASSERT_TRUE(Verify(true).report.ok);
+    EXPECT_EQ(gateway_->VerifyWavesForTest(), waves) << parallel << " chunks at once";
+    AuditReport report = VerifyBothWays(parallel);
+    EXPECT_TRUE(report.ok) << report.reason;
+    EXPECT_TRUE(report.reached_end);
+    EXPECT_EQ(report.events_checked, kEvents);
+    EXPECT_EQ(report.checkpoint.seq, kEvents);
+    EXPECT_EQ(report.checkpoint.hash, StoredHash(kEvents));
+  }
+}
+
+TEST_F(ParallelVerifyTest, AnEditInTheSecondChunkOfAWaveIsFoundAtItsSeq) {
+  TamperData(10);  // in (7,14], the first wave's second chunk
+  AuditReport report = VerifyBothWays(2);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 10);
+  EXPECT_NE(report.reason.find("hash mismatch"), std::string::npos) << report.reason;
+  EXPECT_EQ(report.events_checked, 10);
+  EXPECT_EQ(report.checkpoint.seq, 9);
+  EXPECT_EQ(report.checkpoint.hash, StoredHash(9));
+}
+
+TEST_F(ParallelVerifyTest, OfEditsInTheFirstAndThirdChunksTheFirstIsReported) {
+  TamperData(17);  // in (14,21]: found by its own chunk, which ends no later
+  TamperData(3);
+  AuditReport report = VerifyBothWays(3);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 3);
+  EXPECT_EQ(report.events_checked, 3);
+  EXPECT_EQ(report.checkpoint.seq, 2);
+  EXPECT_EQ(report.checkpoint.hash, StoredHash(2));
+}
+
+// Event 14 ends the second chunk and is where the third starts from: both see the edit, and
+// the second, earlier in seq order, names it.
+TEST_F(ParallelVerifyTest, AnEditedBoundaryEventIsFoundAtItsSeq) {
+  TamperData(14);
+  AuditReport report = VerifyBothWays(3);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 14);
+  EXPECT_EQ(report.events_checked, 14);
+  EXPECT_EQ(report.checkpoint.seq, 13);
+  EXPECT_EQ(report.checkpoint.hash, StoredHash(13));
+}
+
+TEST_F(ParallelVerifyTest, ABoundaryEventWithAnotherStoredHashIsFoundAtItsSeq) {
+  const std::string forged(64, 'a');
+  Tamper(7, "hash = '" + forged + "'");  // the third chunk of this wave starts from it
+  AuditReport report = VerifyBothWays(3);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 7);
+  EXPECT_EQ(report.checkpoint.seq, 6);
+}
+
+// A boundary event that cannot even be read as an event fails the wave's plan: the chunks are
+// then checked one at a time, which names it as one pass does.
+TEST_F(ParallelVerifyTest, AnUnreadableBoundaryEventFallsBackToOneChunkAtATime) {
+  Tamper(7, "data = 'not json {'");
+  Reopen(3);
+  AuditReport report = Verify(true).report;
+  EXPECT_EQ(gateway_->VerifyWavesForTest(), 0);
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 7);
+  EXPECT_EQ(report.events_checked, 7);
+  EXPECT_EQ(report.checkpoint.seq, 6);
+  EXPECT_EQ(report.checkpoint.hash, StoredHash(6));
+}
+
+// Event 14 rewritten (in a way that hashes) between the wave's read of its stored hash and the
+// second chunk's read of it: each chunk alone is fine, but the two do not meet.
+TEST_F(ParallelVerifyTest, ABoundaryEventThatChangesDuringTheVerificationBreaksTheChainThere) {
+  BoundaryRaceStore racing(*store_, 14);
+  GatewayOptions options;
+  options.verify_chunk = kChunk;
+  options.verify_parallel = 3;
+  options.read_threads = 6;
+  auto gateway = std::make_unique<Gateway>(racing, clock_, options);
+  ASSERT_TRUE(gateway->Start().ok());
+  auto verified = Call<AuditVerification>(
+      [&](auto done) { gateway->VerifyAudit(kRoot, true, std::move(done)); });
+  gateway->Stop();
+  gateway->StopReads();
+  ASSERT_TRUE(verified.ok()) << verified.error().message;
+  const AuditReport& report = verified->report;
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 14);
+  EXPECT_NE(report.reason.find("changed during the verification"), std::string::npos)
+      << report.reason;
+  // Good as far as the start of the chunk that ends at it: event 7.
+  EXPECT_EQ(report.checkpoint.seq, 7);
+  EXPECT_EQ(report.checkpoint.hash, StoredHash(7));
+  EXPECT_EQ(report.events_checked, 14);
+}
+
+TEST_F(ParallelVerifyTest, AnIncrementalVerificationChecksOnlyTheNewEvents) {
+  Reopen(3);
+  ASSERT_TRUE(Verify(true).report.ok);
+  const int64_t waves = gateway_->VerifyWavesForTest();
+
+  // Fewer than a chunk: one chunk, no wave.
+  for (int i = 0; i < 3; ++i) MustCreate(kAgent);
+  AuditVerification few = Verify(false);
+  EXPECT_FALSE(few.full);
+  EXPECT_EQ(few.from_seq, kEvents);
+  EXPECT_TRUE(few.report.ok) << few.report.reason;
+  EXPECT_EQ(few.report.events_checked, 3);
+  EXPECT_EQ(few.report.checkpoint.seq, kEvents + 3);
+  EXPECT_EQ(gateway_->VerifyWavesForTest(), waves);
+
+  // Three chunks' worth: one wave of them, still only the new events.
+  for (int i = 0; i < 20; ++i) MustCreate(kAgent);
+  AuditVerification more = Verify(false);
+  EXPECT_EQ(more.from_seq, kEvents + 3);
+  EXPECT_TRUE(more.report.ok) << more.report.reason;
+  EXPECT_EQ(more.report.events_checked, 20);
+  EXPECT_EQ(more.report.checkpoint.seq, kEvents + 23);
+  EXPECT_EQ(more.report.checkpoint.hash, StoredHash(kEvents + 23));
+  EXPECT_EQ(gateway_->VerifyWavesForTest(), waves + 1);
 }
 
 }  // namespace
