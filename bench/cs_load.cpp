@@ -13,9 +13,10 @@
 //       from reading the decide response to reading that waiter's answer (the request's
 //       request.resolved event on a stream). With --decide-url the decisions go to that
 //       server instead (another replica on the same database), the waiters stay on --url;
-//   cs_load waiters --url URL --token T --pid PID [--waiters N]
+//   cs_load waiters --url URL --token T --pid PID [--waiters N] [--hold SECONDS]
 //       creates N requests and reads the server's VmRSS before and after N long-polls are
-//       registered (GET /metrics countersign_waiters).
+//       registered (GET /metrics countersign_waiters); --hold keeps them open that long
+//       after the figures are printed, for a profiler to look at the server.
 //
 // Results go to stdout as "key value" lines, diagnostics to stderr; any unexpected answer
 // stops the tool with exit status 1. Single-threaded: one io_context, C++20 coroutines, so
@@ -69,6 +70,7 @@ struct Options {
   int connections = 64;
   int waiters = 1000;
   int pid = 0;
+  int hold_seconds = 0;  // waiters: keep them open this long after measuring
 };
 
 constexpr char kUsage[] =
@@ -76,7 +78,7 @@ constexpr char kUsage[] =
     "                       [--peer countersign|hermes] [--connections C] [--tag TAG]\n"
     "       cs_load wake    --url URL --token T --decider-token D [--waiters N]\n"
     "                       [--via wait|sse|ws] [--decide-url URL]\n"
-    "       cs_load waiters --url URL --token T --pid PID [--waiters N]\n";
+    "       cs_load waiters --url URL --token T --pid PID [--waiters N] [--hold SECONDS]\n";
 
 [[noreturn]] void Usage(const std::string& message) {
   std::cerr << "cs_load: " << message << "\n" << kUsage;
@@ -145,6 +147,8 @@ Options ParseOptions(int argc, char** argv) {
       o.via = value;
     } else if (flag == "--pid") {
       o.pid = ParseInt(flag, value);
+    } else if (flag == "--hold") {
+      o.hold_seconds = ParseInt(flag, value);
     } else {
       Usage("unknown option " + flag);
     }
@@ -608,6 +612,13 @@ asio::awaitable<void> RunWaiters(const Options& o) {
   std::printf("anon_extra_mib %.2f\nanon_bytes_per_waiter %.0f\n",
               (anon_after - anon_before) / 1024.0,
               (anon_after - anon_before) * 1024.0 / static_cast<double>(waiters.size()));
+  // --hold: the figures are out; a profiler (heaptrack, gdb) may now look at the server with
+  // every waiter still open.
+  if (o.hold_seconds > 0) {
+    std::fflush(stdout);
+    asio::steady_timer hold(executor, std::chrono::seconds(o.hold_seconds));
+    co_await hold.async_wait(asio::use_awaitable);
+  }
   // Returning stops the io_context: the open long-polls are dropped with it and the server
   // sees them disconnect.
 }

@@ -17,9 +17,12 @@
 #include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -44,13 +47,25 @@ class ClockTimer {
   bool expired() const { return state_->expired; }
 
   // True when the moment came (at once if it already has), false when Cancel() or `stop`
-  // ended the wait first.
+  // ended the wait first. No coroutine frame of its own (thousands of long-polls wait here at
+  // once): the awaited operation is the timer's wait itself.
   asio::awaitable<bool> Wait(asio::cancellation_slot stop = {}) {
-    if (!state_->expired) {
-      [[maybe_unused]] auto [ec] = co_await state_->timer.async_wait(
-          asio::bind_cancellation_slot(stop, asio::as_tuple(asio::use_awaitable)));
-    }
-    co_return state_->expired;
+    return asio::async_initiate<const asio::use_awaitable_t<>&, void(bool)>(
+        [state = state_](auto handler, asio::cancellation_slot stop) {
+          // Resumed where it waits, whichever executor the timer has.
+          auto executor = asio::get_associated_executor(handler, state->executor);
+          if (state->expired) {
+            asio::post(executor,
+                       [handler = std::move(handler)]() mutable { std::move(handler)(true); });
+            return;
+          }
+          state->timer.async_wait(asio::bind_cancellation_slot(
+              stop, asio::bind_executor(executor, [state, handler = std::move(handler)](
+                                                      boost::system::error_code) mutable {
+                std::move(handler)(state->expired);
+              })));
+        },
+        asio::use_awaitable, stop);
   }
 
   // `handler(bool expired)` runs on the executor when the wait ends, as for Wait().

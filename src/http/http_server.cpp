@@ -143,34 +143,39 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
       continue;
     }
     metrics_.ConnectionOpened();
-    // Session()'s result (graceful or not) matters only inside ServeTls.
-    auto closed = [this, connection](std::exception_ptr failure, auto&&...) {
-      Close(connection, failure);
-    };
     Connection& c = *connection;
     if (tls_context_) {
-      asio::co_spawn(c.stream.get_executor(), ServeTls(c), std::move(closed));
+      asio::co_spawn(
+          c.stream.get_executor(), ServeTls(c),
+          [this, connection](std::exception_ptr failure) { Close(connection, failure); });
     } else {
-      asio::co_spawn(c.stream.get_executor(), Session(c, c.stream), std::move(closed));
+      asio::co_spawn(c.stream.get_executor(), Session(c, c.stream),
+                     [this, connection](std::exception_ptr failure, SessionEnd end) {
+                       Ended(connection, failure, std::move(end));
+                     });
     }
   }
 }
 
-asio::awaitable<void> HttpServer::WatchForClose(tcp::socket& socket,
-                                                std::shared_ptr<ClientWatch> watch,
-                                                std::function<void()> abandon) {
-  auto [ec] =
-      co_await socket.async_wait(tcp::socket::wait_read, asio::as_tuple(asio::use_awaitable));
-  // Stopped: the session may have closed the socket since; touch nothing.
-  if (watch->stopped || ec) co_return;
-  watch->woke = true;
-  // Readable: a close (possibly after a TLS close_notify), a reset, or more requests. Only the
-  // first two show as a hang-up.
-  pollfd state{socket.native_handle(), POLLIN | POLLRDHUP, 0};
-  if (::poll(&state, 1, 0) == 1 && (state.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
-    watch->gone = true;
-    abandon();
-  }
+void HttpServer::WatchForClose(tcp::socket& socket, std::shared_ptr<ClientWatch> watch,
+                               std::function<void()> abandon) {
+  // A plain completion handler, not a coroutine: thousands of long-polls each hold one while
+  // they wait, and a handler costs Asio's one operation block where a coroutine adds its frame
+  // and an awaiter to it.
+  socket.async_wait(
+      tcp::socket::wait_read, [&socket, watch = std::move(watch),
+                               abandon = std::move(abandon)](const boost::system::error_code& ec) {
+        // Stopped: the session may have closed the socket since; touch nothing.
+        if (watch->stopped || ec) return;
+        watch->woke = true;
+        // Readable: a close (possibly after a TLS close_notify), a reset, or more requests. Only
+        // the first two show as a hang-up.
+        pollfd state{socket.native_handle(), POLLIN | POLLRDHUP, 0};
+        if (::poll(&state, 1, 0) == 1 && (state.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+          watch->gone = true;
+          abandon();
+        }
+      });
 }
 
 asio::awaitable<void> HttpServer::BackOff(int failures_in_a_row) {

@@ -120,9 +120,8 @@ class HttpServer {
   // Waits, without reading, until the socket has something to say: a close or reset by the
   // client calls `abandon` and marks the watch gone; data (a pipelined request) means the
   // client is still there. Ends early when the session cancels the socket's operations.
-  static asio::awaitable<void> WatchForClose(tcp::socket& socket,
-                                             std::shared_ptr<ClientWatch> watch,
-                                             std::function<void()> abandon);
+  static void WatchForClose(tcp::socket& socket, std::shared_ptr<ClientWatch> watch,
+                            std::function<void()> abandon);
   asio::awaitable<void> AcceptLoop();
   // After a failed accept (out of descriptors, typically): waits, longer after each failure
   // in a row (5 ms doubling to 1 s), so the loop does not spin while the cause lasts.
@@ -131,17 +130,49 @@ class HttpServer {
   std::optional<std::string> Admit(const std::shared_ptr<Connection>& connection);
   // A best-effort 503 on a connection that is not admitted, then closes it.
   static void Refuse(tcp::socket& socket, std::string_view why);
+  // A plain-TCP connection whose long-poll waits, between the Session() that read the request
+  // (ended, so that its frame, the largest thing such a connection held, is freed) and the
+  // AnswerParked() that answers it and goes on serving the connection.
+  struct Parked {
+    asio::awaitable<HttpResponse> deferred;  // Router::Routed::deferred
+    std::function<void()> abandon;           // Router::Routed::abandon
+    beast::flat_buffer buffer;               // bytes the client sent after the request
+    std::optional<AccessEntry> access;
+    bool keep_alive = false;
+    bool head = false;  // a HEAD request: the answer's headers only
+  };
+  // How a Session() ended: `graceful` as for closing; `parked` set when the connection is not
+  // to be closed but answered later (plain TCP only).
+  struct SessionEnd {
+    bool graceful = true;
+    std::unique_ptr<Parked> parked;
+  };
+
   // A connection runs ServeTls() or, without TLS, Session() directly; the spawn's completion
-  // handler owns the Connection and closes it. No coroutine in between, since a waiting
-  // long-poll would keep its frame.
+  // handler owns the Connection and closes it (Ended()). No coroutine in between, since a
+  // waiting long-poll would keep its frame.
   asio::awaitable<void> ServeTls(Connection& connection);
+  // A plain connection's Session() or AnswerParked() has ended: closes the connection, or
+  // spawns AnswerParked() for a parked one.
+  void Ended(const std::shared_ptr<Connection>& connection, std::exception_ptr failure,
+             SessionEnd end);
   // Called once the connection's coroutine has ended, however it ended.
   void Close(const std::shared_ptr<Connection>& connection, std::exception_ptr failure);
-  // The request loop over `stream` (the connection's TCP stream, or a TLS stream over it).
-  // Returns true when the connection may be closed gracefully (the client or the server
-  // chose to close), false after an error, a timeout or a refusal.
+  // The request loop over `stream` (the connection's TCP stream, or a TLS stream over it),
+  // starting with what `buffer` already holds. `graceful` is true when the connection may be
+  // closed gracefully (the client or the server chose to close), false after an error, a
+  // timeout or a refusal. Over plain TCP, a long-poll ends it with the connection parked.
   template <typename Stream>
-  asio::awaitable<bool> Session(Connection& connection, Stream& stream);
+  asio::awaitable<SessionEnd> Session(Connection& connection, Stream& stream,
+                                      beast::flat_buffer buffer = {});
+  // Waits for a parked connection's answer, writes it, and serves the connection on.
+  asio::awaitable<SessionEnd> AnswerParked(Connection& connection, std::unique_ptr<Parked> parked);
+  // Writes `response` (`head`: without its body) and logs it. True when the connection goes
+  // on to its next request; false when it is to close, with `graceful` false after an error.
+  template <typename Stream>
+  asio::awaitable<bool> WriteAnswer(Connection& connection, Stream& stream, HttpResponse& response,
+                                    bool keep_alive, bool head,
+                                    const std::optional<AccessEntry>& access, bool& graceful);
   // Reads one request into `request`. The parser lives in this coroutine's frame, not in
   // Session()'s, so a connection that then waits long (a long-poll) does not keep one.
   template <typename Stream>

@@ -5,16 +5,16 @@
 
 #include <array>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/buffer.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -100,9 +100,9 @@ inline std::optional<std::pair<Error, http::status>> RefusalFor(const boost::sys
 }  // namespace http_session
 
 template <typename Stream>
-asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream) {
+asio::awaitable<HttpServer::SessionEnd> HttpServer::Session(Connection& connection, Stream& stream,
+                                                            beast::flat_buffer buffer) {
   beast::tcp_stream& tcp_stream = connection.stream;
-  beast::flat_buffer buffer;
   // GCC 12 miscompiles temporaries with destructors inside co_await expressions (double
   // destruction), so the refusal is built here and passed by reference.
   std::optional<Error> refusal;
@@ -145,26 +145,41 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
         routed = co_await router_.Route(request, connection.peer);
       }
       if (routed.deferred) {
-        // A long-poll: while it waits, hold neither the request nor an empty read buffer, and
-        // notice a client that leaves (its waiter and descriptor are freed at once).
-        request = {};
-        if (buffer.size() == 0) buffer.shrink_to_fit();
-        auto watch = std::make_shared<ClientWatch>();
-        if (routed.abandon) {
-          asio::co_spawn(tcp_stream.get_executor(),
-                         WatchForClose(tcp_stream.socket(), watch, std::move(routed.abandon)),
-                         asio::detached);
-        }
-        routed.response = co_await std::move(*routed.deferred);
-        routed.deferred.reset();
-        watch->stopped = true;
-        if (!watch->woke) {
-          boost::system::error_code ignored;
-          tcp_stream.socket().cancel(ignored);
-        }
-        if (watch->gone) {
-          graceful = false;
-          break;
+        if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+          // A long-poll over plain TCP: this coroutine ends, and AnswerParked() answers when the
+          // wait is over (Ended() spawns it), holding only what the answer needs.
+          SessionEnd parked;
+          parked.parked = std::make_unique<Parked>();
+          Parked& p = *parked.parked;
+          p.deferred = std::move(*routed.deferred);
+          p.abandon = std::move(routed.abandon);
+          if (buffer.size() > 0) p.buffer = std::move(buffer);
+          if (access) {
+            access->principal = routed.principal;
+            p.access = std::move(access);
+          }
+          p.keep_alive = keep_alive;
+          p.head = request_method == http::verb::head;
+          co_return parked;
+        } else {
+          // Under TLS the stream lives in ServeTls()'s frame: the wait happens here. While it
+          // waits, hold neither the request nor an empty read buffer, and notice a client that
+          // leaves (its waiter and descriptor are freed at once).
+          request = {};
+          if (buffer.size() == 0) buffer.shrink_to_fit();
+          auto watch = std::make_shared<ClientWatch>();
+          if (routed.abandon) WatchForClose(tcp_stream.socket(), watch, std::move(routed.abandon));
+          routed.response = co_await std::move(*routed.deferred);
+          routed.deferred.reset();
+          watch->stopped = true;
+          if (!watch->woke) {
+            boost::system::error_code ignored;
+            tcp_stream.socket().cancel(ignored);
+          }
+          if (watch->gone) {
+            graceful = false;
+            break;
+          }
         }
       }
     } catch (const std::exception& ex) {
@@ -191,32 +206,44 @@ asio::awaitable<bool> HttpServer::Session(Connection& connection, Stream& stream
       graceful = co_await RunStreamedResponse(connection, stream, version, routed, access);
       break;
     }
-    HttpResponse& response = routed.response;
-    if (request_method == http::verb::head) {
-      // The GET route's answer, headers only (its Content-Length stays).
-      const size_t length = response.body().size();
-      response.body().clear();
-      response.content_length(length);
-    }
-    response.set(http::field::server, "countersign");
-    response.keep_alive(keep_alive && !stopping_);
-    metrics_.CountResponse(response.result_int());
-    tcp_stream.expires_after(options_.read_timeout);
-    auto [write_ec, written] = co_await http::async_write(stream, response, http_session::kAwait);
-    if (access) LogAccess(*access, response.result_int());
-    if (write_ec) {
-      if (!http_session::IsQuietError(write_ec))
-        spdlog::debug("write failed: {}", write_ec.message());
-      graceful = false;
-      break;
-    }
-    if (!response.keep_alive()) break;
+    const bool head = request_method == http::verb::head;
+    const bool go_on = co_await WriteAnswer(connection, stream, routed.response, keep_alive, head,
+                                            access, graceful);
+    if (!go_on) break;
   }
   if (refusal) {
     co_await RefuseAndLinger(connection, stream, *refusal, refusal_status);
+    graceful = false;
+  }
+  SessionEnd end;
+  end.graceful = graceful;
+  co_return end;
+}
+
+template <typename Stream>
+asio::awaitable<bool> HttpServer::WriteAnswer(Connection& connection, Stream& stream,
+                                              HttpResponse& response, bool keep_alive, bool head,
+                                              const std::optional<AccessEntry>& access,
+                                              bool& graceful) {
+  if (head) {
+    // The GET route's answer, headers only (its Content-Length stays).
+    const size_t length = response.body().size();
+    response.body().clear();
+    response.content_length(length);
+  }
+  response.set(http::field::server, "countersign");
+  response.keep_alive(keep_alive && !stopping_);
+  metrics_.CountResponse(response.result_int());
+  connection.stream.expires_after(options_.read_timeout);
+  auto [write_ec, written] = co_await http::async_write(stream, response, http_session::kAwait);
+  if (access) LogAccess(*access, response.result_int());
+  if (write_ec) {
+    if (!http_session::IsQuietError(write_ec))
+      spdlog::debug("write failed: {}", write_ec.message());
+    graceful = false;
     co_return false;
   }
-  co_return graceful;
+  co_return response.keep_alive();
 }
 
 template <typename Stream>
@@ -291,11 +318,7 @@ asio::awaitable<bool> HttpServer::RunStreamedResponse(Connection& connection, St
                                                       const std::optional<AccessEntry>& access) {
   beast::tcp_stream& tcp_stream = connection.stream;
   auto watch = std::make_shared<ClientWatch>();
-  if (routed.abandon) {
-    asio::co_spawn(tcp_stream.get_executor(),
-                   WatchForClose(tcp_stream.socket(), watch, std::move(routed.abandon)),
-                   asio::detached);
-  }
+  if (routed.abandon) WatchForClose(tcp_stream.socket(), watch, std::move(routed.abandon));
   ConnectionResponseStream<Stream> out(stream, tcp_stream, version, options_.read_timeout);
   metrics_.StreamOpened();
   try {

@@ -25,8 +25,8 @@ asio::awaitable<void> HttpServer::ServeTls(Connection& connection) {
     spdlog::debug("TLS handshake failed: {}", handshake_ec.message());
     co_return;
   }
-  const bool graceful = co_await Session(connection, stream);
-  if (!graceful) co_return;
+  const SessionEnd end = co_await Session(connection, stream);
+  if (!end.graceful) co_return;
   // Sends close_notify and waits briefly for the client's; most clients just close.
   connection.stream.expires_after(kTlsShutdownTimeout);
   [[maybe_unused]] auto [shutdown_ec] = co_await stream.async_shutdown(http_session::kAwait);

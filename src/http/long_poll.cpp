@@ -38,9 +38,9 @@ struct LongPoll {
   bool abandoned = false;  // the client went away; on the timer's executor
 };
 
-asio::awaitable<HttpResponse> AwaitLongPoll(Gateway& gateway, std::shared_ptr<LongPoll> poll) {
-  // The wake-up may have come already (while the second read ran): a cancel then is lost.
-  if (!poll->signalled && !poll->abandoned) co_await poll->timer.Wait();
+// The answer once the wait is over. A coroutine of its own, so that its frame (results and
+// responses in flight) exists only while it answers, not during the wait.
+asio::awaitable<HttpResponse> AnswerLongPoll(Gateway& gateway, std::shared_ptr<LongPoll> poll) {
   if (!poll->signalled) gateway.waiters().Remove(poll->request_id, poll->ticket);
   if (poll->abandoned) {
     // Nobody to answer.
@@ -56,20 +56,30 @@ asio::awaitable<HttpResponse> AwaitLongPoll(Gateway& gateway, std::shared_ptr<Lo
   co_return co_await poll->finish(std::move(current));
 }
 
+// What a connection holds while its long-poll waits: this frame, the timer's wait and the poll.
+asio::awaitable<HttpResponse> AwaitLongPoll(Gateway& gateway, std::shared_ptr<LongPoll> poll) {
+  // The wake-up may have come already (while the read ran): a cancel then is lost.
+  if (!poll->signalled && !poll->abandoned) co_await poll->timer.Wait();
+  auto answer = AnswerLongPoll(gateway, std::move(poll));
+  co_return co_await std::move(answer);
+}
+
 }  // namespace
 
 asio::awaitable<HttpResponse> AnswerOnceResolved(Gateway& gateway, RequestContext& ctx, Actor actor,
                                                  std::string id, std::chrono::milliseconds wait_for,
                                                  LongPollFinish finish,
                                                  std::function<void()> gone) {
-  auto current = co_await GetRequestFrom(gateway, actor, id);
-  if (!current.ok() || !current.value()->pending() || wait_for.count() <= 0) {
+  if (wait_for.count() <= 0) {
+    auto current = co_await GetRequestFrom(gateway, actor, id);
     co_return co_await finish(std::move(current));
   }
-
   auto executor = co_await asio::this_coro::executor;
   auto poll = std::make_shared<LongPoll>(executor, gateway.alarms(), wait_for, id, actor,
                                          std::move(finish), std::move(gone));
+  // Registered before the one read: a resolution after the read is then certain to wake the
+  // poll, and one before it shows in what the read returns. (Reading first would need a second
+  // read after registering, for a resolution in between.)
   // The wake-up holds only the poll, so it fits in the std::function without an allocation.
   poll->ticket = gateway.waiters().Add(id, [poll](RequestPtr resolved) {
     asio::post(poll->timer.get_executor(), [poll, resolved = std::move(resolved)]() mutable {
@@ -78,9 +88,7 @@ asio::awaitable<HttpResponse> AnswerOnceResolved(Gateway& gateway, RequestContex
       poll->timer.Cancel();
     });
   });
-  // It may have resolved between the first read and registering: read again, now that any
-  // later resolution is certain to wake us.
-  current = co_await GetRequestFrom(gateway, actor, id);
+  auto current = co_await GetRequestFrom(gateway, actor, id);
   if (!current.ok() || !current.value()->pending()) {
     gateway.waiters().Remove(id, poll->ticket);
     co_return co_await poll->finish(std::move(current));

@@ -1,9 +1,10 @@
 // Long-polls: answering once a request leaves pending, without pinning a thread.
 //
-// AnswerOnceResolved reads request `id` as `actor`. When that fails, when the request is no
-// longer pending, or when `wait_for` is zero, it answers at once: with `finish`, given what
-// the read gave. Otherwise it registers a waiter with the gateway's WaiterHub, reads again (a
-// resolution between the two reads would otherwise be missed), and defers the answer
+// AnswerOnceResolved registers a waiter for request `id` with the gateway's WaiterHub, then
+// reads the request as `actor` (registering first means no resolution can fall between the
+// read and the registration). When the read fails, when the request is no longer pending, or
+// when `wait_for` is zero (then nothing is registered), it answers at once: with `finish`,
+// given what the read gave. Otherwise it defers the answer
 // (RequestContext::deferred): a small coroutine of its own waits on a ClockTimer from the
 // gateway's alarms until the waiter wakes it or `wait_for` runs out, and then answers with
 // `finish`, given the request as it stands — resolved, or still pending when the time ran out

@@ -48,6 +48,35 @@ class LongPollTest(ServerTestCase):
         self.assertEqual(answer.json["decisions"][0]["comment"], "go")
         self.assertEqual(waiters(self.server), 0)
 
+    def test_a_connection_goes_on_serving_after_its_long_poll_and_can_wait_again(self):
+        # Over plain TCP a waiting long-poll's connection is parked (its request loop ends and
+        # a smaller coroutine answers); the same connection must then serve on, twice over.
+        conn = self.server.connection()
+        try:
+            for round_ in range(2):
+                req = self.server.create_request(token=self.agent)
+                answers = queue.Queue()
+                thread = threading.Thread(target=lambda: answers.put(self.server.call(
+                    "GET", f"/v1/requests/{req['id']}/wait?timeout=60", token=self.agent,
+                    conn=conn)), daemon=True)
+                thread.start()
+                while waiters(self.server) < 1:
+                    pass
+                if round_ == 0:
+                    port = conn.sock.getsockname()[1]
+                self.server.call("POST", f"/v1/requests/{req['id']}/decisions",
+                                 {"choice": "approve"}, token=self.alice)
+                answer = answers.get(timeout=30)
+                thread.join()
+                self.assertEqual(answer.status, 200, answer)
+                self.assertEqual(answer.json["status"], "approved")
+                health = self.server.call("GET", "/healthz", token=None, conn=conn)
+                self.assertEqual(health.status, 200, health)
+                # Still the one connection: nothing was reconnected behind our back.
+                self.assertEqual(conn.sock.getsockname()[1], port)
+        finally:
+            conn.close()
+
     def test_many_waiters_on_one_request_are_all_woken(self):
         req = self.server.create_request(token=self.agent)
         answers = queue.Queue()
