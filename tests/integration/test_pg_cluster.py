@@ -130,6 +130,9 @@ class PgClusterTest(unittest.TestCase):
 
             # The port taken during an outage: resume says so, and starts nothing.
             with socket.socket() as squatter:
+                # The stopped server closed its connections first, so their ends may still sit
+                # in TIME_WAIT on this port; that is no listener, and must not stop the squat.
+                squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 squatter.bind(("127.0.0.1", pg.port))
                 squatter.listen()
                 with self.assertRaises(PgClusterError) as caught:
