@@ -12,6 +12,7 @@ import re
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -48,6 +49,14 @@ def poll(check, what):
         time.sleep(0.05)  # polling the server for a state, not waiting for time
     raise AssertionError(f"never happened within {POLL_BOUND}s: {what}")
 
+
+
+def waiters_now(server):
+    """The server's countersign_waiters gauge."""
+    for line in server.call("GET", "/metrics", token=None).body.splitlines():
+        if line.startswith("countersign_waiters "):
+            return int(line.split()[1])
+    raise AssertionError("no countersign_waiters metric")
 
 class RetentionTest(unittest.TestCase):
     def setUp(self):
@@ -128,6 +137,20 @@ class LogFormatTest(unittest.TestCase):
         server.call("GET", "/l/SECRET-LINK-TOKEN", token=None)
         server.call("GET", "/api/v1/chatops/callback?token=SECRET-QUERY-TOKEN&x=1", token=None)
         server.call("GET", "/v1/requests", token="not-a-token")
+        # A long-poll that waits (its connection parked until the decision) is logged with
+        # its principal once it is answered.
+        alice = server.create_token("alice", "approver")
+        req = server.create_request()
+        answers = []
+        waiting = threading.Thread(target=lambda: answers.append(server.call(
+            "GET", f"/v1/requests/{req['id']}/wait?timeout=60")))
+        waiting.start()
+        while waiters_now(server) < 1:
+            pass
+        server.call("POST", f"/v1/requests/{req['id']}/decisions", {"choice": "approve"},
+                    token=alice)
+        waiting.join()
+        self.assertEqual(answers[0].json["status"], "approved", answers)
         # A live stream is logged when it ends: here, when the server stops.
         stream = server.connection()
         stream.request("GET", "/v1/events", headers={"Authorization": "Bearer " +
@@ -146,14 +169,19 @@ class LogFormatTest(unittest.TestCase):
         main = [line for line in lines if line["logger"] == "countersign"]
         self.assertTrue(any(line["msg"].startswith("countersign listening on ")
                             for line in main), main)
-        access = [line["msg"] for line in lines if line["logger"] == "access"]
-        self.assertEqual(len(access), 5, access)
+        access = [line["msg"] for line in lines
+                  if line["logger"] == "access" and not line["msg"].startswith("GET /metrics ")]
+        self.assertEqual(len(access), 9, access)
         # Each line is written once its answer is, so two quick requests may log in either
         # order.
         for pattern in (r"^GET /v1/requests\?status=pending&limit=5 200 admin \d+\.\dms$",
                         r"^GET /l/\*\*\* \d{3} - \d+\.\dms$",
                         r"^GET /api/v1/chatops/callback\?token=\*\*\*&x=1 \d{3} - \d+\.\dms$",
                         r"^GET /v1/requests 401 - \d+\.\dms$",
+                        r"^POST /v1/tokens 201 admin \d+\.\dms$",
+                        r"^POST /v1/requests 201 admin \d+\.\dms$",
+                        r"^GET /v1/requests/req_\w+/wait\?timeout=60 200 admin \d+\.\dms$",
+                        r"^POST /v1/requests/req_\w+/decisions 200 alice \d+\.\dms$",
                         r"^GET /v1/events 200 admin \d+\.\dms$"):
             self.assertEqual(len([m for m in access if re.match(pattern, m)]), 1,
                              (pattern, access))
