@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "store/sqlite/sqlite_page_cache.hpp"
+
 namespace countersign::testing {
 
 // Each file SQLite opens through the FaultVfs is this header followed directly by the real
@@ -183,6 +185,9 @@ struct FaultVfs::Callbacks {
 FaultVfs::FaultVfs() {
   static std::atomic<int> instances{0};
   name_ = "countersign_fault_" + std::to_string(++instances);
+  // Looking up a VFS initialises SQLite: first wrap its page cache, as the server's first open
+  // does, so the stores under test run on the same cache.
+  SqlitePageCache::Install();
   real_ = sqlite3_vfs_find(nullptr);
   if (real_ == nullptr || real_->iVersion < 2) {
     throw std::runtime_error("FaultVfs needs a default SQLite VFS of version 2 or later");

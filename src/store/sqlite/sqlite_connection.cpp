@@ -5,15 +5,21 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite/sqlite_page_cache.hpp"
+
 namespace countersign {
 namespace {
 
 // Process-wide settings, before SQLite initialises itself on the first open: no memory
 // statistics (nothing reads them, and keeping them takes a global mutex on every allocation
-// of every connection).
+// of every connection), and the page cache that does not walk itself at every commit
+// (SqlitePageCache).
 void ConfigureSqliteOnce() {
   static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  std::call_once(once, [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    SqlitePageCache::Install();
+  });
 }
 
 }  // namespace
