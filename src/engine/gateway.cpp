@@ -1,6 +1,7 @@
 #include "engine/gateway.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 #include <spdlog/spdlog.h>
 
@@ -34,7 +35,7 @@ Result<Request> LoadVisible(Transaction& txn, const Actor& actor, const std::str
   return std::move(*found.value());
 }
 
-// Re-reads a request after a change, so callers get exactly what is stored.
+// Reads request `id` again inside the transaction (an idempotent replay answers with it).
 Result<Gateway::RequestPtr> Reload(Transaction& txn, const std::string& tenant,
                                    const std::string& id) {
   auto found = txn.FindRequest(tenant, id);
@@ -235,12 +236,13 @@ std::shared_ptr<const PolicySet> Gateway::Policies() const {
   return policies_;
 }
 
-Status Gateway::IssueReceipt(Transaction& txn, const Request& r,
-                             const std::vector<std::string>& approved_by,
-                             const std::string& arguments_sha256,
-                             const std::string& response_sha256,
-                             const ReceiptConstraints& constraints, TimePoint at) const {
-  if (!signer_) return Ok();
+Result<std::string> Gateway::IssueReceipt(Transaction& txn, const Request& r,
+                                          const std::vector<std::string>& approved_by,
+                                          const std::string& arguments_sha256,
+                                          const std::string& response_sha256,
+                                          const ReceiptConstraints& constraints,
+                                          TimePoint at) const {
+  if (!signer_) return std::string();
   ReceiptClaims claims{r.id,           r.tenant,    r.action, arguments_sha256,
                        "approved",     approved_by, at,       at + options_.receipt_ttl,
                        response_sha256};
@@ -251,18 +253,23 @@ Status Gateway::IssueReceipt(Transaction& txn, const Request& r,
   if (constraints.not_after) claims.not_after = std::min(*constraints.not_after, claims.exp);
   claims.max_uses = constraints.max_uses;
   if (claims.max_uses == 0 && claims.receipt_use == "single_use") claims.max_uses = 1;
-  const std::string receipt = signer_->Sign(claims);
+  std::string receipt = signer_->Sign(claims);
   if (receipt.empty()) return Error::Internal("signing the receipt of " + r.id + " failed");
-  return txn.SetReceipt(r.id, receipt);
+  CS_RETURN_IF_ERROR(txn.SetReceipt(r.id, receipt));
+  return receipt;
 }
 
 Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& r,
                                                const TransitionPlan& plan) const {
+  auto after = std::make_shared<Request>(r);
   // The compare-and-set first: a plan that lost its race writes nothing.
   if (const auto& step = plan.escalate) {
     auto changed = txn.EscalateIfPending(r.id, step->level, step->deadline, step->approvers);
     if (!changed.ok()) return std::move(changed).error();
     if (!changed.value()) return ConflictWith(r, "request was resolved concurrently");
+    after->escalation_level = step->level;
+    after->deadline_at = step->deadline;
+    after->approvers = step->approvers;
   }
   if (const auto& to = plan.resolve) {
     auto changed =
@@ -272,24 +279,51 @@ Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& 
       if (!to->lost_race_is_conflict) return RequestPtr();
       return ConflictWith(r, "request was resolved concurrently");
     }
+    after->status = to->status;
+    after->resolved_at = to->at;
+    after->resolved_by = to->resolved_by;
+    after->answer = to->answer;
+    after->reason_code = to->reason;
   }
   if (plan.execution) {
     auto changed = txn.SetExecutionIfUnreported(r.id, *plan.execution);
     if (!changed.ok()) return std::move(changed).error();
     if (!changed.value()) return ConflictWith(r, "its execution was reported concurrently");
+    after->execution = plan.execution;
   }
-  if (plan.record) CS_RETURN_IF_ERROR(txn.InsertDecision(r, *plan.record));
+  if (plan.record) {
+    CS_RETURN_IF_ERROR(txn.InsertDecision(r, *plan.record));
+    Decision recorded = *plan.record;
+    recorded.request_id = r.id;
+    // Where a read puts it: decisions come ordered by (at, id).
+    auto later = std::upper_bound(after->decisions.begin(), after->decisions.end(), recorded,
+                                  [](const Decision& a, const Decision& b) {
+                                    return std::tie(a.at, a.id) < std::tie(b.at, b.id);
+                                  });
+    after->decisions.insert(later, std::move(recorded));
+  }
   for (const EventDraft& event : plan.events) {
     auto appended = txn.AppendEvent(event);
     if (!appended.ok()) return std::move(appended).error();
   }
   if (plan.receipt_arguments_sha256 && plan.resolve) {
-    CS_RETURN_IF_ERROR(IssueReceipt(txn, r, plan.resolve->resolved_by,
-                                    *plan.receipt_arguments_sha256, plan.receipt_response_sha256,
-                                    plan.receipt_constraints, plan.resolve->at));
+    auto receipt =
+        IssueReceipt(txn, r, plan.resolve->resolved_by, *plan.receipt_arguments_sha256,
+                     plan.receipt_response_sha256, plan.receipt_constraints, plan.resolve->at);
+    if (!receipt.ok()) return std::move(receipt).error();
+    if (signer_) after->receipt = std::move(receipt).value();
   }
   if (plan.grant) CS_RETURN_IF_ERROR(txn.InsertGrant(*plan.grant));
-  return Reload(txn, r.tenant, r.id);
+#ifndef NDEBUG
+  // Debug builds (every test's) read the request back and insist on what the plan made of it.
+  auto stored = Reload(txn, r.tenant, r.id);
+  if (!stored.ok()) return std::move(stored).error();
+  if (!(*stored.value() == *after)) {
+    return Error::Internal("request " + r.id +
+                           " as stored differs from what its transition made of it");
+  }
+#endif
+  return RequestPtr(std::move(after));
 }
 
 void Gateway::Create(const Actor& actor, NewRequest input, Callback<Created> done) {

@@ -364,15 +364,19 @@ class Gateway {
   // writer's transaction), binding the arguments and the structured answer (when
   // `response_sha256` is not empty) by their hashes, with a fresh jti, the request's
   // receipt_use and the approver's `constraints` (a single_use receipt without max_uses gets
-  // max_uses 1). No-op without a signer.
-  Status IssueReceipt(Transaction& txn, const Request& r,
-                      const std::vector<std::string>& approved_by,
-                      const std::string& arguments_sha256, const std::string& response_sha256,
-                      const ReceiptConstraints& constraints, TimePoint at) const;
+  // max_uses 1). Answers the receipt stored; empty, and a no-op, without a signer.
+  Result<std::string> IssueReceipt(Transaction& txn, const Request& r,
+                                   const std::vector<std::string>& approved_by,
+                                   const std::string& arguments_sha256,
+                                   const std::string& response_sha256,
+                                   const ReceiptConstraints& constraints, TimePoint at) const;
   // Writes `plan`, what the pure lifecycle (engine/lifecycle.hpp) made of `r` as the writer has
   // just read it, and answers with the request as stored after it: null when a resolution lost
   // its race and that is nothing to do, kConflict (with `r`) when a compare-and-set lost it
-  // otherwise. Every change to a request goes through here.
+  // otherwise. Every change to a request goes through here. The answer is `r` with the plan's
+  // changes made to it, not read back: `r` was read in the same transaction, and writes are
+  // serialised (SQLite's one writer; PostgreSQL's chain lock, taken at BEGIN), so nothing
+  // else changed the row meanwhile (engine.GatewayTest.*StoredAsAnswered compares the two).
   Result<RequestPtr> ApplyPlan(Transaction& txn, const Request& r,
                                const TransitionPlan& plan) const;
   // Hands the events this operation appended, with the request after it, to the notifier.

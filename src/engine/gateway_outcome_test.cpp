@@ -107,9 +107,10 @@ TEST_F(GatewayOutcomeTest, TheRequesterReportsAndTheEventCarriesTheReport) {
   EXPECT_EQ(
       events[0].data,
       (boost::json::object{{"status", "failed"}, {"detail", "exit status 3"}, {"exit_code", 3}}));
-  // As stored, read back.
-  auto stored = gateway_->Get(kAgent, r->id);
-  ASSERT_TRUE(stored.ok());
+  // The answer is the request as stored, read back from the store (not the gateway's cache).
+  auto stored = store_->GetRequest(r->tenant, r->id);
+  ASSERT_TRUE(stored.ok() && stored.value().has_value());
+  EXPECT_TRUE(*stored.value() == *reported.value());
   EXPECT_EQ(stored.value()->execution, reported.value()->execution);
 }
 

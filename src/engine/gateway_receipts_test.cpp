@@ -98,6 +98,18 @@ class GatewayReceiptsTest : public ::testing::Test {
   Gateway* gateway_ = nullptr;
 };
 
+TEST_F(GatewayReceiptsTest, AnApprovalAnswersWithTheReceiptAsStored) {
+  ReceiptConstraints constraints;
+  constraints.max_uses = 3;
+  auto approved = Approved("deploy", constraints);
+  ASSERT_TRUE(approved.ok()) << approved.error().message;
+  ASSERT_FALSE(approved.value()->receipt.empty());
+  auto stored = harness_.store().GetRequest(approved.value()->tenant, approved.value()->id);
+  ASSERT_TRUE(stored.ok() && stored.value().has_value());
+  EXPECT_EQ(stored.value()->receipt, approved.value()->receipt);
+  EXPECT_TRUE(*stored.value() == *approved.value());
+}
+
 TEST_F(GatewayReceiptsTest, EveryReceiptHasAUniqueJtiAndTheRequestsReceiptUse) {
   std::set<std::string> jtis;
   for (int i = 0; i < 3; ++i) {

@@ -336,6 +336,58 @@ TEST_F(GatewayTest, VerificationEscalateKeepsItPendingAtTheNextLevel) {
   EXPECT_EQ(acknowledged.value()->status, RequestStatus::kApproved);
 }
 
+// A transition answers with the request it built from the one it read, without reading it back
+// (Gateway::ApplyPlan): each must be exactly what a read from the store then gives.
+TEST_F(GatewayTest, EveryTransitionAnswersWithTheRequestAsStored) {
+  const auto expect_stored = [&](const RequestPtr& answered) {
+    ASSERT_NE(answered, nullptr);
+    auto stored = store_->GetRequest(answered->tenant, answered->id);
+    ASSERT_TRUE(stored.ok() && stored.value().has_value());
+    EXPECT_TRUE(*stored.value() == *answered)
+        << "request " << answered->id << ", status " << StatusName(answered->status);
+  };
+  NewRequest quorum;
+  quorum.quorum = 2;
+  auto twice = MustCreate(kAgent, quorum);
+  auto first = Decide(kAlice, twice->id, "approve", "");
+  ASSERT_TRUE(first.ok());
+  expect_stored(first.value());  // a decision recorded, still pending
+  clock_.Advance(1ms);
+  auto second = Decide(kBob, twice->id, "approve");
+  ASSERT_TRUE(second.ok());
+  expect_stored(second.value());  // approved by two
+
+  auto denied = Decide(kAlice, MustCreate(kAgent)->id, "deny");
+  ASSERT_TRUE(denied.ok());
+  expect_stored(denied.value());
+
+  NewRequest question;
+  question.kind = "question";
+  auto answered = Decide(kAlice, MustCreate(kAgent, question)->id, "", "the blue-green slot");
+  ASSERT_TRUE(answered.ok());
+  expect_stored(answered.value());
+
+  NewRequest verification;
+  verification.kind = "verification";
+  auto escalated = Decide(kAlice, MustCreate(kAgent, verification)->id, "escalate");
+  ASSERT_TRUE(escalated.ok());
+  expect_stored(escalated.value());  // the next level, a new deadline and approvers
+
+  auto cancelled = Call<RequestPtr>([&](auto done) {
+    gateway_->Cancel(kAgent, MustCreate(kAgent)->id, "not needed", std::move(done));
+  });
+  ASSERT_TRUE(cancelled.ok());
+  expect_stored(cancelled.value());
+
+  NewRequest soon;
+  soon.timeout_seconds = 5;
+  auto expiring = MustCreate(kAgent, soon);
+  auto woken = WaitFor(expiring->id);
+  clock_.Advance(6s);
+  ASSERT_EQ(woken.wait_for(kEventually), std::future_status::ready);
+  expect_stored(woken.get());
+}
+
 TEST_F(GatewayTest, OtherTenantsAndOtherAgentsSeeNothing) {
   auto request = MustCreate(kAgent);
   auto foreign = gateway_->Get(kForeignAdmin, request->id);
