@@ -11,7 +11,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config dpkg-dev file \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
-      libsqlite3-dev libpq-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev \
+      libsqlite3-dev libpq-dev libssl-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev \
       libtomlplusplus-dev libmimalloc-dev libcurl4-openssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src

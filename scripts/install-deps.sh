@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config clang clang-14 libclang-rt-14-dev clang-format
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev sqlite3 libpq-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
+  libsqlite3-dev sqlite3 libpq-dev libssl-dev libsodium-dev libspdlog-dev libfmt-dev libcli11-dev
   libtomlplusplus-dev libgtest-dev googletest libmimalloc-dev
   libcurl4-openssl-dev python3 openssl python3-cryptography python3-pytest python3-aiosmtpd
   jq  # the README tour (and tests/integration/test_readme_tour.py) reads answers with it

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
 
@@ -26,9 +27,6 @@ constexpr size_t kMaxKeyFileBytes = 64 * 1024;
 
 struct BioFree {
   void operator()(BIO* bio) const { BIO_free(bio); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
 };
 
 std::string Errno(const std::string& what, const std::filesystem::path& path) {
@@ -151,9 +149,10 @@ Result<bool> Publish(const std::filesystem::path& staged, const std::filesystem:
 
 void Ed25519ReceiptSigner::KeyFree::operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 
-Ed25519ReceiptSigner::Ed25519ReceiptSigner(std::unique_ptr<EVP_PKEY, KeyFree> key, std::string x,
-                                           std::string kid)
-    : key_(std::move(key)), x_(std::move(x)), kid_(std::move(kid)) {
+Ed25519ReceiptSigner::Ed25519ReceiptSigner(std::unique_ptr<EVP_PKEY, KeyFree> key,
+                                           const std::array<unsigned char, 64>& secret,
+                                           std::string x, std::string kid)
+    : key_(std::move(key)), secret_(secret), x_(std::move(x)), kid_(std::move(kid)) {
   boost::json::object header;
   header["alg"] = "EdDSA";
   header["typ"] = "JWT";
@@ -161,7 +160,7 @@ Ed25519ReceiptSigner::Ed25519ReceiptSigner(std::unique_ptr<EVP_PKEY, KeyFree> ke
   header_b64_ = Base64UrlEncode(boost::json::serialize(header));
 }
 
-Ed25519ReceiptSigner::~Ed25519ReceiptSigner() = default;
+Ed25519ReceiptSigner::~Ed25519ReceiptSigner() { sodium_memzero(secret_.data(), secret_.size()); }
 
 Result<std::unique_ptr<Ed25519ReceiptSigner>> Ed25519ReceiptSigner::FromPem(
     const std::string& pem) {
@@ -184,10 +183,26 @@ Result<std::unique_ptr<Ed25519ReceiptSigner>> Ed25519ReceiptSigner::FromPem(
       length != sizeof public_key) {
     return Error::Invalid("cannot read the Ed25519 public key");
   }
+  static_assert(crypto_sign_SECRETKEYBYTES == 64 && crypto_sign_PUBLICKEYBYTES == 32);
+  if (sodium_init() < 0) return Error::Internal("libsodium could not initialise");
+  unsigned char seed[crypto_sign_SEEDBYTES];
+  length = sizeof seed;
+  std::array<unsigned char, crypto_sign_SECRETKEYBYTES> secret{};
+  unsigned char derived_public[crypto_sign_PUBLICKEYBYTES];
+  const bool derived = EVP_PKEY_get_raw_private_key(key.get(), seed, &length) == 1 &&
+                       length == sizeof seed &&
+                       crypto_sign_seed_keypair(derived_public, secret.data(), seed) == 0;
+  sodium_memzero(seed, sizeof seed);
+  if (!derived || sodium_memcmp(derived_public, public_key, sizeof public_key) != 0) {
+    sodium_memzero(secret.data(), secret.size());
+    return Error::Invalid("cannot read the Ed25519 private key");
+  }
   std::string x = Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(public_key), 32));
   std::string kid = Thumbprint(x);
-  return std::unique_ptr<Ed25519ReceiptSigner>(
-      new Ed25519ReceiptSigner(std::move(key), std::move(x), std::move(kid)));
+  auto signer = std::unique_ptr<Ed25519ReceiptSigner>(
+      new Ed25519ReceiptSigner(std::move(key), secret, std::move(x), std::move(kid)));
+  sodium_memzero(secret.data(), secret.size());
+  return signer;
 }
 
 Result<std::unique_ptr<Ed25519ReceiptSigner>> Ed25519ReceiptSigner::LoadOrCreate(
@@ -254,14 +269,11 @@ std::string Ed25519ReceiptSigner::SignJws(const boost::json::object& payload) co
   token.push_back('.');
   token += Base64UrlEncode(boost::json::serialize(payload));
 
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
-  if (!ctx) return "";
-  // Ed25519 hashes internally (PureEdDSA): no digest, and the one-shot EVP_DigestSign.
-  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1) return "";
-  unsigned char signature[64];
-  size_t length = sizeof signature;
-  if (EVP_DigestSign(ctx.get(), signature, &length,
-                     reinterpret_cast<const unsigned char*>(token.data()), token.size()) != 1 ||
+  // Ed25519 hashes the message itself (PureEdDSA).
+  unsigned char signature[crypto_sign_BYTES];
+  unsigned long long length = 0;
+  if (crypto_sign_detached(signature, &length, reinterpret_cast<const unsigned char*>(token.data()),
+                           token.size(), secret_.data()) != 0 ||
       length != sizeof signature) {
     return "";
   }

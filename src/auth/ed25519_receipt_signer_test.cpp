@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <openssl/bio.h>
@@ -106,6 +107,46 @@ TEST(Ed25519ReceiptSignerTest, AReceiptVerifiesWithNothingButTheJwksX) {
   const Jws jws = Split(token);
   EXPECT_EQ(jws.signature.size(), 64u);
   EXPECT_TRUE(VerifyWithJwksX((*signer)->Jwks(), jws.signing_input, jws.signature));
+}
+
+// OpenSSL's own Ed25519 signature of `input` with the private key in `pem`.
+std::string OpenSslSignature(const std::string& pem, const std::string& input) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  unsigned char signature[64];
+  size_t length = sizeof signature;
+  if (!key || !ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), signature, &length,
+                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1) {
+    return "";
+  }
+  return std::string(reinterpret_cast<const char*>(signature), length);
+}
+
+// The signer signs with libsodium from the key OpenSSL read: Ed25519 is deterministic, so the
+// bytes must be exactly OpenSSL's, for the RFC 8037 key and for a key made here.
+TEST(Ed25519ReceiptSignerTest, SignaturesAreExactlyOpenSslsForTheSameKey) {
+  testing::TempDir dir;
+  ASSERT_TRUE(Ed25519ReceiptSigner::LoadOrCreate(dir.path()).ok());
+  std::ifstream file(dir.path() / Ed25519ReceiptSigner::kKeyFileName);
+  std::stringstream fresh;
+  fresh << file.rdbuf();
+  for (const std::string& pem : {RfcKeyPem(), fresh.str()}) {
+    auto signer = Ed25519ReceiptSigner::FromPem(pem);
+    ASSERT_TRUE(signer.ok()) << signer.error().message;
+    for (const auto& approvers :
+         {std::vector<std::string>{"alice"}, std::vector<std::string>{"alice", "bob", "carol"}}) {
+      ReceiptClaims claims = ExampleClaims();
+      claims.approvers = approvers;
+      const Jws jws = Split((*signer)->Sign(claims));
+      const std::string expected = OpenSslSignature(pem, jws.signing_input);
+      ASSERT_EQ(expected.size(), 64u);
+      EXPECT_EQ(jws.signature, expected);
+    }
+  }
 }
 
 TEST(Ed25519ReceiptSignerTest, HeaderAndPayloadCarryTheClaimsAsJwtNumericDates) {
