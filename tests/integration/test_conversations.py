@@ -1049,6 +1049,9 @@ class SlackEventsTest(ConversationTest):
     def test_a_dm_without_a_chat_records_nothing(self):
         rid = self.alert()["id"]
         feed_ts = self.feed_ts(rid)
+        # The properties note follows the alert through the outbox; count from once it is there
+        # (under load it could still be on its way at the count below).
+        self.wait_thread(feed_ts, lambda text: True)
         self.dm("what is this about?")
         self.barrier()
         self.assertEqual(self.messages(rid)["messages"], [])
