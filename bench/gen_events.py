@@ -16,8 +16,8 @@ in byte order, no spaces, `at` as RFC 3339 UTC with milliseconds); `data` is sto
 canonical JSON that was hashed. Timestamps are one millisecond apart, ending now, never before
 the last existing event.
 
-Everything is one transaction, with the events indexes dropped and rebuilt around the insert
-(bench/bulk_load.py). Stdlib only.
+The rows are one transaction, with the events indexes dropped, which are built again once the
+rows are committed (bench/bulk_load.py). Stdlib only.
 """
 
 import argparse

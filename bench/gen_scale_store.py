@@ -31,8 +31,8 @@ them; signing 5 M receipts would double the generation time).
 Also written to DIR: ids.sample (up to 200,000 request ids, shuffled) and sessions.sample,
 actions.sample, requesters.txt (the list filter values), and gen.json (counts, times).
 
-Everything is one transaction, indexes dropped and rebuilt around the insert
-(bench/bulk_load.py). Stdlib, plus python3-cryptography for the checkpoint signatures (without
+The rows are one transaction, with the indexes dropped, which are built again once the rows
+are committed (bench/bulk_load.py). Stdlib, plus python3-cryptography for the checkpoint signatures (without
 it no checkpoint is written, and the run says so).
 """
 

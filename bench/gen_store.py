@@ -11,8 +11,8 @@ future (a week after creation), the older ones are approved, denied (each with i
 expired or cancelled. Audit events are not generated: start-up does not read them, and an
 audit verify on this store reports the gap.
 
-Everything is one transaction, with the indexes dropped and rebuilt around the insert
-(bench/bulk_load.py). Stdlib only.
+The rows are one transaction, with the indexes dropped, which are built again once the rows
+are committed (bench/bulk_load.py). Stdlib only.
 """
 
 import argparse
