@@ -376,7 +376,8 @@ class Gateway {
   // otherwise. Every change to a request goes through here. The answer is `r` with the plan's
   // changes made to it, not read back: `r` was read in the same transaction, and writes are
   // serialised (SQLite's one writer; PostgreSQL's chain lock, taken at BEGIN), so nothing
-  // else changed the row meanwhile (engine.GatewayTest.*StoredAsAnswered compares the two).
+  // else changed the row meanwhile (engine.GatewayTest.EveryTransitionAnswersWithTheRequestAsStored
+  // compares the two; builds other than Release read back and compare after every transition).
   Result<RequestPtr> ApplyPlan(Transaction& txn, const Request& r,
                                const TransitionPlan& plan) const;
   // Hands the events this operation appended, with the request after it, to the notifier.
