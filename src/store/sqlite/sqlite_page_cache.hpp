@@ -5,11 +5,12 @@
 // (sqlite3PcacheTruncate: pages past the end are dropped). The default cache (pcache1) walks
 // only the hash slots that can hold such pages, unless the largest page number it has ever been
 // handed since its last truncate is far above that size; then it walks every slot and every
-// cached page. SQLite 3.39 and later (Debian 12 ships 3.40) make that happen in almost every
-// write transaction of a database under 1 GiB: when a B-tree rebalance swaps two pages, it
-// parks one at the lock-byte page's number (page 262,145 with 4 KiB pages) for a moment. With
-// the writer's 64 MiB cache full, that is some 16,000 page headers read at each commit, 7% of
-// the server's CPU under decide load (perf, bench/run's decide workload).
+// cached page. SQLite 3.39 and later (Debian 12 ships 3.40) make that happen in any write
+// transaction of a database under 1 GiB in which a B-tree rebalance swaps two pages: it parks
+// one at the lock-byte page's number (page 262,145 with 4 KiB pages) for a moment. Decides do
+// that nearly every time (their UPDATEs grow rows). With the writer's 64 MiB cache full, that
+// is some 16,000 page headers read at the commit: 7% of the server's samples with wrk
+// approving pending requests (perf).
 //
 // The wrapper keeps, per cache, the page numbers at or above the last truncate's limit that it
 // has handed out (new pages past the end of the database, and the swap's parking place, which
