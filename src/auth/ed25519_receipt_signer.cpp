@@ -149,10 +149,9 @@ Result<bool> Publish(const std::filesystem::path& staged, const std::filesystem:
 
 void Ed25519ReceiptSigner::KeyFree::operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
 
-Ed25519ReceiptSigner::Ed25519ReceiptSigner(std::unique_ptr<EVP_PKEY, KeyFree> key,
-                                           const std::array<unsigned char, 64>& secret,
+Ed25519ReceiptSigner::Ed25519ReceiptSigner(const std::array<unsigned char, 64>& secret,
                                            std::string x, std::string kid)
-    : key_(std::move(key)), secret_(secret), x_(std::move(x)), kid_(std::move(kid)) {
+    : secret_(secret), x_(std::move(x)), kid_(std::move(kid)) {
   boost::json::object header;
   header["alg"] = "EdDSA";
   header["typ"] = "JWT";
@@ -200,7 +199,7 @@ Result<std::unique_ptr<Ed25519ReceiptSigner>> Ed25519ReceiptSigner::FromPem(
   std::string x = Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(public_key), 32));
   std::string kid = Thumbprint(x);
   auto signer = std::unique_ptr<Ed25519ReceiptSigner>(
-      new Ed25519ReceiptSigner(std::move(key), secret, std::move(x), std::move(kid)));
+      new Ed25519ReceiptSigner(secret, std::move(x), std::move(kid)));
   sodium_memzero(secret.data(), secret.size());
   return signer;
 }

@@ -18,6 +18,7 @@
 // crypto_sign_detached, from the same 32-byte seed: Ed25519 signatures are deterministic, so
 // both libraries give the same bytes (auth.Ed25519ReceiptSignerTest checks it), and libsodium's
 // takes half the time (16 against 31 us here), inside the writer's transaction of every approval.
+// The signer keeps only libsodium's form of the key (wiped when it is destroyed), not OpenSSL's.
 //
 // Thread-safe: after construction Sign() and Jwks() only read the key.
 #pragma once
@@ -65,10 +66,8 @@ class Ed25519ReceiptSigner final : public ReceiptSigner {
     void operator()(EVP_PKEY* key) const;
   };
 
-  Ed25519ReceiptSigner(std::unique_ptr<EVP_PKEY, KeyFree> key,
-                       const std::array<unsigned char, 64>& secret, std::string x, std::string kid);
+  Ed25519ReceiptSigner(const std::array<unsigned char, 64>& secret, std::string x, std::string kid);
 
-  std::unique_ptr<EVP_PKEY, KeyFree> key_;
   std::array<unsigned char, 64> secret_;  // libsodium's form: the seed, then the public key
   std::string x_;
   std::string kid_;
