@@ -156,8 +156,12 @@ TEST_F(SqlitePageCacheTest, AFileThatShrinksKeepsItsData) {
   ASSERT_TRUE(db_->Exec("DELETE FROM t WHERE k < 't'").ok());
   std::erase_if(model_, [](const auto& row) { return row.first < "t"; });
   const int64_t pages = PageCount(*db_);
+  const auto before = SqlitePageCache::Totals();
   ASSERT_TRUE(db_->Exec("VACUUM").ok());
   EXPECT_LT(PageCount(*db_), pages);
+  // Its pages past the new, smaller end were cached below the tracked floor: the truncate that
+  // drops them must reach the default cache.
+  EXPECT_GT(SqlitePageCache::Totals().passed_on, before.passed_on);
   ExpectIntact(*db_);
   InsertBatch(300);
   ExpectIntact(*db_);
