@@ -382,6 +382,23 @@ long StatusKib(int pid, std::string_view field) {
                            "/status");
 }
 
+// A field of /proc/PID/smaps_rollup, in KiB. Its Pss counts a page that the process maps more
+// than once (the store file, mapped by each SQLite connection) once; VmRSS counts it once per
+// mapping.
+long RollupKib(int pid, std::string_view field) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/smaps_rollup";
+  std::ifstream rollup(path);
+  if (!rollup) throw std::runtime_error("cannot read " + path);
+  std::string line;
+  while (std::getline(rollup, line)) {
+    if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 &&
+        line[field.size()] == ':') {
+      return std::stol(line.substr(field.size() + 1));
+    }
+  }
+  throw std::runtime_error("no " + std::string(field) + " in " + path);
+}
+
 // One long-poll on its own connection.
 struct Waiter {
   std::string request_id;
@@ -592,12 +609,14 @@ asio::awaitable<void> RunWaiters(const Options& o) {
   }
   const long before = StatusKib(o.pid, "VmRSS");
   const long anon_before = StatusKib(o.pid, "RssAnon");
+  const long pss_before = RollupKib(o.pid, "Pss");
   Signal answered(executor);
   WaitGroup readers(executor);
   co_await OpenWaiters(o, waiters, answered, readers);
   co_await AwaitGauge(o, "countersign_waiters", baseline + static_cast<long>(waiters.size()));
   const long after = StatusKib(o.pid, "VmRSS");
   const long anon_after = StatusKib(o.pid, "RssAnon");
+  const long pss_after = RollupKib(o.pid, "Pss");
   for (const auto& waiter : waiters) {
     if (waiter.answered) throw std::runtime_error("a long-poll was answered while still pending");
   }
@@ -612,6 +631,10 @@ asio::awaitable<void> RunWaiters(const Options& o) {
   std::printf("anon_extra_mib %.2f\nanon_bytes_per_waiter %.0f\n",
               (anon_after - anon_before) / 1024.0,
               (anon_after - anon_before) * 1024.0 / static_cast<double>(waiters.size()));
+  // The memory the process holds, each page once: the heap and stacks, and the store file's
+  // pages however many of the store's connections map them.
+  std::printf("pss_extra_mib %.2f\npss_bytes_per_waiter %.0f\n", (pss_after - pss_before) / 1024.0,
+              (pss_after - pss_before) * 1024.0 / static_cast<double>(waiters.size()));
   // --hold: the figures are out; a profiler (heaptrack, gdb) may now look at the server with
   // every waiter still open.
   if (o.hold_seconds > 0) {

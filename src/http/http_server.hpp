@@ -132,11 +132,12 @@ class HttpServer {
   static void Refuse(tcp::socket& socket, std::string_view why);
   // A plain-TCP connection whose long-poll waits, between the Session() that read the request
   // (ended, so that its frame, the largest thing such a connection held, is freed) and the
-  // AnswerParked() that answers it and goes on serving the connection.
+  // AnswerParked() that answers it and goes on serving the connection. While it waits, no
+  // coroutine runs for it: the connection holds this, the answer and the watch on its socket.
   struct Parked {
-    asio::awaitable<HttpResponse> deferred;  // Router::Routed::deferred
-    std::function<void()> abandon;           // Router::Routed::abandon
-    beast::flat_buffer buffer;               // bytes the client sent after the request
+    std::shared_ptr<DeferredAnswer> deferred;  // Router::Routed::deferred
+    std::shared_ptr<ClientWatch> watch;        // set by Park()
+    beast::flat_buffer buffer;                 // bytes the client sent after the request
     std::optional<AccessEntry> access;
     bool keep_alive = false;
     bool head = false;  // a HEAD request: the answer's headers only
@@ -145,7 +146,7 @@ class HttpServer {
   // to be closed but answered later (plain TCP only).
   struct SessionEnd {
     bool graceful = true;
-    std::unique_ptr<Parked> parked;
+    std::shared_ptr<Parked> parked;
   };
 
   // A connection runs ServeTls() or, without TLS, Session() directly; the spawn's completion
@@ -153,9 +154,12 @@ class HttpServer {
   // waiting long-poll would keep its frame.
   asio::awaitable<void> ServeTls(Connection& connection);
   // A plain connection's Session() or AnswerParked() has ended: closes the connection, or
-  // spawns AnswerParked() for a parked one.
+  // parks it.
   void Ended(const std::shared_ptr<Connection>& connection, std::exception_ptr failure,
              SessionEnd end);
+  // Watches a parked connection's socket for the client leaving, and spawns AnswerParked() once
+  // its answer is ready.
+  void Park(const std::shared_ptr<Connection>& connection, std::shared_ptr<Parked> parked);
   // Called once the connection's coroutine has ended, however it ended.
   void Close(const std::shared_ptr<Connection>& connection, std::exception_ptr failure);
   // The request loop over `stream` (the connection's TCP stream, or a TLS stream over it),
@@ -165,8 +169,8 @@ class HttpServer {
   template <typename Stream>
   asio::awaitable<SessionEnd> Session(Connection& connection, Stream& stream,
                                       beast::flat_buffer buffer = {});
-  // Waits for a parked connection's answer, writes it, and serves the connection on.
-  asio::awaitable<SessionEnd> AnswerParked(Connection& connection, std::unique_ptr<Parked> parked);
+  // Makes a parked connection's answer, writes it, and serves the connection on.
+  asio::awaitable<SessionEnd> AnswerParked(Connection& connection, std::shared_ptr<Parked> parked);
   // Writes `response` (`head`: without its body) and logs it. True when the connection goes
   // on to its next request; false when it is to close, with `graceful` false after an error.
   template <typename Stream>

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/co_spawn.hpp>
 
+#include "http/deferred_answer.hpp"
 #include "http/responses.hpp"
 
 namespace countersign {
@@ -18,26 +19,24 @@ template asio::awaitable<HttpServer::SessionEnd> HttpServer::Session(Connection&
                                                                      beast::flat_buffer);
 
 asio::awaitable<HttpServer::SessionEnd> HttpServer::AnswerParked(Connection& connection,
-                                                                 std::unique_ptr<Parked> parked) {
+                                                                 std::shared_ptr<Parked> parked) {
   beast::tcp_stream& tcp_stream = connection.stream;
-  // Notice a client that leaves while the answer waits: its waiter and descriptor are freed at
-  // once.
-  auto watch = std::make_shared<ClientWatch>();
-  if (parked->abandon) WatchForClose(tcp_stream.socket(), watch, std::move(parked->abandon));
   HttpResponse response;
   try {
-    response = co_await std::move(parked->deferred);
+    response = co_await parked->deferred->Answer();
   } catch (const std::exception& ex) {
     spdlog::error("a long-poll's answer failed: {}", ex.what());
     response = ErrorResponse(Error::Internal("internal error"));
   }
-  watch->stopped = true;
-  if (!watch->woke) {
+  parked->deferred.reset();
+  ClientWatch& watch = *parked->watch;
+  watch.stopped = true;
+  if (!watch.woke) {
     boost::system::error_code ignored;
     tcp_stream.socket().cancel(ignored);
   }
   SessionEnd end;
-  if (watch->gone) {
+  if (watch.gone) {
     end.graceful = false;
     co_return end;
   }
@@ -54,17 +53,30 @@ asio::awaitable<HttpServer::SessionEnd> HttpServer::AnswerParked(Connection& con
   co_return co_await std::move(next);
 }
 
+void HttpServer::Park(const std::shared_ptr<Connection>& connection,
+                      std::shared_ptr<Parked> parked) {
+  // Notice a client that leaves while the answer waits: its waiter and descriptor are freed at
+  // once.
+  parked->watch = std::make_shared<ClientWatch>();
+  WatchForClose(connection->stream.socket(), parked->watch,
+                [deferred = parked->deferred] { deferred->Abandon(); });
+  DeferredAnswer& deferred = *parked->deferred;
+  deferred.WhenReady([this, connection, parked = std::move(parked)]() mutable {
+    Connection& c = *connection;
+    asio::co_spawn(c.stream.get_executor(), AnswerParked(c, std::move(parked)),
+                   [this, connection](std::exception_ptr failure, SessionEnd end) {
+                     Ended(connection, failure, std::move(end));
+                   });
+  });
+}
+
 void HttpServer::Ended(const std::shared_ptr<Connection>& connection, std::exception_ptr failure,
                        SessionEnd end) {
   if (failure || !end.parked) {
     Close(connection, failure);
     return;
   }
-  Connection& c = *connection;
-  asio::co_spawn(c.stream.get_executor(), AnswerParked(c, std::move(end.parked)),
-                 [this, connection](std::exception_ptr next_failure, SessionEnd next_end) {
-                   Ended(connection, next_failure, std::move(next_end));
-                 });
+  Park(connection, std::move(end.parked));
 }
 
 }  // namespace countersign

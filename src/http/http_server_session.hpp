@@ -29,6 +29,7 @@
 
 #include "http/access_log.hpp"
 #include "http/connection_response_stream.hpp"
+#include "http/deferred_answer.hpp"
 #include "http/event_stream.hpp"
 #include "http/http_connection.hpp"
 #include "http/http_server.hpp"
@@ -149,10 +150,9 @@ asio::awaitable<HttpServer::SessionEnd> HttpServer::Session(Connection& connecti
           // A long-poll over plain TCP: this coroutine ends, and AnswerParked() answers when the
           // wait is over (Ended() spawns it), holding only what the answer needs.
           SessionEnd parked;
-          parked.parked = std::make_unique<Parked>();
+          parked.parked = std::make_shared<Parked>();
           Parked& p = *parked.parked;
-          p.deferred = std::move(*routed.deferred);
-          p.abandon = std::move(routed.abandon);
+          p.deferred = std::move(routed.deferred);
           if (buffer.size() > 0) p.buffer = std::move(buffer);
           if (access) {
             access->principal = routed.principal;
@@ -167,10 +167,12 @@ asio::awaitable<HttpServer::SessionEnd> HttpServer::Session(Connection& connecti
           // leaves (its waiter and descriptor are freed at once).
           request = {};
           if (buffer.size() == 0) buffer.shrink_to_fit();
+          std::shared_ptr<DeferredAnswer> deferred = std::move(routed.deferred);
           auto watch = std::make_shared<ClientWatch>();
-          if (routed.abandon) WatchForClose(tcp_stream.socket(), watch, std::move(routed.abandon));
-          routed.response = co_await std::move(*routed.deferred);
-          routed.deferred.reset();
+          WatchForClose(tcp_stream.socket(), watch, [deferred] { deferred->Abandon(); });
+          co_await AwaitReady(*deferred);
+          routed.response = co_await deferred->Answer();
+          deferred.reset();
           watch->stopped = true;
           if (!watch->woke) {
             boost::system::error_code ignored;

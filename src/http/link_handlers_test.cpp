@@ -74,7 +74,7 @@ class LinkHandlersTest : public ::testing::Test {
   }
 
   HttpResponse Run(const HttpRequest& request, const std::string& token, bool post) {
-    RequestContext ctx{request, {{"token", token}}, {}, {}, {}, {}};
+    RequestContext ctx{request, {{"token", token}}, {}, {}, {}, {}, {}};
     auto future =
         asio::co_spawn(io_, post ? handlers_->Submit(ctx) : handlers_->Show(ctx), asio::use_future);
     io_.restart();

@@ -8,7 +8,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "http/clock_timer.hpp"
+#include "engine/alarms.hpp"
+#include "http/deferred_answer.hpp"
 #include "http/engine_call.hpp"
 
 namespace countersign {
@@ -16,53 +17,115 @@ namespace {
 
 using RequestPtr = Gateway::RequestPtr;
 
-// A long-poll while it waits: everything it needs, in one allocation.
-struct LongPoll {
-  LongPoll(const asio::any_io_executor& executor, Alarms& alarms, std::chrono::milliseconds after,
+// A long-poll while it waits: registered with the waiter hub, its timeout an alarm. It is all a
+// waiting client's long-poll holds (the connection holds it as its DeferredAnswer): no timer
+// object and no coroutine frame. Its state is touched on the connection's executor only; the
+// hub's wake-up and the alarm post to it.
+class LongPoll final : public DeferredAnswer, public std::enable_shared_from_this<LongPoll> {
+ public:
+  LongPoll(Gateway& gateway, asio::any_io_executor executor, std::chrono::milliseconds wait_for,
            std::string id, Actor actor, LongPollFinish finish, std::function<void()> gone)
-      : timer(executor, alarms),
-        request_id(std::move(id)),
-        actor(std::move(actor)),
-        finish(std::move(finish)),
-        gone(std::move(gone)) {
-    timer.ExpiresAfter(after);
+      : gateway_(gateway),
+        executor_(std::move(executor)),
+        deadline_(gateway.alarms().Now() + wait_for),
+        request_id_(std::move(id)),
+        actor_(std::move(actor)),
+        finish_(std::move(finish)),
+        gone_(std::move(gone)) {}
+  ~LongPoll() override { gateway_.alarms().Cancel(alarm_); }
+
+  // Registers with the hub. The wake-up holds only the poll, so it fits in the std::function
+  // without an allocation.
+  void Register() {
+    ticket_ = gateway_.waiters().Add(request_id_, [self = shared_from_this()](RequestPtr request) {
+      asio::post(self->executor_, [self, request = std::move(request)]() mutable {
+        self->End(std::move(request), true);
+      });
+    });
   }
-  ClockTimer timer;  // cancelled by the wake-up
-  const std::string request_id;
-  const Actor actor;
-  const LongPollFinish finish;
-  const std::function<void()> gone;
-  uint64_t ticket = 0;
-  RequestPtr resolved;  // set with `signalled`, on the timer's executor
-  bool signalled = false;
-  bool abandoned = false;  // the client went away; on the timer's executor
+  // Stops waiting at once: the read found the request resolved, or could not read it.
+  void Unregister() {
+    over_ = true;
+    if (!signalled_) gateway_.waiters().Remove(request_id_, ticket_);
+  }
+  // Sets the alarm for the timeout (counted from the poll's creation, on the gateway's clock).
+  void Arm() {
+    if (over_) return;
+    std::weak_ptr<LongPoll> weak = weak_from_this();
+    alarm_ = gateway_.alarms().At(deadline_, [weak = std::move(weak)] {
+      if (auto self = weak.lock()) {
+        asio::post(self->executor_, [self] { self->End(nullptr, false); });
+      }
+    });
+  }
+
+  // The answer from what a read gave, without waiting.
+  asio::awaitable<HttpResponse> AnswerWith(Result<RequestPtr> current) {
+    return finish_(std::move(current));
+  }
+
+  void WhenReady(std::function<void()> ready) override {
+    if (over_) {
+      asio::post(executor_, std::move(ready));
+      return;
+    }
+    ready_ = std::move(ready);
+  }
+
+  void Abandon() override {
+    if (abandoned_) return;
+    abandoned_ = true;
+    End(nullptr, false);
+  }
+
+  asio::awaitable<HttpResponse> Answer() override {
+    if (abandoned_) {
+      // Nobody to answer.
+      if (!resolved_ && gone_) gone_();
+      co_return HttpResponse();
+    }
+    if (resolved_ && resolved_->tenant == actor_.tenant) {
+      Result<RequestPtr> resolved = resolved_;
+      co_return co_await finish_(std::move(resolved));
+    }
+    // Timed out, or the server is stopping: answer with what the store holds now.
+    auto current = co_await GetRequestFrom(gateway_, actor_, request_id_);
+    co_return co_await finish_(std::move(current));
+  }
+
+ private:
+  // The wait is over: woken by the hub (`signalled`, with the request as it resolved, or
+  // nullptr when the server is stopping), timed out, or abandoned. The first of them counts.
+  void End(RequestPtr resolved, bool signalled) {
+    if (signalled) signalled_ = true;
+    if (over_) return;
+    over_ = true;
+    resolved_ = std::move(resolved);
+    gateway_.alarms().Cancel(alarm_);
+    alarm_ = {};
+    if (!signalled_) gateway_.waiters().Remove(request_id_, ticket_);
+    if (ready_) {
+      auto ready = std::move(ready_);
+      ready_ = nullptr;
+      ready();
+    }
+  }
+
+  Gateway& gateway_;
+  const asio::any_io_executor executor_;  // the connection's
+  const TimePoint deadline_;
+  const std::string request_id_;
+  const Actor actor_;
+  const LongPollFinish finish_;
+  const std::function<void()> gone_;
+  std::function<void()> ready_;
+  uint64_t ticket_ = 0;
+  Alarms::Ticket alarm_;
+  RequestPtr resolved_;     // set when the hub woke it with the resolved request
+  bool signalled_ = false;  // the hub has woken it (and forgotten it)
+  bool over_ = false;
+  bool abandoned_ = false;  // the client went away
 };
-
-// The answer once the wait is over. A coroutine of its own, so that its frame (results and
-// responses in flight) exists only while it answers, not during the wait.
-asio::awaitable<HttpResponse> AnswerLongPoll(Gateway& gateway, std::shared_ptr<LongPoll> poll) {
-  if (!poll->signalled) gateway.waiters().Remove(poll->request_id, poll->ticket);
-  if (poll->abandoned) {
-    // Nobody to answer.
-    if (!poll->resolved && poll->gone) poll->gone();
-    co_return HttpResponse();
-  }
-  if (poll->resolved && poll->resolved->tenant == poll->actor.tenant) {
-    Result<RequestPtr> resolved = poll->resolved;
-    co_return co_await poll->finish(std::move(resolved));
-  }
-  // Timed out, or the server is shutting down: answer with what the store holds now.
-  auto current = co_await GetRequestFrom(gateway, poll->actor, poll->request_id);
-  co_return co_await poll->finish(std::move(current));
-}
-
-// What a connection holds while its long-poll waits: this frame, the timer's wait and the poll.
-asio::awaitable<HttpResponse> AwaitLongPoll(Gateway& gateway, std::shared_ptr<LongPoll> poll) {
-  // The wake-up may have come already (while the read ran): a cancel then is lost.
-  if (!poll->signalled && !poll->abandoned) co_await poll->timer.Wait();
-  auto answer = AnswerLongPoll(gateway, std::move(poll));
-  co_return co_await std::move(answer);
-}
 
 }  // namespace
 
@@ -75,31 +138,21 @@ asio::awaitable<HttpResponse> AnswerOnceResolved(Gateway& gateway, RequestContex
     co_return co_await finish(std::move(current));
   }
   auto executor = co_await asio::this_coro::executor;
-  auto poll = std::make_shared<LongPoll>(executor, gateway.alarms(), wait_for, id, actor,
-                                         std::move(finish), std::move(gone));
+  auto poll = std::make_shared<LongPoll>(gateway, executor, wait_for, id, actor, std::move(finish),
+                                         std::move(gone));
   // Registered before the one read: a resolution after the read is then certain to wake the
   // poll, and one before it shows in what the read returns. (Reading first would need a second
   // read after registering, for a resolution in between.)
-  // The wake-up holds only the poll, so it fits in the std::function without an allocation.
-  poll->ticket = gateway.waiters().Add(id, [poll](RequestPtr resolved) {
-    asio::post(poll->timer.get_executor(), [poll, resolved = std::move(resolved)]() mutable {
-      poll->resolved = std::move(resolved);
-      poll->signalled = true;
-      poll->timer.Cancel();
-    });
-  });
+  poll->Register();
   auto current = co_await GetRequestFrom(gateway, actor, id);
   if (!current.ok() || !current.value()->pending()) {
-    gateway.waiters().Remove(id, poll->ticket);
-    co_return co_await poll->finish(std::move(current));
+    poll->Unregister();
+    co_return co_await poll->AnswerWith(std::move(current));
   }
-  // Thousands may wait at once: the wait goes on in a small coroutine of its own, after this
-  // one, the router's and the request have gone, and it keeps no copy of the request.
-  ctx.abandon = [poll] {
-    poll->abandoned = true;
-    poll->timer.Cancel();
-  };
-  ctx.deferred = AwaitLongPoll(gateway, std::move(poll));
+  poll->Arm();
+  // Thousands may wait at once: the connection holds the poll after this coroutine, the
+  // router's and the request have gone, and the poll keeps no copy of the request.
+  ctx.deferred = std::move(poll);
   co_return HttpResponse();
 }
 

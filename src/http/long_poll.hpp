@@ -4,14 +4,14 @@
 // reads the request as `actor` (registering first means no resolution can fall between the
 // read and the registration). When the read fails, when the request is no longer pending, or
 // when `wait_for` is zero (then nothing is registered), it answers at once: with `finish`,
-// given what the read gave. Otherwise it defers the answer
-// (RequestContext::deferred): a small coroutine of its own waits on a ClockTimer from the
-// gateway's alarms until the waiter wakes it or `wait_for` runs out, and then answers with
-// `finish`, given the request as it stands — resolved, or still pending when the time ran out
-// or the server is stopping (WaiterHub::CloseAll) — or the error reading it. The returned
-// response is then empty: the connection awaits the deferred one.
+// given what the read gave. Otherwise it defers the answer (RequestContext::deferred, a
+// DeferredAnswer): the wait is an alarm on the gateway's clock and the hub's registration, with
+// no coroutine, until the waiter wakes it or `wait_for` runs out; then the connection asks for
+// the answer, which is `finish` given the request as it stands — resolved, or still pending when
+// the time ran out or the server is stopping (WaiterHub::CloseAll) — or the error reading it.
+// The returned response is then empty.
 //
-// When the client goes away while the answer waits (RequestContext::abandon), the wait ends at
+// When the client goes away while the answer waits (DeferredAnswer::Abandon), the wait ends at
 // once, `finish` is not called, and `gone` (when set) runs instead, provided the request had
 // not been seen to resolve.
 //

@@ -3,6 +3,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include "auth/actor.hpp"
 #include "core/result.hpp"
 #include "http/beast.hpp"
+#include "http/deferred_answer.hpp"
 #include "http/response_stream.hpp"
 
 namespace countersign {
@@ -22,21 +24,19 @@ struct RequestContext {
   std::map<std::string, std::string, std::less<>> path;   // {id} and friends, from the route
   std::map<std::string, std::string, std::less<>> query;  // decoded query parameters
   Actor actor;                                            // set once authenticated
-  // A handler that may wait long (a long-poll) sets this to the coroutine that finishes its
-  // answer, and returns at once: the connection then awaits it after the router's and the
-  // handler's frames, and the request itself, are freed, so a waiting client holds little.
-  // It must not refer to `request` or to this context.
-  std::optional<asio::awaitable<HttpResponse>> deferred;
-  // Set with `deferred`: called, on the connection's executor, when the client goes away while
-  // the deferred answer waits. It should end the wait soon (its answer is then discarded) and
-  // free what the wait holds.
-  std::function<void()> abandon;
+  // A handler that may wait long (a long-poll) sets this to the answer that waits, and returns
+  // at once: the connection then holds it after the router's and the handler's frames, and the
+  // request itself, are freed, so a waiting client holds little. It must not refer to `request`
+  // or to this context.
+  std::shared_ptr<DeferredAnswer> deferred;
   // Instead of `deferred`, a handler whose answer is a body written while it works (an MCP
   // tool call's event stream) sets this and returns at once: the connection calls it with its
   // ResponseStream once the router's and the handler's frames, and the request, are freed,
-  // and closes when it returns. `abandon`, when set with it, is called when the client goes
-  // away meanwhile. It must not refer to `request` or to this context.
+  // and closes when it returns. It must not refer to `request` or to this context.
   std::function<asio::awaitable<void>(ResponseStream&)> streamed = nullptr;
+  // Set with `streamed`: called, on the connection's executor, when the client goes away while
+  // the stream runs. It should end the stream soon (what it writes is then discarded).
+  std::function<void()> abandon;
   // The client's address (the TCP peer: a proxy in front of the server, when there is one).
   asio::ip::address peer{};
 

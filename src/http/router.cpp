@@ -87,7 +87,7 @@ asio::awaitable<Router::Routed> Router::Route(const HttpRequest& request, asio::
     co_return routed;
   }
 
-  RequestContext ctx{request, std::move(captures), {}, {}, {}, {}};
+  RequestContext ctx{request, std::move(captures), {}, {}, {}, {}, {}};
   ctx.peer = peer;
   for (auto param : url->params()) ctx.query[param.key] = param.value;
   if (match->access == Access::kAuthenticated) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,13 +32,13 @@ class Router {
   using StreamHandler = std::function<asio::awaitable<Result<StreamUpgrade>>(RequestContext&)>;
   enum class Access { kPublic, kAuthenticated };
 
-  // What a request routes to: a response to write, a coroutine that produces it, or (stream
+  // What a request routes to: a response to write, an answer that waits, or (stream
   // routes) a stream to run.
   struct Routed {
     HttpResponse response;
-    std::optional<asio::awaitable<HttpResponse>> deferred;  // set: its result is the response
-    std::function<void()> abandon;                          // RequestContext::abandon
-    std::optional<StreamUpgrade> upgrade;                   // set: `response` is unused
+    std::shared_ptr<DeferredAnswer> deferred;  // set: its answer is the response
+    std::function<void()> abandon;             // RequestContext::abandon (with `streamed`)
+    std::optional<StreamUpgrade> upgrade;      // set: `response` is unused
     // RequestContext::streamed; set: `response` is unused.
     std::function<asio::awaitable<void>(ResponseStream&)> streamed;
     // Who the route authenticated (Actor::name), for the access log; empty for a public route
