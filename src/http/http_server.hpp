@@ -138,7 +138,7 @@ class HttpServer {
     std::shared_ptr<DeferredAnswer> deferred;  // Router::Routed::deferred
     std::shared_ptr<ClientWatch> watch;        // set by Park()
     beast::flat_buffer buffer;                 // bytes the client sent after the request
-    std::optional<AccessEntry> access;
+    std::unique_ptr<AccessEntry> access;       // set while the access log is on
     bool keep_alive = false;
     bool head = false;  // a HEAD request: the answer's headers only
   };
@@ -171,12 +171,13 @@ class HttpServer {
                                       beast::flat_buffer buffer = {});
   // Makes a parked connection's answer, writes it, and serves the connection on.
   asio::awaitable<SessionEnd> AnswerParked(Connection& connection, std::shared_ptr<Parked> parked);
-  // Writes `response` (`head`: without its body) and logs it. True when the connection goes
-  // on to its next request; false when it is to close, with `graceful` false after an error.
+  // Writes `response` (`head`: without its body) and, when `access` is set, logs it. True when
+  // the connection goes on to its next request; false when it is to close, with `graceful`
+  // false after an error.
   template <typename Stream>
   asio::awaitable<bool> WriteAnswer(Connection& connection, Stream& stream, HttpResponse& response,
-                                    bool keep_alive, bool head,
-                                    const std::optional<AccessEntry>& access, bool& graceful);
+                                    bool keep_alive, bool head, const AccessEntry* access,
+                                    bool& graceful);
   // Reads one request into `request`. The parser lives in this coroutine's frame, not in
   // Session()'s, so a connection that then waits long (a long-poll) does not keep one.
   template <typename Stream>

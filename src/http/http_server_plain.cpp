@@ -42,7 +42,7 @@ asio::awaitable<HttpServer::SessionEnd> HttpServer::AnswerParked(Connection& con
   }
   bool graceful = true;
   const bool go_on = co_await WriteAnswer(connection, tcp_stream, response, parked->keep_alive,
-                                          parked->head, parked->access, graceful);
+                                          parked->head, parked->access.get(), graceful);
   if (!go_on) {
     end.graceful = graceful;
     co_return end;

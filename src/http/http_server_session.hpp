@@ -156,7 +156,7 @@ asio::awaitable<HttpServer::SessionEnd> HttpServer::Session(Connection& connecti
           if (buffer.size() > 0) p.buffer = std::move(buffer);
           if (access) {
             access->principal = routed.principal;
-            p.access = std::move(access);
+            p.access = std::make_unique<AccessEntry>(std::move(*access));
           }
           p.keep_alive = keep_alive;
           p.head = request_method == http::verb::head;
@@ -210,7 +210,7 @@ asio::awaitable<HttpServer::SessionEnd> HttpServer::Session(Connection& connecti
     }
     const bool head = request_method == http::verb::head;
     const bool go_on = co_await WriteAnswer(connection, stream, routed.response, keep_alive, head,
-                                            access, graceful);
+                                            access ? &*access : nullptr, graceful);
     if (!go_on) break;
   }
   if (refusal) {
@@ -225,8 +225,7 @@ asio::awaitable<HttpServer::SessionEnd> HttpServer::Session(Connection& connecti
 template <typename Stream>
 asio::awaitable<bool> HttpServer::WriteAnswer(Connection& connection, Stream& stream,
                                               HttpResponse& response, bool keep_alive, bool head,
-                                              const std::optional<AccessEntry>& access,
-                                              bool& graceful) {
+                                              const AccessEntry* access, bool& graceful) {
   if (head) {
     // The GET route's answer, headers only (its Content-Length stays).
     const size_t length = response.body().size();
