@@ -236,7 +236,7 @@ std::shared_ptr<const PolicySet> Gateway::Policies() const {
   return policies_;
 }
 
-Result<std::string> Gateway::IssueReceipt(Transaction& txn, const Request& r,
+Result<std::string> Gateway::IssueReceipt(const Request& r,
                                           const std::vector<std::string>& approved_by,
                                           const std::string& arguments_sha256,
                                           const std::string& response_sha256,
@@ -255,13 +255,22 @@ Result<std::string> Gateway::IssueReceipt(Transaction& txn, const Request& r,
   if (claims.max_uses == 0 && claims.receipt_use == "single_use") claims.max_uses = 1;
   std::string receipt = signer_->Sign(claims);
   if (receipt.empty()) return Error::Internal("signing the receipt of " + r.id + " failed");
-  CS_RETURN_IF_ERROR(txn.SetReceipt(r.id, receipt));
   return receipt;
 }
 
 Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& r,
                                                const TransitionPlan& plan) const {
   auto after = std::make_shared<Request>(r);
+  // An approval's receipt is written by the resolving UPDATE, so it is signed first (a plan
+  // that loses its compare-and-set drops it unused).
+  std::string receipt;
+  if (plan.receipt_arguments_sha256 && plan.resolve) {
+    auto issued =
+        IssueReceipt(r, plan.resolve->resolved_by, *plan.receipt_arguments_sha256,
+                     plan.receipt_response_sha256, plan.receipt_constraints, plan.resolve->at);
+    if (!issued.ok()) return std::move(issued).error();
+    receipt = std::move(issued).value();
+  }
   // The compare-and-set first: a plan that lost its race writes nothing.
   if (const auto& step = plan.escalate) {
     auto changed = txn.EscalateIfPending(r.id, step->level, step->deadline, step->approvers);
@@ -272,8 +281,8 @@ Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& 
     after->approvers = step->approvers;
   }
   if (const auto& to = plan.resolve) {
-    auto changed =
-        txn.ResolveIfPending(r.id, to->status, to->at, to->resolved_by, to->answer, to->reason);
+    auto changed = txn.ResolveIfPending(r.id, to->status, to->at, to->resolved_by, to->answer,
+                                        to->reason, receipt);
     if (!changed.ok()) return std::move(changed).error();
     if (!changed.value()) {
       if (!to->lost_race_is_conflict) return RequestPtr();
@@ -284,6 +293,7 @@ Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& 
     after->resolved_by = to->resolved_by;
     after->answer = to->answer;
     after->reason_code = to->reason;
+    after->receipt = std::move(receipt);
   }
   if (plan.execution) {
     auto changed = txn.SetExecutionIfUnreported(r.id, *plan.execution);
@@ -305,13 +315,6 @@ Result<Gateway::RequestPtr> Gateway::ApplyPlan(Transaction& txn, const Request& 
   for (const EventDraft& event : plan.events) {
     auto appended = txn.AppendEvent(event);
     if (!appended.ok()) return std::move(appended).error();
-  }
-  if (plan.receipt_arguments_sha256 && plan.resolve) {
-    auto receipt =
-        IssueReceipt(txn, r, plan.resolve->resolved_by, *plan.receipt_arguments_sha256,
-                     plan.receipt_response_sha256, plan.receipt_constraints, plan.resolve->at);
-    if (!receipt.ok()) return std::move(receipt).error();
-    if (signer_) after->receipt = std::move(receipt).value();
   }
   if (plan.grant) CS_RETURN_IF_ERROR(txn.InsertGrant(*plan.grant));
 #ifdef COUNTERSIGN_CHECK_TRANSITIONS

@@ -360,13 +360,12 @@ class Gateway {
   // with the grants active at `now`: the grant look-up of Create and WouldAskAPerson.
   Status ApplyGrants(AutoVerdict& verdict, const std::string& tenant, const std::string& action,
                      const std::string& session, const std::string& requester, TimePoint now);
-  // Signs and stores the receipt of request `r`, just approved by `approved_by` (inside the
-  // writer's transaction), binding the arguments and the structured answer (when
-  // `response_sha256` is not empty) by their hashes, with a fresh jti, the request's
-  // receipt_use and the approver's `constraints` (a single_use receipt without max_uses gets
-  // max_uses 1). Answers the receipt stored; empty, and a no-op, without a signer.
-  Result<std::string> IssueReceipt(Transaction& txn, const Request& r,
-                                   const std::vector<std::string>& approved_by,
+  // Signs the receipt of request `r`, being approved by `approved_by` (inside the writer's
+  // transaction, which stores it with the approval), binding the arguments and the structured
+  // answer (when `response_sha256` is not empty) by their hashes, with a fresh jti, the
+  // request's receipt_use and the approver's `constraints` (a single_use receipt without
+  // max_uses gets max_uses 1). Empty without a signer.
+  Result<std::string> IssueReceipt(const Request& r, const std::vector<std::string>& approved_by,
                                    const std::string& arguments_sha256,
                                    const std::string& response_sha256,
                                    const ReceiptConstraints& constraints, TimePoint at) const;

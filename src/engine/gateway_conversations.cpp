@@ -55,7 +55,7 @@ Result<Gateway::ConversationChanged> Gateway::ApplyConversationPlan(
   }
   if (const auto& to = plan.resolve) {
     auto changed =
-        txn.ResolveIfPending(r.id, to->status, to->at, to->resolved_by, to->answer, to->reason);
+        txn.ResolveIfPending(r.id, to->status, to->at, to->resolved_by, to->answer, to->reason, "");
     if (!changed.ok()) return std::move(changed).error();
     if (!changed.value()) {
       if (to->lost_race_is_conflict) {

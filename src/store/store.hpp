@@ -208,11 +208,13 @@ class Transaction {
                                                      std::string_view id) = 0;
   virtual Status InsertRequest(const Request& request) = 0;
   virtual Status InsertDecision(const Request& request, const Decision& decision) = 0;
-  // Compare-and-set out of pending: sets status, resolved_at, resolved_by, answer and
-  // reason_code only if the request is still pending. Returns whether it changed.
+  // Compare-and-set out of pending: sets status, resolved_at, resolved_by, answer,
+  // reason_code and the approval's signed receipt (empty for none) only if the request is
+  // still pending. Returns whether it changed.
   virtual Result<bool> ResolveIfPending(std::string_view id, RequestStatus status, TimePoint at,
                                         const std::vector<std::string>& resolved_by,
-                                        std::string_view answer, ReasonCode reason) = 0;
+                                        std::string_view answer, ReasonCode reason,
+                                        std::string_view receipt) = 0;
   // Compare-and-set of the execution report: sets it only while the request has none. Returns
   // whether it changed.
   virtual Result<bool> SetExecutionIfUnreported(std::string_view id,
@@ -226,7 +228,6 @@ class Transaction {
   virtual Result<bool> EscalateIfPending(std::string_view id, int escalation_level,
                                          TimePoint deadline,
                                          const std::vector<std::string>& approvers) = 0;
-  virtual Status SetReceipt(std::string_view id, std::string_view receipt) = 0;
   virtual Status InsertGrant(const Grant& grant) = 0;
   // Sets revoked_at on an unrevoked grant of `tenant`; false when there is none.
   virtual Result<bool> RevokeGrant(std::string_view tenant, std::string_view id, TimePoint at) = 0;

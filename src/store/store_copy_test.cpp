@@ -88,7 +88,7 @@ class StoreCopyPostgresTest : public ::testing::Test {
                       CS_RETURN_IF_ERROR(txn.InsertDecision(request, decision));
                       auto resolved =
                           txn.ResolveIfPending(request.id, RequestStatus::kApproved, kStoreT0 + 1s,
-                                               {"alice"}, "", ReasonCode::kApproved);
+                                               {"alice"}, "", ReasonCode::kApproved, "");
                       if (!resolved.ok()) return std::move(resolved).error();
                       if (i % 6 == 0) {
                         auto reported = txn.SetExecutionIfUnreported(

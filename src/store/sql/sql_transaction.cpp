@@ -112,10 +112,12 @@ Status SqlTransaction::InsertDecision(const Request& request, const Decision& d)
 Result<bool> SqlTransaction::ResolveIfPending(std::string_view id, RequestStatus status,
                                               TimePoint at,
                                               const std::vector<std::string>& resolved_by,
-                                              std::string_view answer, ReasonCode reason) {
+                                              std::string_view answer, ReasonCode reason,
+                                              std::string_view receipt) {
+  // The receipt in the same statement: an approval rewrites its row once.
   static constexpr char kUpdate[] =
       "UPDATE requests SET status = ?1, resolved_at = ?2, resolved_by = ?3, answer = ?4, "
-      "reason_code = ?6 WHERE id = ?5 AND status = 'pending'";
+      "reason_code = ?6, receipt = ?7 WHERE id = ?5 AND status = 'pending'";
   auto statement = connection_.Prepare(kUpdate);
   if (!statement.ok()) return std::move(statement).error();
   auto& s = **statement;
@@ -124,7 +126,8 @@ Result<bool> SqlTransaction::ResolveIfPending(std::string_view id, RequestStatus
       .BindText(3, boost::json::serialize(StringsToJson(resolved_by)))
       .BindText(4, answer)
       .BindText(5, id)
-      .BindText(6, ReasonCodeName(reason));
+      .BindText(6, ReasonCodeName(reason))
+      .BindText(7, receipt.empty() ? std::string_view("") : receipt);  // never NULL
   auto run = s.Run();
   if (!run.ok()) return std::move(run).error();
   return connection_.Changes() == 1;
@@ -395,14 +398,6 @@ Result<bool> SqlTransaction::RevokePrincipal(std::string_view tenant, std::strin
   auto run = s.Run();
   if (!run.ok()) return std::move(run).error();
   return connection_.Changes() == 1;
-}
-
-Status SqlTransaction::SetReceipt(std::string_view id, std::string_view receipt) {
-  auto statement = connection_.Prepare("UPDATE requests SET receipt = ?1 WHERE id = ?2");
-  if (!statement.ok()) return std::move(statement).error();
-  auto& s = **statement;
-  s.BindText(1, receipt).BindText(2, id);
-  return s.Run();
 }
 
 Status SqlTransaction::InsertGrant(const Grant& g) {

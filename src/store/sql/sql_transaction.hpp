@@ -38,13 +38,13 @@ class SqlTransaction final : public Transaction {
   Status InsertDecision(const Request& request, const Decision& decision) override;
   Result<bool> ResolveIfPending(std::string_view id, RequestStatus status, TimePoint at,
                                 const std::vector<std::string>& resolved_by,
-                                std::string_view answer, ReasonCode reason) override;
+                                std::string_view answer, ReasonCode reason,
+                                std::string_view receipt) override;
   Result<bool> SetExecutionIfUnreported(std::string_view id,
                                         const ExecutionReport& report) override;
   Result<bool> ConsumeReceipt(ReceiptUse& attempt) override;
   Result<bool> EscalateIfPending(std::string_view id, int escalation_level, TimePoint deadline,
                                  const std::vector<std::string>& approvers) override;
-  Status SetReceipt(std::string_view id, std::string_view receipt) override;
   Status InsertGrant(const Grant& grant) override;
   Result<bool> RevokeGrant(std::string_view tenant, std::string_view id, TimePoint at) override;
   Result<int64_t> AppendEvent(EventDraft draft) override;

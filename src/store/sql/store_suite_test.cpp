@@ -396,12 +396,12 @@ TEST_P(StoreTest, ResolveIfPendingIsACompareAndSet) {
   Result<bool> second = false;
   ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
                 first = txn.ResolveIfPending("req_001", RequestStatus::kApproved, kT0 + Millis(10),
-                                             {"alice", "bob"}, "", ReasonCode::kApproved);
+                                             {"alice", "bob"}, "", ReasonCode::kApproved, "");
                 return Ok();
               }).ok());
   ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
                 second = txn.ResolveIfPending("req_001", RequestStatus::kDenied, kT0 + Millis(20),
-                                              {"mallory"}, "late", ReasonCode::kDeniedByPerson);
+                                              {"mallory"}, "late", ReasonCode::kDeniedByPerson, "");
                 return Ok();
               }).ok());
   ASSERT_TRUE(first.ok());
@@ -417,7 +417,7 @@ TEST_P(StoreTest, ResolveIfPendingIsACompareAndSet) {
   Result<bool> unknown = true;
   ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
                 unknown = txn.ResolveIfPending("req_404", RequestStatus::kApproved, kT0, {}, "",
-                                               ReasonCode::kApproved);
+                                               ReasonCode::kApproved, "");
                 return Ok();
               }).ok());
   ASSERT_TRUE(unknown.ok());
@@ -1064,16 +1064,45 @@ TEST_P(StoreTest, TheAuditHeadNamesTheLastEventAndTheNewestSignedCheckpoint) {
   EXPECT_EQ(head->last_checkpoint_seq, 2);
 }
 
-TEST_P(StoreTest, AReceiptIsStoredWithItsRequest) {
+TEST_P(StoreTest, AReceiptIsStoredByTheApprovalThatResolvesItsRequest) {
   ASSERT_TRUE(OpenStore());
   Request request = MakeRequest("req_001");
   Insert(request);
   EXPECT_EQ(Get(request).receipt, "");
   const std::string receipt = "eyJhbGciOiJFZERTQSJ9.eyJyZXEiOiJyZXFfMDAxIn0.c2ln";
-  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) {
-                return txn.SetReceipt("req_001", receipt);
-              }).ok());
+  const auto resolve = [&](std::string_view with) {
+    bool changed = false;
+    EXPECT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                  auto resolved =
+                      txn.ResolveIfPending("req_001", RequestStatus::kApproved, kT0 + Millis(10),
+                                           {"alice"}, "", ReasonCode::kApproved, with);
+                  if (!resolved.ok()) return std::move(resolved).error();
+                  changed = *resolved;
+                  return Ok();
+                }).ok());
+    return changed;
+  };
+  EXPECT_TRUE(resolve(receipt));
   EXPECT_EQ(Get(request).receipt, receipt);
+  EXPECT_EQ(Get(request).status, RequestStatus::kApproved);
+  // A second resolution loses its compare-and-set, and with it its receipt.
+  EXPECT_FALSE(resolve("eyJhbGciOiJFZERTQSJ9.b3RoZXI.c2ln"));
+  EXPECT_EQ(Get(request).receipt, receipt);
+}
+
+TEST_P(StoreTest, AResolutionWithoutAReceiptStoresNone) {
+  ASSERT_TRUE(OpenStore());
+  Request request = MakeRequest("req_001");
+  Insert(request);
+  ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
+                auto resolved =
+                    txn.ResolveIfPending("req_001", RequestStatus::kDenied, kT0 + Millis(10),
+                                         {"alice"}, "", ReasonCode::kDeniedByPerson, "");
+                if (!resolved.ok()) return std::move(resolved).error();
+                return *resolved ? Ok() : Error::Internal("not resolved");
+              }).ok());
+  EXPECT_EQ(Get(request).receipt, "");
+  EXPECT_EQ(Get(request).status, RequestStatus::kDenied);
 }
 
 TEST(StoreStatsTest, EachCommitCountsInEveryBucketAtOrAboveItsTime) {
@@ -1141,7 +1170,7 @@ TEST_P(StoreTest, ListPendingDeadlinesReturnsOnlyPendingRequestsSoonestFirst) {
   ASSERT_TRUE(WriteAndWait(*store_, [](Transaction& txn) -> Status {
                 auto changed =
                     txn.ResolveIfPending("req_003", RequestStatus::kCancelled, kT0, {"ci-bot"}, "",
-                                         ReasonCode::kCancelledByRequester);
+                                         ReasonCode::kCancelledByRequester, "");
                 if (!changed.ok()) return std::move(changed).error();
                 return Ok();
               }).ok());
@@ -1407,8 +1436,9 @@ TEST_P(StoreTest, AResolutionKeepsItsReasonCode) {
   ASSERT_TRUE(OpenStore());
   Insert(MakeRequest("req_001"));
   ASSERT_TRUE(WriteAndWait(*store_, [&](Transaction& txn) -> Status {
-                auto changed = txn.ResolveIfPending("req_001", RequestStatus::kCancelled, kT0,
-                                                    {"admin"}, "", ReasonCode::kCancelledByAdmin);
+                auto changed =
+                    txn.ResolveIfPending("req_001", RequestStatus::kCancelled, kT0, {"admin"}, "",
+                                         ReasonCode::kCancelledByAdmin, "");
                 if (!changed.ok()) return std::move(changed).error();
                 return *changed ? Ok() : Error::Internal("not resolved");
               }).ok());

@@ -228,7 +228,7 @@ TEST(SqliteQueryPlanTest, EveryStatementTheApiRunsUsesAnIndex) {
       if (i % 3 == 0) {
         (void)txn.InsertDecision(r, MakeDecision("dec_" + r.id, r, "alice", kStoreT0 + Millis(i)));
         (void)txn.ResolveIfPending(r.id, RequestStatus::kApproved, kStoreT0 + Millis(i), {"alice"},
-                                   "", DefaultReasonFor(RequestStatus::kApproved));
+                                   "", DefaultReasonFor(RequestStatus::kApproved), "receipt");
         (void)txn.AppendEvent(MakeDraft(r.tenant, r.id, "decision.recorded", {{"i", i}}));
       }
     }
@@ -254,7 +254,6 @@ TEST(SqliteQueryPlanTest, EveryStatementTheApiRunsUsesAnIndex) {
     (void)txn.ConsumeReceipt(use);
     (void)txn.ConsumeReceipt(use);
     (void)txn.EscalateIfPending(pending_id, 1, kStoreT0 + Millis(1), {"bob"});
-    (void)txn.SetReceipt(resolved_id, "receipt");
     Grant grant{.id = "grt_1",
                 .tenant = "acme",
                 .action = "action_1",
