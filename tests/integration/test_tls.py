@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 import warnings
 
@@ -78,6 +79,22 @@ class HttpsSmokeTest(TlsTestCase):
         self.assertEqual(answer.status, 200, answer)
         self.assertEqual(answer.json["status"], "approved")
         self.assertEqual(answer.json["decisions"][0]["comment"], "over TLS")
+
+    def test_a_long_poll_whose_client_leaves_is_freed_at_once(self):
+        req = self.server.create_request(token=self.agent)
+        conn = self.server.connection()
+        conn.request("GET", f"/v1/requests/{req['id']}/wait?timeout=60",
+                     headers={"Authorization": "Bearer " + self.agent})
+        while waiters(self.server) < 1:
+            pass
+        conn.close()
+        # Long before the 60 s timeout: the waiter is gone, and the request stays pending.
+        deadline = time.monotonic() + 20
+        while waiters(self.server) > 0:
+            self.assertLess(time.monotonic(), deadline, "the waiter was not freed")
+        self.assertEqual(self.server.get_request(req["id"])["status"], "pending")
+        # The server carries on over TLS.
+        self.assertEqual(self.server.call("GET", "/healthz", token=None).status, 200)
 
     def test_missing_token_is_401(self):
         r = self.server.call("GET", "/v1/requests", token=None)
