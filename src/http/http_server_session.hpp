@@ -147,8 +147,8 @@ asio::awaitable<HttpServer::SessionEnd> HttpServer::Session(Connection& connecti
       }
       if (routed.deferred) {
         if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
-          // A long-poll over plain TCP: this coroutine ends, and AnswerParked() answers when the
-          // wait is over (Ended() spawns it), holding only what the answer needs.
+          // A long-poll over plain TCP: this coroutine ends, Ended() parks the connection, and
+          // AnswerParked() is spawned to answer once the answer is ready.
           SessionEnd parked;
           parked.parked = std::make_shared<Parked>();
           Parked& p = *parked.parked;
