@@ -367,30 +367,15 @@ asio::awaitable<void> AwaitGauge(const Options& o, std::string_view name, long t
   }
 }
 
-// A "Name:   1234 kB" line of /proc/PID/status (VmRSS, RssAnon, RssFile), in KiB.
-long StatusKib(int pid, std::string_view field) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  if (!status) throw std::runtime_error("cannot read /proc/" + std::to_string(pid) + "/status");
+// A "Name:   1234 kB" line of /proc/PID/`file`, in KiB: status (VmRSS, RssAnon) or
+// smaps_rollup (Pss, which counts a page the process maps more than once, as the store file is
+// by each SQLite connection, once; VmRSS counts it once per mapping).
+long ProcKib(int pid, std::string_view file, std::string_view field) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/" + std::string(file);
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
   std::string line;
-  while (std::getline(status, line)) {
-    if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 &&
-        line[field.size()] == ':') {
-      return std::stol(line.substr(field.size() + 1));
-    }
-  }
-  throw std::runtime_error("no " + std::string(field) + " in /proc/" + std::to_string(pid) +
-                           "/status");
-}
-
-// A field of /proc/PID/smaps_rollup, in KiB. Its Pss counts a page that the process maps more
-// than once (the store file, mapped by each SQLite connection) once; VmRSS counts it once per
-// mapping.
-long RollupKib(int pid, std::string_view field) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/smaps_rollup";
-  std::ifstream rollup(path);
-  if (!rollup) throw std::runtime_error("cannot read " + path);
-  std::string line;
-  while (std::getline(rollup, line)) {
+  while (std::getline(in, line)) {
     if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 &&
         line[field.size()] == ':') {
       return std::stol(line.substr(field.size() + 1));
@@ -398,6 +383,8 @@ long RollupKib(int pid, std::string_view field) {
   }
   throw std::runtime_error("no " + std::string(field) + " in " + path);
 }
+
+long StatusKib(int pid, std::string_view field) { return ProcKib(pid, "status", field); }
 
 // One long-poll on its own connection.
 struct Waiter {
@@ -609,14 +596,14 @@ asio::awaitable<void> RunWaiters(const Options& o) {
   }
   const long before = StatusKib(o.pid, "VmRSS");
   const long anon_before = StatusKib(o.pid, "RssAnon");
-  const long pss_before = RollupKib(o.pid, "Pss");
+  const long pss_before = ProcKib(o.pid, "smaps_rollup", "Pss");
   Signal answered(executor);
   WaitGroup readers(executor);
   co_await OpenWaiters(o, waiters, answered, readers);
   co_await AwaitGauge(o, "countersign_waiters", baseline + static_cast<long>(waiters.size()));
   const long after = StatusKib(o.pid, "VmRSS");
   const long anon_after = StatusKib(o.pid, "RssAnon");
-  const long pss_after = RollupKib(o.pid, "Pss");
+  const long pss_after = ProcKib(o.pid, "smaps_rollup", "Pss");
   for (const auto& waiter : waiters) {
     if (waiter.answered) throw std::runtime_error("a long-poll was answered while still pending");
   }

@@ -231,9 +231,10 @@ def main():
         if anon is not None:
             rows.append(("  of which anonymous memory (heap)", f"{anon:.1f} MiB", "", "",
                          f"{anon / WAITERS_EXTRA_MIB_ISSUE20:.2f}× issue 20's limit", "", ""))
-            notes.append("open waiters: the rest of the extra RSS is the store file's pages, "
-                         "mapped by each reader connection (the kernel's page cache, counted once "
-                         "per mapping that touched them)")
+            if pss is None:  # else the PSS note says it
+                notes.append("open waiters: the rest of the extra RSS is the store file's pages, "
+                             "mapped by each reader connection (the kernel's page cache, counted "
+                             "once per mapping that touched them)")
         cold = results.median("waiters.cold_extra_mib")
         if cold is not None:
             rows.append(("  the same, counted before the rows were read", f"{cold:.1f} MiB", "", "",
