@@ -113,6 +113,17 @@ def main():
             ratios.append(f"{cs / nginx:.1f}× nginx")
         rows.append((f"CPU per {title}, µs", num(cs, digits=1), num(peer, digits=1),
                      num(nginx, digits=1), ", ".join(ratios) or "—", "", ""))
+        # Where the rest of the two cores went during the same runs: wrk's own CPU time per
+        # request, and the share of the machine left idle.
+        loads = [results.median(f"{name}.{server}.load_cpu_us_per_op")
+                 for server in ("cs", "hermes", "nginx")]
+        if any(v is not None for v in loads):
+            rows.append((f"  wrk's CPU per {title}, µs", *(num(v, digits=1) for v in loads),
+                         "", "", ""))
+        idles = [results.median(f"{name}.{server}.idle_pct") for server in ("cs", "hermes", "nginx")]
+        if any(v is not None for v in idles):
+            rows.append((f"  machine idle during {title}",
+                         *("—" if v is None else f"{v:.0f}%" for v in idles), "", "", ""))
 
     cs, peer, cs_p99, peer_p99 = throughput("submit")
     if cs is not None or peer is not None:
