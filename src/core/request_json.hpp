@@ -19,6 +19,9 @@ namespace countersign {
 boost::json::object ChoiceToJson(const Choice& choice);
 boost::json::object DecisionToJson(const Decision& decision);
 boost::json::object RequestToJson(const Request& request);
+// Appends RequestToJson(request) to `out` exactly as boost::json::serialize prints it, without
+// building the object first: the request endpoints' answers, which write many.
+void AppendRequestJson(const Request& request, std::string& out);
 boost::json::object EventToJson(const Event& event);
 boost::json::object GrantToJson(const Grant& grant);
 

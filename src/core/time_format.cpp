@@ -2,7 +2,20 @@
 
 #include <cstdio>
 
+#include "core/canonical_json.hpp"
+
 namespace countersign {
+
+namespace {
+
+void AppendDigits(unsigned value, int width, char* out) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+}
+
+}  // namespace
 
 std::string FormatTime(TimePoint t) {
   const auto days = std::chrono::floor<std::chrono::days>(t);
@@ -15,6 +28,26 @@ std::string FormatTime(TimePoint t) {
                 static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
                 static_cast<int>(hms.subseconds().count()));
   return buf;
+}
+
+void AppendJsonTime(TimePoint t, std::string& out) {
+  const auto days = std::chrono::floor<std::chrono::days>(t);
+  const std::chrono::year_month_day ymd(days);
+  const int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {
+    AppendJsonString(FormatTime(t), out);
+    return;
+  }
+  const std::chrono::hh_mm_ss<Millis> hms(t - days);
+  char text[] = "\"0000-00-00T00:00:00.000Z\"";
+  AppendDigits(static_cast<unsigned>(year), 4, text + 1);
+  AppendDigits(static_cast<unsigned>(ymd.month()), 2, text + 6);
+  AppendDigits(static_cast<unsigned>(ymd.day()), 2, text + 9);
+  AppendDigits(static_cast<unsigned>(hms.hours().count()), 2, text + 12);
+  AppendDigits(static_cast<unsigned>(hms.minutes().count()), 2, text + 15);
+  AppendDigits(static_cast<unsigned>(hms.seconds().count()), 2, text + 18);
+  AppendDigits(static_cast<unsigned>(hms.subseconds().count()), 3, text + 21);
+  out.append(text, sizeof text - 1);
 }
 
 std::optional<TimePoint> ParseTime(std::string_view text) {

@@ -10,6 +10,10 @@
 namespace countersign {
 
 std::string FormatTime(TimePoint t);
+// Appends FormatTime(t) as a quoted JSON string, without snprintf (an audit verification formats
+// millions, an API answer several): years 0 to 9999 here, any other through FormatTime itself,
+// so the text is always the same.
+void AppendJsonTime(TimePoint t, std::string& out);
 
 // Accepts the format FormatTime writes (fraction optional). nullopt when malformed.
 std::optional<TimePoint> ParseTime(std::string_view text);

@@ -5,6 +5,7 @@
 
 #include <boost/asio/use_awaitable.hpp>
 
+#include "core/canonical_json.hpp"
 #include "core/conversation_json.hpp"
 #include "core/id_generator.hpp"
 #include "core/request_json.hpp"
@@ -37,7 +38,11 @@ boost::json::object PrincipalToJson(const Principal& p) {
 }
 
 HttpResponse RequestResponse(http::status status, const Request& r) {
-  return JsonResponse(status, RequestToJson(r));
+  std::string text;
+  text.reserve(2048);
+  AppendRequestJson(r, text);
+  text.push_back('\n');
+  return TextResponse(status, std::move(text), "application/json");
 }
 
 std::string BodyString(const boost::json::value& body, const char* key) {
@@ -168,13 +173,13 @@ asio::awaitable<HttpResponse> ApiHandlers::CreateRequest(RequestContext& ctx) {
   auto created =
       co_await SubmitRequest(gateway_, metrics_, actor.value(), std::move(input).value());
   if (!created.ok()) co_return ErrorResponse(created.error());
+  const http::status status = created->replayed ? http::status::ok : http::status::created;
+  if (created->warnings.empty()) co_return RequestResponse(status, *created->request);
   boost::json::object answer = RequestToJson(*created->request);
-  if (!created->warnings.empty()) {
-    boost::json::array warnings;
-    for (const auto& w : created->warnings) warnings.emplace_back(w);
-    answer["warnings"] = std::move(warnings);
-  }
-  co_return JsonResponse(created->replayed ? http::status::ok : http::status::created, answer);
+  boost::json::array warnings;
+  for (const auto& w : created->warnings) warnings.emplace_back(w);
+  answer["warnings"] = std::move(warnings);
+  co_return JsonResponse(status, answer);
 }
 
 asio::awaitable<HttpResponse> ApiHandlers::GetRequest(RequestContext& ctx) {
@@ -227,16 +232,21 @@ asio::awaitable<HttpResponse> ApiHandlers::ListRequests(RequestContext& ctx) {
   };
   auto page = co_await ReadEngine<RequestPage>(gateway_, std::move(read));
   if (!page.ok()) co_return ErrorResponse(page.error());
-  boost::json::array requests;
-  requests.reserve(page->requests.size());
-  for (const auto& r : page->requests) requests.emplace_back(RequestToJson(r));
-  boost::json::object out{{"requests", std::move(requests)}};
-  if (page->next_cursor.empty()) {
-    out["next_cursor"] = nullptr;
-  } else {
-    out["next_cursor"] = page->next_cursor;
+  // {"requests": [...], "next_cursor": ...}, written as JsonResponse would print it.
+  std::string text = "{\"requests\":[";
+  text.reserve(page->requests.size() * 1536 + 64);
+  for (size_t i = 0; i < page->requests.size(); ++i) {
+    if (i) text.push_back(',');
+    AppendRequestJson(page->requests[i], text);
   }
-  co_return JsonResponse(http::status::ok, out);
+  text.append("],\"next_cursor\":");
+  if (page->next_cursor.empty()) {
+    text.append("null");
+  } else {
+    AppendJsonString(page->next_cursor, text);
+  }
+  text.append("}\n");
+  co_return TextResponse(http::status::ok, std::move(text), "application/json");
 }
 
 asio::awaitable<HttpResponse> ApiHandlers::WaitRequest(RequestContext& ctx) {

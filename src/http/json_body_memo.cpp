@@ -1,7 +1,5 @@
 #include "http/json_body_memo.hpp"
 
-#include <boost/json/serialize.hpp>
-
 #include "core/mutex_lock.hpp"
 #include "core/request_json.hpp"
 
@@ -14,7 +12,9 @@ std::shared_ptr<const std::string> JsonBodyMemo::Body(
     auto it = entries_.find(request.get());
     if (it != entries_.end() && it->second.request.lock() == request) return it->second.body;
   }
-  std::string text = boost::json::serialize(RequestToJson(*request));
+  std::string text;
+  text.reserve(2048);
+  AppendRequestJson(*request, text);
   text.push_back('\n');
   auto body = std::make_shared<const std::string>(std::move(text));
   MutexLock lock(mu_);
