@@ -1,5 +1,10 @@
 #include "core/request_json.hpp"
 
+#include <string>
+#include <utility>
+
+#include <boost/json/parse.hpp>
+
 #include "core/time_format.hpp"
 
 namespace countersign {
@@ -71,85 +76,17 @@ boost::json::object DecisionToJson(const Decision& d) {
 }
 
 boost::json::object RequestToJson(const Request& r) {
-  boost::json::array decisions;
-  decisions.reserve(r.decisions.size());
-  for (const auto& d : r.decisions) decisions.emplace_back(DecisionToJson(d));
-  boost::json::object o;
-  o.reserve(32);
-  o["id"] = r.id;
-  o["tenant"] = r.tenant;
-  o["kind"] = KindName(r.kind);
-  o["action"] = r.action;
-  o["title"] = r.title;
-  o["details"] = r.details;
-  o["arguments"] = r.arguments;
-  o["arguments_sha256"] = r.arguments_sha256;
-  o["requester"] = r.requester;
-  o["session"] = r.session;
-  o["status"] = StatusName(r.status);
-  o["choices"] = ChoicesToJson(r.choices);
-  o["approvers"] = StringsToJson(r.approvers);
-  o["quorum"] = r.quorum;
-  o["policy"] = r.policy;
-  o["policy_reason"] = r.policy_reason;
-  o["risk"] = r.risk;
-  o["deny_threshold"] = r.deny_threshold;
-  o["created_at"] = FormatTime(r.created_at);
-  o["deadline_at"] = FormatTime(r.deadline_at);
-  o["on_timeout"] = OnTimeoutName(r.on_timeout);
-  o["escalation_level"] = r.escalation_level;
-  o["notify"] = StringsToJson(r.notify);
-  if (r.callback_url.empty()) {
-    o["callback_url"] = nullptr;
-  } else {
-    o["callback_url"] = r.callback_url;
-  }
-  o["decisions"] = std::move(decisions);
-  if (r.resolved_at) {
-    o["resolved_at"] = FormatTime(*r.resolved_at);
-  } else {
-    o["resolved_at"] = nullptr;
-  }
-  o["resolved_by"] = StringsToJson(r.resolved_by);
-  if (r.kind == Kind::kQuestion) {
-    if (r.answer.empty()) {
-      o["answer"] = nullptr;
-    } else {
-      o["answer"] = r.answer;
-    }
-  }
-  if (r.response_schema) {
-    o["response_schema"] = *r.response_schema;
-    const boost::json::object* response = r.ResolvedResponse();
-    if (response) {
-      o["response"] = *response;
-    } else {
-      o["response"] = nullptr;
-    }
-  }
-  if (r.receipt.empty()) {
-    o["receipt"] = nullptr;
-  } else {
-    o["receipt"] = r.receipt;
-  }
-  if (r.reason_code == ReasonCode::kNone) {
-    o["reason_code"] = nullptr;
-  } else {
-    o["reason_code"] = ReasonCodeName(r.reason_code);
-  }
-  o["grant_options"] = GrantOptionsToJson(r.grant_options);
-  o["receipt_use"] = r.receipt_use;
-  if (r.report_within.count() > 0) {
-    o["report_within_seconds"] = r.report_within.count();
-  } else {
-    o["report_within_seconds"] = nullptr;
-  }
-  if (r.execution) {
-    o["execution"] = ExecutionToJson(*r.execution);
-  } else {
-    o["execution"] = nullptr;
-  }
-  return o;
+  // One rendering: AppendRequestJson's text, read back. The nesting it can hold is the
+  // request body's (Boost.JSON's default limit of 32) plus the levels a decision adds.
+  std::string text;
+  text.reserve(2048);
+  AppendRequestJson(r, text);
+  boost::json::parse_options options;
+  options.max_depth = 64;
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(text, ec, {}, options);
+  if (ec || !value.is_object()) return {};  // cannot happen: the text is well-formed JSON
+  return std::move(value.as_object());
 }
 
 boost::json::array GrantOptionsToJson(const std::vector<GrantOption>& options) {

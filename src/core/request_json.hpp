@@ -18,10 +18,11 @@ namespace countersign {
 
 boost::json::object ChoiceToJson(const Choice& choice);
 boost::json::object DecisionToJson(const Decision& decision);
-boost::json::object RequestToJson(const Request& request);
-// Appends RequestToJson(request) to `out` exactly as boost::json::serialize prints it, without
-// building the object first: the request endpoints' answers, which write many.
+// A request as the API shows it. The one rendering is AppendRequestJson (request_json_text.cpp),
+// which appends the JSON text straight to `out` (the request endpoints' answers, which write
+// many); RequestToJson reads that text back for the callers that need the object.
 void AppendRequestJson(const Request& request, std::string& out);
+boost::json::object RequestToJson(const Request& request);
 boost::json::object EventToJson(const Event& event);
 boost::json::object GrantToJson(const Grant& grant);
 

@@ -1,5 +1,6 @@
-// AppendRequestJson: a request's JSON written straight into a string, byte for byte what
-// boost::json::serialize(RequestToJson(r)) gives, without building the object first.
+// AppendRequestJson: a request's JSON written straight into a string, member by member, without
+// building a boost::json::object first. RequestToJson (request_json.cpp) reads it back; the
+// test keeps the object the API answered with before, to compare both with.
 #include <charconv>
 #include <cstdint>
 #include <string>
