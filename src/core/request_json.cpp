@@ -65,16 +65,6 @@ Result<std::vector<EscalationTier>> TiersFromJson(const boost::json::value& valu
   return out;
 }
 
-boost::json::object DecisionToJson(const Decision& d) {
-  boost::json::object o{{"id", d.id},           {"by", d.principal},
-                        {"choice", d.choice},   {"outcome", OutcomeName(d.outcome)},
-                        {"comment", d.comment}, {"at", FormatTime(d.at)}};
-  if (!d.answer.empty()) o["answer"] = d.answer;
-  if (d.arguments) o["arguments"] = *d.arguments;
-  if (d.response) o["response"] = *d.response;
-  return o;
-}
-
 boost::json::object RequestToJson(const Request& r) {
   // One rendering: AppendRequestJson's text, read back. The nesting it can hold is the
   // request body's (Boost.JSON's default limit of 32) plus the levels a decision adds.

@@ -17,7 +17,6 @@
 namespace countersign {
 
 boost::json::object ChoiceToJson(const Choice& choice);
-boost::json::object DecisionToJson(const Decision& decision);
 // A request as the API shows it. The one rendering is AppendRequestJson (request_json_text.cpp),
 // which appends the JSON text straight to `out` (the request endpoints' answers, which write
 // many); RequestToJson reads that text back for the callers that need the object.

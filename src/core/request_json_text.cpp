@@ -16,6 +16,17 @@ namespace countersign {
 
 namespace {
 
+// Appends `items` as a JSON array, each item written by `append(item, out)`.
+template <typename T, typename Append>
+void AppendArray(const std::vector<T>& items, std::string& out, Append append) {
+  out.push_back('[');
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out.push_back(',');
+    append(items[i], out);
+  }
+  out.push_back(']');
+}
+
 // Writes one JSON object's members: "key":value pairs with the commas between them.
 class MemberWriter {
  public:
@@ -54,12 +65,7 @@ class MemberWriter {
   }
   void Strings(std::string_view key, const std::vector<std::string>& values) {
     Key(key);
-    out_.push_back('[');
-    for (size_t i = 0; i < values.size(); ++i) {
-      if (i) out_.push_back(',');
-      AppendJsonString(values[i], out_);
-    }
-    out_.push_back(']');
+    AppendArray(values, out_, AppendJsonString);
   }
   // The key of a member whose value the caller writes. Keys are this file's own names, none
   // of which needs an escape.
@@ -107,16 +113,6 @@ void AppendDecision(const Decision& d, std::string& out) {
   if (d.arguments) o.Json("arguments", *d.arguments);
   if (d.response) o.Json("response", *d.response);
   o.End();
-}
-
-template <typename T, typename Append>
-void AppendArray(const std::vector<T>& items, std::string& out, Append append) {
-  out.push_back('[');
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out.push_back(',');
-    append(items[i], out);
-  }
-  out.push_back(']');
 }
 
 }  // namespace

@@ -12,12 +12,24 @@ namespace {
 
 TimePoint At(int64_t unix_ms) { return TimePoint(std::chrono::milliseconds(unix_ms)); }
 
-// The oracle: how RequestToJson built a request's object, member by member, before it became
-// AppendRequestJson's text read back (kept here, as the API's shape, to compare with).
+// The oracle: how RequestToJson built a decision's and a request's object, member by member,
+// before it became AppendRequestJson's text read back (kept here, as the API's shape, to
+// compare with).
+boost::json::object DecisionAsBuiltBefore(const Decision& d) {
+  boost::json::object o{{"id", d.id},           {"by", d.principal},
+                        {"choice", d.choice},   {"outcome", OutcomeName(d.outcome)},
+                        {"comment", d.comment}, {"at", FormatTime(d.at)}};
+  if (!d.answer.empty()) o["answer"] = d.answer;
+  if (d.arguments) o["arguments"] = *d.arguments;
+  if (d.response) o["response"] = *d.response;
+  return o;
+}
+
+// The request's object, the same way.
 boost::json::object ObjectAsBuiltBefore(const Request& r) {
   boost::json::array decisions;
   decisions.reserve(r.decisions.size());
-  for (const auto& d : r.decisions) decisions.emplace_back(DecisionToJson(d));
+  for (const auto& d : r.decisions) decisions.emplace_back(DecisionAsBuiltBefore(d));
   boost::json::object o;
   o.reserve(32);
   o["id"] = r.id;
