@@ -110,6 +110,12 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
     asio::any_io_executor executor = options_.connection_pool
                                          ? options_.connection_pool->Next()
                                          : asio::any_io_executor(asio::make_strand(io_));
+    if (starting_.load() >= kMaxStartingConnections) {
+      // The threads are behind: wait until this one has run what was queued before the
+      // round trip.
+      co_await asio::post(executor, asio::use_awaitable);
+      if (stopping_) break;
+    }
     auto [ec, socket] =
         co_await acceptor_.async_accept(executor, asio::as_tuple(asio::use_awaitable));
     if (ec) {
@@ -143,17 +149,22 @@ asio::awaitable<void> HttpServer::AcceptLoop() {
       continue;
     }
     metrics_.ConnectionOpened();
-    Connection& c = *connection;
-    if (tls_context_) {
-      asio::co_spawn(
-          c.stream.get_executor(), ServeTls(c),
-          [this, connection](std::exception_ptr failure) { Close(connection, failure); });
-    } else {
-      asio::co_spawn(c.stream.get_executor(), Session(c, c.stream),
-                     [this, connection](std::exception_ptr failure, SessionEnd end) {
-                       Ended(connection, failure, std::move(end));
-                     });
-    }
+    ++starting_;
+    asio::post(connection->stream.get_executor(), [this, connection] { Begin(connection); });
+  }
+}
+
+void HttpServer::Begin(const std::shared_ptr<Connection>& connection) {
+  --starting_;
+  Connection& c = *connection;
+  if (tls_context_) {
+    asio::co_spawn(c.stream.get_executor(), ServeTls(c),
+                   [this, connection](std::exception_ptr failure) { Close(connection, failure); });
+  } else {
+    asio::co_spawn(c.stream.get_executor(), Session(c, c.stream),
+                   [this, connection](std::exception_ptr failure, SessionEnd end) {
+                     Ended(connection, failure, std::move(end));
+                   });
   }
 }
 

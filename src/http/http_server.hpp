@@ -81,6 +81,11 @@ struct HttpServerOptions {
 
 class HttpServer {
  public:
+  // Connections that may wait to begin on their threads before the next accept waits for its
+  // thread (AcceptLoop()). Enough for a burst's first round to go on without a pause; few
+  // enough that in a burst of thousands each connection waits its thread's turn.
+  static constexpr int kMaxStartingConnections = 16;
+
   // `alarms` keeps the streams' heartbeats; it must outlive the server's connections.
   HttpServer(asio::io_context& io, Router& router, Metrics& metrics, Alarms& alarms,
              HttpServerOptions options);
@@ -122,7 +127,15 @@ class HttpServer {
   // client is still there. Ends early when the session cancels the socket's operations.
   static void WatchForClose(tcp::socket& socket, std::shared_ptr<ClientWatch> watch,
                             std::function<void()> abandon);
+  // Takes connections, each onto a network thread in turn. Paced by those threads: when
+  // kMaxStartingConnections connections wait to start, the next accept waits for a round trip
+  // through its thread's queue, so a burst of connections waits in the kernel's listen backlog
+  // instead of as thousands of sessions part-way through their first request (each holding a read
+  // buffer, a request and handler frames: the heap such a burst leaves behind is its peak).
   asio::awaitable<void> AcceptLoop();
+  // Starts an admitted connection's coroutine; runs on the connection's own thread, so that
+  // its frame is made and freed there.
+  void Begin(const std::shared_ptr<Connection>& connection);
   // After a failed accept (out of descriptors, typically): waits, longer after each failure
   // in a row (5 ms doubling to 1 s), so the loop does not spin while the cause lasts.
   asio::awaitable<void> BackOff(int failures_in_a_row);
@@ -208,6 +221,8 @@ class HttpServer {
   // of descriptors, making a timer (and whatever it needs) could fail too.
   ClockTimer accept_pause_;
   std::atomic<bool> stopping_{false};
+  // Connections accepted and handed to their thread, not yet begun there (Begin()).
+  std::atomic<int> starting_{0};
   mutable Mutex mu_;
   std::unordered_set<std::shared_ptr<Connection>> connections_ CS_GUARDED_BY(mu_);
   std::unordered_map<asio::ip::address, size_t> per_ip_ CS_GUARDED_BY(mu_);
