@@ -18,6 +18,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "auth/base64url.hpp"
+#include "core/canonical_json.hpp"
 
 namespace countersign {
 namespace {
@@ -152,6 +153,18 @@ void Ed25519ReceiptSigner::KeyFree::operator()(EVP_PKEY* key) const { EVP_PKEY_f
 Ed25519ReceiptSigner::Ed25519ReceiptSigner(const std::array<unsigned char, 64>& secret,
                                            std::string x, std::string kid)
     : secret_(secret), x_(std::move(x)), kid_(std::move(kid)) {
+  // RFC 8032 §5.1.5: a is the first half of SHA-512(seed), clamped. Reduced mod L it gives the
+  // same point and the same S, and libsodium's scalar arithmetic takes it in that form.
+  unsigned char expanded[crypto_hash_sha512_BYTES];
+  crypto_hash_sha512(expanded, secret_.data(), crypto_sign_SEEDBYTES);
+  expanded[0] &= 248;
+  expanded[31] &= 127;
+  expanded[31] |= 64;
+  unsigned char wide[crypto_core_ed25519_NONREDUCEDSCALARBYTES] = {};
+  std::memcpy(wide, expanded, 32);
+  crypto_core_ed25519_scalar_reduce(scalar_.data(), wide);
+  sodium_memzero(expanded, sizeof expanded);
+  sodium_memzero(wide, sizeof wide);
   boost::json::object header;
   header["alg"] = "EdDSA";
   header["typ"] = "JWT";
@@ -159,7 +172,10 @@ Ed25519ReceiptSigner::Ed25519ReceiptSigner(const std::array<unsigned char, 64>& 
   header_b64_ = Base64UrlEncode(boost::json::serialize(header));
 }
 
-Ed25519ReceiptSigner::~Ed25519ReceiptSigner() { sodium_memzero(secret_.data(), secret_.size()); }
+Ed25519ReceiptSigner::~Ed25519ReceiptSigner() {
+  sodium_memzero(secret_.data(), secret_.size());
+  sodium_memzero(scalar_.data(), scalar_.size());
+}
 
 Result<std::unique_ptr<Ed25519ReceiptSigner>> Ed25519ReceiptSigner::FromPem(
     const std::string& pem) {
@@ -242,43 +258,93 @@ Result<std::unique_ptr<Ed25519ReceiptSigner>> Ed25519ReceiptSigner::LoadOrCreate
 }
 
 std::string Ed25519ReceiptSigner::Sign(const ReceiptClaims& claims) const {
-  boost::json::object payload;
-  payload["request_id"] = claims.request_id;
-  payload["tenant"] = claims.tenant;
-  payload["action"] = claims.action;
-  payload["arguments_sha256"] = claims.arguments_sha256;
-  if (!claims.response_sha256.empty()) payload["response_sha256"] = claims.response_sha256;
-  payload["outcome"] = claims.outcome;
-  boost::json::array approvers;
-  approvers.reserve(claims.approvers.size());
-  for (const auto& name : claims.approvers) approvers.emplace_back(name);
-  payload["approvers"] = std::move(approvers);
-  payload["decided_at"] = UnixSeconds(claims.decided_at);
-  payload["exp"] = UnixSeconds(claims.exp);
-  payload["iat"] = UnixSeconds(claims.decided_at);
-  if (!claims.jti.empty()) payload["jti"] = claims.jti;
-  if (!claims.receipt_use.empty()) payload["receipt_use"] = claims.receipt_use;
-  if (claims.not_after) payload["not_after"] = UnixSeconds(*claims.not_after);
-  if (claims.max_uses > 0) payload["max_uses"] = claims.max_uses;
-  return SignJws(payload);
+  // The payload's JSON written straight out (members in the order below, strings escaped as
+  // Boost.JSON escapes them), not built as an object first: an approval signs inside the
+  // writer's transaction.
+  std::string payload;
+  payload.reserve(320 + claims.request_id.size() + claims.tenant.size() + claims.action.size() +
+                  claims.approvers.size() * 24);
+  auto key = [&payload](std::string_view name) {
+    payload.push_back(payload.empty() ? '{' : ',');
+    AppendJsonString(name, payload);
+    payload.push_back(':');
+  };
+  auto text = [&](std::string_view name, std::string_view value) {
+    key(name);
+    AppendJsonString(value, payload);
+  };
+  auto number = [&](std::string_view name, int64_t value) {
+    key(name);
+    payload += std::to_string(value);
+  };
+  text("request_id", claims.request_id);
+  text("tenant", claims.tenant);
+  text("action", claims.action);
+  text("arguments_sha256", claims.arguments_sha256);
+  if (!claims.response_sha256.empty()) text("response_sha256", claims.response_sha256);
+  text("outcome", claims.outcome);
+  key("approvers");
+  payload.push_back('[');
+  for (size_t i = 0; i < claims.approvers.size(); ++i) {
+    if (i > 0) payload.push_back(',');
+    AppendJsonString(claims.approvers[i], payload);
+  }
+  payload.push_back(']');
+  number("decided_at", UnixSeconds(claims.decided_at));
+  number("exp", UnixSeconds(claims.exp));
+  number("iat", UnixSeconds(claims.decided_at));
+  if (!claims.jti.empty()) text("jti", claims.jti);
+  if (!claims.receipt_use.empty()) text("receipt_use", claims.receipt_use);
+  if (claims.not_after) number("not_after", UnixSeconds(*claims.not_after));
+  if (claims.max_uses > 0) number("max_uses", claims.max_uses);
+  payload.push_back('}');
+  return SignPayload(payload);
 }
 
 std::string Ed25519ReceiptSigner::SignJws(const boost::json::object& payload) const {
+  return SignPayload(boost::json::serialize(payload));
+}
+
+std::string Ed25519ReceiptSigner::SignPayload(std::string_view payload) const {
   std::string token = header_b64_;
   token.push_back('.');
-  token += Base64UrlEncode(boost::json::serialize(payload));
-
-  // Ed25519 hashes the message itself (PureEdDSA).
+  token += Base64UrlEncode(payload);
   unsigned char signature[crypto_sign_BYTES];
-  unsigned long long length = 0;
-  if (crypto_sign_detached(signature, &length, reinterpret_cast<const unsigned char*>(token.data()),
-                           token.size(), secret_.data()) != 0 ||
-      length != sizeof signature) {
-    return "";
-  }
+  if (!SignMessage(token, signature)) return "";
   token.push_back('.');
-  token += Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(signature), length));
+  token +=
+      Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(signature), sizeof signature));
   return token;
+}
+
+bool Ed25519ReceiptSigner::SignMessage(std::string_view message, unsigned char* signature) const {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(message.data());
+  Ed25519NoncePool::Nonce nonce;
+  if (pool_ == nullptr || !pool_->Take(&nonce)) {
+    // Ed25519 hashes the message itself (PureEdDSA).
+    unsigned long long length = 0;
+    return crypto_sign_detached(signature, &length, bytes, message.size(), secret_.data()) == 0 &&
+           length == crypto_sign_BYTES;
+  }
+  // RFC 8032 §5.1.6 from step 3, with the pool's r and R = r·B: k = SHA-512(R ‖ A ‖ M) mod L,
+  // S = r + k·a mod L; the signature is R ‖ S.
+  unsigned char digest[crypto_hash_sha512_BYTES];
+  crypto_hash_sha512_state state;
+  crypto_hash_sha512_init(&state);
+  crypto_hash_sha512_update(&state, nonce.R.data(), nonce.R.size());
+  crypto_hash_sha512_update(&state, secret_.data() + crypto_sign_SEEDBYTES,
+                            crypto_sign_PUBLICKEYBYTES);
+  crypto_hash_sha512_update(&state, bytes, message.size());
+  crypto_hash_sha512_final(&state, digest);
+  unsigned char k[crypto_core_ed25519_SCALARBYTES];
+  crypto_core_ed25519_scalar_reduce(k, digest);
+  unsigned char ka[crypto_core_ed25519_SCALARBYTES];
+  crypto_core_ed25519_scalar_mul(ka, k, scalar_.data());
+  std::memcpy(signature, nonce.R.data(), nonce.R.size());
+  crypto_core_ed25519_scalar_add(signature + 32, nonce.r.data(), ka);
+  sodium_memzero(&nonce, sizeof nonce);
+  sodium_memzero(ka, sizeof ka);
+  return true;
 }
 
 boost::json::object Ed25519ReceiptSigner::Jwks() const {

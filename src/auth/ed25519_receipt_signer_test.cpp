@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 
 #include "auth/base64url.hpp"
 #include "testing/temp_dir.hpp"
@@ -70,6 +72,11 @@ std::string PemOf(EVP_PKEY* key) {
   char* data = nullptr;
   const long size = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<size_t>(size));
+}
+
+// A new Ed25519 key, made by OpenSSL.
+std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> FreshKey() {
+  return {EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"), &EVP_PKEY_free};
 }
 
 std::string RfcKeyPem() {
@@ -149,6 +156,79 @@ TEST(Ed25519ReceiptSignerTest, SignaturesAreExactlyOpenSslsForTheSameKey) {
   }
 }
 
+// With a nonce pool each signature takes a nonce made ahead of time: the same claims give a
+// different token each time, and each verifies as an ordinary Ed25519 signature would.
+TEST(Ed25519ReceiptSignerTest, WithANoncePoolEachSignatureIsNewAndVerifies) {
+  for (const std::string& pem : {RfcKeyPem(), PemOf(FreshKey().get())}) {
+    auto signer = Ed25519ReceiptSigner::FromPem(pem);
+    ASSERT_TRUE(signer.ok()) << signer.error().message;
+    auto pool = std::make_unique<Ed25519NoncePool>(8);
+    pool->Fill(8);
+    (*signer)->UseNoncePool(std::move(pool));
+    const auto jwks = (*signer)->Jwks();
+    std::set<std::string> tokens;
+    for (int i = 0; i < 8; ++i) {
+      ReceiptClaims claims = ExampleClaims();
+      if (i % 2 == 1) claims.approvers.push_back("carol");
+      const std::string token = (*signer)->Sign(claims);
+      const Jws jws = Split(token);
+      ASSERT_EQ(jws.signature.size(), 64u);
+      EXPECT_TRUE(VerifyWithJwksX(jwks, jws.signing_input, jws.signature)) << i;
+      EXPECT_NE(jws.signature, OpenSslSignature(pem, jws.signing_input)) << i;
+      tokens.insert(token);
+    }
+    EXPECT_EQ(tokens.size(), 8u) << "a token repeated: a nonce signed twice";
+    EXPECT_EQ((*signer)->nonce_pool()->taken(), 8u);
+    EXPECT_EQ((*signer)->nonce_pool()->size(), 0u);
+
+    // The pool is empty now: the next signature is RFC 8032's, exactly OpenSSL's.
+    const Jws fallback = Split((*signer)->Sign(ExampleClaims()));
+    EXPECT_EQ(fallback.signature, OpenSslSignature(pem, fallback.signing_input));
+    EXPECT_EQ((*signer)->nonce_pool()->missed(), 1u);
+  }
+}
+
+// Sign() writes the payload's JSON itself; it must be byte for byte what Boost.JSON prints for
+// the same members in the same order, escapes included, with every optional claim.
+TEST(Ed25519ReceiptSignerTest, ThePayloadIsTheClaimsObjectSerialisedByteForByte) {
+  auto signer = Ed25519ReceiptSigner::FromPem(RfcKeyPem());
+  ASSERT_TRUE(signer.ok()) << signer.error().message;
+  ReceiptClaims full = ExampleClaims();
+  full.tenant = std::string("t\"e\\n\x01\x1f\x7f") + "\xc3\xa9";
+  full.action = "deploy\n\tnow";
+  full.approvers = {"alice", "b\"ob", ""};
+  full.response_sha256 = std::string(64, 'c');
+  full.jti = "rct_0123456789abcdef0123456789abcdef";
+  full.receipt_use = "single_use";
+  full.not_after = full.decided_at + 5min;
+  full.max_uses = 3;
+  ReceiptClaims bare = ExampleClaims();
+  bare.approvers.clear();
+  for (const ReceiptClaims& c : {full, bare, ExampleClaims()}) {
+    auto seconds = [](TimePoint t) {
+      return std::chrono::floor<std::chrono::seconds>(t).time_since_epoch().count();
+    };
+    boost::json::object expected;
+    expected["request_id"] = c.request_id;
+    expected["tenant"] = c.tenant;
+    expected["action"] = c.action;
+    expected["arguments_sha256"] = c.arguments_sha256;
+    if (!c.response_sha256.empty()) expected["response_sha256"] = c.response_sha256;
+    expected["outcome"] = c.outcome;
+    boost::json::array approvers;
+    for (const auto& name : c.approvers) approvers.emplace_back(name);
+    expected["approvers"] = std::move(approvers);
+    expected["decided_at"] = seconds(c.decided_at);
+    expected["exp"] = seconds(c.exp);
+    expected["iat"] = seconds(c.decided_at);
+    if (!c.jti.empty()) expected["jti"] = c.jti;
+    if (!c.receipt_use.empty()) expected["receipt_use"] = c.receipt_use;
+    if (c.not_after) expected["not_after"] = seconds(*c.not_after);
+    if (c.max_uses > 0) expected["max_uses"] = c.max_uses;
+    EXPECT_EQ(Split((*signer)->Sign(c)).payload, boost::json::serialize(expected));
+  }
+}
+
 TEST(Ed25519ReceiptSignerTest, HeaderAndPayloadCarryTheClaimsAsJwtNumericDates) {
   auto signer = Ed25519ReceiptSigner::FromPem(RfcKeyPem());
   ASSERT_TRUE(signer.ok()) << signer.error().message;
@@ -174,21 +254,31 @@ TEST(Ed25519ReceiptSignerTest, JwksIsAnRfc8037OkpKeyWhoseKidIsItsRfc7638Thumbpri
                          R"(","kid":")" + kRfcThumbprint + R"(","alg":"EdDSA","use":"sig"}]})"));
 }
 
+// For an RFC 8032 signature and for one made with a pool nonce (whose S the signer computes
+// itself, so this shows it binds R, the public key and the whole message).
 TEST(Ed25519ReceiptSignerTest, AFlippedByteInPayloadOrSignatureFailsVerification) {
   auto signer = Ed25519ReceiptSigner::FromPem(RfcKeyPem());
   ASSERT_TRUE(signer.ok()) << signer.error().message;
   const auto jwks = (*signer)->Jwks();
-  const Jws jws = Split((*signer)->Sign(ExampleClaims()));
-  ASSERT_TRUE(VerifyWithJwksX(jwks, jws.signing_input, jws.signature));
-  for (size_t i = 0; i < jws.signing_input.size(); i += 13) {
-    std::string input = jws.signing_input;
-    input[i] = static_cast<char>(input[i] ^ 0x01);
-    EXPECT_FALSE(VerifyWithJwksX(jwks, input, jws.signature)) << "input byte " << i;
-  }
-  for (size_t i = 0; i < jws.signature.size(); ++i) {
-    std::string signature = jws.signature;
-    signature[i] = static_cast<char>(signature[i] ^ 0x80);
-    EXPECT_FALSE(VerifyWithJwksX(jwks, jws.signing_input, signature)) << "signature byte " << i;
+  auto pool = std::make_unique<Ed25519NoncePool>(1);
+  pool->Fill(1);
+  for (bool with_pool : {false, true}) {
+    if (with_pool) (*signer)->UseNoncePool(std::move(pool));
+    const Jws jws = Split((*signer)->Sign(ExampleClaims()));
+    if (with_pool) {
+      ASSERT_EQ((*signer)->nonce_pool()->taken(), 1u);
+    }
+    ASSERT_TRUE(VerifyWithJwksX(jwks, jws.signing_input, jws.signature));
+    for (size_t i = 0; i < jws.signing_input.size(); i += 7) {
+      std::string input = jws.signing_input;
+      input[i] = static_cast<char>(input[i] ^ 0x01);
+      EXPECT_FALSE(VerifyWithJwksX(jwks, input, jws.signature)) << "input byte " << i;
+    }
+    for (size_t i = 0; i < jws.signature.size(); ++i) {
+      std::string signature = jws.signature;
+      signature[i] = static_cast<char>(signature[i] ^ 0x80);
+      EXPECT_FALSE(VerifyWithJwksX(jwks, jws.signing_input, signature)) << "signature byte " << i;
+    }
   }
 }
 

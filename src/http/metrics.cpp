@@ -115,6 +115,17 @@ std::string Metrics::Render(const Snapshot& s) const {
       "deadline.");
   line("# TYPE countersign_engine_timeouts_total counter");
   line(fmt::format("countersign_engine_timeouts_total {}", s.engine_timeouts));
+  if (s.nonce_pool) {
+    line(
+        "# HELP countersign_signatures_total Receipts and audit checkpoints signed, by nonce: "
+        "\"pool\" (made ahead on an idle core) or \"inline\" (the pool was empty).");
+    line("# TYPE countersign_signatures_total counter");
+    line(fmt::format("countersign_signatures_total{{nonce=\"pool\"}} {}", s.nonce_pool->taken));
+    line(fmt::format("countersign_signatures_total{{nonce=\"inline\"}} {}", s.nonce_pool->missed));
+    line("# HELP countersign_signing_nonces Signing nonces ready in the pool.");
+    line("# TYPE countersign_signing_nonces gauge");
+    line(fmt::format("countersign_signing_nonces {}", s.nonce_pool->ready));
+  }
   line("# HELP countersign_stream_overflows_total Streams closed because the client fell behind.");
   line("# TYPE countersign_stream_overflows_total counter");
   line(fmt::format("countersign_stream_overflows_total {}", stream_overflows_.load()));

@@ -42,6 +42,13 @@ class Metrics {
     // (Gateway::CountUnreported); nullopt when the store could not be read for it, and the
     // gauge is left out.
     std::optional<std::map<std::string, int64_t>> executions_unreported;
+    // The receipt signer's nonce pool (auth/ed25519_nonce_pool.hpp), when it has one.
+    struct NoncePool {
+      size_t ready = 0;
+      uint64_t taken = 0;   // signatures made with a pool nonce
+      uint64_t missed = 0;  // signatures made the RFC 8032 way: the pool was empty
+    };
+    std::optional<NoncePool> nonce_pool;
   };
   std::string Render(const Snapshot& snapshot) const;
 

@@ -63,6 +63,10 @@ asio::awaitable<HttpResponse> SystemHandlers::MetricsText(RequestContext& ctx) {
   snapshot.reads_refused = gateway_.reads().refused();
   snapshot.engine_timeouts = EngineCallTimeouts();
   for (const auto* socket : sockets_) snapshot.slack_sockets.push_back(socket->state());
+  if (nonce_pool_ != nullptr) {
+    snapshot.nonce_pool = Metrics::Snapshot::NoncePool{nonce_pool_->size(), nonce_pool_->taken(),
+                                                       nonce_pool_->missed()};
+  }
   // The one figure read from the store: on the read executor, at most every
   // Gateway::kUnreportedCacheTtl (the gateway keeps the count meanwhile).
   auto count = [this] { return gateway_.CountUnreported(); };

@@ -2,6 +2,7 @@
 // Public (no token): they reveal counts, never request contents. Thread-safe.
 #pragma once
 
+#include "auth/ed25519_nonce_pool.hpp"
 #include "engine/gateway.hpp"
 #include "http/metrics.hpp"
 #include "http/router.hpp"
@@ -20,6 +21,9 @@ class SystemHandlers {
     sockets_ = std::move(sockets);
   }
 
+  // The receipt signer's nonce pool, whose counts /metrics shows. Set before serving.
+  void SetNoncePool(const Ed25519NoncePool* pool) { nonce_pool_ = pool; }
+
   asio::awaitable<HttpResponse> Healthz(RequestContext& ctx);
   asio::awaitable<HttpResponse> Readyz(RequestContext& ctx);
   asio::awaitable<HttpResponse> MetricsText(RequestContext& ctx);
@@ -30,6 +34,7 @@ class SystemHandlers {
   Metrics& metrics_;
   const bool metrics_auth_;
   std::vector<const SlackSocketMode*> sockets_;
+  const Ed25519NoncePool* nonce_pool_ = nullptr;
 };
 
 }  // namespace countersign

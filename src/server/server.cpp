@@ -60,6 +60,12 @@ Status Server::Open() {
   auto receipt_signer = Ed25519ReceiptSigner::LoadOrCreate(config_.data_dir);
   if (!receipt_signer.ok()) return std::move(receipt_signer).error();
   receipt_signer_ = std::move(receipt_signer).value();
+  // Approvals sign their receipts on the single writer; with nonces made ahead on idle cores a
+  // signature costs the writer about 1.5 instead of 17 us (auth/ed25519_nonce_pool.hpp). 4,096
+  // of them are 256 KiB, about half a second of approvals at full speed.
+  auto nonce_pool = std::make_unique<Ed25519NoncePool>(4096);
+  nonce_pool->Start();
+  receipt_signer_->UseNoncePool(std::move(nonce_pool));
   gateway_ = std::make_unique<Gateway>(*store_, clock_, gateway_options, receipt_signer_.get());
   auto link_signer = LinkSigner::LoadOrCreate(config_.data_dir);
   if (!link_signer.ok()) return std::move(link_signer).error();
@@ -98,6 +104,7 @@ Status Server::Open() {
   streams_ = std::make_unique<StreamHandlers>(*gateway_, event_bus_);
   streams_->Register(*router_);
   system_ = std::make_unique<SystemHandlers>(*gateway_, metrics_, config_.metrics_auth);
+  system_->SetNoncePool(receipt_signer_->nonce_pool());
   system_->Register(*router_);
   keys_ = std::make_unique<KeyHandlers>(*receipt_signer_);
   keys_->Register(*router_);

@@ -41,6 +41,31 @@ def make_certificates(prefix, names=("server", "other")):
     return directory, certs
 
 
+def poll(check, what, bound=30):
+    """Calls check() until it returns something truthy, and returns that; fails after `bound`
+    seconds (a guard against a hang: it polls the server for a state, not time passing)."""
+    deadline = time.monotonic() + bound
+    while True:
+        got = check()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened within {bound}s: {what}")
+        time.sleep(0.02)
+
+
+def metrics(server):
+    """The server's /metrics as {"name{labels}": value}."""
+    r = server.call("GET", "/metrics", token=None)
+    assert r.status == 200, r
+    values = {}
+    for line in r.body.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
 class Response:
     def __init__(self, status, headers, body):
         self.status = status

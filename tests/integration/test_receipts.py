@@ -216,6 +216,22 @@ class ReceiptTest(ReceiptTestCase):
         self.assertEqual(header["alg"], "EdDSA")
         self.assertEqual(header["kid"], self.jwks()["keys"][0]["kid"])
 
+    def test_receipts_are_signed_with_nonces_made_ahead_and_still_verify(self):
+        # The pool fills on an idle core; wait until it has a few, then approve.
+        harness.poll(lambda: harness.metrics(self.server)["countersign_signing_nonces"] >= 10,
+                     "signing nonces ready in the pool")
+        before = harness.metrics(self.server)
+        receipts = [self.approved()["receipt"] for _ in range(3)]
+        after = harness.metrics(self.server)
+        pool = 'countersign_signatures_total{nonce="pool"}'
+        inline = 'countersign_signatures_total{nonce="inline"}'
+        self.assertGreaterEqual(after[pool] - before[pool], 3)
+        self.assertEqual(after[inline], before[inline])
+        jwks = self.jwks()
+        for token in receipts:
+            self.assertEqual(verify_receipt(token, jwks, now=0)["outcome"], "approved")
+        self.assertEqual(len({token.split(".")[2] for token in receipts}), 3)
+
     def test_the_wait_answer_carries_the_receipt_too(self):
         req = self.approved()
         r = self.server.call("GET", f"/v1/requests/{req['id']}/wait?timeout=0", token=self.agent)
