@@ -43,14 +43,12 @@ Ed25519NoncePool::~Ed25519NoncePool() {
   Wipe(nonces_);
 }
 
-Ed25519NoncePool::Nonce Ed25519NoncePool::Make() {
-  Nonce nonce;
+void Ed25519NoncePool::Make(Nonce& nonce) {
   // crypto_core_ed25519_scalar_random never gives zero; the base multiplication refuses only
   // a zero scalar, so the loop is a guard, not a retry that happens.
   do {
     crypto_core_ed25519_scalar_random(nonce.r.data());
   } while (crypto_scalarmult_ed25519_base_noclamp(nonce.R.data(), nonce.r.data()) != 0);
-  return nonce;
 }
 
 void Ed25519NoncePool::Start() {
@@ -85,7 +83,10 @@ void Ed25519NoncePool::Fill(size_t count) {
   made.reserve(kBatch);
   while (count > 0 && !stop_.load(std::memory_order_relaxed)) {
     const size_t batch = std::min(count, kBatch);
-    while (made.size() < batch && !stop_.load(std::memory_order_relaxed)) made.push_back(Make());
+    while (made.size() < batch && !stop_.load(std::memory_order_relaxed)) {
+      made.emplace_back();
+      Make(made.back());
+    }
     size_t room = 0;
     {
       MutexLock lock(mu_);

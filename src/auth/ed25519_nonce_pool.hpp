@@ -63,8 +63,9 @@ class Ed25519NoncePool {
   uint64_t taken() const { return taken_.load(std::memory_order_relaxed); }
   uint64_t missed() const { return missed_.load(std::memory_order_relaxed); }
 
-  // A fresh nonce: r uniformly random mod L and not zero, R = r·B.
-  static Nonce Make();
+  // Makes a fresh nonce in `nonce` (in place, so no copy of r is left behind): r uniformly
+  // random mod L and not zero, R = r·B.
+  static void Make(Nonce& nonce);
 
  private:
   void Run() CS_EXCLUDES(mu_);
