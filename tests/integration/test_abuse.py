@@ -7,9 +7,9 @@ import re
 import socket
 import subprocess
 import tempfile
-import time
 import unittest
 
+import harness
 from harness import BIN, Server, ServerTestCase
 
 # Bounds how long a test waits for the server to do something; never a timing assertion.
@@ -44,11 +44,7 @@ def metric(server, name, conn=None):
 def eventually(check, what):
     """Polls `check` until it is true, up to BOUND seconds (waiting for the server, not for
     time to pass)."""
-    deadline = time.monotonic() + BOUND
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {BOUND}s: {what}")
-        time.sleep(0.02)
+    harness.poll(check, what, BOUND)
 
 
 def healthy(server):

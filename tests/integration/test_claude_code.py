@@ -13,9 +13,9 @@ import queue
 import shutil
 import tempfile
 import threading
-import time
 import unittest
 
+import harness
 from harness import ServerTestCase
 from test_longpoll import waiters
 
@@ -38,14 +38,7 @@ def recorded(name):
 
 def poll_until(condition, what):
     """condition()'s first true value, polling the server's state within POLL_BOUND."""
-    deadline = time.monotonic() + POLL_BOUND
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {POLL_BOUND} s")
-        time.sleep(0.01)  # polling the API for the state, not waiting for time
+    return harness.poll(condition, what, POLL_BOUND)
 
 
 class ClaudeCodeHookTest(ServerTestCase):

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import tempfile
 import threading
-import time
 import unittest
 
 import harness
@@ -40,14 +39,8 @@ def closed_port():
 
 
 def poll(check, what):
-    """Calls check() until it returns something truthy, and returns that."""
-    deadline = time.monotonic() + POLL_BOUND
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.05)  # polling the server for a state, not waiting for time
-    raise AssertionError(f"never happened within {POLL_BOUND}s: {what}")
+    """check()'s first truthy value, within POLL_BOUND (harness.poll)."""
+    return harness.poll(check, what, POLL_BOUND)
 
 
 

@@ -18,6 +18,7 @@ import threading
 import time
 import unittest
 
+import harness
 from harness import Server
 from stream_clients import SseClient
 
@@ -38,14 +39,7 @@ def metric(server, name):
 
 def until(predicate, what, timeout=STATE_TIMEOUT):
     """Polls `predicate` (a state, not a time) until it holds; fails naming `what`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.02)
+    return harness.poll(predicate, what, timeout)
 
 
 class ReplicaTestCase(unittest.TestCase):
