@@ -18,6 +18,7 @@
 #include <boost/asio/error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
@@ -33,6 +34,7 @@
 #include "http/event_stream.hpp"
 #include "http/http_connection.hpp"
 #include "http/http_server.hpp"
+#include "http/response_head.hpp"
 #include "http/responses.hpp"
 
 namespace countersign {
@@ -236,7 +238,18 @@ asio::awaitable<bool> HttpServer::WriteAnswer(Connection& connection, Stream& st
   response.keep_alive(keep_alive && !stopping_);
   metrics_.CountResponse(response.result_int());
   connection.stream.expires_after(options_.read_timeout);
-  auto [write_ec, written] = co_await http::async_write(stream, response, http_session::kAwait);
+  boost::system::error_code write_ec;
+  if (response.chunked()) {
+    auto [ec, written] = co_await http::async_write(stream, response, http_session::kAwait);
+    write_ec = ec;
+  } else {
+    // The head and the body in one gather write, without Beast's serializer.
+    const std::string head = ResponseHead(response);
+    const std::array<asio::const_buffer, 2> bytes{asio::buffer(head),
+                                                  asio::buffer(response.body())};
+    auto [ec, written] = co_await asio::async_write(stream, bytes, http_session::kAwait);
+    write_ec = ec;
+  }
   if (access) LogAccess(*access, response.result_int());
   if (write_ec) {
     if (!http_session::IsQuietError(write_ec))
