@@ -3,8 +3,6 @@
 #include <sstream>
 
 #include <gtest/gtest.h>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/ostream.hpp>
 #include <boost/beast/http/write.hpp>
 
 #include "http/responses.hpp"
