@@ -123,6 +123,20 @@ class HttpsSmokeTest(TlsTestCase):
                                    token=self.agent, conn=conn)
         self.assertEqual(created.status, 201, created)
 
+    def test_an_answer_that_closes_the_connection_ends_it_with_close_notify(self):
+        # A ragged close (no close_notify) raises SSLEOFError here instead of reading b"".
+        context = ssl.create_default_context(cafile=self.server.ca_file)
+        with socket.create_connection(("127.0.0.1", self.server.port), timeout=30) as raw:
+            with context.wrap_socket(raw, server_hostname="127.0.0.1",
+                                     suppress_ragged_eofs=False) as tls:
+                tls.sendall(f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{self.server.port}\r\n"
+                            "Connection: close\r\n\r\n".encode())
+                received = b""
+                while chunk := tls.recv(65536):
+                    received += chunk
+        self.assertTrue(received.startswith(b"HTTP/1.1 200 OK\r\n"), received[:200])
+        self.assertIn(b"\r\nConnection: close\r\n", received)
+
     def test_tls_1_2_clients_are_served(self):
         context = ssl.create_default_context(cafile=self.server.ca_file)
         context.maximum_version = ssl.TLSVersion.TLSv1_2
